@@ -1,0 +1,70 @@
+/* test-error.c: MptcpError and the socket helpers' argument checks (no kernel testbed)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <mptcp-glib/mptcp-glib.h>
+
+static void
+test_error_domain (void)
+{
+  g_autoptr(GError) error = NULL;
+  GEnumClass *klass;
+
+  g_assert_cmpstr (g_quark_to_string (MPTCP_ERROR), ==, "mptcp-error-quark");
+
+  /* the enum type is registered, with a nick for every code */
+  klass = g_type_class_ref (MPTCP_TYPE_ERROR);
+  g_assert_nonnull (g_enum_get_value (klass, MPTCP_ERROR_KERNEL_REFUSED));
+  g_assert_cmpstr (g_enum_get_value (klass, MPTCP_ERROR_NOT_MPTCP)->value_nick, ==, "not-mptcp");
+  g_type_class_unref (klass);
+
+  g_set_error_literal (&error, MPTCP_ERROR, MPTCP_ERROR_FALLBACK, "x");
+  g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_FALLBACK);
+}
+
+static void
+test_version (void)
+{
+  g_assert_true (MPTCP_CHECK_VERSION (0, 1, 0));
+  g_assert_true (MPTCP_CHECK_VERSION (0, 0, 9));
+  g_assert_false (MPTCP_CHECK_VERSION (0, 1, 1));
+  g_assert_false (MPTCP_CHECK_VERSION (1, 0, 0));
+  g_assert_cmpstr (MPTCP_VERSION_S, ==, "0.1.0");
+}
+
+static void
+test_socket_bad_family (void)
+{
+  g_autoptr(GError) error = NULL;
+  GSocket *socket;
+
+  socket = mptcp_socket_new (G_SOCKET_FAMILY_UNIX, &error);
+  g_assert_null (socket);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+}
+
+static void
+test_socket_plain_tcp (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) socket = NULL;
+
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                         G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_assert_false (mptcp_socket_is_mptcp (socket));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/error/domain", test_error_domain);
+  g_test_add_func ("/version/check", test_version);
+  g_test_add_func ("/socket/bad-family", test_socket_bad_family);
+  g_test_add_func ("/socket/plain-tcp", test_socket_plain_tcp);
+
+  return g_test_run ();
+}
