@@ -87,12 +87,6 @@ test_supported (void)
   g_assert_no_error (error);
 }
 
-static gboolean
-write_sysctl (const char *path, const char *value)
-{
-  return g_file_set_contents (path, value, -1, NULL);
-}
-
 /* net.mptcp.enabled=0 in this namespace: a GError, never a TCP socket */
 static void
 test_disabled (void)
@@ -101,7 +95,7 @@ test_disabled (void)
   g_autoptr(GError) error2 = NULL;
   GSocket *socket;
 
-  g_assert_true (write_sysctl ("/proc/sys/net/mptcp/enabled", "0"));
+  g_assert_true (testbed_write_sysctl ("net.mptcp.enabled", "0", NULL));
 
   socket = mptcp_socket_new (G_SOCKET_FAMILY_IPV4, &error);
   g_assert_null (socket);
@@ -111,7 +105,7 @@ test_disabled (void)
   g_assert_false (mptcp_socket_is_supported (&error2));
   g_assert_error (error2, MPTCP_ERROR, MPTCP_ERROR_DISABLED);
 
-  g_assert_true (write_sysctl ("/proc/sys/net/mptcp/enabled", "1"));
+  g_assert_true (testbed_write_sysctl ("net.mptcp.enabled", "1", NULL));
   socket = mptcp_socket_new (G_SOCKET_FAMILY_IPV4, NULL);
   g_assert_nonnull (socket);
   g_object_unref (socket);

@@ -27,7 +27,8 @@ assert(ok && proto === IPPROTO_MPTCP, `SO_PROTOCOL ${proto}`);
 sock.connect(server, null);
 const msg = new TextEncoder().encode('hello from gjs');
 sock.send(msg, null);
-const reply = sock.receive_bytes(64, -1, null).toArray();
+const stream = sock.connection_factory_create_connection();
+const reply = stream.get_input_stream().read_bytes(64, null).toArray();
 assert(new TextDecoder().decode(reply) === 'hello from gjs', 'echo');
 
 [ok, proto] = sock.get_option(SOL_SOCKET, SO_PROTOCOL);

@@ -23,7 +23,8 @@ assert ok and proto == IPPROTO_MPTCP, proto
 
 sock.connect(server, None)
 sock.send(b'hello from python', None)
-data = sock.receive_bytes(64, -1, None).get_data()
+stream = sock.connection_factory_create_connection()
+data = stream.get_input_stream().read_bytes(64, None).get_data()
 assert data == b'hello from python', data
 
 ok, proto = sock.get_option(socket.SOL_SOCKET, socket.SO_PROTOCOL)
