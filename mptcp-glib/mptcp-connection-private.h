@@ -1,0 +1,54 @@
+/* mptcp-connection-private.h: MptcpConnection internals for the other rooms
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#if !defined (MPTCP_GLIB_COMPILATION) && !defined (MPTCP_GLIB_TESTS)
+#error "mptcp-connection-private.h is private to mptcp-glib"
+#endif
+
+#include "mptcp-connection.h"
+#include "mptcp-subflow.h"
+#include "mptcp-sockopt-private.h"
+
+G_BEGIN_DECLS
+
+/* The environment variable that selects how subflows are listed, read when
+ * a connection is constructed: "legacy" (MPTCP_SUBFLOW_ADDRS +
+ * MPTCP_TCPINFO), "full-info" (MPTCP_FULL_INFO only), anything else or unset:
+ * MPTCP_FULL_INFO, falling back to legacy on kernels before 6.5. */
+#define MPTCP_CONNECTION_SUBFLOW_LIST_ENV "MPTCP_GLIB_SUBFLOW_LIST"
+
+/* The main context that was the thread-default one when the connection was
+ * constructed: signals and async results of the connection run there. */
+G_GNUC_INTERNAL
+GMainContext    *_mptcp_connection_get_context   (MptcpConnection        *self);
+
+/* Which getsockopt path lists the subflows (after any automatic switch). */
+G_GNUC_INTERNAL
+MptcpSockoptPath _mptcp_connection_get_list_path (MptcpConnection        *self);
+
+/* The listed subflow with this normalised 4-tuple, or NULL (transfer none).
+ * For joining events (which carry 4-tuples, not subflow ids) to subflows. */
+G_GNUC_INTERNAL
+MptcpSubflow    *_mptcp_connection_find_subflow  (MptcpConnection        *self,
+                                                  const MptcpSockoptAddr *local,
+                                                  const MptcpSockoptAddr *remote);
+
+/* Appends a subflow to the list (emits items-changed); takes a reference.
+ * A subflow made from an event may have id 0: the next refresh matches it by
+ * its 4-tuple and gives it the kernel's id (on the legacy path it gets the
+ * next number of the connection's counter here). Its statistics stay empty
+ * until a refresh. */
+G_GNUC_INTERNAL
+void             _mptcp_connection_add_subflow   (MptcpConnection        *self,
+                                                  MptcpSubflow           *subflow);
+
+/* Removes a listed subflow (emits items-changed); FALSE if not listed. */
+G_GNUC_INTERNAL
+gboolean         _mptcp_connection_remove_subflow (MptcpConnection       *self,
+                                                   MptcpSubflow          *subflow);
+
+G_END_DECLS

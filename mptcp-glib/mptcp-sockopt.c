@@ -1,0 +1,371 @@
+/* mptcp-sockopt.c: the getsockopt readers
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include "mptcp-sockopt-private.h"
+
+/* First guess of the number of subflows; the buffers grow when the kernel
+ * reports more. */
+#define INITIAL_ALLOC 8
+/* The legacy path reads addresses and tcp_info in two calls: retry when the
+ * subflow count changed in between. */
+#define LEGACY_RETRIES 4
+
+void
+_mptcp_sockopt_addr_from_sockaddr (MptcpSockoptAddr      *out,
+                                   const struct sockaddr *sa,
+                                   gsize                  len)
+{
+  memset (out, 0, sizeof *out);
+
+  if (sa == NULL || len < sizeof (sa_family_t))
+    return;
+
+  if (sa->sa_family == AF_INET && len >= sizeof (struct sockaddr_in))
+    {
+      const struct sockaddr_in *sin = (const struct sockaddr_in *) (gconstpointer) sa;
+
+      out->family = AF_INET;
+      out->port = g_ntohs (sin->sin_port);
+      memcpy (out->addr, &sin->sin_addr, 4);
+    }
+  else if (sa->sa_family == AF_INET6 && len >= sizeof (struct sockaddr_in6))
+    {
+      const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *) (gconstpointer) sa;
+
+      out->port = g_ntohs (sin6->sin6_port);
+      if (IN6_IS_ADDR_V4MAPPED (&sin6->sin6_addr))
+        {
+          out->family = AF_INET;
+          memcpy (out->addr, &sin6->sin6_addr.s6_addr[12], 4);
+        }
+      else
+        {
+          out->family = AF_INET6;
+          out->scope_id = sin6->sin6_scope_id;
+          memcpy (out->addr, &sin6->sin6_addr, 16);
+        }
+    }
+}
+
+gsize
+_mptcp_sockopt_addr_to_sockaddr (const MptcpSockoptAddr  *addr,
+                                 struct sockaddr_storage *out)
+{
+  memset (out, 0, sizeof *out);
+
+  if (addr->family == AF_INET)
+    {
+      struct sockaddr_in *sin = (struct sockaddr_in *) out;
+
+      sin->sin_family = AF_INET;
+      sin->sin_port = g_htons (addr->port);
+      memcpy (&sin->sin_addr, addr->addr, 4);
+      return sizeof *sin;
+    }
+  if (addr->family == AF_INET6)
+    {
+      struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) out;
+
+      sin6->sin6_family = AF_INET6;
+      sin6->sin6_port = g_htons (addr->port);
+      sin6->sin6_scope_id = addr->scope_id;
+      memcpy (&sin6->sin6_addr, addr->addr, 16);
+      return sizeof *sin6;
+    }
+  return 0;
+}
+
+gboolean
+_mptcp_sockopt_addr_equal (const MptcpSockoptAddr *a,
+                           const MptcpSockoptAddr *b)
+{
+  return memcmp (a, b, sizeof *a) == 0;
+}
+
+static int
+get_int (int fd, int level, int name, int *value)
+{
+  socklen_t len = sizeof *value;
+
+  *value = 0;
+  if (getsockopt (fd, level, name, value, &len) < 0)
+    return -errno;
+  return 0;
+}
+
+int
+_mptcp_sockopt_is_mptcp (int fd)
+{
+  int value;
+  int r;
+
+  r = get_int (fd, IPPROTO_TCP, TCP_IS_MPTCP, &value);
+  if (r == 0)
+    return value != 0 ? 1 : 0;
+
+  if (r == -ENOPROTOOPT)
+    {
+      /* Linux before 5.16 has no TCP_IS_MPTCP: a fallen-back connection
+       * refuses MPTCP_INFO. */
+      guint8 info[MPX_MPTCP_INFO_SIZE];
+      gsize len;
+
+      r = _mptcp_sockopt_get_mptcp_info (fd, info, sizeof info, &len);
+      if (r == 0)
+        return 1;
+      if (r == -EOPNOTSUPP || r == -ENOPROTOOPT)
+        return 0;
+    }
+
+  return r;
+}
+
+int
+_mptcp_sockopt_probe (int                fd,
+                      MptcpSockoptProbe *out)
+{
+  int r;
+
+  memset (out, 0, sizeof *out);
+  out->kind = MPTCP_SOCKOPT_KIND_NOT_STREAM;
+
+  if ((r = get_int (fd, SOL_SOCKET, SO_TYPE, &out->type)) < 0 ||
+      (r = get_int (fd, SOL_SOCKET, SO_DOMAIN, &out->family)) < 0 ||
+      (r = get_int (fd, SOL_SOCKET, SO_PROTOCOL, &out->protocol)) < 0)
+    return r;
+
+  if (out->type != SOCK_STREAM ||
+      (out->family != AF_INET && out->family != AF_INET6))
+    return 0;
+
+  if (out->protocol != IPPROTO_MPTCP)
+    {
+      /* Includes the accepted side of a plain TCP client on an MPTCP
+       * listener: the kernel hands out a TCP socket there. */
+      out->kind = MPTCP_SOCKOPT_KIND_TCP;
+      return 0;
+    }
+
+  r = _mptcp_sockopt_is_mptcp (fd);
+  if (r < 0)
+    return r;
+  out->kind = r ? MPTCP_SOCKOPT_KIND_MPTCP : MPTCP_SOCKOPT_KIND_MPTCP_FALLBACK;
+  return 0;
+}
+
+int
+_mptcp_sockopt_get_mptcp_info (int     fd,
+                               guint8 *buf,
+                               gsize   buf_size,
+                               gsize  *out_len)
+{
+  socklen_t len = (socklen_t) buf_size;
+
+  *out_len = 0;
+  if (getsockopt (fd, SOL_MPTCP, MPTCP_INFO, buf, &len) < 0)
+    return -errno;
+  *out_len = MIN ((gsize) len, buf_size);
+  return 0;
+}
+
+void
+_mptcp_sockopt_list_init (MptcpSockoptList *list)
+{
+  memset (list, 0, sizeof *list);
+}
+
+void
+_mptcp_sockopt_list_clear (MptcpSockoptList *list)
+{
+  g_free (list->sf_buf);
+  g_free (list->tcp_buf);
+  memset (list, 0, sizeof *list);
+}
+
+/* (Re)allocates room for n entries of the given path. */
+static void
+list_reserve (MptcpSockoptList *list,
+              MptcpSockoptPath  path,
+              guint             n)
+{
+  gsize head = path == MPTCP_SOCKOPT_PATH_LEGACY ? sizeof (struct mptcp_subflow_data) : 0;
+  gsize sf_elem = path == MPTCP_SOCKOPT_PATH_LEGACY ?
+    sizeof (struct mptcp_subflow_addrs) : sizeof (mpx_subflow_info);
+
+  g_free (list->sf_buf);
+  g_free (list->tcp_buf);
+  list->alloc_path = path;
+  list->n_alloc = n;
+  /* 8-aligned: the kernel writes u64 fields into these */
+  list->sf_buf = g_malloc0 (head + n * sf_elem);
+  list->tcp_buf = g_malloc0 (head + n * MPTCP_SOCKOPT_TCP_INFO_SIZE);
+}
+
+static int
+read_full_info (MptcpSockoptList *list,
+                int               fd)
+{
+  /* the argument lives in the list: the kernel writes the trailing
+   * mptcp_info straight where the caller reads it */
+  mpx_full_info_head *head = &list->full_info.head;
+
+  G_STATIC_ASSERT (sizeof (mpx_full_info_head) == MPX_FULL_INFO_HEAD_SIZE);
+  G_STATIC_ASSERT (sizeof (list->full_info) == MPX_FULL_INFO_HEAD_SIZE + MPX_MPTCP_INFO_SIZE);
+  G_STATIC_ASSERT (sizeof (mpx_subflow_info) == 264);
+
+  if (list->n_alloc == 0)
+    list_reserve (list, MPTCP_SOCKOPT_PATH_FULL_INFO, INITIAL_ALLOC);
+
+  for (;;)
+    {
+      socklen_t len = sizeof list->full_info;
+
+      head->size_tcpinfo_kernel = 0;
+      head->size_tcpinfo_user = MPTCP_SOCKOPT_TCP_INFO_SIZE;
+      head->size_sfinfo_kernel = 0;
+      head->size_sfinfo_user = sizeof (mpx_subflow_info);
+      head->num_subflows = 0;
+      head->size_arrays_user = list->n_alloc;
+      head->subflow_info = (guint64) (guintptr) list->sf_buf;
+      head->tcp_info = (guint64) (guintptr) list->tcp_buf;
+
+      if (getsockopt (fd, SOL_MPTCP, MPX_FULL_INFO, &list->full_info, &len) < 0)
+        return -errno;
+
+      if (head->num_subflows > list->n_alloc)
+        {
+          list_reserve (list, MPTCP_SOCKOPT_PATH_FULL_INFO, head->num_subflows + 4);
+          continue;
+        }
+
+      list->n_kernel = head->num_subflows;
+      list->n_subflows = head->num_subflows;
+      list->sfinfo_stride = head->size_sfinfo_user;
+      list->addrs_stride = 0;
+      list->tcp_info_len = head->size_tcpinfo_user;
+      if (list->sfinfo_stride < sizeof (mpx_subflow_info))
+        {
+          /* a kernel with a smaller entry than 6.5's: no usable addresses */
+          list->n_subflows = 0;
+          return -EPROTO;
+        }
+      list->info_len = len > MPX_FULL_INFO_HEAD_SIZE ? (guint) len - MPX_FULL_INFO_HEAD_SIZE : 0;
+      return 0;
+    }
+}
+
+/* One legacy array read (MPTCP_SUBFLOW_ADDRS or MPTCP_TCPINFO) into buf,
+ * sized for list->n_alloc elements of elem bytes. */
+static int
+read_legacy_array (int                        fd,
+                   int                        name,
+                   guint8                    *buf,
+                   guint                      n_alloc,
+                   gsize                      elem,
+                   struct mptcp_subflow_data *out)
+{
+  struct mptcp_subflow_data *data = (struct mptcp_subflow_data *) (gpointer) buf;
+  socklen_t len = sizeof *data + n_alloc * elem;
+
+  data->size_subflow_data = sizeof *data;
+  data->num_subflows = 0;
+  data->size_kernel = 0;
+  data->size_user = elem;
+
+  if (getsockopt (fd, SOL_MPTCP, name, buf, &len) < 0)
+    return -errno;
+  if (len < sizeof *data)
+    return -EPROTO;
+  *out = *data;
+  return 0;
+}
+
+static int
+read_legacy (MptcpSockoptList *list,
+             int               fd)
+{
+  guint attempt;
+
+  if (list->n_alloc == 0)
+    list_reserve (list, MPTCP_SOCKOPT_PATH_LEGACY, INITIAL_ALLOC);
+
+  for (attempt = 0; ; attempt++)
+    {
+      struct mptcp_subflow_data addrs = { 0 }, tcp = { 0 };
+      int r;
+
+      r = read_legacy_array (fd, MPTCP_SUBFLOW_ADDRS, list->sf_buf, list->n_alloc,
+                             sizeof (struct mptcp_subflow_addrs), &addrs);
+      if (r < 0)
+        return r;
+      r = read_legacy_array (fd, MPTCP_TCPINFO, list->tcp_buf, list->n_alloc,
+                             MPTCP_SOCKOPT_TCP_INFO_SIZE, &tcp);
+      if (r < 0)
+        return r;
+
+      if (MAX (addrs.num_subflows, tcp.num_subflows) > list->n_alloc)
+        {
+          list_reserve (list, MPTCP_SOCKOPT_PATH_LEGACY,
+                        MAX (addrs.num_subflows, tcp.num_subflows) + 4);
+          continue;
+        }
+
+      /* A subflow came or went between the two calls: the arrays may not
+       * line up. Read again; after a few tries use the common prefix. */
+      if (addrs.num_subflows != tcp.num_subflows && attempt < LEGACY_RETRIES)
+        continue;
+
+      list->sfinfo_stride = 0;
+      list->addrs_stride = addrs.size_user;
+      list->tcp_info_len = tcp.size_user;
+      list->n_kernel = addrs.num_subflows;
+      list->n_subflows = MIN (addrs.num_subflows, tcp.num_subflows);
+      list->info_len = 0;
+      if (list->addrs_stride < sizeof (struct mptcp_subflow_addrs))
+        {
+          list->n_subflows = 0;
+          return -EPROTO;
+        }
+      return 0;
+    }
+}
+
+int
+_mptcp_sockopt_list_read (MptcpSockoptList *list,
+                          int               fd,
+                          MptcpSockoptPath  path)
+{
+  int r;
+
+  /* switching paths changes the buffer layout */
+  if (list->n_alloc != 0 && list->alloc_path != path)
+    _mptcp_sockopt_list_clear (list);
+
+  if (path == MPTCP_SOCKOPT_PATH_LEGACY)
+    r = read_legacy (list, fd);
+  else
+    r = read_full_info (list, fd);
+
+  if (r < 0)
+    list->n_subflows = 0;
+  return r;
+}
+
+void
+_mptcp_sockopt_list_get_addrs (const MptcpSockoptList *list,
+                               guint                   i,
+                               MptcpSockoptAddr       *local,
+                               MptcpSockoptAddr       *remote)
+{
+  const struct mptcp_subflow_addrs *a = _mptcp_sockopt_list_addrs (list, i);
+
+  _mptcp_sockopt_addr_from_sockaddr (local, &a->sa_local, sizeof a->ss_local);
+  _mptcp_sockopt_addr_from_sockaddr (remote, &a->sa_remote, sizeof a->ss_remote);
+}

@@ -1,0 +1,91 @@
+/* mptcp-subflow-private.h: what MptcpConnection uses to keep its subflows
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#if !defined (MPTCP_GLIB_COMPILATION) && !defined (MPTCP_GLIB_TESTS)
+#error "mptcp-subflow-private.h is private to mptcp-glib"
+#endif
+
+#include "mptcp-subflow.h"
+#include "mptcp-sockopt-private.h"
+
+G_BEGIN_DECLS
+
+/* The instance struct is here so that the connection's refresh can update a
+ * subflow without a function call per field; nothing else touches it. */
+struct _MptcpSubflow
+{
+  GObject parent_instance;
+
+  guint id;
+  MptcpSockoptAddr local_raw;     /* normalised, for matching 4-tuples */
+  MptcpSockoptAddr remote_raw;
+  GInetSocketAddress *local;
+  GInetSocketAddress *remote;
+  gboolean backup;
+  GWeakRef connection;
+
+  /* The tcp_info of the last refresh that listed the subflow. While the
+   * subflow is listed it points into the connection's read buffer (no copy
+   * per refresh); the connection calls _mptcp_subflow_detach_tcp_info()
+   * before that buffer is reused or freed for a subflow it stops listing. */
+  const guint8 *tcp_info;
+  gsize tcp_info_len;
+  guint8 tcp_info_own[MPTCP_SOCKOPT_TCP_INFO_SIZE];
+};
+
+/* Points the subflow's statistics at len bytes of tcp_info owned by the
+ * connection (valid until the connection detaches it). */
+static inline void
+_mptcp_subflow_set_tcp_info (MptcpSubflow *self,
+                             const guint8 *tcp_info,
+                             gsize         len)
+{
+  self->tcp_info = tcp_info;
+  self->tcp_info_len = tcp_info != NULL ? MIN (len, sizeof self->tcp_info_own) : 0;
+}
+
+/* Copies the statistics into the subflow itself. */
+static inline void
+_mptcp_subflow_detach_tcp_info (MptcpSubflow *self)
+{
+  if (self->tcp_info == NULL || self->tcp_info == self->tcp_info_own)
+    return;
+  memcpy (self->tcp_info_own, self->tcp_info, self->tcp_info_len);
+  self->tcp_info = self->tcp_info_own;
+}
+
+/* The TCP state of the last refresh (0 if unknown). */
+static inline guint8
+_mptcp_subflow_get_state (MptcpSubflow *self)
+{
+  return self->tcp_info_len > 0 ? self->tcp_info[0] : 0;
+}
+
+G_GNUC_INTERNAL
+MptcpSubflow *_mptcp_subflow_new             (MptcpConnection        *connection,
+                                              guint                   id,
+                                              const MptcpSockoptAddr *local,
+                                              const MptcpSockoptAddr *remote);
+
+G_GNUC_INTERNAL
+gboolean      _mptcp_subflow_matches         (MptcpSubflow           *self,
+                                              const MptcpSockoptAddr *local,
+                                              const MptcpSockoptAddr *remote);
+
+/* Sets the id of a subflow made before its kernel id was known (0);
+ * notifies "id". */
+G_GNUC_INTERNAL
+void          _mptcp_subflow_set_id          (MptcpSubflow           *self,
+                                              guint                   id);
+
+/* Sets the local backup request as known to the library; notifies "backup"
+ * on change. For the control side (set_backup acks, events). */
+G_GNUC_INTERNAL
+void          _mptcp_subflow_set_backup      (MptcpSubflow           *self,
+                                              gboolean                backup);
+
+G_END_DECLS

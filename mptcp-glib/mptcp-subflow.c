@@ -1,0 +1,403 @@
+/* mptcp-subflow.c: one subflow of an MPTCP connection
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <sys/socket.h>
+
+#include "mptcp-subflow.h"
+#include "mptcp-subflow-private.h"
+#include "mptcp-connection.h"
+#include "mptcp-info-private.h"
+
+/**
+ * SECTION:mptcp-subflow
+ * @Title: MptcpSubflow
+ * @Short_description: one TCP subflow of an MPTCP connection
+ * @See_also: #MptcpConnection, #MptcpSubflowStats
+ *
+ * An MPTCP connection carries its data over one or more TCP connections, its
+ * subflows. #MptcpSubflow stands for one of them: you never create one, you
+ * find them in the list model of mptcp_connection_get_subflows(), which
+ * mptcp_connection_refresh() keeps up to date. The same #MptcpSubflow object
+ * stands for the same kernel subflow for as long as the subflow lives, so it
+ * is safe to keep a reference, to bind to its properties or to use it as a
+ * key.
+ *
+ * A subflow knows its #MptcpSubflow:id (the kernel's per-connection subflow
+ * number: 1 for the initial subflow, then counting up, never reused), its
+ * 4-tuple (#MptcpSubflow:local-address and #MptcpSubflow:remote-address,
+ * with ports; IPv4 addresses are always given as IPv4, never in the
+ * IPv4-mapped IPv6 form a dual-stack socket reports), the #MptcpSubflow:backup
+ * request made for it and its #MptcpSubflow:connection. Its TCP statistics
+ * (state, round-trip time, congestion window, rates, byte and retransmission
+ * counters) come from mptcp_subflow_get_stats(), as of the last refresh.
+ *
+ * Reading subflows needs no privilege: the list and the statistics come from
+ * getsockopt() on the application's own socket.
+ *
+ * ## Per-subflow socket options
+ *
+ * Upstream Linux has no per-subflow socket options: a subflow is not a
+ * socket the application can reach, and there is no setsockopt() that
+ * targets one subflow. What the original `mptcplib` C API offered maps as
+ * follows:
+ *
+ * - `mptcplib_get_sub_ids` and `mptcplib_get_sub_tuple`: the items of
+ *   mptcp_connection_get_subflows(), with mptcp_subflow_get_id(),
+ *   mptcp_subflow_get_local_address() and mptcp_subflow_get_remote_address().
+ * - `mptcplib_get_sub_sockopt` with `TCP_INFO`: mptcp_subflow_get_stats().
+ *   No other option can be read per subflow.
+ * - `mptcplib_set_sub_sockopt`: no upstream equivalent. Set the option on
+ *   the MPTCP socket itself (g_socket_set_option() on
+ *   #MptcpConnection:socket); the kernel applies the socket options it
+ *   supports for MPTCP (such as `SO_MARK`, `SO_PRIORITY`, `TCP_NODELAY`,
+ *   `TCP_CONGESTION`, `IP_TOS`, keepalive settings) to every subflow,
+ *   present and future.
+ *
+ * The reference manual's mapping table lists every `mptcplib_*` function.
+ *
+ * Since: 0.1
+ */
+
+/**
+ * MptcpSubflow:
+ *
+ * One TCP subflow of an MPTCP connection, as listed by
+ * mptcp_connection_get_subflows(). The same object stands for the same kernel
+ * subflow while it lives. Its statistics come from mptcp_subflow_get_stats().
+ *
+ * Upstream Linux has no per-subflow socket options: set options on the MPTCP
+ * socket itself and the kernel applies them to all subflows (see the section
+ * above for the mapping from the original `mptcplib` API).
+ *
+ * Since: 0.1
+ */
+
+enum
+{
+  PROP_0,
+  PROP_ID,
+  PROP_LOCAL_ADDRESS,
+  PROP_REMOTE_ADDRESS,
+  PROP_BACKUP,
+  PROP_CONNECTION,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+G_DEFINE_FINAL_TYPE (MptcpSubflow, mptcp_subflow, G_TYPE_OBJECT)
+
+static void
+mptcp_subflow_finalize (GObject *object)
+{
+  MptcpSubflow *self = MPTCP_SUBFLOW (object);
+
+  /* the connection detached the statistics when it stopped listing us */
+  g_assert (self->tcp_info == NULL || self->tcp_info == self->tcp_info_own);
+  g_clear_object (&self->local);
+  g_clear_object (&self->remote);
+  g_weak_ref_clear (&self->connection);
+
+  G_OBJECT_CLASS (mptcp_subflow_parent_class)->finalize (object);
+}
+
+static void
+mptcp_subflow_get_property (GObject    *object,
+                            guint       prop_id,
+                            GValue     *value,
+                            GParamSpec *pspec)
+{
+  MptcpSubflow *self = MPTCP_SUBFLOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_ID:
+      g_value_set_uint (value, self->id);
+      break;
+    case PROP_LOCAL_ADDRESS:
+      g_value_set_object (value, self->local);
+      break;
+    case PROP_REMOTE_ADDRESS:
+      g_value_set_object (value, self->remote);
+      break;
+    case PROP_BACKUP:
+      g_value_set_boolean (value, self->backup);
+      break;
+    case PROP_CONNECTION:
+      g_value_take_object (value, g_weak_ref_get (&self->connection));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+    }
+}
+
+static void
+mptcp_subflow_class_init (MptcpSubflowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = mptcp_subflow_finalize;
+  object_class->get_property = mptcp_subflow_get_property;
+
+  /**
+   * MptcpSubflow:id:
+   *
+   * The kernel's number for this subflow within its connection: 1 for the
+   * initial subflow, then the next number for each new subflow, never
+   * reused. On kernels before 6.5 (or with `MPTCP_GLIB_SUBFLOW_LIST=legacy`)
+   * the kernel reports no ids; the library then numbers subflows the same
+   * way, in the order it first sees them.
+   *
+   * This is not an MPTCP address id (those name addresses and are shared by
+   * all subflows using an address).
+   *
+   * Since: 0.1
+   */
+  properties[PROP_ID] =
+    g_param_spec_uint ("id", "Id", "The kernel's number of this subflow",
+                       0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * MptcpSubflow:local-address:
+   *
+   * The local address and port of the subflow. IPv4 addresses are always
+   * #G_SOCKET_FAMILY_IPV4, also on a dual-stack IPv6 socket.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_LOCAL_ADDRESS] =
+    g_param_spec_object ("local-address", "Local address",
+                         "The local address and port of the subflow",
+                         G_TYPE_INET_SOCKET_ADDRESS,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * MptcpSubflow:remote-address:
+   *
+   * The remote address and port of the subflow. IPv4 addresses are always
+   * #G_SOCKET_FAMILY_IPV4, also on a dual-stack IPv6 socket.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_REMOTE_ADDRESS] =
+    g_param_spec_object ("remote-address", "Remote address",
+                         "The remote address and port of the subflow",
+                         G_TYPE_INET_SOCKET_ADDRESS,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * MptcpSubflow:backup:
+   *
+   * Whether this side asked the peer to use the subflow only as a backup, as
+   * far as the library knows: the kernel reports this request in none of the
+   * structures an unprivileged process can read through getsockopt(), so it
+   * is %FALSE unless the request was made through this library.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_BACKUP] =
+    g_param_spec_boolean ("backup", "Backup",
+                          "Whether this side asked for the subflow to be a backup",
+                          FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * MptcpSubflow:connection:
+   *
+   * The connection the subflow belongs to, or %NULL once that
+   * #MptcpConnection has been finalized. The subflow does not keep its
+   * connection alive (no reference cycle).
+   *
+   * Since: 0.1
+   */
+  properties[PROP_CONNECTION] =
+    g_param_spec_object ("connection", "Connection",
+                         "The connection the subflow belongs to",
+                         MPTCP_TYPE_CONNECTION,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+mptcp_subflow_init (MptcpSubflow *self)
+{
+  g_weak_ref_init (&self->connection, NULL);
+}
+
+static GInetSocketAddress *
+inet_socket_address_from_raw (const MptcpSockoptAddr *raw)
+{
+  struct sockaddr_storage ss;
+  gsize len;
+
+  len = _mptcp_sockopt_addr_to_sockaddr (raw, &ss);
+  if (len == 0)
+    return NULL;
+  return G_INET_SOCKET_ADDRESS (g_socket_address_new_from_native (&ss, len));
+}
+
+MptcpSubflow *
+_mptcp_subflow_new (MptcpConnection        *connection,
+                    guint                   id,
+                    const MptcpSockoptAddr *local,
+                    const MptcpSockoptAddr *remote)
+{
+  MptcpSubflow *self = g_object_new (MPTCP_TYPE_SUBFLOW, NULL);
+
+  g_weak_ref_set (&self->connection, connection);
+  self->id = id;
+  self->local_raw = *local;
+  self->remote_raw = *remote;
+  self->local = inet_socket_address_from_raw (local);
+  self->remote = inet_socket_address_from_raw (remote);
+  return self;
+}
+
+gboolean
+_mptcp_subflow_matches (MptcpSubflow           *self,
+                        const MptcpSockoptAddr *local,
+                        const MptcpSockoptAddr *remote)
+{
+  return _mptcp_sockopt_addr_equal (&self->local_raw, local) &&
+         _mptcp_sockopt_addr_equal (&self->remote_raw, remote);
+}
+
+void
+_mptcp_subflow_set_id (MptcpSubflow *self,
+                       guint         id)
+{
+  if (self->id == id)
+    return;
+  self->id = id;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ID]);
+}
+
+void
+_mptcp_subflow_set_backup (MptcpSubflow *self,
+                           gboolean      backup)
+{
+  backup = !!backup;
+  if (self->backup == backup)
+    return;
+  self->backup = backup;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BACKUP]);
+}
+
+/**
+ * mptcp_subflow_get_id:
+ * @self: a #MptcpSubflow
+ *
+ * Gets the kernel's number of this subflow within its connection; see
+ * #MptcpSubflow:id.
+ *
+ * Returns: the subflow id (1 for the initial subflow)
+ *
+ * Since: 0.1
+ */
+guint
+mptcp_subflow_get_id (MptcpSubflow *self)
+{
+  g_return_val_if_fail (MPTCP_IS_SUBFLOW (self), 0);
+
+  return self->id;
+}
+
+/**
+ * mptcp_subflow_get_local_address:
+ * @self: a #MptcpSubflow
+ *
+ * Gets the local address and port of the subflow.
+ *
+ * Returns: (transfer none): the local address
+ *
+ * Since: 0.1
+ */
+GInetSocketAddress *
+mptcp_subflow_get_local_address (MptcpSubflow *self)
+{
+  g_return_val_if_fail (MPTCP_IS_SUBFLOW (self), NULL);
+
+  return self->local;
+}
+
+/**
+ * mptcp_subflow_get_remote_address:
+ * @self: a #MptcpSubflow
+ *
+ * Gets the remote address and port of the subflow.
+ *
+ * Returns: (transfer none): the remote address
+ *
+ * Since: 0.1
+ */
+GInetSocketAddress *
+mptcp_subflow_get_remote_address (MptcpSubflow *self)
+{
+  g_return_val_if_fail (MPTCP_IS_SUBFLOW (self), NULL);
+
+  return self->remote;
+}
+
+/**
+ * mptcp_subflow_get_backup:
+ * @self: a #MptcpSubflow
+ *
+ * Gets whether this side asked for the subflow to be used as a backup only,
+ * as far as the library knows; see #MptcpSubflow:backup.
+ *
+ * Returns: %TRUE if a backup request is known for the subflow
+ *
+ * Since: 0.1
+ */
+gboolean
+mptcp_subflow_get_backup (MptcpSubflow *self)
+{
+  g_return_val_if_fail (MPTCP_IS_SUBFLOW (self), FALSE);
+
+  return self->backup;
+}
+
+/**
+ * mptcp_subflow_get_connection:
+ * @self: a #MptcpSubflow
+ *
+ * Gets the connection the subflow belongs to.
+ *
+ * Returns: (transfer full) (nullable): the connection, or %NULL if it has
+ *   been finalized
+ *
+ * Since: 0.1
+ */
+MptcpConnection *
+mptcp_subflow_get_connection (MptcpSubflow *self)
+{
+  g_return_val_if_fail (MPTCP_IS_SUBFLOW (self), NULL);
+
+  return g_weak_ref_get (&self->connection);
+}
+
+/**
+ * mptcp_subflow_get_stats:
+ * @self: a #MptcpSubflow
+ *
+ * Gets the TCP statistics of the subflow as of the last
+ * mptcp_connection_refresh() (or the construction of the connection, or the
+ * moment the subflow was first listed). Call mptcp_connection_refresh() first
+ * for current values; the call itself makes no system call.
+ *
+ * Returns: (transfer full): a snapshot of the subflow's statistics
+ *
+ * Since: 0.1
+ */
+MptcpSubflowStats *
+mptcp_subflow_get_stats (MptcpSubflow *self)
+{
+  g_return_val_if_fail (MPTCP_IS_SUBFLOW (self), NULL);
+
+  return _mptcp_subflow_stats_new (self->tcp_info, self->tcp_info_len);
+}
