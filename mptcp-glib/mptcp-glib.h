@@ -14,6 +14,15 @@
 #include "mptcp-enum-types.h"
 #include "mptcp-error.h"
 #include "mptcp-socket.h"
+#include "mptcp-info.h"
+#include "mptcp-connection.h"
+#include "mptcp-subflow.h"
+#include "mptcp-client.h"
+#include "mptcp-listener.h"
+#include "mptcp-event.h"
+#include "mptcp-monitor.h"
+#include "mptcp-endpoint.h"
+#include "mptcp-path-manager.h"
 /* @headers@ (add new public headers above this line) */
 
 #undef __MPTCP_GLIB_INSIDE__
