@@ -9,7 +9,7 @@ fi
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 chmod 755 "$dir"
-tests=(test-socket test-connection test-netlink)
+tests=(test-socket test-connection test-netlink test-monitor)
 status=0
 for t in "${tests[@]}"; do
   cp "$build/tests/$t" "$dir/"
