@@ -11,6 +11,8 @@
 #include "mptcp-connection-private.h"
 #include "mptcp-subflow-private.h"
 #include "mptcp-info-private.h"
+#include "mptcp-netlink-private.h"
+#include "mptcp-enum-types.h"
 #include "mptcp-error.h"
 
 /**
@@ -193,6 +195,24 @@ struct _MptcpConnection
    * statistics. Both are reused across refreshes. */
   MptcpSockoptList kernel[2];
   guint cur;
+
+  /* events (see mptcp-connection-control.c) */
+  MptcpNetlink *netlink;         /* the broker of context, or NULL */
+  guint sub_id;                  /* its event subscription for token, 0 = none */
+  MptcpEventSource event_source;
+  guint poll_interval;
+  GSource *poll_source;
+  GSource *dead_check;
+  GSource *hup_watch;            /* NETLINK mode: the socket's HUP/ERR (a peer's reset sends no event) */
+  gboolean established;          /* "established" was emitted */
+
+  /* control */
+  guint control_timeout;
+  GArray *ids;                   /* IdEntry: the kernel's local address list as we know it */
+  gboolean ids_loaded;
+  GList *open_ops;               /* pending opens, for telling their subflows apart */
+  GMainContext *sync_context;    /* private, for the synchronous variants */
+  MptcpNetlink *sync_netlink;
 };
 
 enum
@@ -204,10 +224,31 @@ enum
   PROP_LOCAL_ADDRESS,
   PROP_REMOTE_ADDRESS,
   PROP_SUBFLOWS,
+  PROP_CONTROL_TIMEOUT,
+  PROP_EVENT_SOURCE,
+  PROP_POLL_INTERVAL,
   N_PROPS
 };
 
 static GParamSpec *properties[N_PROPS];
+
+enum
+{
+  SIGNAL_SUBFLOW_ADDED,
+  SIGNAL_SUBFLOW_REMOVED,
+  SIGNAL_SUBFLOW_PRIORITY_CHANGED,
+  SIGNAL_ADDRESS_ANNOUNCED,
+  SIGNAL_ADDRESS_REMOVED,
+  SIGNAL_ESTABLISHED,
+  SIGNAL_CLOSED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void stop_events (MptcpConnection *self);
+static void start_events (MptcpConnection *self);
+static void install_control_properties (GObjectClass *object_class);
 
 static void mptcp_connection_initable_iface_init (GInitableIface *iface);
 
@@ -219,6 +260,8 @@ static void
 mptcp_connection_dispose (GObject *object)
 {
   MptcpConnection *self = MPTCP_CONNECTION (object);
+
+  stop_events (self);
 
   /* The subflows point back through a weak reference; drop them first so
    * nobody sees a half-finalized connection through them, and let them keep
@@ -250,6 +293,11 @@ mptcp_connection_finalize (GObject *object)
   g_main_context_unref (self->context);
   _mptcp_sockopt_list_clear (&self->kernel[0]);
   _mptcp_sockopt_list_clear (&self->kernel[1]);
+  g_clear_pointer (&self->netlink, _mptcp_netlink_unref);
+  g_clear_pointer (&self->sync_netlink, _mptcp_netlink_unref);
+  g_clear_pointer (&self->sync_context, g_main_context_unref);
+  g_clear_pointer (&self->ids, g_array_unref);
+  g_assert (self->open_ops == NULL);
 
   G_OBJECT_CLASS (mptcp_connection_parent_class)->finalize (object);
 }
@@ -282,6 +330,15 @@ mptcp_connection_get_property (GObject    *object,
     case PROP_SUBFLOWS:
       g_value_set_object (value, self->subflows);
       break;
+    case PROP_CONTROL_TIMEOUT:
+      g_value_set_uint (value, self->control_timeout);
+      break;
+    case PROP_EVENT_SOURCE:
+      g_value_set_enum (value, self->event_source);
+      break;
+    case PROP_POLL_INTERVAL:
+      g_value_set_uint (value, self->poll_interval);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -301,6 +358,12 @@ mptcp_connection_set_property (GObject      *object,
     case PROP_SOCKET:
       g_assert (self->socket == NULL);
       self->socket = g_value_dup_object (value);
+      break;
+    case PROP_CONTROL_TIMEOUT:
+      mptcp_connection_set_control_timeout (self, g_value_get_uint (value));
+      break;
+    case PROP_POLL_INTERVAL:
+      mptcp_connection_set_poll_interval (self, g_value_get_uint (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -406,6 +469,8 @@ mptcp_connection_class_init (MptcpConnectionClass *klass)
                          G_TYPE_LIST_MODEL,
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
+  install_control_properties (object_class);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -416,6 +481,9 @@ mptcp_connection_init (MptcpConnection *self)
   self->subflows = g_object_new (MPTCP_TYPE_SUBFLOW_LIST, NULL);
   self->added = g_ptr_array_new ();
   self->next_id = 1;
+  self->control_timeout = 10000;
+  self->poll_interval = 1000;
+  self->event_source = MPTCP_EVENT_SOURCE_NONE;
   _mptcp_sockopt_list_init (&self->kernel[0]);
   _mptcp_sockopt_list_init (&self->kernel[1]);
 }
@@ -443,10 +511,26 @@ set_closed_error (GError **error)
                        "The socket of the connection is closed");
 }
 
-/* Empties the subflow list, emitting items-changed. */
+/* Emits subflow-removed for each subflow of gone (already out of the list). */
+static void
+emit_removed (MptcpConnection *self,
+              GPtrArray       *gone,
+              int              error,
+              guint            reset_reason)
+{
+  guint i;
+
+  for (i = 0; i < gone->len; i++)
+    g_signal_emit (self, signals[SIGNAL_SUBFLOW_REMOVED], 0,
+                   g_ptr_array_index (gone, i), error, reset_reason);
+}
+
+/* Empties the subflow list, emitting items-changed, then subflow-removed
+ * for each subflow. */
 static void
 clear_subflows (MptcpConnection *self)
 {
+  g_autoptr(GPtrArray) gone = NULL;
   guint n = self->subflows->items->len;
   guint i;
 
@@ -454,13 +538,16 @@ clear_subflows (MptcpConnection *self)
     return;
   for (i = 0; i < n; i++)
     _mptcp_subflow_detach_tcp_info (g_ptr_array_index (self->subflows->items, i));
-  g_ptr_array_set_size (self->subflows->items, 0);
+  gone = self->subflows->items;
+  self->subflows->items = g_ptr_array_new_with_free_func (g_object_unref);
   g_list_model_items_changed (G_LIST_MODEL (self->subflows), 0, n, 0);
+  emit_removed (self, gone, 0, 0);
 }
 
 static void
 mark_fallback (MptcpConnection *self)
 {
+  stop_events (self);
   if (!self->fallback)
     {
       self->fallback = TRUE;
@@ -469,11 +556,18 @@ mark_fallback (MptcpConnection *self)
   clear_subflows (self);
 }
 
+/* The connection is gone: the list ends empty (a subflow-removed for each
+ * subflow), then "closed" is emitted, once. */
 static void
 mark_closed (MptcpConnection *self)
 {
+  gboolean was_closed = self->closed;
+
   self->closed = TRUE;
+  stop_events (self);
   clear_subflows (self);
+  if (!was_closed)
+    g_signal_emit (self, signals[SIGNAL_CLOSED], 0);
 }
 
 /* Finds the listed subflow entry i of the kernel's list belongs to, starting
@@ -621,10 +715,18 @@ apply_kernel_list (MptcpConnection        *self,
                   break;
                 start--;
               }
-            for (k = start; k < end; k++)
-              _mptcp_subflow_detach_tcp_info (g_ptr_array_index (items, k));
-            g_ptr_array_remove_range (items, start, end - start);
-            g_list_model_items_changed (G_LIST_MODEL (self->subflows), start, end - start, 0);
+            {
+              g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func (g_object_unref);
+
+              for (k = start; k < end; k++)
+                {
+                  _mptcp_subflow_detach_tcp_info (g_ptr_array_index (items, k));
+                  g_ptr_array_add (gone, g_object_ref (g_ptr_array_index (items, k)));
+                }
+              g_ptr_array_remove_range (items, start, end - start);
+              g_list_model_items_changed (G_LIST_MODEL (self->subflows), start, end - start, 0);
+              emit_removed (self, gone, 0, 0);
+            }
             end = start;
           }
       }
@@ -636,10 +738,17 @@ apply_kernel_list (MptcpConnection        *self,
       guint pos = items->len;
       guint n_added = self->added->len;
 
+      g_autoptr(GPtrArray) fresh = g_ptr_array_new_with_free_func (g_object_unref);
+
       for (i = 0; i < n_added; i++)
-        g_ptr_array_add (items, g_ptr_array_index (self->added, i));
+        {
+          g_ptr_array_add (items, g_ptr_array_index (self->added, i));
+          g_ptr_array_add (fresh, g_object_ref (g_ptr_array_index (self->added, i)));
+        }
       g_ptr_array_set_size (self->added, 0);   /* references moved to items */
       g_list_model_items_changed (G_LIST_MODEL (self->subflows), pos, 0, n_added);
+      for (i = 0; i < fresh->len; i++)
+        g_signal_emit (self, signals[SIGNAL_SUBFLOW_ADDED], 0, g_ptr_array_index (fresh, i));
     }
 }
 
@@ -875,6 +984,9 @@ init_once (MptcpConnection  *self,
       g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
     }
+
+  if (self->token != 0)
+    start_events (self);
 
   return TRUE;
 }
@@ -1225,4 +1337,2448 @@ _mptcp_connection_remove_subflow (MptcpConnection *self,
   g_ptr_array_remove_index (self->subflows->items, pos);
   g_list_model_items_changed (G_LIST_MODEL (self->subflows), pos, 1, 0);
   return TRUE;
+}
+
+/* ==== events and signals ==================================================== */
+
+/* An address as events and netlink replies give it, in the form subflows
+ * keep (v4-mapped IPv6 turned into IPv4, no scope). */
+static void
+addr_from_nl (MptcpSockoptAddr      *out,
+              int                    family,
+              const MptcpNlInetAddr *addr,
+              guint16                port)
+{
+  memset (out, 0, sizeof *out);
+  if (family == AF_INET)
+    {
+      out->family = AF_INET;
+      memcpy (out->addr, &addr->v4, 4);
+    }
+  else if (family == AF_INET6)
+    {
+      if (IN6_IS_ADDR_V4MAPPED (&addr->v6))
+        {
+          out->family = AF_INET;
+          memcpy (out->addr, &addr->v6.s6_addr[12], 4);
+        }
+      else
+        {
+          out->family = AF_INET6;
+          memcpy (out->addr, &addr->v6, 16);
+        }
+    }
+  out->port = port;
+}
+
+static void
+addr_to_nl (MptcpNlAddress         *out,
+            const MptcpSockoptAddr *addr)
+{
+  memset (out, 0, sizeof *out);
+  out->family = addr->family;
+  memcpy (&out->addr, addr->addr, addr->family == AF_INET ? 4 : 16);
+  out->port = addr->port;
+}
+
+/* Address and port equal, scope ignored (events carry none). */
+static gboolean
+addr_same (const MptcpSockoptAddr *a,
+           const MptcpSockoptAddr *b)
+{
+  return a->family == b->family && a->port == b->port &&
+         memcmp (a->addr, b->addr, a->family == AF_INET ? 4 : 16) == 0;
+}
+
+/* Address equal, port and scope ignored. */
+static gboolean
+addr_same_host (const MptcpSockoptAddr *a,
+                const MptcpSockoptAddr *b)
+{
+  return a->family == b->family &&
+         memcmp (a->addr, b->addr, a->family == AF_INET ? 4 : 16) == 0;
+}
+
+typedef struct
+{
+  MptcpSockoptAddr local;
+  MptcpSockoptAddr remote;
+} Tuple;
+
+static gboolean
+tuple_same (const Tuple *a,
+            const Tuple *b)
+{
+  return addr_same (&a->local, &b->local) && addr_same (&a->remote, &b->remote);
+}
+
+static void
+tuple_from_event (Tuple              *out,
+                  const MptcpNlEvent *event)
+{
+  addr_from_nl (&out->local, event->family, &event->saddr, event->sport);
+  addr_from_nl (&out->remote, event->family, &event->daddr, event->dport);
+}
+
+static MptcpSubflow *
+find_subflow (MptcpConnection *self,
+              const Tuple     *tuple)
+{
+  GPtrArray *items = self->subflows->items;
+  guint i;
+
+  for (i = 0; i < items->len; i++)
+    {
+      MptcpSubflow *sf = g_ptr_array_index (items, i);
+
+      if (addr_same (&sf->local_raw, &tuple->local) && addr_same (&sf->remote_raw, &tuple->remote))
+        return sf;
+    }
+  return NULL;
+}
+
+/* Brings the list in line with the kernel (signals for every difference),
+ * unless a refresh is running already. */
+static gboolean
+resync (MptcpConnection  *self,
+        GError          **error)
+{
+  gboolean ok;
+
+  if (self->in_refresh)
+    return TRUE;
+  self->in_refresh = TRUE;
+  ok = refresh_internal (self, error);
+  self->in_refresh = FALSE;
+  return ok;
+}
+
+static void
+set_event_source (MptcpConnection  *self,
+                  MptcpEventSource  source)
+{
+  if (self->event_source == source)
+    return;
+  self->event_source = source;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EVENT_SOURCE]);
+}
+
+/* Removes a listed subflow, then emits subflow-removed. */
+static void
+remove_with_signal (MptcpConnection *self,
+                    MptcpSubflow    *subflow,
+                    int              error,
+                    guint            reset_reason)
+{
+  g_autoptr(MptcpSubflow) sf = g_object_ref (subflow);
+
+  if (_mptcp_connection_remove_subflow (self, sf))
+    g_signal_emit (self, signals[SIGNAL_SUBFLOW_REMOVED], 0, sf, error, reset_reason);
+}
+
+/* Whether the socket reports the connection over (reset by the peer, or
+ * closed both ways): poll() gives HUP or ERR. The kernel sends no CLOSED
+ * event until the application closes its socket. */
+static gboolean
+socket_is_dead (MptcpConnection *self)
+{
+  if (g_socket_is_closed (self->socket))
+    return TRUE;
+  return g_socket_condition_check (self->socket, G_IO_HUP | G_IO_ERR) != 0;
+}
+
+static gboolean
+dead_check_cb (gpointer user_data)
+{
+  MptcpConnection *self = g_object_ref (user_data);
+
+  g_clear_pointer (&self->dead_check, g_source_unref);
+  if (!self->closed && self->subflows->items->len == 0 && socket_is_dead (self))
+    mark_closed (self);
+  g_object_unref (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* The last subflow went: if the connection is over, say so; the state may
+ * lag the event, so look again a little later. */
+static void
+check_dead (MptcpConnection *self)
+{
+  if (self->closed || self->subflows->items->len != 0)
+    return;
+  if (socket_is_dead (self))
+    {
+      mark_closed (self);
+      return;
+    }
+  if (self->dead_check == NULL)
+    {
+      self->dead_check = g_timeout_source_new (200);
+      g_source_set_callback (self->dead_check, dead_check_cb, self, NULL);
+      g_source_attach (self->dead_check, self->context);
+    }
+}
+
+/* One event of this connection's token: update the list, emit signals. */
+static void
+apply_event (MptcpConnection    *self,
+             const MptcpNlEvent *event)
+{
+  Tuple tuple;
+  MptcpSubflow *sf;
+
+  if (self->closed || self->fallback)
+    return;
+
+  switch (event->type)
+    {
+    case MPTCP_EVENT_ESTABLISHED:
+      if (!self->established)
+        {
+          self->established = TRUE;
+          g_signal_emit (self, signals[SIGNAL_ESTABLISHED], 0);
+        }
+      break;
+
+    case MPTCP_EVENT_CLOSED:
+      mark_closed (self);
+      break;
+
+    case MPTCP_EVENT_SUB_ESTABLISHED:
+      tuple_from_event (&tuple, event);
+      if (find_subflow (self, &tuple) == NULL)
+        {
+          /* A refresh adds it with its kernel id, or does nothing if it is
+           * gone already (a stale event). */
+          g_autoptr(GError) error = NULL;
+
+          if (!resync (self, &error))
+            g_debug ("Could not list the subflows after an event: %s", error->message);
+        }
+      break;
+
+    case MPTCP_EVENT_SUB_CLOSED:
+      tuple_from_event (&tuple, event);
+      sf = find_subflow (self, &tuple);
+      if (sf != NULL)
+        {
+          remove_with_signal (self, sf,
+                              MPTCP_NL_EVENT_HAS (event, MPTCP_ATTR_ERROR) ? event->error : 0,
+                              event->reset_reason);
+          check_dead (self);
+        }
+      break;
+
+    case MPTCP_EVENT_SUB_PRIORITY:
+      tuple_from_event (&tuple, event);
+      sf = find_subflow (self, &tuple);
+      if (sf != NULL)
+        g_signal_emit (self, signals[SIGNAL_SUBFLOW_PRIORITY_CHANGED], 0, sf,
+                       (gboolean) (event->backup != 0));
+      break;
+
+    case MPTCP_EVENT_ANNOUNCED:
+      {
+        MptcpSockoptAddr addr;
+        struct sockaddr_storage ss;
+        gsize len;
+        g_autoptr(GSocketAddress) address = NULL;
+
+        addr_from_nl (&addr, event->family, &event->daddr, event->dport);
+        len = _mptcp_sockopt_addr_to_sockaddr (&addr, &ss);
+        if (len == 0)
+          break;
+        address = g_socket_address_new_from_native (&ss, len);
+        g_signal_emit (self, signals[SIGNAL_ADDRESS_ANNOUNCED], 0,
+                       (guint) event->rem_id, address);
+      }
+      break;
+
+    case MPTCP_EVENT_REMOVED:
+      g_signal_emit (self, signals[SIGNAL_ADDRESS_REMOVED], 0, (guint) event->rem_id);
+      break;
+
+    default:
+      break;
+    }
+}
+
+static void
+on_event (const MptcpNlEvent *event,
+          gpointer            user_data)
+{
+  MptcpConnection *self = g_object_ref (user_data);
+
+  apply_event (self, event);
+  g_object_unref (self);
+}
+
+/* Events were lost: read the kernel's view and report the differences. */
+static void
+on_overrun (gpointer user_data)
+{
+  MptcpConnection *self = g_object_ref (user_data);
+  g_autoptr(GError) error = NULL;
+
+  if (!self->closed && !self->fallback && !resync (self, &error))
+    g_debug ("Could not resynchronise after an event overrun: %s", error->message);
+  g_object_unref (self);
+}
+
+static gboolean
+poll_cb (gpointer user_data)
+{
+  MptcpConnection *self = g_object_ref (user_data);
+  g_autoptr(GError) error = NULL;
+
+  if (!resync (self, &error))
+    g_debug ("Polling the subflows failed: %s", error->message);
+  else if (socket_is_dead (self))
+    {
+      resync (self, NULL);
+      mark_closed (self);
+    }
+
+  g_object_unref (self);
+  return G_SOURCE_CONTINUE;   /* stop_events() destroys it when it is over */
+}
+
+static void
+start_polling (MptcpConnection *self)
+{
+  if (self->poll_source != NULL)
+    {
+      g_source_destroy (self->poll_source);
+      g_source_unref (self->poll_source);
+    }
+  self->poll_source = g_timeout_source_new (self->poll_interval);
+  g_source_set_callback (self->poll_source, poll_cb, self, NULL);
+  g_source_set_static_name (self->poll_source, "[mptcp-glib] connection poll");
+  g_source_attach (self->poll_source, self->context);
+  set_event_source (self, MPTCP_EVENT_SOURCE_POLLING);
+}
+
+static gboolean
+hup_cb (GSocket      *socket,
+        GIOCondition  condition,
+        gpointer      user_data)
+{
+  MptcpConnection *self = g_object_ref (user_data);
+  g_autoptr(GError) error = NULL;
+
+  /* report what is left of the list, then the end */
+  if (!self->closed && !resync (self, &error))
+    g_debug ("Could not list the subflows of a dead connection: %s", error->message);
+  if (!self->closed)
+    mark_closed (self);
+  g_object_unref (self);
+  return G_SOURCE_CONTINUE;   /* stop_events() destroyed it */
+}
+
+static void
+start_events (MptcpConnection *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (self->netlink == NULL)
+    self->netlink = _mptcp_netlink_get_for_context (self->context, &error);
+  if (self->netlink != NULL)
+    self->sub_id = _mptcp_netlink_subscribe (self->netlink, FALSE, self->token,
+                                             on_event, on_overrun, self, &error);
+  if (self->sub_id != 0)
+    {
+      self->hup_watch = g_socket_create_source (self->socket, G_IO_HUP | G_IO_ERR, NULL);
+      g_source_set_callback (self->hup_watch, G_SOURCE_FUNC (hup_cb), self, NULL);
+      g_source_set_static_name (self->hup_watch, "[mptcp-glib] connection hangup");
+      g_source_attach (self->hup_watch, self->context);
+      set_event_source (self, MPTCP_EVENT_SOURCE_NETLINK);
+      return;
+    }
+  g_debug ("No MPTCP events for connection %08x (%s): polling every %u ms",
+           self->token, error != NULL ? error->message : "?", self->poll_interval);
+  start_polling (self);
+}
+
+static void
+stop_events (MptcpConnection *self)
+{
+  if (self->sub_id != 0)
+    {
+      _mptcp_netlink_unsubscribe (self->netlink, self->sub_id);
+      self->sub_id = 0;
+    }
+  if (self->poll_source != NULL)
+    {
+      GSource *source = g_steal_pointer (&self->poll_source);
+
+      g_source_destroy (source);
+      g_source_unref (source);
+    }
+  if (self->dead_check != NULL)
+    {
+      GSource *source = g_steal_pointer (&self->dead_check);
+
+      g_source_destroy (source);
+      g_source_unref (source);
+    }
+  if (self->hup_watch != NULL)
+    {
+      GSource *source = g_steal_pointer (&self->hup_watch);
+
+      g_source_destroy (source);
+      g_source_unref (source);
+    }
+  if (self->initialized)
+    set_event_source (self, MPTCP_EVENT_SOURCE_NONE);
+}
+
+MptcpNetlink *
+_mptcp_connection_get_netlink (MptcpConnection *self)
+{
+  return self->netlink;
+}
+
+/* ==== control: open, close, backup, announce, remove ======================== */
+
+/* One entry of the connection's local address list as the library knows
+ * it: address and port (the kernel's identity of an entry) and its id. */
+typedef struct
+{
+  MptcpSockoptAddr addr;
+  guint8 id;
+} IdEntry;
+
+static guint8
+ids_lookup (MptcpConnection        *self,
+            const MptcpSockoptAddr *addr)
+{
+  guint i;
+
+  for (i = 0; self->ids != NULL && i < self->ids->len; i++)
+    {
+      IdEntry *e = &g_array_index (self->ids, IdEntry, i);
+
+      if (addr_same (&e->addr, addr))
+        return e->id;
+    }
+  return 0;
+}
+
+static gboolean
+ids_id_used (MptcpConnection *self,
+             guint8           id)
+{
+  guint i;
+
+  for (i = 0; self->ids != NULL && i < self->ids->len; i++)
+    if (g_array_index (self->ids, IdEntry, i).id == id)
+      return TRUE;
+  return FALSE;
+}
+
+/* The id of addr (address + port): the one it has, else the lowest free one,
+ * recorded at once so that concurrent requests do not pick it too. 0 if all
+ * 255 are taken. */
+static guint8
+ids_get (MptcpConnection        *self,
+         const MptcpSockoptAddr *addr)
+{
+  IdEntry e;
+  guint id;
+
+  e.id = ids_lookup (self, addr);
+  if (e.id != 0)
+    return e.id;
+  for (id = 1; id <= 255 && ids_id_used (self, id); id++)
+    ;
+  if (id > 255)
+    return 0;
+  if (self->ids == NULL)
+    self->ids = g_array_new (FALSE, FALSE, sizeof (IdEntry));
+  e.addr = *addr;
+  e.addr.scope_id = 0;
+  e.id = id;
+  g_array_append_val (self->ids, e);
+  return e.id;
+}
+
+static void
+ids_forget_id (MptcpConnection *self,
+               guint8           id)
+{
+  guint i;
+
+  for (i = 0; self->ids != NULL && i < self->ids->len; i++)
+    if (g_array_index (self->ids, IdEntry, i).id == id)
+      {
+        g_array_remove_index (self->ids, i);
+        return;
+      }
+}
+
+/* Takes the kernel's list (a GET_ADDR dump by token). Entries we knew that
+ * clash with nothing in it keep their ids, so one address keeps one id even
+ * after the kernel dropped its entry (it does so on SUBFLOW_DESTROY and on a
+ * failed SUBFLOW_CREATE). */
+static void
+ids_load (MptcpConnection    *self,
+          const MptcpNlReply *reply)
+{
+  GArray *fresh = g_array_new (FALSE, FALSE, sizeof (IdEntry));
+  guint i, k;
+
+  for (i = 0; i < reply->addresses->len; i++)
+    {
+      MptcpNlAddress a = g_array_index (reply->addresses, MptcpNlAddress, i);
+      IdEntry e;
+
+      _mptcp_nl_address_normalize (&a);
+      addr_from_nl (&e.addr, a.family, &a.addr, a.port);
+      e.id = a.id;
+      if (e.addr.family != 0 && e.id != 0)
+        g_array_append_val (fresh, e);
+    }
+  for (i = 0; self->ids != NULL && i < self->ids->len; i++)
+    {
+      IdEntry *old = &g_array_index (self->ids, IdEntry, i);
+      gboolean clash = FALSE;
+
+      for (k = 0; k < fresh->len && !clash; k++)
+        {
+          IdEntry *e = &g_array_index (fresh, IdEntry, k);
+
+          clash = e->id == old->id || addr_same (&e->addr, &old->addr);
+        }
+      if (!clash)
+        g_array_append_val (fresh, *old);
+    }
+  g_clear_pointer (&self->ids, g_array_unref);
+  self->ids = fresh;
+  self->ids_loaded = TRUE;
+}
+
+/* A live subflow of the kernel's list, for the opens. */
+typedef struct
+{
+  Tuple tuple;
+  guint8 state;
+} KernelEntry;
+
+/* Reads the kernel's subflows (all states but CLOSE) into out. */
+static int
+read_kernel (MptcpConnection *self,
+             GArray          *out)
+{
+  MptcpSockoptList kl;
+  guint i;
+  int r;
+
+  g_array_set_size (out, 0);
+  if (self->closed || g_socket_is_closed (self->socket))
+    return -EBADF;
+  _mptcp_sockopt_list_init (&kl);
+  r = _mptcp_sockopt_list_read (&kl, g_socket_get_fd (self->socket), self->path);
+  for (i = 0; r == 0 && i < kl.n_subflows; i++)
+    {
+      KernelEntry e;
+
+      e.state = _mptcp_sockopt_list_state (&kl, i);
+      if (e.state == MPTCP_TCP_STATE_CLOSE)
+        continue;
+      _mptcp_sockopt_list_get_addrs (&kl, i, &e.tuple.local, &e.tuple.remote);
+      e.tuple.local.scope_id = 0;
+      e.tuple.remote.scope_id = 0;
+      g_array_append_val (out, e);
+    }
+  _mptcp_sockopt_list_clear (&kl);
+  return r;
+}
+
+typedef enum
+{
+  OP_OPEN,
+  OP_CLOSE,
+  OP_BACKUP,
+  OP_ANNOUNCE,
+  OP_REMOVE,
+} OpKind;
+
+typedef struct
+{
+  Tuple tuple;
+  guint8 type;    /* MPTCP_EVENT_SUB_ESTABLISHED or _SUB_CLOSED */
+  guint8 error;
+} EarlyEvent;
+
+typedef struct
+{
+  gint ref_count;
+  OpKind kind;
+  MptcpConnection *conn;      /* strong */
+  MptcpNetlink *netlink;      /* strong: the broker of the task's context */
+  GMainContext *context;      /* the task's context */
+  GTask *task;                /* strong until the result is returned */
+  guint sub_id;               /* this op's event subscription */
+  GSource *timeout;
+  GSource *cancel_source;
+  GSource *poll;              /* open without events: watch the list */
+  guint requests;             /* netlink requests in flight */
+
+  Tuple tuple;                /* open, close, backup; local.port may be 0 until known */
+  gboolean port_known;
+  guint8 id;                  /* open, announce, remove: the local address id */
+  gboolean backup;
+  gboolean retried;           /* an id clash was resolved once */
+  gboolean acked;
+  gboolean closed_seen;       /* close: SUB_CLOSED arrived */
+  gboolean cleanup_done;
+  GArray *before;             /* open, port unknown: KernelEntry present before the request */
+  GArray *early;              /* EarlyEvent: events that came before the tuple was known */
+  MptcpSubflow *subflow;      /* close, backup: the target */
+  GError *cleanup_reason;
+} Op;
+
+static Op *
+op_ref (Op *op)
+{
+  g_atomic_int_inc (&op->ref_count);
+  return op;
+}
+
+static void
+op_unref (Op *op)
+{
+  if (!g_atomic_int_dec_and_test (&op->ref_count))
+    return;
+  g_assert (op->task == NULL && op->sub_id == 0 && op->timeout == NULL &&
+            op->cancel_source == NULL && op->poll == NULL);
+  g_clear_pointer (&op->before, g_array_unref);
+  g_clear_pointer (&op->early, g_array_unref);
+  g_clear_object (&op->subflow);
+  g_clear_error (&op->cleanup_reason);
+  g_clear_pointer (&op->netlink, _mptcp_netlink_unref);
+  g_main_context_unref (op->context);
+  g_object_unref (op->conn);
+  g_free (op);
+}
+
+static void
+destroy_source (GSource **source)
+{
+  if (*source != NULL)
+    {
+      g_source_destroy (*source);
+      g_source_unref (*source);
+      *source = NULL;
+    }
+}
+
+/* Drops what waits for the op; the op lives on while requests are in flight. */
+static void
+op_detach (Op *op)
+{
+  if (op->sub_id != 0)
+    {
+      _mptcp_netlink_unsubscribe (op->netlink, op->sub_id);
+      op->sub_id = 0;
+    }
+  destroy_source (&op->timeout);
+  destroy_source (&op->cancel_source);
+  destroy_source (&op->poll);
+  op->conn->open_ops = g_list_remove (op->conn->open_ops, op);
+}
+
+/* Takes the task to return it; drops the reference the pending op held on
+ * itself (the caller holds one). */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Op, op_unref)
+
+static GTask *
+op_steal_task (Op *op)
+{
+  GTask *task = g_steal_pointer (&op->task);
+
+  if (task != NULL)
+    {
+      op_detach (op);
+      op_unref (op);
+    }
+  return task;
+}
+
+static void
+op_fail (Op     *op,
+         GError *error)
+{
+  g_autoptr(GTask) task = op_steal_task (op);
+
+  if (task == NULL)
+    {
+      g_error_free (error);
+      return;
+    }
+  g_task_return_error (task, error);
+}
+
+static void
+op_return_boolean (Op *op)
+{
+  g_autoptr(GTask) task = op_steal_task (op);
+
+  if (task != NULL)
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+op_return_id (Op *op)
+{
+  g_autoptr(GTask) task = op_steal_task (op);
+
+  if (task != NULL)
+    g_task_return_int (task, op->id);
+}
+
+static void send_request (Op *op, const MptcpNlRequest *request, GAsyncReadyCallback callback);
+static void open_check_kernel (Op *op);
+static void op_send (Op *op);
+
+/* Whether the op must update the connection itself: its broker is not the
+ * one the connection listens on (the sync variants), or the connection does
+ * not listen. */
+static gboolean
+op_drives_connection (Op *op)
+{
+  return op->netlink != op->conn->netlink || op->conn->sub_id == 0;
+}
+
+static void
+request_init (Op             *op,
+              MptcpNlRequest *request,
+              guint8          cmd)
+{
+  memset (request, 0, sizeof *request);
+  request->cmd = cmd;
+  request->token = op->conn->token;
+  request->has_token = TRUE;
+}
+
+/* ---- cleanup of an open that was cancelled or timed out ---- */
+
+static void
+cleanup_done_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  Op *op = user_data;
+  g_autoptr(MptcpNlReply) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  reply = _mptcp_netlink_request_finish (op->netlink, result, &error);
+  if (reply == NULL)
+    g_debug ("Closing an abandoned subflow: %s", error->message);
+  op->requests--;
+  op_unref (op);
+}
+
+/* Closes the subflow of an open that was given up (cancelled, timed out),
+ * if it exists. */
+static void
+open_cleanup (Op *op)
+{
+  g_autoptr(GArray) kernel = g_array_new (FALSE, FALSE, sizeof (KernelEntry));
+  MptcpNlRequest request;
+  guint i;
+
+  if (op->cleanup_done || !op->acked)
+    return;
+  op->cleanup_done = TRUE;
+  if (read_kernel (op->conn, kernel) < 0)
+    return;
+  for (i = 0; i < kernel->len; i++)
+    {
+      KernelEntry *e = &g_array_index (kernel, KernelEntry, i);
+      gboolean match;
+      guint k;
+
+      if (op->port_known)
+        match = tuple_same (&e->tuple, &op->tuple);
+      else
+        {
+          match = addr_same_host (&e->tuple.local, &op->tuple.local) &&
+                  addr_same (&e->tuple.remote, &op->tuple.remote);
+          for (k = 0; match && op->before != NULL && k < op->before->len; k++)
+            if (tuple_same (&g_array_index (op->before, KernelEntry, k).tuple, &e->tuple))
+              match = FALSE;
+        }
+      if (!match)
+        continue;
+
+      request_init (op, &request, MPTCP_PM_CMD_SUBFLOW_DESTROY);
+      addr_to_nl (&request.addr, &e->tuple.local);
+      request.has_addr = TRUE;
+      addr_to_nl (&request.remote, &e->tuple.remote);
+      request.has_remote = TRUE;
+      op->requests++;
+      _mptcp_netlink_request_async (op->netlink, &request, op->conn->control_timeout, NULL,
+                                    cleanup_done_cb, op_ref (op));
+      break;
+    }
+}
+
+static void
+op_give_up (Op     *op,
+            GError *error)
+{
+  if (op->kind == OP_OPEN)
+    open_cleanup (op);
+  op_fail (op, error);
+}
+
+static gboolean
+timeout_cb (gpointer user_data)
+{
+  g_autoptr(Op) op = op_ref (user_data);
+
+  if (op->kind == OP_CLOSE && op->acked)
+    {
+      /* the kernel took the request but we never heard the subflow close */
+      if (op->subflow != NULL)
+        remove_with_signal (op->conn, op->subflow, 0, 0);
+      op_return_boolean (op);
+      return G_SOURCE_REMOVE;
+    }
+  op_give_up (op, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                               "No answer from the kernel within %u ms "
+                               "(MptcpConnection:control-timeout)",
+                               op->conn->control_timeout));
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+cancelled_cb (GCancellable *cancellable,
+              gpointer      user_data)
+{
+  g_autoptr(Op) op = op_ref (user_data);
+  GError *error = NULL;
+
+  g_cancellable_set_error_if_cancelled (cancellable, &error);
+  op_give_up (op, error);
+  return G_SOURCE_REMOVE;
+}
+
+/* ---- open ---- */
+
+/* The subflow the list holds for the op's tuple, added if the kernel lists
+ * it and the list does not have it yet. */
+static MptcpSubflow *
+open_subflow_in_list (Op *op)
+{
+  MptcpConnection *self = op->conn;
+  MptcpSubflow *sf = find_subflow (self, &op->tuple);
+
+  if (sf == NULL)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!resync (self, &error))
+        g_debug ("Could not list the subflows: %s", error->message);
+      sf = find_subflow (self, &op->tuple);
+    }
+  if (sf == NULL && !self->closed && !self->fallback)
+    {
+      /* not listed (a refresh is running, or it closed again right away):
+       * report it as the event did; a removal follows */
+      g_autoptr(MptcpSubflow) fresh = _mptcp_subflow_new (self, 0, &op->tuple.local,
+                                                          &op->tuple.remote);
+
+      _mptcp_connection_add_subflow (self, fresh);
+      g_signal_emit (self, signals[SIGNAL_SUBFLOW_ADDED], 0, fresh);
+      sf = fresh;
+    }
+  return sf;
+}
+
+static void
+open_succeed (Op *op)
+{
+  g_autoptr(GTask) task = NULL;
+  MptcpSubflow *sf;
+
+  if (op->task == NULL)
+    return;
+  sf = open_subflow_in_list (op);
+  task = op_steal_task (op);
+  if (sf == NULL)
+    {
+      g_task_return_new_error (task, MPTCP_ERROR, MPTCP_ERROR_CLOSED,
+                               "The connection closed while the subflow was opened");
+      return;
+    }
+  g_task_return_pointer (task, g_object_ref (sf), g_object_unref);
+}
+
+static void
+open_fail_closed_subflow (Op   *op,
+                          int   err)
+{
+  if (err != 0)
+    op_fail (op, g_error_new (G_IO_ERROR, g_io_error_from_errno (err),
+                              "The subflow could not be opened: %s", g_strerror (err)));
+  else
+    op_fail (op, g_error_new (G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+                              "The subflow was closed before it was established "
+                              "(the peer refused or reset it)"));
+}
+
+/* Another pending open claims this tuple already. */
+static gboolean
+tuple_claimed (Op          *op,
+               const Tuple *tuple)
+{
+  GList *l;
+
+  for (l = op->conn->open_ops; l != NULL; l = l->next)
+    {
+      Op *other = l->data;
+
+      if (other != op && other->port_known && tuple_same (&other->tuple, tuple))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+was_there_before (Op          *op,
+                  const Tuple *tuple)
+{
+  guint k;
+
+  for (k = 0; op->before != NULL && k < op->before->len; k++)
+    if (tuple_same (&g_array_index (op->before, KernelEntry, k).tuple, tuple))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+matches_request (Op          *op,
+                 const Tuple *tuple)
+{
+  if (op->port_known)
+    return tuple_same (tuple, &op->tuple);
+  return addr_same_host (&tuple->local, &op->tuple.local) &&
+         addr_same (&tuple->remote, &op->tuple.remote) &&
+         !was_there_before (op, tuple) && !tuple_claimed (op, tuple);
+}
+
+static gboolean
+open_poll_cb (gpointer user_data)
+{
+  g_autoptr(Op) op = op_ref (user_data);
+
+  open_check_kernel (op);
+  return G_SOURCE_CONTINUE;
+}
+
+/* The outcome an early event (one that came before the ack) gives for the
+ * op's tuple, which must be known: 1 established, -1 closed (error in
+ * *err), 0 none. The last event counts. */
+static int
+early_outcome (Op    *op,
+               guint8 *err)
+{
+  int outcome = 0;
+  guint i;
+
+  for (i = 0; op->early != NULL && i < op->early->len; i++)
+    {
+      EarlyEvent *ev = &g_array_index (op->early, EarlyEvent, i);
+
+      if (!tuple_same (&ev->tuple, &op->tuple))
+        continue;
+      outcome = ev->type == MPTCP_EVENT_SUB_ESTABLISHED ? 1 : -1;
+      *err = ev->error;
+    }
+  return outcome;
+}
+
+/* After the ack: learn the local port if needed (the kernel's list first: an
+ * early event may be a stale one of another subflow between the same
+ * addresses), then settle with what is known already or wait. */
+static void
+open_check_kernel (Op *op)
+{
+  g_autoptr(GArray) kernel = g_array_new (FALSE, FALSE, sizeof (KernelEntry));
+  const KernelEntry *found = NULL;
+  guint8 err = 0;
+  guint i;
+  int r;
+
+  if (op->task == NULL)
+    return;
+
+  r = read_kernel (op->conn, kernel);
+  if (r < 0)
+    {
+      op_fail (op, g_error_new (MPTCP_ERROR, MPTCP_ERROR_CLOSED,
+                                "The connection closed while the subflow was opened"));
+      return;
+    }
+  for (i = 0; i < kernel->len && found == NULL; i++)
+    if (matches_request (op, &g_array_index (kernel, KernelEntry, i).tuple))
+      found = &g_array_index (kernel, KernelEntry, i);
+
+  if (found != NULL)
+    {
+      op->tuple = found->tuple;
+      op->port_known = TRUE;
+      if (found->state == MPTCP_TCP_STATE_ESTABLISHED || early_outcome (op, &err) > 0)
+        {
+          open_succeed (op);
+          return;
+        }
+    }
+  else
+    {
+      /* not listed: it failed already; its events tell why (the last
+       * matching early one, else the one on its way) */
+      for (i = op->early != NULL ? op->early->len : 0; i > 0 && !op->port_known; i--)
+        {
+          EarlyEvent *ev = &g_array_index (op->early, EarlyEvent, i - 1);
+
+          if (ev->type == MPTCP_EVENT_SUB_CLOSED && matches_request (op, &ev->tuple))
+            {
+              op->tuple = ev->tuple;
+              op->port_known = TRUE;
+            }
+        }
+      if (op->port_known && early_outcome (op, &err) < 0)
+        {
+          open_fail_closed_subflow (op, err);
+          return;
+        }
+      if (op->sub_id != 0)
+        return;   /* its SUB_CLOSED is on its way */
+      op_fail (op, g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED,
+                                "The subflow failed before it was established (the kernel "
+                                "reported no reason the library could read)"));
+      return;
+    }
+
+  if (op->sub_id == 0 && op->poll == NULL)
+    {
+      /* no events: watch the list */
+      op->poll = g_timeout_source_new (10);
+      g_source_set_callback (op->poll, open_poll_cb, op, NULL);
+      g_source_attach (op->poll, op->context);
+    }
+}
+
+static void
+open_on_event (Op                 *op,
+               const MptcpNlEvent *event)
+{
+  Tuple tuple;
+
+  if (event->type == MPTCP_EVENT_CLOSED)
+    {
+      op_fail (op, g_error_new (MPTCP_ERROR, MPTCP_ERROR_CLOSED,
+                                "The connection closed while the subflow was opened"));
+      return;
+    }
+  if (event->type != MPTCP_EVENT_SUB_ESTABLISHED && event->type != MPTCP_EVENT_SUB_CLOSED)
+    return;
+
+  tuple_from_event (&tuple, event);
+  if (!matches_request (op, &tuple))
+    return;
+  if (!op->acked)
+    {
+      EarlyEvent ev = { tuple, event->type, event->error };
+
+      if (op->early == NULL)
+        op->early = g_array_new (FALSE, FALSE, sizeof (EarlyEvent));
+      g_array_append_val (op->early, ev);
+      return;
+    }
+  /* the first event of a subflow whose port we did not know yet */
+  op->tuple = tuple;
+  op->port_known = TRUE;
+  if (event->type == MPTCP_EVENT_SUB_ESTABLISHED)
+    open_succeed (op);
+  else
+    open_fail_closed_subflow (op, MPTCP_NL_EVENT_HAS (event, MPTCP_ATTR_ERROR) ? event->error : 0);
+}
+
+/* ---- close ---- */
+
+static void
+close_on_event (Op                 *op,
+                const MptcpNlEvent *event)
+{
+  Tuple tuple;
+
+  if (event->type == MPTCP_EVENT_CLOSED)
+    {
+      op_return_boolean (op);   /* the subflow is gone with its connection */
+      return;
+    }
+  if (event->type != MPTCP_EVENT_SUB_CLOSED)
+    return;
+  tuple_from_event (&tuple, event);
+  if (!tuple_same (&tuple, &op->tuple))
+    return;
+  op->closed_seen = TRUE;
+  if (op->acked)
+    op_return_boolean (op);
+}
+
+/* ---- the common event and overrun handlers of an op ---- */
+
+static void
+op_on_event (const MptcpNlEvent *event,
+             gpointer            user_data)
+{
+  Op *op = op_ref (user_data);
+  MptcpConnection *conn = g_object_ref (op->conn);
+
+  if (op_drives_connection (op))
+    apply_event (conn, event);
+  if (op->task != NULL)
+    {
+      if (op->kind == OP_OPEN)
+        open_on_event (op, event);
+      else if (op->kind == OP_CLOSE)
+        close_on_event (op, event);
+    }
+  g_object_unref (conn);
+  op_unref (op);
+}
+
+static void
+op_on_overrun (gpointer user_data)
+{
+  Op *op = op_ref (user_data);
+
+  if (op_drives_connection (op))
+    on_overrun (op->conn);
+  if (op->task != NULL && op->acked)
+    {
+      if (op->kind == OP_OPEN)
+        {
+          /* the events of our subflow may be lost: look at the kernel */
+          g_autoptr(GArray) kernel = g_array_new (FALSE, FALSE, sizeof (KernelEntry));
+          gboolean listed = FALSE;
+          guint i;
+
+          if (op->port_known && read_kernel (op->conn, kernel) == 0)
+            {
+              for (i = 0; i < kernel->len && !listed; i++)
+                listed = tuple_same (&g_array_index (kernel, KernelEntry, i).tuple, &op->tuple);
+              if (!listed)
+                op_fail (op, g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED,
+                                          "The subflow failed before it was established (its "
+                                          "event was lost in a netlink overrun)"));
+              else
+                open_check_kernel (op);
+            }
+        }
+      else if (op->kind == OP_CLOSE)
+        {
+          g_autoptr(GArray) kernel = g_array_new (FALSE, FALSE, sizeof (KernelEntry));
+          gboolean listed = FALSE;
+          guint i;
+
+          if (read_kernel (op->conn, kernel) == 0)
+            for (i = 0; i < kernel->len && !listed; i++)
+              listed = tuple_same (&g_array_index (kernel, KernelEntry, i).tuple, &op->tuple);
+          if (!listed)
+            {
+              if (op->subflow != NULL)
+                remove_with_signal (op->conn, op->subflow, 0, 0);
+              op_return_boolean (op);
+            }
+        }
+    }
+  op_unref (op);
+}
+
+/* ---- requests ---- */
+
+static void
+send_request (Op                   *op,
+              const MptcpNlRequest *request,
+              GAsyncReadyCallback   callback)
+{
+  op->requests++;
+  _mptcp_netlink_request_async (op->netlink, request, op->conn->control_timeout, NULL,
+                                callback, op_ref (op));
+}
+
+/* Finishes a request of the op; FALSE (and the op unreferenced) if the op
+ * has returned already and wants nothing more. */
+static MptcpNlReply *
+op_request_finish (Op            *op,
+                   GAsyncResult  *result,
+                   GError       **error)
+{
+  MptcpNlReply *reply = _mptcp_netlink_request_finish (op->netlink, result, error);
+
+  op->requests--;
+  return reply;
+}
+
+static gboolean
+is_id_clash (const GError *error)
+{
+  return error != NULL && error->domain == MPTCP_ERROR &&
+         strstr (error->message, "did not match address and id") != NULL;
+}
+
+static void ids_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data);
+
+static void
+load_ids (Op *op)
+{
+  MptcpNlRequest request;
+
+  request_init (op, &request, MPTCP_PM_CMD_GET_ADDR);
+  request.dump = TRUE;
+  send_request (op, &request, ids_loaded_cb);
+}
+
+static void
+ids_loaded_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  Op *op = user_data;
+  g_autoptr(MptcpNlReply) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  reply = op_request_finish (op, result, &error);
+  if (op->task != NULL)
+    {
+      if (reply == NULL)
+        op_fail (op, g_steal_pointer (&error));
+      else
+        {
+          ids_load (op->conn, reply);
+          op_send (op);
+        }
+    }
+  op_unref (op);
+}
+
+static void
+op_done_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  Op *op = user_data;
+  g_autoptr(MptcpNlReply) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  reply = op_request_finish (op, result, &error);
+
+  if (reply == NULL)
+    {
+      if ((op->kind == OP_OPEN || op->kind == OP_ANNOUNCE) && op->task != NULL &&
+          is_id_clash (error) && !op->retried)
+        {
+          /* our idea of the address list was wrong: re-read it, try again */
+          op->retried = TRUE;
+          op->conn->ids_loaded = FALSE;
+          load_ids (op);
+          op_unref (op);
+          return;
+        }
+      if (op->kind == OP_OPEN)
+        op->conn->ids_loaded = FALSE;  /* the kernel drops entries on failed creates */
+      op_fail (op, g_steal_pointer (&error));
+      op_unref (op);
+      return;
+    }
+
+  op->acked = TRUE;
+  switch (op->kind)
+    {
+    case OP_OPEN:
+      if (op->task == NULL)
+        open_cleanup (op);   /* given up while the request was on its way */
+      else
+        open_check_kernel (op);
+      break;
+    case OP_CLOSE:
+      if (op->task != NULL &&
+          (op->closed_seen || op->sub_id == 0 || find_subflow (op->conn, &op->tuple) == NULL))
+        {
+          if (op->subflow != NULL)
+            remove_with_signal (op->conn, op->subflow, 0, 0);
+          op_return_boolean (op);
+        }
+      break;
+    case OP_BACKUP:
+      if (op->task != NULL)
+        {
+          _mptcp_subflow_set_backup (op->subflow, op->backup);
+          op_return_boolean (op);
+        }
+      break;
+    case OP_ANNOUNCE:
+      op_return_id (op);
+      break;
+    case OP_REMOVE:
+      ids_forget_id (op->conn, op->id);
+      op_return_boolean (op);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  op_unref (op);
+}
+
+/* Sends the op's command (the address ids are known by now). */
+static void
+op_send (Op *op)
+{
+  MptcpConnection *self = op->conn;
+  MptcpNlRequest request;
+  g_autoptr(GError) error = NULL;
+
+  switch (op->kind)
+    {
+    case OP_OPEN:
+      op->id = ids_get (self, &op->tuple.local);
+      if (op->id == 0)
+        {
+          op_fail (op, g_error_new_literal (MPTCP_ERROR, MPTCP_ERROR_OUT_OF_RANGE,
+                                            "All 255 local address ids of the connection "
+                                            "are in use"));
+          return;
+        }
+      if (!op->port_known && op->before == NULL)
+        {
+          op->before = g_array_new (FALSE, FALSE, sizeof (KernelEntry));
+          if (read_kernel (self, op->before) < 0)
+            {
+              op_fail (op, g_error_new_literal (MPTCP_ERROR, MPTCP_ERROR_CLOSED,
+                                                "The connection is closed"));
+              return;
+            }
+        }
+      request_init (op, &request, MPTCP_PM_CMD_SUBFLOW_CREATE);
+      addr_to_nl (&request.addr, &op->tuple.local);
+      request.addr.id = op->id;
+      request.addr.has_id = TRUE;
+      request.has_addr = TRUE;
+      addr_to_nl (&request.remote, &op->tuple.remote);
+      request.has_remote = TRUE;
+      break;
+
+    case OP_CLOSE:
+      request_init (op, &request, MPTCP_PM_CMD_SUBFLOW_DESTROY);
+      addr_to_nl (&request.addr, &op->tuple.local);
+      request.has_addr = TRUE;
+      addr_to_nl (&request.remote, &op->tuple.remote);
+      request.has_remote = TRUE;
+      break;
+
+    case OP_BACKUP:
+      request_init (op, &request, MPTCP_PM_CMD_SET_FLAGS);
+      addr_to_nl (&request.addr, &op->tuple.local);
+      request.addr.flags = op->backup ? MPTCP_PM_ADDR_FLAG_BACKUP : 0;
+      request.addr.has_flags = TRUE;
+      request.has_addr = TRUE;
+      addr_to_nl (&request.remote, &op->tuple.remote);
+      request.has_remote = TRUE;
+      break;
+
+    case OP_ANNOUNCE:
+      op->id = ids_get (self, &op->tuple.local);
+      if (op->id == 0)
+        {
+          op_fail (op, g_error_new_literal (MPTCP_ERROR, MPTCP_ERROR_OUT_OF_RANGE,
+                                            "All 255 local address ids of the connection "
+                                            "are in use"));
+          return;
+        }
+      request_init (op, &request, MPTCP_PM_CMD_ANNOUNCE);
+      addr_to_nl (&request.addr, &op->tuple.local);
+      request.addr.id = op->id;
+      request.addr.has_id = TRUE;
+      request.addr.flags = MPTCP_PM_ADDR_FLAG_SIGNAL;
+      request.addr.has_flags = TRUE;
+      request.has_addr = TRUE;
+      break;
+
+    case OP_REMOVE:
+      request_init (op, &request, MPTCP_PM_CMD_REMOVE);
+      request.loc_id = op->id;
+      request.has_loc_id = TRUE;
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+
+  send_request (op, &request, op_done_cb);
+}
+
+/* Starts an op whose arguments are checked: subscribes (open, close), arms
+ * the timeout and the cancellable, then loads the ids or sends. */
+static void
+op_start (Op           *op,
+          GCancellable *cancellable)
+{
+  MptcpConnection *self = op->conn;
+
+  op_ref (op);   /* held while the task is pending, dropped by op_steal_task() */
+  if (op->kind == OP_OPEN)
+    self->open_ops = g_list_prepend (self->open_ops, op);
+
+  if (op->kind == OP_OPEN || op->kind == OP_CLOSE)
+    {
+      g_autoptr(GError) error = NULL;
+
+      /* before the request, so that no event is missed; without
+       * CAP_NET_ADMIN this fails, and so will the request */
+      op->sub_id = _mptcp_netlink_subscribe (op->netlink, FALSE, self->token,
+                                             op_on_event, op_on_overrun, op, &error);
+    }
+
+  op->timeout = g_timeout_source_new (self->control_timeout);
+  g_source_set_callback (op->timeout, timeout_cb, op, NULL);
+  g_source_attach (op->timeout, op->context);
+
+  if (cancellable != NULL)
+    {
+      op->cancel_source = g_cancellable_source_new (cancellable);
+      g_source_set_callback (op->cancel_source, G_SOURCE_FUNC (cancelled_cb), op, NULL);
+      g_source_attach (op->cancel_source, op->context);
+    }
+
+  if ((op->kind == OP_OPEN || op->kind == OP_ANNOUNCE) && !self->ids_loaded)
+    load_ids (op);
+  else
+    op_send (op);
+}
+
+static Op *
+op_new (MptcpConnection *self,
+        OpKind           kind,
+        MptcpNetlink    *netlink,
+        GTask           *task)
+{
+  Op *op = g_new0 (Op, 1);
+
+  op->ref_count = 1;
+  op->kind = kind;
+  op->conn = g_object_ref (self);
+  op->netlink = _mptcp_netlink_ref (netlink);
+  op->context = g_main_context_ref_thread_default ();
+  op->task = g_object_ref (task);
+  return op;
+}
+
+/* ---- argument checks ---- */
+
+static gboolean
+check_usable (MptcpConnection  *self,
+              GError          **error)
+{
+  if (self->closed || g_socket_is_closed (self->socket))
+    {
+      set_closed_error (error);
+      return FALSE;
+    }
+  if (!self->fallback && _mptcp_sockopt_is_mptcp (g_socket_get_fd (self->socket)) == 0)
+    mark_fallback (self);
+  if (self->fallback || self->token == 0)
+    {
+      set_fallback_error (error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* An address usable for a host, as a raw address. */
+static gboolean
+host_address (MptcpConnection    *self,
+              GInetSocketAddress *address,
+              const char         *what,
+              MptcpSockoptAddr   *raw,
+              GError            **error)
+{
+  GInetAddress *ia = g_inet_socket_address_get_address (address);
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *text = g_inet_address_to_string (ia);
+
+  if (g_inet_address_get_is_any (ia) || g_inet_address_get_is_multicast (ia))
+    {
+      g_set_error (error, MPTCP_ERROR, MPTCP_ERROR_INVALID_ADDRESS,
+                   "The %s address %s does not name a host", what, text);
+      return FALSE;
+    }
+  if (!native_address (G_SOCKET_ADDRESS (address), raw, &local_error))
+    {
+      g_set_error (error, MPTCP_ERROR, MPTCP_ERROR_INVALID_ADDRESS,
+                   "Unusable %s address %s: %s", what, text, local_error->message);
+      return FALSE;
+    }
+  raw->scope_id = 0;
+  if (raw->family == AF_INET6 && g_socket_get_family (self->socket) == G_SOCKET_FAMILY_IPV4)
+    {
+      g_set_error (error, MPTCP_ERROR, MPTCP_ERROR_INVALID_ADDRESS,
+                   "The %s address %s is IPv6, but the connection is IPv4: an IPv4 "
+                   "connection cannot carry IPv6 subflows", what, text);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The broker of the calling thread's context (the one async results go to). */
+static MptcpNetlink *
+caller_netlink (MptcpConnection  *self,
+                GError          **error)
+{
+  g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
+
+  if (context == self->context && self->netlink != NULL)
+    return _mptcp_netlink_ref (self->netlink);
+  return _mptcp_netlink_get_for_context (context, error);
+}
+
+/* ---- sync runner ---- */
+
+static void
+sync_done_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+/* Runs an op on the connection's private context and broker, until its
+ * result is there and no request of it is in flight. Returns the task. */
+static GAsyncResult *
+run_sync (MptcpConnection  *self,
+          gpointer          source_object,
+          OpKind            kind,
+          const Tuple      *tuple,
+          gboolean          port_known,
+          guint8            id,
+          gboolean          backup,
+          MptcpSubflow     *subflow,
+          GCancellable     *cancellable,
+          gpointer          source_tag,
+          GError          **error)
+{
+  GAsyncResult *result = NULL;
+  g_autoptr(GTask) task = NULL;
+  Op *op;
+
+  if (self->sync_context == NULL)
+    {
+      GMainContext *context = g_main_context_new ();
+      MptcpNetlink *netlink = _mptcp_netlink_get_for_context (context, error);
+
+      if (netlink == NULL)
+        {
+          g_main_context_unref (context);
+          return NULL;
+        }
+      self->sync_context = context;
+      self->sync_netlink = netlink;
+    }
+
+  g_main_context_push_thread_default (self->sync_context);
+  task = g_task_new (source_object, cancellable, sync_done_cb, &result);
+  g_task_set_source_tag (task, source_tag);
+  op = op_new (self, kind, self->sync_netlink, task);
+  if (tuple != NULL)
+    op->tuple = *tuple;
+  op->port_known = port_known;
+  op->id = id;
+  op->backup = backup;
+  if (subflow != NULL)
+    op->subflow = g_object_ref (subflow);
+  op_ref (op);
+  op_start (op, cancellable);
+  while (result == NULL || op->requests > 0)
+    g_main_context_iteration (self->sync_context, TRUE);
+  op_unref (op);
+  op_unref (op);
+  g_main_context_pop_thread_default (self->sync_context);
+  return result;
+}
+
+static void
+start_async (MptcpConnection     *self,
+             gpointer             source_object,
+             OpKind               kind,
+             const Tuple         *tuple,
+             gboolean             port_known,
+             guint8               id,
+             gboolean             backup,
+             MptcpSubflow        *subflow,
+             GCancellable        *cancellable,
+             GAsyncReadyCallback  callback,
+             gpointer             user_data,
+             gpointer             source_tag)
+{
+  g_autoptr(GTask) task = g_task_new (source_object, cancellable, callback, user_data);
+  g_autoptr(MptcpNetlink) netlink = NULL;
+  GError *error = NULL;
+  Op *op;
+
+  g_task_set_source_tag (task, source_tag);
+  netlink = caller_netlink (self, &error);
+  if (netlink == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  op = op_new (self, kind, netlink, task);
+  if (tuple != NULL)
+    op->tuple = *tuple;
+  op->port_known = port_known;
+  op->id = id;
+  op->backup = backup;
+  if (subflow != NULL)
+    op->subflow = g_object_ref (subflow);
+  op_start (op, cancellable);
+  op_unref (op);
+}
+
+/* ---- open_subflow ---- */
+
+static gboolean
+check_open (MptcpConnection     *self,
+            GInetSocketAddress  *local,
+            GInetSocketAddress  *remote,
+            Tuple               *tuple,
+            GError             **error)
+{
+  if (!check_usable (self, error))
+    return FALSE;
+  if (!host_address (self, local, "local", &tuple->local, error) ||
+      !host_address (self, remote, "remote", &tuple->remote, error))
+    return FALSE;
+  if (tuple->local.family != tuple->remote.family)
+    {
+      g_set_error_literal (error, MPTCP_ERROR, MPTCP_ERROR_INVALID_ADDRESS,
+                           "The local and remote addresses of a subflow must be of the same "
+                           "family");
+      return FALSE;
+    }
+  if (tuple->remote.port == 0)
+    {
+      g_set_error_literal (error, MPTCP_ERROR, MPTCP_ERROR_INVALID_ADDRESS,
+                           "The remote address of a subflow needs a port");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * mptcp_connection_open_subflow:
+ * @self: a #MptcpConnection
+ * @local: the local address to open the subflow from; its port may be 0
+ *   (the kernel picks one)
+ * @remote: the peer's address and port to open the subflow to
+ * @cancellable: (nullable): a #GCancellable, or %NULL
+ * @error: return location for a #GError, or %NULL
+ *
+ * Opens a new subflow of the connection from @local to @remote and waits
+ * until it is established. This is the synchronous variant of
+ * mptcp_connection_open_subflow_async(), which documents the behaviour and
+ * the errors. It blocks the calling thread (iterating a private main
+ * context) for at most #MptcpConnection:control-timeout milliseconds.
+ *
+ * Returns: (transfer full): the new subflow, the object the list of
+ *   mptcp_connection_get_subflows() holds, or %NULL on error
+ *
+ * Since: 0.1
+ */
+MptcpSubflow *
+mptcp_connection_open_subflow (MptcpConnection     *self,
+                               GInetSocketAddress  *local,
+                               GInetSocketAddress  *remote,
+                               GCancellable        *cancellable,
+                               GError             **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  Tuple tuple;
+
+  g_return_val_if_fail (MPTCP_IS_CONNECTION (self), NULL);
+  g_return_val_if_fail (G_IS_INET_SOCKET_ADDRESS (local), NULL);
+  g_return_val_if_fail (G_IS_INET_SOCKET_ADDRESS (remote), NULL);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!check_open (self, local, remote, &tuple, error))
+    return NULL;
+  result = run_sync (self, self, OP_OPEN, &tuple, tuple.local.port != 0, 0, FALSE, NULL,
+                     cancellable, mptcp_connection_open_subflow, error);
+  if (result == NULL)
+    return NULL;
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * mptcp_connection_open_subflow_async:
+ * @self: a #MptcpConnection
+ * @local: the local address to open the subflow from; its port may be 0
+ *   (the kernel picks one)
+ * @remote: the peer's address and port to open the subflow to
+ * @cancellable: (nullable): a #GCancellable, or %NULL
+ * @callback: (scope async): called when the subflow is established or the
+ *   attempt failed
+ * @user_data: data for @callback
+ *
+ * Opens a new subflow of the connection from @local to @remote, through the
+ * kernel's userspace path manager (the `SUBFLOW_CREATE` command of the
+ * `mptcp_pm` generic netlink family). This needs CAP_NET_ADMIN in the user
+ * namespace that owns the network namespace, and a connection made while
+ * `net.mptcp.path_manager` was `userspace`.
+ *
+ * The library gives the local address an MPTCP address id of its own (one
+ * address and port keep one id for the life of the connection; the initial
+ * subflow's address has id 0, which is never used for new subflows).
+ *
+ * The kernel's acknowledgement only means the SYN left: the operation
+ * completes when the kernel reports the subflow established (its
+ * `SUB_ESTABLISHED` event for this 4-tuple). By then the subflow is in the
+ * list of mptcp_connection_get_subflows() and #MptcpConnection::subflow-added
+ * has been emitted for it; the result is that same object. It fails:
+ *
+ * - with the kernel's reason when the subflow fails (a %G_IO_ERROR code from
+ *   the errno of its `SUB_CLOSED` event: %G_IO_ERROR_CONNECTION_REFUSED,
+ *   %G_IO_ERROR_HOST_UNREACHABLE, %G_IO_ERROR_TIMED_OUT ...;
+ *   %G_IO_ERROR_CONNECTION_CLOSED if the peer reset it without an error);
+ * - with %MPTCP_ERROR_CLOSED if the connection closes meanwhile;
+ * - with %G_IO_ERROR_TIMED_OUT after #MptcpConnection:control-timeout
+ *   milliseconds (10 s by default; a SYN to a silent host is otherwise
+ *   retried for about two minutes); the half-open subflow is closed;
+ * - with %MPTCP_ERROR_NOT_ESTABLISHED if the connection is not fully
+ *   established yet: a client's connection is established only once it has
+ *   sent data, so send something first;
+ * - with %MPTCP_ERROR_INVALID_ADDRESS for an address that cannot work: an
+ *   IPv6 address on an IPv4 connection, local and remote addresses of
+ *   different families, an unspecified or multicast address, a remote
+ *   address without a port, or a local address this host does not have;
+ * - with %MPTCP_ERROR_WRONG_PATH_MANAGER for a connection of the in-kernel
+ *   path manager (the message names the sysctl to change),
+ *   %MPTCP_ERROR_PERMISSION_DENIED without CAP_NET_ADMIN,
+ *   %MPTCP_ERROR_FALLBACK when the connection fell back to TCP, and
+ *   %MPTCP_ERROR_CLOSED when it is closed;
+ * - with %G_IO_ERROR_CANCELLED when @cancellable is cancelled. If the kernel
+ *   had sent the SYN already, the library closes that subflow (it may still
+ *   appear briefly in the list, with #MptcpConnection::subflow-added and
+ *   #MptcpConnection::subflow-removed).
+ *
+ * An established join is not final: a peer that runs the in-kernel path
+ * manager and is over its subflow limit resets the join right after
+ * accepting it. The operation may then have succeeded already; the subflow
+ * leaves the list again within milliseconds, with
+ * #MptcpConnection::subflow-removed (error 0). If the reset is seen before
+ * the result is delivered, the operation fails with
+ * %G_IO_ERROR_CONNECTION_CLOSED instead.
+ *
+ * Call it from the thread of the #GMainContext that was the thread-default
+ * one when @self was constructed; @callback runs there.
+ *
+ * Since: 0.1
+ */
+void
+mptcp_connection_open_subflow_async (MptcpConnection     *self,
+                                     GInetSocketAddress  *local,
+                                     GInetSocketAddress  *remote,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data)
+{
+  GError *error = NULL;
+  Tuple tuple;
+
+  g_return_if_fail (MPTCP_IS_CONNECTION (self));
+  g_return_if_fail (G_IS_INET_SOCKET_ADDRESS (local));
+  g_return_if_fail (G_IS_INET_SOCKET_ADDRESS (remote));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  if (!check_open (self, local, remote, &tuple, &error))
+    {
+      g_task_report_error (self, callback, user_data, mptcp_connection_open_subflow_async, error);
+      return;
+    }
+  start_async (self, self, OP_OPEN, &tuple, tuple.local.port != 0, 0, FALSE, NULL,
+               cancellable, callback, user_data, mptcp_connection_open_subflow_async);
+}
+
+/**
+ * mptcp_connection_open_subflow_finish:
+ * @self: a #MptcpConnection
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError, or %NULL
+ *
+ * Finishes mptcp_connection_open_subflow_async().
+ *
+ * Returns: (transfer full): the new subflow (the object the list of
+ *   mptcp_connection_get_subflows() holds), or %NULL on error
+ *
+ * Since: 0.1
+ */
+MptcpSubflow *
+mptcp_connection_open_subflow_finish (MptcpConnection  *self,
+                                      GAsyncResult     *result,
+                                      GError          **error)
+{
+  g_return_val_if_fail (MPTCP_IS_CONNECTION (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_async_result_is_tagged (result, mptcp_connection_open_subflow_async), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ---- announce / remove ---- */
+
+static gboolean
+check_announce (MptcpConnection     *self,
+                GInetSocketAddress  *address,
+                Tuple               *tuple,
+                GError             **error)
+{
+  memset (tuple, 0, sizeof *tuple);
+  return check_usable (self, error) &&
+         host_address (self, address, "announced", &tuple->local, error);
+}
+
+/**
+ * mptcp_connection_announce_address:
+ * @self: a #MptcpConnection
+ * @address: the address to announce; port 0 announces the address alone
+ * @cancellable: (nullable): a #GCancellable, or %NULL
+ * @error: return location for a #GError, or %NULL
+ *
+ * The synchronous variant of mptcp_connection_announce_address_async().
+ *
+ * Returns: the address id used (1 to 255), or 0 on error
+ *
+ * Since: 0.1
+ */
+guint
+mptcp_connection_announce_address (MptcpConnection     *self,
+                                   GInetSocketAddress  *address,
+                                   GCancellable        *cancellable,
+                                   GError             **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  gssize id;
+  Tuple tuple;
+
+  g_return_val_if_fail (MPTCP_IS_CONNECTION (self), 0);
+  g_return_val_if_fail (G_IS_INET_SOCKET_ADDRESS (address), 0);
+  g_return_val_if_fail (error == NULL || *error == NULL, 0);
+
+  if (!check_announce (self, address, &tuple, error))
+    return 0;
+  result = run_sync (self, self, OP_ANNOUNCE, &tuple, TRUE, 0, FALSE, NULL, cancellable,
+                     mptcp_connection_announce_address, error);
+  if (result == NULL)
+    return 0;
+  id = g_task_propagate_int (G_TASK (result), error);
+  return id > 0 ? (guint) id : 0;
+}
+
+/**
+ * mptcp_connection_announce_address_async:
+ * @self: a #MptcpConnection
+ * @address: the address to announce; port 0 announces the address alone
+ * @cancellable: (nullable): a #GCancellable, or %NULL
+ * @callback: (scope async): called when the kernel has taken the request
+ * @user_data: data for @callback
+ *
+ * Announces @address to the peer (an MPTCP ADD_ADDR, through the userspace
+ * path manager's `ANNOUNCE` command), so that the peer may open subflows to
+ * it. The library gives the address an id: the one it has already on this
+ * connection (the address of a subflow opened with
+ * mptcp_connection_open_subflow(), or one announced before), else the lowest
+ * free one. The result is that id, for mptcp_connection_remove_address().
+ *
+ * The kernel does not check the address: announcing an address this host
+ * does not have, or an IPv6 address on a dual-stack connection, is accepted.
+ * The library refuses an IPv6 address on an IPv4 connection and unspecified
+ * or multicast addresses (%MPTCP_ERROR_INVALID_ADDRESS). An announcement
+ * made before the connection is fully established (before a client has sent
+ * data) is acknowledged but never reaches the peer.
+ *
+ * Needs CAP_NET_ADMIN and a userspace-path-manager connection, like
+ * mptcp_connection_open_subflow_async() (same errors).
+ *
+ * Since: 0.1
+ */
+void
+mptcp_connection_announce_address_async (MptcpConnection     *self,
+                                         GInetSocketAddress  *address,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data)
+{
+  GError *error = NULL;
+  Tuple tuple;
+
+  g_return_if_fail (MPTCP_IS_CONNECTION (self));
+  g_return_if_fail (G_IS_INET_SOCKET_ADDRESS (address));
+
+  if (!check_announce (self, address, &tuple, &error))
+    {
+      g_task_report_error (self, callback, user_data, mptcp_connection_announce_address_async,
+                           error);
+      return;
+    }
+  start_async (self, self, OP_ANNOUNCE, &tuple, TRUE, 0, FALSE, NULL, cancellable, callback,
+               user_data, mptcp_connection_announce_address_async);
+}
+
+/**
+ * mptcp_connection_announce_address_finish:
+ * @self: a #MptcpConnection
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError, or %NULL
+ *
+ * Finishes mptcp_connection_announce_address_async().
+ *
+ * Returns: the address id used (1 to 255), or 0 on error
+ *
+ * Since: 0.1
+ */
+guint
+mptcp_connection_announce_address_finish (MptcpConnection  *self,
+                                          GAsyncResult     *result,
+                                          GError          **error)
+{
+  gssize id;
+
+  g_return_val_if_fail (MPTCP_IS_CONNECTION (self), 0);
+  g_return_val_if_fail (g_task_is_valid (result, self), 0);
+  g_return_val_if_fail (g_async_result_is_tagged (result, mptcp_connection_announce_address_async), 0);
+
+  id = g_task_propagate_int (G_TASK (result), error);
+  return id > 0 ? (guint) id : 0;
+}
+
+static gboolean
+check_remove (MptcpConnection  *self,
+              guint             id,
+              GError          **error)
+{
+  if (!check_usable (self, error))
+    return FALSE;
+  if (id > 255)
+    {
+      g_set_error (error, MPTCP_ERROR, MPTCP_ERROR_OUT_OF_RANGE,
+                   "Address id %u is out of range (0 to 255)", id);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * mptcp_connection_remove_address:
+ * @self: a #MptcpConnection
+ * @id: the address id to remove
+ * @cancellable: (nullable): a #GCancellable, or %NULL
+ * @error: return location for a #GError, or %NULL
+ *
+ * The synchronous variant of mptcp_connection_remove_address_async().
+ *
+ * Returns: %TRUE on success, %FALSE with @error set otherwise
+ *
+ * Since: 0.1
+ */
+gboolean
+mptcp_connection_remove_address (MptcpConnection  *self,
+                                 guint             id,
+                                 GCancellable     *cancellable,
+                                 GError          **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  g_return_val_if_fail (MPTCP_IS_CONNECTION (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_remove (self, id, error))
+    return FALSE;
+  result = run_sync (self, self, OP_REMOVE, NULL, FALSE, id, FALSE, NULL, cancellable,
+                     mptcp_connection_remove_address, error);
+  if (result == NULL)
+    return FALSE;
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * mptcp_connection_remove_address_async:
+ * @self: a #MptcpConnection
+ * @id: the address id to remove
+ * @cancellable: (nullable): a #GCancellable, or %NULL
+ * @callback: (scope async): called when the kernel has taken the request
+ * @user_data: data for @callback
+ *
+ * Withdraws a local address from the connection (an MPTCP RM_ADDR, through
+ * the userspace path manager's `REMOVE` command): an id returned by
+ * mptcp_connection_announce_address(), or the id of the local address of
+ * subflows this library opened. The peer then closes the subflows that use
+ * that address. Id 0 names the initial subflow's address: the peer closes
+ * the initial subflow and the connection goes on over the others.
+ *
+ * An id the connection does not have fails with
+ * %MPTCP_ERROR_NO_SUCH_ENDPOINT, an id above 255 with
+ * %MPTCP_ERROR_OUT_OF_RANGE; otherwise the errors are those of
+ * mptcp_connection_open_subflow_async().
+ *
+ * Since: 0.1
+ */
+void
+mptcp_connection_remove_address_async (MptcpConnection     *self,
+                                       guint                id,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data)
+{
+  GError *error = NULL;
+
+  g_return_if_fail (MPTCP_IS_CONNECTION (self));
+
+  if (!check_remove (self, id, &error))
+    {
+      g_task_report_error (self, callback, user_data, mptcp_connection_remove_address_async,
+                           error);
+      return;
+    }
+  start_async (self, self, OP_REMOVE, NULL, FALSE, id, FALSE, NULL, cancellable, callback,
+               user_data, mptcp_connection_remove_address_async);
+}
+
+/**
+ * mptcp_connection_remove_address_finish:
+ * @self: a #MptcpConnection
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError, or %NULL
+ *
+ * Finishes mptcp_connection_remove_address_async().
+ *
+ * Returns: %TRUE on success, %FALSE with @error set otherwise
+ *
+ * Since: 0.1
+ */
+gboolean
+mptcp_connection_remove_address_finish (MptcpConnection  *self,
+                                        GAsyncResult     *result,
+                                        GError          **error)
+{
+  g_return_val_if_fail (MPTCP_IS_CONNECTION (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_async_result_is_tagged (result, mptcp_connection_remove_address_async), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ---- the subflow side: close, set_backup ---- */
+
+static gboolean
+check_subflow (MptcpConnection  *self,
+               MptcpSubflow     *subflow,
+               Tuple            *tuple,
+               GError          **error)
+{
+  if (self->closed)
+    {
+      g_set_error_literal (error, MPTCP_ERROR, MPTCP_ERROR_NO_SUCH_SUBFLOW,
+                           "No such subflow: the connection is closed");
+      return FALSE;
+    }
+  if (!check_usable (self, error))
+    return FALSE;
+  if (!g_ptr_array_find (self->subflows->items, subflow, NULL))
+    {
+      g_set_error_literal (error, MPTCP_ERROR, MPTCP_ERROR_NO_SUCH_SUBFLOW,
+                           "No such subflow: it is closed or is not listed by the connection");
+      return FALSE;
+    }
+  tuple->local = subflow->local_raw;
+  tuple->remote = subflow->remote_raw;
+  tuple->local.scope_id = 0;
+  tuple->remote.scope_id = 0;
+  return TRUE;
+}
+
+void
+_mptcp_connection_close_subflow_async (MptcpConnection     *self,
+                                       MptcpSubflow        *subflow,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data,
+                                       gpointer             source_tag)
+{
+  GError *error = NULL;
+  Tuple tuple;
+
+  if (!check_subflow (self, subflow, &tuple, &error))
+    {
+      g_task_report_error (subflow, callback, user_data, source_tag, error);
+      return;
+    }
+  start_async (self, subflow, OP_CLOSE, &tuple, TRUE, 0, FALSE, subflow, cancellable,
+               callback, user_data, source_tag);
+}
+
+gboolean
+_mptcp_connection_close_subflow (MptcpConnection  *self,
+                                 MptcpSubflow     *subflow,
+                                 GCancellable     *cancellable,
+                                 gpointer          source_tag,
+                                 GError          **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  Tuple tuple;
+
+  if (!check_subflow (self, subflow, &tuple, error))
+    return FALSE;
+  result = run_sync (self, subflow, OP_CLOSE, &tuple, TRUE, 0, FALSE, subflow, cancellable,
+                     source_tag, error);
+  if (result == NULL)
+    return FALSE;
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+_mptcp_connection_set_backup_async (MptcpConnection     *self,
+                                    MptcpSubflow        *subflow,
+                                    gboolean             backup,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data,
+                                    gpointer             source_tag)
+{
+  GError *error = NULL;
+  Tuple tuple;
+
+  if (!check_subflow (self, subflow, &tuple, &error))
+    {
+      g_task_report_error (subflow, callback, user_data, source_tag, error);
+      return;
+    }
+  start_async (self, subflow, OP_BACKUP, &tuple, TRUE, 0, !!backup, subflow, cancellable,
+               callback, user_data, source_tag);
+}
+
+gboolean
+_mptcp_connection_set_backup (MptcpConnection  *self,
+                              MptcpSubflow     *subflow,
+                              gboolean          backup,
+                              GCancellable     *cancellable,
+                              gpointer          source_tag,
+                              GError          **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  Tuple tuple;
+
+  if (!check_subflow (self, subflow, &tuple, error))
+    return FALSE;
+  result = run_sync (self, subflow, OP_BACKUP, &tuple, TRUE, 0, !!backup, subflow, cancellable,
+                     source_tag, error);
+  if (result == NULL)
+    return FALSE;
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ---- properties of the control side ---- */
+
+/**
+ * mptcp_connection_get_control_timeout:
+ * @self: a #MptcpConnection
+ *
+ * Gets #MptcpConnection:control-timeout.
+ *
+ * Returns: the timeout of control operations, in milliseconds
+ *
+ * Since: 0.1
+ */
+guint
+mptcp_connection_get_control_timeout (MptcpConnection *self)
+{
+  g_return_val_if_fail (MPTCP_IS_CONNECTION (self), 0);
+
+  return self->control_timeout;
+}
+
+/**
+ * mptcp_connection_set_control_timeout:
+ * @self: a #MptcpConnection
+ * @timeout_ms: the timeout in milliseconds (at least 1)
+ *
+ * Sets #MptcpConnection:control-timeout, for operations started afterwards.
+ *
+ * Since: 0.1
+ */
+void
+mptcp_connection_set_control_timeout (MptcpConnection *self,
+                                      guint            timeout_ms)
+{
+  g_return_if_fail (MPTCP_IS_CONNECTION (self));
+
+  timeout_ms = MAX (timeout_ms, 1);
+  if (self->control_timeout == timeout_ms)
+    return;
+  self->control_timeout = timeout_ms;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONTROL_TIMEOUT]);
+}
+
+/**
+ * mptcp_connection_get_event_source:
+ * @self: a #MptcpConnection
+ *
+ * Gets #MptcpConnection:event-source.
+ *
+ * Returns: where the connection's signals come from
+ *
+ * Since: 0.1
+ */
+MptcpEventSource
+mptcp_connection_get_event_source (MptcpConnection *self)
+{
+  g_return_val_if_fail (MPTCP_IS_CONNECTION (self), MPTCP_EVENT_SOURCE_NONE);
+
+  return self->event_source;
+}
+
+/**
+ * mptcp_connection_get_poll_interval:
+ * @self: a #MptcpConnection
+ *
+ * Gets #MptcpConnection:poll-interval.
+ *
+ * Returns: the polling interval in milliseconds
+ *
+ * Since: 0.1
+ */
+guint
+mptcp_connection_get_poll_interval (MptcpConnection *self)
+{
+  g_return_val_if_fail (MPTCP_IS_CONNECTION (self), 0);
+
+  return self->poll_interval;
+}
+
+/**
+ * mptcp_connection_set_poll_interval:
+ * @self: a #MptcpConnection
+ * @interval_ms: the interval in milliseconds (at least 10)
+ *
+ * Sets #MptcpConnection:poll-interval; a running poll restarts with it.
+ *
+ * Since: 0.1
+ */
+void
+mptcp_connection_set_poll_interval (MptcpConnection *self,
+                                    guint            interval_ms)
+{
+  g_return_if_fail (MPTCP_IS_CONNECTION (self));
+
+  interval_ms = MAX (interval_ms, 10);
+  if (self->poll_interval == interval_ms)
+    return;
+  self->poll_interval = interval_ms;
+  if (self->poll_source != NULL)
+    start_polling (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_POLL_INTERVAL]);
+}
+
+/* ---- properties and signals of the control and event side ---- */
+
+static void
+install_control_properties (GObjectClass *object_class)
+{
+  /**
+   * MptcpConnection:control-timeout:
+   *
+   * How long, in milliseconds, control operations
+   * (mptcp_connection_open_subflow() and the others) wait for the kernel
+   * before they fail with %G_IO_ERROR_TIMED_OUT. For an open, this bounds
+   * the wait for the subflow's establishment: a SYN to a silent host is
+   * otherwise retried by the kernel for about two minutes. Default 10000.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_CONTROL_TIMEOUT] =
+    g_param_spec_uint ("control-timeout", "Control timeout",
+                       "How long control operations wait, in milliseconds",
+                       1, G_MAXUINT, 10000,
+                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * MptcpConnection:event-source:
+   *
+   * Where the signals of the connection come from.
+   * %MPTCP_EVENT_SOURCE_NETLINK when the process could join the kernel's
+   * MPTCP event group (CAP_NET_ADMIN in the network namespace's user
+   * namespace): every signal is then available, as the kernel reports the
+   * change. %MPTCP_EVENT_SOURCE_POLLING otherwise: the connection reads its
+   * subflow list every #MptcpConnection:poll-interval milliseconds (one
+   * cheap getsockopt(), no privilege) and emits
+   * #MptcpConnection::subflow-added and #MptcpConnection::subflow-removed
+   * (with error 0) for the differences, and #MptcpConnection::closed when
+   * a poll finds no live subflow and the socket reports the connection over
+   * (poll() gives HUP or ERR); the other signals are not available then. %MPTCP_EVENT_SOURCE_NONE once the
+   * connection closed or fell back to TCP.
+   *
+   * Both sources run in the #GMainContext that was the thread-default one
+   * when the connection was constructed: iterate it to receive signals.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_EVENT_SOURCE] =
+    g_param_spec_enum ("event-source", "Event source",
+                       "Where the signals of the connection come from",
+                       MPTCP_TYPE_EVENT_SOURCE, MPTCP_EVENT_SOURCE_NONE,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * MptcpConnection:poll-interval:
+   *
+   * How often, in milliseconds, a connection in %MPTCP_EVENT_SOURCE_POLLING
+   * mode reads its subflow list. Default 1000, at least 10.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_POLL_INTERVAL] =
+    g_param_spec_uint ("poll-interval", "Poll interval",
+                       "How often the subflows are polled without events, in milliseconds",
+                       10, G_MAXUINT, 1000,
+                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * MptcpConnection::subflow-added:
+   * @self: the #MptcpConnection
+   * @subflow: the new subflow
+   *
+   * Emitted when a subflow joined the list of
+   * mptcp_connection_get_subflows(), right after the list's
+   * #GListModel::items-changed: @subflow is the object the list holds. With
+   * kernel events this is when the kernel reports the subflow established
+   * (whoever opened it: this library, another process, the peer), or when a
+   * mptcp_connection_refresh() or an overrun resynchronisation finds it
+   * (possibly still in its handshake); when polling, when a poll finds it.
+   *
+   * Since: 0.1
+   */
+  signals[SIGNAL_SUBFLOW_ADDED] =
+    g_signal_new ("subflow-added", G_TYPE_FROM_CLASS (object_class), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, MPTCP_TYPE_SUBFLOW);
+
+  /**
+   * MptcpConnection::subflow-removed:
+   * @self: the #MptcpConnection
+   * @subflow: the subflow that is gone
+   * @error: the errno the kernel gave for the subflow's end (for example
+   *   110 ETIMEDOUT, 111 ECONNREFUSED, 113 EHOSTUNREACH), 0 for none
+   * @reset_reason: the MPTCP reset (MP_RST) reason the peer gave, 0 for none
+   *
+   * Emitted when a subflow left the list of
+   * mptcp_connection_get_subflows(), right after the list's
+   * #GListModel::items-changed. When the connection closes, the list ends
+   * empty with one emission per subflow (error 0), then
+   * #MptcpConnection::closed. When polling, @error and @reset_reason are
+   * always 0.
+   *
+   * Since: 0.1
+   */
+  signals[SIGNAL_SUBFLOW_REMOVED] =
+    g_signal_new ("subflow-removed", G_TYPE_FROM_CLASS (object_class), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 3, MPTCP_TYPE_SUBFLOW, G_TYPE_INT,
+                  G_TYPE_UINT);
+
+  /**
+   * MptcpConnection::subflow-priority-changed:
+   * @self: the #MptcpConnection
+   * @subflow: the subflow
+   * @backup: %TRUE if the peer asks to use the subflow only as a backup
+   *
+   * Emitted when the peer changed its priority wish for @subflow (an MPTCP
+   * MP_PRIO). Our own requests (mptcp_subflow_set_backup()) show in
+   * #MptcpSubflow:backup instead. Needs kernel events.
+   *
+   * Since: 0.1
+   */
+  signals[SIGNAL_SUBFLOW_PRIORITY_CHANGED] =
+    g_signal_new ("subflow-priority-changed", G_TYPE_FROM_CLASS (object_class),
+                  G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2, MPTCP_TYPE_SUBFLOW,
+                  G_TYPE_BOOLEAN);
+
+  /**
+   * MptcpConnection::address-announced:
+   * @self: the #MptcpConnection
+   * @id: the peer's id for the address
+   * @address: the announced address; port 0 when the peer gave none
+   *
+   * Emitted when the peer announced an address (an MPTCP ADD_ADDR). Open a
+   * subflow to it with mptcp_connection_open_subflow(). Needs kernel
+   * events.
+   *
+   * Since: 0.1
+   */
+  signals[SIGNAL_ADDRESS_ANNOUNCED] =
+    g_signal_new ("address-announced", G_TYPE_FROM_CLASS (object_class), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_INET_SOCKET_ADDRESS);
+
+  /**
+   * MptcpConnection::address-removed:
+   * @self: the #MptcpConnection
+   * @id: the peer's id of the address it withdrew
+   *
+   * Emitted when the peer withdrew an address (an MPTCP RM_ADDR); the
+   * subflows using it close (with #MptcpConnection::subflow-removed). Needs
+   * kernel events.
+   *
+   * Since: 0.1
+   */
+  signals[SIGNAL_ADDRESS_REMOVED] =
+    g_signal_new ("address-removed", G_TYPE_FROM_CLASS (object_class), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
+
+  /**
+   * MptcpConnection::established:
+   * @self: the #MptcpConnection
+   *
+   * Emitted when the kernel reports the connection fully established (a
+   * client's connection is, once it has sent data; an accepted one is at
+   * accept time, before it can be wrapped, so it does not emit this). Only
+   * emitted if that happens after the connection was constructed. Needs
+   * kernel events.
+   *
+   * Since: 0.1
+   */
+  signals[SIGNAL_ESTABLISHED] =
+    g_signal_new ("established", G_TYPE_FROM_CLASS (object_class), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+
+  /**
+   * MptcpConnection::closed:
+   * @self: the #MptcpConnection
+   *
+   * Emitted once when the connection is over: the kernel reported it
+   * closed (its socket was closed), or its last subflow went away and the
+   * socket reports the connection over (reset by the peer: poll() gives
+   * HUP or ERR; the kernel itself sends no closed event until the socket is
+   * closed), or a refresh or poll found its socket closed. The subflow list is empty by then (each
+   * subflow got #MptcpConnection::subflow-removed), pending control
+   * operations fail with %MPTCP_ERROR_CLOSED, and
+   * #MptcpConnection:event-source becomes %MPTCP_EVENT_SOURCE_NONE.
+   *
+   * Since: 0.1
+   */
+  signals[SIGNAL_CLOSED] =
+    g_signal_new ("closed", G_TYPE_FROM_CLASS (object_class), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }

@@ -24,8 +24,35 @@ G_BEGIN_DECLS
  */
 #define MPTCP_TYPE_CONNECTION (mptcp_connection_get_type ())
 
+/**
+ * MptcpEventSource:
+ * @MPTCP_EVENT_SOURCE_NONE: the connection follows no kernel changes (it is
+ *   closed, fell back to TCP, or MPTCP control is not available)
+ * @MPTCP_EVENT_SOURCE_NETLINK: the connection follows the kernel's MPTCP
+ *   events (the process could join the `mptcp_pm_events` netlink group,
+ *   which needs CAP_NET_ADMIN)
+ * @MPTCP_EVENT_SOURCE_POLLING: the connection reads its subflow list every
+ *   #MptcpConnection:poll-interval milliseconds and reports the differences
+ *
+ * Where the signals of an #MptcpConnection come from; see
+ * #MptcpConnection:event-source.
+ *
+ * Since: 0.1
+ */
+typedef enum
+{
+  MPTCP_EVENT_SOURCE_NONE,
+  MPTCP_EVENT_SOURCE_NETLINK,
+  MPTCP_EVENT_SOURCE_POLLING,
+} MptcpEventSource;
+
 MPTCP_AVAILABLE_IN_0_1
 G_DECLARE_FINAL_TYPE (MptcpConnection, mptcp_connection, MPTCP, CONNECTION, GObject)
+
+#ifndef __GTK_DOC_IGNORE__
+/* declared in mptcp-subflow.h (which includes this header) */
+typedef struct _MptcpSubflow MptcpSubflow;
+#endif
 
 MPTCP_AVAILABLE_IN_0_1
 MptcpConnection     *mptcp_connection_new                (GSocket            *socket,
@@ -60,5 +87,69 @@ gboolean             mptcp_connection_refresh            (MptcpConnection    *se
 MPTCP_AVAILABLE_IN_0_1
 MptcpConnectionInfo *mptcp_connection_get_info           (MptcpConnection    *self,
                                                           GError            **error) G_GNUC_WARN_UNUSED_RESULT;
+
+MPTCP_AVAILABLE_IN_0_1
+MptcpSubflow        *mptcp_connection_open_subflow        (MptcpConnection     *self,
+                                                           GInetSocketAddress  *local,
+                                                           GInetSocketAddress  *remote,
+                                                           GCancellable        *cancellable,
+                                                           GError             **error) G_GNUC_WARN_UNUSED_RESULT;
+MPTCP_AVAILABLE_IN_0_1
+void                 mptcp_connection_open_subflow_async  (MptcpConnection     *self,
+                                                           GInetSocketAddress  *local,
+                                                           GInetSocketAddress  *remote,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+MPTCP_AVAILABLE_IN_0_1
+MptcpSubflow        *mptcp_connection_open_subflow_finish (MptcpConnection     *self,
+                                                           GAsyncResult        *result,
+                                                           GError             **error) G_GNUC_WARN_UNUSED_RESULT;
+
+MPTCP_AVAILABLE_IN_0_1
+guint                mptcp_connection_announce_address        (MptcpConnection     *self,
+                                                               GInetSocketAddress  *address,
+                                                               GCancellable        *cancellable,
+                                                               GError             **error);
+MPTCP_AVAILABLE_IN_0_1
+void                 mptcp_connection_announce_address_async  (MptcpConnection     *self,
+                                                               GInetSocketAddress  *address,
+                                                               GCancellable        *cancellable,
+                                                               GAsyncReadyCallback  callback,
+                                                               gpointer             user_data);
+MPTCP_AVAILABLE_IN_0_1
+guint                mptcp_connection_announce_address_finish (MptcpConnection     *self,
+                                                               GAsyncResult        *result,
+                                                               GError             **error);
+
+MPTCP_AVAILABLE_IN_0_1
+gboolean             mptcp_connection_remove_address          (MptcpConnection     *self,
+                                                               guint                id,
+                                                               GCancellable        *cancellable,
+                                                               GError             **error);
+MPTCP_AVAILABLE_IN_0_1
+void                 mptcp_connection_remove_address_async    (MptcpConnection     *self,
+                                                               guint                id,
+                                                               GCancellable        *cancellable,
+                                                               GAsyncReadyCallback  callback,
+                                                               gpointer             user_data);
+MPTCP_AVAILABLE_IN_0_1
+gboolean             mptcp_connection_remove_address_finish   (MptcpConnection     *self,
+                                                               GAsyncResult        *result,
+                                                               GError             **error);
+
+MPTCP_AVAILABLE_IN_0_1
+guint                mptcp_connection_get_control_timeout (MptcpConnection *self);
+MPTCP_AVAILABLE_IN_0_1
+void                 mptcp_connection_set_control_timeout (MptcpConnection *self,
+                                                           guint            timeout_ms);
+
+MPTCP_AVAILABLE_IN_0_1
+MptcpEventSource     mptcp_connection_get_event_source    (MptcpConnection *self);
+MPTCP_AVAILABLE_IN_0_1
+guint                mptcp_connection_get_poll_interval   (MptcpConnection *self);
+MPTCP_AVAILABLE_IN_0_1
+void                 mptcp_connection_set_poll_interval   (MptcpConnection *self,
+                                                           guint            interval_ms);
 
 G_END_DECLS

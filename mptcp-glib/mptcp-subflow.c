@@ -8,7 +8,9 @@
 #include "mptcp-subflow.h"
 #include "mptcp-subflow-private.h"
 #include "mptcp-connection.h"
+#include "mptcp-connection-private.h"
 #include "mptcp-info-private.h"
+#include "mptcp-error.h"
 
 /**
  * SECTION:mptcp-subflow
@@ -400,4 +402,222 @@ mptcp_subflow_get_stats (MptcpSubflow *self)
   g_return_val_if_fail (MPTCP_IS_SUBFLOW (self), NULL);
 
   return _mptcp_subflow_stats_new (self->tcp_info, self->tcp_info_len);
+}
+
+static MptcpConnection *
+connection_or_error (MptcpSubflow  *self,
+                     GError       **error)
+{
+  MptcpConnection *connection = g_weak_ref_get (&self->connection);
+
+  if (connection == NULL)
+    g_set_error_literal (error, MPTCP_ERROR, MPTCP_ERROR_NO_SUCH_SUBFLOW,
+                         "No such subflow: its connection is gone");
+  return connection;
+}
+
+/**
+ * mptcp_subflow_close:
+ * @self: a #MptcpSubflow
+ * @cancellable: (nullable): a #GCancellable, or %NULL
+ * @error: return location for a #GError, or %NULL
+ *
+ * The synchronous variant of mptcp_subflow_close_async(): blocks the
+ * calling thread (iterating a private main context) for at most the
+ * connection's #MptcpConnection:control-timeout.
+ *
+ * Returns: %TRUE once the subflow is closed, %FALSE with @error set
+ *   otherwise
+ *
+ * Since: 0.1
+ */
+gboolean
+mptcp_subflow_close (MptcpSubflow  *self,
+                     GCancellable  *cancellable,
+                     GError       **error)
+{
+  g_autoptr(MptcpConnection) connection = NULL;
+
+  g_return_val_if_fail (MPTCP_IS_SUBFLOW (self), FALSE);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  connection = connection_or_error (self, error);
+  if (connection == NULL)
+    return FALSE;
+  return _mptcp_connection_close_subflow (connection, self, cancellable, mptcp_subflow_close,
+                                          error);
+}
+
+/**
+ * mptcp_subflow_close_async:
+ * @self: a #MptcpSubflow
+ * @cancellable: (nullable): a #GCancellable, or %NULL
+ * @callback: (scope async): called when the subflow is closed or the attempt
+ *   failed
+ * @user_data: data for @callback
+ *
+ * Closes (resets) this subflow, through the userspace path manager's
+ * `SUBFLOW_DESTROY` command for its 4-tuple; the connection goes on over its
+ * other subflows. This works on the initial subflow too. Completes when the
+ * kernel reports the subflow closed: by then it has left the list of
+ * mptcp_connection_get_subflows(), with
+ * #MptcpConnection::subflow-removed. Without the kernel's events it
+ * completes on the kernel's acknowledgement.
+ *
+ * Fails with %MPTCP_ERROR_NO_SUCH_SUBFLOW for a subflow that is closed
+ * already or no longer listed (also after its connection closed); otherwise
+ * the errors are those of mptcp_connection_open_subflow_async() (no
+ * CAP_NET_ADMIN, in-kernel path manager, fallback, timeout). When cancelled
+ * (%G_IO_ERROR_CANCELLED) after the request left, the subflow may be closed
+ * anyway; the list then tells.
+ *
+ * Since: 0.1
+ */
+void
+mptcp_subflow_close_async (MptcpSubflow        *self,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_autoptr(MptcpConnection) connection = NULL;
+  GError *error = NULL;
+
+  g_return_if_fail (MPTCP_IS_SUBFLOW (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  connection = connection_or_error (self, &error);
+  if (connection == NULL)
+    {
+      g_task_report_error (self, callback, user_data, mptcp_subflow_close_async, error);
+      return;
+    }
+  _mptcp_connection_close_subflow_async (connection, self, cancellable, callback, user_data,
+                                         mptcp_subflow_close_async);
+}
+
+/**
+ * mptcp_subflow_close_finish:
+ * @self: a #MptcpSubflow
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError, or %NULL
+ *
+ * Finishes mptcp_subflow_close_async().
+ *
+ * Returns: %TRUE once the subflow is closed, %FALSE with @error set
+ *   otherwise
+ *
+ * Since: 0.1
+ */
+gboolean
+mptcp_subflow_close_finish (MptcpSubflow  *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  g_return_val_if_fail (MPTCP_IS_SUBFLOW (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_async_result_is_tagged (result, mptcp_subflow_close_async), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * mptcp_subflow_set_backup:
+ * @self: a #MptcpSubflow
+ * @backup: %TRUE to ask the peer to use the subflow only as a backup,
+ *   %FALSE to make it a regular subflow again
+ * @cancellable: (nullable): a #GCancellable, or %NULL
+ * @error: return location for a #GError, or %NULL
+ *
+ * The synchronous variant of mptcp_subflow_set_backup_async().
+ *
+ * Returns: %TRUE on success, %FALSE with @error set otherwise
+ *
+ * Since: 0.1
+ */
+gboolean
+mptcp_subflow_set_backup (MptcpSubflow  *self,
+                          gboolean       backup,
+                          GCancellable  *cancellable,
+                          GError       **error)
+{
+  g_autoptr(MptcpConnection) connection = NULL;
+
+  g_return_val_if_fail (MPTCP_IS_SUBFLOW (self), FALSE);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  connection = connection_or_error (self, error);
+  if (connection == NULL)
+    return FALSE;
+  return _mptcp_connection_set_backup (connection, self, backup, cancellable,
+                                       mptcp_subflow_set_backup, error);
+}
+
+/**
+ * mptcp_subflow_set_backup_async:
+ * @self: a #MptcpSubflow
+ * @backup: %TRUE to ask the peer to use the subflow only as a backup,
+ *   %FALSE to make it a regular subflow again
+ * @cancellable: (nullable): a #GCancellable, or %NULL
+ * @callback: (scope async): called when the kernel has taken the request
+ * @user_data: data for @callback
+ *
+ * Asks the peer to use this subflow only as a backup (or no longer), with
+ * an MPTCP MP_PRIO, through the userspace path manager's `SET_FLAGS`
+ * command for the subflow's 4-tuple. The kernel sends MP_PRIO every time,
+ * changed or not. #MptcpSubflow:backup is updated when the kernel
+ * acknowledges (the kernel emits no local event for it; the peer sees a
+ * priority change). The kernel's view is readable without privilege
+ * through sock_diag (`ss -tiM` shows flag `b` on the subflow).
+ *
+ * Errors are those of mptcp_subflow_close_async().
+ *
+ * Since: 0.1
+ */
+void
+mptcp_subflow_set_backup_async (MptcpSubflow        *self,
+                                gboolean             backup,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_autoptr(MptcpConnection) connection = NULL;
+  GError *error = NULL;
+
+  g_return_if_fail (MPTCP_IS_SUBFLOW (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  connection = connection_or_error (self, &error);
+  if (connection == NULL)
+    {
+      g_task_report_error (self, callback, user_data, mptcp_subflow_set_backup_async, error);
+      return;
+    }
+  _mptcp_connection_set_backup_async (connection, self, backup, cancellable, callback, user_data,
+                                      mptcp_subflow_set_backup_async);
+}
+
+/**
+ * mptcp_subflow_set_backup_finish:
+ * @self: a #MptcpSubflow
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError, or %NULL
+ *
+ * Finishes mptcp_subflow_set_backup_async().
+ *
+ * Returns: %TRUE on success, %FALSE with @error set otherwise
+ *
+ * Since: 0.1
+ */
+gboolean
+mptcp_subflow_set_backup_finish (MptcpSubflow  *self,
+                                 GAsyncResult  *result,
+                                 GError       **error)
+{
+  g_return_val_if_fail (MPTCP_IS_SUBFLOW (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_async_result_is_tagged (result, mptcp_subflow_set_backup_async), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }

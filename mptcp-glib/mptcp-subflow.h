@@ -46,4 +46,34 @@ MptcpConnection    *mptcp_subflow_get_connection     (MptcpSubflow *self) G_GNUC
 MPTCP_AVAILABLE_IN_0_1
 MptcpSubflowStats  *mptcp_subflow_get_stats          (MptcpSubflow *self) G_GNUC_WARN_UNUSED_RESULT;
 
+MPTCP_AVAILABLE_IN_0_1
+gboolean            mptcp_subflow_close              (MptcpSubflow         *self,
+                                                      GCancellable         *cancellable,
+                                                      GError              **error);
+MPTCP_AVAILABLE_IN_0_1
+void                mptcp_subflow_close_async        (MptcpSubflow         *self,
+                                                      GCancellable         *cancellable,
+                                                      GAsyncReadyCallback   callback,
+                                                      gpointer              user_data);
+MPTCP_AVAILABLE_IN_0_1
+gboolean            mptcp_subflow_close_finish       (MptcpSubflow         *self,
+                                                      GAsyncResult         *result,
+                                                      GError              **error);
+
+MPTCP_AVAILABLE_IN_0_1
+gboolean            mptcp_subflow_set_backup         (MptcpSubflow         *self,
+                                                      gboolean              backup,
+                                                      GCancellable         *cancellable,
+                                                      GError              **error);
+MPTCP_AVAILABLE_IN_0_1
+void                mptcp_subflow_set_backup_async   (MptcpSubflow         *self,
+                                                      gboolean              backup,
+                                                      GCancellable         *cancellable,
+                                                      GAsyncReadyCallback   callback,
+                                                      gpointer              user_data);
+MPTCP_AVAILABLE_IN_0_1
+gboolean            mptcp_subflow_set_backup_finish  (MptcpSubflow         *self,
+                                                      GAsyncResult         *result,
+                                                      GError              **error);
+
 G_END_DECLS
