@@ -192,8 +192,12 @@ struct _MptcpConnection
   /* Two read buffers, used in turn: the listed subflows' statistics point
    * into kernel[cur] (the last successful read) while the next read fills
    * the other one, so a subflow that disappears can still copy its last
-   * statistics. Both are reused across refreshes. */
-  MptcpSockoptList kernel[2];
+   * statistics. Both are reused across refreshes. NULL until the first
+   * mptcp_connection_refresh(): the library's own reads (construction,
+   * events, polling) go through a per-thread scratch list and copy each
+   * subflow's tcp_info into the subflow, so an idle connection holds no
+   * read buffer. */
+  MptcpSockoptList *kernel;
   guint cur;
 
   /* events (see mptcp-connection-control.c) */
@@ -291,8 +295,12 @@ mptcp_connection_finalize (GObject *object)
   g_clear_object (&self->stream);
   g_clear_object (&self->socket);
   g_main_context_unref (self->context);
-  _mptcp_sockopt_list_clear (&self->kernel[0]);
-  _mptcp_sockopt_list_clear (&self->kernel[1]);
+  if (self->kernel != NULL)
+    {
+      _mptcp_sockopt_list_clear (&self->kernel[0]);
+      _mptcp_sockopt_list_clear (&self->kernel[1]);
+      g_free (self->kernel);
+    }
   g_clear_pointer (&self->netlink, _mptcp_netlink_unref);
   g_clear_pointer (&self->sync_netlink, _mptcp_netlink_unref);
   g_clear_pointer (&self->sync_context, g_main_context_unref);
@@ -484,8 +492,42 @@ mptcp_connection_init (MptcpConnection *self)
   self->control_timeout = 10000;
   self->poll_interval = 1000;
   self->event_source = MPTCP_EVENT_SOURCE_NONE;
-  _mptcp_sockopt_list_init (&self->kernel[0]);
-  _mptcp_sockopt_list_init (&self->kernel[1]);
+}
+
+static void
+scratch_list_free (gpointer data)
+{
+  _mptcp_sockopt_list_clear (data);
+  g_free (data);
+}
+
+/* The calling thread's scratch list: for reads whose buffers need not
+ * outlive the call (see MptcpConnection.kernel). */
+static MptcpSockoptList *
+scratch_list (void)
+{
+  static GPrivate key = G_PRIVATE_INIT (scratch_list_free);
+  MptcpSockoptList *list = g_private_get (&key);
+
+  if (list == NULL)
+    {
+      list = g_new0 (MptcpSockoptList, 1);
+      g_private_set (&key, list);
+    }
+  return list;
+}
+
+/* Points sf at entry i's tcp_info; copies it into sf if the list is a
+ * scratch one (copy). */
+static inline void
+set_entry_info (MptcpSubflow           *sf,
+                const MptcpSockoptList *kl,
+                guint                   i,
+                gboolean                copy)
+{
+  _mptcp_subflow_set_tcp_info (sf, _mptcp_sockopt_list_tcp_info (kl, i), kl->tcp_info_len);
+  if (copy)
+    _mptcp_subflow_detach_tcp_info (sf);
 }
 
 static void
@@ -603,7 +645,8 @@ match_entry (MptcpConnection        *self,
  * the subflows' statistics still point into the previous one). */
 static void
 apply_kernel_list (MptcpConnection        *self,
-                   const MptcpSockoptList *kl)
+                   const MptcpSockoptList *kl,
+                   gboolean                copy)
 {
   GPtrArray *items = self->subflows->items;
   gboolean by_id = kl->sfinfo_stride != 0;
@@ -636,7 +679,7 @@ apply_kernel_list (MptcpConnection        *self,
           if (!_mptcp_subflow_matches (sf, &local, &remote))
             break;
         }
-      _mptcp_subflow_set_tcp_info (sf, _mptcp_sockopt_list_tcp_info (kl, i), kl->tcp_info_len);
+      set_entry_info (sf, kl, i, copy);
       j++;
     }
   if (i == kl->n_subflows && j == n_old)
@@ -679,7 +722,7 @@ apply_kernel_list (MptcpConnection        *self,
             if (by_id && sf->id == 0)
               _mptcp_subflow_set_id (sf, _mptcp_sockopt_list_id (kl, i));
           }
-        _mptcp_subflow_set_tcp_info (sf, _mptcp_sockopt_list_tcp_info (kl, i), kl->tcp_info_len);
+        set_entry_info (sf, kl, i, copy);
       }
 
     /* Remove the unmatched ones, one items-changed per contiguous run,
@@ -753,13 +796,16 @@ apply_kernel_list (MptcpConnection        *self,
 }
 
 /* Reads the kernel's list (switching to the legacy path on kernels without
- * MPTCP_FULL_INFO) and applies it. */
+ * MPTCP_FULL_INFO) and applies it. keep: read into the connection's own
+ * buffers (allocated now if needed: a caller's refresh), else into the
+ * thread's scratch list if the connection has none. */
 static gboolean
 refresh_internal (MptcpConnection  *self,
+                  gboolean          keep,
                   GError          **error)
 {
   guint next = self->cur ^ 1;
-  MptcpSockoptList *kl = &self->kernel[next];
+  MptcpSockoptList *kl;
   int fd;
   int r;
 
@@ -774,6 +820,10 @@ refresh_internal (MptcpConnection  *self,
       set_closed_error (error);
       return FALSE;
     }
+
+  if (self->kernel == NULL && keep)
+    self->kernel = g_new0 (MptcpSockoptList, 2);
+  kl = self->kernel != NULL ? &self->kernel[next] : scratch_list ();
 
   fd = g_socket_get_fd (self->socket);
   r = _mptcp_sockopt_list_read (kl, fd, self->path);
@@ -807,8 +857,13 @@ refresh_internal (MptcpConnection  *self,
       return FALSE;
     }
 
-  apply_kernel_list (self, kl);
-  self->cur = next;
+  if (self->kernel != NULL)
+    {
+      apply_kernel_list (self, kl, FALSE);
+      self->cur = next;
+    }
+  else
+    apply_kernel_list (self, kl, TRUE);
   return TRUE;
 }
 
@@ -977,7 +1032,7 @@ init_once (MptcpConnection  *self,
       self->token = info.token;
   }
 
-  if (!refresh_internal (self, &local_error))
+  if (!refresh_internal (self, FALSE, &local_error))
     {
       if (g_error_matches (local_error, MPTCP_ERROR, MPTCP_ERROR_FALLBACK))
         return TRUE;
@@ -1210,7 +1265,7 @@ mptcp_connection_refresh (MptcpConnection  *self,
     return TRUE;
 
   self->in_refresh = TRUE;
-  ok = refresh_internal (self, error);
+  ok = refresh_internal (self, TRUE, error);
   self->in_refresh = FALSE;
   return ok;
 }
@@ -1448,7 +1503,7 @@ resync (MptcpConnection  *self,
   if (self->in_refresh)
     return TRUE;
   self->in_refresh = TRUE;
-  ok = refresh_internal (self, error);
+  ok = refresh_internal (self, FALSE, error);
   self->in_refresh = FALSE;
   return ok;
 }
@@ -1869,28 +1924,27 @@ static int
 read_kernel (MptcpConnection *self,
              GArray          *out)
 {
-  MptcpSockoptList kl;
+  MptcpSockoptList *kl = scratch_list ();
   guint i;
   int r;
 
   g_array_set_size (out, 0);
   if (self->closed || g_socket_is_closed (self->socket))
     return -EBADF;
-  _mptcp_sockopt_list_init (&kl);
-  r = _mptcp_sockopt_list_read (&kl, g_socket_get_fd (self->socket), self->path);
-  for (i = 0; r == 0 && i < kl.n_subflows; i++)
+  /* the scratch list: nothing here runs user code while it is read */
+  r = _mptcp_sockopt_list_read (kl, g_socket_get_fd (self->socket), self->path);
+  for (i = 0; r == 0 && i < kl->n_subflows; i++)
     {
       KernelEntry e;
 
-      e.state = _mptcp_sockopt_list_state (&kl, i);
+      e.state = _mptcp_sockopt_list_state (kl, i);
       if (e.state == MPTCP_TCP_STATE_CLOSE)
         continue;
-      _mptcp_sockopt_list_get_addrs (&kl, i, &e.tuple.local, &e.tuple.remote);
+      _mptcp_sockopt_list_get_addrs (kl, i, &e.tuple.local, &e.tuple.remote);
       e.tuple.local.scope_id = 0;
       e.tuple.remote.scope_id = 0;
       g_array_append_val (out, e);
     }
-  _mptcp_sockopt_list_clear (&kl);
   return r;
 }
 
@@ -3336,6 +3390,10 @@ mptcp_connection_remove_address (MptcpConnection  *self,
  * %MPTCP_ERROR_NO_SUCH_ENDPOINT, an id above 255 with
  * %MPTCP_ERROR_OUT_OF_RANGE; otherwise the errors are those of
  * mptcp_connection_open_subflow_async().
+ *
+ * The kernel forgets an address's entry once a subflow using that address
+ * is closed (mptcp_subflow_close(), or the peer's close): removing its id
+ * after that fails with %MPTCP_ERROR_NO_SUCH_ENDPOINT.
  *
  * Since: 0.1
  */
