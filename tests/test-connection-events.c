@@ -7,6 +7,7 @@
  * overrun, and polling without CAP_NET_ADMIN.
  */
 
+#include <stdlib.h>
 #include <arpa/inet.h>
 #include <linux/mptcp.h>
 
@@ -254,6 +255,50 @@ raw_request (guint8       cmd,
   return _mptcp_netlink_request_sync (&request, 0, NULL, error);
 }
 
+/* The same request made by another process: this binary, re-executed with
+ * --raw-request, so the request comes from a netlink socket the connection's
+ * process does not own. */
+static const char *self_path;
+
+static int
+raw_request_main (char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  MptcpNlReply *reply;
+
+  reply = raw_request ((guint8) atoi (argv[2]), (guint32) strtoul (argv[3], NULL, 10),
+                       TESTBED_CLIENT2_V4, (guint16) atoi (argv[4]), (guint8) atoi (argv[5]),
+                       TESTBED_SERVER2_V4, TESTBED_PORT_SINK, &error);
+  if (reply == NULL)
+    {
+      g_printerr ("raw request: %s\n", error->message);
+      return 1;
+    }
+  _mptcp_nl_reply_free (reply);
+  return 0;
+}
+
+static void
+raw_request_in_other_process (guint8  cmd,
+                              guint32 token,
+                              guint16 local_port,
+                              guint8  local_id)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *cmd_s = g_strdup_printf ("%u", cmd);
+  g_autofree char *token_s = g_strdup_printf ("%u", token);
+  g_autofree char *port_s = g_strdup_printf ("%u", local_port);
+  g_autofree char *id_s = g_strdup_printf ("%u", local_id);
+  const char *argv[] = { self_path, "--raw-request", cmd_s, token_s, port_s, id_s, NULL };
+  int status = 0;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               NULL, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, &error));
+  g_assert_no_error (error);
+}
+
 static gboolean
 added_at_least (gpointer data)
 {
@@ -270,7 +315,7 @@ removed_at_least (gpointer data)
   return w->n_removed >= 1;
 }
 
-/* ---- the library and a second broker both produce the signals ---- */
+/* ---- the library and another process both produce the signals ---- */
 
 static void
 test_library_and_raw (void)
@@ -281,7 +326,6 @@ test_library_and_raw (void)
   g_autoptr(GInetSocketAddress) r2 = inet_address (TESTBED_SERVER2_V4, TESTBED_PORT_SINK);
   g_autoptr(GError) error = NULL;
   g_autoptr(MptcpSubflow) sf = NULL;
-  g_autoptr(MptcpNlReply) reply = NULL;
   g_autofree char *t = NULL;
   g_autofree char *expected = NULL;
   Watch w;
@@ -308,11 +352,8 @@ test_library_and_raw (void)
   g_clear_pointer (&expected, g_free);
   g_clear_pointer (&t, g_free);
 
-  /* through a second broker, port chosen by us */
-  reply = raw_request (MPTCP_PM_CMD_SUBFLOW_CREATE, token, TESTBED_CLIENT2_V4, 41001, 77,
-                       TESTBED_SERVER2_V4, TESTBED_PORT_SINK, &error);
-  g_assert_no_error (error);
-  g_clear_pointer (&reply, _mptcp_nl_reply_free);
+  /* by another process, port chosen by us */
+  raw_request_in_other_process (MPTCP_PM_CMD_SUBFLOW_CREATE, token, 41001, 77);
   w.n_added = 0;
   g_assert_true (wait_until (added_at_least, &w, 5000));
   t = g_strdup_printf ("%s:41001 -> %s:%u", TESTBED_CLIENT2_V4, TESTBED_SERVER2_V4,
@@ -321,10 +362,7 @@ test_library_and_raw (void)
   g_assert_cmpstr (w.log->str, ==, expected);
   g_clear_pointer (&expected, g_free);
 
-  reply = raw_request (MPTCP_PM_CMD_SUBFLOW_DESTROY, token, TESTBED_CLIENT2_V4, 41001, 0,
-                       TESTBED_SERVER2_V4, TESTBED_PORT_SINK, &error);
-  g_assert_no_error (error);
-  g_clear_pointer (&reply, _mptcp_nl_reply_free);
+  raw_request_in_other_process (MPTCP_PM_CMD_SUBFLOW_DESTROY, token, 41001, 0);
   w.n_removed = 0;
   g_assert_true (wait_until (removed_at_least, &w, 5000));
   expected = g_strdup_printf ("+%s;-%s/0;", t, t);
@@ -679,6 +717,10 @@ test_polling (void)
 int
 main (int argc, char **argv)
 {
+  if (argc == 6 && g_str_equal (argv[1], "--raw-request"))
+    return raw_request_main (argv);
+  self_path = argv[0];
+
   g_test_init (&argc, &argv, NULL);
   testbed_init_or_exit ();
 
