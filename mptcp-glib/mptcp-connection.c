@@ -42,9 +42,10 @@
  * ## Subflows
  *
  * mptcp_connection_get_subflows() returns a #GListModel of #MptcpSubflow.
- * It changes only when mptcp_connection_refresh() is called (later versions
- * also follow the kernel's events): a refresh asks the kernel for the current
- * subflows and updates the model in place. A subflow keeps the same
+ * It follows the kernel's events (or periodic reads without CAP_NET_ADMIN,
+ * see #MptcpConnection:event-source), and mptcp_connection_refresh() asks
+ * the kernel for the current subflows at any time; either way the model is
+ * updated in place. A subflow keeps the same
  * #MptcpSubflow object as long as it lives, new subflows are appended, gone
  * ones removed, and #GListModel::items-changed is emitted exactly for what
  * changed. Subflows in TCP state CLOSE are not listed (the kernel keeps a
@@ -66,6 +67,20 @@
  * Refresh as often as your application needs (for example from a
  * g_timeout_add_seconds() callback); the statistics are not updated
  * otherwise.
+ *
+ * ## Steering subflows, and being told of changes
+ *
+ * With CAP_NET_ADMIN and the userspace path manager, the application steers
+ * the connection itself: mptcp_connection_open_subflow() opens a subflow
+ * between addresses it chooses, mptcp_subflow_set_backup() and
+ * mptcp_subflow_close() act on one subflow, and
+ * mptcp_connection_announce_address() and mptcp_connection_remove_address()
+ * offer or withdraw an address of this host to the peer. Subflow changes,
+ * whoever makes them, are reported by #MptcpConnection::subflow-added,
+ * #MptcpConnection::subflow-removed and
+ * #MptcpConnection::subflow-priority-changed, the peer's addresses by
+ * #MptcpConnection::address-announced and #MptcpConnection::address-removed.
+ * The tutorial chapter of this manual goes through all of it.
  *
  * An #MptcpConnection, like a #GSocket, is meant to be used from one thread.
  * It remembers the thread-default #GMainContext of the thread that
@@ -179,11 +194,12 @@ struct _MptcpConnection
   gboolean initialized;          /* GInitable: init ran, with this outcome */
   GError *init_error;
 
-  GInetSocketAddress *local;
+  MptcpSockoptAddr local_raw;    /* normalised, read at init */
+  MptcpSockoptAddr remote_raw;
+  GInetSocketAddress *local;     /* made from the raw ones on first get */
   GInetSocketAddress *remote;
 
   MptcpSubflowList *subflows;
-  GPtrArray *added;              /* scratch for refresh, empty between calls */
 
   MptcpSockoptPath path;
   gboolean path_forced;
@@ -207,7 +223,9 @@ struct _MptcpConnection
   guint poll_interval;
   GSource *poll_source;
   GSource *dead_check;
-  GSource *hup_watch;            /* NETLINK mode: the socket's HUP/ERR (a peer's reset sends no event) */
+  gpointer hup_tag;              /* NETLINK mode: the socket's HUP/ERR (a peer's reset sends no
+                                  * event), watched by the context's shared hangup source */
+  guint hup_index;               /* its place in that source's list */
   gboolean established;          /* "established" was emitted */
 
   /* control */
@@ -215,6 +233,8 @@ struct _MptcpConnection
   GArray *ids;                   /* IdEntry: the kernel's local address list as we know it */
   gboolean ids_loaded;
   GList *open_ops;               /* pending opens, for telling their subflows apart */
+  GList *event_ops;              /* pending opens and closes fed by this connection's
+                                  * event subscription (instead of their own) */
   GMainContext *sync_context;    /* private, for the synchronous variants */
   MptcpNetlink *sync_netlink;
 };
@@ -252,6 +272,10 @@ static guint signals[N_SIGNALS];
 
 static void stop_events (MptcpConnection *self);
 static void start_events (MptcpConnection *self);
+static GPtrArray *routed_ops (MptcpConnection *self);
+static void route_event (GPtrArray *ops, const MptcpNlEvent *event);
+static void route_overrun (GPtrArray *ops);
+static void unroute_ops (MptcpConnection *self);
 static void install_control_properties (GObjectClass *object_class);
 
 static void mptcp_connection_initable_iface_init (GInitableIface *iface);
@@ -288,7 +312,6 @@ mptcp_connection_finalize (GObject *object)
   MptcpConnection *self = MPTCP_CONNECTION (object);
 
   g_clear_object (&self->subflows);
-  g_ptr_array_unref (self->added);
   g_clear_error (&self->init_error);
   g_clear_object (&self->local);
   g_clear_object (&self->remote);
@@ -305,7 +328,7 @@ mptcp_connection_finalize (GObject *object)
   g_clear_pointer (&self->sync_netlink, _mptcp_netlink_unref);
   g_clear_pointer (&self->sync_context, g_main_context_unref);
   g_clear_pointer (&self->ids, g_array_unref);
-  g_assert (self->open_ops == NULL);
+  g_assert (self->open_ops == NULL && self->event_ops == NULL);
 
   G_OBJECT_CLASS (mptcp_connection_parent_class)->finalize (object);
 }
@@ -330,10 +353,10 @@ mptcp_connection_get_property (GObject    *object,
       g_value_set_boolean (value, self->fallback);
       break;
     case PROP_LOCAL_ADDRESS:
-      g_value_set_object (value, self->local);
+      g_value_set_object (value, mptcp_connection_get_local_address (self));
       break;
     case PROP_REMOTE_ADDRESS:
-      g_value_set_object (value, self->remote);
+      g_value_set_object (value, mptcp_connection_get_remote_address (self));
       break;
     case PROP_SUBFLOWS:
       g_value_set_object (value, self->subflows);
@@ -487,7 +510,6 @@ mptcp_connection_init (MptcpConnection *self)
 {
   self->context = g_main_context_ref_thread_default ();
   self->subflows = g_object_new (MPTCP_TYPE_SUBFLOW_LIST, NULL);
-  self->added = g_ptr_array_new ();
   self->next_id = 1;
   self->control_timeout = 10000;
   self->poll_interval = 1000;
@@ -654,6 +676,8 @@ apply_kernel_list (MptcpConnection        *self,
   guint n_seen = 0;
   guint live = 0;
   guint i, j;
+  /* the new subflows (references), made on need: the general path is rare */
+  g_autoptr(GPtrArray) added = NULL;
 
   /* Fast path: the same subflows in the same order (the common case of a
    * periodic refresh): only the statistics change. */
@@ -707,7 +731,9 @@ apply_kernel_list (MptcpConnection        *self,
             guint id = by_id ? _mptcp_sockopt_list_id (kl, i) : self->next_id++;
 
             sf = _mptcp_subflow_new (self, id, &local, &remote);
-            g_ptr_array_add (self->added, sf);
+            if (added == NULL)
+              added = g_ptr_array_new ();
+            g_ptr_array_add (added, sf);
           }
         else
           {
@@ -776,19 +802,19 @@ apply_kernel_list (MptcpConnection        *self,
   }
 
   /* Append the new ones in the kernel's order. */
-  if (self->added->len > 0)
+  if (added != NULL)
     {
       guint pos = items->len;
-      guint n_added = self->added->len;
+      guint n_added = added->len;
 
       g_autoptr(GPtrArray) fresh = g_ptr_array_new_with_free_func (g_object_unref);
 
       for (i = 0; i < n_added; i++)
         {
-          g_ptr_array_add (items, g_ptr_array_index (self->added, i));
-          g_ptr_array_add (fresh, g_object_ref (g_ptr_array_index (self->added, i)));
+          g_ptr_array_add (items, g_ptr_array_index (added, i));
+          g_ptr_array_add (fresh, g_object_ref (g_ptr_array_index (added, i)));
         }
-      g_ptr_array_set_size (self->added, 0);   /* references moved to items */
+      g_ptr_array_set_size (added, 0);   /* references moved to items */
       g_list_model_items_changed (G_LIST_MODEL (self->subflows), pos, 0, n_added);
       for (i = 0; i < fresh->len; i++)
         g_signal_emit (self, signals[SIGNAL_SUBFLOW_ADDED], 0, g_ptr_array_index (fresh, i));
@@ -886,18 +912,63 @@ native_address (GSocketAddress    *address,
   return TRUE;
 }
 
+/* The address object of raw, made on first use. */
 static GInetSocketAddress *
-normalised_address (GSocketAddress  *address,
-                    GError         **error)
+cached_address (GInetSocketAddress     **slot,
+                const MptcpSockoptAddr  *raw)
 {
-  MptcpSockoptAddr raw;
+  GInetSocketAddress *address = g_atomic_pointer_get (slot);
   struct sockaddr_storage ss;
   gsize len;
 
-  if (!native_address (address, &raw, error))
+  if (address != NULL)
+    return address;
+  len = _mptcp_sockopt_addr_to_sockaddr (raw, &ss);
+  if (len == 0)
     return NULL;
-  len = _mptcp_sockopt_addr_to_sockaddr (&raw, &ss);
-  return G_INET_SOCKET_ADDRESS (g_socket_address_new_from_native (&ss, len));
+  address = G_INET_SOCKET_ADDRESS (g_socket_address_new_from_native (&ss, len));
+  if (!g_atomic_pointer_compare_and_exchange (slot, NULL, address))
+    {
+      g_object_unref (address);
+      address = g_atomic_pointer_get (slot);
+    }
+  return address;
+}
+
+/* Reads the socket's own (peer FALSE) or peer's address, normalised. */
+static gboolean
+socket_address (int                fd,
+                gboolean           peer,
+                MptcpSockoptAddr  *out,
+                GError           **error)
+{
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  int r;
+
+  r = peer ? getpeername (fd, (struct sockaddr *) &ss, &len)
+           : getsockname (fd, (struct sockaddr *) &ss, &len);
+  if (r < 0)
+    {
+      int errsv = errno;
+
+      if (errsv == ENOTCONN)
+        g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
+                             "The MPTCP socket is not connected");
+      else
+        g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                     "Could not get the %s address: %s", peer ? "remote" : "local",
+                     g_strerror (errsv));
+      return FALSE;
+    }
+  _mptcp_sockopt_addr_from_sockaddr (out, (struct sockaddr *) &ss, len);
+  if (out->family == 0)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "Unusable socket address");
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean init_once (MptcpConnection *self, GError **error);
@@ -928,8 +999,6 @@ static gboolean
 init_once (MptcpConnection  *self,
            GError          **error)
 {
-  g_autoptr(GSocketAddress) local = NULL;
-  g_autoptr(GSocketAddress) remote = NULL;
   g_autoptr(GError) local_error = NULL;
   MptcpSockoptProbe probe;
   const char *mode;
@@ -974,25 +1043,10 @@ init_once (MptcpConnection  *self,
       break;
     }
 
-  /* Addresses: the socket must be connected. */
-  local = g_socket_get_local_address (self->socket, error);
-  if (local == NULL)
-    return FALSE;
-  remote = g_socket_get_remote_address (self->socket, &local_error);
-  if (remote == NULL)
-    {
-      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED))
-        g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
-                             "The MPTCP socket is not connected");
-      else
-        g_propagate_error (error, g_steal_pointer (&local_error));
-      return FALSE;
-    }
-  self->local = normalised_address (local, error);
-  if (self->local == NULL)
-    return FALSE;
-  self->remote = normalised_address (remote, error);
-  if (self->remote == NULL)
+  /* Addresses: the socket must be connected. The objects are made on
+   * first get. */
+  if (!socket_address (fd, FALSE, &self->local_raw, error) ||
+      !socket_address (fd, TRUE, &self->remote_raw, error))
     return FALSE;
 
   mode = g_getenv (MPTCP_CONNECTION_SUBFLOW_LIST_ENV);
@@ -1186,7 +1240,7 @@ mptcp_connection_get_local_address (MptcpConnection *self)
 {
   g_return_val_if_fail (MPTCP_IS_CONNECTION (self), NULL);
 
-  return self->local;
+  return cached_address (&self->local, &self->local_raw);
 }
 
 /**
@@ -1205,7 +1259,7 @@ mptcp_connection_get_remote_address (MptcpConnection *self)
 {
   g_return_val_if_fail (MPTCP_IS_CONNECTION (self), NULL);
 
-  return self->remote;
+  return cached_address (&self->remote, &self->remote_raw);
 }
 
 /**
@@ -1663,8 +1717,12 @@ on_event (const MptcpNlEvent *event,
           gpointer            user_data)
 {
   MptcpConnection *self = g_object_ref (user_data);
+  /* taken first: applying the event may stop the subscription */
+  g_autoptr(GPtrArray) ops = self->event_ops != NULL ? routed_ops (self) : NULL;
 
   apply_event (self, event);
+  if (ops != NULL)
+    route_event (ops, event);
   g_object_unref (self);
 }
 
@@ -1677,6 +1735,18 @@ on_overrun (gpointer user_data)
 
   if (!self->closed && !self->fallback && !resync (self, &error))
     g_debug ("Could not resynchronise after an event overrun: %s", error->message);
+  g_object_unref (self);
+}
+
+static void
+conn_on_overrun (gpointer user_data)
+{
+  MptcpConnection *self = g_object_ref (user_data);
+  g_autoptr(GPtrArray) ops = self->event_ops != NULL ? routed_ops (self) : NULL;
+
+  on_overrun (self);
+  if (ops != NULL)
+    route_overrun (ops);
   g_object_unref (self);
 }
 
@@ -1713,12 +1783,9 @@ start_polling (MptcpConnection *self)
   set_event_source (self, MPTCP_EVENT_SOURCE_POLLING);
 }
 
-static gboolean
-hup_cb (GSocket      *socket,
-        GIOCondition  condition,
-        gpointer      user_data)
+static void
+hup_cb (MptcpConnection *self)
 {
-  MptcpConnection *self = g_object_ref (user_data);
   g_autoptr(GError) error = NULL;
 
   /* report what is left of the list, then the end */
@@ -1726,8 +1793,106 @@ hup_cb (GSocket      *socket,
     g_debug ("Could not list the subflows of a dead connection: %s", error->message);
   if (!self->closed)
     mark_closed (self);
-  g_object_unref (self);
-  return G_SOURCE_CONTINUE;   /* stop_events() destroyed it */
+}
+
+/* One source per main context watches the sockets of all its listening
+ * connections for a hangup (one GSource each would cost ~400 bytes). */
+typedef struct
+{
+  GSource source;
+  GMainContext *context;
+  GPtrArray *conns;              /* MptcpConnection (not referenced), at their hup_index */
+} HupSource;
+
+G_LOCK_DEFINE_STATIC (hup_sources);
+static GHashTable *hup_sources;  /* GMainContext -> HupSource */
+
+static gboolean
+hup_source_dispatch (GSource     *source,
+                     GSourceFunc  callback,
+                     gpointer     user_data)
+{
+  HupSource *hs = (HupSource *) source;
+  g_autoptr(GPtrArray) dead = g_ptr_array_new_with_free_func (g_object_unref);
+  guint i;
+
+  /* under the lock: a connection may be disposed in another thread */
+  G_LOCK (hup_sources);
+  for (i = 0; i < hs->conns->len; i++)
+    {
+      MptcpConnection *conn = g_ptr_array_index (hs->conns, i);
+
+      if (g_source_query_unix_fd (source, conn->hup_tag) & (G_IO_HUP | G_IO_ERR | G_IO_NVAL))
+        g_ptr_array_add (dead, g_object_ref (conn));
+    }
+  G_UNLOCK (hup_sources);
+  /* each one leaves the source (stop_events()), which may go with the last */
+  for (i = 0; i < dead->len; i++)
+    hup_cb (g_ptr_array_index (dead, i));
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+hup_source_finalize (GSource *source)
+{
+  HupSource *hs = (HupSource *) source;
+
+  g_ptr_array_unref (hs->conns);
+  g_main_context_unref (hs->context);
+}
+
+static GSourceFuncs hup_source_funcs = {
+  NULL, NULL, hup_source_dispatch, hup_source_finalize, NULL, NULL
+};
+
+static void
+hup_watch (MptcpConnection *self)
+{
+  HupSource *hs;
+
+  G_LOCK (hup_sources);
+  if (hup_sources == NULL)
+    hup_sources = g_hash_table_new (NULL, NULL);
+  hs = g_hash_table_lookup (hup_sources, self->context);
+  if (hs == NULL)
+    {
+      hs = (HupSource *) g_source_new (&hup_source_funcs, sizeof (HupSource));
+      hs->context = g_main_context_ref (self->context);
+      hs->conns = g_ptr_array_new ();
+      g_source_set_static_name (&hs->source, "[mptcp-glib] connection hangup");
+      g_source_attach (&hs->source, self->context);
+      g_hash_table_insert (hup_sources, self->context, hs);
+    }
+  self->hup_tag = g_source_add_unix_fd (&hs->source, g_socket_get_fd (self->socket),
+                                        G_IO_HUP | G_IO_ERR);
+  self->hup_index = hs->conns->len;
+  g_ptr_array_add (hs->conns, self);
+  G_UNLOCK (hup_sources);
+}
+
+static void
+hup_unwatch (MptcpConnection *self)
+{
+  HupSource *hs;
+  MptcpConnection *last;
+
+  G_LOCK (hup_sources);
+  hs = g_hash_table_lookup (hup_sources, self->context);
+  g_assert (hs != NULL && g_ptr_array_index (hs->conns, self->hup_index) == self);
+  g_source_remove_unix_fd (&hs->source, g_steal_pointer (&self->hup_tag));
+  last = g_ptr_array_index (hs->conns, hs->conns->len - 1);
+  g_ptr_array_remove_index_fast (hs->conns, self->hup_index);
+  if (last != self)
+    last->hup_index = self->hup_index;
+  if (hs->conns->len == 0)
+    {
+      g_hash_table_remove (hup_sources, self->context);
+      if (g_hash_table_size (hup_sources) == 0)
+        g_clear_pointer (&hup_sources, g_hash_table_unref);
+      g_source_destroy (&hs->source);
+      g_source_unref (&hs->source);
+    }
+  G_UNLOCK (hup_sources);
 }
 
 static void
@@ -1739,13 +1904,10 @@ start_events (MptcpConnection *self)
     self->netlink = _mptcp_netlink_get_for_context (self->context, &error);
   if (self->netlink != NULL)
     self->sub_id = _mptcp_netlink_subscribe (self->netlink, FALSE, self->token,
-                                             on_event, on_overrun, self, &error);
+                                             on_event, conn_on_overrun, self, &error);
   if (self->sub_id != 0)
     {
-      self->hup_watch = g_socket_create_source (self->socket, G_IO_HUP | G_IO_ERR, NULL);
-      g_source_set_callback (self->hup_watch, G_SOURCE_FUNC (hup_cb), self, NULL);
-      g_source_set_static_name (self->hup_watch, "[mptcp-glib] connection hangup");
-      g_source_attach (self->hup_watch, self->context);
+      hup_watch (self);
       set_event_source (self, MPTCP_EVENT_SOURCE_NETLINK);
       return;
     }
@@ -1762,6 +1924,8 @@ stop_events (MptcpConnection *self)
       _mptcp_netlink_unsubscribe (self->netlink, self->sub_id);
       self->sub_id = 0;
     }
+  if (self->event_ops != NULL)
+    unroute_ops (self);
   if (self->poll_source != NULL)
     {
       GSource *source = g_steal_pointer (&self->poll_source);
@@ -1776,13 +1940,8 @@ stop_events (MptcpConnection *self)
       g_source_destroy (source);
       g_source_unref (source);
     }
-  if (self->hup_watch != NULL)
-    {
-      GSource *source = g_steal_pointer (&self->hup_watch);
-
-      g_source_destroy (source);
-      g_source_unref (source);
-    }
+  if (self->hup_tag != NULL)
+    hup_unwatch (self);
   if (self->initialized)
     set_event_source (self, MPTCP_EVENT_SOURCE_NONE);
 }
@@ -1972,7 +2131,8 @@ typedef struct
   MptcpNetlink *netlink;      /* strong: the broker of the task's context */
   GMainContext *context;      /* the task's context */
   GTask *task;                /* strong until the result is returned */
-  guint sub_id;               /* this op's event subscription */
+  guint sub_id;               /* this op's own event subscription */
+  gboolean routed;            /* or in conn->event_ops: fed by the connection's one */
   GSource *timeout;
   GSource *cancel_source;
   GSource *poll;              /* open without events: watch the list */
@@ -2004,7 +2164,7 @@ op_unref (Op *op)
 {
   if (!g_atomic_int_dec_and_test (&op->ref_count))
     return;
-  g_assert (op->task == NULL && op->sub_id == 0 && op->timeout == NULL &&
+  g_assert (op->task == NULL && op->sub_id == 0 && !op->routed && op->timeout == NULL &&
             op->cancel_source == NULL && op->poll == NULL);
   g_clear_pointer (&op->before, g_array_unref);
   g_clear_pointer (&op->early, g_array_unref);
@@ -2035,6 +2195,11 @@ op_detach (Op *op)
     {
       _mptcp_netlink_unsubscribe (op->netlink, op->sub_id);
       op->sub_id = 0;
+    }
+  if (op->routed)
+    {
+      op->conn->event_ops = g_list_remove (op->conn->event_ops, op);
+      op->routed = FALSE;
     }
   destroy_source (&op->timeout);
   destroy_source (&op->cancel_source);
@@ -2092,6 +2257,15 @@ op_return_id (Op *op)
 }
 
 static void send_request (Op *op, const MptcpNlRequest *request, GAsyncReadyCallback callback);
+static void op_on_event (const MptcpNlEvent *event, gpointer user_data);
+static void op_on_overrun (gpointer user_data);
+
+/* Whether the kernel's events about the connection reach the op. */
+static gboolean
+op_listens (Op *op)
+{
+  return op->sub_id != 0 || op->routed;
+}
 static void open_check_kernel (Op *op);
 static void op_send (Op *op);
 
@@ -2409,7 +2583,7 @@ open_check_kernel (Op *op)
           open_fail_closed_subflow (op, err);
           return;
         }
-      if (op->sub_id != 0)
+      if (op_listens (op))
         return;   /* its SUB_CLOSED is on its way */
       op_fail (op, g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED,
                                 "The subflow failed before it was established (the kernel "
@@ -2417,7 +2591,7 @@ open_check_kernel (Op *op)
       return;
     }
 
-  if (op->sub_id == 0 && op->poll == NULL)
+  if (!op_listens (op) && op->poll == NULL)
     {
       /* no events: watch the list */
       op->poll = g_timeout_source_new (10);
@@ -2488,6 +2662,19 @@ close_on_event (Op                 *op,
 /* ---- the common event and overrun handlers of an op ---- */
 
 static void
+op_handle_event (Op                 *op,
+                 const MptcpNlEvent *event)
+{
+  if (op->task != NULL)
+    {
+      if (op->kind == OP_OPEN)
+        open_on_event (op, event);
+      else if (op->kind == OP_CLOSE)
+        close_on_event (op, event);
+    }
+}
+
+static void
 op_on_event (const MptcpNlEvent *event,
              gpointer            user_data)
 {
@@ -2496,16 +2683,12 @@ op_on_event (const MptcpNlEvent *event,
 
   if (op_drives_connection (op))
     apply_event (conn, event);
-  if (op->task != NULL)
-    {
-      if (op->kind == OP_OPEN)
-        open_on_event (op, event);
-      else if (op->kind == OP_CLOSE)
-        close_on_event (op, event);
-    }
+  op_handle_event (op, event);
   g_object_unref (conn);
   op_unref (op);
 }
+
+static void op_handle_overrun (Op *op);
 
 static void
 op_on_overrun (gpointer user_data)
@@ -2514,6 +2697,61 @@ op_on_overrun (gpointer user_data)
 
   if (op_drives_connection (op))
     on_overrun (op->conn);
+  op_handle_overrun (op);
+  op_unref (op);
+}
+
+/* The ops the connection's subscription feeds, referenced (a handler may
+ * end any of them). */
+static GPtrArray *
+routed_ops (MptcpConnection *self)
+{
+  GPtrArray *ops = g_ptr_array_new_with_free_func ((GDestroyNotify) op_unref);
+  GList *l;
+
+  for (l = self->event_ops; l != NULL; l = l->next)
+    g_ptr_array_add (ops, op_ref (l->data));
+  return ops;
+}
+
+static void
+route_event (GPtrArray          *ops,
+             const MptcpNlEvent *event)
+{
+  guint i;
+
+  for (i = 0; i < ops->len; i++)
+    op_handle_event (g_ptr_array_index (ops, i), event);
+}
+
+static void
+route_overrun (GPtrArray *ops)
+{
+  guint i;
+
+  for (i = 0; i < ops->len; i++)
+    op_handle_overrun (g_ptr_array_index (ops, i));
+}
+
+/* The connection stops listening: its pending ops subscribe themselves. */
+static void
+unroute_ops (MptcpConnection *self)
+{
+  while (self->event_ops != NULL)
+    {
+      Op *op = self->event_ops->data;
+      g_autoptr(GError) error = NULL;
+
+      self->event_ops = g_list_delete_link (self->event_ops, self->event_ops);
+      op->routed = FALSE;
+      op->sub_id = _mptcp_netlink_subscribe (op->netlink, FALSE, self->token,
+                                             op_on_event, op_on_overrun, op, &error);
+    }
+}
+
+static void
+op_handle_overrun (Op *op)
+{
   if (op->task != NULL && op->acked)
     {
       if (op->kind == OP_OPEN)
@@ -2523,7 +2761,9 @@ op_on_overrun (gpointer user_data)
           gboolean listed = FALSE;
           guint i;
 
-          if (op->port_known && read_kernel (op->conn, kernel) == 0)
+          if (!op->port_known)
+            open_check_kernel (op);   /* learns the port, or waits on */
+          else if (read_kernel (op->conn, kernel) == 0)
             {
               for (i = 0; i < kernel->len && !listed; i++)
                 listed = tuple_same (&g_array_index (kernel, KernelEntry, i).tuple, &op->tuple);
@@ -2552,7 +2792,6 @@ op_on_overrun (gpointer user_data)
             }
         }
     }
-  op_unref (op);
 }
 
 /* ---- requests ---- */
@@ -2658,12 +2897,15 @@ op_done_cb (GObject      *source,
     case OP_OPEN:
       if (op->task == NULL)
         open_cleanup (op);   /* given up while the request was on its way */
+      else if (op_listens (op) && !op->port_known && op->early == NULL)
+        ;   /* no event yet: the first one of a new subflow between the
+             * addresses is ours (open_on_event()) */
       else
         open_check_kernel (op);
       break;
     case OP_CLOSE:
       if (op->task != NULL &&
-          (op->closed_seen || op->sub_id == 0 || find_subflow (op->conn, &op->tuple) == NULL))
+          (op->closed_seen || !op_listens (op) || find_subflow (op->conn, &op->tuple) == NULL))
         {
           if (op->subflow != NULL)
             remove_with_signal (op->conn, op->subflow, 0, 0);
@@ -2709,7 +2951,28 @@ op_send (Op *op)
                                             "are in use"));
           return;
         }
-      if (!op->port_known && op->before == NULL)
+      if (!op->port_known && op->before == NULL && op->routed)
+        {
+          /* the connection's list is kept up to date by the same events
+           * the op sees: it stands for the kernel's */
+          GPtrArray *items = self->subflows->items;
+          guint k;
+
+          op->before = g_array_sized_new (FALSE, FALSE, sizeof (KernelEntry), items->len);
+          for (k = 0; k < items->len; k++)
+            {
+              MptcpSubflow *sf = g_ptr_array_index (items, k);
+              KernelEntry e;
+
+              e.tuple.local = sf->local_raw;
+              e.tuple.remote = sf->remote_raw;
+              e.tuple.local.scope_id = 0;
+              e.tuple.remote.scope_id = 0;
+              e.state = MPTCP_TCP_STATE_ESTABLISHED;
+              g_array_append_val (op->before, e);
+            }
+        }
+      else if (!op->port_known && op->before == NULL)
         {
           op->before = g_array_new (FALSE, FALSE, sizeof (KernelEntry));
           if (read_kernel (self, op->before) < 0)
@@ -2789,7 +3052,14 @@ op_start (Op           *op,
   if (op->kind == OP_OPEN)
     self->open_ops = g_list_prepend (self->open_ops, op);
 
-  if (op->kind == OP_OPEN || op->kind == OP_CLOSE)
+  if ((op->kind == OP_OPEN || op->kind == OP_CLOSE) &&
+      op->netlink == self->netlink && self->sub_id != 0)
+    {
+      /* the connection listens on the op's broker: it passes its events on */
+      op->routed = TRUE;
+      self->event_ops = g_list_prepend (self->event_ops, op);
+    }
+  else if (op->kind == OP_OPEN || op->kind == OP_CLOSE)
     {
       g_autoptr(GError) error = NULL;
 
@@ -2864,16 +3134,18 @@ host_address (MptcpConnection    *self,
 {
   GInetAddress *ia = g_inet_socket_address_get_address (address);
   g_autoptr(GError) local_error = NULL;
-  g_autofree char *text = g_inet_address_to_string (ia);
+  g_autofree char *text = NULL;
 
   if (g_inet_address_get_is_any (ia) || g_inet_address_get_is_multicast (ia))
     {
+      text = g_inet_address_to_string (ia);
       g_set_error (error, MPTCP_ERROR, MPTCP_ERROR_INVALID_ADDRESS,
                    "The %s address %s does not name a host", what, text);
       return FALSE;
     }
   if (!native_address (G_SOCKET_ADDRESS (address), raw, &local_error))
     {
+      text = g_inet_address_to_string (ia);
       g_set_error (error, MPTCP_ERROR, MPTCP_ERROR_INVALID_ADDRESS,
                    "Unusable %s address %s: %s", what, text, local_error->message);
       return FALSE;
@@ -2881,6 +3153,7 @@ host_address (MptcpConnection    *self,
   raw->scope_id = 0;
   if (raw->family == AF_INET6 && g_socket_get_family (self->socket) == G_SOCKET_FAMILY_IPV4)
     {
+      text = g_inet_address_to_string (ia);
       g_set_error (error, MPTCP_ERROR, MPTCP_ERROR_INVALID_ADDRESS,
                    "The %s address %s is IPv6, but the connection is IPv4: an IPv4 "
                    "connection cannot carry IPv6 subflows", what, text);

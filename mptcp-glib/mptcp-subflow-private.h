@@ -23,7 +23,7 @@ struct _MptcpSubflow
   guint id;
   MptcpSockoptAddr local_raw;     /* normalised, for matching 4-tuples */
   MptcpSockoptAddr remote_raw;
-  GInetSocketAddress *local;
+  GInetSocketAddress *local;      /* made from the raw ones on first get */
   GInetSocketAddress *remote;
   gboolean backup;
   GWeakRef connection;
