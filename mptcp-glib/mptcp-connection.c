@@ -188,10 +188,15 @@ struct _MptcpConnection
   GMainContext *context;
 
   guint32 token;
-  gboolean fallback;
-  gboolean closed;
-  gboolean in_refresh;
-  gboolean initialized;          /* GInitable: init ran, with this outcome */
+  /* flags, as bits to keep the instance small (about 1000 idle connections
+   * per MiB is a goal, see bench/README.md) */
+  guint fallback : 1;
+  guint closed : 1;
+  guint in_refresh : 1;
+  guint initialized : 1;         /* GInitable: init ran, with this outcome */
+  guint path_forced : 1;
+  guint established : 1;         /* "established" was emitted */
+  guint ids_loaded : 1;
   GError *init_error;
 
   MptcpSockoptAddr local_raw;    /* normalised, read at init */
@@ -200,9 +205,9 @@ struct _MptcpConnection
   GInetSocketAddress *remote;
 
   MptcpSubflowList *subflows;
+  MptcpSubflowBackref *backref;  /* shared with our subflows, made by the first */
 
   MptcpSockoptPath path;
-  gboolean path_forced;
   guint next_id;                 /* legacy path: the library's subflow numbers */
 
   /* Two read buffers, used in turn: the listed subflows' statistics point
@@ -226,12 +231,10 @@ struct _MptcpConnection
   gpointer hup_tag;              /* NETLINK mode: the socket's HUP/ERR (a peer's reset sends no
                                   * event), watched by the context's shared hangup source */
   guint hup_index;               /* its place in that source's list */
-  gboolean established;          /* "established" was emitted */
 
   /* control */
   guint control_timeout;
   GArray *ids;                   /* IdEntry: the kernel's local address list as we know it */
-  gboolean ids_loaded;
   GList *open_ops;               /* pending opens, for telling their subflows apart */
   GList *event_ops;              /* pending opens and closes fed by this connection's
                                   * event subscription (instead of their own) */
@@ -291,9 +294,10 @@ mptcp_connection_dispose (GObject *object)
 
   stop_events (self);
 
-  /* The subflows point back through a weak reference; drop them first so
-   * nobody sees a half-finalized connection through them, and let them keep
-   * their statistics (which point into our buffers). */
+  /* The subflows point back through the shared back reference (cleared in
+   * finalize); drop them first so nobody sees a half-finalized connection
+   * through them, and let them keep their statistics (which point into our
+   * buffers). */
   if (self->subflows != NULL)
     {
       guint i;
@@ -306,10 +310,31 @@ mptcp_connection_dispose (GObject *object)
   G_OBJECT_CLASS (mptcp_connection_parent_class)->dispose (object);
 }
 
+MptcpSubflowBackref *
+_mptcp_connection_get_backref (MptcpConnection *self)
+{
+  if (self->backref == NULL)
+    {
+      self->backref = g_new (MptcpSubflowBackref, 1);
+      self->backref->ref_count = 1;   /* ours */
+      self->backref->connection = self;
+    }
+  return self->backref;
+}
+
 static void
 mptcp_connection_finalize (GObject *object)
 {
   MptcpConnection *self = MPTCP_CONNECTION (object);
+
+  /* our subflows' mptcp_subflow_get_connection() returns NULL from now on */
+  if (self->backref != NULL)
+    {
+      self->backref->connection = NULL;
+      if (--self->backref->ref_count == 0)
+        g_free (self->backref);
+      self->backref = NULL;
+    }
 
   g_clear_object (&self->subflows);
   g_clear_error (&self->init_error);

@@ -813,17 +813,23 @@ typedef struct
   guint8       *buf;
 } EventSock;
 
-typedef struct
+/* One subscription. The broker's two tables are sets of these records (keys == values, so no
+ * value array): `subscribers` hashed on the id, `by_token` on the token, holding only the first
+ * subscriber of each token; the rare further subscribers of the same token hang off its `next`
+ * chain, in subscription order. */
+typedef struct _Subscriber Subscriber;
+struct _Subscriber
 {
   gint                ref_count;
   guint               id;
-  gboolean            all;
-  gboolean            active;
   guint32             token;
+  guint               all : 1;
+  guint               active : 1;
+  Subscriber         *next;     /* same token, token subscribers only */
   MptcpNlEventFunc    event_func;
   MptcpNlOverrunFunc  overrun_func;
   gpointer            user_data;
-} Subscriber;
+};
 
 struct _MptcpNetlink
 {
@@ -850,8 +856,8 @@ struct _MptcpNetlink
   int            event_rcvbuf;
   EventSock     *event_sock;    /* NULL while nobody subscribes */
   guint          next_sub_id;
-  GHashTable    *subscribers;   /* id → Subscriber* */
-  GHashTable    *by_token;      /* token → GPtrArray of Subscriber* */
+  GHashTable    *subscribers;   /* set of Subscriber*, by id */
+  GHashTable    *by_token;      /* set of Subscriber*, by token: the head of each token's chain */
   GPtrArray     *all_subscribers;
 };
 
@@ -876,6 +882,50 @@ static GHashTable *brokers;     /* GMainContext* → MptcpNetlink*, no reference
 
 static void pending_complete (Pending *p, MptcpNlReply *reply, GError *error);
 static void flush_waiting (MptcpNetlink *self);
+
+static guint
+subscriber_id_hash (gconstpointer key)
+{
+  return ((const Subscriber *) key)->id;
+}
+
+static gboolean
+subscriber_id_equal (gconstpointer a,
+                     gconstpointer b)
+{
+  return ((const Subscriber *) a)->id == ((const Subscriber *) b)->id;
+}
+
+static guint
+subscriber_token_hash (gconstpointer key)
+{
+  return ((const Subscriber *) key)->token;
+}
+
+static gboolean
+subscriber_token_equal (gconstpointer a,
+                        gconstpointer b)
+{
+  return ((const Subscriber *) a)->token == ((const Subscriber *) b)->token;
+}
+
+static Subscriber *
+lookup_subscriber (MptcpNetlink *self,
+                   guint         id)
+{
+  Subscriber key = { .id = id };
+
+  return g_hash_table_lookup (self->subscribers, &key);
+}
+
+static Subscriber *
+lookup_token (MptcpNetlink *self,
+              guint32       token)
+{
+  Subscriber key = { .token = token };
+
+  return g_hash_table_lookup (self->by_token, &key);
+}
 
 static Subscriber *
 subscriber_ref (Subscriber *sub)
@@ -1153,21 +1203,22 @@ dispatch_event (MptcpNetlink       *self,
   Subscriber *stack[32];
   Subscriber **targets = stack;
   guint n = 0, max;
-  GPtrArray *for_token = NULL;
+  Subscriber *for_token = NULL;
 
   if (MPTCP_NL_EVENT_HAS (event, MPTCP_ATTR_TOKEN))
-    for_token = g_hash_table_lookup (self->by_token, GUINT_TO_POINTER (event->token));
+    for_token = lookup_token (self, event->token);
 
-  max = (for_token != NULL ? for_token->len : 0) + self->all_subscribers->len;
+  max = self->all_subscribers->len;
+  for (Subscriber *sub = for_token; sub != NULL; sub = sub->next)
+    max++;
   if (max == 0)
     return;
   if (max > G_N_ELEMENTS (stack))
     targets = g_new (Subscriber *, max);
 
   /* a snapshot: callbacks may change the lists */
-  if (for_token != NULL)
-    for (guint i = 0; i < for_token->len; i++)
-      targets[n++] = subscriber_ref (g_ptr_array_index (for_token, i));
+  for (Subscriber *sub = for_token; sub != NULL; sub = sub->next)
+    targets[n++] = subscriber_ref (sub);
   for (guint i = 0; i < self->all_subscribers->len; i++)
     targets[n++] = subscriber_ref (g_ptr_array_index (self->all_subscribers, i));
 
@@ -1682,8 +1733,8 @@ broker_alloc (GMainContext *context,
   self->pending = g_hash_table_new (NULL, NULL);
   g_queue_init (&self->waiting);
   self->fixed_event_fd = -1;
-  self->subscribers = g_hash_table_new (NULL, NULL);
-  self->by_token = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_ptr_array_unref);
+  self->subscribers = g_hash_table_new (subscriber_id_hash, subscriber_id_equal);
+  self->by_token = g_hash_table_new (subscriber_token_hash, subscriber_token_equal);
   self->all_subscribers = g_ptr_array_new ();
 
   self->timer = g_source_new (&timer_funcs, sizeof (GSource));
@@ -2172,27 +2223,29 @@ _mptcp_netlink_subscribe (MptcpNetlink        *self,
   sub->ref_count = 1;
   do
     sub->id = ++self->next_sub_id;
-  while (sub->id == 0 || g_hash_table_contains (self->subscribers, GUINT_TO_POINTER (sub->id)));
-  sub->all = all;
+  while (sub->id == 0 || lookup_subscriber (self, sub->id) != NULL);
+  sub->all = all != FALSE;
   sub->active = TRUE;
   sub->token = token;
   sub->event_func = event_func;
   sub->overrun_func = overrun_func;
   sub->user_data = user_data;
-  g_hash_table_insert (self->subscribers, GUINT_TO_POINTER (sub->id), sub);
+  g_hash_table_add (self->subscribers, sub);
 
   if (all)
     g_ptr_array_add (self->all_subscribers, sub);
   else
     {
-      GPtrArray *list = g_hash_table_lookup (self->by_token, GUINT_TO_POINTER (token));
+      Subscriber *head = lookup_token (self, token);
 
-      if (list == NULL)
+      if (head == NULL)
+        g_hash_table_add (self->by_token, sub);
+      else
         {
-          list = g_ptr_array_new ();
-          g_hash_table_insert (self->by_token, GUINT_TO_POINTER (token), list);
+          while (head->next != NULL)
+            head = head->next;
+          head->next = sub;
         }
-      g_ptr_array_add (list, sub);
     }
   return sub->id;
 }
@@ -2205,19 +2258,32 @@ _mptcp_netlink_unsubscribe (MptcpNetlink *self,
 
   g_return_if_fail (self != NULL);
 
-  sub = g_hash_table_lookup (self->subscribers, GUINT_TO_POINTER (id));
+  sub = lookup_subscriber (self, id);
   g_return_if_fail (sub != NULL);
 
-  g_hash_table_remove (self->subscribers, GUINT_TO_POINTER (id));
+  g_hash_table_remove (self->subscribers, sub);
   if (sub->all)
     g_ptr_array_remove (self->all_subscribers, sub);
   else
     {
-      GPtrArray *list = g_hash_table_lookup (self->by_token, GUINT_TO_POINTER (sub->token));
+      Subscriber *head = lookup_token (self, sub->token);
 
-      g_ptr_array_remove (list, sub);
-      if (list->len == 0)
-        g_hash_table_remove (self->by_token, GUINT_TO_POINTER (sub->token));
+      if (head == sub)
+        {
+          /* the next one (same token) replaces it as the set's key */
+          if (sub->next != NULL)
+            g_hash_table_add (self->by_token, sub->next);
+          else
+            g_hash_table_remove (self->by_token, sub);
+        }
+      else
+        {
+          while (head->next != sub)
+            head = head->next;
+          head->next = sub->next;
+        }
+      /* a dispatch in progress has its snapshot already */
+      sub->next = NULL;
     }
   sub->active = FALSE;
   subscriber_unref (sub);

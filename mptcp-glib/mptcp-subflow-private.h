@@ -14,6 +14,21 @@
 
 G_BEGIN_DECLS
 
+/* What the subflows of a connection know of it: one small record per
+ * connection, shared by all its subflows (a GWeakRef each costs the
+ * connection a GData and a list node per subflow). The connection sets
+ * `connection` to NULL at the start of its finalization; like the objects
+ * themselves, this is not meant for use from several threads at once. */
+typedef struct
+{
+  gint ref_count;
+  MptcpConnection *connection;    /* no reference */
+} MptcpSubflowBackref;
+
+/* The connection's record, made on first use (in mptcp-connection.c). */
+G_GNUC_INTERNAL
+MptcpSubflowBackref *_mptcp_connection_get_backref (MptcpConnection *connection);
+
 /* The instance struct is here so that the connection's refresh can update a
  * subflow without a function call per field; nothing else touches it. */
 struct _MptcpSubflow
@@ -21,19 +36,19 @@ struct _MptcpSubflow
   GObject parent_instance;
 
   guint id;
+  guint tcp_info_len : 16;        /* see tcp_info below */
+  guint backup : 1;
   MptcpSockoptAddr local_raw;     /* normalised, for matching 4-tuples */
   MptcpSockoptAddr remote_raw;
   GInetSocketAddress *local;      /* made from the raw ones on first get */
   GInetSocketAddress *remote;
-  gboolean backup;
-  GWeakRef connection;
+  MptcpSubflowBackref *backref;   /* a reference, or NULL */
 
   /* The tcp_info of the last refresh that listed the subflow. While the
    * subflow is listed it points into the connection's read buffer (no copy
    * per refresh); the connection calls _mptcp_subflow_detach_tcp_info()
    * before that buffer is reused or freed for a subflow it stops listing. */
   const guint8 *tcp_info;
-  gsize tcp_info_len;
   guint8 tcp_info_own[MPTCP_SOCKOPT_TCP_INFO_SIZE];
 };
 

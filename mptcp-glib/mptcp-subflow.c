@@ -100,7 +100,8 @@ mptcp_subflow_finalize (GObject *object)
   g_assert (self->tcp_info == NULL || self->tcp_info == self->tcp_info_own);
   g_clear_object (&self->local);
   g_clear_object (&self->remote);
-  g_weak_ref_clear (&self->connection);
+  if (self->backref != NULL && --self->backref->ref_count == 0)
+    g_free (self->backref);
 
   G_OBJECT_CLASS (mptcp_subflow_parent_class)->finalize (object);
 }
@@ -131,7 +132,7 @@ mptcp_subflow_get_property (GObject    *object,
       g_value_set_boolean (value, self->backup);
       break;
     case PROP_CONNECTION:
-      g_value_take_object (value, g_weak_ref_get (&self->connection));
+      g_value_take_object (value, mptcp_subflow_get_connection (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -231,7 +232,6 @@ mptcp_subflow_class_init (MptcpSubflowClass *klass)
 static void
 mptcp_subflow_init (MptcpSubflow *self)
 {
-  g_weak_ref_init (&self->connection, NULL);
 }
 
 static GInetSocketAddress *
@@ -275,7 +275,11 @@ _mptcp_subflow_new (MptcpConnection        *connection,
 {
   MptcpSubflow *self = g_object_new (MPTCP_TYPE_SUBFLOW, NULL);
 
-  g_weak_ref_set (&self->connection, connection);
+  if (connection != NULL)
+    {
+      self->backref = _mptcp_connection_get_backref (connection);
+      self->backref->ref_count++;
+    }
   self->id = id;
   self->local_raw = *local;
   self->remote_raw = *remote;
@@ -402,7 +406,9 @@ mptcp_subflow_get_connection (MptcpSubflow *self)
 {
   g_return_val_if_fail (MPTCP_IS_SUBFLOW (self), NULL);
 
-  return g_weak_ref_get (&self->connection);
+  if (self->backref == NULL || self->backref->connection == NULL)
+    return NULL;
+  return g_object_ref (self->backref->connection);
 }
 
 /**
@@ -430,7 +436,7 @@ static MptcpConnection *
 connection_or_error (MptcpSubflow  *self,
                      GError       **error)
 {
-  MptcpConnection *connection = g_weak_ref_get (&self->connection);
+  MptcpConnection *connection = mptcp_subflow_get_connection (self);
 
   if (connection == NULL)
     g_set_error_literal (error, MPTCP_ERROR, MPTCP_ERROR_NO_SUCH_SUBFLOW,
