@@ -179,6 +179,41 @@ mptcp_subflow_list_init (MptcpSubflowList *self)
 
 /* ---- MptcpConnection ------------------------------------------------------- */
 
+/* What an idle connection does not use (failed init, caller's refreshes,
+ * polling, control operations), kept out of the instance to keep it small
+ * (about 1000 idle connections per MiB is a goal, see bench/README.md). */
+typedef struct
+{
+  GError *init_error;
+
+  guint next_id;                 /* legacy path: the library's subflow numbers */
+
+  /* Two read buffers, used in turn: the listed subflows' statistics point
+   * into kernel[cur] (the last successful read) while the next read fills
+   * the other one, so a subflow that disappears can still copy its last
+   * statistics. Both are reused across refreshes. NULL until the first
+   * mptcp_connection_refresh(): the library's own reads (construction,
+   * events, polling) go through a per-thread scratch list and copy each
+   * subflow's tcp_info into the subflow, so an idle connection holds no
+   * read buffer. */
+  MptcpSockoptList *kernel;
+  guint cur;
+
+  /* events */
+  guint poll_interval;
+  GSource *poll_source;
+  GSource *dead_check;
+
+  /* control */
+  guint control_timeout;
+  GArray *ids;                   /* IdEntry: the kernel's local address list as we know it */
+  GList *open_ops;               /* pending opens, for telling their subflows apart */
+  GList *event_ops;              /* pending opens and closes fed by this connection's
+                                  * event subscription (instead of their own) */
+  GMainContext *sync_context;    /* private, for the synchronous variants */
+  MptcpNetlink *sync_netlink;
+} ConnectionExtra;
+
 struct _MptcpConnection
 {
   GObject parent_instance;
@@ -197,7 +232,6 @@ struct _MptcpConnection
   guint path_forced : 1;
   guint established : 1;         /* "established" was emitted */
   guint ids_loaded : 1;
-  GError *init_error;
 
   MptcpSockoptAddr local_raw;    /* normalised, read at init */
   MptcpSockoptAddr remote_raw;
@@ -208,39 +242,41 @@ struct _MptcpConnection
   MptcpSubflowBackref *backref;  /* shared with our subflows, made by the first */
 
   MptcpSockoptPath path;
-  guint next_id;                 /* legacy path: the library's subflow numbers */
 
-  /* Two read buffers, used in turn: the listed subflows' statistics point
-   * into kernel[cur] (the last successful read) while the next read fills
-   * the other one, so a subflow that disappears can still copy its last
-   * statistics. Both are reused across refreshes. NULL until the first
-   * mptcp_connection_refresh(): the library's own reads (construction,
-   * events, polling) go through a per-thread scratch list and copy each
-   * subflow's tcp_info into the subflow, so an idle connection holds no
-   * read buffer. */
-  MptcpSockoptList *kernel;
-  guint cur;
-
-  /* events (see mptcp-connection-control.c) */
+  /* events */
   MptcpNetlink *netlink;         /* the broker of context, or NULL */
   guint sub_id;                  /* its event subscription for token, 0 = none */
   MptcpEventSource event_source;
-  guint poll_interval;
-  GSource *poll_source;
-  GSource *dead_check;
   gpointer hup_tag;              /* NETLINK mode: the socket's HUP/ERR (a peer's reset sends no
                                   * event), watched by the context's shared hangup source */
   guint hup_index;               /* its place in that source's list */
 
-  /* control */
-  guint control_timeout;
-  GArray *ids;                   /* IdEntry: the kernel's local address list as we know it */
-  GList *open_ops;               /* pending opens, for telling their subflows apart */
-  GList *event_ops;              /* pending opens and closes fed by this connection's
-                                  * event subscription (instead of their own) */
-  GMainContext *sync_context;    /* private, for the synchronous variants */
-  MptcpNetlink *sync_netlink;
+  ConnectionExtra *extra;        /* NULL until first needed, see extra_get() */
 };
+
+/* Read access: the connection's extra fields, or their defaults if it has
+ * none yet (never to be written through). */
+static const ConnectionExtra extra_defaults = {
+  .next_id = 1,
+  .control_timeout = 10000,
+  .poll_interval = 1000,
+};
+
+static inline const ConnectionExtra *
+extra_ro (MptcpConnection *self)
+{
+  return self->extra != NULL ? self->extra : &extra_defaults;
+}
+
+/* Write access: allocates the extra fields, set to their defaults, on first
+ * need. */
+static ConnectionExtra *
+extra_get (MptcpConnection *self)
+{
+  if (self->extra == NULL)
+    self->extra = g_memdup2 (&extra_defaults, sizeof extra_defaults);
+  return self->extra;
+}
 
 enum
 {
@@ -337,23 +373,29 @@ mptcp_connection_finalize (GObject *object)
     }
 
   g_clear_object (&self->subflows);
-  g_clear_error (&self->init_error);
   g_clear_object (&self->local);
   g_clear_object (&self->remote);
   g_clear_object (&self->stream);
   g_clear_object (&self->socket);
   g_main_context_unref (self->context);
-  if (self->kernel != NULL)
-    {
-      _mptcp_sockopt_list_clear (&self->kernel[0]);
-      _mptcp_sockopt_list_clear (&self->kernel[1]);
-      g_free (self->kernel);
-    }
   g_clear_pointer (&self->netlink, _mptcp_netlink_unref);
-  g_clear_pointer (&self->sync_netlink, _mptcp_netlink_unref);
-  g_clear_pointer (&self->sync_context, g_main_context_unref);
-  g_clear_pointer (&self->ids, g_array_unref);
-  g_assert (self->open_ops == NULL && self->event_ops == NULL);
+  if (self->extra != NULL)
+    {
+      ConnectionExtra *x = g_steal_pointer (&self->extra);
+
+      g_clear_error (&x->init_error);
+      if (x->kernel != NULL)
+        {
+          _mptcp_sockopt_list_clear (&x->kernel[0]);
+          _mptcp_sockopt_list_clear (&x->kernel[1]);
+          g_free (x->kernel);
+        }
+      g_clear_pointer (&x->sync_netlink, _mptcp_netlink_unref);
+      g_clear_pointer (&x->sync_context, g_main_context_unref);
+      g_clear_pointer (&x->ids, g_array_unref);
+      g_assert (x->open_ops == NULL && x->event_ops == NULL);
+      g_free (x);
+    }
 
   G_OBJECT_CLASS (mptcp_connection_parent_class)->finalize (object);
 }
@@ -387,13 +429,13 @@ mptcp_connection_get_property (GObject    *object,
       g_value_set_object (value, self->subflows);
       break;
     case PROP_CONTROL_TIMEOUT:
-      g_value_set_uint (value, self->control_timeout);
+      g_value_set_uint (value, extra_ro (self)->control_timeout);
       break;
     case PROP_EVENT_SOURCE:
       g_value_set_enum (value, self->event_source);
       break;
     case PROP_POLL_INTERVAL:
-      g_value_set_uint (value, self->poll_interval);
+      g_value_set_uint (value, extra_ro (self)->poll_interval);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -535,9 +577,6 @@ mptcp_connection_init (MptcpConnection *self)
 {
   self->context = g_main_context_ref_thread_default ();
   self->subflows = g_object_new (MPTCP_TYPE_SUBFLOW_LIST, NULL);
-  self->next_id = 1;
-  self->control_timeout = 10000;
-  self->poll_interval = 1000;
   self->event_source = MPTCP_EVENT_SOURCE_NONE;
 }
 
@@ -753,7 +792,7 @@ apply_kernel_list (MptcpConnection        *self,
         sf = match_entry (self, kl, i, live - 1, &local, &remote);
         if (sf == NULL)
           {
-            guint id = by_id ? _mptcp_sockopt_list_id (kl, i) : self->next_id++;
+            guint id = by_id ? _mptcp_sockopt_list_id (kl, i) : extra_get (self)->next_id++;
 
             sf = _mptcp_subflow_new (self, id, &local, &remote);
             if (added == NULL)
@@ -855,7 +894,7 @@ refresh_internal (MptcpConnection  *self,
                   gboolean          keep,
                   GError          **error)
 {
-  guint next = self->cur ^ 1;
+  guint next = extra_ro (self)->cur ^ 1;
   MptcpSockoptList *kl;
   int fd;
   int r;
@@ -872,9 +911,9 @@ refresh_internal (MptcpConnection  *self,
       return FALSE;
     }
 
-  if (self->kernel == NULL && keep)
-    self->kernel = g_new0 (MptcpSockoptList, 2);
-  kl = self->kernel != NULL ? &self->kernel[next] : scratch_list ();
+  if (extra_ro (self)->kernel == NULL && keep)
+    extra_get (self)->kernel = g_new0 (MptcpSockoptList, 2);
+  kl = extra_ro (self)->kernel != NULL ? &self->extra->kernel[next] : scratch_list ();
 
   fd = g_socket_get_fd (self->socket);
   r = _mptcp_sockopt_list_read (kl, fd, self->path);
@@ -908,10 +947,10 @@ refresh_internal (MptcpConnection  *self,
       return FALSE;
     }
 
-  if (self->kernel != NULL)
+  if (extra_ro (self)->kernel != NULL)
     {
       apply_kernel_list (self, kl, FALSE);
-      self->cur = next;
+      self->extra->cur = next;
     }
   else
     apply_kernel_list (self, kl, TRUE);
@@ -1009,12 +1048,16 @@ mptcp_connection_initable_init (GInitable     *initable,
 
   if (!self->initialized)
     {
+      GError *init_error = NULL;
+
       self->initialized = TRUE;
-      init_once (self, &self->init_error);
+      init_once (self, &init_error);
+      if (init_error != NULL)
+        extra_get (self)->init_error = init_error;
     }
-  if (self->init_error != NULL)
+  if (extra_ro (self)->init_error != NULL)
     {
-      g_propagate_error (error, g_error_copy (self->init_error));
+      g_propagate_error (error, g_error_copy (self->extra->init_error));
       return FALSE;
     }
   return TRUE;
@@ -1454,7 +1497,7 @@ _mptcp_connection_add_subflow (MptcpConnection *self,
   GPtrArray *items = self->subflows->items;
 
   if (subflow->id == 0 && self->path == MPTCP_SOCKOPT_PATH_LEGACY)
-    _mptcp_subflow_set_id (subflow, self->next_id++);
+    _mptcp_subflow_set_id (subflow, extra_get (self)->next_id++);
   g_ptr_array_add (items, g_object_ref (subflow));
   g_list_model_items_changed (G_LIST_MODEL (self->subflows), items->len - 1, 0, 1);
 }
@@ -1626,7 +1669,7 @@ dead_check_cb (gpointer user_data)
 {
   MptcpConnection *self = g_object_ref (user_data);
 
-  g_clear_pointer (&self->dead_check, g_source_unref);
+  g_clear_pointer (&self->extra->dead_check, g_source_unref);
   if (!self->closed && self->subflows->items->len == 0 && socket_is_dead (self))
     mark_closed (self);
   g_object_unref (self);
@@ -1645,11 +1688,13 @@ check_dead (MptcpConnection *self)
       mark_closed (self);
       return;
     }
-  if (self->dead_check == NULL)
+  if (extra_ro (self)->dead_check == NULL)
     {
-      self->dead_check = g_timeout_source_new (200);
-      g_source_set_callback (self->dead_check, dead_check_cb, self, NULL);
-      g_source_attach (self->dead_check, self->context);
+      ConnectionExtra *x = extra_get (self);
+
+      x->dead_check = g_timeout_source_new (200);
+      g_source_set_callback (x->dead_check, dead_check_cb, self, NULL);
+      g_source_attach (x->dead_check, self->context);
     }
 }
 
@@ -1743,7 +1788,7 @@ on_event (const MptcpNlEvent *event,
 {
   MptcpConnection *self = g_object_ref (user_data);
   /* taken first: applying the event may stop the subscription */
-  g_autoptr(GPtrArray) ops = self->event_ops != NULL ? routed_ops (self) : NULL;
+  g_autoptr(GPtrArray) ops = extra_ro (self)->event_ops != NULL ? routed_ops (self) : NULL;
 
   apply_event (self, event);
   if (ops != NULL)
@@ -1767,7 +1812,7 @@ static void
 conn_on_overrun (gpointer user_data)
 {
   MptcpConnection *self = g_object_ref (user_data);
-  g_autoptr(GPtrArray) ops = self->event_ops != NULL ? routed_ops (self) : NULL;
+  g_autoptr(GPtrArray) ops = extra_ro (self)->event_ops != NULL ? routed_ops (self) : NULL;
 
   on_overrun (self);
   if (ops != NULL)
@@ -1796,15 +1841,17 @@ poll_cb (gpointer user_data)
 static void
 start_polling (MptcpConnection *self)
 {
-  if (self->poll_source != NULL)
+  ConnectionExtra *x = extra_get (self);
+
+  if (x->poll_source != NULL)
     {
-      g_source_destroy (self->poll_source);
-      g_source_unref (self->poll_source);
+      g_source_destroy (x->poll_source);
+      g_source_unref (x->poll_source);
     }
-  self->poll_source = g_timeout_source_new (self->poll_interval);
-  g_source_set_callback (self->poll_source, poll_cb, self, NULL);
-  g_source_set_static_name (self->poll_source, "[mptcp-glib] connection poll");
-  g_source_attach (self->poll_source, self->context);
+  x->poll_source = g_timeout_source_new (x->poll_interval);
+  g_source_set_callback (x->poll_source, poll_cb, self, NULL);
+  g_source_set_static_name (x->poll_source, "[mptcp-glib] connection poll");
+  g_source_attach (x->poll_source, self->context);
   set_event_source (self, MPTCP_EVENT_SOURCE_POLLING);
 }
 
@@ -1937,7 +1984,8 @@ start_events (MptcpConnection *self)
       return;
     }
   g_debug ("No MPTCP events for connection %08x (%s): polling every %u ms",
-           self->token, error != NULL ? error->message : "?", self->poll_interval);
+           self->token, error != NULL ? error->message : "?",
+           extra_ro (self)->poll_interval);
   start_polling (self);
 }
 
@@ -1949,18 +1997,18 @@ stop_events (MptcpConnection *self)
       _mptcp_netlink_unsubscribe (self->netlink, self->sub_id);
       self->sub_id = 0;
     }
-  if (self->event_ops != NULL)
+  if (extra_ro (self)->event_ops != NULL)
     unroute_ops (self);
-  if (self->poll_source != NULL)
+  if (extra_ro (self)->poll_source != NULL)
     {
-      GSource *source = g_steal_pointer (&self->poll_source);
+      GSource *source = g_steal_pointer (&self->extra->poll_source);
 
       g_source_destroy (source);
       g_source_unref (source);
     }
-  if (self->dead_check != NULL)
+  if (extra_ro (self)->dead_check != NULL)
     {
-      GSource *source = g_steal_pointer (&self->dead_check);
+      GSource *source = g_steal_pointer (&self->extra->dead_check);
 
       g_source_destroy (source);
       g_source_unref (source);
@@ -1993,9 +2041,9 @@ ids_lookup (MptcpConnection        *self,
 {
   guint i;
 
-  for (i = 0; self->ids != NULL && i < self->ids->len; i++)
+  for (i = 0; extra_ro (self)->ids != NULL && i < self->extra->ids->len; i++)
     {
-      IdEntry *e = &g_array_index (self->ids, IdEntry, i);
+      IdEntry *e = &g_array_index (self->extra->ids, IdEntry, i);
 
       if (addr_same (&e->addr, addr))
         return e->id;
@@ -2009,8 +2057,8 @@ ids_id_used (MptcpConnection *self,
 {
   guint i;
 
-  for (i = 0; self->ids != NULL && i < self->ids->len; i++)
-    if (g_array_index (self->ids, IdEntry, i).id == id)
+  for (i = 0; extra_ro (self)->ids != NULL && i < self->extra->ids->len; i++)
+    if (g_array_index (self->extra->ids, IdEntry, i).id == id)
       return TRUE;
   return FALSE;
 }
@@ -2032,12 +2080,12 @@ ids_get (MptcpConnection        *self,
     ;
   if (id > 255)
     return 0;
-  if (self->ids == NULL)
-    self->ids = g_array_new (FALSE, FALSE, sizeof (IdEntry));
+  if (extra_ro (self)->ids == NULL)
+    extra_get (self)->ids = g_array_new (FALSE, FALSE, sizeof (IdEntry));
   e.addr = *addr;
   e.addr.scope_id = 0;
   e.id = id;
-  g_array_append_val (self->ids, e);
+  g_array_append_val (self->extra->ids, e);
   return e.id;
 }
 
@@ -2047,10 +2095,10 @@ ids_forget_id (MptcpConnection *self,
 {
   guint i;
 
-  for (i = 0; self->ids != NULL && i < self->ids->len; i++)
-    if (g_array_index (self->ids, IdEntry, i).id == id)
+  for (i = 0; extra_ro (self)->ids != NULL && i < self->extra->ids->len; i++)
+    if (g_array_index (self->extra->ids, IdEntry, i).id == id)
       {
-        g_array_remove_index (self->ids, i);
+        g_array_remove_index (self->extra->ids, i);
         return;
       }
 }
@@ -2077,9 +2125,9 @@ ids_load (MptcpConnection    *self,
       if (e.addr.family != 0 && e.id != 0)
         g_array_append_val (fresh, e);
     }
-  for (i = 0; self->ids != NULL && i < self->ids->len; i++)
+  for (i = 0; extra_ro (self)->ids != NULL && i < self->extra->ids->len; i++)
     {
-      IdEntry *old = &g_array_index (self->ids, IdEntry, i);
+      IdEntry *old = &g_array_index (self->extra->ids, IdEntry, i);
       gboolean clash = FALSE;
 
       for (k = 0; k < fresh->len && !clash; k++)
@@ -2091,8 +2139,8 @@ ids_load (MptcpConnection    *self,
       if (!clash)
         g_array_append_val (fresh, *old);
     }
-  g_clear_pointer (&self->ids, g_array_unref);
-  self->ids = fresh;
+  g_clear_pointer (&extra_get (self)->ids, g_array_unref);
+  self->extra->ids = fresh;
   self->ids_loaded = TRUE;
 }
 
@@ -2223,13 +2271,14 @@ op_detach (Op *op)
     }
   if (op->routed)
     {
-      op->conn->event_ops = g_list_remove (op->conn->event_ops, op);
+      op->conn->extra->event_ops = g_list_remove (op->conn->extra->event_ops, op);
       op->routed = FALSE;
     }
   destroy_source (&op->timeout);
   destroy_source (&op->cancel_source);
   destroy_source (&op->poll);
-  op->conn->open_ops = g_list_remove (op->conn->open_ops, op);
+  if (op->conn->extra != NULL)
+    op->conn->extra->open_ops = g_list_remove (op->conn->extra->open_ops, op);
 }
 
 /* Takes the task to return it; drops the reference the pending op held on
@@ -2371,7 +2420,8 @@ open_cleanup (Op *op)
       addr_to_nl (&request.remote, &e->tuple.remote);
       request.has_remote = TRUE;
       op->requests++;
-      _mptcp_netlink_request_async (op->netlink, &request, op->conn->control_timeout, NULL,
+      _mptcp_netlink_request_async (op->netlink, &request,
+                                    extra_ro (op->conn)->control_timeout, NULL,
                                     cleanup_done_cb, op_ref (op));
       break;
     }
@@ -2402,7 +2452,7 @@ timeout_cb (gpointer user_data)
   op_give_up (op, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
                                "No answer from the kernel within %u ms "
                                "(MptcpConnection:control-timeout)",
-                               op->conn->control_timeout));
+                               extra_ro (op->conn)->control_timeout));
   return G_SOURCE_REMOVE;
 }
 
@@ -2489,7 +2539,7 @@ tuple_claimed (Op          *op,
 {
   GList *l;
 
-  for (l = op->conn->open_ops; l != NULL; l = l->next)
+  for (l = extra_ro (op->conn)->open_ops; l != NULL; l = l->next)
     {
       Op *other = l->data;
 
@@ -2734,7 +2784,7 @@ routed_ops (MptcpConnection *self)
   GPtrArray *ops = g_ptr_array_new_with_free_func ((GDestroyNotify) op_unref);
   GList *l;
 
-  for (l = self->event_ops; l != NULL; l = l->next)
+  for (l = extra_ro (self)->event_ops; l != NULL; l = l->next)
     g_ptr_array_add (ops, op_ref (l->data));
   return ops;
 }
@@ -2762,12 +2812,13 @@ route_overrun (GPtrArray *ops)
 static void
 unroute_ops (MptcpConnection *self)
 {
-  while (self->event_ops != NULL)
+  while (extra_ro (self)->event_ops != NULL)
     {
-      Op *op = self->event_ops->data;
+      ConnectionExtra *x = self->extra;
+      Op *op = x->event_ops->data;
       g_autoptr(GError) error = NULL;
 
-      self->event_ops = g_list_delete_link (self->event_ops, self->event_ops);
+      x->event_ops = g_list_delete_link (x->event_ops, x->event_ops);
       op->routed = FALSE;
       op->sub_id = _mptcp_netlink_subscribe (op->netlink, FALSE, self->token,
                                              op_on_event, op_on_overrun, op, &error);
@@ -2827,8 +2878,8 @@ send_request (Op                   *op,
               GAsyncReadyCallback   callback)
 {
   op->requests++;
-  _mptcp_netlink_request_async (op->netlink, request, op->conn->control_timeout, NULL,
-                                callback, op_ref (op));
+  _mptcp_netlink_request_async (op->netlink, request, extra_ro (op->conn)->control_timeout,
+                                NULL, callback, op_ref (op));
 }
 
 /* Finishes a request of the op; FALSE (and the op unreferenced) if the op
@@ -3075,14 +3126,20 @@ op_start (Op           *op,
 
   op_ref (op);   /* held while the task is pending, dropped by op_steal_task() */
   if (op->kind == OP_OPEN)
-    self->open_ops = g_list_prepend (self->open_ops, op);
+    {
+      ConnectionExtra *x = extra_get (self);
+
+      x->open_ops = g_list_prepend (x->open_ops, op);
+    }
 
   if ((op->kind == OP_OPEN || op->kind == OP_CLOSE) &&
       op->netlink == self->netlink && self->sub_id != 0)
     {
+      ConnectionExtra *x = extra_get (self);
+
       /* the connection listens on the op's broker: it passes its events on */
       op->routed = TRUE;
-      self->event_ops = g_list_prepend (self->event_ops, op);
+      x->event_ops = g_list_prepend (x->event_ops, op);
     }
   else if (op->kind == OP_OPEN || op->kind == OP_CLOSE)
     {
@@ -3094,7 +3151,7 @@ op_start (Op           *op,
                                              op_on_event, op_on_overrun, op, &error);
     }
 
-  op->timeout = g_timeout_source_new (self->control_timeout);
+  op->timeout = g_timeout_source_new (extra_ro (self)->control_timeout);
   g_source_set_callback (op->timeout, timeout_cb, op, NULL);
   g_source_attach (op->timeout, op->context);
 
@@ -3230,7 +3287,7 @@ run_sync (MptcpConnection  *self,
   g_autoptr(GTask) task = NULL;
   Op *op;
 
-  if (self->sync_context == NULL)
+  if (extra_ro (self)->sync_context == NULL)
     {
       GMainContext *context = g_main_context_new ();
       MptcpNetlink *netlink = _mptcp_netlink_get_for_context (context, error);
@@ -3240,14 +3297,14 @@ run_sync (MptcpConnection  *self,
           g_main_context_unref (context);
           return NULL;
         }
-      self->sync_context = context;
-      self->sync_netlink = netlink;
+      extra_get (self)->sync_context = context;
+      self->extra->sync_netlink = netlink;
     }
 
-  g_main_context_push_thread_default (self->sync_context);
+  g_main_context_push_thread_default (self->extra->sync_context);
   task = g_task_new (source_object, cancellable, sync_done_cb, &result);
   g_task_set_source_tag (task, source_tag);
-  op = op_new (self, kind, self->sync_netlink, task);
+  op = op_new (self, kind, self->extra->sync_netlink, task);
   if (tuple != NULL)
     op->tuple = *tuple;
   op->port_known = port_known;
@@ -3258,10 +3315,10 @@ run_sync (MptcpConnection  *self,
   op_ref (op);
   op_start (op, cancellable);
   while (result == NULL || op->requests > 0)
-    g_main_context_iteration (self->sync_context, TRUE);
+    g_main_context_iteration (self->extra->sync_context, TRUE);
   op_unref (op);
   op_unref (op);
-  g_main_context_pop_thread_default (self->sync_context);
+  g_main_context_pop_thread_default (self->extra->sync_context);
   return result;
 }
 
@@ -3866,7 +3923,7 @@ mptcp_connection_get_control_timeout (MptcpConnection *self)
 {
   g_return_val_if_fail (MPTCP_IS_CONNECTION (self), 0);
 
-  return self->control_timeout;
+  return extra_ro (self)->control_timeout;
 }
 
 /**
@@ -3885,9 +3942,9 @@ mptcp_connection_set_control_timeout (MptcpConnection *self,
   g_return_if_fail (MPTCP_IS_CONNECTION (self));
 
   timeout_ms = MAX (timeout_ms, 1);
-  if (self->control_timeout == timeout_ms)
+  if (extra_ro (self)->control_timeout == timeout_ms)
     return;
-  self->control_timeout = timeout_ms;
+  extra_get (self)->control_timeout = timeout_ms;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONTROL_TIMEOUT]);
 }
 
@@ -3924,7 +3981,7 @@ mptcp_connection_get_poll_interval (MptcpConnection *self)
 {
   g_return_val_if_fail (MPTCP_IS_CONNECTION (self), 0);
 
-  return self->poll_interval;
+  return extra_ro (self)->poll_interval;
 }
 
 /**
@@ -3943,10 +4000,10 @@ mptcp_connection_set_poll_interval (MptcpConnection *self,
   g_return_if_fail (MPTCP_IS_CONNECTION (self));
 
   interval_ms = MAX (interval_ms, 10);
-  if (self->poll_interval == interval_ms)
+  if (extra_ro (self)->poll_interval == interval_ms)
     return;
-  self->poll_interval = interval_ms;
-  if (self->poll_source != NULL)
+  extra_get (self)->poll_interval = interval_ms;
+  if (self->extra->poll_source != NULL)
     start_polling (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_POLL_INTERVAL]);
 }
