@@ -731,9 +731,9 @@ _mptcp_netlink_error_new (int         err,
     {
       if (strstr (text, "userspace PM not selected") != NULL)
         return g_error_new (MPTCP_ERROR, MPTCP_ERROR_WRONG_PATH_MANAGER,
-                            "%s works only on connections of the userspace path manager: set "
-                            "sysctl net.mptcp.path_manager=userspace before the connection is "
-                            "made (%s)", label, kernel);
+                            "This connection runs the in-kernel path manager; to control its "
+                            "subflows, set sysctl net.mptcp.path_manager=userspace before the "
+                            "connection is made (%s refused, %s)", label, kernel);
       if (strstr (text, "invalid token") != NULL)
         return g_error_new (MPTCP_ERROR, MPTCP_ERROR_CLOSED,
                             "The connection is closed or unknown in this network namespace (%s)",
