@@ -212,6 +212,9 @@ typedef struct
                                   * event subscription (instead of their own) */
   GMainContext *sync_context;    /* private, for the synchronous variants */
   MptcpNetlink *sync_netlink;
+  GSource *op_timer;             /* the deadlines of the pending ops in its context: ready at
+                                  * the earliest or later (moved only to come earlier) */
+  GList *timed_ops;              /* the ops op_timer watches */
 } ConnectionExtra;
 
 struct _MptcpConnection
@@ -393,7 +396,12 @@ mptcp_connection_finalize (GObject *object)
       g_clear_pointer (&x->sync_netlink, _mptcp_netlink_unref);
       g_clear_pointer (&x->sync_context, g_main_context_unref);
       g_clear_pointer (&x->ids, g_array_unref);
-      g_assert (x->open_ops == NULL && x->event_ops == NULL);
+      g_assert (x->open_ops == NULL && x->event_ops == NULL && x->timed_ops == NULL);
+      if (x->op_timer != NULL)
+        {
+          g_source_destroy (x->op_timer);
+          g_source_unref (x->op_timer);
+        }
       g_free (x);
     }
 
@@ -2206,7 +2214,9 @@ typedef struct
   GTask *task;                /* strong until the result is returned */
   guint sub_id;               /* this op's own event subscription */
   gboolean routed;            /* or in conn->event_ops: fed by the connection's one */
-  GSource *timeout;
+  GSource *timeout;           /* or, with timed set, conn's op_timer watches deadline */
+  gboolean timed;
+  gint64 deadline;            /* monotonic µs */
   GSource *cancel_source;
   GSource *poll;              /* open without events: watch the list */
   guint requests;             /* netlink requests in flight */
@@ -2238,6 +2248,7 @@ op_unref (Op *op)
   if (!g_atomic_int_dec_and_test (&op->ref_count))
     return;
   g_assert (op->task == NULL && op->sub_id == 0 && !op->routed && op->timeout == NULL &&
+            !op->timed &&
             op->cancel_source == NULL && op->poll == NULL);
   g_clear_pointer (&op->before, g_array_unref);
   g_clear_pointer (&op->early, g_array_unref);
@@ -2275,6 +2286,12 @@ op_detach (Op *op)
       op->routed = FALSE;
     }
   destroy_source (&op->timeout);
+  if (op->timed)
+    {
+      /* the timer stays where it is: it finds nothing due and re-arms */
+      op->conn->extra->timed_ops = g_list_remove (op->conn->extra->timed_ops, op);
+      op->timed = FALSE;
+    }
   destroy_source (&op->cancel_source);
   destroy_source (&op->poll);
   if (op->conn->extra != NULL)
@@ -2330,7 +2347,7 @@ op_return_id (Op *op)
     g_task_return_int (task, op->id);
 }
 
-static void send_request (Op *op, const MptcpNlRequest *request, GAsyncReadyCallback callback);
+static void send_request (Op *op, const MptcpNlRequest *request, MptcpNlReplyFunc callback);
 static void op_on_event (const MptcpNlEvent *event, gpointer user_data);
 static void op_on_overrun (gpointer user_data);
 
@@ -2454,6 +2471,93 @@ timeout_cb (gpointer user_data)
                                "(MptcpConnection:control-timeout)",
                                extra_ro (op->conn)->control_timeout));
   return G_SOURCE_REMOVE;
+}
+
+/* The connection's op timer: gives up the ops that are due, then re-arms for
+ * the earliest deadline left. */
+static gboolean
+op_timer_cb (gpointer user_data)
+{
+  MptcpConnection *self = g_object_ref (user_data);
+  ConnectionExtra *x = self->extra;
+  gint64 now = g_get_monotonic_time ();
+  gint64 earliest = -1;
+  GList *due = NULL, *l;
+
+  for (l = x->timed_ops; l != NULL; l = l->next)
+    {
+      Op *op = l->data;
+
+      if (op->deadline <= now)
+        due = g_list_prepend (due, op_ref (op));
+    }
+  for (l = due; l != NULL; l = l->next)
+    {
+      Op *op = l->data;
+
+      if (op->timed && op->task != NULL)
+        timeout_cb (op);
+      op_unref (op);
+    }
+  g_list_free (due);
+
+  for (l = x->timed_ops; l != NULL; l = l->next)
+    {
+      Op *op = l->data;
+
+      if (earliest < 0 || op->deadline < earliest)
+        earliest = op->deadline;
+    }
+  g_source_set_ready_time (x->op_timer, earliest);
+  g_object_unref (self);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+op_timer_dispatch (GSource     *source,
+                   GSourceFunc  callback,
+                   gpointer     user_data)
+{
+  return callback (user_data);
+}
+
+static GSourceFuncs op_timer_funcs = { NULL, NULL, op_timer_dispatch, NULL, NULL, NULL };
+
+/* Arms the op's timeout: on the connection's op timer if that runs in the
+ * op's context (or can be moved there), else on a source of its own. */
+static void
+op_arm_timeout (Op *op)
+{
+  ConnectionExtra *x = extra_get (op->conn);
+  guint timeout_ms = x->control_timeout;
+  gint64 ready;
+
+  if (x->op_timer != NULL && x->timed_ops == NULL &&
+      g_source_get_context (x->op_timer) != op->context)
+    {
+      g_source_destroy (x->op_timer);
+      g_clear_pointer (&x->op_timer, g_source_unref);
+    }
+  if (x->op_timer == NULL)
+    {
+      x->op_timer = g_source_new (&op_timer_funcs, sizeof (GSource));
+      g_source_set_callback (x->op_timer, op_timer_cb, op->conn, NULL);
+      g_source_set_static_name (x->op_timer, "mptcp-connection op timer");
+      g_source_attach (x->op_timer, op->context);
+    }
+  if (g_source_get_context (x->op_timer) != op->context)
+    {
+      op->timeout = g_timeout_source_new (timeout_ms);
+      g_source_set_callback (op->timeout, timeout_cb, op, NULL);
+      g_source_attach (op->timeout, op->context);
+      return;
+    }
+  op->deadline = g_get_monotonic_time () + (gint64) timeout_ms * G_TIME_SPAN_MILLISECOND;
+  op->timed = TRUE;
+  x->timed_ops = g_list_prepend (x->timed_ops, op);
+  ready = g_source_get_ready_time (x->op_timer);
+  if (ready < 0 || op->deadline < ready)
+    g_source_set_ready_time (x->op_timer, op->deadline);
 }
 
 static gboolean
@@ -2872,27 +2976,16 @@ op_handle_overrun (Op *op)
 
 /* ---- requests ---- */
 
+/* The op's requests complete through the broker's direct path (no GTask):
+ * the callback gets the reply or the error and the op's reference. */
 static void
 send_request (Op                   *op,
               const MptcpNlRequest *request,
-              GAsyncReadyCallback   callback)
+              MptcpNlReplyFunc      callback)
 {
   op->requests++;
-  _mptcp_netlink_request_async (op->netlink, request, extra_ro (op->conn)->control_timeout,
-                                NULL, callback, op_ref (op));
-}
-
-/* Finishes a request of the op; FALSE (and the op unreferenced) if the op
- * has returned already and wants nothing more. */
-static MptcpNlReply *
-op_request_finish (Op            *op,
-                   GAsyncResult  *result,
-                   GError       **error)
-{
-  MptcpNlReply *reply = _mptcp_netlink_request_finish (op->netlink, result, error);
-
-  op->requests--;
-  return reply;
+  _mptcp_netlink_request_direct (op->netlink, request, extra_ro (op->conn)->control_timeout,
+                                 callback, op_ref (op));
 }
 
 static gboolean
@@ -2902,7 +2995,7 @@ is_id_clash (const GError *error)
          strstr (error->message, "did not match address and id") != NULL;
 }
 
-static void ids_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data);
+static void ids_loaded_cb (MptcpNlReply *reply, GError *error, gpointer user_data);
 
 static void
 load_ids (Op *op)
@@ -2915,15 +3008,15 @@ load_ids (Op *op)
 }
 
 static void
-ids_loaded_cb (GObject      *source,
-               GAsyncResult *result,
+ids_loaded_cb (MptcpNlReply *reply_in,
+               GError       *error_in,
                gpointer      user_data)
 {
   Op *op = user_data;
-  g_autoptr(MptcpNlReply) reply = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr(MptcpNlReply) reply = reply_in;
+  g_autoptr(GError) error = error_in;
 
-  reply = op_request_finish (op, result, &error);
+  op->requests--;
   if (op->task != NULL)
     {
       if (reply == NULL)
@@ -2938,15 +3031,15 @@ ids_loaded_cb (GObject      *source,
 }
 
 static void
-op_done_cb (GObject      *source,
-            GAsyncResult *result,
+op_done_cb (MptcpNlReply *reply_in,
+            GError       *error_in,
             gpointer      user_data)
 {
   Op *op = user_data;
-  g_autoptr(MptcpNlReply) reply = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr(MptcpNlReply) reply = reply_in;
+  g_autoptr(GError) error = error_in;
 
-  reply = op_request_finish (op, result, &error);
+  op->requests--;
 
   if (reply == NULL)
     {
@@ -3151,9 +3244,7 @@ op_start (Op           *op,
                                              op_on_event, op_on_overrun, op, &error);
     }
 
-  op->timeout = g_timeout_source_new (extra_ro (self)->control_timeout);
-  g_source_set_callback (op->timeout, timeout_cb, op, NULL);
-  g_source_attach (op->timeout, op->context);
+  op_arm_timeout (op);
 
   if (cancellable != NULL)
     {

@@ -163,6 +163,21 @@ MptcpNlReply *_mptcp_netlink_request_finish (MptcpNetlink         *self,
                                              GAsyncResult         *result,
                                              GError              **error);
 
+/* The same request for the library's own callers, without a GTask: func gets the reply or the
+ * error (both its own to free), straight from the broker's dispatch, in the broker's context;
+ * never from within this call (a request that fails at once completes from an idle). The caller
+ * must be in the broker's context. No cancellable. */
+typedef void (*MptcpNlReplyFunc) (MptcpNlReply *reply,
+                                  GError       *error,
+                                  gpointer      user_data);
+
+G_GNUC_INTERNAL
+void          _mptcp_netlink_request_direct (MptcpNetlink         *self,
+                                             const MptcpNlRequest *request,
+                                             guint                 timeout_ms,
+                                             MptcpNlReplyFunc      func,
+                                             gpointer              user_data);
+
 /* The same request, completed by iterating a thread-private GMainContext with its own broker
  * (kept for the thread's lifetime). No threads. */
 G_GNUC_INTERNAL G_GNUC_WARN_UNUSED_RESULT

@@ -849,6 +849,7 @@ struct _MptcpNetlink
   GQueue         waiting;       /* Pending* not sent yet */
   guint          in_flight;
   gboolean       flushing;
+  gpointer       submitting;    /* the direct request being submitted: it may not complete inline */
   GSource       *timer;         /* one source for every deadline: ready at the earliest one */
 
   /* events */
@@ -864,7 +865,9 @@ struct _MptcpNetlink
 struct _Pending
 {
   MptcpNetlink  *self;          /* strong reference */
-  GTask         *task;
+  GTask         *task;          /* or, for a direct request, func */
+  MptcpNlReplyFunc func;
+  gpointer       func_data;
   guint32        seq;
   guint8         cmd;
   gboolean       dump;
@@ -1413,6 +1416,59 @@ event_sock_open (MptcpNetlink *self,
 
 /* ---- requests ------------------------------------------------------------------------------ */
 
+/* A direct request that fails while it is submitted completes from an idle, never inside
+ * the call. */
+typedef struct
+{
+  MptcpNetlink     *self;
+  MptcpNlReplyFunc  func;
+  gpointer          func_data;
+  MptcpNlReply     *reply;
+  GError           *error;
+} DeferredReply;
+
+static gboolean
+deferred_reply_cb (gpointer data)
+{
+  DeferredReply *d = data;
+
+  d->func (g_steal_pointer (&d->reply), g_steal_pointer (&d->error), d->func_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+deferred_reply_free (gpointer data)
+{
+  DeferredReply *d = data;
+
+  _mptcp_nl_reply_free (d->reply);
+  g_clear_error (&d->error);
+  _mptcp_netlink_unref (d->self);
+  g_free (d);
+}
+
+static void
+defer_direct (MptcpNetlink     *self,
+              MptcpNlReplyFunc  func,
+              gpointer          func_data,
+              MptcpNlReply     *reply,
+              GError           *error)
+{
+  DeferredReply *d = g_new0 (DeferredReply, 1);
+  GSource *idle = g_idle_source_new ();
+
+  d->self = _mptcp_netlink_ref (self);
+  d->func = func;
+  d->func_data = func_data;
+  d->reply = reply;
+  d->error = error;
+  g_source_set_priority (idle, G_PRIORITY_DEFAULT);
+  g_source_set_callback (idle, deferred_reply_cb, d, deferred_reply_free);
+  g_source_set_static_name (idle, "mptcp-netlink deferred reply");
+  g_source_attach (idle, self->context);
+  g_source_unref (idle);
+}
+
 static void
 pending_free (Pending *p)
 {
@@ -1435,6 +1491,8 @@ pending_complete (Pending      *p,
 {
   MptcpNetlink *self = p->self;
   GTask *task = p->task;
+  MptcpNlReplyFunc func = p->func;
+  gpointer func_data = p->func_data;
 
   g_hash_table_remove (self->pending, GUINT_TO_POINTER (p->seq));
   if (p->sent)
@@ -1446,6 +1504,15 @@ pending_complete (Pending      *p,
   /* the freed slot goes to the next waiting request before anyone else can take it */
   flush_waiting (self);
 
+  if (task == NULL)
+    {
+      if (self->submitting == p)
+        defer_direct (self, func, func_data, reply, error);
+      else
+        func (reply, error, func_data);
+      _mptcp_netlink_unref (self);
+      return;
+    }
   if (error != NULL)
     g_task_return_error (task, error);
   else
@@ -1698,6 +1765,60 @@ _mptcp_netlink_request_async (MptcpNetlink         *self,
 
   g_queue_push_tail (&self->waiting, p);
   flush_waiting (self);
+}
+
+void
+_mptcp_netlink_request_direct (MptcpNetlink         *self,
+                               const MptcpNlRequest *request,
+                               guint                 timeout_ms,
+                               MptcpNlReplyFunc      func,
+                               gpointer              user_data)
+{
+  guint8 buf[REQUEST_BUF_SIZE] __attribute__ ((aligned (8)));
+  Pending *p;
+  gsize len;
+  guint32 seq;
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (request != NULL);
+  g_return_if_fail (func != NULL);
+
+  seq = next_seq (self);
+  len = _mptcp_netlink_build_request (request, self->family_id, seq, buf, sizeof buf);
+  if (len == 0)
+    {
+      defer_direct (self, func, user_data, NULL,
+                    g_error_new (G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                                 "The netlink request does not fit in %u bytes",
+                                 (guint) sizeof buf));
+      return;
+    }
+
+  p = g_new0 (Pending, 1);
+  p->self = _mptcp_netlink_ref (self);
+  p->func = func;
+  p->func_data = user_data;
+  p->seq = seq;
+  p->cmd = request->cmd;
+  p->dump = request->dump;
+  p->reply = _mptcp_nl_reply_new ();
+  p->message = g_memdup2 (buf, len);
+  p->message_len = len;
+  g_hash_table_insert (self->pending, GUINT_TO_POINTER (seq), p);
+
+  p->deadline = g_get_monotonic_time ()
+                + (gint64) (timeout_ms != 0 ? timeout_ms : DEFAULT_TIMEOUT_MS) * G_TIME_SPAN_MILLISECOND;
+  {
+    gint64 ready = g_source_get_ready_time (self->timer);
+
+    if (ready < 0 || p->deadline < ready)
+      g_source_set_ready_time (self->timer, p->deadline);
+  }
+
+  g_queue_push_tail (&self->waiting, p);
+  self->submitting = p;
+  flush_waiting (self);
+  self->submitting = NULL;
 }
 
 MptcpNlReply *
