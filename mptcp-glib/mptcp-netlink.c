@@ -1690,6 +1690,50 @@ next_seq (MptcpNetlink *self)
   return seq;
 }
 
+/* Builds the message of a request into a new Pending entry, registers it under
+ * its sequence number and arms the broker's timer for its deadline. NULL with
+ * @error when the message does not fit. The caller sets the completion (task
+ * or func) and queues it. */
+static Pending *
+pending_new (MptcpNetlink         *self,
+             const MptcpNlRequest *request,
+             guint                 timeout_ms,
+             GError              **error)
+{
+  guint8 buf[REQUEST_BUF_SIZE] __attribute__ ((aligned (8)));
+  Pending *p;
+  gsize len;
+  guint32 seq;
+  gint64 ready;
+
+  seq = next_seq (self);
+  len = _mptcp_netlink_build_request (request, self->family_id, seq, buf, sizeof buf);
+  if (len == 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "The netlink request does not fit in %u bytes", (guint) sizeof buf);
+      return NULL;
+    }
+
+  p = g_new0 (Pending, 1);
+  p->self = _mptcp_netlink_ref (self);
+  p->seq = seq;
+  p->cmd = request->cmd;
+  p->dump = request->dump;
+  p->reply = _mptcp_nl_reply_new ();
+  p->message = g_memdup2 (buf, len);
+  p->message_len = len;
+  g_hash_table_insert (self->pending, GUINT_TO_POINTER (seq), p);
+
+  p->deadline = g_get_monotonic_time ()
+                + (gint64) (timeout_ms != 0 ? timeout_ms : DEFAULT_TIMEOUT_MS) * G_TIME_SPAN_MILLISECOND;
+  ready = g_source_get_ready_time (self->timer);
+  if (ready < 0 || p->deadline < ready)
+    g_source_set_ready_time (self->timer, p->deadline);
+
+  return p;
+}
+
 void
 _mptcp_netlink_request_async (MptcpNetlink         *self,
                               const MptcpNlRequest *request,
@@ -1699,11 +1743,9 @@ _mptcp_netlink_request_async (MptcpNetlink         *self,
                               gpointer              user_data)
 {
   g_autoptr(GMainContext) current = NULL;
-  guint8 buf[REQUEST_BUF_SIZE] __attribute__ ((aligned (8)));
+  GError *error = NULL;
   GTask *task;
   Pending *p;
-  gsize len;
-  guint32 seq;
 
   g_return_if_fail (self != NULL);
   g_return_if_fail (request != NULL);
@@ -1725,36 +1767,14 @@ _mptcp_netlink_request_async (MptcpNetlink         *self,
       return;
     }
 
-  seq = next_seq (self);
-  len = _mptcp_netlink_build_request (request, self->family_id, seq, buf, sizeof buf);
-  if (len == 0)
+  p = pending_new (self, request, timeout_ms, &error);
+  if (p == NULL)
     {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                               "The netlink request does not fit in %u bytes",
-                               (guint) sizeof buf);
+      g_task_return_error (task, error);
       g_object_unref (task);
       return;
     }
-
-  p = g_new0 (Pending, 1);
-  p->self = _mptcp_netlink_ref (self);
   p->task = task;
-  p->seq = seq;
-  p->cmd = request->cmd;
-  p->dump = request->dump;
-  p->reply = _mptcp_nl_reply_new ();
-  p->message = g_memdup2 (buf, len);
-  p->message_len = len;
-  g_hash_table_insert (self->pending, GUINT_TO_POINTER (seq), p);
-
-  p->deadline = g_get_monotonic_time ()
-                + (gint64) (timeout_ms != 0 ? timeout_ms : DEFAULT_TIMEOUT_MS) * G_TIME_SPAN_MILLISECOND;
-  {
-    gint64 ready = g_source_get_ready_time (self->timer);
-
-    if (ready < 0 || p->deadline < ready)
-      g_source_set_ready_time (self->timer, p->deadline);
-  }
 
   if (cancellable != NULL)
     {
@@ -1774,46 +1794,21 @@ _mptcp_netlink_request_direct (MptcpNetlink         *self,
                                MptcpNlReplyFunc      func,
                                gpointer              user_data)
 {
-  guint8 buf[REQUEST_BUF_SIZE] __attribute__ ((aligned (8)));
+  GError *error = NULL;
   Pending *p;
-  gsize len;
-  guint32 seq;
 
   g_return_if_fail (self != NULL);
   g_return_if_fail (request != NULL);
   g_return_if_fail (func != NULL);
 
-  seq = next_seq (self);
-  len = _mptcp_netlink_build_request (request, self->family_id, seq, buf, sizeof buf);
-  if (len == 0)
+  p = pending_new (self, request, timeout_ms, &error);
+  if (p == NULL)
     {
-      defer_direct (self, func, user_data, NULL,
-                    g_error_new (G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                                 "The netlink request does not fit in %u bytes",
-                                 (guint) sizeof buf));
+      defer_direct (self, func, user_data, NULL, error);
       return;
     }
-
-  p = g_new0 (Pending, 1);
-  p->self = _mptcp_netlink_ref (self);
   p->func = func;
   p->func_data = user_data;
-  p->seq = seq;
-  p->cmd = request->cmd;
-  p->dump = request->dump;
-  p->reply = _mptcp_nl_reply_new ();
-  p->message = g_memdup2 (buf, len);
-  p->message_len = len;
-  g_hash_table_insert (self->pending, GUINT_TO_POINTER (seq), p);
-
-  p->deadline = g_get_monotonic_time ()
-                + (gint64) (timeout_ms != 0 ? timeout_ms : DEFAULT_TIMEOUT_MS) * G_TIME_SPAN_MILLISECOND;
-  {
-    gint64 ready = g_source_get_ready_time (self->timer);
-
-    if (ready < 0 || p->deadline < ready)
-      g_source_set_ready_time (self->timer, p->deadline);
-  }
 
   g_queue_push_tail (&self->waiting, p);
   self->submitting = p;
