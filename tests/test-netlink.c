@@ -1336,6 +1336,68 @@ test_fake_events_last_unsubscribe (Fake *f, gconstpointer data)
   _mptcp_netlink_unsubscribe (f->nl, s.id);
 }
 
+/* A subscriber that runs the context again from inside its callback (a nested main loop):
+ * the broker's sources may recurse (GLib then does not block them around each dispatch), so
+ * the broker holds its socket back itself until the outer dispatch returns. */
+typedef struct
+{
+  Fake    *fake;
+  guint8   types[8];
+  guint    events;
+  guint    during_nested;   /* events delivered while the first callback ran the context */
+  gboolean nesting;
+  guint    iterations;      /* nested iterations that dispatched something */
+} Nested;
+
+static void
+nested_event_cb (const MptcpNlEvent *event, gpointer user_data)
+{
+  Nested *n = user_data;
+
+  if (n->nesting)
+    n->during_nested++;
+  if (n->events < G_N_ELEMENTS (n->types))
+    n->types[n->events] = event->type;
+  if (n->events++ == 0)
+    {
+      n->nesting = TRUE;
+      for (guint i = 0; i < 5; i++)
+        if (g_main_context_iteration (n->fake->context, FALSE))
+          n->iterations++;
+      n->nesting = FALSE;
+    }
+}
+
+static void
+test_fake_events_nested_loop (Fake *f, gconstpointer data)
+{
+  Nested n = { f, { 0 }, 0, 0, FALSE, 0 };
+  GError *error = NULL;
+  guint id = _mptcp_netlink_subscribe (f->nl, FALSE, 7, nested_event_cb, NULL, &n, &error);
+
+  g_assert_no_error (error);
+  fake_send_event (f, MPTCP_EVENT_CREATED, 7, 1);
+  fake_send_event (f, MPTCP_EVENT_ESTABLISHED, 7, 1);
+  fake_send_event (f, MPTCP_EVENT_CLOSED, 7, 1);
+  drain (f->context, 30);
+
+  /* nothing was read while the first event was being handled, then the rest in order */
+  g_assert_cmpuint (n.during_nested, ==, 0);
+  g_assert_cmpuint (n.events, ==, 3);
+  g_assert_cmpuint (n.types[0], ==, MPTCP_EVENT_CREATED);
+  g_assert_cmpuint (n.types[1], ==, MPTCP_EVENT_ESTABLISHED);
+  g_assert_cmpuint (n.types[2], ==, MPTCP_EVENT_CLOSED);
+  /* the held-back socket did not keep the nested loop busy: at most the one dispatch that
+   * found the broker busy and blocked it */
+  g_assert_cmpuint (n.iterations, <=, 1);
+
+  /* and it reads again afterwards */
+  fake_send_event (f, MPTCP_EVENT_CLOSED, 7, 2);
+  drain (f->context, 20);
+  g_assert_cmpuint (n.events, ==, 4);
+  _mptcp_netlink_unsubscribe (f->nl, id);
+}
+
 static void
 test_fake_no_event_fd (void)
 {
@@ -1896,6 +1958,53 @@ test_kernel_events (Kern *k, gconstpointer data)
   g_array_unref (mine.events);
 }
 
+/* The last subscriber leaves: the broker's own event socket leaves the group (parked) instead
+ * of closing. What happens meanwhile is not delivered later, and a new subscriber hears new
+ * events at once. */
+static void
+test_kernel_events_park (Kern *k, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  Recorder rec = { g_array_new (FALSE, TRUE, sizeof (MptcpNlEvent)), 0 };
+  guint id;
+  Conn c;
+
+  if (k->nl == NULL)
+    return;
+  for (guint round = 0; round < 3; round++)
+    {
+      id = _mptcp_netlink_subscribe (k->nl, TRUE, 0, record_event_cb, record_overrun_cb, &rec,
+                                     &error);
+      g_assert_no_error (error);
+      _mptcp_netlink_unsubscribe (k->nl, id);
+    }
+
+  /* an event queued but not read when the last subscriber leaves, and events while nobody
+   * listens: a listener comes and goes */
+  id = _mptcp_netlink_subscribe (k->nl, TRUE, 0, record_event_cb, record_overrun_cb, &rec, &error);
+  g_assert_no_error (error);
+  conn_listen (&c);
+  _mptcp_netlink_unsubscribe (k->nl, id);
+  close (c.listener);
+  c.listener = -1;
+  drain (k->context, 50);
+
+  id = _mptcp_netlink_subscribe (k->nl, TRUE, 0, record_event_cb, record_overrun_cb, &rec, &error);
+  g_assert_no_error (error);
+  drain (k->context, 50);
+  g_assert_cmpuint (rec.events->len, ==, 0);
+
+  conn_listen (&c);
+  g_assert_nonnull (wait_event (k->context, &rec, MPX_EVENT_LISTENER_CREATED, 0, 2000));
+  conn_connect (&c, TRUE);
+  g_assert_nonnull (wait_event (k->context, &rec, MPTCP_EVENT_CREATED, c.client_token, 2000));
+  conn_close (&c);
+  g_assert_nonnull (wait_event (k->context, &rec, MPTCP_EVENT_CLOSED, c.client_token, 2000));
+  g_assert_cmpuint (rec.overruns, ==, 0);
+  _mptcp_netlink_unsubscribe (k->nl, id);
+  g_array_unref (rec.events);
+}
+
 static void
 test_kernel_token_errors (Kern *k, gconstpointer data)
 {
@@ -2277,6 +2386,7 @@ main (int argc, char **argv)
   FAKE_TEST ("malformed-reply", test_fake_malformed_reply);
   FAKE_TEST ("events-dispatch", test_fake_events_dispatch);
   FAKE_TEST ("events-last-unsubscribe", test_fake_events_last_unsubscribe);
+  FAKE_TEST ("events-nested-loop", test_fake_events_nested_loop);
   g_test_add_func ("/netlink/fake/no-event-fd", test_fake_no_event_fd);
 
 #define KERNEL_TEST(path, fn) g_test_add ("/netlink/kernel/" path, Kern, NULL, kern_setup, fn, \
@@ -2285,6 +2395,7 @@ main (int argc, char **argv)
   KERNEL_TEST ("limits", test_kernel_limits);
   KERNEL_TEST ("endpoints", test_kernel_endpoints);
   KERNEL_TEST ("events", test_kernel_events);
+  KERNEL_TEST ("events-park", test_kernel_events_park);
   KERNEL_TEST ("token-errors", test_kernel_token_errors);
   KERNEL_TEST ("userspace-pm", test_kernel_userspace_pm);
   KERNEL_TEST ("overrun", test_kernel_overrun);
