@@ -2996,6 +2996,7 @@ is_id_clash (const GError *error)
 }
 
 static void ids_loaded_cb (MptcpNlReply *reply, GError *error, gpointer user_data);
+static GError *kernel_refusal (Op *op, GError *error);
 
 static void
 load_ids (Op *op)
@@ -3020,7 +3021,7 @@ ids_loaded_cb (MptcpNlReply *reply_in,
   if (op->task != NULL)
     {
       if (reply == NULL)
-        op_fail (op, g_steal_pointer (&error));
+        op_fail (op, kernel_refusal (op, g_steal_pointer (&error)));
       else
         {
           ids_load (op->conn, reply);
@@ -3028,6 +3029,24 @@ ids_loaded_cb (MptcpNlReply *reply_in,
         }
     }
   op_unref (op);
+}
+
+/* The kernel refused an op's request: if the connection fell back to TCP since
+ * the library last looked, that is the reason to give. */
+static GError *
+kernel_refusal (Op     *op,
+                GError *error)
+{
+  MptcpConnection *self = op->conn;
+  GError *fallback = NULL;
+
+  if (self->fallback || self->closed || g_socket_is_closed (self->socket) ||
+      _mptcp_sockopt_is_mptcp (g_socket_get_fd (self->socket)) != 0)
+    return error;
+  mark_fallback (self);
+  g_error_free (error);
+  set_fallback_error (&fallback);
+  return fallback;
 }
 
 static void
@@ -3055,7 +3074,7 @@ op_done_cb (MptcpNlReply *reply_in,
         }
       if (op->kind == OP_OPEN)
         op->conn->ids_loaded = FALSE;  /* the kernel drops entries on failed creates */
-      op_fail (op, g_steal_pointer (&error));
+      op_fail (op, kernel_refusal (op, g_steal_pointer (&error)));
       op_unref (op);
       return;
     }
@@ -3287,8 +3306,9 @@ check_usable (MptcpConnection  *self,
       set_closed_error (error);
       return FALSE;
     }
-  if (!self->fallback && _mptcp_sockopt_is_mptcp (g_socket_get_fd (self->socket)) == 0)
-    mark_fallback (self);
+  /* what the library knows: a fallback it has not seen yet makes the kernel refuse the
+   * request, and kernel_refusal() then asks the socket (a getsockopt per operation cost
+   * more than the rest of the argument checks) */
   if (self->fallback || self->token == 0)
     {
       set_fallback_error (error);

@@ -739,6 +739,33 @@ test_fallback (void)
   g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_FALLBACK);
 }
 
+/* A fallback the library has not seen yet (it checks its own flag before a request, not the
+ * socket): the kernel refuses the request, and the error then names the fallback. The socket
+ * under the GSocket is swapped for a plain TCP one with dup2() to get there, since the testbed
+ * cannot make a live connection fall back; the MPTCP socket is kept open meanwhile, so the
+ * connection's token stays valid and no CLOSED event intervenes. */
+static void
+test_fallback_later (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(MptcpConnection) connection = connect_established (G_SOCKET_FAMILY_IPV4, &socket);
+  g_autoptr(GSocket) tcp = read_connect_tcp (G_SOCKET_FAMILY_IPV4, 1, TESTBED_PORT_TCP);
+  int fd = g_socket_get_fd (socket);
+  int keep = dup (fd);
+
+  g_assert_cmpint (keep, >=, 0);
+  g_assert_false (mptcp_connection_get_fallback (connection));
+  g_assert_cmpint (dup2 (g_socket_get_fd (tcp), fd), ==, fd);
+
+  /* id 200 was never announced: the kernel says no */
+  g_assert_false (mptcp_connection_remove_address (connection, 200, NULL, &error));
+  g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_FALLBACK);
+  g_assert_true (mptcp_connection_get_fallback (connection));
+  g_assert_cmpuint (g_list_model_get_n_items (mptcp_connection_get_subflows (connection)), ==, 0);
+  close (keep);
+}
+
 static void
 test_kernel_pm (void)
 {
@@ -828,6 +855,7 @@ main (int argc, char **argv)
   g_test_add_func ("/subflow-control/error/not-established", test_not_established);
   g_test_add_func ("/subflow-control/error/family-mismatch", test_family_mismatch);
   g_test_add_func ("/subflow-control/error/fallback", test_fallback);
+  g_test_add_func ("/subflow-control/error/fallback-later", test_fallback_later);
   g_test_add_func ("/subflow-control/error/kernel-pm", test_kernel_pm);
   g_test_add_func ("/subflow-control/error/unprivileged", test_unprivileged);
 
