@@ -11,10 +11,18 @@
  *   raw      SUBFLOW_CREATE (explicit local id), its ack, read events until SUB_ESTABLISHED
  *            of the new subflow, SUBFLOW_DESTROY of its 4-tuple, its ack, read events until
  *            SUB_CLOSED: libmnl on two sockets of the bench's own, no library code;
+ *   loop     the raw side's messages, non-blocking, each completion read from the
+ *            thread-default GMainContext (recursive fd sources, no library code): the floor
+ *            of any main-loop-driven API;
+ *   loop-task the same with one GTask per operation, as the _async/_finish contract needs;
  *   library  mptcp_connection_open_subflow_async() then mptcp_subflow_close_async() on the
- *            thread-default main loop (both complete on the kernel's events).
- * Rounds alternate in batches of 50; it prints the median wall time per round of each and
- * the ratio library / raw (target <= 1.1).
+ *            thread-default main loop (both complete on the kernel's events);
+ *   library-sync  mptcp_connection_open_subflow() then mptcp_subflow_close().
+ * One cycle runs a batch of 50 rounds of each side in turn. It prints the median wall time
+ * per round of each side, its ratio to raw, and the median and quartiles over the cycles of
+ * the ratio of the cycle's batch medians (robust to slow spells of a shared machine). The
+ * target for the library is <= 1.1. With BENCH_CONTROL_SIDE=raw, loop, loop-task, library or
+ * library-sync in the environment only that side runs (for profilers: callgrind, perf).
  *
  * Memory: mallinfo2() before and after making 1000 MptcpConnection objects of 1000 idle
  * connections (each subscribed to the kernel's events), divided by 1000 (target <= 1 KiB).
@@ -30,6 +38,7 @@
 #include <linux/genetlink.h>
 #include <linux/mptcp.h>
 #include <libmnl/libmnl.h>
+#include <glib-unix.h>
 
 #include <mptcp-glib/mptcp-glib.h>
 #include "testbed.h"
@@ -47,6 +56,27 @@ now_ns (void)
 
   clock_gettime (CLOCK_MONOTONIC, &ts);
   return (gint64) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int
+cmp_double (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+static int cmp_i64 (const void *a, const void *b);
+
+/* The median of one batch of round times. */
+static double
+batch_median (const gint64 *times)
+{
+  gint64 copy[BATCH];
+
+  memcpy (copy, times, sizeof copy);
+  qsort (copy, BATCH, sizeof (gint64), cmp_i64);
+  return (double) copy[BATCH / 2];
 }
 
 static int
@@ -90,14 +120,13 @@ put_addr (struct nlmsghdr *nlh,
 }
 
 static void
-raw_request (Raw     *raw,
-             guint8   cmd,
-             guint16  local_port)
+raw_send (Raw     *raw,
+          guint8   cmd,
+          guint16  local_port)
 {
   char buf[512];
   struct nlmsghdr *nlh = mnl_nlmsg_put_header (buf);
   struct genlmsghdr *genl;
-  int n;
 
   nlh->nlmsg_type = raw->family;
   nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
@@ -109,10 +138,25 @@ raw_request (Raw     *raw,
   put_addr (nlh, MPTCP_PM_ATTR_ADDR, &raw->local, local_port, cmd == MPTCP_PM_CMD_SUBFLOW_CREATE ? 1 : 0);
   put_addr (nlh, MPTCP_PM_ATTR_ADDR_REMOTE, &raw->remote, raw->remote_port, 0);
   g_assert_cmpint (mnl_socket_sendto (raw->req, nlh, nlh->nlmsg_len), >, 0);
-  n = mnl_socket_recvfrom (raw->req, raw->buf, sizeof raw->buf);
+}
+
+/* Checks the ack of the last request in raw->buf. */
+static void
+raw_check_ack (Raw *raw,
+               int  n)
+{
   g_assert_cmpint (n, >, 0);
   g_assert_cmpint (mnl_cb_run (raw->buf, n, raw->seq, mnl_socket_get_portid (raw->req), NULL, NULL),
                    >=, 0);
+}
+
+static void
+raw_request (Raw     *raw,
+             guint8   cmd,
+             guint16  local_port)
+{
+  raw_send (raw, cmd, local_port);
+  raw_check_ack (raw, mnl_socket_recvfrom (raw->req, raw->buf, sizeof raw->buf));
 }
 
 typedef struct
@@ -142,24 +186,36 @@ raw_event_attr (const struct nlattr *attr,
   return MNL_CB_OK;
 }
 
+/* Parses the event in raw->buf: TRUE if it is of type for our token (*sport set). */
+static gboolean
+raw_event_is (Raw     *raw,
+              guint8   type,
+              guint16 *sport)
+{
+  struct nlmsghdr *nlh = (struct nlmsghdr *) raw->buf;
+  struct genlmsghdr *genl = mnl_nlmsg_get_payload (nlh);
+  RawEvent ev = { 0 };
+
+  ev.type = genl->cmd;
+  mnl_attr_parse (nlh, sizeof *genl, raw_event_attr, &ev);
+  *sport = ev.sport;
+  return ev.type == type && ev.token == raw->token;
+}
+
 /* Reads events until one of type for our token; returns its sport. */
 static guint16
 raw_wait_event (Raw   *raw,
                 guint8 type)
 {
+  guint16 sport;
+
   for (;;)
     {
       int n = mnl_socket_recvfrom (raw->ev, raw->buf, sizeof raw->buf);
-      struct nlmsghdr *nlh = (struct nlmsghdr *) raw->buf;
-      struct genlmsghdr *genl;
-      RawEvent ev = { 0 };
 
       g_assert_cmpint (n, >, 0);
-      genl = mnl_nlmsg_get_payload (nlh);
-      ev.type = genl->cmd;
-      mnl_attr_parse (nlh, sizeof *genl, raw_event_attr, &ev);
-      if (ev.type == type && ev.token == raw->token)
-        return ev.sport;
+      if (raw_event_is (raw, type, &sport))
+        return sport;
     }
 }
 
@@ -172,6 +228,163 @@ raw_round (Raw *raw)
   sport = raw_wait_event (raw, MPTCP_EVENT_SUB_ESTABLISHED);
   raw_request (raw, MPTCP_PM_CMD_SUBFLOW_DESTROY, sport);
   raw_wait_event (raw, MPTCP_EVENT_SUB_CLOSED);
+}
+
+/* ---- the same requests driven by a GMainContext ------------------------------------------- */
+
+/* The floor of any main-loop-driven async API: the raw side's messages on the same two
+ * sockets (non-blocking), each completion read from the thread-default GMainContext by a
+ * recursive fd source (no eventfd writes around dispatches), with or without one GTask per
+ * operation (the _async/_finish contract). No library code. */
+typedef struct
+{
+  Raw *raw;
+  gboolean use_task;
+  guint8 phase;                 /* 0 idle, 1 opening, 2 closing */
+  gboolean acked, evented, done;
+  guint16 sport;
+  GMainContext *context;        /* its own, so that the library's sources cost it nothing */
+  GSource *req_source, *ev_source;
+} Loop;
+
+static void loop_start_close (Loop *loop);
+
+static void
+loop_closed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Loop *loop = user_data;
+
+  g_assert_true (g_task_propagate_boolean (G_TASK (result), NULL));
+  loop->done = TRUE;
+}
+
+static void
+loop_opened_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Loop *loop = user_data;
+
+  g_assert_true (g_task_propagate_boolean (G_TASK (result), NULL));
+  loop_start_close (loop);
+}
+
+static GTask *loop_task;
+
+static void
+loop_advance (Loop *loop)
+{
+  if (!loop->acked || !loop->evented)
+    return;
+  if (loop->phase == 1)
+    {
+      if (loop->use_task)
+        g_task_return_boolean (g_steal_pointer (&loop_task), TRUE);
+      else
+        loop_start_close (loop);
+    }
+  else if (loop->phase == 2)
+    {
+      loop->phase = 0;
+      if (loop->use_task)
+        g_task_return_boolean (g_steal_pointer (&loop_task), TRUE);
+      else
+        loop->done = TRUE;
+    }
+}
+
+static void
+loop_start_close (Loop *loop)
+{
+  loop->phase = 2;
+  loop->acked = loop->evented = FALSE;
+  if (loop->use_task)
+    loop_task = g_task_new (NULL, NULL, loop_closed_cb, loop);
+  raw_send (loop->raw, MPTCP_PM_CMD_SUBFLOW_DESTROY, loop->sport);
+}
+
+static gboolean
+loop_req_cb (gint fd, GIOCondition condition, gpointer user_data)
+{
+  Loop *loop = user_data;
+  int n = (int) recv (fd, loop->raw->buf, sizeof loop->raw->buf, MSG_DONTWAIT);
+
+  if (n > 0 && loop->phase != 0)
+    {
+      raw_check_ack (loop->raw, n);
+      loop->acked = TRUE;
+      loop_advance (loop);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+loop_ev_cb (gint fd, GIOCondition condition, gpointer user_data)
+{
+  Loop *loop = user_data;
+  int n;
+
+  while ((n = (int) recv (fd, loop->raw->buf, sizeof loop->raw->buf, MSG_DONTWAIT)) > 0)
+    {
+      guint16 sport;
+
+      if (loop->phase == 1 && raw_event_is (loop->raw, MPTCP_EVENT_SUB_ESTABLISHED, &sport))
+        {
+          loop->sport = sport;
+          loop->evented = TRUE;
+          loop_advance (loop);
+        }
+      else if (loop->phase == 2 && raw_event_is (loop->raw, MPTCP_EVENT_SUB_CLOSED, &sport))
+        {
+          loop->evented = TRUE;
+          loop_advance (loop);
+        }
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static GSource *
+loop_source (int fd, GUnixFDSourceFunc func, Loop *loop)
+{
+  GSource *source = g_unix_fd_source_new (fd, G_IO_IN);
+
+  g_source_set_can_recurse (source, TRUE);
+  g_source_set_callback (source, (GSourceFunc) (void (*) (void)) func, loop, NULL);
+  g_source_attach (source, loop->context);
+  return source;
+}
+
+/* A context of its own, made thread-default and given the two sources for a batch only,
+ * so that the library's sources and the loop's cost each other nothing. */
+static void
+loop_attach (Loop *loop)
+{
+  if (loop->context == NULL)
+    loop->context = g_main_context_new ();
+  g_main_context_push_thread_default (loop->context);
+  loop->req_source = loop_source (mnl_socket_get_fd (loop->raw->req), loop_req_cb, loop);
+  loop->ev_source = loop_source (mnl_socket_get_fd (loop->raw->ev), loop_ev_cb, loop);
+}
+
+static void
+loop_detach (Loop *loop)
+{
+  g_source_destroy (loop->req_source);
+  g_clear_pointer (&loop->req_source, g_source_unref);
+  g_source_destroy (loop->ev_source);
+  g_clear_pointer (&loop->ev_source, g_source_unref);
+  g_main_context_pop_thread_default (loop->context);
+}
+
+static void
+loop_round (Loop *loop)
+{
+  loop->done = FALSE;
+  loop->phase = 1;
+  loop->acked = loop->evented = FALSE;
+  if (loop->use_task)
+    loop_task = g_task_new (NULL, NULL, loop_opened_cb, loop);
+  raw_send (loop->raw, MPTCP_PM_CMD_SUBFLOW_CREATE, 0);
+  while (!loop->done)
+    g_main_context_iteration (loop->context, TRUE);
 }
 
 /* ---- library ------------------------------------------------------------------------------ */
@@ -214,6 +427,69 @@ lib_round (Lib *lib)
                                        lib_opened_cb, lib);
   while (!lib->done)
     g_main_context_iteration (NULL, TRUE);
+}
+
+/* ---- the sides ---------------------------------------------------------------------------- */
+
+enum { SIDE_RAW, SIDE_LOOP, SIDE_LOOP_TASK, SIDE_LIB, SIDE_LIB_SYNC, N_SIDES };
+
+static const char *side_keys[N_SIDES] = { "raw", "loop", "loop-task", "library", "library-sync" };
+static const char *side_names[N_SIDES] = {
+  "raw netlink (libmnl, blocking)",
+  "raw netlink + main loop",
+  "raw netlink + main loop + GTask",
+  "library (async)",
+  "library (sync)",
+};
+
+static void lib_round_sync (Lib *lib);
+
+static void
+side_round (guint  side,
+            Raw   *raw,
+            Loop  *loop,
+            Loop  *loop_task_side,
+            Lib   *lib)
+{
+  switch (side)
+    {
+    case SIDE_RAW:
+      raw_round (raw);
+      break;
+    case SIDE_LOOP:
+      loop_round (loop);
+      break;
+    case SIDE_LOOP_TASK:
+      loop_round (loop_task_side);
+      break;
+    case SIDE_LIB_SYNC:
+      lib_round_sync (lib);
+      break;
+    default:
+      lib_round (lib);
+      break;
+    }
+}
+
+static void
+side_drain (Raw *raw)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  while (recv (mnl_socket_get_fd (raw->ev), raw->buf, sizeof raw->buf, MSG_DONTWAIT) > 0)
+    ;
+}
+
+static void
+lib_round_sync (Lib *lib)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MptcpSubflow) sf = mptcp_connection_open_subflow (lib->connection, lib->local,
+                                                              lib->remote, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (mptcp_subflow_close (sf, NULL, &error));
+  g_assert_no_error (error);
 }
 
 /* ---- setup -------------------------------------------------------------------------------- */
@@ -287,8 +563,12 @@ main (int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocket) socket = NULL;
   g_autoptr(MptcpNetlink) broker = NULL;
-  gint64 *t_raw, *t_lib;
-  guint n_raw = 0, n_lib = 0;
+  gint64 *t[N_SIDES];
+  double *cycle_ratio[N_SIDES];
+  double med[N_SIDES] = { 0 };
+  gboolean run[N_SIDES];
+  guint n, k;
+  Loop loop = { 0 }, loop_task_side = { 0 };
   Raw raw = { 0 };
   Lib lib = { 0 };
   int lfd, afd, group;
@@ -296,6 +576,9 @@ main (int argc, char **argv)
 
   testbed_init_or_exit ();
   rounds = MAX (rounds / BATCH, 1) * BATCH;
+  for (k = 0; k < N_SIDES; k++)
+    run[k] = g_getenv ("BENCH_CONTROL_SIDE") == NULL ||
+             g_strcmp0 (g_getenv ("BENCH_CONTROL_SIDE"), side_keys[k]) == 0;
 
   g_assert_true (testbed_run_in_server (userspace, NULL, &error));
   g_assert_no_error (error);
@@ -330,48 +613,80 @@ main (int argc, char **argv)
   g_assert_cmpint (mnl_socket_bind (raw.ev, 0, MNL_SOCKET_AUTOPID), ==, 0);
   g_assert_cmpint (mnl_socket_setsockopt (raw.ev, NETLINK_ADD_MEMBERSHIP, &group, sizeof group), ==, 0);
 
-  t_raw = g_new (gint64, rounds);
-  t_lib = g_new (gint64, rounds);
-  /* warm up both */
-  raw_round (&raw);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-  lib_round (&lib);
-  while (recv (mnl_socket_get_fd (raw.ev), raw.buf, sizeof raw.buf, MSG_DONTWAIT) > 0)
-    ;
-  while (n_raw < rounds)
+  loop.raw = &raw;
+  loop_task_side.raw = &raw;
+  loop_task_side.use_task = TRUE;
+  for (k = 0; k < N_SIDES; k++)
+    t[k] = g_new (gint64, rounds);
+
+  /* warm up every side, then drain what the others heard */
+  for (k = 0; k < N_SIDES; k++)
+    if (run[k])
+      {
+        if (k == SIDE_LOOP || k == SIDE_LOOP_TASK)
+          loop_attach (k == SIDE_LOOP ? &loop : &loop_task_side);
+        side_round (k, &raw, &loop, &loop_task_side, &lib);
+        if (k == SIDE_LOOP || k == SIDE_LOOP_TASK)
+          loop_detach (k == SIDE_LOOP ? &loop : &loop_task_side);
+        side_drain (&raw);
+      }
+
+  for (k = 0; k < N_SIDES; k++)
+    cycle_ratio[k] = g_new (double, rounds / BATCH);
+  for (n = 0; n < rounds; n += BATCH)
     {
-      guint i;
-
-      for (i = 0; i < BATCH; i++)
+      for (k = 0; k < N_SIDES; k++)
         {
-          gint64 t0 = now_ns ();
+          guint i;
 
-          raw_round (&raw);
-          t_raw[n_raw++] = now_ns () - t0;
-        }
-      /* the library's broker also heard the raw rounds' events: let it drain them */
-      while (g_main_context_iteration (NULL, FALSE))
-        ;
-      for (i = 0; i < BATCH; i++)
-        {
-          gint64 t0 = now_ns ();
+          if (!run[k])
+            continue;
+          if (k == SIDE_LOOP || k == SIDE_LOOP_TASK)
+            loop_attach (k == SIDE_LOOP ? &loop : &loop_task_side);
+          for (i = 0; i < BATCH; i++)
+            {
+              gint64 t0 = now_ns ();
 
-          lib_round (&lib);
-          t_lib[n_lib++] = now_ns () - t0;
+              side_round (k, &raw, &loop, &loop_task_side, &lib);
+              t[k][n + i] = now_ns () - t0;
+            }
+          if (k == SIDE_LOOP || k == SIDE_LOOP_TASK)
+            loop_detach (k == SIDE_LOOP ? &loop : &loop_task_side);
+          /* the library's broker and the raw event socket heard this side's events */
+          side_drain (&raw);
         }
-      /* and the raw event socket heard the library's */
-      while (recv (mnl_socket_get_fd (raw.ev), raw.buf, sizeof raw.buf, MSG_DONTWAIT) > 0)
-        ;
+      /* this cycle's ratios: batch medians, so that a slow spell of the machine that spans
+       * a cycle weighs on both sides of its ratio */
+      for (k = 0; k < N_SIDES; k++)
+        if (run[k] && run[SIDE_RAW])
+          cycle_ratio[k][n / BATCH] = batch_median (t[k] + n) / batch_median (t[SIDE_RAW] + n);
     }
-  qsort (t_raw, n_raw, sizeof *t_raw, cmp_i64);
-  qsort (t_lib, n_lib, sizeof *t_lib, cmp_i64);
-  g_print ("open + established + close, %u rounds each (median wall time per round):\n"
-           "  raw netlink (libmnl)  %8.1f us\n"
-           "  library (async)       %8.1f us\n"
-           "  ratio library / raw   %8.2f (target <= 1.1)\n",
-           rounds, t_raw[n_raw / 2] / 1000.0, t_lib[n_lib / 2] / 1000.0,
-           (double) t_lib[n_lib / 2] / (double) t_raw[n_raw / 2]);
+
+  g_print ("open + established + close, %u rounds per side, batches of %d interleaved\n"
+           "(median wall time per round):\n",
+           rounds, BATCH);
+  for (k = 0; k < N_SIDES; k++)
+    if (run[k])
+      {
+        qsort (t[k], rounds, sizeof (gint64), cmp_i64);
+        med[k] = (double) t[k][rounds / 2];
+        g_print ("  %-34s %7.1f us", side_names[k], med[k] / 1000.0);
+        if (run[SIDE_RAW] && k != SIDE_RAW)
+          {
+            qsort (cycle_ratio[k], rounds / BATCH, sizeof (double), cmp_double);
+            g_print ("  ratio to raw %.2f (per cycle: median %.2f, quartiles %.2f-%.2f)",
+                     med[k] / med[SIDE_RAW], cycle_ratio[k][rounds / BATCH / 2],
+                     cycle_ratio[k][rounds / BATCH / 4], cycle_ratio[k][rounds / BATCH * 3 / 4]);
+          }
+        g_print ("\n");
+      }
+  if (run[SIDE_RAW] && run[SIDE_LIB])
+    g_print ("  ratio library / raw %.2f, per-cycle median %.2f (target <= 1.1)\n",
+             med[SIDE_LIB] / med[SIDE_RAW], cycle_ratio[SIDE_LIB][rounds / BATCH / 2]);
+  if (run[SIDE_RAW] && run[SIDE_LOOP_TASK] && run[SIDE_LIB])
+    g_print ("  ratio library / main loop + GTask %.2f, per-cycle medians %.2f / %.2f\n",
+             med[SIDE_LIB] / med[SIDE_LOOP_TASK], cycle_ratio[SIDE_LIB][rounds / BATCH / 2],
+             cycle_ratio[SIDE_LOOP_TASK][rounds / BATCH / 2]);
 
   mnl_socket_close (raw.req);
   mnl_socket_close (raw.ev);
@@ -384,7 +699,10 @@ main (int argc, char **argv)
 
   close (lfd);
   g_assert_true (testbed_run_in_server (kernel, NULL, &error));
-  g_free (t_raw);
-  g_free (t_lib);
+  for (k = 0; k < N_SIDES; k++)
+    {
+      g_free (t[k]);
+      g_free (cycle_ratio[k]);
+    }
   return 0;
 }
