@@ -543,6 +543,30 @@ bench_memory (int lfd)
            "(mallinfo2 uordblks over %d; GObject + list model + 1 subflow + event subscription "
            "+ hangup watch; target <= 1024)\n",
            (double) (after.uordblks - before.uordblks) / (N - 1), N - 1);
+
+  /* what the idle connections cost every iteration of their main context */
+  {
+    enum { ITER = 2000 };
+    gint64 t0, with_all, with_one;
+
+    while (g_main_context_iteration (NULL, FALSE))
+      ;
+    t0 = now_ns ();
+    for (i = 0; i < ITER; i++)
+      g_main_context_iteration (NULL, FALSE);
+    with_all = now_ns () - t0;
+    for (i = 1; i < N; i++)
+      g_clear_object (&conns[i]);
+    while (g_main_context_iteration (NULL, FALSE))
+      ;
+    t0 = now_ns ();
+    for (i = 0; i < ITER; i++)
+      g_main_context_iteration (NULL, FALSE);
+    with_one = now_ns () - t0;
+    g_print ("idle main-loop iteration: %.2f us with %d registered connections, %.2f us with 1\n",
+             with_all / 1000.0 / ITER, N, with_one / 1000.0 / ITER);
+  }
+
   for (i = 0; i < N; i++)
     {
       g_clear_object (&conns[i]);

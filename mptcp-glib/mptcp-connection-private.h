@@ -89,4 +89,12 @@ typedef struct _MptcpNetlink MptcpNetlink;
 G_GNUC_INTERNAL
 MptcpNetlink    *_mptcp_connection_get_netlink     (MptcpConnection *self);
 
+/* For tests: hangup watches made from now on poll each socket (FALSE) instead of going
+ * through the context's epoll instance (TRUE, the default). */
+G_GNUC_INTERNAL
+void             _mptcp_connection_set_hangup_epoll (gboolean use);
+/* For tests: 0 no hangup watch, 1 through epoll, 2 its socket polled. */
+G_GNUC_INTERNAL
+guint            _mptcp_connection_get_hangup_mode  (MptcpConnection *self);
+
 G_END_DECLS

@@ -464,7 +464,7 @@ closed_flag (gpointer data)
 }
 
 static void
-test_peer_reset (void)
+test_peer_reset (gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   int lfd = server_listen (6001);
@@ -475,11 +475,14 @@ test_peer_reset (void)
   char buf[100];
   Watch w;
 
+  /* data: the hangup watch polls the socket itself (its fallback when epoll fails) */
+  _mptcp_connection_set_hangup_epoll (data == NULL);
   g_assert_cmpint (afd, >=, 0);
   read_send_bytes (socket, 100);
   g_assert_cmpint (recv (afd, buf, sizeof buf, MSG_WAITALL), ==, 100);
   connection = mptcp_connection_new (socket, &error);
   g_assert_no_error (error);
+  g_assert_cmpuint (_mptcp_connection_get_hangup_mode (connection), ==, data == NULL ? 1 : 2);
   watch_init (&w, connection);
 
   g_assert_cmpint (setsockopt (afd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), ==, 0);
@@ -493,6 +496,7 @@ test_peer_reset (void)
   g_assert_cmpint (mptcp_connection_get_event_source (connection), ==, MPTCP_EVENT_SOURCE_NONE);
   close (lfd);
   watch_clear (&w);
+  _mptcp_connection_set_hangup_epoll (TRUE);
 }
 
 /* ---- the server announces an address ---- */
@@ -725,7 +729,8 @@ main (int argc, char **argv)
   testbed_init_or_exit ();
 
   g_test_add_func ("/connection-events/library-and-raw", test_library_and_raw);
-  g_test_add_func ("/connection-events/peer-reset", test_peer_reset);
+  g_test_add_data_func ("/connection-events/peer-reset", NULL, test_peer_reset);
+  g_test_add_data_func ("/connection-events/peer-reset-polled", "polled", test_peer_reset);
   g_test_add_func ("/connection-events/peer-announce", test_peer_announce);
   g_test_add_func ("/connection-events/overrun", test_overrun);
   g_test_add_func ("/connection-events/polling", test_polling);
