@@ -1457,7 +1457,9 @@ event_sock_park (MptcpNetlink *self)
       event_sock_close (g_steal_pointer (&self->event_sock));
       return;
     }
-  while (recv (es->fd, es->buf, RECV_BUF_SIZE, MSG_DONTWAIT | MSG_TRUNC) >= 0 || errno == EINTR)
+  /* an overrun reports ENOBUFS once, with datagrams still queued behind it */
+  while (recv (es->fd, es->buf, RECV_BUF_SIZE, MSG_DONTWAIT | MSG_TRUNC) >= 0 ||
+         errno == EINTR || errno == ENOBUFS)
     ;
   es->parked = TRUE;
 }
