@@ -25,7 +25,7 @@
 #define SOL_MPTCP 284
 #endif
 
-/* Level IPPROTO_TCP, int result: 1 on a socket that is (still) MPTCP (kernel 5.16). */
+/* Level IPPROTO_TCP, int result: 1 on a socket that is (still) MPTCP (kernel 6.10). */
 #ifndef TCP_IS_MPTCP
 #define TCP_IS_MPTCP 43
 #endif

@@ -111,10 +111,16 @@ G_GNUC_INTERNAL
 int      _mptcp_sockopt_probe              (int                fd,
                                             MptcpSockoptProbe *out);
 
-/* TCP_IS_MPTCP (or MPTCP_INFO before 5.16): 1 = still MPTCP, 0 = fell back,
+/* TCP_IS_MPTCP (or MPTCP_INFO before 6.10): 1 = still MPTCP, 0 = fell back,
  * -errno on failure. */
 G_GNUC_INTERNAL
 int      _mptcp_sockopt_is_mptcp           (int fd);
+/* Its decision, from the TCP_IS_MPTCP read (r_opt: 0 with value, or -errno)
+ * and, when that option is unknown, the MPTCP_INFO read (r_info). */
+G_GNUC_INTERNAL
+int      _mptcp_sockopt_is_mptcp_answer    (int r_opt,
+                                            int value,
+                                            int r_info);
 
 /* MPTCP_INFO into buf (at most buf_size bytes); *out_len = bytes the kernel
  * returned. Returns 0 or -errno (-EOPNOTSUPP / -ENOPROTOOPT: not MPTCP, or

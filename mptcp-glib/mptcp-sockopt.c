@@ -101,30 +101,37 @@ get_int (int fd, int level, int name, int *value)
 }
 
 int
+_mptcp_sockopt_is_mptcp_answer (int r_opt,
+                                int value,
+                                int r_info)
+{
+  if (r_opt == 0)
+    return value != 0 ? 1 : 0;
+  if (r_opt != -ENOPROTOOPT && r_opt != -EOPNOTSUPP)
+    return r_opt;
+  /* Linux before 6.10 has no TCP_IS_MPTCP: an MPTCP socket's own SOL_TCP
+   * handler answers EOPNOTSUPP, a fallen-back one plain TCP's ENOPROTOOPT.
+   * MPTCP_INFO decides: a fallen-back connection refuses it. */
+  if (r_info == 0)
+    return 1;
+  if (r_info == -EOPNOTSUPP || r_info == -ENOPROTOOPT)
+    return 0;
+  return r_info;
+}
+
+int
 _mptcp_sockopt_is_mptcp (int fd)
 {
+  guint8 info[MPX_MPTCP_INFO_SIZE];
+  gsize len;
   int value;
   int r;
 
   r = get_int (fd, IPPROTO_TCP, TCP_IS_MPTCP, &value);
-  if (r == 0)
-    return value != 0 ? 1 : 0;
-
-  if (r == -ENOPROTOOPT)
-    {
-      /* Linux before 5.16 has no TCP_IS_MPTCP: a fallen-back connection
-       * refuses MPTCP_INFO. */
-      guint8 info[MPX_MPTCP_INFO_SIZE];
-      gsize len;
-
-      r = _mptcp_sockopt_get_mptcp_info (fd, info, sizeof info, &len);
-      if (r == 0)
-        return 1;
-      if (r == -EOPNOTSUPP || r == -ENOPROTOOPT)
-        return 0;
-    }
-
-  return r;
+  if (r != -ENOPROTOOPT && r != -EOPNOTSUPP)
+    return _mptcp_sockopt_is_mptcp_answer (r, value, 0);
+  return _mptcp_sockopt_is_mptcp_answer (r, value,
+                                         _mptcp_sockopt_get_mptcp_info (fd, info, sizeof info, &len));
 }
 
 int

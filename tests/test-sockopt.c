@@ -58,6 +58,30 @@ test_addr_normalise (void)
 
 /* ---- what a socket is -------------------------------------------------------------- */
 
+/* What the two reads decide, for kernels the testbed's cannot stand for: before 6.10 there is
+ * no TCP_IS_MPTCP, and an MPTCP socket answers EOPNOTSUPP to it (a fallen-back one plain
+ * TCP's ENOPROTOOPT); MPTCP_INFO then tells. */
+static void
+test_is_mptcp_answer (void)
+{
+  static const struct
+  {
+    int r_opt, value, r_info, expected;
+  } cases[] = {
+    { 0, 1, 0, 1 },                                   /* 6.10+: MPTCP */
+    { 0, 0, 0, 0 },                                   /* 6.10+: fell back */
+    { -EOPNOTSUPP, 0, 0, 1 },                         /* < 6.10: MPTCP */
+    { -ENOPROTOOPT, 0, -EOPNOTSUPP, 0 },              /* < 6.10: fell back */
+    { -ENOPROTOOPT, 0, -ENOPROTOOPT, 0 },             /* a TCP socket */
+    { -EOPNOTSUPP, 0, -EBADF, -EBADF },               /* MPTCP_INFO's own error */
+    { -EBADF, 0, 0, -EBADF },                         /* not a socket any more */
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    g_assert_cmpint (_mptcp_sockopt_is_mptcp_answer (cases[i].r_opt, cases[i].value,
+                                                     cases[i].r_info), ==, cases[i].expected);
+}
+
 static void
 check_probe (gconstpointer data)
 {
@@ -311,6 +335,7 @@ main (int argc, char **argv)
   testbed_init_or_exit ();
 
   g_test_add_func ("/sockopt/addr/normalise", test_addr_normalise);
+  g_test_add_func ("/sockopt/is-mptcp/answers", test_is_mptcp_answer);
   g_test_add_data_func ("/sockopt/probe", NULL, test_probe);
   g_test_add_data_func ("/sockopt/mptcp-info", NULL, test_mptcp_info);
   g_test_add_data_func ("/sockopt/list/1-subflow", GUINT_TO_POINTER (0), test_lists);
