@@ -40,8 +40,7 @@ typedef struct
 {
   struct
   {
-    mpx_full_info_head head;
-    guint8 info[MPX_MPTCP_INFO_SIZE];
+    mpx_full_info_head head;   /* no room for the trailing mptcp_info, as in the library */
   } fi;
   guint capacity;
   mpx_subflow_info *sfinfo;

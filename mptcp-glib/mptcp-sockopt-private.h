@@ -73,15 +73,12 @@ typedef struct
   guint sfinfo_stride;       /* FULL_INFO: returned size of one mptcp_subflow_info */
   guint addrs_stride;        /* legacy: returned size of one mptcp_subflow_addrs */
   guint tcp_info_len;        /* returned size of one tcp_info (0: none) */
-  guint info_len;            /* FULL_INFO: bytes of mptcp_info returned */
 
-  /* private: the MPTCP_FULL_INFO argument; its trailing mptcp_info holds the
-   * connection's counters after a FULL_INFO read (info_len bytes) */
-  struct
-  {
-    mpx_full_info_head head;
-    guint8 info[MPX_MPTCP_INFO_SIZE];
-  } full_info;
+  /* private: the MPTCP_FULL_INFO argument, without its trailing mptcp_info:
+   * given no room for it the kernel skips gathering the connection's
+   * counters, which nothing here reads (mptcp_connection_get_info() asks
+   * MPTCP_INFO when it is called) */
+  mpx_full_info_head full_info;
 
   /* private: reused buffers, laid out for alloc_path */
   MptcpSockoptPath alloc_path;

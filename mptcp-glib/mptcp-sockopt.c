@@ -219,12 +219,9 @@ static int
 read_full_info (MptcpSockoptList *list,
                 int               fd)
 {
-  /* the argument lives in the list: the kernel writes the trailing
-   * mptcp_info straight where the caller reads it */
-  mpx_full_info_head *head = &list->full_info.head;
+  mpx_full_info_head *head = &list->full_info;
 
   G_STATIC_ASSERT (sizeof (mpx_full_info_head) == MPX_FULL_INFO_HEAD_SIZE);
-  G_STATIC_ASSERT (sizeof (list->full_info) == MPX_FULL_INFO_HEAD_SIZE + MPX_MPTCP_INFO_SIZE);
   G_STATIC_ASSERT (sizeof (mpx_subflow_info) == 264);
 
   if (list->n_alloc == 0)
@@ -232,7 +229,7 @@ read_full_info (MptcpSockoptList *list,
 
   for (;;)
     {
-      socklen_t len = sizeof list->full_info;
+      socklen_t len = MPX_FULL_INFO_HEAD_SIZE;
 
       head->size_tcpinfo_kernel = 0;
       head->size_tcpinfo_user = MPTCP_SOCKOPT_TCP_INFO_SIZE;
@@ -263,7 +260,6 @@ read_full_info (MptcpSockoptList *list,
           list->n_subflows = 0;
           return -EPROTO;
         }
-      list->info_len = len > MPX_FULL_INFO_HEAD_SIZE ? (guint) len - MPX_FULL_INFO_HEAD_SIZE : 0;
       return 0;
     }
 }
@@ -334,7 +330,6 @@ read_legacy (MptcpSockoptList *list,
       list->tcp_info_len = tcp.size_user;
       list->n_kernel = addrs.num_subflows;
       list->n_subflows = MIN (addrs.num_subflows, tcp.num_subflows);
-      list->info_len = 0;
       if (list->addrs_stride < sizeof (struct mptcp_subflow_addrs))
         {
           list->n_subflows = 0;
