@@ -21,21 +21,9 @@ G_BEGIN_DECLS
  * MPTCP_FULL_INFO, falling back to legacy on kernels before 6.5. */
 #define MPTCP_CONNECTION_SUBFLOW_LIST_ENV "MPTCP_GLIB_SUBFLOW_LIST"
 
-/* The main context that was the thread-default one when the connection was
- * constructed: signals and async results of the connection run there. */
-G_GNUC_INTERNAL
-GMainContext    *_mptcp_connection_get_context   (MptcpConnection        *self);
-
 /* Which getsockopt path lists the subflows (after any automatic switch). */
 G_GNUC_INTERNAL
 MptcpSockoptPath _mptcp_connection_get_list_path (MptcpConnection        *self);
-
-/* The listed subflow with this normalised 4-tuple, or NULL (transfer none).
- * For joining events (which carry 4-tuples, not subflow ids) to subflows. */
-G_GNUC_INTERNAL
-MptcpSubflow    *_mptcp_connection_find_subflow  (MptcpConnection        *self,
-                                                  const MptcpSockoptAddr *local,
-                                                  const MptcpSockoptAddr *remote);
 
 /* Appends a subflow to the list (emits items-changed); takes a reference.
  * A subflow made from an event may have id 0: the next refresh matches it by

@@ -217,7 +217,6 @@ typedef struct
   /* events */
   guint poll_interval;
   GSource *poll_source;
-  GSource *dead_check;
 
   /* control */
   guint control_timeout;
@@ -1485,34 +1484,10 @@ mptcp_connection_get_info (MptcpConnection  *self,
 
 /* ---- private API ------------------------------------------------------------ */
 
-GMainContext *
-_mptcp_connection_get_context (MptcpConnection *self)
-{
-  return self->context;
-}
-
 MptcpSockoptPath
 _mptcp_connection_get_list_path (MptcpConnection *self)
 {
   return self->path;
-}
-
-MptcpSubflow *
-_mptcp_connection_find_subflow (MptcpConnection        *self,
-                                const MptcpSockoptAddr *local,
-                                const MptcpSockoptAddr *remote)
-{
-  GPtrArray *items = self->subflows->items;
-  guint i;
-
-  for (i = 0; i < items->len; i++)
-    {
-      MptcpSubflow *sf = g_ptr_array_index (items, i);
-
-      if (_mptcp_subflow_matches (sf, local, remote))
-        return sf;
-    }
-  return NULL;
 }
 
 void
@@ -1689,40 +1664,6 @@ socket_is_dead (MptcpConnection *self)
   return g_socket_condition_check (self->socket, G_IO_HUP | G_IO_ERR) != 0;
 }
 
-static gboolean
-dead_check_cb (gpointer user_data)
-{
-  MptcpConnection *self = g_object_ref (user_data);
-
-  g_clear_pointer (&self->extra->dead_check, g_source_unref);
-  if (!self->closed && self->subflows->items->len == 0 && socket_is_dead (self))
-    mark_closed (self);
-  g_object_unref (self);
-  return G_SOURCE_REMOVE;
-}
-
-/* The last subflow went: if the connection is over, say so; the state may
- * lag the event, so look again a little later. */
-static void
-check_dead (MptcpConnection *self)
-{
-  if (self->closed || self->subflows->items->len != 0)
-    return;
-  if (socket_is_dead (self))
-    {
-      mark_closed (self);
-      return;
-    }
-  if (extra_ro (self)->dead_check == NULL)
-    {
-      ConnectionExtra *x = extra_get (self);
-
-      x->dead_check = g_timeout_source_new (200);
-      g_source_set_callback (x->dead_check, dead_check_cb, self, NULL);
-      g_source_attach (x->dead_check, self->context);
-    }
-}
-
 /* One event of this connection's token: update the list, emit signals. */
 static void
 apply_event (MptcpConnection    *self,
@@ -1769,7 +1710,6 @@ apply_event (MptcpConnection    *self,
           remove_with_signal (self, sf,
                               MPTCP_NL_EVENT_HAS (event, MPTCP_ATTR_ERROR) ? event->error : 0,
                               event->reset_reason);
-          check_dead (self);
         }
       break;
 
@@ -1854,10 +1794,7 @@ poll_cb (gpointer user_data)
   if (!resync (self, &error))
     g_debug ("Polling the subflows failed: %s", error->message);
   else if (socket_is_dead (self))
-    {
-      resync (self, NULL);
-      mark_closed (self);
-    }
+    mark_closed (self);   /* reports what is left of the list, then "closed" */
 
   g_object_unref (self);
   return G_SOURCE_CONTINUE;   /* stop_events() destroys it when it is over */
@@ -2136,13 +2073,6 @@ stop_events (MptcpConnection *self)
   if (extra_ro (self)->poll_source != NULL)
     {
       GSource *source = g_steal_pointer (&self->extra->poll_source);
-
-      g_source_destroy (source);
-      g_source_unref (source);
-    }
-  if (extra_ro (self)->dead_check != NULL)
-    {
-      GSource *source = g_steal_pointer (&self->extra->dead_check);
 
       g_source_destroy (source);
       g_source_unref (source);
@@ -4279,9 +4209,9 @@ install_control_properties (GObjectClass *object_class)
    * cheap getsockopt(), no privilege) and emits
    * #MptcpConnection::subflow-added and #MptcpConnection::subflow-removed
    * (with error 0) for the differences, and #MptcpConnection::closed when
-   * a poll finds no live subflow and the socket reports the connection over
-   * (poll() gives HUP or ERR); the other signals are not available then. %MPTCP_EVENT_SOURCE_NONE once the
-   * connection closed or fell back to TCP.
+   * a poll finds the socket reporting the connection over (poll() gives HUP
+   * or ERR); the other signals are not available then.
+   * %MPTCP_EVENT_SOURCE_NONE once the connection closed or fell back to TCP.
    *
    * Both sources run in the #GMainContext that was the thread-default one
    * when the connection was constructed: iterate it to receive signals.

@@ -73,13 +73,6 @@ _mptcp_subflow_detach_tcp_info (MptcpSubflow *self)
   self->tcp_info = self->tcp_info_own;
 }
 
-/* The TCP state of the last refresh (0 if unknown). */
-static inline guint8
-_mptcp_subflow_get_state (MptcpSubflow *self)
-{
-  return self->tcp_info_len > 0 ? self->tcp_info[0] : 0;
-}
-
 G_GNUC_INTERNAL
 MptcpSubflow *_mptcp_subflow_new             (MptcpConnection        *connection,
                                               guint                   id,
