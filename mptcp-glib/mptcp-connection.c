@@ -1000,29 +1000,6 @@ native_address (GSocketAddress    *address,
   return TRUE;
 }
 
-/* The address object of raw, made on first use. */
-static GInetSocketAddress *
-cached_address (GInetSocketAddress     **slot,
-                const MptcpSockoptAddr  *raw)
-{
-  GInetSocketAddress *address = g_atomic_pointer_get (slot);
-  struct sockaddr_storage ss;
-  gsize len;
-
-  if (address != NULL)
-    return address;
-  len = _mptcp_sockopt_addr_to_sockaddr (raw, &ss);
-  if (len == 0)
-    return NULL;
-  address = G_INET_SOCKET_ADDRESS (g_socket_address_new_from_native (&ss, len));
-  if (!g_atomic_pointer_compare_and_exchange (slot, NULL, address))
-    {
-      g_object_unref (address);
-      address = g_atomic_pointer_get (slot);
-    }
-  return address;
-}
-
 /* Reads the socket's own (peer FALSE) or peer's address, normalised. */
 static gboolean
 socket_address (int                fd,
@@ -1332,7 +1309,7 @@ mptcp_connection_get_local_address (MptcpConnection *self)
 {
   g_return_val_if_fail (MPTCP_IS_CONNECTION (self), NULL);
 
-  return cached_address (&self->local, &self->local_raw);
+  return _mptcp_sockopt_addr_cached (&self->local, &self->local_raw);
 }
 
 /**
@@ -1351,7 +1328,7 @@ mptcp_connection_get_remote_address (MptcpConnection *self)
 {
   g_return_val_if_fail (MPTCP_IS_CONNECTION (self), NULL);
 
-  return cached_address (&self->remote, &self->remote_raw);
+  return _mptcp_sockopt_addr_cached (&self->remote, &self->remote_raw);
 }
 
 /**
@@ -1724,15 +1701,12 @@ apply_event (MptcpConnection    *self,
     case MPTCP_EVENT_ANNOUNCED:
       {
         MptcpSockoptAddr addr;
-        struct sockaddr_storage ss;
-        gsize len;
-        g_autoptr(GSocketAddress) address = NULL;
+        g_autoptr(GInetSocketAddress) address = NULL;
 
         addr_from_nl (&addr, event->family, &event->daddr, event->dport);
-        len = _mptcp_sockopt_addr_to_sockaddr (&addr, &ss);
-        if (len == 0)
+        address = _mptcp_sockopt_addr_to_inet (&addr);
+        if (address == NULL)
           break;
-        address = g_socket_address_new_from_native (&ss, len);
         g_signal_emit (self, signals[SIGNAL_ADDRESS_ANNOUNCED], 0,
                        (guint) event->rem_id, address);
       }

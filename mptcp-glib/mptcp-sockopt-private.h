@@ -18,7 +18,7 @@
 #endif
 
 #include <string.h>
-#include <glib.h>
+#include <gio/gio.h>
 #include <sys/socket.h>
 #include <linux/mptcp.h>
 #include <linux/tcp.h>
@@ -101,6 +101,16 @@ gsize    _mptcp_sockopt_addr_to_sockaddr   (const MptcpSockoptAddr  *addr,
 G_GNUC_INTERNAL
 gboolean _mptcp_sockopt_addr_equal         (const MptcpSockoptAddr *a,
                                             const MptcpSockoptAddr *b);
+
+/* The GInetSocketAddress of addr (transfer full), NULL if its family is
+ * neither IPv4 nor IPv6. */
+G_GNUC_INTERNAL
+GInetSocketAddress *_mptcp_sockopt_addr_to_inet  (const MptcpSockoptAddr  *addr);
+/* *slot, made from addr on first use and kept there (transfer none; safe if
+ * two threads race: one object wins). */
+G_GNUC_INTERNAL
+GInetSocketAddress *_mptcp_sockopt_addr_cached   (GInetSocketAddress     **slot,
+                                                  const MptcpSockoptAddr  *addr);
 
 /* SO_TYPE, SO_DOMAIN, SO_PROTOCOL, TCP_IS_MPTCP (MPTCP_INFO on kernels
  * without it). Returns 0 or -errno. */

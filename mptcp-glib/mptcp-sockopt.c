@@ -100,6 +100,36 @@ get_int (int fd, int level, int name, int *value)
   return 0;
 }
 
+GInetSocketAddress *
+_mptcp_sockopt_addr_to_inet (const MptcpSockoptAddr *addr)
+{
+  struct sockaddr_storage ss;
+  gsize len = _mptcp_sockopt_addr_to_sockaddr (addr, &ss);
+
+  if (len == 0)
+    return NULL;
+  return G_INET_SOCKET_ADDRESS (g_socket_address_new_from_native (&ss, len));
+}
+
+GInetSocketAddress *
+_mptcp_sockopt_addr_cached (GInetSocketAddress     **slot,
+                            const MptcpSockoptAddr  *addr)
+{
+  GInetSocketAddress *address = g_atomic_pointer_get (slot);
+
+  if (address != NULL)
+    return address;
+  address = _mptcp_sockopt_addr_to_inet (addr);
+  if (address == NULL)
+    return NULL;
+  if (!g_atomic_pointer_compare_and_exchange (slot, NULL, address))
+    {
+      g_object_unref (address);
+      address = g_atomic_pointer_get (slot);
+    }
+  return address;
+}
+
 int
 _mptcp_sockopt_is_mptcp_answer (int r_opt,
                                 int value,

@@ -106,9 +106,6 @@ mptcp_subflow_finalize (GObject *object)
   G_OBJECT_CLASS (mptcp_subflow_parent_class)->finalize (object);
 }
 
-static GInetSocketAddress *cached_address (GInetSocketAddress     **slot,
-                                           const MptcpSockoptAddr  *raw);
-
 static void
 mptcp_subflow_get_property (GObject    *object,
                             guint       prop_id,
@@ -123,10 +120,10 @@ mptcp_subflow_get_property (GObject    *object,
       g_value_set_uint (value, self->id);
       break;
     case PROP_LOCAL_ADDRESS:
-      g_value_set_object (value, cached_address (&self->local, &self->local_raw));
+      g_value_set_object (value, _mptcp_sockopt_addr_cached (&self->local, &self->local_raw));
       break;
     case PROP_REMOTE_ADDRESS:
-      g_value_set_object (value, cached_address (&self->remote, &self->remote_raw));
+      g_value_set_object (value, _mptcp_sockopt_addr_cached (&self->remote, &self->remote_raw));
       break;
     case PROP_BACKUP:
       g_value_set_boolean (value, self->backup);
@@ -234,39 +231,6 @@ mptcp_subflow_init (MptcpSubflow *self)
 {
 }
 
-static GInetSocketAddress *
-inet_socket_address_from_raw (const MptcpSockoptAddr *raw)
-{
-  struct sockaddr_storage ss;
-  gsize len;
-
-  len = _mptcp_sockopt_addr_to_sockaddr (raw, &ss);
-  if (len == 0)
-    return NULL;
-  return G_INET_SOCKET_ADDRESS (g_socket_address_new_from_native (&ss, len));
-}
-
-/* The address object of raw, made on first use (most subflows are never
- * asked: the library itself matches the raw addresses). */
-static GInetSocketAddress *
-cached_address (GInetSocketAddress     **slot,
-                const MptcpSockoptAddr  *raw)
-{
-  GInetSocketAddress *address = g_atomic_pointer_get (slot);
-
-  if (address != NULL)
-    return address;
-  address = inet_socket_address_from_raw (raw);
-  if (address == NULL)
-    return NULL;
-  if (!g_atomic_pointer_compare_and_exchange (slot, NULL, address))
-    {
-      g_object_unref (address);
-      address = g_atomic_pointer_get (slot);
-    }
-  return address;
-}
-
 MptcpSubflow *
 _mptcp_subflow_new (MptcpConnection        *connection,
                     guint                   id,
@@ -350,7 +314,7 @@ mptcp_subflow_get_local_address (MptcpSubflow *self)
 {
   g_return_val_if_fail (MPTCP_IS_SUBFLOW (self), NULL);
 
-  return cached_address (&self->local, &self->local_raw);
+  return _mptcp_sockopt_addr_cached (&self->local, &self->local_raw);
 }
 
 /**
@@ -368,7 +332,7 @@ mptcp_subflow_get_remote_address (MptcpSubflow *self)
 {
   g_return_val_if_fail (MPTCP_IS_SUBFLOW (self), NULL);
 
-  return cached_address (&self->remote, &self->remote_raw);
+  return _mptcp_sockopt_addr_cached (&self->remote, &self->remote_raw);
 }
 
 /**
