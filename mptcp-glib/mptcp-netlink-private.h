@@ -273,11 +273,9 @@ void          _mptcp_nl_reply_free          (MptcpNlReply *reply);
 G_GNUC_INTERNAL
 void          _mptcp_nl_ack_clear           (MptcpNlAck *ack);
 
-/* "ADD_ADDR", "SUBFLOW_CREATE", …; "created", "sub_established", …; NULL when unknown. */
+/* "ADD_ADDR", "SUBFLOW_CREATE", …; NULL when unknown. */
 G_GNUC_INTERNAL
 const char   *_mptcp_nl_cmd_name            (guint8 cmd);
-G_GNUC_INTERNAL
-const char   *_mptcp_nl_event_name          (guint8 type);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MptcpNetlink, _mptcp_netlink_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MptcpNlReply, _mptcp_nl_reply_free)

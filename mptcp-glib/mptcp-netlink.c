@@ -134,7 +134,7 @@ read_u32 (const guint8 *data, gsize len, guint32 *out)
   return TRUE;
 }
 
-/* Copies the header of the message at buf and checks that it fits; *msg_len is its length. */
+/* Copies the header of the message at buf and checks that the message fits in len. */
 static gboolean
 read_msg_header (const guint8     *buf,
                  gsize             len,
@@ -172,25 +172,6 @@ const char *
 _mptcp_nl_cmd_name (guint8 cmd)
 {
   return cmd < G_N_ELEMENTS (cmd_names) ? cmd_names[cmd] : NULL;
-}
-
-static const char * const event_names[] = {
-  [MPTCP_EVENT_CREATED] = "created",
-  [MPTCP_EVENT_ESTABLISHED] = "established",
-  [MPTCP_EVENT_CLOSED] = "closed",
-  [MPTCP_EVENT_ANNOUNCED] = "announced",
-  [MPTCP_EVENT_REMOVED] = "removed",
-  [MPTCP_EVENT_SUB_ESTABLISHED] = "sub_established",
-  [MPTCP_EVENT_SUB_CLOSED] = "sub_closed",
-  [MPTCP_EVENT_SUB_PRIORITY] = "sub_priority",
-  [MPX_EVENT_LISTENER_CREATED] = "listener_created",
-  [MPX_EVENT_LISTENER_CLOSED] = "listener_closed",
-};
-
-const char *
-_mptcp_nl_event_name (guint8 type)
-{
-  return type < G_N_ELEMENTS (event_names) ? event_names[type] : NULL;
 }
 
 /* The top-level attributes of the mptcp_pm commands, by number. */
@@ -519,7 +500,7 @@ _mptcp_netlink_parse_ack (const guint8 *buf,
   else
     return FALSE;
 
-  ack->error = value == 0 ? 0 : errno_from_kernel (value);
+  ack->error = errno_from_kernel (value);
 
   if ((nlh.nlmsg_flags & NLM_F_ACK_TLVS) == 0 || tlv_offset >= payload_len)
     return TRUE;
@@ -711,10 +692,7 @@ _mptcp_netlink_error_new (int         err,
   const char *text = extack_msg != NULL && *extack_msg != '\0' ? extack_msg : NULL;
   g_autofree char *kernel = NULL;
 
-  if (err < 0)
-    err = err == INT_MIN ? EIO : -err;
-  if (err == 0)
-    err = EIO;
+  err = err == 0 ? EIO : errno_from_kernel (err);
 
   /* what the kernel said, for every message */
   if (text != NULL)
@@ -859,6 +837,7 @@ struct _MptcpNetlink
 
   /* events */
   int            fixed_event_fd; /* _new_for_fds: kept open for the broker's life, or -1 */
+  gboolean       for_fds;       /* made by _new_for_fds: never opens an event socket itself */
   int            event_rcvbuf;
   EventSock     *event_sock;    /* NULL while nobody subscribes */
   guint          next_sub_id;
@@ -1345,7 +1324,7 @@ process_event_datagram (MptcpNetlink *self,
 {
   gsize offset = 0;
 
-  while (offset < len && !es->closed)
+  while (offset < len && !es->closed && !es->parked)
     {
       struct nlmsghdr nlh;
       MptcpNlEvent event;
@@ -1457,9 +1436,10 @@ event_sock_park (MptcpNetlink *self)
       event_sock_close (g_steal_pointer (&self->event_sock));
       return;
     }
-  /* an overrun reports ENOBUFS once, with datagrams still queued behind it */
-  while (recv (es->fd, es->buf, RECV_BUF_SIZE, MSG_DONTWAIT | MSG_TRUNC) >= 0 ||
-         errno == EINTR || errno == ENOBUFS)
+  /* no buffer: es->buf may hold the datagram being dispatched (the last subscriber may
+   * leave from its callback); an overrun reports ENOBUFS once, with datagrams still queued
+   * behind it */
+  while (recv (es->fd, NULL, 0, MSG_DONTWAIT | MSG_TRUNC) >= 0 || errno == EINTR || errno == ENOBUFS)
     ;
   es->parked = TRUE;
 }
@@ -1487,6 +1467,13 @@ event_sock_open (MptcpNetlink *self,
       self->event_sock = event_sock_new (self, self->fixed_event_fd, FALSE);
       apply_event_rcvbuf (self);
       return TRUE;
+    }
+  if (self->for_fds)
+    {
+      /* its request fd may belong to another network namespace than ours */
+      g_set_error_literal (error, MPTCP_ERROR, MPTCP_ERROR_NOT_SUPPORTED,
+                           "This broker was given no event socket");
+      return FALSE;
     }
   if (!self->is_netlink || self->event_group == 0)
     {
@@ -1603,6 +1590,7 @@ pending_complete (Pending      *p,
   GTask *task = p->task;
   MptcpNlReplyFunc func = p->func;
   gpointer func_data = p->func_data;
+  gboolean inside_submit = self->submitting == p;
 
   g_hash_table_remove (self->pending, GUINT_TO_POINTER (p->seq));
   if (p->sent)
@@ -1616,7 +1604,7 @@ pending_complete (Pending      *p,
 
   if (task == NULL)
     {
-      if (self->submitting == p)
+      if (inside_submit)
         defer_direct (self, func, func_data, reply, error);
       else
         func (reply, error, func_data);
@@ -1801,14 +1789,12 @@ next_seq (MptcpNetlink *self)
 }
 
 /* Builds the message of a request into a new Pending entry, registers it under
- * its sequence number and arms the broker's timer for its deadline. NULL with
- * @error when the message does not fit. The caller sets the completion (task
- * or func) and queues it. */
+ * its sequence number and arms the broker's timer for its deadline. The caller
+ * sets the completion (task or func) and queues it. */
 static Pending *
 pending_new (MptcpNetlink         *self,
              const MptcpNlRequest *request,
-             guint                 timeout_ms,
-             GError              **error)
+             guint                 timeout_ms)
 {
   guint8 buf[REQUEST_BUF_SIZE] __attribute__ ((aligned (8)));
   Pending *p;
@@ -1818,12 +1804,8 @@ pending_new (MptcpNetlink         *self,
 
   seq = next_seq (self);
   len = _mptcp_netlink_build_request (request, self->family_id, seq, buf, sizeof buf);
-  if (len == 0)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "The netlink request does not fit in %u bytes", (guint) sizeof buf);
-      return NULL;
-    }
+  /* the largest request (token, ids, two address nests, flags) is about 180 bytes */
+  g_assert (len != 0);
 
   p = g_new0 (Pending, 1);
   p->self = _mptcp_netlink_ref (self);
@@ -1853,7 +1835,6 @@ _mptcp_netlink_request_async (MptcpNetlink         *self,
                               gpointer              user_data)
 {
   g_autoptr(GMainContext) current = NULL;
-  GError *error = NULL;
   GTask *task;
   Pending *p;
 
@@ -1877,13 +1858,7 @@ _mptcp_netlink_request_async (MptcpNetlink         *self,
       return;
     }
 
-  p = pending_new (self, request, timeout_ms, &error);
-  if (p == NULL)
-    {
-      g_task_return_error (task, error);
-      g_object_unref (task);
-      return;
-    }
+  p = pending_new (self, request, timeout_ms);
   p->task = task;
 
   if (cancellable != NULL)
@@ -1904,19 +1879,13 @@ _mptcp_netlink_request_direct (MptcpNetlink         *self,
                                MptcpNlReplyFunc      func,
                                gpointer              user_data)
 {
-  GError *error = NULL;
   Pending *p;
 
   g_return_if_fail (self != NULL);
   g_return_if_fail (request != NULL);
   g_return_if_fail (func != NULL);
 
-  p = pending_new (self, request, timeout_ms, &error);
-  if (p == NULL)
-    {
-      defer_direct (self, func, user_data, NULL, error);
-      return;
-    }
+  p = pending_new (self, request, timeout_ms);
   p->func = func;
   p->func_data = user_data;
 
@@ -2025,6 +1994,7 @@ _mptcp_netlink_new_for_fds (int           request_fd,
   ctx = context != NULL ? g_main_context_ref (context) : g_main_context_ref_thread_default ();
   set_nonblock_cloexec (request_fd);
   self = broker_alloc (ctx, request_fd, family_id, event_group);
+  self->for_fds = TRUE;
   if (event_fd >= 0)
     {
       set_nonblock_cloexec (event_fd);

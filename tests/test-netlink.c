@@ -337,7 +337,7 @@ test_parse_event_v4 (void)
     if (a != MPTCP_ATTR_SADDR6 && a != MPTCP_ATTR_DADDR6)
       expected |= 1u << a;
   g_assert_cmphex (ev.present, ==, expected);
-  g_assert_cmpstr (_mptcp_nl_event_name (ev.type), ==, "sub_closed");
+  g_assert_cmpuint (ev.type, ==, MPTCP_EVENT_SUB_CLOSED);
 }
 
 static void
@@ -401,7 +401,7 @@ test_parse_event_v6_and_announced (void)
   g_assert_true (_mptcp_netlink_parse_event (m.buf, m.nlh->nlmsg_len, &ev));
   g_assert_false (MPTCP_NL_EVENT_HAS (&ev, MPTCP_ATTR_TOKEN));
   g_assert_cmpuint (ev.sport, ==, 8080);
-  g_assert_cmpstr (_mptcp_nl_event_name (ev.type), ==, "listener_created");
+  g_assert_cmpuint (ev.type, ==, MPX_EVENT_LISTENER_CREATED);
 }
 
 static void
@@ -654,7 +654,6 @@ test_normalize (void)
   g_assert_cmpstr (ntop (AF_INET6, &a.addr, ip), ==, "2001:db8::ffff:1");
   g_assert_cmpstr (_mptcp_nl_cmd_name (MPTCP_PM_CMD_SUBFLOW_DESTROY), ==, "SUBFLOW_DESTROY");
   g_assert_null (_mptcp_nl_cmd_name (200));
-  g_assert_null (_mptcp_nl_event_name (200));
 }
 
 /* ---- /netlink/fake ------------------------------------------------------------------------- */
@@ -692,7 +691,8 @@ fake_teardown (Fake *f, gconstpointer data)
     ;
   g_main_context_pop_thread_default (f->context);
   g_main_context_unref (f->context);
-  close (f->kernel_req);
+  if (f->kernel_req >= 0)
+    close (f->kernel_req);
   close (f->kernel_ev);
 }
 
@@ -1018,11 +1018,18 @@ test_fake_timeout (Fake *f, gconstpointer data)
   g_assert_cmpuint (r2.reply->subflows, ==, 7);
   result_clear (&r2);
 
-  /* an ack for a seq nobody ever used */
+  /* an ack for a seq nobody ever used completes nothing, not even a request in flight */
+  _mptcp_netlink_request_async (f->nl, &get_limits, 0, NULL, request_done_cb, &r2);
+  g_assert_true (fake_read_request (f, &request2, 1000));
   request.nlh->nlmsg_seq = 999999;
   msg_ack (&ack, request.nlh, -EINVAL, TRUE, "x", 0);
   fake_send_msg (f->kernel_req, &ack);
   drain (f->context, 10);
+  g_assert_false (r2.done);
+  fake_answer_limits (f, &request2, 3, FALSE);
+  g_assert_true (wait_results (f->context, &r2, 1, 2000));
+  g_assert_no_error (r2.error);
+  result_clear (&r2);
 }
 
 static void
@@ -1070,6 +1077,7 @@ test_fake_in_flight_cap (Fake *f, gconstpointer data)
   Result *r = g_new0 (Result, N);
   Msg m;
   guint sent = 0, answered = 0;
+  gint64 deadline;
 
   for (guint i = 0; i < N; i++)
     _mptcp_netlink_request_async (f->nl, &get_limits, 10000, NULL, request_done_cb, &r[i]);
@@ -1084,8 +1092,10 @@ test_fake_in_flight_cap (Fake *f, gconstpointer data)
   g_assert_cmpuint (sent, ==, 64);
   g_assert_false (fake_read_request (f, &m, 20));
   /* answers release the others, in order */
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
   while (answered < N)
     {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_main_context_iteration (f->context, FALSE);
       while (fake_read_request (f, &m, 0))
         {
@@ -1168,6 +1178,116 @@ test_fake_malformed_reply (Fake *f, gconstpointer data)
   fake_send_msg (f->kernel_req, &reply);
   g_assert_true (wait_results (f->context, &r, 1, 2000));
   g_assert_error (r.error, MPTCP_ERROR, MPTCP_ERROR_FAILED);
+  result_clear (&r);
+}
+
+/* ---- the direct path and the errors a kernel does not send ---- */
+
+typedef struct
+{
+  gboolean      done;
+  MptcpNlReply *reply;
+  GError       *error;
+} Direct;
+
+static void
+direct_done_cb (MptcpNlReply *reply, GError *error, gpointer user_data)
+{
+  Direct *d = user_data;
+
+  g_assert_false (d->done);
+  g_assert_true ((reply == NULL) != (error == NULL));
+  d->reply = reply;
+  d->error = error;
+  d->done = TRUE;
+}
+
+static void
+direct_clear (Direct *d)
+{
+  g_clear_pointer (&d->reply, _mptcp_nl_reply_free);
+  g_clear_error (&d->error);
+  d->done = FALSE;
+}
+
+static gboolean
+wait_direct (GMainContext *context, Direct *d, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * G_TIME_SPAN_MILLISECOND;
+
+  while (!d->done && g_get_monotonic_time () < deadline)
+    if (!g_main_context_iteration (context, FALSE))
+      g_usleep (200);
+  return d->done;
+}
+
+/* The library's own requests: a reply through the callback, and a request that fails while it
+ * is submitted (the kernel's end is gone) completes from the context, never inside the call. */
+static void
+test_fake_direct (Fake *f, gconstpointer data)
+{
+  Direct d = { 0 };
+  Msg request;
+
+  _mptcp_netlink_request_direct (f->nl, &get_limits, 0, direct_done_cb, &d);
+  g_assert_false (d.done);
+  g_assert_true (fake_read_request (f, &request, 1000));
+  fake_answer_limits (f, &request, 4, FALSE);
+  g_assert_true (wait_direct (f->context, &d, 2000));
+  g_assert_no_error (d.error);
+  g_assert_cmpuint (d.reply->subflows, ==, 4);
+  direct_clear (&d);
+
+  close (f->kernel_req);
+  f->kernel_req = -1;
+  _mptcp_netlink_request_direct (f->nl, &get_limits, 0, direct_done_cb, &d);
+  g_assert_false (d.done);
+  g_assert_true (wait_direct (f->context, &d, 2000));
+  g_assert_error (d.error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+  g_assert_nonnull (strstr (d.error->message, "Could not send GET_LIMITS"));
+  direct_clear (&d);
+}
+
+/* An NLMSG_ERROR too short for its error code. */
+static void
+test_fake_malformed_ack (Fake *f, gconstpointer data)
+{
+  Result r = { 0 };
+  Msg request;
+  struct nlmsghdr bad = { 0 };
+
+  _mptcp_netlink_request_async (f->nl, &get_limits, 0, NULL, request_done_cb, &r);
+  g_assert_true (fake_read_request (f, &request, 1000));
+  bad.nlmsg_len = sizeof bad;
+  bad.nlmsg_type = NLMSG_ERROR;
+  bad.nlmsg_seq = request.nlh->nlmsg_seq;
+  fake_send (f->kernel_req, &bad, sizeof bad);
+  g_assert_true (wait_results (f->context, &r, 1, 2000));
+  g_assert_error (r.error, MPTCP_ERROR, MPTCP_ERROR_FAILED);
+  g_assert_nonnull (strstr (r.error->message, "Malformed acknowledgement"));
+  result_clear (&r);
+}
+
+/* A datagram larger than the broker reads: the request it answers fails at once. */
+static void
+test_fake_truncated_reply (Fake *f, gconstpointer data)
+{
+  Result r = { 0 };
+  Msg request;
+  gsize size = 70000;
+  g_autofree guint8 *big = g_malloc0 (size);
+  struct nlmsghdr *nlh = (struct nlmsghdr *) big;
+  int sndbuf = 256 * 1024;
+
+  _mptcp_netlink_request_async (f->nl, &get_limits, 0, NULL, request_done_cb, &r);
+  g_assert_true (fake_read_request (f, &request, 1000));
+  nlh->nlmsg_len = (guint32) size;
+  nlh->nlmsg_type = FAKE_FAMILY;
+  nlh->nlmsg_seq = request.nlh->nlmsg_seq;
+  g_assert_cmpint (setsockopt (f->kernel_req, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf), ==, 0);
+  fake_send (f->kernel_req, big, size);
+  g_assert_true (wait_results (f->context, &r, 1, 2000));
+  g_assert_error (r.error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE);
   result_clear (&r);
 }
 
@@ -1411,7 +1531,17 @@ test_fake_no_event_fd (void)
   g_assert_cmpuint (_mptcp_netlink_subscribe (nl, TRUE, 0, sub_event_cb, NULL, NULL, &error), ==,
                     0);
   g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_NOT_SUPPORTED);
+  g_clear_error (&error);
+  g_clear_pointer (&nl, _mptcp_netlink_unref);
   close (req[1]);
+
+  /* nor with a real netlink request socket and an event group: that socket may be another
+   * namespace's, so the broker does not open an event socket of its own in ours */
+  nl = _mptcp_netlink_new_for_fds (socket (AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC),
+                                   -1, FAKE_FAMILY, FAKE_GROUP, context);
+  g_assert_cmpuint (_mptcp_netlink_subscribe (nl, TRUE, 0, sub_event_cb, NULL, NULL, &error), ==,
+                    0);
+  g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_NOT_SUPPORTED);
 }
 
 /* ---- /netlink/kernel ----------------------------------------------------------------------- */
@@ -2384,6 +2514,9 @@ main (int argc, char **argv)
   FAKE_TEST ("in-flight-cap", test_fake_in_flight_cap);
   FAKE_TEST ("reentrant", test_fake_reentrant);
   FAKE_TEST ("malformed-reply", test_fake_malformed_reply);
+  FAKE_TEST ("direct", test_fake_direct);
+  FAKE_TEST ("malformed-ack", test_fake_malformed_ack);
+  FAKE_TEST ("truncated-reply", test_fake_truncated_reply);
   FAKE_TEST ("events-dispatch", test_fake_events_dispatch);
   FAKE_TEST ("events-last-unsubscribe", test_fake_events_last_unsubscribe);
   FAKE_TEST ("events-nested-loop", test_fake_events_nested_loop);
