@@ -6,6 +6,8 @@
 
 import os
 
+import testlib  # noqa: F401 (exits on exceptions in callbacks)
+
 import gi
 gi.require_version('Mptcp', '1.0')
 gi.require_version('Gio', '2.0')
@@ -129,9 +131,9 @@ assert subflow.close(None)
 assert subflow not in subflows(connection)
 
 # cancellation mid-flight (a silent remote, routed into the server namespace)
-os.system('ip route replace %s/32 via %s' % (SILENT, SERVER2))
-os.system('nsenter --net=%s ip route replace blackhole %s/32'
-          % (os.environ['MPTCP_TESTBED_SERVER_NETNS'], SILENT))
+assert os.system('ip route replace %s/32 via %s' % (SILENT, SERVER2)) == 0
+assert os.system('nsenter --net=%s ip route replace blackhole %s/32'
+                 % (os.environ['MPTCP_TESTBED_SERVER_NETNS'], SILENT)) == 0
 cancellable = Gio.Cancellable()
 GLib.timeout_add(100, lambda: cancellable.cancel() or GLib.SOURCE_REMOVE)
 silent = Gio.InetSocketAddress.new_from_string(SILENT, SINK)

@@ -9,6 +9,8 @@
 
 import os
 
+import testlib  # noqa: F401 (exits on exceptions in callbacks)
+
 import gi
 gi.require_version('Mptcp', '1.0')
 gi.require_version('Gio', '2.0')
