@@ -57,7 +57,7 @@ flag_set (gpointer data)
   return *(gboolean *) data;
 }
 
-/* The signal log: "+tuple;", "-tuple/error;", "!id addr;", "x id;", "closed;" */
+/* The signal log: "+tuple;", "-tuple/error;", "!id addr;", "x id;", "p<backup>;", "closed;" */
 typedef struct
 {
   MptcpConnection *connection;
@@ -68,6 +68,9 @@ typedef struct
   int last_error;
   guint announced_id;
   GInetSocketAddress *announced;
+  guint removed_id;         /* G_MAXUINT until address-removed */
+  MptcpSubflow *priority_subflow;
+  gboolean priority_backup;
 } Watch;
 
 static gboolean
@@ -131,6 +134,27 @@ on_announced (MptcpConnection    *connection,
 }
 
 static void
+on_address_removed (MptcpConnection *connection,
+                    guint            id,
+                    Watch           *w)
+{
+  g_string_append_printf (w->log, "x %u;", id);
+  w->removed_id = id;
+}
+
+static void
+on_priority_changed (MptcpConnection *connection,
+                     MptcpSubflow    *subflow,
+                     gboolean         backup,
+                     Watch           *w)
+{
+  g_assert_true (listed (connection, subflow));
+  g_string_append_printf (w->log, "p%d;", backup);
+  g_set_object (&w->priority_subflow, subflow);
+  w->priority_backup = backup;
+}
+
+static void
 on_closed (MptcpConnection *connection,
            Watch           *w)
 {
@@ -150,11 +174,14 @@ watch_init (Watch           *w,
   w->connection = connection;
   w->log = g_string_new ("");
   w->shadow = g_ptr_array_new_with_free_func (g_object_unref);
+  w->removed_id = G_MAXUINT;
   for (i = 0; i < g_list_model_get_n_items (model); i++)
     g_ptr_array_add (w->shadow, g_list_model_get_item (model, i));
   g_signal_connect (connection, "subflow-added", G_CALLBACK (on_added), w);
   g_signal_connect (connection, "subflow-removed", G_CALLBACK (on_removed), w);
   g_signal_connect (connection, "address-announced", G_CALLBACK (on_announced), w);
+  g_signal_connect (connection, "address-removed", G_CALLBACK (on_address_removed), w);
+  g_signal_connect (connection, "subflow-priority-changed", G_CALLBACK (on_priority_changed), w);
   g_signal_connect (connection, "closed", G_CALLBACK (on_closed), w);
 }
 
@@ -165,6 +192,7 @@ watch_clear (Watch *w)
   g_string_free (w->log, TRUE);
   g_ptr_array_unref (w->shadow);
   g_clear_object (&w->announced);
+  g_clear_object (&w->priority_subflow);
 }
 
 /* The signals' view equals the list, which equals the kernel's. */
@@ -576,6 +604,18 @@ announced (gpointer data)
   return ((Watch *) data)->announced != NULL;
 }
 
+static gboolean
+address_removed (gpointer data)
+{
+  return ((Watch *) data)->removed_id != G_MAXUINT;
+}
+
+static gboolean
+priority_changed (gpointer data)
+{
+  return ((Watch *) data)->priority_subflow != NULL;
+}
+
 static void
 test_peer_announce (void)
 {
@@ -645,6 +685,46 @@ test_peer_announce (void)
   g_assert_cmpuint (w.announced_id, ==, 9);
   a = read_address_string (w.announced);
   g_assert_cmpstr (a, ==, TESTBED_SERVER2_V4 ":6002");
+
+  /* the server withdraws it: address-removed */
+  memset (&request, 0, sizeof request);
+  request.cmd = MPTCP_PM_CMD_REMOVE;
+  request.token = mptcp_connection_get_token (server_connection);
+  request.has_token = TRUE;
+  request.loc_id = 9;
+  request.has_loc_id = TRUE;
+  _mptcp_netlink_request_async (server_broker, &request, 0, NULL, NULL, NULL);
+  g_assert_true (wait_until (address_removed, &w, 5000));
+  g_assert_cmpuint (w.removed_id, ==, 9);
+
+  /* the server marks its subflow backup (MP_PRIO): subflow-priority-changed on the client */
+  {
+    struct sockaddr_in local, remote;
+    socklen_t len = sizeof local;
+    g_autoptr(MptcpSubflow) first = g_list_model_get_item (mptcp_connection_get_subflows (connection), 0);
+
+    g_assert_cmpint (getsockname (g_socket_get_fd (server_socket), (struct sockaddr *) &local, &len), ==, 0);
+    len = sizeof remote;
+    g_assert_cmpint (getpeername (g_socket_get_fd (server_socket), (struct sockaddr *) &remote, &len), ==, 0);
+    memset (&request, 0, sizeof request);
+    request.cmd = MPTCP_PM_CMD_SET_FLAGS;
+    request.token = mptcp_connection_get_token (server_connection);
+    request.has_token = TRUE;
+    request.has_addr = TRUE;
+    request.addr.family = AF_INET;
+    request.addr.addr.v4 = local.sin_addr;
+    request.addr.port = ntohs (local.sin_port);
+    request.addr.flags = MPTCP_PM_ADDR_FLAG_BACKUP;
+    request.addr.has_flags = TRUE;
+    request.has_remote = TRUE;
+    request.remote.family = AF_INET;
+    request.remote.addr.v4 = remote.sin_addr;
+    request.remote.port = ntohs (remote.sin_port);
+    _mptcp_netlink_request_async (server_broker, &request, 0, NULL, NULL, NULL);
+    g_assert_true (wait_until (priority_changed, &w, 5000));
+    g_assert_true (w.priority_subflow == first);
+    g_assert_true (w.priority_backup);
+  }
 
   watch_clear (&w);
   g_clear_object (&server_connection);
@@ -726,6 +806,13 @@ check_polling (gconstpointer data)
   g_assert_cmpint (read (to_child[0], &c, 1), ==, 1);
   g_assert_true (wait_until (removed_at_least, &w, 5000));
   g_assert_cmpuint (w.shadow->len, ==, 1);
+
+  /* the next poll finds the socket closed: the last subflow goes, then "closed" */
+  g_assert_true (g_socket_close (socket, &error));
+  g_assert_true (wait_until (closed_flag, &w, 5000));
+  g_assert_true (g_str_has_suffix (w.log->str, "closed;"));
+  g_assert_cmpuint (w.shadow->len, ==, 0);
+  g_assert_cmpint (mptcp_connection_get_event_source (connection), ==, MPTCP_EVENT_SOURCE_NONE);
   watch_clear (&w);
   g_clear_object (&connection);
   g_main_context_pop_thread_default (context);
@@ -766,6 +853,9 @@ test_polling (void)
       g_clear_object (&socket);
       _exit (0);
     }
+  /* the unused ends: a child that exits early makes the reads below see EOF, not hang */
+  close (to_parent[1]);
+  close (to_child[0]);
   g_assert_cmpint (read (to_parent[0], &c, 1), ==, 1);
   reply = raw_request (MPTCP_PM_CMD_SUBFLOW_CREATE, token, TESTBED_CLIENT2_V4, 43001, 60,
                        TESTBED_SERVER2_V4, TESTBED_PORT_SINK, &error);
@@ -781,10 +871,8 @@ test_polling (void)
   g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
   g_assert_true (WIFEXITED (status));
   g_assert_cmpint (WEXITSTATUS (status), ==, 0);
-  close (to_child[0]);
   close (to_child[1]);
   close (to_parent[0]);
-  close (to_parent[1]);
 }
 
 int

@@ -399,6 +399,9 @@ check_second_subflow (gconstpointer data)
   g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_CLOSED);
   g_assert_cmpuint (g_list_model_get_n_items (model), ==, 0);
   g_assert_cmpstr (log->str, ==, "0,2,0;");
+  g_clear_error (&error);
+  g_assert_null (mptcp_connection_get_info (connection, &error));
+  g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_CLOSED);
   g_signal_handlers_disconnect_by_func (model, on_items_changed, log);
 }
 
@@ -613,6 +616,14 @@ test_not_mptcp (gconstpointer data)
 /* ---- lifetime -------------------------------------------------------------------- */
 
 static void
+store_result_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static void
 test_lifetime (void)
 {
   g_autoptr(GError) error = NULL;
@@ -640,6 +651,24 @@ test_lifetime (void)
   g_assert_null (owner);
   g_assert_null (mptcp_subflow_get_connection (subflow));
   g_assert_cmpuint (mptcp_subflow_get_id (subflow), ==, 1);
+
+  /* nothing to act through any more: a clear error, sync and async */
+  g_assert_false (mptcp_subflow_close (subflow, NULL, &error));
+  g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_NO_SUCH_SUBFLOW);
+  g_clear_error (&error);
+  g_assert_false (mptcp_subflow_set_backup (subflow, TRUE, NULL, &error));
+  g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_NO_SUCH_SUBFLOW);
+  g_clear_error (&error);
+  {
+    g_autoptr(GAsyncResult) result = NULL;
+
+    mptcp_subflow_close_async (subflow, NULL, store_result_cb, &result);
+    while (result == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    g_assert_false (mptcp_subflow_close_finish (subflow, result, &error));
+    g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_NO_SUCH_SUBFLOW);
+    g_clear_error (&error);
+  }
 
   /* from a GSocketConnection: the stream is kept alive with it */
   stream = g_socket_connection_factory_create_connection (socket);
