@@ -4,6 +4,7 @@
  */
 
 #include "mptcp-endpoint.h"
+#include "mptcp-endpoint-private.h"
 #include "mptcp-enum-types.h"
 
 /**

@@ -87,16 +87,4 @@ gboolean            mptcp_endpoint_has_flags   (MptcpEndpoint      *self,
 MPTCP_AVAILABLE_IN_0_1
 char               *mptcp_endpoint_to_string   (MptcpEndpoint *self) G_GNUC_WARN_UNUSED_RESULT;
 
-#if defined (MPTCP_GLIB_COMPILATION) && !defined (__GI_SCANNER__) && !defined (__GTK_DOC_IGNORE__)
-/* Inside the library only (hidden symbol): the path manager makes endpoints with every field
- * as the kernel reported it; flags may hold bits MptcpEndpointFlags does not name. */
-G_GNUC_INTERNAL G_GNUC_WARN_UNUSED_RESULT
-MptcpEndpoint      *_mptcp_endpoint_new        (guint          id,
-                                                GInetAddress  *address,
-                                                guint16        port,
-                                                int            ifindex,
-                                                const char    *ifname,
-                                                guint32        flags);
-#endif
-
 G_END_DECLS

@@ -87,12 +87,6 @@ _mptcp_event_new_from_netlink (const MptcpNlEvent *nl_event)
   return event;
 }
 
-const MptcpNlEvent *
-_mptcp_event_get_netlink (const MptcpEvent *event)
-{
-  return &event->nl;
-}
-
 /**
  * mptcp_event_ref:
  * @event: an #MptcpEvent
@@ -317,37 +311,35 @@ mptcp_event_get_family (const MptcpEvent *event)
     }
 }
 
+/* The address of attr4 or attr6 (at most one is present, see the parser), made on first use.
+ * Not through a sockaddr (_mptcp_sockopt_addr_cached()): GLib turns a v4-mapped IPv6
+ * sockaddr into an IPv4 address, and an event keeps what the kernel sent. */
 static GInetSocketAddress *
-build_address (const MptcpEvent      *event,
-               guint                  attr4,
-               guint                  attr6,
-               const MptcpNlInetAddr *addr,
-               guint16                port)
+event_address (const MptcpEvent       *event,
+               GInetSocketAddress    **slot,
+               guint                   attr4,
+               guint                   attr6,
+               const MptcpNlInetAddr  *addr,
+               guint16                 port)
 {
+  GInetSocketAddress *address = g_atomic_pointer_get (slot);
   g_autoptr(GInetAddress) inet = NULL;
-  gboolean v4 = has (event, attr4);
-  gboolean v6 = has (event, attr6);
 
-  /* Both would be a kernel bug; the family attribute then decides, and the
-   * parser kept the last one in the union anyway. */
-  if (v6 && (!v4 || event->nl.family == AF_INET6))
+  if (address != NULL)
+    return address;
+  if (has (event, attr6))
     inet = g_inet_address_new_from_bytes (addr->v6.s6_addr, G_SOCKET_FAMILY_IPV6);
-  else if (v4)
+  else if (has (event, attr4))
     inet = g_inet_address_new_from_bytes ((const guint8 *) &addr->v4, G_SOCKET_FAMILY_IPV4);
   else
     return NULL;
-  return G_INET_SOCKET_ADDRESS (g_inet_socket_address_new (inet, port));
-}
-
-static GInetSocketAddress *
-cached_address (GInetSocketAddress **slot,
-                GInetSocketAddress  *fresh)
-{
-  if (fresh == NULL)
-    return NULL;
-  if (!g_atomic_pointer_compare_and_exchange (slot, NULL, fresh))
-    g_object_unref (fresh);
-  return g_atomic_pointer_get (slot);
+  address = G_INET_SOCKET_ADDRESS (g_inet_socket_address_new (inet, port));
+  if (!g_atomic_pointer_compare_and_exchange (slot, NULL, address))
+    {
+      g_object_unref (address);
+      address = g_atomic_pointer_get (slot);
+    }
+  return address;
 }
 
 /**
@@ -368,16 +360,11 @@ GInetSocketAddress *
 mptcp_event_get_local_address (const MptcpEvent *event)
 {
   MptcpEvent *self = (MptcpEvent *) event;
-  GInetSocketAddress *address;
 
   g_return_val_if_fail (event != NULL, NULL);
 
-  address = g_atomic_pointer_get (&self->local);
-  if (address != NULL)
-    return address;
-  return cached_address (&self->local,
-                         build_address (event, MPTCP_ATTR_SADDR4, MPTCP_ATTR_SADDR6,
-                                        &event->nl.saddr, event->nl.sport));
+  return event_address (event, &self->local, MPTCP_ATTR_SADDR4, MPTCP_ATTR_SADDR6,
+                        &event->nl.saddr, event->nl.sport);
 }
 
 /**
@@ -398,16 +385,11 @@ GInetSocketAddress *
 mptcp_event_get_remote_address (const MptcpEvent *event)
 {
   MptcpEvent *self = (MptcpEvent *) event;
-  GInetSocketAddress *address;
 
   g_return_val_if_fail (event != NULL, NULL);
 
-  address = g_atomic_pointer_get (&self->remote);
-  if (address != NULL)
-    return address;
-  return cached_address (&self->remote,
-                         build_address (event, MPTCP_ATTR_DADDR4, MPTCP_ATTR_DADDR6,
-                                        &event->nl.daddr, event->nl.dport));
+  return event_address (event, &self->remote, MPTCP_ATTR_DADDR4, MPTCP_ATTR_DADDR6,
+                        &event->nl.daddr, event->nl.dport);
 }
 
 /**
@@ -670,15 +652,13 @@ append_address (GString               *out,
                 const MptcpNlInetAddr *addr)
 {
   char text[INET6_ADDRSTRLEN];
-  gboolean v4 = has (event, attr4);
-  gboolean v6 = has (event, attr6);
 
-  if (v6 && (!v4 || event->nl.family == AF_INET6))
+  if (has (event, attr6))
     {
       inet_ntop (AF_INET6, &addr->v6, text, sizeof text);
       g_string_append_printf (out, " %s6=%s", name, text);
     }
-  else if (v4)
+  else if (has (event, attr4))
     {
       inet_ntop (AF_INET, &addr->v4, text, sizeof text);
       g_string_append_printf (out, " %s4=%s", name, text);

@@ -19,10 +19,6 @@ G_BEGIN_DECLS
 G_GNUC_INTERNAL G_GNUC_WARN_UNUSED_RESULT
 MptcpEvent   *_mptcp_event_new_from_netlink   (const MptcpNlEvent *nl_event);
 
-/* The parsed event the public one was made from (transfer none). */
-G_GNUC_INTERNAL
-const MptcpNlEvent *_mptcp_event_get_netlink  (const MptcpEvent   *event);
-
 /* For tests and the benchmark: a monitor on a given broker (e.g. one made by
  * _mptcp_netlink_new_for_fds() on a fake kernel) instead of the one of the
  * thread-default context. Signals are emitted in the broker's context. */

@@ -78,7 +78,6 @@ struct _MptcpMonitor
   GObject       parent_instance;
 
   gboolean      initialized;
-  GMainContext *context;
   MptcpNetlink *netlink;
   guint         subscription;
 };
@@ -124,23 +123,12 @@ mptcp_monitor_dispose (GObject *object)
 }
 
 static void
-mptcp_monitor_finalize (GObject *object)
-{
-  MptcpMonitor *self = MPTCP_MONITOR (object);
-
-  g_clear_pointer (&self->context, g_main_context_unref);
-
-  G_OBJECT_CLASS (mptcp_monitor_parent_class)->finalize (object);
-}
-
-static void
 mptcp_monitor_class_init (MptcpMonitorClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   g_autoptr(GEnumClass) types = NULL;
 
   object_class->dispose = mptcp_monitor_dispose;
-  object_class->finalize = mptcp_monitor_finalize;
 
   /**
    * MptcpMonitor::event:
@@ -246,16 +234,11 @@ mptcp_monitor_initable_init (GInitable     *initable,
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
 
-  /* a broker given by _mptcp_monitor_new_for_netlink() fixes the context */
-  if (self->netlink != NULL)
-    self->context = g_main_context_ref (_mptcp_netlink_get_context (self->netlink));
-  else
-    {
-      self->context = g_main_context_ref_thread_default ();
-      self->netlink = _mptcp_netlink_get_for_context (self->context, error);
-      if (self->netlink == NULL)
-        return FALSE;
-    }
+  /* a broker given by _mptcp_monitor_new_for_netlink() fixes the context; otherwise the
+   * thread-default one's */
+  if (self->netlink == NULL &&
+      (self->netlink = _mptcp_netlink_get_for_context (NULL, error)) == NULL)
+    return FALSE;
 
   self->subscription = _mptcp_netlink_subscribe (self->netlink, TRUE, 0,
                                                  event_cb, overrun_cb, self, error);

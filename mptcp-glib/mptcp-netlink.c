@@ -655,12 +655,21 @@ _mptcp_netlink_parse_event (const guint8 *buf,
         }
       if (ok && type < 32)
         event->present |= 1u << type;
+      /* the kernel never sends both kinds of one address; if a message did, the union holds
+       * the last one, and so does present */
+      if (ok && type == MPTCP_ATTR_SADDR4)
+        event->present &= ~(1u << MPTCP_ATTR_SADDR6);
+      else if (ok && type == MPTCP_ATTR_SADDR6)
+        event->present &= ~(1u << MPTCP_ATTR_SADDR4);
+      else if (ok && type == MPTCP_ATTR_DADDR4)
+        event->present &= ~(1u << MPTCP_ATTR_DADDR6);
+      else if (ok && type == MPTCP_ATTR_DADDR6)
+        event->present &= ~(1u << MPTCP_ATTR_DADDR4);
     }
   if (it.bad)
     return FALSE;
 
-  /* Without a family attribute (ANNOUNCED has none) the address attributes tell it. The kernel
-   * never sends both kinds in one event; if a message did, each union holds the last one. */
+  /* Without a family attribute (ANNOUNCED has none) the address attributes tell it. */
   v4 = (event->present & ((1u << MPTCP_ATTR_SADDR4) | (1u << MPTCP_ATTR_DADDR4))) != 0;
   v6 = (event->present & ((1u << MPTCP_ATTR_SADDR6) | (1u << MPTCP_ATTR_DADDR6))) != 0;
   if (!MPTCP_NL_EVENT_HAS (event, MPTCP_ATTR_FAMILY))

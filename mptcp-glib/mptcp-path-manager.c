@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "mptcp-path-manager.h"
+#include "mptcp-endpoint-private.h"
 #include "mptcp-enum-types.h"
 #include "mptcp-error.h"
 #include "mptcp-kernel-private.h"

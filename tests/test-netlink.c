@@ -402,6 +402,20 @@ test_parse_event_v6_and_announced (void)
   g_assert_false (MPTCP_NL_EVENT_HAS (&ev, MPTCP_ATTR_TOKEN));
   g_assert_cmpuint (ev.sport, ==, 8080);
   g_assert_cmpuint (ev.type, ==, MPX_EVENT_LISTENER_CREATED);
+
+  /* both kinds of one address (no kernel sends that): the last one counts, in the union and
+   * in present alike, so readers that pick the present one read the right bytes */
+  msg_event (&m, FAKE_FAMILY, MPTCP_EVENT_CREATED, 9, AF_INET, "10.0.0.1", 1, NULL, 0);
+  {
+    struct in6_addr v6;
+
+    inet_pton (AF_INET6, "2001:db8::7", &v6);
+    mnl_attr_put (m.nlh, MPTCP_ATTR_SADDR6, sizeof v6, &v6);
+  }
+  g_assert_true (_mptcp_netlink_parse_event (m.buf, m.nlh->nlmsg_len, &ev));
+  g_assert_true (MPTCP_NL_EVENT_HAS (&ev, MPTCP_ATTR_SADDR6));
+  g_assert_false (MPTCP_NL_EVENT_HAS (&ev, MPTCP_ATTR_SADDR4));
+  g_assert_cmpstr (ntop (AF_INET6, &ev.saddr, ip), ==, "2001:db8::7");
 }
 
 static void
