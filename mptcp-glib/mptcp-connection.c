@@ -2390,13 +2390,15 @@ op_listens (Op *op)
 static void open_check_kernel (Op *op);
 static void op_send (Op *op);
 
-/* Whether the op must update the connection itself: its broker is not the
- * one the connection listens on (the sync variants), or the connection does
- * not listen. */
+/* Whether the op must update the connection itself: the connection does
+ * not listen to the kernel's events. */
 static gboolean
 op_drives_connection (Op *op)
 {
-  return op->netlink != op->conn->netlink || op->conn->sub_id == 0;
+  /* not when the connection listens itself (an op of a synchronous call listens on a
+   * broker of its own): the same events would be applied twice, and the address and
+   * priority signals emitted twice */
+  return op->conn->sub_id == 0;
 }
 
 static void
@@ -2865,7 +2867,15 @@ close_on_event (Op                 *op,
     return;
   op->closed_seen = TRUE;
   if (op->acked)
-    op_return_boolean (op);
+    {
+      /* gone from the list before the result (a no-op when the connection's own
+       * subscription applied the event first) */
+      if (op->subflow != NULL)
+        remove_with_signal (op->conn, op->subflow,
+                            MPTCP_NL_EVENT_HAS (event, MPTCP_ATTR_ERROR) ? event->error : 0,
+                            event->reset_reason);
+      op_return_boolean (op);
+    }
 }
 
 /* ---- the common event and overrun handlers of an op ---- */
@@ -3131,11 +3141,9 @@ op_done_cb (MptcpNlReply *reply_in,
         }
       break;
     case OP_BACKUP:
-      if (op->task != NULL)
-        {
-          _mptcp_subflow_set_backup (op->subflow, op->backup);
-          op_return_boolean (op);
-        }
+      /* the kernel applied it, even if the caller gave up meanwhile */
+      _mptcp_subflow_set_backup (op->subflow, op->backup);
+      op_return_boolean (op);
       break;
     case OP_ANNOUNCE:
       op_return_id (op);
@@ -3265,8 +3273,16 @@ op_start (Op           *op,
           GCancellable *cancellable)
 {
   MptcpConnection *self = op->conn;
+  GError *cancelled = NULL;
 
   op_ref (op);   /* held while the task is pending, dropped by op_steal_task() */
+  /* cancelled already: nothing goes to the kernel (a cancel source would only fire after
+   * the request left) */
+  if (g_cancellable_set_error_if_cancelled (cancellable, &cancelled))
+    {
+      op_fail (op, cancelled);
+      return;
+    }
   if (op->kind == OP_OPEN)
     {
       ConnectionExtra *x = extra_get (self);

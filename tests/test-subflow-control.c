@@ -14,6 +14,7 @@
 #include "testbed.h"
 #include "read-common.h"
 #include "mptcp-connection-private.h"
+#include "mptcp-netlink-private.h"
 
 /* A silent remote: routed from the client over path 2 into the server
  * namespace, which drops it without an answer. */
@@ -586,6 +587,30 @@ test_cancel (void)
   }
   g_usleep (50 * 1000);
   g_assert_cmpuint (count_subflows_to (socket, SILENT_V4), ==, 0);
+
+  /* an announce cancelled before it started sends nothing: the kernel has no address for the
+   * connection afterwards (an ADD_ADDR that left could not be withdrawn: the caller never
+   * learns its id) */
+  {
+    g_autoptr(GError) error = NULL;
+    MptcpNlRequest dump = { .cmd = MPTCP_PM_CMD_GET_ADDR, .dump = TRUE };
+    MptcpNlReply *reply;
+
+    g_assert_cmpuint (mptcp_connection_announce_address (connection, l2, cancellable, &error), ==, 0);
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_clear_error (&error);
+    mptcp_connection_announce_address_async (connection, l2, cancellable, announce_cb, &r);
+    run_until_done (&r);
+    g_assert_error (r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    async_result_clear (&r);
+
+    dump.token = mptcp_connection_get_token (connection);
+    dump.has_token = TRUE;
+    reply = _mptcp_netlink_request_sync (&dump, 0, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (reply->addresses->len, ==, 0);
+    _mptcp_nl_reply_free (reply);
+  }
 }
 
 /* ---- errors ---- */
