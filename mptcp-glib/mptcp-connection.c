@@ -221,7 +221,8 @@ typedef struct
   /* control */
   guint control_timeout;
   GArray *ids;                   /* IdEntry: the kernel's local address list as we know it */
-  GList *open_ops;               /* pending opens, for telling their subflows apart */
+  GList *ops;                    /* pending ops: opens tell their subflows apart, and all
+                                  * end when the connection does */
   GList *event_ops;              /* pending opens and closes fed by this connection's
                                   * event subscription (instead of their own) */
   GMainContext *sync_context;    /* private, for the synchronous variants */
@@ -333,7 +334,6 @@ static void start_events (MptcpConnection *self);
 static GPtrArray *routed_ops (MptcpConnection *self);
 static void route_event (GPtrArray *ops, const MptcpNlEvent *event);
 static void route_overrun (GPtrArray *ops);
-static void unroute_ops (MptcpConnection *self);
 static void install_control_properties (GObjectClass *object_class);
 
 static void mptcp_connection_initable_iface_init (GInitableIface *iface);
@@ -412,7 +412,7 @@ mptcp_connection_finalize (GObject *object)
       g_clear_pointer (&x->sync_netlink, _mptcp_netlink_unref);
       g_clear_pointer (&x->sync_context, g_main_context_unref);
       g_clear_pointer (&x->ids, g_array_unref);
-      g_assert (x->open_ops == NULL && x->event_ops == NULL && x->timed_ops == NULL);
+      g_assert (x->ops == NULL && x->event_ops == NULL && x->timed_ops == NULL);
       if (x->op_timer != NULL)
         {
           g_source_destroy (x->op_timer);
@@ -696,9 +696,12 @@ clear_subflows (MptcpConnection *self)
   emit_removed (self, gone, 0, 0);
 }
 
+static void end_pending_ops (MptcpConnection *self, gboolean fallback);
+
 static void
 mark_fallback (MptcpConnection *self)
 {
+  end_pending_ops (self, TRUE);
   stop_events (self);
   if (!self->fallback)
     {
@@ -716,6 +719,7 @@ mark_closed (MptcpConnection *self)
   gboolean was_closed = self->closed;
 
   self->closed = TRUE;
+  end_pending_ops (self, FALSE);
   stop_events (self);
   clear_subflows (self);
   if (!was_closed)
@@ -2042,8 +2046,8 @@ stop_events (MptcpConnection *self)
       _mptcp_netlink_unsubscribe (self->netlink, self->sub_id);
       self->sub_id = 0;
     }
-  if (extra_ro (self)->event_ops != NULL)
-    unroute_ops (self);
+  /* pending ops hold the connection, and mark_closed() / mark_fallback() end them first */
+  g_assert (extra_ro (self)->event_ops == NULL);
   if (extra_ro (self)->poll_source != NULL)
     {
       GSource *source = g_steal_pointer (&self->extra->poll_source);
@@ -2325,7 +2329,7 @@ op_detach (Op *op)
   destroy_source (&op->cancel_source);
   destroy_source (&op->poll);
   if (op->conn->extra != NULL)
-    op->conn->extra->open_ops = g_list_remove (op->conn->extra->open_ops, op);
+    op->conn->extra->ops = g_list_remove (op->conn->extra->ops, op);
 }
 
 /* Takes the task to return it; drops the reference the pending op held on
@@ -2375,6 +2379,37 @@ op_return_id (Op *op)
 
   if (task != NULL)
     g_task_return_int (task, op->id);
+}
+
+/* The connection ended (closed, or fell back to TCP) without the events that would end its
+ * pending operations (a peer's reset sends no CLOSED): they end now, not at their timeout.
+ * A close has nothing left to close. */
+static void
+end_pending_ops (MptcpConnection *self,
+                 gboolean         fallback)
+{
+  GList *ops, *l;
+
+  if (extra_ro (self)->ops == NULL)
+    return;
+  ops = g_list_copy_deep (self->extra->ops, (GCopyFunc) (void (*) (void)) op_ref, NULL);
+  for (l = ops; l != NULL; l = l->next)
+    {
+      Op *op = l->data;
+      GError *error = NULL;
+
+      if (op->kind == OP_CLOSE)
+        op_return_boolean (op);
+      else
+        {
+          if (fallback)
+            set_fallback_error (&error);
+          else
+            set_closed_error (&error);
+          op_fail (op, error);
+        }
+    }
+  g_list_free_full (ops, (GDestroyNotify) op_unref);
 }
 
 static void send_request (Op *op, const MptcpNlRequest *request, MptcpNlReplyFunc callback);
@@ -2675,11 +2710,12 @@ tuple_claimed (Op          *op,
 {
   GList *l;
 
-  for (l = extra_ro (op->conn)->open_ops; l != NULL; l = l->next)
+  for (l = extra_ro (op->conn)->ops; l != NULL; l = l->next)
     {
       Op *other = l->data;
 
-      if (other != op && other->port_known && tuple_same (&other->tuple, tuple))
+      if (other != op && other->kind == OP_OPEN && other->port_known &&
+          tuple_same (&other->tuple, tuple))
         return TRUE;
     }
   return FALSE;
@@ -2950,23 +2986,6 @@ route_overrun (GPtrArray *ops)
 
   for (i = 0; i < ops->len; i++)
     op_handle_overrun (g_ptr_array_index (ops, i));
-}
-
-/* The connection stops listening: its pending ops subscribe themselves. */
-static void
-unroute_ops (MptcpConnection *self)
-{
-  while (extra_ro (self)->event_ops != NULL)
-    {
-      ConnectionExtra *x = self->extra;
-      Op *op = x->event_ops->data;
-      g_autoptr(GError) error = NULL;
-
-      x->event_ops = g_list_delete_link (x->event_ops, x->event_ops);
-      op->routed = FALSE;
-      op->sub_id = _mptcp_netlink_subscribe (op->netlink, FALSE, self->token,
-                                             op_on_event, op_on_overrun, op, &error);
-    }
 }
 
 static void
@@ -3283,12 +3302,11 @@ op_start (Op           *op,
       op_fail (op, cancelled);
       return;
     }
-  if (op->kind == OP_OPEN)
-    {
-      ConnectionExtra *x = extra_get (self);
+  {
+    ConnectionExtra *x = extra_get (self);
 
-      x->open_ops = g_list_prepend (x->open_ops, op);
-    }
+    x->ops = g_list_prepend (x->ops, op);
+  }
 
   if ((op->kind == OP_OPEN || op->kind == OP_CLOSE) &&
       op->netlink == self->netlink && self->sub_id != 0)

@@ -613,6 +613,56 @@ test_cancel (void)
   }
 }
 
+/* The peer resets the connection while an open is pending: the kernel sends no CLOSED (the
+ * socket is still open here), the hangup watch closes the connection, and the open fails with
+ * MPTCP_ERROR_CLOSED at once rather than at its timeout. */
+static void
+test_peer_reset_in_flight (void)
+{
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(MptcpConnection) connection = NULL;
+  g_autoptr(GInetSocketAddress) l2 = inet_address (TESTBED_CLIENT2_V4, 0);
+  g_autoptr(GInetSocketAddress) silent = inet_address (SILENT_V4, TESTBED_PORT_SINK);
+  AsyncResult r = { loop, NULL, NULL, FALSE, 0 };
+  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons (6011) };
+  struct linger lg = { 1, 0 };
+  gboolean established = FALSE;
+  int one = 1, lfd, afd;
+  char buf[100];
+  gint64 start;
+
+  make_silent_route ();
+  lfd = testbed_socket_in_server (AF_INET, SOCK_STREAM, IPPROTO_MPTCP, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (setsockopt (lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), ==, 0);
+  g_assert_cmpint (bind (lfd, (struct sockaddr *) &sin, sizeof sin), ==, 0);
+  g_assert_cmpint (listen (lfd, 1), ==, 0);
+  socket = read_connect_mptcp (G_SOCKET_FAMILY_IPV4, 1, 6011);
+  afd = accept (lfd, NULL, NULL);
+  g_assert_cmpint (afd, >=, 0);
+  connection = mptcp_connection_new (socket, &error);
+  g_assert_no_error (error);
+  g_signal_connect (connection, "established", G_CALLBACK (on_established), &established);
+  read_send_bytes (socket, 100);
+  g_assert_cmpint (recv (afd, buf, sizeof buf, MSG_WAITALL), ==, 100);
+  g_assert_true (wait_for_flag (&established, 5000));
+  mptcp_connection_set_control_timeout (connection, 10000);
+
+  mptcp_connection_open_subflow_async (connection, l2, silent, NULL, open_cb, &r);
+  wait_for_flag (&r.done, 100);   /* the SYN leaves; nothing answers it */
+  g_assert_false (r.done);
+  g_assert_cmpint (setsockopt (afd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), ==, 0);
+  close (afd);
+  start = g_get_monotonic_time ();
+  run_until_done (&r);
+  g_assert_error (r.error, MPTCP_ERROR, MPTCP_ERROR_CLOSED);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_USEC_PER_SEC);
+  async_result_clear (&r);
+  close (lfd);
+}
+
 /* ---- errors ---- */
 
 static void
@@ -874,6 +924,7 @@ main (int argc, char **argv)
   g_test_add_func ("/subflow-control/announce-remove", test_announce_remove);
   g_test_add_func ("/subflow-control/async", test_async);
   g_test_add_func ("/subflow-control/cancel", test_cancel);
+  g_test_add_func ("/subflow-control/peer-reset-in-flight", test_peer_reset_in_flight);
   g_test_add_func ("/subflow-control/error/timeout", test_timeout);
   g_test_add_func ("/subflow-control/error/refused", test_refused);
   g_test_add_func ("/subflow-control/error/closed-in-flight", test_closed_in_flight);
