@@ -2465,6 +2465,8 @@ cleanup_done_cb (GObject      *source,
   op_unref (op);
 }
 
+static gboolean matches_request (Op *op, const Tuple *tuple);
+
 /* Closes the subflow of an open that was given up (cancelled, timed out),
  * if it exists. */
 static void
@@ -2482,20 +2484,8 @@ open_cleanup (Op *op)
   for (i = 0; i < kernel->len; i++)
     {
       KernelEntry *e = &g_array_index (kernel, KernelEntry, i);
-      gboolean match;
-      guint k;
 
-      if (op->port_known)
-        match = tuple_same (&e->tuple, &op->tuple);
-      else
-        {
-          match = addr_same_host (&e->tuple.local, &op->tuple.local) &&
-                  addr_same (&e->tuple.remote, &op->tuple.remote);
-          for (k = 0; match && op->before != NULL && k < op->before->len; k++)
-            if (tuple_same (&g_array_index (op->before, KernelEntry, k).tuple, &e->tuple))
-              match = FALSE;
-        }
-      if (!match)
+      if (!matches_request (op, &e->tuple))
         continue;
 
       request_init (op, &request, MPTCP_PM_CMD_SUBFLOW_DESTROY);
@@ -3177,6 +3167,22 @@ op_done_cb (MptcpNlReply *reply_in,
   op_unref (op);
 }
 
+/* Another open of the connection is pending. */
+static gboolean
+other_open_pending (Op *op)
+{
+  GList *l;
+
+  for (l = extra_ro (op->conn)->ops; l != NULL; l = l->next)
+    {
+      Op *other = l->data;
+
+      if (other != op && other->kind == OP_OPEN && other->task != NULL)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /* Sends the op's command (the address ids are known by now). */
 static void
 op_send (Op *op)
@@ -3196,10 +3202,12 @@ op_send (Op *op)
                                             "are in use"));
           return;
         }
-      if (!op->port_known && op->before == NULL && op->routed)
+      if (!op->port_known && op->before == NULL && op->routed && !other_open_pending (op))
         {
           /* the connection's list is kept up to date by the same events
-           * the op sees: it stands for the kernel's */
+           * the op sees: it stands for the kernel's (but it lists only
+           * established subflows: with another open pending, the kernel
+           * is read, so that its half-open subflow is known as not ours) */
           GPtrArray *items = self->subflows->items;
           guint k;
 

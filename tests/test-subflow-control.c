@@ -542,6 +542,30 @@ count_subflows_to (GSocket    *socket,
   return n;
 }
 
+/* The 4-tuples of the subflows to remote_ip, in the kernel's order, ";"-separated. */
+static char *
+subflow_tuples_to (GSocket    *socket,
+                   const char *remote_ip)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MptcpConnection) fresh = mptcp_connection_new (socket, &error);
+  GString *out = g_string_new ("");
+  GListModel *model;
+  guint i;
+
+  g_assert_no_error (error);
+  model = mptcp_connection_get_subflows (fresh);
+  for (i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(MptcpSubflow) item = g_list_model_get_item (model, i);
+      g_autofree char *t = read_subflow_tuple (item);
+
+      if (strstr (t, remote_ip) != NULL)
+        g_string_append_printf (out, "%s;", t);
+    }
+  return g_string_free (out, FALSE);
+}
+
 static void
 test_cancel (void)
 {
@@ -587,6 +611,35 @@ test_cancel (void)
   }
   g_usleep (50 * 1000);
   g_assert_cmpuint (count_subflows_to (socket, SILENT_V4), ==, 0);
+
+  /* two opens between the same addresses, the second one cancelled: its cleanup closes its
+   * own half-open subflow, not the first one's (which is not listed by the connection yet) */
+  {
+    AsyncResult rb = { loop, NULL, NULL, FALSE, 0 };
+    g_autoptr(GCancellable) cancel_a = g_cancellable_new ();
+    g_autofree char *b_tuple = NULL;
+    g_autofree char *left = NULL;
+
+    mptcp_connection_set_control_timeout (connection, 1500);
+    mptcp_connection_open_subflow_async (connection, l2, silent, NULL, open_cb, &rb);
+    g_assert_false (wait_for_flag (&rb.done, 100));
+    b_tuple = subflow_tuples_to (socket, SILENT_V4);
+    g_assert_cmpstr (b_tuple, !=, "");
+    mptcp_connection_open_subflow_async (connection, l2, silent, cancel_a, open_cb, &r);
+    g_assert_false (wait_for_flag (&r.done, 100));
+    g_assert_cmpuint (count_subflows_to (socket, SILENT_V4), ==, 2);
+    g_cancellable_cancel (cancel_a);
+    run_until_done (&r);
+    g_assert_error (r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    async_result_clear (&r);
+    wait_for_flag (&r.done, 100);
+    left = subflow_tuples_to (socket, SILENT_V4);
+    g_assert_cmpstr (left, ==, b_tuple);
+    run_until_done (&rb);
+    g_assert_error (rb.error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+    async_result_clear (&rb);
+    mptcp_connection_set_control_timeout (connection, 10000);
+  }
 
   /* an announce cancelled before it started sends nothing: the kernel has no address for the
    * connection afterwards (an ADD_ADDR that left could not be withdrawn: the caller never
