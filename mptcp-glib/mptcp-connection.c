@@ -225,8 +225,6 @@ typedef struct
                                   * end when the connection does */
   GList *event_ops;              /* pending opens and closes fed by this connection's
                                   * event subscription (instead of their own) */
-  GMainContext *sync_context;    /* private, for the synchronous variants */
-  MptcpNetlink *sync_netlink;
   GSource *op_timer;             /* the deadlines of the pending ops in its context: ready at
                                   * the earliest or later (moved only to come earlier) */
   GList *timed_ops;              /* the ops op_timer watches */
@@ -409,8 +407,6 @@ mptcp_connection_finalize (GObject *object)
           _mptcp_sockopt_list_clear (&x->kernel[1]);
           g_free (x->kernel);
         }
-      g_clear_pointer (&x->sync_netlink, _mptcp_netlink_unref);
-      g_clear_pointer (&x->sync_context, g_main_context_unref);
       g_clear_pointer (&x->ids, g_array_unref);
       g_assert (x->ops == NULL && x->event_ops == NULL && x->timed_ops == NULL);
       if (x->op_timer != NULL)
@@ -3451,7 +3447,60 @@ sync_done_cb (GObject      *source,
   *out = g_object_ref (result);
 }
 
-/* Runs an op on the connection's private context and broker, until its
+/* The synchronous variants run their op on a private context and broker of
+ * the thread's, kept for the thread's life and shared by all its
+ * connections. A synchronous call made from a handler that runs inside
+ * another (a signal emitted while its op progresses) gets a temporary pair:
+ * the shared broker may be in the middle of a dispatch, and holds its socket
+ * back until that returns. */
+typedef struct
+{
+  GMainContext *context;
+  MptcpNetlink *netlink;
+  guint         depth;           /* synchronous calls running on this thread */
+  GMainContext *current;         /* the innermost one's context */
+} SyncRunner;
+
+static void
+sync_runner_free (gpointer data)
+{
+  SyncRunner *sr = data;
+
+  g_clear_pointer (&sr->netlink, _mptcp_netlink_unref);
+  g_clear_pointer (&sr->context, g_main_context_unref);
+  g_free (sr);
+}
+
+static GPrivate sync_runner = G_PRIVATE_INIT (sync_runner_free);
+
+/* A context with its own broker. */
+static gboolean
+sync_pair_new (GMainContext  **context,
+               MptcpNetlink  **netlink,
+               GError        **error)
+{
+  *context = g_main_context_new ();
+  *netlink = _mptcp_netlink_get_for_context (*context, error);
+  if (*netlink == NULL)
+    {
+      g_clear_pointer (context, g_main_context_unref);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Inside a synchronous call of this thread, with its private context as
+ * the thread-default one (a handler of a signal it emits). */
+static gboolean
+inside_sync_call (void)
+{
+  SyncRunner *sr = g_private_get (&sync_runner);
+
+  return sr != NULL && sr->depth > 0 &&
+         g_main_context_get_thread_default () == sr->current;
+}
+
+/* Runs an op on a private context and broker (see SyncRunner), until its
  * result is there and no request of it is in flight. Returns the task. */
 static GAsyncResult *
 run_sync (MptcpConnection  *self,
@@ -3466,28 +3515,36 @@ run_sync (MptcpConnection  *self,
           gpointer          source_tag,
           GError          **error)
 {
+  SyncRunner *sr = g_private_get (&sync_runner);
   GAsyncResult *result = NULL;
   g_autoptr(GTask) task = NULL;
+  g_autoptr(GMainContext) context = NULL;
+  g_autoptr(MptcpNetlink) netlink = NULL;
+  GMainContext *outer;
   Op *op;
 
-  if (extra_ro (self)->sync_context == NULL)
+  if (sr == NULL)
     {
-      GMainContext *context = g_main_context_new ();
-      MptcpNetlink *netlink = _mptcp_netlink_get_for_context (context, error);
-
-      if (netlink == NULL)
-        {
-          g_main_context_unref (context);
-          return NULL;
-        }
-      extra_get (self)->sync_context = context;
-      self->extra->sync_netlink = netlink;
+      sr = g_new0 (SyncRunner, 1);
+      g_private_set (&sync_runner, sr);
     }
+  if (sr->depth == 0)
+    {
+      if (sr->context == NULL && !sync_pair_new (&sr->context, &sr->netlink, error))
+        return NULL;
+      context = g_main_context_ref (sr->context);
+      netlink = _mptcp_netlink_ref (sr->netlink);
+    }
+  else if (!sync_pair_new (&context, &netlink, error))
+    return NULL;
 
-  g_main_context_push_thread_default (self->extra->sync_context);
+  outer = sr->current;
+  sr->current = context;
+  sr->depth++;
+  g_main_context_push_thread_default (context);
   task = g_task_new (source_object, cancellable, sync_done_cb, &result);
   g_task_set_source_tag (task, source_tag);
-  op = op_new (self, kind, self->extra->sync_netlink, task);
+  op = op_new (self, kind, netlink, task);
   if (tuple != NULL)
     op->tuple = *tuple;
   op->port_known = port_known;
@@ -3498,10 +3555,12 @@ run_sync (MptcpConnection  *self,
   op_ref (op);
   op_start (op, cancellable);
   while (result == NULL || op->requests > 0)
-    g_main_context_iteration (self->extra->sync_context, TRUE);
+    g_main_context_iteration (context, TRUE);
   op_unref (op);
   op_unref (op);
-  g_main_context_pop_thread_default (self->extra->sync_context);
+  g_main_context_pop_thread_default (context);
+  sr->depth--;
+  sr->current = outer;
   return result;
 }
 
@@ -3519,16 +3578,24 @@ start_async (MptcpConnection     *self,
              gpointer             user_data,
              gpointer             source_tag)
 {
-  g_autoptr(GTask) task = g_task_new (source_object, cancellable, callback, user_data);
+  /* called from a handler inside a synchronous call: the result still belongs in the
+   * connection's context, not in the call's private one */
+  gboolean from_sync = inside_sync_call ();
+  g_autoptr(GTask) task = NULL;
   g_autoptr(MptcpNetlink) netlink = NULL;
   GError *error = NULL;
   Op *op;
 
+  if (from_sync)
+    g_main_context_push_thread_default (self->context);
+  task = g_task_new (source_object, cancellable, callback, user_data);
   g_task_set_source_tag (task, source_tag);
   netlink = caller_netlink (self, &error);
   if (netlink == NULL)
     {
       g_task_return_error (task, error);
+      if (from_sync)
+        g_main_context_pop_thread_default (self->context);
       return;
     }
   op = op_new (self, kind, netlink, task);
@@ -3541,6 +3608,8 @@ start_async (MptcpConnection     *self,
     op->subflow = g_object_ref (subflow);
   op_start (op, cancellable);
   op_unref (op);
+  if (from_sync)
+    g_main_context_pop_thread_default (self->context);
 }
 
 /* ---- open_subflow ---- */

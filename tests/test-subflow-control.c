@@ -716,6 +716,85 @@ test_peer_reset_in_flight (void)
   close (lfd);
 }
 
+/* ---- synchronous calls and the contexts they run in ---- */
+
+static guint
+count_fds (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+static void
+backup_done_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (mptcp_subflow_set_backup_finish (MPTCP_SUBFLOW (source), result, &error));
+  g_assert_no_error (error);
+  *(gboolean *) user_data = TRUE;
+}
+
+static void
+on_added_start_async (MptcpConnection *connection,
+                      MptcpSubflow    *subflow,
+                      gboolean        *done)
+{
+  mptcp_subflow_set_backup_async (subflow, TRUE, NULL, backup_done_cb, done);
+}
+
+/* The synchronous variants share one private context and broker per thread (they held a pair
+ * per connection for its life: two descriptors each), and an asynchronous call made from a
+ * handler inside one completes in the connection's context. */
+static void
+test_sync_contexts (void)
+{
+  enum { N = 5 };
+  GSocket *sockets[N];
+  MptcpConnection *conns[N];
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetSocketAddress) l2 = inet_address (TESTBED_CLIENT2_V4, 0);
+  g_autoptr(GInetSocketAddress) r2 = inet_address (TESTBED_SERVER2_V4, TESTBED_PORT_SINK);
+  g_autoptr(MptcpSubflow) sf = NULL;
+  gboolean done = FALSE;
+  gulong id;
+  guint before, after, i;
+
+  for (i = 0; i < N; i++)
+    conns[i] = connect_established (G_SOCKET_FAMILY_IPV4, &sockets[i]);
+  before = count_fds ();
+  for (i = 0; i < N; i++)
+    {
+      g_autoptr(MptcpSubflow) first = g_list_model_get_item (mptcp_connection_get_subflows (conns[i]), 0);
+
+      g_assert_true (mptcp_subflow_set_backup (first, FALSE, NULL, &error));
+      g_assert_no_error (error);
+    }
+  after = count_fds ();
+  g_test_message ("descriptors: %u before %d synchronous calls, %u after", before, N, after);
+  g_assert_cmpuint (after, <=, before + 3);
+
+  id = g_signal_connect (conns[0], "subflow-added", G_CALLBACK (on_added_start_async), &done);
+  sf = mptcp_connection_open_subflow (conns[0], l2, r2, NULL, &error);
+  g_assert_no_error (error);
+  g_signal_handler_disconnect (conns[0], id);
+  g_assert_true (wait_for_flag (&done, 5000));
+  g_assert_true (mptcp_subflow_get_backup (sf));
+
+  for (i = 0; i < N; i++)
+    {
+      g_object_unref (conns[i]);
+      g_object_unref (sockets[i]);
+    }
+}
+
 /* ---- errors ---- */
 
 static void
@@ -977,6 +1056,7 @@ main (int argc, char **argv)
   g_test_add_func ("/subflow-control/announce-remove", test_announce_remove);
   g_test_add_func ("/subflow-control/async", test_async);
   g_test_add_func ("/subflow-control/cancel", test_cancel);
+  g_test_add_func ("/subflow-control/sync-contexts", test_sync_contexts);
   g_test_add_func ("/subflow-control/peer-reset-in-flight", test_peer_reset_in_flight);
   g_test_add_func ("/subflow-control/error/timeout", test_timeout);
   g_test_add_func ("/subflow-control/error/refused", test_refused);
