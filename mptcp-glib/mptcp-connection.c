@@ -1503,24 +1503,19 @@ addr_from_nl (MptcpSockoptAddr      *out,
               const MptcpNlInetAddr *addr,
               guint16                port)
 {
+  MptcpNlInetAddr a = *addr;
+
   memset (out, 0, sizeof *out);
+  _mptcp_nl_inet_normalize (&family, &a);   /* v4-mapped: IPv4 */
   if (family == AF_INET)
     {
       out->family = AF_INET;
-      memcpy (out->addr, &addr->v4, 4);
+      memcpy (out->addr, &a.v4, 4);
     }
   else if (family == AF_INET6)
     {
-      if (IN6_IS_ADDR_V4MAPPED (&addr->v6))
-        {
-          out->family = AF_INET;
-          memcpy (out->addr, &addr->v6.s6_addr[12], 4);
-        }
-      else
-        {
-          out->family = AF_INET6;
-          memcpy (out->addr, &addr->v6, 16);
-        }
+      out->family = AF_INET6;
+      memcpy (out->addr, &a.v6, 16);
     }
   out->port = port;
 }
@@ -2157,7 +2152,6 @@ ids_load (MptcpConnection    *self,
       MptcpNlAddress a = g_array_index (reply->addresses, MptcpNlAddress, i);
       IdEntry e;
 
-      _mptcp_nl_address_normalize (&a);
       addr_from_nl (&e.addr, a.family, &a.addr, a.port);
       e.id = a.id;
       if (e.addr.family != 0 && e.id != 0)
@@ -2262,7 +2256,6 @@ typedef struct
   GArray *before;             /* open, port unknown: KernelEntry present before the request */
   GArray *early;              /* EarlyEvent: events that came before the tuple was known */
   MptcpSubflow *subflow;      /* close, backup: the target */
-  GError *cleanup_reason;
 } Op;
 
 static Op *
@@ -2283,7 +2276,6 @@ op_unref (Op *op)
   g_clear_pointer (&op->before, g_array_unref);
   g_clear_pointer (&op->early, g_array_unref);
   g_clear_object (&op->subflow);
-  g_clear_error (&op->cleanup_reason);
   g_clear_pointer (&op->netlink, _mptcp_netlink_unref);
   g_main_context_unref (op->context);
   g_object_unref (op->conn);
@@ -3036,7 +3028,8 @@ send_request (Op                   *op,
 static gboolean
 is_id_clash (const GError *error)
 {
-  return error != NULL && error->domain == MPTCP_ERROR &&
+  /* the kernel's extack text, as _mptcp_netlink_error_new() carries it */
+  return g_error_matches (error, MPTCP_ERROR, MPTCP_ERROR_KERNEL_REFUSED) &&
          strstr (error->message, "did not match address and id") != NULL;
 }
 

@@ -716,6 +716,45 @@ test_peer_reset_in_flight (void)
   close (lfd);
 }
 
+/* ---- address ids ---- */
+
+/* The library's idea of the connection's address ids can be stale (here: another
+ * MptcpConnection on the same socket took an id): the kernel refuses the clash, the library
+ * reads the ids again and retries once. */
+static void
+test_id_clash_retry (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(MptcpConnection) a = connect_established (G_SOCKET_FAMILY_IPV4, &socket);
+  g_autoptr(MptcpConnection) b = mptcp_connection_new (socket, &error);
+  g_autoptr(GInetSocketAddress) a1 = inet_address (TESTBED_CLIENT2_V4, 7000);
+  g_autoptr(GInetSocketAddress) b1 = inet_address (TESTBED_CLIENT2_V4, 7001);
+  g_autoptr(GInetSocketAddress) a2 = inet_address (TESTBED_CLIENT2_V4, 7002);
+  MptcpNlRequest dump = { .cmd = MPTCP_PM_CMD_GET_ADDR, .dump = TRUE };
+  MptcpNlReply *reply;
+  guint id_a1, id_b1, id_a2;
+
+  g_assert_no_error (error);
+  id_a1 = mptcp_connection_announce_address (a, a1, NULL, &error);
+  g_assert_no_error (error);
+  id_b1 = mptcp_connection_announce_address (b, b1, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (id_b1, !=, id_a1);
+  /* a still thinks id_b1 is free */
+  id_a2 = mptcp_connection_announce_address (a, a2, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (id_a2, !=, id_a1);
+  g_assert_cmpuint (id_a2, !=, id_b1);
+
+  dump.token = mptcp_connection_get_token (a);
+  dump.has_token = TRUE;
+  reply = _mptcp_netlink_request_sync (&dump, 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (reply->addresses->len, ==, 3);
+  _mptcp_nl_reply_free (reply);
+}
+
 /* ---- synchronous calls and the contexts they run in ---- */
 
 static guint
@@ -1056,6 +1095,7 @@ main (int argc, char **argv)
   g_test_add_func ("/subflow-control/announce-remove", test_announce_remove);
   g_test_add_func ("/subflow-control/async", test_async);
   g_test_add_func ("/subflow-control/cancel", test_cancel);
+  g_test_add_func ("/subflow-control/id-clash-retry", test_id_clash_retry);
   g_test_add_func ("/subflow-control/sync-contexts", test_sync_contexts);
   g_test_add_func ("/subflow-control/peer-reset-in-flight", test_peer_reset_in_flight);
   g_test_add_func ("/subflow-control/error/timeout", test_timeout);
