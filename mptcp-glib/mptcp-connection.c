@@ -840,9 +840,12 @@ apply_kernel_list (MptcpConnection        *self,
       }
 
     /* Remove the unmatched ones, one items-changed per contiguous run,
-     * back to front so positions stay valid. */
+     * back to front so positions stay valid; subflow-removed after the
+     * loop, so that a handler acting on the list (a synchronous close
+     * removes its subflow) cannot move it under the loop. */
     if (n_seen < n_old)
       {
+        g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func (g_object_unref);
         guint end = n_old;
 
         while (end > 0)
@@ -872,20 +875,16 @@ apply_kernel_list (MptcpConnection        *self,
                   break;
                 start--;
               }
-            {
-              g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func (g_object_unref);
-
-              for (k = start; k < end; k++)
-                {
-                  _mptcp_subflow_detach_tcp_info (g_ptr_array_index (items, k));
-                  g_ptr_array_add (gone, g_object_ref (g_ptr_array_index (items, k)));
-                }
-              g_ptr_array_remove_range (items, start, end - start);
-              g_list_model_items_changed (G_LIST_MODEL (self->subflows), start, end - start, 0);
-              emit_removed (self, gone, 0, 0);
-            }
+            for (k = start; k < end; k++)
+              {
+                _mptcp_subflow_detach_tcp_info (g_ptr_array_index (items, k));
+                g_ptr_array_add (gone, g_object_ref (g_ptr_array_index (items, k)));
+              }
+            g_ptr_array_remove_range (items, start, end - start);
+            g_list_model_items_changed (G_LIST_MODEL (self->subflows), start, end - start, 0);
             end = start;
           }
+        emit_removed (self, gone, 0, 0);
       }
   }
 
