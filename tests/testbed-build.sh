@@ -53,43 +53,7 @@ run_valgrind () {
 }
 
 check_runner () {  # the runner as root or as nobody ($1 = "" or "as_nobody")
-  local wrap=$1 rc
-  # environment, exit status passthrough, nsenter into the server side
-  # shellcheck disable=SC2016
-  $wrap env MPTCP_GLIB_REQUIRE_KERNEL=1 "$out/mptcp-testbed" -- sh -c '
-    set -e
-    test "$MPTCP_TESTBED_SERVER1_V4" = 192.0.2.2
-    test "$MPTCP_TESTBED_SERVER2_V4" = 198.51.100.2
-    test "$MPTCP_TESTBED_SERVER1_V6" = 2001:db8:1::2
-    test "$MPTCP_TESTBED_CLIENT1_V4" = 192.0.2.1
-    test "$MPTCP_TESTBED_CLIENT2_V4" = 198.51.100.1
-    test "$MPTCP_TESTBED_CLIENT1_V6" = 2001:db8:1::1
-    test "$MPTCP_TESTBED_PORT_SINK" = 5001
-    test "$MPTCP_TESTBED_PORT_ECHO" = 5002
-    test "$MPTCP_TESTBED_PORT_TCP" = 5003
-    test "$(cat /proc/sys/net/mptcp/path_manager)" = userspace
-    nsenter --net="$MPTCP_TESTBED_SERVER_NETNS" ip -o addr show dev s1 | grep -q "192.0.2.2/24"
-    test "$(nsenter --net="$MPTCP_TESTBED_SERVER_NETNS" cat /proc/sys/net/mptcp/path_manager)" = kernel
-    nsenter --net="$MPTCP_TESTBED_SERVER_NETNS" ss -Hltn "sport = :5002" | grep -q 5002
-    ip mptcp limits show | grep -q "subflows 8"
-    exit 42' && rc=0 || rc=$?
-  [ "$rc" -eq 42 ] || { echo "runner: expected exit 42, got $rc" >&2; return 1; }
-  # death by signal: 128 + 9
-  $wrap "$out/mptcp-testbed" sh -c 'kill -9 $$' && rc=0 || rc=$?
-  [ "$rc" -eq 137 ] || { echo "runner: expected exit 137, got $rc" >&2; return 1; }
-  # --drop-net-admin: ip cannot add a link, nsenter cannot... well, it still can read
-  $wrap "$out/mptcp-testbed" --drop-net-admin ip link add tbv0 type veth peer name tbv1 \
-    2>/dev/null && rc=0 || rc=$?
-  [ "$rc" -ne 0 ] || { echo "runner: --drop-net-admin did not drop CAP_NET_ADMIN" >&2; return 1; }
-  $wrap "$out/mptcp-testbed" ip link add tbv0 type veth peer name tbv1
-  # --rate
-  $wrap "$out/mptcp-testbed" --rate 20mbit sh -c \
-    'tc qdisc show dev c1 | grep -q "rate 20Mbit" &&
-     nsenter --net="$MPTCP_TESTBED_SERVER_NETNS" tc qdisc show dev s2 | grep -q "rate 20Mbit"'
-  # a command that does not exist: 127
-  $wrap "$out/mptcp-testbed" no-such-command-testbed 2>/dev/null && rc=0 || rc=$?
-  [ "$rc" -eq 127 ] || { echo "runner: expected exit 127, got $rc" >&2; return 1; }
-  echo "runner checks passed ${wrap:-as root}"
+  $1 bash "$src/tests/check-runner.sh" "$out/mptcp-testbed"
 }
 
 # pids of every process whose network or user namespace is one of the inodes given
