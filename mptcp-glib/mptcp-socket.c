@@ -130,7 +130,7 @@ mptcp_socket_new (GSocketFamily   family,
  * fell back to plain TCP is still an MPTCP socket. Use #MptcpConnection:fallback
  * for that.
  *
- * Returns: %TRUE if @socket is an MPTCP socket
+ * Returns: %TRUE if @sock is an MPTCP socket
  *
  * Since: 0.1
  */

@@ -3,7 +3,10 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <stddef.h>
 #include <mptcp-glib/mptcp-glib.h>
+#include "mptcp-info-private.h"
+#include "mptcp-kernel-private.h"
 
 static void
 test_error_domain (void)
@@ -26,11 +29,44 @@ test_error_domain (void)
 static void
 test_version (void)
 {
-  g_assert_true (MPTCP_CHECK_VERSION (0, 1, 0));
-  g_assert_true (MPTCP_CHECK_VERSION (0, 0, 9));
-  g_assert_false (MPTCP_CHECK_VERSION (0, 1, 1));
-  g_assert_false (MPTCP_CHECK_VERSION (1, 0, 0));
-  g_assert_cmpstr (MPTCP_VERSION_S, ==, "0.1.0");
+  g_autofree char *text = g_strdup_printf ("%d.%d.%d", MPTCP_MAJOR_VERSION, MPTCP_MINOR_VERSION,
+                                           MPTCP_MICRO_VERSION);
+
+  /* from the version macros, so that a release bump does not break it */
+  g_assert_true (MPTCP_CHECK_VERSION (MPTCP_MAJOR_VERSION, MPTCP_MINOR_VERSION, MPTCP_MICRO_VERSION));
+  g_assert_true (MPTCP_CHECK_VERSION (MPTCP_MAJOR_VERSION, 0, 0));
+  g_assert_false (MPTCP_CHECK_VERSION (MPTCP_MAJOR_VERSION, MPTCP_MINOR_VERSION,
+                                       MPTCP_MICRO_VERSION + 1));
+  g_assert_false (MPTCP_CHECK_VERSION (MPTCP_MAJOR_VERSION + 1, 0, 0));
+  g_assert_cmpstr (MPTCP_VERSION_S, ==, text);
+}
+
+/* Kernels before 6.18 return a shorter mptcp_info (6.1: 48 of its 96 bytes), and a subflow
+ * may have no tcp_info at all: the fields beyond what the kernel sent are absent, and read 0. */
+static void
+test_info_short_snapshot (void)
+{
+  guint8 raw[MPX_MPTCP_INFO_SIZE];
+  MptcpConnectionInfo *info;
+  MptcpSubflowStats *stats;
+
+  memset (raw, 0x11, sizeof raw);
+  info = _mptcp_connection_info_new (raw, offsetof (mpx_mptcp_info, retransmits));
+  g_assert_cmpuint (mptcp_connection_info_get_size (info), ==, offsetof (mpx_mptcp_info, retransmits));
+  g_assert_true (mptcp_connection_info_has_field (info, "csum-enabled"));
+  g_assert_true (mptcp_connection_info_has_field (info, "csum_enabled"));
+  g_assert_false (mptcp_connection_info_has_field (info, "retransmits"));
+  g_assert_false (mptcp_connection_info_has_field (info, "bytes-sent"));
+  g_assert_cmpuint (mptcp_connection_info_get_bytes_sent (info), ==, 0);
+  g_assert_cmpuint (mptcp_connection_info_get_retransmits (info), ==, 0);
+  g_assert_true (mptcp_connection_info_get_csum_enabled (info));
+  mptcp_connection_info_unref (info);
+
+  stats = _mptcp_subflow_stats_new (NULL, 0);
+  g_assert_cmpuint (mptcp_subflow_stats_get_size (stats), ==, 0);
+  g_assert_false (mptcp_subflow_stats_has_field (stats, "state"));
+  g_assert_cmpint (mptcp_subflow_stats_get_state (stats), ==, MPTCP_TCP_STATE_UNKNOWN);
+  mptcp_subflow_stats_unref (stats);
 }
 
 static void
@@ -63,6 +99,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/error/domain", test_error_domain);
   g_test_add_func ("/version/check", test_version);
+  g_test_add_func ("/info/short-snapshot", test_info_short_snapshot);
   g_test_add_func ("/socket/bad-family", test_socket_bad_family);
   g_test_add_func ("/socket/plain-tcp", test_socket_plain_tcp);
 
