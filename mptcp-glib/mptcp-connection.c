@@ -225,9 +225,6 @@ typedef struct
                                   * end when the connection does */
   GList *event_ops;              /* pending opens and closes fed by this connection's
                                   * event subscription (instead of their own) */
-  GSource *op_timer;             /* the deadlines of the pending ops in its context: ready at
-                                  * the earliest or later (moved only to come earlier) */
-  GList *timed_ops;              /* the ops op_timer watches */
 } ConnectionExtra;
 
 struct _MptcpConnection
@@ -408,12 +405,7 @@ mptcp_connection_finalize (GObject *object)
           g_free (x->kernel);
         }
       g_clear_pointer (&x->ids, g_array_unref);
-      g_assert (x->ops == NULL && x->event_ops == NULL && x->timed_ops == NULL);
-      if (x->op_timer != NULL)
-        {
-          g_source_destroy (x->op_timer);
-          g_source_unref (x->op_timer);
-        }
+      g_assert (x->ops == NULL && x->event_ops == NULL);
       g_free (x);
     }
 
@@ -2237,9 +2229,7 @@ typedef struct
   GTask *task;                /* strong until the result is returned */
   guint sub_id;               /* this op's own event subscription */
   gboolean routed;            /* or in conn->event_ops: fed by the connection's one */
-  GSource *timeout;           /* or, with timed set, conn's op_timer watches deadline */
-  gboolean timed;
-  gint64 deadline;            /* monotonic µs */
+  GSource *timeout;           /* control-timeout */
   GSource *cancel_source;
   GSource *poll;              /* open without events: watch the list */
   guint requests;             /* netlink requests in flight */
@@ -2270,7 +2260,6 @@ op_unref (Op *op)
   if (!g_atomic_int_dec_and_test (&op->ref_count))
     return;
   g_assert (op->task == NULL && op->sub_id == 0 && !op->routed && op->timeout == NULL &&
-            !op->timed &&
             op->cancel_source == NULL && op->poll == NULL);
   g_clear_pointer (&op->before, g_array_unref);
   g_clear_pointer (&op->early, g_array_unref);
@@ -2307,12 +2296,6 @@ op_detach (Op *op)
       op->routed = FALSE;
     }
   destroy_source (&op->timeout);
-  if (op->timed)
-    {
-      /* the timer stays where it is: it finds nothing due and re-arms */
-      op->conn->extra->timed_ops = g_list_remove (op->conn->extra->timed_ops, op);
-      op->timed = FALSE;
-    }
   destroy_source (&op->cancel_source);
   destroy_source (&op->poll);
   if (op->conn->extra != NULL)
@@ -2517,91 +2500,14 @@ timeout_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* The connection's op timer: gives up the ops that are due, then re-arms for
- * the earliest deadline left. */
-static gboolean
-op_timer_cb (gpointer user_data)
-{
-  MptcpConnection *self = g_object_ref (user_data);
-  ConnectionExtra *x = self->extra;
-  gint64 now = g_get_monotonic_time ();
-  gint64 earliest = -1;
-  GList *due = NULL, *l;
-
-  for (l = x->timed_ops; l != NULL; l = l->next)
-    {
-      Op *op = l->data;
-
-      if (op->deadline <= now)
-        due = g_list_prepend (due, op_ref (op));
-    }
-  for (l = due; l != NULL; l = l->next)
-    {
-      Op *op = l->data;
-
-      if (op->timed && op->task != NULL)
-        timeout_cb (op);
-      op_unref (op);
-    }
-  g_list_free (due);
-
-  for (l = x->timed_ops; l != NULL; l = l->next)
-    {
-      Op *op = l->data;
-
-      if (earliest < 0 || op->deadline < earliest)
-        earliest = op->deadline;
-    }
-  g_source_set_ready_time (x->op_timer, earliest);
-  g_object_unref (self);
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-op_timer_dispatch (GSource     *source,
-                   GSourceFunc  callback,
-                   gpointer     user_data)
-{
-  return callback (user_data);
-}
-
-static GSourceFuncs op_timer_funcs = { NULL, NULL, op_timer_dispatch, NULL, NULL, NULL };
-
-/* Arms the op's timeout: on the connection's op timer if that runs in the
- * op's context (or can be moved there), else on a source of its own. */
+/* Arms the op's timeout, in the op's context. */
 static void
 op_arm_timeout (Op *op)
 {
-  ConnectionExtra *x = extra_get (op->conn);
-  guint timeout_ms = x->control_timeout;
-  gint64 ready;
-
-  if (x->op_timer != NULL && x->timed_ops == NULL &&
-      g_source_get_context (x->op_timer) != op->context)
-    {
-      g_source_destroy (x->op_timer);
-      g_clear_pointer (&x->op_timer, g_source_unref);
-    }
-  if (x->op_timer == NULL)
-    {
-      x->op_timer = g_source_new (&op_timer_funcs, sizeof (GSource));
-      g_source_set_callback (x->op_timer, op_timer_cb, op->conn, NULL);
-      g_source_set_static_name (x->op_timer, "mptcp-connection op timer");
-      g_source_attach (x->op_timer, op->context);
-    }
-  if (g_source_get_context (x->op_timer) != op->context)
-    {
-      op->timeout = g_timeout_source_new (timeout_ms);
-      g_source_set_callback (op->timeout, timeout_cb, op, NULL);
-      g_source_attach (op->timeout, op->context);
-      return;
-    }
-  op->deadline = g_get_monotonic_time () + (gint64) timeout_ms * G_TIME_SPAN_MILLISECOND;
-  op->timed = TRUE;
-  x->timed_ops = g_list_prepend (x->timed_ops, op);
-  ready = g_source_get_ready_time (x->op_timer);
-  if (ready < 0 || op->deadline < ready)
-    g_source_set_ready_time (x->op_timer, op->deadline);
+  op->timeout = g_timeout_source_new (extra_get (op->conn)->control_timeout);
+  g_source_set_callback (op->timeout, timeout_cb, op, NULL);
+  g_source_set_static_name (op->timeout, "[mptcp-glib] operation timeout");
+  g_source_attach (op->timeout, op->context);
 }
 
 static gboolean
