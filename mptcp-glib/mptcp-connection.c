@@ -1521,24 +1521,6 @@ addr_to_nl (MptcpNlAddress         *out,
   out->port = addr->port;
 }
 
-/* Address and port equal, scope ignored (events carry none). */
-static gboolean
-addr_same (const MptcpSockoptAddr *a,
-           const MptcpSockoptAddr *b)
-{
-  return a->family == b->family && a->port == b->port &&
-         memcmp (a->addr, b->addr, a->family == AF_INET ? 4 : 16) == 0;
-}
-
-/* Address equal, port and scope ignored. */
-static gboolean
-addr_same_host (const MptcpSockoptAddr *a,
-                const MptcpSockoptAddr *b)
-{
-  return a->family == b->family &&
-         memcmp (a->addr, b->addr, a->family == AF_INET ? 4 : 16) == 0;
-}
-
 typedef struct
 {
   MptcpSockoptAddr local;
@@ -1549,7 +1531,7 @@ static gboolean
 tuple_same (const Tuple *a,
             const Tuple *b)
 {
-  return addr_same (&a->local, &b->local) && addr_same (&a->remote, &b->remote);
+  return _mptcp_sockopt_addr_equal (&a->local, &b->local) && _mptcp_sockopt_addr_equal (&a->remote, &b->remote);
 }
 
 static void
@@ -1571,7 +1553,7 @@ find_subflow (MptcpConnection *self,
     {
       MptcpSubflow *sf = g_ptr_array_index (items, i);
 
-      if (addr_same (&sf->local_raw, &tuple->local) && addr_same (&sf->remote_raw, &tuple->remote))
+      if (_mptcp_sockopt_addr_equal (&sf->local_raw, &tuple->local) && _mptcp_sockopt_addr_equal (&sf->remote_raw, &tuple->remote))
         return sf;
     }
   return NULL;
@@ -2069,7 +2051,7 @@ ids_lookup (MptcpConnection        *self,
     {
       IdEntry *e = &g_array_index (self->extra->ids, IdEntry, i);
 
-      if (addr_same (&e->addr, addr))
+      if (_mptcp_sockopt_addr_equal (&e->addr, addr))
         return e->id;
     }
   return 0;
@@ -2157,7 +2139,7 @@ ids_load (MptcpConnection    *self,
         {
           IdEntry *e = &g_array_index (fresh, IdEntry, k);
 
-          clash = e->id == old->id || addr_same (&e->addr, &old->addr);
+          clash = e->id == old->id || _mptcp_sockopt_addr_equal (&e->addr, &old->addr);
         }
       if (!clash)
         g_array_append_val (fresh, *old);
@@ -2622,8 +2604,8 @@ matches_request (Op          *op,
 {
   if (op->port_known)
     return tuple_same (tuple, &op->tuple);
-  return addr_same_host (&tuple->local, &op->tuple.local) &&
-         addr_same (&tuple->remote, &op->tuple.remote) &&
+  return _mptcp_sockopt_addr_same_host (&tuple->local, &op->tuple.local) &&
+         _mptcp_sockopt_addr_equal (&tuple->remote, &op->tuple.remote) &&
          !was_there_before (op, tuple) && !tuple_claimed (op, tuple);
 }
 

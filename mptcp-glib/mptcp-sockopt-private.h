@@ -27,8 +27,8 @@
 
 G_BEGIN_DECLS
 
-/* An IP endpoint in a form that compares with memcmp(): v4-mapped IPv6
- * addresses are turned into IPv4 ones, unused bytes are zero. */
+/* An IP endpoint, normalised: v4-mapped IPv6 addresses are turned into IPv4
+ * ones, unused bytes are zero. Compare with _mptcp_sockopt_addr_equal(). */
 typedef struct
 {
   guint16 family;    /* AF_INET or AF_INET6 (0: none) */
@@ -98,8 +98,13 @@ void     _mptcp_sockopt_addr_from_sockaddr (MptcpSockoptAddr      *out,
 G_GNUC_INTERNAL
 gsize    _mptcp_sockopt_addr_to_sockaddr   (const MptcpSockoptAddr  *addr,
                                             struct sockaddr_storage *out);
+/* Family, address and port equal; the scope is ignored (the kernel reports none). */
 G_GNUC_INTERNAL
 gboolean _mptcp_sockopt_addr_equal         (const MptcpSockoptAddr *a,
+                                            const MptcpSockoptAddr *b);
+/* Family and address equal (port and scope ignored). */
+G_GNUC_INTERNAL
+gboolean _mptcp_sockopt_addr_same_host     (const MptcpSockoptAddr *a,
                                             const MptcpSockoptAddr *b);
 
 /* The GInetSocketAddress of addr (transfer full), NULL if its family is

@@ -83,10 +83,18 @@ _mptcp_sockopt_addr_to_sockaddr (const MptcpSockoptAddr  *addr,
 }
 
 gboolean
+_mptcp_sockopt_addr_same_host (const MptcpSockoptAddr *a,
+                               const MptcpSockoptAddr *b)
+{
+  return a->family == b->family &&
+         memcmp (a->addr, b->addr, a->family == AF_INET ? 4 : 16) == 0;
+}
+
+gboolean
 _mptcp_sockopt_addr_equal (const MptcpSockoptAddr *a,
                            const MptcpSockoptAddr *b)
 {
-  return memcmp (a, b, sizeof *a) == 0;
+  return a->port == b->port && _mptcp_sockopt_addr_same_host (a, b);
 }
 
 static int

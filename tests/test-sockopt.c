@@ -40,6 +40,16 @@ test_addr_normalise (void)
   g_assert_cmpuint (c.port, ==, 443);
   g_assert_cmpuint (c.scope_id, ==, 3);
   g_assert_false (_mptcp_sockopt_addr_equal (&a, &c));
+  {
+    /* the kernel reports no scope: an endpoint is the same whatever its scope id */
+    MptcpSockoptAddr d = c;
+
+    d.scope_id = 0;
+    g_assert_true (_mptcp_sockopt_addr_equal (&c, &d));
+    d.port = 444;
+    g_assert_false (_mptcp_sockopt_addr_equal (&c, &d));
+    g_assert_true (_mptcp_sockopt_addr_same_host (&c, &d));
+  }
 
   /* and back */
   g_assert_cmpuint (_mptcp_sockopt_addr_to_sockaddr (&a, &back), ==, sizeof (struct sockaddr_in));
