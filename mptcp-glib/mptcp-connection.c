@@ -3327,61 +3327,9 @@ sync_done_cb (GObject      *source,
   *out = g_object_ref (result);
 }
 
-/* The synchronous variants run their op on a private context and broker of
- * the thread's, kept for the thread's life and shared by all its
- * connections. A synchronous call made from a handler that runs inside
- * another (a signal emitted while its op progresses) gets a temporary pair:
- * the shared broker may be in the middle of a dispatch, and holds its socket
- * back until that returns. */
-typedef struct
-{
-  GMainContext *context;
-  MptcpNetlink *netlink;
-  guint         depth;           /* synchronous calls running on this thread */
-  GMainContext *current;         /* the innermost one's context */
-} SyncRunner;
-
-static void
-sync_runner_free (gpointer data)
-{
-  SyncRunner *sr = data;
-
-  g_clear_pointer (&sr->netlink, _mptcp_netlink_unref);
-  g_clear_pointer (&sr->context, g_main_context_unref);
-  g_free (sr);
-}
-
-static GPrivate sync_runner = G_PRIVATE_INIT (sync_runner_free);
-
-/* A context with its own broker. */
-static gboolean
-sync_pair_new (GMainContext  **context,
-               MptcpNetlink  **netlink,
-               GError        **error)
-{
-  *context = g_main_context_new ();
-  *netlink = _mptcp_netlink_get_for_context (*context, error);
-  if (*netlink == NULL)
-    {
-      g_clear_pointer (context, g_main_context_unref);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* Inside a synchronous call of this thread, with its private context as
- * the thread-default one (a handler of a signal it emits). */
-static gboolean
-inside_sync_call (void)
-{
-  SyncRunner *sr = g_private_get (&sync_runner);
-
-  return sr != NULL && sr->depth > 0 &&
-         g_main_context_get_thread_default () == sr->current;
-}
-
-/* Runs an op on a private context and broker (see SyncRunner), until its
- * result is there and no request of it is in flight. Returns the task. */
+/* Runs an op on the thread's private context and broker for synchronous
+ * calls (_mptcp_netlink_sync_begin()), until its result is there and no
+ * request of it is in flight. Returns the task. */
 static GAsyncResult *
 run_sync (MptcpConnection  *self,
           gpointer          source_object,
@@ -3395,36 +3343,16 @@ run_sync (MptcpConnection  *self,
           gpointer          source_tag,
           GError          **error)
 {
-  SyncRunner *sr = g_private_get (&sync_runner);
   GAsyncResult *result = NULL;
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GMainContext) context = NULL;
-  g_autoptr(MptcpNetlink) netlink = NULL;
-  GMainContext *outer;
+  MptcpNlSync sync;
   Op *op;
 
-  if (sr == NULL)
-    {
-      sr = g_new0 (SyncRunner, 1);
-      g_private_set (&sync_runner, sr);
-    }
-  if (sr->depth == 0)
-    {
-      if (sr->context == NULL && !sync_pair_new (&sr->context, &sr->netlink, error))
-        return NULL;
-      context = g_main_context_ref (sr->context);
-      netlink = _mptcp_netlink_ref (sr->netlink);
-    }
-  else if (!sync_pair_new (&context, &netlink, error))
+  if (!_mptcp_netlink_sync_begin (&sync, error))
     return NULL;
-
-  outer = sr->current;
-  sr->current = context;
-  sr->depth++;
-  g_main_context_push_thread_default (context);
   task = g_task_new (source_object, cancellable, sync_done_cb, &result);
   g_task_set_source_tag (task, source_tag);
-  op = op_new (self, kind, netlink, task);
+  op = op_new (self, kind, sync.broker, task);
   if (tuple != NULL)
     op->tuple = *tuple;
   op->port_known = port_known;
@@ -3435,12 +3363,11 @@ run_sync (MptcpConnection  *self,
   op_ref (op);
   op_start (op, cancellable);
   while (result == NULL || op->requests > 0)
-    g_main_context_iteration (context, TRUE);
+    g_main_context_iteration (sync.context, TRUE);
   op_unref (op);
   op_unref (op);
-  g_main_context_pop_thread_default (context);
-  sr->depth--;
-  sr->current = outer;
+  g_clear_object (&task);
+  _mptcp_netlink_sync_end (&sync);
   return result;
 }
 
@@ -3460,7 +3387,7 @@ start_async (MptcpConnection     *self,
 {
   /* called from a handler inside a synchronous call: the result still belongs in the
    * connection's context, not in the call's private one */
-  gboolean from_sync = inside_sync_call ();
+  gboolean from_sync = _mptcp_netlink_sync_is_current ();
   g_autoptr(GTask) task = NULL;
   g_autoptr(MptcpNetlink) netlink = NULL;
   GError *error = NULL;

@@ -178,8 +178,30 @@ void          _mptcp_netlink_request_direct (MptcpNetlink         *self,
                                              MptcpNlReplyFunc      func,
                                              gpointer              user_data);
 
-/* The same request, completed by iterating a thread-private GMainContext with its own broker
- * (kept for the thread's lifetime). No threads. */
+/* Synchronous calls: a private context and broker of the thread's (kept for the thread's life
+ * and shared by every synchronous call on it; a temporary pair for a call made from a handler
+ * that runs inside another). _begin pushes the context as the thread-default one, _end pops
+ * it; the caller iterates sync->context in between. */
+typedef struct
+{
+  GMainContext *context;
+  MptcpNetlink *broker;
+  /* private */
+  gboolean      temporary;
+  GMainContext *outer;
+} MptcpNlSync;
+
+G_GNUC_INTERNAL
+gboolean      _mptcp_netlink_sync_begin      (MptcpNlSync          *sync,
+                                              GError              **error);
+G_GNUC_INTERNAL
+void          _mptcp_netlink_sync_end        (MptcpNlSync          *sync);
+/* Whether the thread-default context is the one of the innermost synchronous call running on
+ * this thread (code running in a handler it emits). */
+G_GNUC_INTERNAL
+gboolean      _mptcp_netlink_sync_is_current (void);
+
+/* The same request, completed through _mptcp_netlink_sync_begin(). No threads. */
 G_GNUC_INTERNAL G_GNUC_WARN_UNUSED_RESULT
 MptcpNlReply *_mptcp_netlink_request_sync   (const MptcpNlRequest *request,
                                              guint                 timeout_ms,

@@ -2312,7 +2312,8 @@ typedef struct
 {
   GMainContext *context;
   MptcpNetlink *broker;
-  gboolean      busy;
+  guint         depth;     /* synchronous calls running on this thread */
+  GMainContext *current;   /* the innermost one's context */
 } SyncState;
 
 static void
@@ -2320,13 +2321,84 @@ sync_state_free (gpointer data)
 {
   SyncState *state = data;
 
-  if (state->broker != NULL)
-    _mptcp_netlink_unref (state->broker);
-  g_main_context_unref (state->context);
+  g_clear_pointer (&state->broker, _mptcp_netlink_unref);
+  g_clear_pointer (&state->context, g_main_context_unref);
   g_free (state);
 }
 
 static GPrivate sync_state_key = G_PRIVATE_INIT (sync_state_free);
+
+gboolean
+_mptcp_netlink_sync_begin (MptcpNlSync  *sync,
+                           GError      **error)
+{
+  SyncState *state = g_private_get (&sync_state_key);
+
+  g_return_val_if_fail (sync != NULL, FALSE);
+
+  memset (sync, 0, sizeof *sync);
+  if (state == NULL)
+    {
+      state = g_new0 (SyncState, 1);
+      g_private_set (&sync_state_key, state);
+    }
+  if (state->depth == 0)
+    {
+      if (state->context == NULL)
+        state->context = g_main_context_new ();
+      if (state->broker == NULL && (state->broker = broker_new_kernel (state->context, error)) == NULL)
+        return FALSE;
+      sync->context = g_main_context_ref (state->context);
+      sync->broker = _mptcp_netlink_ref (state->broker);
+    }
+  else
+    {
+      /* inside another synchronous call of this thread (a handler it runs): its broker may be
+       * in the middle of a dispatch, holding its socket back until that returns */
+      sync->context = g_main_context_new ();
+      sync->broker = broker_new_kernel (sync->context, error);
+      if (sync->broker == NULL)
+        {
+          g_clear_pointer (&sync->context, g_main_context_unref);
+          return FALSE;
+        }
+      sync->temporary = TRUE;
+    }
+  sync->outer = state->current;
+  state->current = sync->context;
+  state->depth++;
+  g_main_context_push_thread_default (sync->context);
+  return TRUE;
+}
+
+void
+_mptcp_netlink_sync_end (MptcpNlSync *sync)
+{
+  SyncState *state = g_private_get (&sync_state_key);
+
+  g_return_if_fail (state != NULL && state->depth > 0 && state->current == sync->context);
+
+  g_main_context_pop_thread_default (sync->context);
+  state->depth--;
+  state->current = sync->outer;
+  g_clear_pointer (&sync->broker, _mptcp_netlink_unref);
+  if (sync->temporary)
+    {
+      /* a task's last idle may still sit in the context: let it go */
+      while (g_main_context_iteration (sync->context, FALSE))
+        ;
+    }
+  g_clear_pointer (&sync->context, g_main_context_unref);
+}
+
+gboolean
+_mptcp_netlink_sync_is_current (void)
+{
+  SyncState *state = g_private_get (&sync_state_key);
+
+  return state != NULL && state->depth > 0 &&
+         g_main_context_get_thread_default () == state->current;
+}
 
 static void
 sync_done_cb (GObject      *source,
@@ -2344,62 +2416,22 @@ _mptcp_netlink_request_sync (const MptcpNlRequest *request,
                              GCancellable         *cancellable,
                              GError              **error)
 {
-  SyncState *state = g_private_get (&sync_state_key);
-  SyncState temporary = { NULL, NULL, FALSE };
-  SyncState *use;
+  MptcpNlSync sync;
   GAsyncResult *result = NULL;
   MptcpNlReply *reply;
 
   g_return_val_if_fail (request != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (state == NULL)
-    {
-      state = g_new0 (SyncState, 1);
-      state->context = g_main_context_new ();
-      g_private_set (&sync_state_key, state);
-    }
-
-  /* re-entered from a callback of our own loop (a cancellable handler, say): a fresh one */
-  if (state->busy)
-    {
-      temporary.context = g_main_context_new ();
-      use = &temporary;
-    }
-  else
-    use = state;
-
-  if (use->broker == NULL)
-    {
-      use->broker = broker_new_kernel (use->context, error);
-      if (use->broker == NULL)
-        {
-          if (use == &temporary)
-            g_main_context_unref (temporary.context);
-          return NULL;
-        }
-    }
-
-  use->busy = TRUE;
-  g_main_context_push_thread_default (use->context);
-  _mptcp_netlink_request_async (use->broker, request, timeout_ms, cancellable,
+  if (!_mptcp_netlink_sync_begin (&sync, error))
+    return NULL;
+  _mptcp_netlink_request_async (sync.broker, request, timeout_ms, cancellable,
                                 sync_done_cb, &result);
   while (result == NULL)
-    g_main_context_iteration (use->context, TRUE);
-  g_main_context_pop_thread_default (use->context);
-  use->busy = FALSE;
-
-  reply = _mptcp_netlink_request_finish (use->broker, result, error);
+    g_main_context_iteration (sync.context, TRUE);
+  reply = _mptcp_netlink_request_finish (sync.broker, result, error);
   g_object_unref (result);
-
-  if (use == &temporary)
-    {
-      _mptcp_netlink_unref (temporary.broker);
-      /* the task's last idle may still sit in the context: let it go */
-      while (g_main_context_iteration (temporary.context, FALSE))
-        ;
-      g_main_context_unref (temporary.context);
-    }
+  _mptcp_netlink_sync_end (&sync);
   return reply;
 }
 
