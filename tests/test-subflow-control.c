@@ -542,6 +542,24 @@ count_subflows_to (GSocket    *socket,
   return n;
 }
 
+/* How many local addresses the kernel's userspace PM holds for the connection. */
+static guint
+kernel_address_count (MptcpConnection *connection)
+{
+  g_autoptr(GError) error = NULL;
+  MptcpNlRequest dump = { .cmd = MPTCP_PM_CMD_GET_ADDR, .dump = TRUE };
+  MptcpNlReply *reply;
+  guint n;
+
+  dump.token = mptcp_connection_get_token (connection);
+  dump.has_token = TRUE;
+  reply = _mptcp_netlink_request_sync (&dump, 0, NULL, &error);
+  g_assert_no_error (error);
+  n = reply->addresses->len;
+  _mptcp_nl_reply_free (reply);
+  return n;
+}
+
 /* The 4-tuples of the subflows to remote_ip, in the kernel's order, ";"-separated. */
 static char *
 subflow_tuples_to (GSocket    *socket,
@@ -646,8 +664,6 @@ test_cancel (void)
    * learns its id) */
   {
     g_autoptr(GError) error = NULL;
-    MptcpNlRequest dump = { .cmd = MPTCP_PM_CMD_GET_ADDR, .dump = TRUE };
-    MptcpNlReply *reply;
 
     g_assert_cmpuint (mptcp_connection_announce_address (connection, l2, cancellable, &error), ==, 0);
     g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -656,13 +672,7 @@ test_cancel (void)
     run_until_done (&r);
     g_assert_error (r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
     async_result_clear (&r);
-
-    dump.token = mptcp_connection_get_token (connection);
-    dump.has_token = TRUE;
-    reply = _mptcp_netlink_request_sync (&dump, 0, NULL, &error);
-    g_assert_no_error (error);
-    g_assert_cmpuint (reply->addresses->len, ==, 0);
-    _mptcp_nl_reply_free (reply);
+    g_assert_cmpuint (kernel_address_count (connection), ==, 0);
   }
 }
 
@@ -731,8 +741,6 @@ test_id_clash_retry (void)
   g_autoptr(GInetSocketAddress) a1 = inet_address (TESTBED_CLIENT2_V4, 7000);
   g_autoptr(GInetSocketAddress) b1 = inet_address (TESTBED_CLIENT2_V4, 7001);
   g_autoptr(GInetSocketAddress) a2 = inet_address (TESTBED_CLIENT2_V4, 7002);
-  MptcpNlRequest dump = { .cmd = MPTCP_PM_CMD_GET_ADDR, .dump = TRUE };
-  MptcpNlReply *reply;
   guint id_a1, id_b1, id_a2;
 
   g_assert_no_error (error);
@@ -746,13 +754,7 @@ test_id_clash_retry (void)
   g_assert_no_error (error);
   g_assert_cmpuint (id_a2, !=, id_a1);
   g_assert_cmpuint (id_a2, !=, id_b1);
-
-  dump.token = mptcp_connection_get_token (a);
-  dump.has_token = TRUE;
-  reply = _mptcp_netlink_request_sync (&dump, 0, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (reply->addresses->len, ==, 3);
-  _mptcp_nl_reply_free (reply);
+  g_assert_cmpuint (kernel_address_count (a), ==, 3);
 }
 
 /* ---- synchronous calls and the contexts they run in ---- */
