@@ -95,14 +95,15 @@ model_holds (MptcpConnection *connection,
   return FALSE;
 }
 
-/* Whether the kernel lists a subflow with this 4-tuple (a fresh connection
- * object reads it). */
-static gboolean
-kernel_lists (GSocket    *socket,
-              const char *tuple)
+/* The 4-tuples the kernel lists (a fresh MptcpConnection reads them) whose text holds
+ * filter, in the kernel's order, each followed by ";". */
+static char *
+kernel_tuples (GSocket    *socket,
+               const char *filter)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(MptcpConnection) fresh = mptcp_connection_new (socket, &error);
+  GString *out = g_string_new ("");
   GListModel *model;
   guint i;
 
@@ -113,10 +114,21 @@ kernel_lists (GSocket    *socket,
       g_autoptr(MptcpSubflow) item = g_list_model_get_item (model, i);
       g_autofree char *t = read_subflow_tuple (item);
 
-      if (g_strcmp0 (t, tuple) == 0)
-        return TRUE;
+      if (strstr (t, filter) != NULL)
+        g_string_append_printf (out, "%s;", t);
     }
-  return FALSE;
+  return g_string_free (out, FALSE);
+}
+
+/* Whether the kernel lists a subflow with this 4-tuple. */
+static gboolean
+kernel_lists (GSocket    *socket,
+              const char *tuple)
+{
+  g_autofree char *all = kernel_tuples (socket, tuple);
+  g_autofree char *needle = g_strconcat (tuple, ";", NULL);
+
+  return strstr (all, needle) != NULL;
 }
 
 /* The `ss -tiMn` flags ("b" = backup requested by us) of the subflow with
@@ -524,21 +536,11 @@ static guint
 count_subflows_to (GSocket    *socket,
                    const char *remote_ip)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(MptcpConnection) fresh = mptcp_connection_new (socket, &error);
-  GListModel *model;
-  guint i, n = 0;
+  g_autofree char *t = kernel_tuples (socket, remote_ip);
+  guint n = 0;
 
-  g_assert_no_error (error);
-  model = mptcp_connection_get_subflows (fresh);
-  for (i = 0; i < g_list_model_get_n_items (model); i++)
-    {
-      g_autoptr(MptcpSubflow) item = g_list_model_get_item (model, i);
-      g_autofree char *t = read_subflow_tuple (item);
-
-      if (strstr (t, remote_ip) != NULL)
-        n++;
-    }
+  for (const char *p = t; *p != '\0'; p++)
+    n += *p == ';';
   return n;
 }
 
@@ -558,30 +560,6 @@ kernel_address_count (MptcpConnection *connection)
   n = reply->addresses->len;
   _mptcp_nl_reply_free (reply);
   return n;
-}
-
-/* The 4-tuples of the subflows to remote_ip, in the kernel's order, ";"-separated. */
-static char *
-subflow_tuples_to (GSocket    *socket,
-                   const char *remote_ip)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(MptcpConnection) fresh = mptcp_connection_new (socket, &error);
-  GString *out = g_string_new ("");
-  GListModel *model;
-  guint i;
-
-  g_assert_no_error (error);
-  model = mptcp_connection_get_subflows (fresh);
-  for (i = 0; i < g_list_model_get_n_items (model); i++)
-    {
-      g_autoptr(MptcpSubflow) item = g_list_model_get_item (model, i);
-      g_autofree char *t = read_subflow_tuple (item);
-
-      if (strstr (t, remote_ip) != NULL)
-        g_string_append_printf (out, "%s;", t);
-    }
-  return g_string_free (out, FALSE);
 }
 
 static void
@@ -641,7 +619,7 @@ test_cancel (void)
     mptcp_connection_set_control_timeout (connection, 1500);
     mptcp_connection_open_subflow_async (connection, l2, silent, NULL, open_cb, &rb);
     g_assert_false (wait_for_flag (&rb.done, 100));
-    b_tuple = subflow_tuples_to (socket, SILENT_V4);
+    b_tuple = kernel_tuples (socket, SILENT_V4);
     g_assert_cmpstr (b_tuple, !=, "");
     mptcp_connection_open_subflow_async (connection, l2, silent, cancel_a, open_cb, &r);
     g_assert_false (wait_for_flag (&r.done, 100));
@@ -651,7 +629,7 @@ test_cancel (void)
     g_assert_error (r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
     async_result_clear (&r);
     wait_for_flag (&r.done, 100);
-    left = subflow_tuples_to (socket, SILENT_V4);
+    left = kernel_tuples (socket, SILENT_V4);
     g_assert_cmpstr (left, ==, b_tuple);
     run_until_done (&rb);
     g_assert_error (rb.error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
