@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <gio/gunixsocketaddress.h>
 #include "testbed.h"
 #include "read-common.h"
 
@@ -488,6 +489,54 @@ check_no_mptcp (gconstpointer data)
   none = mptcp_client_connect_to_host_finish (client, result2, &error);
   g_assert_null (none);
   g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_DISABLED);
+  g_clear_error (&error);
+
+  /* listeners say the same, and add nothing */
+  {
+    g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+    g_autoptr(GSocketAddress) any = g_inet_socket_address_new_from_string ("0.0.0.0", 0);
+
+    g_assert_cmpuint (mptcp_listener_add_any_inet_port (listener, NULL, &error), ==, 0);
+    g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_DISABLED);
+    g_clear_error (&error);
+    g_assert_false (mptcp_listener_add_address (listener, any, NULL, NULL, &error));
+    g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_DISABLED);
+    g_clear_error (&error);
+    g_assert_false (mptcp_listener_add_inet_port (listener, 6200, NULL, &error));
+    g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_DISABLED);
+  }
+}
+
+/* Addresses the client's settings rule out: the reason, not a connection attempt. */
+static void
+test_unusable_addresses (gconstpointer data)
+{
+  g_autoptr(MptcpClient) client = mptcp_client_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketConnectable) unix_address = G_SOCKET_CONNECTABLE (g_unix_socket_address_new ("/nonexistent"));
+  g_autoptr(GSocketConnectable) v4 = G_SOCKET_CONNECTABLE (testbed_server_address (1, G_SOCKET_FAMILY_IPV4, TESTBED_PORT_ECHO));
+  g_autoptr(GSocketAddress) local6 = g_inet_socket_address_new_from_string ("::", 0);
+  GSocketConnection *none;
+
+  /* not an IP address */
+  none = mptcp_client_connect (client, unix_address, NULL, &error);
+  g_assert_null (none);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+  g_clear_error (&error);
+
+  /* the family asked for excludes every address */
+  mptcp_client_set_family (client, G_SOCKET_FAMILY_IPV6);
+  none = mptcp_client_connect (client, v4, NULL, &error);
+  g_assert_null (none);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* the local address's family matches no destination */
+  mptcp_client_set_family (client, G_SOCKET_FAMILY_INVALID);
+  mptcp_client_set_local_address (client, local6);
+  none = mptcp_client_connect (client, v4, NULL, &error);
+  g_assert_null (none);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
 }
 
 static void
@@ -744,6 +793,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/client/properties", NULL, test_properties);
   g_test_add_data_func ("/client/cancel-and-timeout", NULL, test_cancel_and_timeout);
   g_test_add_data_func ("/client/no-mptcp", NULL, test_no_mptcp);
+  g_test_add_data_func ("/client/unusable-addresses", NULL, test_unusable_addresses);
   g_test_add_data_func ("/client/server-without-mptcp", NULL, test_server_without_mptcp);
   g_test_add_data_func ("/listener/service", NULL, test_service);
   g_test_add_data_func ("/listener/address", NULL, test_listener_address);
