@@ -354,19 +354,6 @@ mptcp_endpoint_has_flags (MptcpEndpoint      *self,
   return (self->flags & (guint32) flags) == (guint32) flags;
 }
 
-static const struct
-{
-  guint32     flag;
-  const char *name;
-} flag_names[] = {
-  { MPTCP_ENDPOINT_FLAG_SIGNAL, "signal" },
-  { MPTCP_ENDPOINT_FLAG_SUBFLOW, "subflow" },
-  { MPTCP_ENDPOINT_FLAG_BACKUP, "backup" },
-  { MPTCP_ENDPOINT_FLAG_FULLMESH, "fullmesh" },
-  { MPTCP_ENDPOINT_FLAG_IMPLICIT, "implicit" },
-  { MPTCP_ENDPOINT_FLAG_LAMINAR, "laminar" },
-};
-
 /**
  * mptcp_endpoint_to_string:
  * @self: an #MptcpEndpoint
@@ -384,9 +371,10 @@ char *
 mptcp_endpoint_to_string (MptcpEndpoint *self)
 {
   g_autofree char *address = NULL;
+  g_autoptr(GFlagsClass) klass = NULL;
   GString *str;
   guint32 rest;
-  gsize i;
+  guint i;
 
   g_return_val_if_fail (MPTCP_IS_ENDPOINT (self), NULL);
 
@@ -396,13 +384,17 @@ mptcp_endpoint_to_string (MptcpEndpoint *self)
     g_string_append_printf (str, " port %u", self->port);
   g_string_append_printf (str, " id %u", self->id);
 
+  /* the flags' nicks are the words of ip mptcp */
+  klass = g_type_class_ref (MPTCP_TYPE_ENDPOINT_FLAGS);
   rest = self->flags;
-  for (i = 0; i < G_N_ELEMENTS (flag_names); i++)
+  for (i = 0; i < klass->n_values; i++)
     {
-      if (self->flags & flag_names[i].flag)
+      const GFlagsValue *value = &klass->values[i];
+
+      if (value->value != 0 && (self->flags & value->value) == value->value)
         {
-          g_string_append_printf (str, " %s", flag_names[i].name);
-          rest &= ~flag_names[i].flag;
+          g_string_append_printf (str, " %s", value->value_nick);
+          rest &= ~value->value;
         }
     }
   if (rest != 0)
