@@ -972,6 +972,23 @@ refresh_internal (MptcpConnection  *self,
   return TRUE;
 }
 
+/* refresh_internal(), unless one is running already (a signal handler of
+ * its own refreshing again): then nothing. */
+static gboolean
+refresh_guarded (MptcpConnection  *self,
+                 gboolean          keep,
+                 GError          **error)
+{
+  gboolean ok;
+
+  if (self->in_refresh)
+    return TRUE;
+  self->in_refresh = TRUE;
+  ok = refresh_internal (self, keep, error);
+  self->in_refresh = FALSE;
+  return ok;
+}
+
 static gboolean
 native_address (GSocketAddress    *address,
                 MptcpSockoptAddr  *raw,
@@ -1370,18 +1387,10 @@ gboolean
 mptcp_connection_refresh (MptcpConnection  *self,
                           GError          **error)
 {
-  gboolean ok;
-
   g_return_val_if_fail (MPTCP_IS_CONNECTION (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (self->in_refresh)
-    return TRUE;
-
-  self->in_refresh = TRUE;
-  ok = refresh_internal (self, TRUE, error);
-  self->in_refresh = FALSE;
-  return ok;
+  return refresh_guarded (self, TRUE, error);
 }
 
 /**
@@ -1565,14 +1574,7 @@ static gboolean
 resync (MptcpConnection  *self,
         GError          **error)
 {
-  gboolean ok;
-
-  if (self->in_refresh)
-    return TRUE;
-  self->in_refresh = TRUE;
-  ok = refresh_internal (self, FALSE, error);
-  self->in_refresh = FALSE;
-  return ok;
+  return refresh_guarded (self, FALSE, error);
 }
 
 static void

@@ -1601,6 +1601,10 @@ pending_complete (Pending      *p,
   gpointer func_data = p->func_data;
   gboolean inside_submit = self->submitting == p;
 
+  /* the timer stays armed for p's deadline even if nothing is left: disarming it on
+   * every completion would write the context's eventfd each time (GLib 2.74 wakes the
+   * context on any g_source_set_ready_time()), while a stale deadline costs one
+   * iteration that finds nothing due and disarms it */
   g_hash_table_remove (self->pending, GUINT_TO_POINTER (p->seq));
   if (p->sent)
     self->in_flight--;
