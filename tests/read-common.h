@@ -97,6 +97,32 @@ read_assert_same_address (GInetSocketAddress *a,
   g_assert_cmpstr (sa, ==, sb);
 }
 
+/* An IPv4 or IPv6 address with a port (transfer full). */
+static inline GInetSocketAddress *
+read_inet_address (const char *ip,
+                   guint16     port)
+{
+  return G_INET_SOCKET_ADDRESS (g_inet_socket_address_new_from_string (ip, port));
+}
+
+/* Whether the connection's list model holds this very subflow object. */
+static inline gboolean
+read_model_holds (MptcpConnection *connection,
+                  MptcpSubflow    *subflow)
+{
+  GListModel *model = mptcp_connection_get_subflows (connection);
+  guint i;
+
+  for (i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(MptcpSubflow) item = g_list_model_get_item (model, i);
+
+      if (item == subflow)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /* "local -> remote" of a subflow, for comparing sets of 4-tuples. */
 static inline char *
 read_subflow_tuple (MptcpSubflow *subflow)

@@ -16,13 +16,6 @@
 #include "mptcp-connection-private.h"
 #include "mptcp-netlink-private.h"
 
-static GInetSocketAddress *
-inet_address (const char *ip,
-              guint16     port)
-{
-  return G_INET_SOCKET_ADDRESS (g_inet_socket_address_new_from_string (ip, port));
-}
-
 static gboolean
 timeout_flag_cb (gpointer user_data)
 {
@@ -73,23 +66,6 @@ typedef struct
   gboolean priority_backup;
 } Watch;
 
-static gboolean
-listed (MptcpConnection *connection,
-        MptcpSubflow    *subflow)
-{
-  GListModel *model = mptcp_connection_get_subflows (connection);
-  guint i;
-
-  for (i = 0; i < g_list_model_get_n_items (model); i++)
-    {
-      g_autoptr(MptcpSubflow) item = g_list_model_get_item (model, i);
-
-      if (item == subflow)
-        return TRUE;
-    }
-  return FALSE;
-}
-
 static void
 on_added (MptcpConnection *connection,
           MptcpSubflow    *subflow,
@@ -97,7 +73,7 @@ on_added (MptcpConnection *connection,
 {
   g_autofree char *t = read_subflow_tuple (subflow);
 
-  g_assert_true (listed (connection, subflow));
+  g_assert_true (read_model_holds (connection, subflow));
   g_assert_false (g_ptr_array_find (w->shadow, subflow, NULL));
   g_ptr_array_add (w->shadow, g_object_ref (subflow));
   g_string_append_printf (w->log, "+%s;", t);
@@ -113,7 +89,7 @@ on_removed (MptcpConnection *connection,
 {
   g_autofree char *t = read_subflow_tuple (subflow);
 
-  g_assert_false (listed (connection, subflow));
+  g_assert_false (read_model_holds (connection, subflow));
   g_assert_true (g_ptr_array_remove (w->shadow, subflow));
   g_string_append_printf (w->log, "-%s/%d;", t, error);
   w->n_removed++;
@@ -148,7 +124,7 @@ on_priority_changed (MptcpConnection *connection,
                      gboolean         backup,
                      Watch           *w)
 {
-  g_assert_true (listed (connection, subflow));
+  g_assert_true (read_model_holds (connection, subflow));
   g_string_append_printf (w->log, "p%d;", backup);
   g_set_object (&w->priority_subflow, subflow);
   w->priority_backup = backup;
@@ -350,8 +326,8 @@ test_library_and_raw (void)
 {
   g_autoptr(GSocket) socket = NULL;
   g_autoptr(MptcpConnection) connection = connect_established (&socket);
-  g_autoptr(GInetSocketAddress) l2 = inet_address (TESTBED_CLIENT2_V4, 0);
-  g_autoptr(GInetSocketAddress) r2 = inet_address (TESTBED_SERVER2_V4, TESTBED_PORT_SINK);
+  g_autoptr(GInetSocketAddress) l2 = read_inet_address (TESTBED_CLIENT2_V4, 0);
+  g_autoptr(GInetSocketAddress) r2 = read_inet_address (TESTBED_SERVER2_V4, TESTBED_PORT_SINK);
   g_autoptr(GError) error = NULL;
   g_autoptr(MptcpSubflow) sf = NULL;
   g_autofree char *t = NULL;
@@ -407,8 +383,8 @@ test_link_down (void)
 {
   g_autoptr(GSocket) socket = NULL;
   g_autoptr(MptcpConnection) connection = connect_established (&socket);
-  g_autoptr(GInetSocketAddress) l2 = inet_address (TESTBED_CLIENT2_V4, 0);
-  g_autoptr(GInetSocketAddress) r2 = inet_address (TESTBED_SERVER2_V4, TESTBED_PORT_SINK);
+  g_autoptr(GInetSocketAddress) l2 = read_inet_address (TESTBED_CLIENT2_V4, 0);
+  g_autoptr(GInetSocketAddress) r2 = read_inet_address (TESTBED_SERVER2_V4, TESTBED_PORT_SINK);
   g_autoptr(GError) error = NULL;
   g_autoptr(MptcpSubflow) sf = NULL;
   g_autoptr(MptcpSubflow) first = g_list_model_get_item (mptcp_connection_get_subflows (connection), 0);
@@ -447,7 +423,7 @@ test_link_down (void)
   g_assert_no_error (error);
 
   g_assert_cmpuint (w.n_removed, ==, 1);
-  g_assert_false (listed (connection, sf));
+  g_assert_false (read_model_holds (connection, sf));
   g_test_message ("subflow-removed error %d", w.last_error);
   g_assert_cmpint (w.last_error, !=, 0);
   watch_clear (&w);

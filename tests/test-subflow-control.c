@@ -20,13 +20,6 @@
  * namespace, which drops it without an answer. */
 #define SILENT_V4 "203.0.113.5"
 
-static GInetSocketAddress *
-inet_address (const char *ip,
-              guint16     port)
-{
-  return G_INET_SOCKET_ADDRESS (g_inet_socket_address_new_from_string (ip, port));
-}
-
 static void
 on_established (MptcpConnection *connection,
                 gpointer         user_data)
@@ -76,23 +69,6 @@ connect_established (GSocketFamily family,
   if (out_socket != NULL)
     *out_socket = g_steal_pointer (&socket);
   return connection;
-}
-
-static gboolean
-model_holds (MptcpConnection *connection,
-             MptcpSubflow    *subflow)
-{
-  GListModel *model = mptcp_connection_get_subflows (connection);
-  guint i;
-
-  for (i = 0; i < g_list_model_get_n_items (model); i++)
-    {
-      g_autoptr(MptcpSubflow) item = g_list_model_get_item (model, i);
-
-      if (item == subflow)
-        return TRUE;
-    }
-  return FALSE;
 }
 
 /* The 4-tuples the kernel lists (a fresh MptcpConnection reads them) whose text holds
@@ -178,12 +154,12 @@ test_scenario (void)
   g_autoptr(GSocket) socket = NULL;
   g_autoptr(MptcpConnection) connection = connect_established (G_SOCKET_FAMILY_IPV6, &socket);
   GListModel *model = mptcp_connection_get_subflows (connection);
-  g_autoptr(GInetSocketAddress) l2 = inet_address (TESTBED_CLIENT2_V4, 0);
-  g_autoptr(GInetSocketAddress) r2 = inet_address (TESTBED_SERVER2_V4, TESTBED_PORT_SINK);
-  g_autoptr(GInetSocketAddress) l6 = inet_address (TESTBED_CLIENT1_V6, 0);
-  g_autoptr(GInetSocketAddress) r6 = inet_address (TESTBED_SERVER1_V6, TESTBED_PORT_SINK);
-  g_autoptr(GInetSocketAddress) nowhere = inet_address ("0.0.0.0", TESTBED_PORT_SINK);
-  g_autoptr(GInetSocketAddress) not_ours = inet_address ("203.0.113.77", 0);
+  g_autoptr(GInetSocketAddress) l2 = read_inet_address (TESTBED_CLIENT2_V4, 0);
+  g_autoptr(GInetSocketAddress) r2 = read_inet_address (TESTBED_SERVER2_V4, TESTBED_PORT_SINK);
+  g_autoptr(GInetSocketAddress) l6 = read_inet_address (TESTBED_CLIENT1_V6, 0);
+  g_autoptr(GInetSocketAddress) r6 = read_inet_address (TESTBED_SERVER1_V6, TESTBED_PORT_SINK);
+  g_autoptr(GInetSocketAddress) nowhere = read_inet_address ("0.0.0.0", TESTBED_PORT_SINK);
+  g_autoptr(GInetSocketAddress) not_ours = read_inet_address ("203.0.113.77", 0);
   g_autoptr(MptcpSubflow) sf2 = NULL;
   g_autoptr(MptcpSubflow) sf6 = NULL;
   g_autoptr(MptcpSubflow) none = NULL;
@@ -198,14 +174,14 @@ test_scenario (void)
   sf2 = mptcp_connection_open_subflow (connection, l2, r2, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (MPTCP_IS_SUBFLOW (sf2));
-  g_assert_true (model_holds (connection, sf2));
+  g_assert_true (read_model_holds (connection, sf2));
   g_assert_cmpuint (mptcp_subflow_get_id (sf2), >, 1);
   g_assert_cmpuint (g_inet_socket_address_get_port (mptcp_subflow_get_local_address (sf2)), !=, 0);
 
   /* IPv6, a second subflow over path 1 */
   sf6 = mptcp_connection_open_subflow (connection, l6, r6, NULL, &error);
   g_assert_no_error (error);
-  g_assert_true (model_holds (connection, sf6));
+  g_assert_true (read_model_holds (connection, sf6));
   g_assert_cmpuint (mptcp_subflow_get_id (sf6), >, mptcp_subflow_get_id (sf2));
   g_assert_cmpint (g_socket_address_get_family (G_SOCKET_ADDRESS (mptcp_subflow_get_local_address (sf6))),
                    ==, G_SOCKET_FAMILY_IPV6);
@@ -257,10 +233,10 @@ test_scenario (void)
   /* close two, they are gone */
   g_assert_true (mptcp_subflow_close (sf2, NULL, &error));
   g_assert_no_error (error);
-  g_assert_false (model_holds (connection, sf2));
+  g_assert_false (read_model_holds (connection, sf2));
   g_assert_true (mptcp_subflow_close (sf6, NULL, &error));
   g_assert_no_error (error);
-  g_assert_false (model_holds (connection, sf6));
+  g_assert_false (read_model_holds (connection, sf6));
   g_assert_false (kernel_lists (socket, t2));
   g_assert_false (kernel_lists (socket, t6));
   g_assert_true (mptcp_connection_refresh (connection, &error));
@@ -291,10 +267,10 @@ test_announce_remove (void)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(MptcpConnection) connection = connect_established (G_SOCKET_FAMILY_IPV4, NULL);
-  g_autoptr(GInetSocketAddress) a2 = inet_address (TESTBED_CLIENT2_V4, 0);
-  g_autoptr(GInetSocketAddress) l2 = inet_address (TESTBED_CLIENT2_V4, 0);
-  g_autoptr(GInetSocketAddress) r2 = inet_address (TESTBED_SERVER2_V4, TESTBED_PORT_SINK);
-  g_autoptr(GInetSocketAddress) v6 = inet_address (TESTBED_CLIENT1_V6, 0);
+  g_autoptr(GInetSocketAddress) a2 = read_inet_address (TESTBED_CLIENT2_V4, 0);
+  g_autoptr(GInetSocketAddress) l2 = read_inet_address (TESTBED_CLIENT2_V4, 0);
+  g_autoptr(GInetSocketAddress) r2 = read_inet_address (TESTBED_SERVER2_V4, TESTBED_PORT_SINK);
+  g_autoptr(GInetSocketAddress) v6 = read_inet_address (TESTBED_CLIENT1_V6, 0);
   g_autoptr(MptcpSubflow) sf = NULL;
   guint id, id2;
 
@@ -423,7 +399,7 @@ on_added (MptcpConnection *connection,
   GString *log = user_data;
   g_autofree char *t = read_subflow_tuple (subflow);
 
-  g_assert_true (model_holds (connection, subflow));
+  g_assert_true (read_model_holds (connection, subflow));
   g_string_append_printf (log, "+%s;", t);
 }
 
@@ -437,7 +413,7 @@ on_removed (MptcpConnection *connection,
   GString *log = user_data;
   g_autofree char *t = read_subflow_tuple (subflow);
 
-  g_assert_false (model_holds (connection, subflow));
+  g_assert_false (read_model_holds (connection, subflow));
   g_string_append_printf (log, "-%s;", t);
 }
 
@@ -446,8 +422,8 @@ test_async (void)
 {
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autoptr(MptcpConnection) connection = connect_established (G_SOCKET_FAMILY_IPV4, NULL);
-  g_autoptr(GInetSocketAddress) l2 = inet_address (TESTBED_CLIENT2_V4, 0);
-  g_autoptr(GInetSocketAddress) r2 = inet_address (TESTBED_SERVER2_V4, TESTBED_PORT_SINK);
+  g_autoptr(GInetSocketAddress) l2 = read_inet_address (TESTBED_CLIENT2_V4, 0);
+  g_autoptr(GInetSocketAddress) r2 = read_inet_address (TESTBED_SERVER2_V4, TESTBED_PORT_SINK);
   g_autoptr(GString) log = g_string_new ("");
   g_autofree char *expected = NULL;
   AsyncResult r = { loop, NULL, NULL, FALSE, 0 };
@@ -461,7 +437,7 @@ test_async (void)
   run_until_done (&r);
   g_assert_no_error (r.error);
   sf = MPTCP_SUBFLOW (r.object);
-  g_assert_true (model_holds (connection, sf));
+  g_assert_true (read_model_holds (connection, sf));
   t = read_subflow_tuple (sf);
 
   mptcp_subflow_set_backup_async (sf, TRUE, NULL, backup_cb, &r);
@@ -476,7 +452,7 @@ test_async (void)
   run_until_done (&r);
   g_assert_no_error (r.error);
   g_assert_true (r.uint_result);
-  g_assert_false (model_holds (connection, sf));
+  g_assert_false (read_model_holds (connection, sf));
 
   expected = g_strdup_printf ("+%s;-%s;", t, t);
   g_assert_cmpstr (log->str, ==, expected);
@@ -568,8 +544,8 @@ test_cancel (void)
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autoptr(GSocket) socket = NULL;
   g_autoptr(MptcpConnection) connection = connect_established (G_SOCKET_FAMILY_IPV4, &socket);
-  g_autoptr(GInetSocketAddress) l2 = inet_address (TESTBED_CLIENT2_V4, 0);
-  g_autoptr(GInetSocketAddress) silent = inet_address (SILENT_V4, TESTBED_PORT_SINK);
+  g_autoptr(GInetSocketAddress) l2 = read_inet_address (TESTBED_CLIENT2_V4, 0);
+  g_autoptr(GInetSocketAddress) silent = read_inet_address (SILENT_V4, TESTBED_PORT_SINK);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   AsyncResult r = { loop, NULL, NULL, FALSE, 0 };
   gint64 start;
@@ -664,8 +640,8 @@ test_peer_reset_in_flight (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocket) socket = NULL;
   g_autoptr(MptcpConnection) connection = NULL;
-  g_autoptr(GInetSocketAddress) l2 = inet_address (TESTBED_CLIENT2_V4, 0);
-  g_autoptr(GInetSocketAddress) silent = inet_address (SILENT_V4, TESTBED_PORT_SINK);
+  g_autoptr(GInetSocketAddress) l2 = read_inet_address (TESTBED_CLIENT2_V4, 0);
+  g_autoptr(GInetSocketAddress) silent = read_inet_address (SILENT_V4, TESTBED_PORT_SINK);
   AsyncResult r = { loop, NULL, NULL, FALSE, 0 };
   struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons (6011) };
   struct linger lg = { 1, 0 };
@@ -716,9 +692,9 @@ test_id_clash_retry (void)
   g_autoptr(GSocket) socket = NULL;
   g_autoptr(MptcpConnection) a = connect_established (G_SOCKET_FAMILY_IPV4, &socket);
   g_autoptr(MptcpConnection) b = mptcp_connection_new (socket, &error);
-  g_autoptr(GInetSocketAddress) a1 = inet_address (TESTBED_CLIENT2_V4, 7000);
-  g_autoptr(GInetSocketAddress) b1 = inet_address (TESTBED_CLIENT2_V4, 7001);
-  g_autoptr(GInetSocketAddress) a2 = inet_address (TESTBED_CLIENT2_V4, 7002);
+  g_autoptr(GInetSocketAddress) a1 = read_inet_address (TESTBED_CLIENT2_V4, 7000);
+  g_autoptr(GInetSocketAddress) b1 = read_inet_address (TESTBED_CLIENT2_V4, 7001);
+  g_autoptr(GInetSocketAddress) a2 = read_inet_address (TESTBED_CLIENT2_V4, 7002);
   guint id_a1, id_b1, id_a2;
 
   g_assert_no_error (error);
@@ -779,8 +755,8 @@ test_sync_contexts (void)
   GSocket *sockets[N];
   MptcpConnection *conns[N];
   g_autoptr(GError) error = NULL;
-  g_autoptr(GInetSocketAddress) l2 = inet_address (TESTBED_CLIENT2_V4, 0);
-  g_autoptr(GInetSocketAddress) r2 = inet_address (TESTBED_SERVER2_V4, TESTBED_PORT_SINK);
+  g_autoptr(GInetSocketAddress) l2 = read_inet_address (TESTBED_CLIENT2_V4, 0);
+  g_autoptr(GInetSocketAddress) r2 = read_inet_address (TESTBED_SERVER2_V4, TESTBED_PORT_SINK);
   g_autoptr(MptcpSubflow) sf = NULL;
   gboolean done = FALSE;
   gulong id;
@@ -822,8 +798,8 @@ test_timeout (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocket) socket = NULL;
   g_autoptr(MptcpConnection) connection = connect_established (G_SOCKET_FAMILY_IPV4, &socket);
-  g_autoptr(GInetSocketAddress) l2 = inet_address (TESTBED_CLIENT2_V4, 0);
-  g_autoptr(GInetSocketAddress) silent = inet_address (SILENT_V4, TESTBED_PORT_SINK);
+  g_autoptr(GInetSocketAddress) l2 = read_inet_address (TESTBED_CLIENT2_V4, 0);
+  g_autoptr(GInetSocketAddress) silent = read_inet_address (SILENT_V4, TESTBED_PORT_SINK);
   g_autoptr(MptcpSubflow) sf = NULL;
   gint64 start, took;
 
@@ -847,8 +823,8 @@ test_refused (void)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(MptcpConnection) connection = connect_established (G_SOCKET_FAMILY_IPV4, NULL);
-  g_autoptr(GInetSocketAddress) l2 = inet_address (TESTBED_CLIENT2_V4, 0);
-  g_autoptr(GInetSocketAddress) closed_port = inet_address (TESTBED_SERVER2_V4, 5999);
+  g_autoptr(GInetSocketAddress) l2 = read_inet_address (TESTBED_CLIENT2_V4, 0);
+  g_autoptr(GInetSocketAddress) closed_port = read_inet_address (TESTBED_SERVER2_V4, 5999);
   g_autoptr(MptcpSubflow) sf = NULL;
 
   sf = mptcp_connection_open_subflow (connection, l2, closed_port, NULL, &error);
@@ -870,8 +846,8 @@ test_closed_in_flight (void)
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autoptr(GSocket) socket = NULL;
   g_autoptr(MptcpConnection) connection = connect_established (G_SOCKET_FAMILY_IPV4, &socket);
-  g_autoptr(GInetSocketAddress) l2 = inet_address (TESTBED_CLIENT2_V4, 0);
-  g_autoptr(GInetSocketAddress) silent = inet_address (SILENT_V4, TESTBED_PORT_SINK);
+  g_autoptr(GInetSocketAddress) l2 = read_inet_address (TESTBED_CLIENT2_V4, 0);
+  g_autoptr(GInetSocketAddress) silent = read_inet_address (SILENT_V4, TESTBED_PORT_SINK);
   AsyncResult r = { loop, NULL, NULL, FALSE, 0 };
   gboolean closed = FALSE;
   g_autoptr(GError) error = NULL;
@@ -905,8 +881,8 @@ test_not_established (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocket) socket = read_connect_mptcp (G_SOCKET_FAMILY_IPV4, 1, TESTBED_PORT_SINK);
   g_autoptr(MptcpConnection) connection = mptcp_connection_new (socket, &error);
-  g_autoptr(GInetSocketAddress) l2 = inet_address (TESTBED_CLIENT2_V4, 0);
-  g_autoptr(GInetSocketAddress) r2 = inet_address (TESTBED_SERVER2_V4, TESTBED_PORT_SINK);
+  g_autoptr(GInetSocketAddress) l2 = read_inet_address (TESTBED_CLIENT2_V4, 0);
+  g_autoptr(GInetSocketAddress) r2 = read_inet_address (TESTBED_SERVER2_V4, TESTBED_PORT_SINK);
   g_autoptr(MptcpSubflow) sf = NULL;
 
   g_assert_no_error (error);
@@ -920,10 +896,10 @@ test_family_mismatch (void)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(MptcpConnection) connection = connect_established (G_SOCKET_FAMILY_IPV4, NULL);
-  g_autoptr(GInetSocketAddress) l2 = inet_address (TESTBED_CLIENT2_V4, 0);
-  g_autoptr(GInetSocketAddress) l6 = inet_address (TESTBED_CLIENT1_V6, 0);
-  g_autoptr(GInetSocketAddress) r6 = inet_address (TESTBED_SERVER1_V6, TESTBED_PORT_SINK);
-  g_autoptr(GInetSocketAddress) r2_noport = inet_address (TESTBED_SERVER2_V4, 0);
+  g_autoptr(GInetSocketAddress) l2 = read_inet_address (TESTBED_CLIENT2_V4, 0);
+  g_autoptr(GInetSocketAddress) l6 = read_inet_address (TESTBED_CLIENT1_V6, 0);
+  g_autoptr(GInetSocketAddress) r6 = read_inet_address (TESTBED_SERVER1_V6, TESTBED_PORT_SINK);
+  g_autoptr(GInetSocketAddress) r2_noport = read_inet_address (TESTBED_SERVER2_V4, 0);
   MptcpSubflow *sf;
 
   /* IPv6 on an IPv4 connection */
@@ -950,8 +926,8 @@ test_fallback (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocket) socket = read_connect_mptcp (G_SOCKET_FAMILY_IPV4, 1, TESTBED_PORT_TCP);
   g_autoptr(MptcpConnection) connection = mptcp_connection_new (socket, &error);
-  g_autoptr(GInetSocketAddress) l2 = inet_address (TESTBED_CLIENT2_V4, 0);
-  g_autoptr(GInetSocketAddress) r2 = inet_address (TESTBED_SERVER2_V4, TESTBED_PORT_TCP);
+  g_autoptr(GInetSocketAddress) l2 = read_inet_address (TESTBED_CLIENT2_V4, 0);
+  g_autoptr(GInetSocketAddress) r2 = read_inet_address (TESTBED_SERVER2_V4, TESTBED_PORT_TCP);
   g_autoptr(MptcpSubflow) sf = NULL;
 
   g_assert_no_error (error);
@@ -998,8 +974,8 @@ test_kernel_pm (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocket) socket = NULL;
   g_autoptr(MptcpConnection) connection = NULL;
-  g_autoptr(GInetSocketAddress) l2 = inet_address (TESTBED_CLIENT2_V4, 0);
-  g_autoptr(GInetSocketAddress) r2 = inet_address (TESTBED_SERVER2_V4, TESTBED_PORT_SINK);
+  g_autoptr(GInetSocketAddress) l2 = read_inet_address (TESTBED_CLIENT2_V4, 0);
+  g_autoptr(GInetSocketAddress) r2 = read_inet_address (TESTBED_SERVER2_V4, TESTBED_PORT_SINK);
   g_autoptr(MptcpSubflow) sf = NULL;
 
   read_write_sysctl ("/proc/sys/net/mptcp/path_manager", "kernel");
@@ -1022,8 +998,8 @@ check_unprivileged (gconstpointer data)
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocket) socket = NULL;
   g_autoptr(MptcpConnection) connection = NULL;
-  g_autoptr(GInetSocketAddress) l2 = inet_address (TESTBED_CLIENT2_V4, 0);
-  g_autoptr(GInetSocketAddress) r2 = inet_address (TESTBED_SERVER2_V4, TESTBED_PORT_SINK);
+  g_autoptr(GInetSocketAddress) l2 = read_inet_address (TESTBED_CLIENT2_V4, 0);
+  g_autoptr(GInetSocketAddress) r2 = read_inet_address (TESTBED_SERVER2_V4, TESTBED_PORT_SINK);
   g_autoptr(MptcpSubflow) sf = NULL;
   GListModel *model;
   g_autoptr(MptcpSubflow) first = NULL;
