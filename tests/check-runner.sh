@@ -17,6 +17,9 @@ rc=0
   test "$MPTCP_TESTBED_CLIENT1_V4" = 192.0.2.1
   test "$MPTCP_TESTBED_CLIENT2_V4" = 198.51.100.1
   test "$MPTCP_TESTBED_CLIENT1_V6" = 2001:db8:1::1
+  test "$MPTCP_TESTBED_SILENT_V4" = 203.0.113.5
+  ip route get 203.0.113.5 | grep -q "via 198.51.100.2"
+  nsenter --net="$MPTCP_TESTBED_SERVER_NETNS" ip route show type blackhole | grep -q 203.0.113.0/24
   test "$MPTCP_TESTBED_PORT_SINK" = 5001
   test "$MPTCP_TESTBED_PORT_ECHO" = 5002
   test "$MPTCP_TESTBED_PORT_TCP" = 5003

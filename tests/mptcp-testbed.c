@@ -53,7 +53,8 @@ usage (int status)
            "  --rate RATE       limit both directions of both paths with tbf (e.g. 20mbit)\n"
            "\n"
            "COMMAND gets MPTCP_TESTBED_{SERVER1_V4,SERVER2_V4,SERVER1_V6,CLIENT1_V4,CLIENT2_V4,\n"
-           "CLIENT1_V6,PORT_SINK,PORT_ECHO,PORT_TCP,SERVER_NETNS} in its environment; use\n"
+           "CLIENT1_V6,SILENT_V4,PORT_SINK,PORT_ECHO,PORT_TCP,SERVER_NETNS} in its environment\n"
+           "(SILENT_V4: a host that never answers, routed into the server and dropped); use\n"
            "`nsenter --net=$MPTCP_TESTBED_SERVER_NETNS CMD` to act on the server side.\n"
            "Exit status: COMMAND's, 128+N if it died of signal N, 77 if the testbed cannot be\n"
            "built (1 with MPTCP_GLIB_REQUIRE_KERNEL=1).\n",
@@ -144,6 +145,7 @@ main (int argc, char **argv)
   g_setenv ("MPTCP_TESTBED_SERVER1_V6", TESTBED_SERVER1_V6, TRUE);
   g_setenv ("MPTCP_TESTBED_CLIENT1_V4", TESTBED_CLIENT1_V4, TRUE);
   g_setenv ("MPTCP_TESTBED_CLIENT2_V4", TESTBED_CLIENT2_V4, TRUE);
+  g_setenv ("MPTCP_TESTBED_SILENT_V4", TESTBED_SILENT_V4, TRUE);
   g_setenv ("MPTCP_TESTBED_CLIENT1_V6", TESTBED_CLIENT1_V6, TRUE);
   set_env_uint ("MPTCP_TESTBED_PORT_SINK", TESTBED_PORT_SINK);
   set_env_uint ("MPTCP_TESTBED_PORT_ECHO", TESTBED_PORT_ECHO);

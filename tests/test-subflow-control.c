@@ -18,7 +18,6 @@
 
 /* A silent remote: routed from the client over path 2 into the server
  * namespace, which drops it without an answer. */
-#define SILENT_V4 "203.0.113.5"
 
 static void
 on_established (MptcpConnection *connection,
@@ -482,25 +481,6 @@ test_async (void)
   g_signal_handlers_disconnect_by_data (connection, log);
 }
 
-/* Routes SILENT_V4 from the client over path 2 into the server namespace,
- * which drops it silently. Idempotent. */
-static void
-make_silent_route (void)
-{
-  static gboolean done;
-  const char *client[] = { "ip", "route", "replace", SILENT_V4 "/32", "via", TESTBED_SERVER2_V4,
-                           NULL };
-  const char *server[] = { "ip", "route", "replace", "blackhole", SILENT_V4 "/32", NULL };
-  g_autoptr(GError) error = NULL;
-
-  if (done)
-    return;
-  read_run_client (client);
-  g_assert_true (testbed_run_in_server (server, NULL, &error));
-  g_assert_no_error (error);
-  done = TRUE;
-}
-
 static gboolean
 cancel_cb (gpointer user_data)
 {
@@ -545,12 +525,11 @@ test_cancel (void)
   g_autoptr(GSocket) socket = NULL;
   g_autoptr(MptcpConnection) connection = connect_established (G_SOCKET_FAMILY_IPV4, &socket);
   g_autoptr(GInetSocketAddress) l2 = read_inet_address (TESTBED_CLIENT2_V4, 0);
-  g_autoptr(GInetSocketAddress) silent = read_inet_address (SILENT_V4, TESTBED_PORT_SINK);
+  g_autoptr(GInetSocketAddress) silent = read_inet_address (TESTBED_SILENT_V4, TESTBED_PORT_SINK);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   AsyncResult r = { loop, NULL, NULL, FALSE, 0 };
   gint64 start;
 
-  make_silent_route ();
 
   /* cancelled mid-flight: the SYN left, the subflow is closed again */
   mptcp_connection_open_subflow_async (connection, l2, silent, cancellable, open_cb, &r);
@@ -561,7 +540,7 @@ test_cancel (void)
   g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_USEC_PER_SEC);
   async_result_clear (&r);
   g_usleep (50 * 1000);
-  g_assert_cmpuint (count_subflows_to (socket, SILENT_V4), ==, 0);
+  g_assert_cmpuint (count_subflows_to (socket, TESTBED_SILENT_V4), ==, 0);
 
   /* cancelled before it started */
   g_cancellable_reset (cancellable);
@@ -582,7 +561,7 @@ test_cancel (void)
     g_assert_null (sf);
   }
   g_usleep (50 * 1000);
-  g_assert_cmpuint (count_subflows_to (socket, SILENT_V4), ==, 0);
+  g_assert_cmpuint (count_subflows_to (socket, TESTBED_SILENT_V4), ==, 0);
 
   /* two opens between the same addresses, the second one cancelled: its cleanup closes its
    * own half-open subflow, not the first one's (which is not listed by the connection yet) */
@@ -595,17 +574,17 @@ test_cancel (void)
     mptcp_connection_set_control_timeout (connection, 1500);
     mptcp_connection_open_subflow_async (connection, l2, silent, NULL, open_cb, &rb);
     g_assert_false (wait_for_flag (&rb.done, 100));
-    b_tuple = kernel_tuples (socket, SILENT_V4);
+    b_tuple = kernel_tuples (socket, TESTBED_SILENT_V4);
     g_assert_cmpstr (b_tuple, !=, "");
     mptcp_connection_open_subflow_async (connection, l2, silent, cancel_a, open_cb, &r);
     g_assert_false (wait_for_flag (&r.done, 100));
-    g_assert_cmpuint (count_subflows_to (socket, SILENT_V4), ==, 2);
+    g_assert_cmpuint (count_subflows_to (socket, TESTBED_SILENT_V4), ==, 2);
     g_cancellable_cancel (cancel_a);
     run_until_done (&r);
     g_assert_error (r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
     async_result_clear (&r);
     wait_for_flag (&r.done, 100);
-    left = kernel_tuples (socket, SILENT_V4);
+    left = kernel_tuples (socket, TESTBED_SILENT_V4);
     g_assert_cmpstr (left, ==, b_tuple);
     run_until_done (&rb);
     g_assert_error (rb.error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
@@ -641,7 +620,7 @@ test_peer_reset_in_flight (void)
   g_autoptr(GSocket) socket = NULL;
   g_autoptr(MptcpConnection) connection = NULL;
   g_autoptr(GInetSocketAddress) l2 = read_inet_address (TESTBED_CLIENT2_V4, 0);
-  g_autoptr(GInetSocketAddress) silent = read_inet_address (SILENT_V4, TESTBED_PORT_SINK);
+  g_autoptr(GInetSocketAddress) silent = read_inet_address (TESTBED_SILENT_V4, TESTBED_PORT_SINK);
   AsyncResult r = { loop, NULL, NULL, FALSE, 0 };
   struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons (6011) };
   struct linger lg = { 1, 0 };
@@ -650,7 +629,6 @@ test_peer_reset_in_flight (void)
   char buf[100];
   gint64 start;
 
-  make_silent_route ();
   lfd = testbed_socket_in_server (AF_INET, SOCK_STREAM, IPPROTO_MPTCP, &error);
   g_assert_no_error (error);
   g_assert_cmpint (setsockopt (lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), ==, 0);
@@ -799,11 +777,10 @@ test_timeout (void)
   g_autoptr(GSocket) socket = NULL;
   g_autoptr(MptcpConnection) connection = connect_established (G_SOCKET_FAMILY_IPV4, &socket);
   g_autoptr(GInetSocketAddress) l2 = read_inet_address (TESTBED_CLIENT2_V4, 0);
-  g_autoptr(GInetSocketAddress) silent = read_inet_address (SILENT_V4, TESTBED_PORT_SINK);
+  g_autoptr(GInetSocketAddress) silent = read_inet_address (TESTBED_SILENT_V4, TESTBED_PORT_SINK);
   g_autoptr(MptcpSubflow) sf = NULL;
   gint64 start, took;
 
-  make_silent_route ();
   mptcp_connection_set_control_timeout (connection, 300);
   g_assert_cmpuint (mptcp_connection_get_control_timeout (connection), ==, 300);
   start = g_get_monotonic_time ();
@@ -815,7 +792,7 @@ test_timeout (void)
   g_assert_cmpint (took, <, 1500 * 1000);
   /* the half-open subflow was destroyed */
   g_usleep (50 * 1000);
-  g_assert_cmpuint (count_subflows_to (socket, SILENT_V4), ==, 0);
+  g_assert_cmpuint (count_subflows_to (socket, TESTBED_SILENT_V4), ==, 0);
 }
 
 static void
@@ -847,12 +824,11 @@ test_closed_in_flight (void)
   g_autoptr(GSocket) socket = NULL;
   g_autoptr(MptcpConnection) connection = connect_established (G_SOCKET_FAMILY_IPV4, &socket);
   g_autoptr(GInetSocketAddress) l2 = read_inet_address (TESTBED_CLIENT2_V4, 0);
-  g_autoptr(GInetSocketAddress) silent = read_inet_address (SILENT_V4, TESTBED_PORT_SINK);
+  g_autoptr(GInetSocketAddress) silent = read_inet_address (TESTBED_SILENT_V4, TESTBED_PORT_SINK);
   AsyncResult r = { loop, NULL, NULL, FALSE, 0 };
   gboolean closed = FALSE;
   g_autoptr(GError) error = NULL;
 
-  make_silent_route ();
   g_signal_connect (connection, "closed", G_CALLBACK (on_closed), &closed);
   mptcp_connection_open_subflow_async (connection, l2, silent, NULL, open_cb, &r);
   /* let the request leave, then close the socket */

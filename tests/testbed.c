@@ -805,6 +805,7 @@ static const char client_batch[] =
   "addr add " TESTBED_CLIENT2_V4 "/24 dev " TESTBED_CLIENT2_IFNAME "\n"
   "link set " TESTBED_CLIENT1_IFNAME " up\n"
   "link set " TESTBED_CLIENT2_IFNAME " up\n"
+  "route add 203.0.113.0/24 via " TESTBED_SERVER2_V4 "\n"
   "mptcp limits set subflows 8 add_addr_accepted 8\n";
 
 static const char server_batch[] =
@@ -814,6 +815,7 @@ static const char server_batch[] =
   "addr add " TESTBED_SERVER2_V4 "/24 dev " TESTBED_SERVER2_IFNAME "\n"
   "link set " TESTBED_SERVER1_IFNAME " up\n"
   "link set " TESTBED_SERVER2_IFNAME " up\n"
+  "route add blackhole 203.0.113.0/24\n"
   "mptcp limits set subflows 8 add_addr_accepted 8\n";
 
 static void

@@ -37,6 +37,10 @@ G_BEGIN_DECLS
 #define TESTBED_SERVER1_V4 "192.0.2.2"
 #define TESTBED_CLIENT2_V4 "198.51.100.1"
 #define TESTBED_SERVER2_V4 "198.51.100.2"
+/* A host that never answers: 203.0.113.0/24 (TEST-NET-3) is routed from the client over
+ * path 2 into the server namespace, which drops it (a blackhole route). For timeouts and
+ * cancellations of connects and subflow opens. */
+#define TESTBED_SILENT_V4  "203.0.113.5"
 #define TESTBED_CLIENT1_V6 "2001:db8:1::1"
 #define TESTBED_SERVER1_V6 "2001:db8:1::2"
 #define TESTBED_PORT_SINK 5001
