@@ -97,6 +97,28 @@ read_assert_same_address (GInetSocketAddress *a,
   g_assert_cmpstr (sa, ==, sb);
 }
 
+static inline gboolean
+read_quit_loop_cb (gpointer loop)
+{
+  g_main_loop_quit (loop);
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs loop, but for at most timeout_ms: a lost callback fails the test where it is lost
+ * instead of running into meson's timeout (which also loses the subtests after it). */
+static inline void
+read_run_loop (GMainLoop *loop,
+               guint      timeout_ms)
+{
+  GSource *timeout = g_timeout_source_new (timeout_ms);
+
+  g_source_set_callback (timeout, read_quit_loop_cb, loop, NULL);
+  g_source_attach (timeout, g_main_loop_get_context (loop));
+  g_main_loop_run (loop);
+  g_source_destroy (timeout);
+  g_source_unref (timeout);
+}
+
 /* An IPv4 or IPv6 address with a port (transfer full). */
 static inline GInetSocketAddress *
 read_inet_address (const char *ip,

@@ -193,8 +193,15 @@ on_async_result (GObject      *source,
 static void
 wait_for (GAsyncResult **result)
 {
-  while (*result == NULL)
-    g_main_context_iteration (NULL, TRUE);
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  /* bounded: a lost callback fails here rather than at meson's timeout */
+  while (*result == NULL && g_get_monotonic_time () < deadline)
+    {
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (1000);
+    }
+  g_assert_nonnull (*result);
 }
 
 /* ---- connecting ------------------------------------------------------------------------ */

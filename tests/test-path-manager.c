@@ -21,6 +21,7 @@
 
 #include <mptcp-glib/mptcp-glib.h>
 #include "testbed.h"
+#include "read-common.h"
 
 #define PM_SYSCTL "/proc/sys/net/mptcp/path_manager"
 
@@ -1205,7 +1206,7 @@ got_result (GObject      *source,
 static void
 wait_result (AsyncData *data)
 {
-  g_main_loop_run (data->loop);
+  read_run_loop (data->loop, 30000);
   g_assert_nonnull (data->result);
 }
 

@@ -386,7 +386,7 @@ static void
 run_until_done (AsyncResult *r)
 {
   if (!r->done)
-    g_main_loop_run (r->loop);
+    read_run_loop (r->loop, 30000);
   g_assert_true (r->done);
 }
 
