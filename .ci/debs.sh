@@ -84,11 +84,13 @@ clean_env=(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$work" LANG=C.UTF-8
            MPTCP_GLIB_REQUIRE_KERNEL=1 AUTOPKGTEST_TMP="$work/tmp")
 mkdir -p "$work/tmp"
 
+# the installed C example resolves the packaged library (not one of a build tree)
 lib=$(ldd /usr/libexec/installed-tests/mptcp-glib/mptcp-example | awk '/libmptcp-glib/ {print $3}')
-if [[ "$lib" == /usr/lib/*/libmptcp-glib-1.0.so.0 ]]; then
-  record PASS "installed-example-links-installed-library"
+pkglib=$(dpkg -L libmptcp-glib-1.0-0 | grep '/libmptcp-glib-1.0.so.0$')
+if [ -n "$lib" ] && [ "$(realpath "$lib")" = "$(realpath "$pkglib")" ]; then
+  record PASS "installed-example-links-packaged-library"
 else
-  record FAIL "installed-example-links-installed-library ($lib)"
+  record FAIL "installed-example-links-packaged-library ($lib, package: $pkglib)"
 fi
 
 "${clean_env[@]}" sh "$srcdir/debian/tests/installed-tests" >"$work/installed.log" 2>&1
