@@ -10,7 +10,8 @@
 #     Python/gjs/Vala binding tests and the C, Python, gjs and Vala examples) and the
 #     autopkgtest that builds a C program against the -dev package (debian/tests/build) run
 #     with an empty environment from outside the source tree, i.e. against the installed
-#     files only (and the installed example must resolve the installed library);
+#     files only (and the installed example must resolve the installed library); the
+#     installed manual has no dead link;
 #  6. the packages this script installed are purged again.
 #
 # Each check appends "PASS name" or "FAIL name" to RESULTS (.ci/run counts them).
@@ -108,6 +109,11 @@ if [ $rc -ne 0 ] || [ $n -eq 0 ]; then
   tail -n 80 "$work/installed.log"
 fi
 grep -E '^SUMMARY' "$work/installed.log" || true
+
+# the installed manual: no dead link (its GLib links are relative there, ../glib/...)
+step installed-manual-links "$work/links.log" \
+  "${clean_env[@]}" python3 "$srcdir/docs/reference/check-links.py" /usr/share/gtk-doc/html/mptcp-glib
+tail -n 1 "$work/links.log"
 
 AUTOPKGTEST_TMP="$work/tmp" step autopkgtest-build "$work/apt-build.log" \
   "${clean_env[@]}" sh "$srcdir/debian/tests/build"

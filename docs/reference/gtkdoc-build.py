@@ -13,7 +13,7 @@ Two things gtk-doc 1.33 gets wrong are fixed on the way:
    are marked in mkdb's output and highlighted here with their own pygments lexer;
  - links into the GLib/GObject/GIO manuals are written relative (../glib/...), which only
    resolves when the manual is installed next to GLib's: here they are absolute paths of
-   the GLib manuals found at build time; the install step (--relink) turns them relative
+   the GLib manuals found at build time; the install step (--install) turns them relative
    again when the manual is installed into the same gtk-doc directory as GLib's.
 """
 
@@ -120,13 +120,17 @@ def fix_links(html_dir, glib_docdir):
                 f.write(new)
 
 
-def relink(args):
-    """At install: relative links into GLib's manuals when installed next to them."""
+def install(args):
+    """At install: copy html/, with relative links into GLib's manuals when installed next
+    to them."""
     html_dir = args.install_dir
-    if os.path.dirname(html_dir.rstrip('/')) != args.glib_docdir.rstrip('/'):
-        return
     dest = os.environ.get('DESTDIR', '')
     full = dest + html_dir if dest else html_dir
+    print(f'Installing {args.install} to {full}')
+    shutil.rmtree(full, ignore_errors=True)
+    shutil.copytree(args.install, full)
+    if os.path.dirname(html_dir.rstrip('/')) != args.glib_docdir.rstrip('/'):
+        return
     pat = re.compile(r'href="' + re.escape(args.glib_docdir.rstrip('/')) + r'/('
                      + '|'.join(GLIB_MANUALS) + r')/')
     for name in sorted(os.listdir(full)):
@@ -197,7 +201,7 @@ def main():
     p.add_argument('--libdir', help='where the built shared library is')
     p.add_argument('--install-dir', required=True)
     p.add_argument('--glib-docdir', required=True)
-    p.add_argument('--relink', action='store_true', help='the install step')
+    p.add_argument('--install', metavar='HTML_DIR', help='the install step: copy HTML_DIR')
     args = p.parse_args()
     # meson passes the files relative to the build root, where ninja runs this
     args.content = [os.path.abspath(f) for f in args.content]
@@ -205,8 +209,8 @@ def main():
     for name in ('main', 'types', 'srcdir', 'outdir', 'libdir'):
         if getattr(args, name):
             setattr(args, name, os.path.abspath(getattr(args, name)))
-    if args.relink:
-        relink(args)
+    if args.install:
+        install(args)
     else:
         build(args)
 
