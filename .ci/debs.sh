@@ -15,9 +15,10 @@
 #  6. the packages this script installed are purged again.
 #
 # Each check appends "PASS name" or "FAIL name" to RESULTS (.ci/run counts them).
+# MPTCP_GLIB_KEEP_DEBS=DIR keeps a copy of the packages in DIR.
 set -uo pipefail
 build=$1
-results=$2
+results=$(realpath -m "$2")  # the script changes directory
 src=$(pwd)
 start=$(date +%s)
 work=$(mktemp -d /tmp/mptcp-glib-debs.XXXXXX)
@@ -63,6 +64,10 @@ srcdir=$(ls -d "$work"/mptcp-glib-*/)
 
 ( cd "$srcdir" && step dpkg-buildpackage "$work/build.log" dpkg-buildpackage -us -uc -b </dev/null ) || finish
 echo "debs: built $(cd "$work" && ls ./*.deb | tr '\n' ' ')"
+if [ -n "${MPTCP_GLIB_KEEP_DEBS:-}" ]; then  # a directory to keep the packages in
+  mkdir -p "$MPTCP_GLIB_KEEP_DEBS" && cp "$work"/*.deb "$work"/*.changes "$work"/*.buildinfo \
+    "$MPTCP_GLIB_KEEP_DEBS"/
+fi
 
 # lintian: errors fail, the warnings are listed (see debian/ and the packaging notes)
 lintian --fail-on error --display-level '>=warning' "$work"/*.changes >"$work/lintian.log" 2>&1
