@@ -23,10 +23,12 @@ src=$(pwd)
 start=$(date +%s)
 work=$(mktemp -d /tmp/mptcp-glib-debs.XXXXXX)
 installed=()
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
 cleanup() {
   if [ ${#installed[@]} -gt 0 ]; then
     echo "debs: purging ${installed[*]}"
-    DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq -o DPkg::Lock::Timeout=300 \
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq -o DPkg::Lock::Timeout=300 \
       "${installed[@]}" </dev/null >/dev/null || echo "debs: purge failed"
   fi
   rm -rf "$work"
@@ -80,7 +82,7 @@ for d in "${debs[@]}"; do
   p=$(dpkg-deb -f "$d" Package)
   [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" = installed ] || installed+=("$p")
 done
-step apt-install "$work/apt.log" env DEBIAN_FRONTEND=noninteractive \
+step apt-install "$work/apt.log" $SUDO env DEBIAN_FRONTEND=noninteractive \
   apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 "${debs[@]}" \
   </dev/null || finish
 
