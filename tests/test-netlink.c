@@ -1645,7 +1645,12 @@ need_kernel (void)
 static void
 set_path_manager (const char *pm)
 {
-  g_assert_true (write_file ("/proc/sys/net/mptcp/path_manager", pm));
+  /* path_manager from Linux 6.15; pm_type (0 kernel, 1 userspace) on every kernel */
+  if (g_file_test ("/proc/sys/net/mptcp/path_manager", G_FILE_TEST_EXISTS))
+    g_assert_true (write_file ("/proc/sys/net/mptcp/path_manager", pm));
+  else
+    g_assert_true (write_file ("/proc/sys/net/mptcp/pm_type",
+                               g_str_equal (pm, "kernel") ? "0" : "1"));
 }
 
 typedef struct

@@ -166,7 +166,7 @@ test_topology (void)
   g_auto(GStrv) lines = NULL;
   g_autoptr(GError) error = NULL;
   const char * const ip_link[] = { "ip", "-o", "link", "show", NULL };
-  const char * const cat_pm[] = { "cat", "/proc/sys/net/mptcp/path_manager", NULL };
+  const char * const cat_pm[] = { "cat", "/proc/sys/net/mptcp/pm_type", NULL };
   GPid pid = testbed_server_pid ();
 
   g_test_message ("testbed_init_or_exit took %.1f ms (%s)", init_usec / 1000.0,
@@ -201,14 +201,21 @@ test_topology (void)
   g_assert_nonnull (strstr (server_links, " s2@"));
   g_assert_null (strstr (server_links, " c1@"));
 
-  /* path managers: userspace here, in-kernel on the server */
-  pm = testbed_read_sysctl ("net.mptcp.path_manager");
-  pm2 = testbed_read_sysctl ("net/mptcp/path_manager");
-  g_assert_cmpstr (pm, ==, "userspace");
-  g_assert_cmpstr (pm2, ==, "userspace");
+  /* path managers: userspace here, in-kernel on the server; pm_type (1 userspace, 0 kernel)
+   * on every kernel, net.mptcp.path_manager too from Linux 6.15 */
+  pm = testbed_read_sysctl ("net.mptcp.pm_type");
+  pm2 = testbed_read_sysctl ("net/mptcp/pm_type");
+  g_assert_cmpstr (pm, ==, "1");
+  g_assert_cmpstr (pm2, ==, "1");
+  if (g_file_test ("/proc/sys/net/mptcp/path_manager", G_FILE_TEST_EXISTS))
+    {
+      g_autofree char *name = testbed_read_sysctl ("net.mptcp.path_manager");
+
+      g_assert_cmpstr (name, ==, "userspace");
+    }
   g_assert_true (testbed_run_in_server (cat_pm, &server_pm, &error));
   g_assert_no_error (error);
-  g_assert_cmpstr (g_strchomp (server_pm), ==, "kernel");
+  g_assert_cmpstr (g_strchomp (server_pm), ==, "0");
   g_assert_null (testbed_read_sysctl ("net.mptcp.no_such_sysctl"));
 }
 
