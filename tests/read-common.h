@@ -13,11 +13,26 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
 
 #include <mptcp-glib/mptcp-glib.h>
 #include "testbed.h"
+
+/* Whether the running kernel is at least major.minor (uname), for the features that
+ * nothing but the version tells: the tests then check the older kernels' behaviour. */
+static inline gboolean
+read_kernel_at_least (guint major,
+                      guint minor)
+{
+  struct utsname u;
+  guint have_major = 0, have_minor = 0;
+
+  g_assert_cmpint (uname (&u), ==, 0);
+  g_assert_cmpint (sscanf (u.release, "%u.%u", &have_major, &have_minor), ==, 2);
+  return have_major > major || (have_major == major && have_minor >= minor);
+}
 
 /* A blocking MPTCP socket connected to the testbed server. */
 static inline GSocket *

@@ -74,6 +74,27 @@ sock_getint (int fd, int level, int name)
   return value;
 }
 
+/* Whether fd is (still) an MPTCP connection: TCP_IS_MPTCP (Linux 6.10+). Before 6.10 there is
+ * none: an MPTCP socket answers it EOPNOTSUPP, a fallen-back one plain TCP's ENOPROTOOPT, and
+ * MPTCP_INFO (SOL_MPTCP 1) decides, as the kernel refuses it on a fallen-back connection. */
+static int
+sock_is_mptcp (int fd)
+{
+  int value = -1;
+  socklen_t len = sizeof value;
+  guint8 info[256];
+
+  if (getsockopt (fd, IPPROTO_TCP, TCP_IS_MPTCP, &value, &len) == 0)
+    return value;
+  g_assert_true (errno == EOPNOTSUPP || errno == ENOPROTOOPT);
+  g_test_message ("no TCP_IS_MPTCP (Linux < 6.10): MPTCP_INFO decides");
+  len = sizeof info;
+  if (getsockopt (fd, 284 /* SOL_MPTCP */, 1 /* MPTCP_INFO */, info, &len) == 0)
+    return 1;
+  g_assert_true (errno == EOPNOTSUPP || errno == ENOPROTOOPT);
+  return 0;
+}
+
 /* Connect from src (may be NULL) to dst:port; elapsed_ms receives the connect() time. */
 static int
 connect_to (int protocol, const char *src, const char *dst, guint16 port, double *elapsed_ms)
@@ -313,7 +334,7 @@ test_mptcp_path (gconstpointer user_data)
   sink = connect_to (IPPROTO_MPTCP, path->client, path->server, TESTBED_PORT_SINK, &ms_sink);
   g_assert_cmpint (sock_getint (sink, SOL_SOCKET, SO_PROTOCOL), ==, IPPROTO_MPTCP);
   send_all (sink, payload, 256 * 1024);
-  g_assert_cmpint (sock_getint (sink, IPPROTO_TCP, TCP_IS_MPTCP), ==, 1);
+  g_assert_cmpint (sock_is_mptcp (sink), ==, 1);
   local = local_address (sink);
   g_assert_cmpstr (local, ==, path->client);
   close (sink);
@@ -327,7 +348,7 @@ test_mptcp_path (gconstpointer user_data)
   send_all (echo, payload, 256 * 1024);
   recv_all (echo, back, 256 * 1024);
   g_assert_cmpmem (back, 256 * 1024, payload, 256 * 1024);
-  g_assert_cmpint (sock_getint (echo, IPPROTO_TCP, TCP_IS_MPTCP), ==, 1);
+  g_assert_cmpint (sock_is_mptcp (echo), ==, 1);
   /* half-close: the echo server flushes and closes its side */
   g_assert_cmpint (shutdown (echo, SHUT_WR), ==, 0);
   g_assert_cmpint (recv (echo, back, 1, 0), ==, 0);
@@ -356,7 +377,7 @@ test_plain_tcp (void)
   fd = connect_to (IPPROTO_MPTCP, NULL, TESTBED_SERVER1_V6, TESTBED_PORT_TCP, NULL);
   send_all (fd, buf, sizeof buf);
   g_assert_cmpint (sock_getint (fd, SOL_SOCKET, SO_PROTOCOL), ==, IPPROTO_MPTCP);
-  g_assert_cmpint (sock_getint (fd, IPPROTO_TCP, TCP_IS_MPTCP), ==, 0);
+  g_assert_cmpint (sock_is_mptcp (fd), ==, 0);
   close (fd);
 
   /* and the MPTCP ports also serve plain TCP clients */
@@ -523,7 +544,7 @@ test_socket_in_server (void)
   send_all (cfd, "ping", 4);
   recv_all (afd, buf, 4);
   g_assert_cmpmem (buf, 4, "ping", 4);
-  g_assert_cmpint (sock_getint (afd, IPPROTO_TCP, TCP_IS_MPTCP), ==, 1);
+  g_assert_cmpint (sock_is_mptcp (afd), ==, 1);
   close (afd);
   close (cfd);
   close (lfd);
