@@ -2312,14 +2312,26 @@ test_kernel_userspace_pm (Kern *k, gconstpointer data)
   g_assert_cmpuint (e->sport, !=, 0);
   sub_port = e->sport;
 
-  /* the connection's local address list has the entry */
+  /* the connection's local address list has the entry: the per-connection dump is Linux 6.9+;
+   * before (6.1) a GET_ADDR dump with a token answers without the connection's entries */
   list.token = c.client_token;
   reply = kern_request (k, &list, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (reply->addresses->len, ==, 1);
-  g_assert_cmpuint (g_array_index (reply->addresses, MptcpNlAddress, 0).id, ==, 1);
-  g_assert_cmpstr (ntop (AF_INET, &g_array_index (reply->addresses, MptcpNlAddress, 0).addr, ip),
-                   ==, "127.0.0.2");
+  if (kernel_at_least (6, 9))
+    {
+      g_assert_cmpuint (reply->addresses->len, ==, 1);
+      g_assert_cmpuint (g_array_index (reply->addresses, MptcpNlAddress, 0).id, ==, 1);
+      g_assert_cmpstr (ntop (AF_INET, &g_array_index (reply->addresses, MptcpNlAddress, 0).addr,
+                             ip), ==, "127.0.0.2");
+    }
+  else
+    {
+      g_test_message ("Linux < 6.9: no per-connection address dump (%u entries)",
+                      reply->addresses->len);
+      for (guint i = 0; i < reply->addresses->len; i++)
+        g_assert_cmpstr (ntop (AF_INET, &g_array_index (reply->addresses, MptcpNlAddress, i).addr,
+                               ip), !=, "127.0.0.2");
+    }
   _mptcp_nl_reply_free (reply);
 
   /* announce an address: the peer gets ANNOUNCED (no family attribute) */

@@ -712,8 +712,9 @@ static void
 test_init_time (void)
 {
   g_test_message ("testbed_init_or_exit: %.1f ms", init_usec / 1000.0);
+  /* a guest of .ci/run-kernel is emulated (qemu TCG): ten times slower */
   if (g_getenv ("MPTCP_GLIB_UNDER_VALGRIND") == NULL)
-    g_assert_cmpint (init_usec, <, 1000000);
+    g_assert_cmpint (init_usec, <, g_getenv ("MPTCP_GLIB_UNDER_QEMU") != NULL ? 10000000 : 1000000);
 }
 
 int
