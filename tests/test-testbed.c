@@ -680,7 +680,8 @@ test_rate (void)
   close (fd);
   g_test_message ("echo through tbf 20mbit: %.1f Mbit/s", mbit);
   g_assert_cmpfloat (mbit, <, 24);
-  if (g_getenv ("MPTCP_GLIB_UNDER_VALGRIND") == NULL)
+  /* the floor is the machine's speed, not the shaper's: not under valgrind or qemu's TCG */
+  if (g_getenv ("MPTCP_GLIB_UNDER_VALGRIND") == NULL && g_getenv ("MPTCP_GLIB_UNDER_QEMU") == NULL)
     g_assert_cmpfloat (mbit, >, 8);
 
   g_assert_true (testbed_run_in_client (del_c1, NULL, NULL));
