@@ -747,6 +747,15 @@ _mptcp_netlink_error_new (int         err,
                             "Invalid address for %s (%s)", label, kernel);
     }
 
+  /* genetlink's answer to a command the family does not have: the userspace path manager's
+   * commands are Linux 5.19+ */
+  if (err == EOPNOTSUPP &&
+      (cmd == MPTCP_PM_CMD_ANNOUNCE || cmd == MPTCP_PM_CMD_REMOVE ||
+       cmd == MPTCP_PM_CMD_SUBFLOW_CREATE || cmd == MPTCP_PM_CMD_SUBFLOW_DESTROY))
+    return g_error_new (MPTCP_ERROR, MPTCP_ERROR_NOT_SUPPORTED,
+                        "The running kernel has no userspace path manager: %s needs Linux 5.19 "
+                        "or later (%s)", label, kernel);
+
   switch (err)
     {
     case ESRCH:

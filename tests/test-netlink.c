@@ -582,6 +582,8 @@ test_error_mapping (void)
                      "CAP_NET_ADMIN in the network namespace's user namespace");
   assert_error_maps (EINVAL, "userspace PM not selected", 0, MPTCP_ERROR,
                      MPTCP_ERROR_WRONG_PATH_MANAGER, "net.mptcp.path_manager=userspace");
+  assert_error_maps (EINVAL, "userspace PM not selected", 0, MPTCP_ERROR,
+                     MPTCP_ERROR_WRONG_PATH_MANAGER, "net.mptcp.pm_type=1");
   assert_error_maps (EINVAL, "invalid token", 0, MPTCP_ERROR, MPTCP_ERROR_CLOSED, NULL);
   assert_error_maps (ESRCH, "subflow not found", 0, MPTCP_ERROR, MPTCP_ERROR_NO_SUCH_SUBFLOW,
                      NULL);
@@ -592,6 +594,12 @@ test_error_mapping (void)
                      MPTCP_ERROR_NO_SUCH_ENDPOINT, NULL);
   assert_error_maps (EINVAL, "address with id 7 not found", 0, MPTCP_ERROR,
                      MPTCP_ERROR_NO_SUCH_ENDPOINT, NULL);
+  /* REMOVE of an unknown id on 6.1 and 6.12 */
+  assert_error_maps (EINVAL, "address with specified id not found", 0, MPTCP_ERROR,
+                     MPTCP_ERROR_NO_SUCH_ENDPOINT, NULL);
+  /* a kernel without the userspace path manager's commands (5.10: genetlink's EOPNOTSUPP) */
+  assert_error_maps (EOPNOTSUPP, NULL, 0, MPTCP_ERROR, MPTCP_ERROR_NOT_SUPPORTED,
+                     "needs Linux 5.19 or later");
   assert_error_maps (EEXIST, "too many addresses or duplicate one: -17", 0, MPTCP_ERROR,
                      MPTCP_ERROR_ENDPOINT_EXISTS, NULL);
   assert_error_maps (EBUSY, NULL, 0, MPTCP_ERROR, MPTCP_ERROR_ENDPOINT_EXISTS, NULL);
@@ -628,7 +636,8 @@ test_error_mapping (void)
                      MPTCP_ERROR_KERNEL_REFUSED, "kernel refused SUBFLOW_CREATE: did not match");
   assert_error_maps (EINVAL, "did not match address and id", 0, MPTCP_ERROR,
                      MPTCP_ERROR_KERNEL_REFUSED, "Invalid argument");
-  assert_error_maps (EOPNOTSUPP, NULL, 0, MPTCP_ERROR, MPTCP_ERROR_KERNEL_REFUSED,
+  /* an errno without a meaning of its own (EOPNOTSUPP has one, above) */
+  assert_error_maps (EMSGSIZE, NULL, 0, MPTCP_ERROR, MPTCP_ERROR_KERNEL_REFUSED,
                      "kernel refused");
   /* negative errno as the kernel writes it is accepted too */
   assert_error_maps (-EPERM, NULL, 0, MPTCP_ERROR, MPTCP_ERROR_PERMISSION_DENIED, NULL);
