@@ -719,8 +719,9 @@ _mptcp_netlink_error_new (int         err,
       if (strstr (text, "userspace PM not selected") != NULL)
         return g_error_new (MPTCP_ERROR, MPTCP_ERROR_WRONG_PATH_MANAGER,
                             "This connection runs the in-kernel path manager; to control its "
-                            "subflows, set sysctl net.mptcp.path_manager=userspace before the "
-                            "connection is made (%s refused, %s)", label, kernel);
+                            "subflows, set sysctl net.mptcp.path_manager=userspace (before "
+                            "Linux 6.15: net.mptcp.pm_type=1) before the connection is made "
+                            "(%s refused, %s)", label, kernel);
       if (strstr (text, "invalid token") != NULL)
         return g_error_new (MPTCP_ERROR, MPTCP_ERROR_CLOSED,
                             "The connection is closed or unknown in this network namespace (%s)",
@@ -728,8 +729,11 @@ _mptcp_netlink_error_new (int         err,
       if (strstr (text, "subflow not found") != NULL)
         return g_error_new (MPTCP_ERROR, MPTCP_ERROR_NO_SUCH_SUBFLOW,
                             "No such subflow (%s)", kernel);
+      /* an unknown id or address, EINVAL on every kernel: "address not found" (DEL_ADDR),
+       * "address with specified id not found" (REMOVE, 6.1 and 6.12), "address with id %u
+       * not found" (REMOVE, 6.18) */
       if (strstr (text, "address not found") != NULL
-          || (g_str_has_prefix (text, "address with id") && strstr (text, "not found") != NULL))
+          || (g_str_has_prefix (text, "address with ") && strstr (text, "not found") != NULL))
         return g_error_new (MPTCP_ERROR, MPTCP_ERROR_NO_SUCH_ENDPOINT,
                             "No such address or endpoint (%s)", kernel);
       if (strstr (text, "limit greater than maximum") != NULL)
@@ -742,6 +746,15 @@ _mptcp_netlink_error_new (int         err,
         return g_error_new (MPTCP_ERROR, MPTCP_ERROR_INVALID_ADDRESS,
                             "Invalid address for %s (%s)", label, kernel);
     }
+
+  /* genetlink's answer to a command the family does not have: the userspace path manager's
+   * commands are Linux 5.19+ */
+  if (err == EOPNOTSUPP &&
+      (cmd == MPTCP_PM_CMD_ANNOUNCE || cmd == MPTCP_PM_CMD_REMOVE ||
+       cmd == MPTCP_PM_CMD_SUBFLOW_CREATE || cmd == MPTCP_PM_CMD_SUBFLOW_DESTROY))
+    return g_error_new (MPTCP_ERROR, MPTCP_ERROR_NOT_SUPPORTED,
+                        "The running kernel has no userspace path manager: %s needs Linux 5.19 "
+                        "or later (%s)", label, kernel);
 
   switch (err)
     {

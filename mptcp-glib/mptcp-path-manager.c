@@ -389,6 +389,7 @@ typedef struct
 
   GArray         *ids;         /* remove by address: ids still to delete */
   GError         *deferred;    /* add: the error to report after undoing the change */
+  GError         *refusal;     /* add: the kernel's EINVAL, being told apart by a dump */
 } Op;
 
 static Op *
@@ -408,6 +409,7 @@ op_free (gpointer data)
   g_clear_pointer (&op->netlink, _mptcp_netlink_unref);
   g_clear_pointer (&op->ids, g_array_unref);
   g_clear_error (&op->deferred);
+  g_clear_error (&op->refusal);
   g_free (op);
 }
 
@@ -617,6 +619,50 @@ advance_get (GTask        *task,
     op_return_endpoint (task, endpoint_from_nl (self, address));
 }
 
+/* The in-kernel path manager's table size (MPTCP_PM_ADDR_MAX) */
+#define KERNEL_MAX_ENDPOINTS 8
+
+/* Linux before 6.2 refuses a duplicate endpoint and a full table alike, with EINVAL and "too
+ * many addresses or duplicate one" (6.2 and later: EEXIST for a duplicate). Tell them apart
+ * from the table, compared the way the kernel does: same address, ports only when both have
+ * one, or the same id. */
+static GError *
+classify_add_refusal (Op           *op,
+                      MptcpNlReply *reply)
+{
+  GError *refusal = g_steal_pointer (&op->refusal);
+  guint i;
+
+  for (i = 0; i < reply->addresses->len; i++)
+    {
+      const MptcpNlAddress *address = &g_array_index (reply->addresses, MptcpNlAddress, i);
+      gboolean ports = address->port != 0 && op->address.port != 0;
+
+      if (nl_address_equal (address, &op->address, ports)
+          || (op->id != 0 && address->has_id && address->id == op->id))
+        {
+          GError *error = g_error_new (MPTCP_ERROR, MPTCP_ERROR_ENDPOINT_EXISTS,
+                                       "An endpoint with this address or id exists already "
+                                       "(endpoint %u; %s)", address->id, refusal->message);
+
+          g_error_free (refusal);
+          return error;
+        }
+    }
+
+  if (reply->addresses->len >= KERNEL_MAX_ENDPOINTS)
+    {
+      GError *error = g_error_new (MPTCP_ERROR, MPTCP_ERROR_OUT_OF_RANGE,
+                                   "The kernel holds at most %u endpoints (%s)",
+                                   KERNEL_MAX_ENDPOINTS, refusal->message);
+
+      g_error_free (refusal);
+      return error;
+    }
+
+  return refusal;
+}
+
 static void
 advance_add (GTask        *task,
              MptcpNlReply *reply)
@@ -625,6 +671,13 @@ advance_add (GTask        *task,
   Op *op = g_task_get_task_data (task);
   const MptcpNlAddress *found = NULL;
   guint i;
+
+  if (op->refusal != NULL)
+    {
+      /* the table, read after the kernel refused the endpoint */
+      op_return_error (task, classify_add_refusal (op, reply));
+      return;
+    }
 
   switch (op->step)
     {
@@ -837,6 +890,21 @@ op_reply_cb (GObject      *source,
   GError *error = NULL;
 
   reply = _mptcp_netlink_request_finish (op->netlink, result, &error);
+  if (reply == NULL && op->refusal != NULL)
+    {
+      /* the dump after a refusal failed: the refusal as the kernel said it */
+      g_error_free (error);
+      op_return_error (task, g_steal_pointer (&op->refusal));
+      return;
+    }
+  if (reply == NULL && op->kind == OP_ADD && op->step == 0 &&
+      g_error_matches (error, MPTCP_ERROR, MPTCP_ERROR_KERNEL_REFUSED))
+    {
+      /* EINVAL without a reason we know: duplicate or full table, on Linux < 6.2 */
+      op->refusal = error;
+      send_dump (task);
+      return;
+    }
   if (reply == NULL)
     {
       if (op->deferred != NULL)

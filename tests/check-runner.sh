@@ -23,9 +23,10 @@ rc=0
   test "$MPTCP_TESTBED_PORT_SINK" = 5001
   test "$MPTCP_TESTBED_PORT_ECHO" = 5002
   test "$MPTCP_TESTBED_PORT_TCP" = 5003
-  test "$(cat /proc/sys/net/mptcp/path_manager)" = userspace
+  test "$(cat /proc/sys/net/mptcp/pm_type)" = 1
+  test ! -e /proc/sys/net/mptcp/path_manager || test "$(cat /proc/sys/net/mptcp/path_manager)" = userspace
   nsenter --net="$MPTCP_TESTBED_SERVER_NETNS" ip -o addr show dev s1 | grep -q "192.0.2.2/24"
-  test "$(nsenter --net="$MPTCP_TESTBED_SERVER_NETNS" cat /proc/sys/net/mptcp/path_manager)" = kernel
+  test "$(nsenter --net="$MPTCP_TESTBED_SERVER_NETNS" cat /proc/sys/net/mptcp/pm_type)" = 0
   nsenter --net="$MPTCP_TESTBED_SERVER_NETNS" ss -Hltn "sport = :5002" | grep -q 5002
   ip mptcp limits show | grep -q "subflows 8"
   exit 42' || rc=$?

@@ -13,11 +13,26 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
 
 #include <mptcp-glib/mptcp-glib.h>
 #include "testbed.h"
+
+/* Whether the running kernel is at least major.minor (uname), for the features that
+ * nothing but the version tells: the tests then check the older kernels' behaviour. */
+static inline gboolean
+read_kernel_at_least (guint major,
+                      guint minor)
+{
+  struct utsname u;
+  guint have_major = 0, have_minor = 0;
+
+  g_assert_cmpint (uname (&u), ==, 0);
+  g_assert_cmpint (sscanf (u.release, "%u.%u", &have_major, &have_minor), ==, 2);
+  return have_major > major || (have_major == major && have_minor >= minor);
+}
 
 /* A blocking MPTCP socket connected to the testbed server. */
 static inline GSocket *
@@ -223,6 +238,20 @@ read_write_sysctl (const char *path,
   close (fd);
 }
 
+/* Switches this network namespace's path manager: "kernel" or "userspace".
+ * net.mptcp.path_manager exists from Linux 6.15; before it (Debian 12's 6.1 and
+ * 6.12) the same switch is net.mptcp.pm_type, 0 (kernel) or 1 (userspace), as
+ * in the library. */
+static inline void
+read_set_path_manager (const char *mode)
+{
+  g_assert_true (g_str_equal (mode, "kernel") || g_str_equal (mode, "userspace"));
+  if (g_file_test ("/proc/sys/net/mptcp/path_manager", G_FILE_TEST_EXISTS))
+    read_write_sysctl ("/proc/sys/net/mptcp/path_manager", mode);
+  else
+    read_write_sysctl ("/proc/sys/net/mptcp/pm_type", g_str_equal (mode, "kernel") ? "0" : "1");
+}
+
 /* Runs argv in the client namespace and asserts it worked. */
 static inline void
 read_run_client (const char * const *argv)
@@ -242,7 +271,7 @@ read_use_kernel_pm_endpoints (const char * const *addresses)
   const char *flush[] = { "ip", "mptcp", "endpoint", "flush", NULL };
   gsize i;
 
-  read_write_sysctl ("/proc/sys/net/mptcp/path_manager", "kernel");
+  read_set_path_manager ("kernel");
   read_run_client (flush);
   for (i = 0; addresses != NULL && addresses[i] != NULL; i++)
     {
@@ -293,7 +322,7 @@ read_restore_userspace_pm (void)
   const char *flush[] = { "ip", "mptcp", "endpoint", "flush", NULL };
 
   read_run_client (flush);
-  read_write_sysctl ("/proc/sys/net/mptcp/path_manager", "userspace");
+  read_set_path_manager ("userspace");
 }
 
 /* Runs func in a forked child without CAP_NET_ADMIN and asserts it

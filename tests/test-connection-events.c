@@ -595,8 +595,9 @@ priority_changed (gpointer data)
 static void
 test_peer_announce (void)
 {
-  const char *userspace[] = { "sysctl", "-q", "-w", "net.mptcp.path_manager=userspace", NULL };
-  const char *kernel[] = { "sysctl", "-q", "-w", "net.mptcp.path_manager=kernel", NULL };
+  /* pm_type: on every kernel (path_manager only from Linux 6.15) */
+  const char *userspace[] = { "sysctl", "-q", "-w", "net.mptcp.pm_type=1", NULL };
+  const char *kernel[] = { "sysctl", "-q", "-w", "net.mptcp.pm_type=0", NULL };
   g_autoptr(GError) error = NULL;
   g_autoptr(MptcpConnection) connection = NULL;
   g_autoptr(GSocket) server_socket = NULL;

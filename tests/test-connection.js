@@ -78,7 +78,8 @@ assert(connection.get_info().get_token() === connection.token, 'info token');
 stream.close(null);
 
 // a second subflow from the in-kernel path manager's subflow endpoint
-run('sysctl -q -w net.mptcp.path_manager=kernel');
+// (pm_type is on every kernel; path_manager only from Linux 6.15)
+run('sysctl -q -w net.mptcp.pm_type=0');
 run(`ip mptcp endpoint add ${CLIENT2} subflow`);
 stream = connectAsync(client, `${SERVER1}:${SINK}`);
 connection = Mptcp.Connection.new_for_connection(stream);

@@ -24,6 +24,7 @@
 #include "read-common.h"
 
 #define PM_SYSCTL "/proc/sys/net/mptcp/path_manager"
+#define PM_TYPE_SYSCTL "/proc/sys/net/mptcp/pm_type"
 
 /* ---- running ip ---------------------------------------------------------------------------- */
 
@@ -709,7 +710,9 @@ read_pm_sysctl (void)
 {
   char *text = NULL;
 
-  g_assert_true (g_file_get_contents (PM_SYSCTL, &text, NULL, NULL));
+  /* path_manager from Linux 6.15, pm_type before it */
+  if (!g_file_get_contents (PM_SYSCTL, &text, NULL, NULL))
+    g_assert_true (g_file_get_contents (PM_TYPE_SYSCTL, &text, NULL, NULL));
   return g_strstrip (text);
 }
 
@@ -724,6 +727,11 @@ write_proc (const char *path,
   close (fd);
 }
 
+/* The mode against the sysctl the running kernel has: net.mptcp.path_manager
+ * ("kernel"/"userspace", Linux >= 6.15, which keeps pm_type as an alias) or only
+ * net.mptcp.pm_type (0/1: Debian 12's 6.1 and 6.12). On both the library writes
+ * and the sysctl reads, then the sysctl is written and the library reads; with
+ * path_manager also the pm_type alias. */
 static void
 test_mode (void)
 {
@@ -731,35 +739,34 @@ test_mode (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *text = NULL;
   MptcpPathManagerMode original;
+  gboolean has_path_manager = g_file_test (PM_SYSCTL, G_FILE_TEST_EXISTS);
+  const char *kernel_value = has_path_manager ? "kernel" : "0";
+  const char *userspace_value = has_path_manager ? "userspace" : "1";
 
-  if (!g_file_test (PM_SYSCTL, G_FILE_TEST_EXISTS))
-    {
-      g_test_skip ("no net.mptcp.path_manager sysctl");
-      return;
-    }
+  g_test_message ("mode through %s", has_path_manager ? PM_SYSCTL : PM_TYPE_SYSCTL);
 
   /* the testbed puts the client on the userspace path manager */
   original = mptcp_path_manager_get_mode (pm, &error);
   g_assert_no_error (error);
   text = read_pm_sysctl ();
-  g_assert_cmpint (original, ==, g_str_equal (text, "userspace") ?
-                   MPTCP_PATH_MANAGER_MODE_USERSPACE : MPTCP_PATH_MANAGER_MODE_KERNEL);
+  g_assert_cmpstr (text, ==, userspace_value);
+  g_assert_cmpint (original, ==, MPTCP_PATH_MANAGER_MODE_USERSPACE);
 
-  /* library writes, the sysctl (and pm_type) read */
+  /* library writes, the sysctl reads */
   g_assert_true (mptcp_path_manager_set_mode (pm, MPTCP_PATH_MANAGER_MODE_KERNEL, &error));
   g_assert_no_error (error);
   g_free (text);
   text = read_pm_sysctl ();
-  g_assert_cmpstr (text, ==, "kernel");
+  g_assert_cmpstr (text, ==, kernel_value);
   g_assert_true (mptcp_path_manager_set_mode (pm, MPTCP_PATH_MANAGER_MODE_USERSPACE, &error));
   g_free (text);
   text = read_pm_sysctl ();
-  g_assert_cmpstr (text, ==, "userspace");
+  g_assert_cmpstr (text, ==, userspace_value);
 
   /* the sysctl is written, the library reads */
-  write_proc (PM_SYSCTL, "kernel");
+  write_proc (has_path_manager ? PM_SYSCTL : PM_TYPE_SYSCTL, kernel_value);
   g_assert_cmpint (mptcp_path_manager_get_mode (pm, &error), ==, MPTCP_PATH_MANAGER_MODE_KERNEL);
-  write_proc ("/proc/sys/net/mptcp/pm_type", "1");
+  write_proc (PM_TYPE_SYSCTL, "1");
   g_assert_cmpint (mptcp_path_manager_get_mode (pm, &error), ==,
                    MPTCP_PATH_MANAGER_MODE_USERSPACE);
   g_assert_no_error (error);

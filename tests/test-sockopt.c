@@ -178,6 +178,27 @@ test_mptcp_info (gconstpointer data)
 
 /* ---- subflow lists --------------------------------------------------------------------- */
 
+/* MPTCP_FULL_INFO is Linux 6.5+. Before it (Debian 12's 6.1) these tests check that the
+ * kernel refuses it with EOPNOTSUPP, which the library takes for "list the legacy way", and
+ * test the legacy path where they would read FULL_INFO. */
+static gboolean
+kernel_has_full_info (void)
+{
+  return read_kernel_at_least (6, 5);
+}
+
+static int
+read_full_info (MptcpSockoptList *list,
+                int               fd)
+{
+  int r = _mptcp_sockopt_list_read (list, fd, MPTCP_SOCKOPT_PATH_FULL_INFO);
+
+  if (kernel_has_full_info () || r != -EOPNOTSUPP)
+    return r;
+  g_assert_cmpuint (list->n_subflows, ==, 0);
+  return _mptcp_sockopt_list_read (list, fd, MPTCP_SOCKOPT_PATH_LEGACY);
+}
+
 static void
 assert_lists_agree (const MptcpSockoptList *full,
                     const MptcpSockoptList *legacy)
@@ -194,7 +215,7 @@ assert_lists_agree (const MptcpSockoptList *full,
       g_assert_true (_mptcp_sockopt_addr_equal (&fl, &ll));
       g_assert_true (_mptcp_sockopt_addr_equal (&fr, &lr));
       g_assert_cmpuint (_mptcp_sockopt_list_state (full, i), ==, _mptcp_sockopt_list_state (legacy, i));
-      g_assert_cmpuint (_mptcp_sockopt_list_id (full, i), ==, i + 1);
+      g_assert_cmpuint (_mptcp_sockopt_list_id (full, i), ==, kernel_has_full_info () ? i + 1 : 0);
       g_assert_cmpuint (_mptcp_sockopt_list_id (legacy, i), ==, 0);
     }
 }
@@ -216,10 +237,15 @@ check_lists (gconstpointer data)
   _mptcp_sockopt_list_init (&both);
 
   /* a fresh connection: one subflow, the socket's own */
-  g_assert_cmpint (_mptcp_sockopt_list_read (&full, fd, MPTCP_SOCKOPT_PATH_FULL_INFO), ==, 0);
+  g_assert_cmpint (read_full_info (&full, fd), ==, 0);
   g_assert_cmpuint (full.n_subflows, ==, 1);
-  g_assert_cmpuint (full.n_kernel, ==, 1);
-  g_assert_cmpuint (full.sfinfo_stride, ==, sizeof (mpx_subflow_info));
+  if (kernel_has_full_info ())
+    {
+      g_assert_cmpuint (full.n_kernel, ==, 1);
+      g_assert_cmpuint (full.sfinfo_stride, ==, sizeof (mpx_subflow_info));
+    }
+  else
+    g_test_message ("no MPTCP_FULL_INFO (Linux < 6.5): the legacy path stands in");
   g_assert_cmpuint (full.tcp_info_len, ==, MPTCP_SOCKOPT_TCP_INFO_SIZE);
   g_assert_cmpuint (_mptcp_sockopt_list_state (&full, 0), ==, 1 /* TCP_ESTABLISHED */);
   {
@@ -246,7 +272,7 @@ check_lists (gconstpointer data)
           guint established = 0;
 
           g_usleep (10 * 1000);
-          g_assert_cmpint (_mptcp_sockopt_list_read (&full, fd, MPTCP_SOCKOPT_PATH_FULL_INFO), ==, 0);
+          g_assert_cmpint (read_full_info (&full, fd), ==, 0);
           for (i = 0; i < full.n_subflows; i++)
             established += _mptcp_sockopt_list_state (&full, i) == 1;
           if (established == n_extra + 1)
@@ -255,7 +281,7 @@ check_lists (gconstpointer data)
       while (g_get_monotonic_time () < end);
     }
 
-  g_assert_cmpint (_mptcp_sockopt_list_read (&full, fd, MPTCP_SOCKOPT_PATH_FULL_INFO), ==, 0);
+  g_assert_cmpint (read_full_info (&full, fd), ==, 0);
   g_assert_cmpint (_mptcp_sockopt_list_read (&legacy, fd, MPTCP_SOCKOPT_PATH_LEGACY), ==, 0);
   g_assert_cmpuint (full.n_subflows, ==, n_extra + 1);
   g_assert_cmpuint (legacy.addrs_stride, ==, sizeof (struct mptcp_subflow_addrs));
@@ -266,7 +292,7 @@ check_lists (gconstpointer data)
   /* one list switching paths back and forth keeps working */
   g_assert_cmpint (_mptcp_sockopt_list_read (&both, fd, MPTCP_SOCKOPT_PATH_LEGACY), ==, 0);
   assert_lists_agree (&full, &both);
-  g_assert_cmpint (_mptcp_sockopt_list_read (&both, fd, MPTCP_SOCKOPT_PATH_FULL_INFO), ==, 0);
+  g_assert_cmpint (read_full_info (&both, fd), ==, 0);
   assert_lists_agree (&both, &legacy);
 
   /* the tcp_info of each entry is the subflow's: all sent bytes of the
@@ -311,11 +337,24 @@ check_lists_special (gconstpointer data)
 
   /* not connected: no subflows */
   g_assert_cmpint (_mptcp_sockopt_list_read (&list, g_socket_get_fd (unconnected),
-                                             MPTCP_SOCKOPT_PATH_FULL_INFO), ==, 0);
+                                             MPTCP_SOCKOPT_PATH_FULL_INFO), ==,
+                   kernel_has_full_info () ? 0 : -EOPNOTSUPP);
   g_assert_cmpuint (list.n_subflows, ==, 0);
   g_assert_cmpint (_mptcp_sockopt_list_read (&list, g_socket_get_fd (unconnected),
                                              MPTCP_SOCKOPT_PATH_LEGACY), ==, 0);
-  g_assert_cmpuint (list.n_subflows, ==, 0);
+  if (!kernel_has_full_info () && list.n_subflows == 1)
+    {
+      /* 6.1 makes the first subflow with the socket: listed, closed, no addresses */
+      MptcpSockoptAddr local, remote;
+
+      g_test_message ("Linux < 6.5: the unconnected socket's first subflow is listed");
+      g_assert_cmpuint (_mptcp_sockopt_list_state (&list, 0), ==, 7 /* TCP_CLOSE */);
+      _mptcp_sockopt_list_get_addrs (&list, 0, &local, &remote);
+      g_assert_cmpuint (local.port, ==, 0);
+      g_assert_cmpuint (remote.port, ==, 0);
+    }
+  else
+    g_assert_cmpuint (list.n_subflows, ==, 0);
 
   /* fell back, or plain TCP: refused, and nothing listed */
   r = _mptcp_sockopt_list_read (&list, g_socket_get_fd (fallback), MPTCP_SOCKOPT_PATH_FULL_INFO);

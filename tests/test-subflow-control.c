@@ -954,9 +954,9 @@ test_kernel_pm (void)
   g_autoptr(GInetSocketAddress) r2 = read_inet_address (TESTBED_SERVER2_V4, TESTBED_PORT_SINK);
   g_autoptr(MptcpSubflow) sf = NULL;
 
-  read_write_sysctl ("/proc/sys/net/mptcp/path_manager", "kernel");
+  read_set_path_manager ("kernel");
   connection = connect_established (G_SOCKET_FAMILY_IPV4, &socket);
-  read_write_sysctl ("/proc/sys/net/mptcp/path_manager", "userspace");
+  read_set_path_manager ("userspace");
 
   sf = mptcp_connection_open_subflow (connection, l2, r2, NULL, &error);
   g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_WRONG_PATH_MANAGER);

@@ -115,8 +115,9 @@ results[0].close(None)
 
 # a second subflow, from the in-kernel path manager's subflow endpoint, in
 # both listing modes
-with open('/proc/sys/net/mptcp/path_manager', 'w') as f:
-    f.write('kernel')
+# (pm_type is on every kernel; path_manager only from Linux 6.15)
+with open('/proc/sys/net/mptcp/pm_type', 'w') as f:
+    f.write('0')
 subprocess.run(['ip', 'mptcp', 'endpoint', 'add', CLIENT2, 'subflow'], check=True)
 
 for mode in (None, 'legacy'):
