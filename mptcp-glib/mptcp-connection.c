@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
@@ -16,6 +17,10 @@
 #include "mptcp-netlink-private.h"
 #include "mptcp-enum-types.h"
 #include "mptcp-error.h"
+
+#ifndef POLLRDHUP
+#define POLLRDHUP 0x2000
+#endif
 
 /**
  * SECTION:mptcp-connection
@@ -225,6 +230,10 @@ typedef struct
                                   * end when the connection does */
   GList *event_ops;              /* pending opens and closes fed by this connection's
                                   * event subscription (instead of their own) */
+  GArray *stale;                 /* Tuple: subflows a synchronous call closed, whose events
+                                  * the connection's own broker has still to deliver */
+  MptcpNetlink *ids_loading;     /* the broker a GET_ADDR of the connection is on, or NULL */
+  GList *ids_waiters;            /* Op*, referenced: what waits for that load */
 } ConnectionExtra;
 
 struct _MptcpConnection
@@ -234,6 +243,7 @@ struct _MptcpConnection
   GSocket *socket;
   GSocketConnection *stream;     /* kept alive: disposing it closes the socket */
   GMainContext *context;
+  GThread *thread;               /* the constructing thread, no reference: the only caller */
 
   guint32 token;
   /* flags, as bits to keep the instance small (about 1000 idle connections
@@ -405,6 +415,7 @@ mptcp_connection_finalize (GObject *object)
           g_free (x->kernel);
         }
       g_clear_pointer (&x->ids, g_array_unref);
+      g_clear_pointer (&x->stale, g_array_unref);
       g_assert (x->ops == NULL && x->event_ops == NULL);
       g_free (x);
     }
@@ -588,6 +599,7 @@ static void
 mptcp_connection_init (MptcpConnection *self)
 {
   self->context = g_main_context_ref_thread_default ();
+  self->thread = g_thread_self ();
   self->subflows = g_object_new (MPTCP_TYPE_SUBFLOW_LIST, NULL);
   self->event_source = MPTCP_EVENT_SOURCE_NONE;
 }
@@ -626,6 +638,14 @@ set_entry_info (MptcpSubflow           *sf,
   _mptcp_subflow_set_tcp_info (sf, _mptcp_sockopt_list_tcp_info (kl, i), kl->tcp_info_len);
   if (copy)
     _mptcp_subflow_detach_tcp_info (sf);
+}
+
+/* The one-thread rule: a call from any other thread than the constructing one is refused
+ * (a critical and the failure value) before it touches anything. */
+static inline gboolean
+in_own_thread (MptcpConnection *self)
+{
+  return self->thread == g_thread_self ();
 }
 
 static void
@@ -1356,6 +1376,7 @@ GListModel *
 mptcp_connection_get_subflows (MptcpConnection *self)
 {
   g_return_val_if_fail (MPTCP_IS_CONNECTION (self), NULL);
+  g_return_val_if_fail (in_own_thread (self), NULL);
 
   return G_LIST_MODEL (self->subflows);
 }
@@ -1388,6 +1409,7 @@ mptcp_connection_refresh (MptcpConnection  *self,
                           GError          **error)
 {
   g_return_val_if_fail (MPTCP_IS_CONNECTION (self), FALSE);
+  g_return_val_if_fail (in_own_thread (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   return refresh_guarded (self, TRUE, error);
@@ -1421,6 +1443,7 @@ mptcp_connection_get_info (MptcpConnection  *self,
   int r;
 
   g_return_val_if_fail (MPTCP_IS_CONNECTION (self), NULL);
+  g_return_val_if_fail (in_own_thread (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   if (self->fallback)
@@ -1691,6 +1714,38 @@ apply_event (MptcpConnection    *self,
     }
 }
 
+/* The stale tuples: a synchronous call runs on a broker of its own, so the events of what it
+ * did reach the connection's broker later, when its context runs again. A pending open must
+ * not take them for those of its own subflow (an open between the same addresses used to
+ * return the subflow a synchronous close had just closed). */
+static guint
+stale_find (MptcpConnection *self,
+            const Tuple     *tuple)
+{
+  GArray *stale = extra_ro (self)->stale;
+  guint i;
+
+  for (i = 0; stale != NULL && i < stale->len; i++)
+    if (tuple_same (&g_array_index (stale, Tuple, i), tuple))
+      return i + 1;
+  return 0;
+}
+
+static void
+stale_add (MptcpConnection *self,
+           const Tuple     *tuple)
+{
+  ConnectionExtra *x = extra_get (self);
+
+  if (stale_find (self, tuple) != 0)
+    return;
+  if (x->stale == NULL)
+    x->stale = g_array_new (FALSE, FALSE, sizeof (Tuple));
+  if (x->stale->len >= 32)
+    g_array_remove_index (x->stale, 0);
+  g_array_append_val (x->stale, *tuple);
+}
+
 static void
 on_event (const MptcpNlEvent *event,
           gpointer            user_data)
@@ -1698,9 +1753,20 @@ on_event (const MptcpNlEvent *event,
   MptcpConnection *self = g_object_ref (user_data);
   /* taken first: applying the event may stop the subscription */
   g_autoptr(GPtrArray) ops = extra_ro (self)->event_ops != NULL ? routed_ops (self) : NULL;
+  guint stale = 0;
 
+  if (extra_ro (self)->stale != NULL &&
+      (event->type == MPTCP_EVENT_SUB_ESTABLISHED || event->type == MPTCP_EVENT_SUB_CLOSED))
+    {
+      Tuple tuple;
+
+      tuple_from_event (&tuple, event);
+      stale = stale_find (self, &tuple);
+      if (stale != 0 && event->type == MPTCP_EVENT_SUB_CLOSED)
+        g_array_remove_index (self->extra->stale, stale - 1);
+    }
   apply_event (self, event);
-  if (ops != NULL)
+  if (ops != NULL && stale == 0)
     route_event (ops, event);
   g_object_unref (self);
 }
@@ -2111,6 +2177,26 @@ ids_forget_id (MptcpConnection *self,
       }
 }
 
+/* The kernel refused id for our address: someone else holds it. Our entry for it becomes a
+ * placeholder of no address, which keeps the id taken. */
+static void
+ids_reserve_foreign (MptcpConnection *self,
+                     guint8           id)
+{
+  guint i;
+
+  for (i = 0; extra_ro (self)->ids != NULL && i < self->extra->ids->len; i++)
+    {
+      IdEntry *e = &g_array_index (self->extra->ids, IdEntry, i);
+
+      if (e->id == id)
+        {
+          memset (&e->addr, 0, sizeof e->addr);
+          return;
+        }
+    }
+}
+
 /* Takes the kernel's list (a GET_ADDR dump by token). Entries we knew that
  * clash with nothing in it keep their ids, so one address keeps one id even
  * after the kernel dropped its entry (it does so on SUBFLOW_DESTROY and on a
@@ -2225,6 +2311,7 @@ typedef struct
   gboolean retried;           /* an id clash was resolved once */
   gboolean acked;
   gboolean closed_seen;       /* close: SUB_CLOSED arrived */
+  gboolean established_seen;  /* open: SUB_ESTABLISHED arrived for its tuple */
   gboolean cleanup_done;
   GArray *before;             /* open, port unknown: KernelEntry present before the request */
   GArray *early;              /* EarlyEvent: events that came before the tuple was known */
@@ -2524,10 +2611,9 @@ open_subflow_in_list (Op *op)
         g_debug ("Could not list the subflows: %s", error->message);
       sf = find_subflow (self, &op->tuple);
     }
-  if (sf == NULL && !self->closed && !self->fallback)
+  if (sf == NULL && self->in_refresh && !self->closed && !self->fallback)
     {
-      /* not listed (a refresh is running, or it closed again right away):
-       * report it as the event did; a removal follows */
+      /* not listed because a refresh is running: report it as the event did */
       g_autoptr(MptcpSubflow) fresh = _mptcp_subflow_new (self, 0, &op->tuple.local,
                                                           &op->tuple.remote);
 
@@ -2536,6 +2622,34 @@ open_subflow_in_list (Op *op)
       sf = fresh;
     }
   return sf;
+}
+
+static GError *
+peer_refused_error (void)
+{
+  return g_error_new_literal (MPTCP_ERROR, MPTCP_ERROR_PEER_REFUSED,
+                              "The peer refused the new subflow: it reset the join right "
+                              "after the handshake (most likely the peer's path manager is at "
+                              "its limit of subflows per connection)");
+}
+
+/* Whether the kernel lists the op's tuple as an established subflow now. */
+static gboolean
+kernel_has_established (Op *op)
+{
+  g_autoptr(GArray) kernel = g_array_new (FALSE, FALSE, sizeof (KernelEntry));
+  guint i;
+
+  if (read_kernel (op->conn, kernel) < 0)
+    return FALSE;
+  for (i = 0; i < kernel->len; i++)
+    {
+      KernelEntry *e = &g_array_index (kernel, KernelEntry, i);
+
+      if (tuple_same (&e->tuple, &op->tuple))
+        return e->state == MPTCP_TCP_STATE_ESTABLISHED;
+    }
+  return FALSE;
 }
 
 static void
@@ -2548,10 +2662,18 @@ open_succeed (Op *op)
     return;
   sf = open_subflow_in_list (op);
   task = op_steal_task (op);
-  if (sf == NULL)
+  if (sf == NULL && (op->conn->closed || op->conn->fallback))
     {
       g_task_return_new_error (task, MPTCP_ERROR, MPTCP_ERROR_CLOSED,
                                "The connection closed while the subflow was opened");
+      return;
+    }
+  if (sf == NULL)
+    {
+      /* established, and gone again before the library could report it: the peer reset the
+       * join (an in-kernel path manager past its subflows limit does so right after the
+       * handshake) */
+      g_task_return_error (task, peer_refused_error ());
       return;
     }
   g_task_return_pointer (task, g_object_ref (sf), g_object_unref);
@@ -2564,6 +2686,8 @@ open_fail_closed_subflow (Op   *op,
   if (err != 0)
     op_fail (op, g_error_new (G_IO_ERROR, g_io_error_from_errno (err),
                               "The subflow could not be opened: %s", g_strerror (err)));
+  else if (op->established_seen)
+    op_fail (op, peer_refused_error ());
   else
     op_fail (op, g_error_new (G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
                               "The subflow was closed before it was established "
@@ -2741,16 +2865,33 @@ open_on_event (Op                 *op,
       g_array_append_val (op->early, ev);
       return;
     }
+  if (event->type == MPTCP_EVENT_SUB_ESTABLISHED)
+    {
+      /* the kernel must list it established now, or the peer reset the join at once
+       * (its SUB_CLOSED follows: the open then fails as refused by the peer) */
+      op->tuple = tuple;
+      op->port_known = TRUE;
+      op->established_seen = TRUE;
+      if (kernel_has_established (op))
+        open_succeed (op);
+      return;
+    }
   /* the first event of a subflow whose port we did not know yet */
   op->tuple = tuple;
   op->port_known = TRUE;
-  if (event->type == MPTCP_EVENT_SUB_ESTABLISHED)
-    open_succeed (op);
-  else
-    open_fail_closed_subflow (op, MPTCP_NL_EVENT_HAS (event, MPTCP_ATTR_ERROR) ? event->error : 0);
+  open_fail_closed_subflow (op, MPTCP_NL_EVENT_HAS (event, MPTCP_ATTR_ERROR) ? event->error : 0);
 }
 
 /* ---- close ---- */
+
+/* A close that ran on a broker of its own (a synchronous call) while the connection listens on
+ * another one: the events of the closed subflow are still to come there. */
+static void
+close_note_stale (Op *op)
+{
+  if (op->conn->sub_id != 0 && op->netlink != op->conn->netlink)
+    stale_add (op->conn, &op->tuple);
+}
 
 static void
 close_on_event (Op                 *op,
@@ -2773,6 +2914,7 @@ close_on_event (Op                 *op,
     {
       /* gone from the list before the result (a no-op when the connection's own
        * subscription applied the event first) */
+      close_note_stale (op);
       if (op->subflow != NULL)
         remove_with_signal (op->conn, op->subflow,
                             MPTCP_NL_EVENT_HAS (event, MPTCP_ATTR_ERROR) ? event->error : 0,
@@ -2892,6 +3034,7 @@ op_handle_overrun (Op *op)
               listed = tuple_same (&g_array_index (kernel, KernelEntry, i).tuple, &op->tuple);
           if (!listed)
             {
+              close_note_stale (op);
               if (op->subflow != NULL)
                 remove_with_signal (op->conn, op->subflow, 0, 0);
               op_return_boolean (op);
@@ -2923,18 +3066,79 @@ is_id_clash (const GError *error)
 }
 
 static void ids_loaded_cb (MptcpNlReply *reply, GError *error, gpointer user_data);
+static void ids_shared_loaded_cb (MptcpNlReply *reply, GError *error, gpointer user_data);
 static GError *kernel_refusal (Op *op, GError *error);
 
+/* Loads the connection's address ids for op: one GET_ADDR per connection and broker, whatever
+ * the number of operations that wait for it (each used to send its own, and 24 of them at once
+ * overran the receive buffer). The waiters go on in the order they came. */
 static void
 load_ids (Op *op)
 {
+  MptcpConnection *self = op->conn;
+  ConnectionExtra *x = extra_get (self);
   MptcpNlRequest request;
 
+  if (x->ids_loading != NULL && x->ids_loading != op->netlink)
+    {
+      /* a load on another context's broker (a synchronous call): ours goes alone */
+      request_init (op, &request, MPTCP_PM_CMD_GET_ADDR);
+      request.dump = TRUE;
+      send_request (op, &request, ids_loaded_cb);
+      return;
+    }
+  op->requests++;
+  x->ids_waiters = g_list_append (x->ids_waiters, op_ref (op));
+  if (x->ids_loading != NULL)
+    return;
+  x->ids_loading = op->netlink;
   request_init (op, &request, MPTCP_PM_CMD_GET_ADDR);
   request.dump = TRUE;
-  send_request (op, &request, ids_loaded_cb);
+  _mptcp_netlink_request_direct (op->netlink, &request, x->control_timeout,
+                                 ids_shared_loaded_cb, g_object_ref (self));
 }
 
+static void
+ids_loaded_one (Op                 *op,
+                const MptcpNlReply *reply,
+                const GError       *error)
+{
+  if (op->task == NULL)
+    return;
+  if (reply == NULL)
+    op_fail (op, kernel_refusal (op, g_error_copy (error)));
+  else
+    op_send (op);
+}
+
+/* The shared load is done: user_data is the connection. */
+static void
+ids_shared_loaded_cb (MptcpNlReply *reply_in,
+                      GError       *error_in,
+                      gpointer      user_data)
+{
+  MptcpConnection *self = user_data;
+  g_autoptr(MptcpNlReply) reply = reply_in;
+  g_autoptr(GError) error = error_in;
+  ConnectionExtra *x = extra_get (self);
+  GList *waiters, *l;
+
+  waiters = g_steal_pointer (&x->ids_waiters);
+  x->ids_loading = NULL;
+  if (reply != NULL)
+    ids_load (self, reply);
+  for (l = waiters; l != NULL; l = l->next)
+    {
+      Op *op = l->data;
+
+      op->requests--;
+      ids_loaded_one (op, reply, error);
+    }
+  g_list_free_full (waiters, (GDestroyNotify) op_unref);
+  g_object_unref (self);
+}
+
+/* An op's own load is done. */
 static void
 ids_loaded_cb (MptcpNlReply *reply_in,
                GError       *error_in,
@@ -2945,16 +3149,9 @@ ids_loaded_cb (MptcpNlReply *reply_in,
   g_autoptr(GError) error = error_in;
 
   op->requests--;
-  if (op->task != NULL)
-    {
-      if (reply == NULL)
-        op_fail (op, kernel_refusal (op, g_steal_pointer (&error)));
-      else
-        {
-          ids_load (op->conn, reply);
-          op_send (op);
-        }
-    }
+  if (reply != NULL)
+    ids_load (op->conn, reply);
+  ids_loaded_one (op, reply, error);
   op_unref (op);
 }
 
@@ -2967,6 +3164,26 @@ kernel_refusal (Op     *op,
   MptcpConnection *self = op->conn;
   GError *fallback = NULL;
 
+  if (g_error_matches (error, MPTCP_ERROR, MPTCP_ERROR_NOT_ESTABLISHED) &&
+      !g_socket_is_closed (self->socket))
+    {
+      /* the kernel says ENOTCONN both before the connection is fully established and after
+       * the peer closed it: tell them apart */
+      struct pollfd pfd = { g_socket_get_fd (self->socket), POLLRDHUP, 0 };
+      GError *better;
+
+      if (poll (&pfd, 1, 0) == 1 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0)
+        better = g_error_new (MPTCP_ERROR, MPTCP_ERROR_CLOSED,
+                              "The peer closed the connection (it sent its FIN or reset it): "
+                              "no new subflow can join it [%s]", error->message);
+      else
+        better = g_error_new (MPTCP_ERROR, MPTCP_ERROR_NOT_ESTABLISHED,
+                              "The connection is not fully established yet: a client must send "
+                              "data (and the server acknowledge it) before it can open subflows "
+                              "[%s]", error->message);
+      g_error_free (error);
+      return better;
+    }
   if (self->fallback || self->closed || g_socket_is_closed (self->socket) ||
       _mptcp_sockopt_is_mptcp (g_socket_get_fd (self->socket)) != 0)
     return error;
@@ -2992,8 +3209,12 @@ op_done_cb (MptcpNlReply *reply_in,
       if ((op->kind == OP_OPEN || op->kind == OP_ANNOUNCE) && op->task != NULL &&
           is_id_clash (error) && !op->retried)
         {
-          /* our idea of the address list was wrong: re-read it, try again */
+          /* our idea of the address list was wrong: re-read it, try again. The id we asked
+           * for stays taken (by an address we do not know) unless the kernel's list says
+           * otherwise: a kernel whose GET_ADDR by token lists nothing (6.1) gives no better
+           * idea, and the retry must not ask for the same id again */
           op->retried = TRUE;
+          ids_reserve_foreign (op->conn, op->id);
           op->conn->ids_loaded = FALSE;
           load_ids (op);
           op_unref (op);
@@ -3022,6 +3243,7 @@ op_done_cb (MptcpNlReply *reply_in,
       if (op->task != NULL &&
           (op->closed_seen || !op_listens (op) || find_subflow (op->conn, &op->tuple) == NULL))
         {
+          close_note_stale (op);
           if (op->subflow != NULL)
             remove_with_signal (op->conn, op->subflow, 0, 0);
           op_return_boolean (op);
@@ -3482,6 +3704,7 @@ mptcp_connection_open_subflow (MptcpConnection     *self,
   Tuple tuple;
 
   g_return_val_if_fail (MPTCP_IS_CONNECTION (self), NULL);
+  g_return_val_if_fail (in_own_thread (self), NULL);
   g_return_val_if_fail (G_IS_INET_SOCKET_ADDRESS (local), NULL);
   g_return_val_if_fail (G_IS_INET_SOCKET_ADDRESS (remote), NULL);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
@@ -3573,6 +3796,7 @@ mptcp_connection_open_subflow_async (MptcpConnection     *self,
   Tuple tuple;
 
   g_return_if_fail (MPTCP_IS_CONNECTION (self));
+  g_return_if_fail (in_own_thread (self));
   g_return_if_fail (G_IS_INET_SOCKET_ADDRESS (local));
   g_return_if_fail (G_IS_INET_SOCKET_ADDRESS (remote));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
@@ -3648,6 +3872,7 @@ mptcp_connection_announce_address (MptcpConnection     *self,
   Tuple tuple;
 
   g_return_val_if_fail (MPTCP_IS_CONNECTION (self), 0);
+  g_return_val_if_fail (in_own_thread (self), 0);
   g_return_val_if_fail (G_IS_INET_SOCKET_ADDRESS (address), 0);
   g_return_val_if_fail (error == NULL || *error == NULL, 0);
 
@@ -3699,6 +3924,7 @@ mptcp_connection_announce_address_async (MptcpConnection     *self,
   Tuple tuple;
 
   g_return_if_fail (MPTCP_IS_CONNECTION (self));
+  g_return_if_fail (in_own_thread (self));
   g_return_if_fail (G_IS_INET_SOCKET_ADDRESS (address));
 
   if (!check_announce (self, address, &tuple, &error))
@@ -3776,6 +4002,7 @@ mptcp_connection_remove_address (MptcpConnection  *self,
   g_autoptr(GAsyncResult) result = NULL;
 
   g_return_val_if_fail (MPTCP_IS_CONNECTION (self), FALSE);
+  g_return_val_if_fail (in_own_thread (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   if (!check_remove (self, id, error))
@@ -3823,6 +4050,7 @@ mptcp_connection_remove_address_async (MptcpConnection     *self,
   GError *error = NULL;
 
   g_return_if_fail (MPTCP_IS_CONNECTION (self));
+  g_return_if_fail (in_own_thread (self));
 
   if (!check_remove (self, id, &error))
     {
@@ -3898,6 +4126,8 @@ _mptcp_connection_close_subflow_async (MptcpConnection     *self,
   GError *error = NULL;
   Tuple tuple;
 
+  g_return_if_fail (in_own_thread (self));
+
   if (!check_subflow (self, subflow, &tuple, &error))
     {
       g_task_report_error (subflow, callback, user_data, source_tag, error);
@@ -3916,6 +4146,8 @@ _mptcp_connection_close_subflow (MptcpConnection  *self,
 {
   g_autoptr(GAsyncResult) result = NULL;
   Tuple tuple;
+
+  g_return_val_if_fail (in_own_thread (self), FALSE);
 
   if (!check_subflow (self, subflow, &tuple, error))
     return FALSE;
@@ -3938,6 +4170,8 @@ _mptcp_connection_set_backup_async (MptcpConnection     *self,
   GError *error = NULL;
   Tuple tuple;
 
+  g_return_if_fail (in_own_thread (self));
+
   if (!check_subflow (self, subflow, &tuple, &error))
     {
       g_task_report_error (subflow, callback, user_data, source_tag, error);
@@ -3957,6 +4191,8 @@ _mptcp_connection_set_backup (MptcpConnection  *self,
 {
   g_autoptr(GAsyncResult) result = NULL;
   Tuple tuple;
+
+  g_return_val_if_fail (in_own_thread (self), FALSE);
 
   if (!check_subflow (self, subflow, &tuple, error))
     return FALSE;
@@ -4001,6 +4237,7 @@ mptcp_connection_set_control_timeout (MptcpConnection *self,
                                       guint            timeout_ms)
 {
   g_return_if_fail (MPTCP_IS_CONNECTION (self));
+  g_return_if_fail (in_own_thread (self));
 
   timeout_ms = MAX (timeout_ms, 1);
   if (extra_ro (self)->control_timeout == timeout_ms)
@@ -4059,6 +4296,7 @@ mptcp_connection_set_poll_interval (MptcpConnection *self,
                                     guint            interval_ms)
 {
   g_return_if_fail (MPTCP_IS_CONNECTION (self));
+  g_return_if_fail (in_own_thread (self));
 
   interval_ms = MAX (interval_ms, 10);
   if (extra_ro (self)->poll_interval == interval_ms)
