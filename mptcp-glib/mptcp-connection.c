@@ -2679,15 +2679,41 @@ open_succeed (Op *op)
   g_task_return_pointer (task, g_object_ref (sf), g_object_unref);
 }
 
+/* Whether an ESTABLISHED of the op's tuple came, as an early event or after the ack. */
+static gboolean
+seen_established (Op *op)
+{
+  guint i;
+
+  if (op->established_seen)
+    return TRUE;
+  for (i = 0; op->early != NULL && i < op->early->len; i++)
+    {
+      EarlyEvent *ev = &g_array_index (op->early, EarlyEvent, i);
+
+      if (ev->type == MPTCP_EVENT_SUB_ESTABLISHED && tuple_same (&ev->tuple, &op->tuple))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static void
 open_fail_closed_subflow (Op   *op,
                           int   err)
 {
+  if ((err == 0 || err == ECONNRESET) && op->port_known)
+    {
+      /* reset with no error of ours: the peer refused the join, at its SYN or right after
+       * the handshake (seen_established()); an in-kernel path manager at its limit of
+       * subflows does both, depending on how many joins are on their way */
+      g_debug ("The peer reset subflow %s (established first: %s)",
+               op->port_known ? "of a known port" : "", seen_established (op) ? "yes" : "no");
+      op_fail (op, peer_refused_error ());
+      return;
+    }
   if (err != 0)
     op_fail (op, g_error_new (G_IO_ERROR, g_io_error_from_errno (err),
                               "The subflow could not be opened: %s", g_strerror (err)));
-  else if (op->established_seen)
-    op_fail (op, peer_refused_error ());
   else
     op_fail (op, g_error_new (G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
                               "The subflow was closed before it was established "
