@@ -2314,6 +2314,7 @@ typedef struct
   gboolean established_seen;  /* open: SUB_ESTABLISHED arrived for its tuple */
   gboolean cleanup_done;
   GArray *before;             /* open, port unknown: KernelEntry present before the request */
+  GArray *others;             /* open, port unknown: Tuple of other opens that completed */
   GArray *early;              /* EarlyEvent: events that came before the tuple was known */
   MptcpSubflow *subflow;      /* close, backup: the target */
 } Op;
@@ -2333,6 +2334,7 @@ op_unref (Op *op)
   g_assert (op->task == NULL && op->sub_id == 0 && !op->routed && op->timeout == NULL &&
             op->cancel_source == NULL && op->poll == NULL);
   g_clear_pointer (&op->before, g_array_unref);
+  g_clear_pointer (&op->others, g_array_unref);
   g_clear_pointer (&op->early, g_array_unref);
   g_clear_object (&op->subflow);
   g_clear_pointer (&op->netlink, _mptcp_netlink_unref);
@@ -2377,6 +2379,8 @@ op_detach (Op *op)
  * itself (the caller holds one). */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Op, op_unref)
 
+static void open_pass_on_tuple (Op *op);
+
 static GTask *
 op_steal_task (Op *op)
 {
@@ -2384,6 +2388,8 @@ op_steal_task (Op *op)
 
   if (task != NULL)
     {
+      if (op->kind == OP_OPEN)
+        open_pass_on_tuple (op);
       op_detach (op);
       op_unref (op);
     }
@@ -2652,6 +2658,28 @@ kernel_has_established (Op *op)
   return FALSE;
 }
 
+/* The op's subflow is known (it came back, failed or was cleaned up): the other opens whose
+ * port is not known yet must never take its later events (its close, by whoever makes it) for
+ * theirs. It joins what they found there before their request. */
+static void
+open_pass_on_tuple (Op *op)
+{
+  GList *l;
+
+  if (!op->port_known || op->conn->extra == NULL)
+    return;
+  for (l = op->conn->extra->ops; l != NULL; l = l->next)
+    {
+      Op *other = l->data;
+
+      if (other == op || other->kind != OP_OPEN || other->port_known || other->task == NULL)
+        continue;
+      if (other->others == NULL)
+        other->others = g_array_new (FALSE, FALSE, sizeof (Tuple));
+      g_array_append_val (other->others, op->tuple);
+    }
+}
+
 static void
 open_succeed (Op *op)
 {
@@ -2660,6 +2688,16 @@ open_succeed (Op *op)
 
   if (op->task == NULL)
     return;
+  if (g_cancellable_is_cancelled (g_task_get_cancellable (op->task)))
+    {
+      GError *error = NULL;
+
+      /* cancelled, and its cancel source has not run yet: the task would report the
+       * cancellation and the subflow would stay, unseen; close it as a give-up does */
+      g_cancellable_set_error_if_cancelled (g_task_get_cancellable (op->task), &error);
+      op_give_up (op, error);
+      return;
+    }
   sf = open_subflow_in_list (op);
   task = op_steal_task (op);
   if (sf == NULL && (op->conn->closed || op->conn->fallback))
@@ -2746,6 +2784,9 @@ was_there_before (Op          *op,
 
   for (k = 0; op->before != NULL && k < op->before->len; k++)
     if (tuple_same (&g_array_index (op->before, KernelEntry, k).tuple, tuple))
+      return TRUE;
+  for (k = 0; op->others != NULL && k < op->others->len; k++)
+    if (tuple_same (&g_array_index (op->others, Tuple, k), tuple))
       return TRUE;
   return FALSE;
 }
