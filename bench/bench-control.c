@@ -492,6 +492,127 @@ lib_round_sync (Lib *lib)
   g_assert_no_error (error);
 }
 
+
+/* ---- N opens in flight ---------------------------------------------------------------------- */
+
+typedef struct
+{
+  guint pending;
+  GPtrArray *subflows;
+} Flight;
+
+static void
+flight_opened_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Flight *f = user_data;
+  g_autoptr(GError) error = NULL;
+  MptcpSubflow *sf = mptcp_connection_open_subflow_finish (MPTCP_CONNECTION (source), result,
+                                                           &error);
+
+  g_assert_no_error (error);
+  g_ptr_array_add (f->subflows, sf);
+  f->pending--;
+}
+
+static void
+flight_closed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Flight *f = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (mptcp_subflow_close_finish (MPTCP_SUBFLOW (source), result, &error));
+  g_assert_no_error (error);
+  f->pending--;
+}
+
+/* Wall time (ns) of opening n subflows with n opens in flight at once (the library), then
+ * closes them (not timed). */
+static gint64
+lib_flight (Lib *lib, guint n)
+{
+  Flight f = { n, g_ptr_array_new_with_free_func (g_object_unref) };
+  gint64 t0 = now_ns (), dt;
+  guint i;
+
+  for (i = 0; i < n; i++)
+    mptcp_connection_open_subflow_async (lib->connection, lib->local, lib->remote, NULL,
+                                         flight_opened_cb, &f);
+  while (f.pending > 0)
+    g_main_context_iteration (NULL, TRUE);
+  dt = now_ns () - t0;
+  f.pending = f.subflows->len;
+  for (i = 0; i < f.subflows->len; i++)
+    mptcp_subflow_close_async (g_ptr_array_index (f.subflows, i), NULL, flight_closed_cb, &f);
+  while (f.pending > 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_ptr_array_unref (f.subflows);
+  return dt;
+}
+
+/* The same n opens one after the other with blocking libmnl (create, wait for its
+ * SUB_ESTABLISHED), then closed (not timed). */
+static gint64
+raw_flight (Raw *raw, guint n)
+{
+  guint16 *sports = g_new (guint16, n);
+  gint64 t0 = now_ns (), dt;
+  guint i;
+
+  for (i = 0; i < n; i++)
+    {
+      raw_request (raw, MPTCP_PM_CMD_SUBFLOW_CREATE, 0);
+      sports[i] = raw_wait_event (raw, MPTCP_EVENT_SUB_ESTABLISHED);
+    }
+  dt = now_ns () - t0;
+  for (i = 0; i < n; i++)
+    {
+      raw_request (raw, MPTCP_PM_CMD_SUBFLOW_DESTROY, sports[i]);
+      raw_wait_event (raw, MPTCP_EVENT_SUB_CLOSED);
+    }
+  g_free (sports);
+  return dt;
+}
+
+static void
+bench_in_flight (Raw *raw, Lib *lib)
+{
+  static const guint sizes[] = { 1, 8, 32 };
+  enum { REPS = 40 };
+  gint64 tl[REPS], tr[REPS];
+  double per1 = 0, ratio1 = 0;
+  guint s, r;
+
+  g_print ("opens in flight on one connection (median of %d runs, time per open; raw = the same "
+           "number of blocking libmnl opens one after the other):\n", REPS);
+  for (s = 0; s < G_N_ELEMENTS (sizes); s++)
+    {
+      guint n = sizes[s];
+      double lib_per, raw_per;
+
+      for (r = 0; r < REPS; r++)
+        {
+          tl[r] = lib_flight (lib, n);
+          side_drain (raw);
+          tr[r] = raw_flight (raw, n);
+          side_drain (raw);
+        }
+      qsort (tl, REPS, sizeof (gint64), cmp_i64);
+      qsort (tr, REPS, sizeof (gint64), cmp_i64);
+      lib_per = (double) tl[REPS / 2] / n / 1000.0;
+      raw_per = (double) tr[REPS / 2] / n / 1000.0;
+      if (n == 1)
+        {
+          per1 = lib_per;
+          ratio1 = lib_per / raw_per;
+        }
+      g_print ("  N = %2u: library %7.1f us per open, raw sequential %7.1f us, ratio %.2f "
+               "(per-open cost vs N = 1: %.2f)\n", n, lib_per, raw_per, lib_per / raw_per,
+               lib_per / per1);
+    }
+  g_print ("  (target: per-open cost with 8 and 32 in flight <= that with 1, ratio <= %.2f)\n",
+           ratio1);
+}
+
 /* ---- setup -------------------------------------------------------------------------------- */
 
 static int
@@ -711,6 +832,9 @@ main (int argc, char **argv)
     g_print ("  ratio library / main loop + GTask %.2f, per-cycle medians %.2f / %.2f\n",
              med[SIDE_LIB] / med[SIDE_LOOP_TASK], cycle_ratio[SIDE_LIB][rounds / BATCH / 2],
              cycle_ratio[SIDE_LOOP_TASK][rounds / BATCH / 2]);
+
+  if (g_getenv ("BENCH_CONTROL_SIDE") == NULL)
+    bench_in_flight (&raw, &lib);
 
   mnl_socket_close (raw.req);
   mnl_socket_close (raw.ev);

@@ -557,6 +557,11 @@ test_mode_permission (void)
           g_printerr ("get_mode: %s\n", error != NULL ? error->message : "no error");
           _exit (14);
         }
+      g_clear_error (&error);
+      g_object_unref (pm);
+      /* exec rather than exit: under valgrind, a forked child's exit runs a leak check over
+       * everything it inherited, and fails it */
+      execl ("/bin/true", "true", (char *) NULL);
       _exit (0);
     }
   g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
