@@ -2570,10 +2570,19 @@ timeout_cb (gpointer user_data)
       op_return_boolean (op);
       return G_SOURCE_REMOVE;
     }
-  op_give_up (op, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                               "No answer from the kernel within %u ms "
-                               "(MptcpConnection:control-timeout)",
-                               extra_ro (op->conn)->control_timeout));
+  if (op->kind == OP_OPEN && op->acked)
+    op_give_up (op, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                 "The kernel took the request, but reported no outcome of the "
+                                 "new subflow within %u ms (MptcpConnection:control-timeout; "
+                                 "port %s, established %s)",
+                                 extra_ro (op->conn)->control_timeout,
+                                 op->port_known ? "known" : "unknown",
+                                 op->established_seen ? "seen" : "not seen"));
+  else
+    op_give_up (op, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                 "No answer from the kernel within %u ms "
+                                 "(MptcpConnection:control-timeout)",
+                                 extra_ro (op->conn)->control_timeout));
   return G_SOURCE_REMOVE;
 }
 

@@ -853,6 +853,7 @@ struct _MptcpNetlink
   guint          in_flight;
   guint          dumps_in_flight;
   gboolean       flushing;
+  gboolean       congested;     /* ENOBUFS read, socket not drained yet: send nothing */
   gpointer       submitting;    /* the direct request being submitted: it may not complete inline */
   GSource       *timer;         /* one source for every deadline: ready at the earliest one */
 
@@ -1278,7 +1279,10 @@ fail_in_flight (MptcpNetlink *self)
                                      ? _mptcp_nl_cmd_name (p->cmd) : "a request"));
     }
   g_list_free (list);
-  flush_waiting (self);
+  /* nothing goes out before the socket is drained: until then the kernel drops further
+   * replies without a second ENOBUFS (the socket stays "congested"), and a request sent now
+   * would wait for its lost ack to its deadline */
+  self->congested = TRUE;
 }
 
 static gboolean
@@ -1304,6 +1308,12 @@ request_source_cb (gint         fd,
             }
           if (errno != EAGAIN && errno != EWOULDBLOCK)
             g_debug ("mptcp-netlink: reading replies: %s", g_strerror (errno));
+          else if (self->congested)
+            {
+              /* drained: what waits (the read-only requests sent again first) goes out */
+              self->congested = FALSE;
+              flush_waiting (self);
+            }
           break;
         }
       if (truncated)
@@ -1327,8 +1337,20 @@ request_source_cb (gint         fd,
         process_reply_datagram (self, self->request_buf, (gsize) n);
       /* nothing more is expected: spare the read that would say EAGAIN (a stray datagram left
        * behind keeps the fd readable, and is read at the next dispatch) */
-      if (g_hash_table_size (self->pending) == 0)
+      if (g_hash_table_size (self->pending) == 0 && !self->congested)
         break;
+    }
+  if (self->congested)
+    {
+      guint8 probe;
+
+      /* the read limit was reached: drained already if nothing is left */
+      if (recv (fd, &probe, sizeof probe, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+          (errno == EAGAIN || errno == EWOULDBLOCK))
+        {
+          self->congested = FALSE;
+          flush_waiting (self);
+        }
     }
 
   _mptcp_netlink_unref (self);
@@ -1791,7 +1813,7 @@ pending_send (Pending *p)
 static void
 flush_waiting (MptcpNetlink *self)
 {
-  if (self->flushing)
+  if (self->flushing || self->congested)
     return;
   self->flushing = TRUE;
   while (self->in_flight < MAX_IN_FLIGHT && !g_queue_is_empty (&self->waiting))
