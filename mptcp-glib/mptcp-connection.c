@@ -3520,10 +3520,20 @@ op_start (Op           *op,
       g_source_attach (op->cancel_source, op->context);
     }
 
-  if ((op->kind == OP_OPEN || op->kind == OP_ANNOUNCE) && !self->ids_loaded)
+  /* A connection's first open or announce picks its id without asking the kernel (a new
+   * connection's address list is empty unless another process or object added to it): the
+   * GET_ADDR round trip sat between the `established` signal and the first SUBFLOW_CREATE.
+   * A clash is then learnt from the kernel's refusal (op_done_cb()), as on a kernel whose
+   * GET_ADDR by token lists nothing (6.1). Later loads (after a failed create) still ask. */
+  if ((op->kind == OP_OPEN || op->kind == OP_ANNOUNCE) && !self->ids_loaded &&
+      extra_ro (self)->ids != NULL)
     load_ids (op);
   else
-    op_send (op);
+    {
+      if (op->kind == OP_OPEN || op->kind == OP_ANNOUNCE)
+        self->ids_loaded = TRUE;
+      op_send (op);
+    }
 }
 
 static Op *
