@@ -94,6 +94,28 @@
  * constructed it: signals and asynchronous results of the connection are
  * delivered there.
  *
+ * ## Threads
+ *
+ * The thread that constructed the connection is the only one that may call
+ * into it or into its #MptcpSubflow objects: mptcp_connection_refresh(),
+ * mptcp_connection_get_subflows(), mptcp_connection_get_info(), the
+ * open, announce and remove calls (synchronous and asynchronous),
+ * mptcp_connection_set_control_timeout(),
+ * mptcp_connection_set_poll_interval(), mptcp_subflow_close() and
+ * mptcp_subflow_set_backup() with their asynchronous variants. Since 0.2 such
+ * a call from another thread is refused before it touches anything: a
+ * critical is logged and the call returns its failure value (%NULL, %FALSE
+ * or 0; an asynchronous call does not call its callback). It used to corrupt
+ * the connection's list.
+ *
+ * From any thread: g_object_ref() and g_object_unref() (not the last
+ * reference: that one belongs in the connection's thread),
+ * mptcp_connection_get_token(), mptcp_connection_get_socket(), the
+ * constant #MptcpSubflow getters (mptcp_subflow_get_id(), its addresses), and
+ * g_cancellable_cancel() on a #GCancellable given to a call: the operation
+ * then ends in the connection's context. Work for several threads goes
+ * through the connection's main context (g_main_context_invoke()).
+ *
  * ## What it costs
  *
  * An idle connection that follows the kernel's events takes about 0.9 KiB of
