@@ -492,6 +492,255 @@ lib_round_sync (Lib *lib)
   g_assert_no_error (error);
 }
 
+
+/* ---- N opens in flight ---------------------------------------------------------------------- */
+
+typedef struct
+{
+  guint pending;
+  GPtrArray *subflows;
+} Flight;
+
+static void
+flight_opened_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Flight *f = user_data;
+  g_autoptr(GError) error = NULL;
+  MptcpSubflow *sf = mptcp_connection_open_subflow_finish (MPTCP_CONNECTION (source), result,
+                                                           &error);
+
+  g_assert_no_error (error);
+  g_ptr_array_add (f->subflows, sf);
+  f->pending--;
+}
+
+static void
+flight_closed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Flight *f = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (mptcp_subflow_close_finish (MPTCP_SUBFLOW (source), result, &error));
+  g_assert_no_error (error);
+  f->pending--;
+}
+
+/* Wall time (ns) of opening n subflows with n opens in flight at once (the library), then
+ * closes them (not timed). */
+static gint64
+lib_flight (Lib *lib, guint n)
+{
+  Flight f = { n, g_ptr_array_new_with_free_func (g_object_unref) };
+  gint64 t0 = now_ns (), dt;
+  guint i;
+
+  for (i = 0; i < n; i++)
+    mptcp_connection_open_subflow_async (lib->connection, lib->local, lib->remote, NULL,
+                                         flight_opened_cb, &f);
+  while (f.pending > 0)
+    g_main_context_iteration (NULL, TRUE);
+  dt = now_ns () - t0;
+  f.pending = f.subflows->len;
+  for (i = 0; i < f.subflows->len; i++)
+    mptcp_subflow_close_async (g_ptr_array_index (f.subflows, i), NULL, flight_closed_cb, &f);
+  while (f.pending > 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_ptr_array_unref (f.subflows);
+  return dt;
+}
+
+/* The same n opens one after the other with blocking libmnl (create, wait for its
+ * SUB_ESTABLISHED), then closed (not timed). */
+static gint64
+raw_flight (Raw *raw, guint n)
+{
+  guint16 *sports = g_new (guint16, n);
+  gint64 t0 = now_ns (), dt;
+  guint i;
+
+  for (i = 0; i < n; i++)
+    {
+      raw_request (raw, MPTCP_PM_CMD_SUBFLOW_CREATE, 0);
+      sports[i] = raw_wait_event (raw, MPTCP_EVENT_SUB_ESTABLISHED);
+    }
+  dt = now_ns () - t0;
+  for (i = 0; i < n; i++)
+    {
+      raw_request (raw, MPTCP_PM_CMD_SUBFLOW_DESTROY, sports[i]);
+      raw_wait_event (raw, MPTCP_EVENT_SUB_CLOSED);
+    }
+  g_free (sports);
+  return dt;
+}
+
+static void
+bench_in_flight (Raw *raw, Lib *lib)
+{
+  static const guint sizes[] = { 1, 8, 32 };
+  enum { REPS = 40 };
+  gint64 tl[REPS], tr[REPS];
+  double per1 = 0, ratio1 = 0;
+  guint s, r;
+
+  g_print ("opens in flight on one connection (median of %d runs, time per open; raw = the same "
+           "number of blocking libmnl opens one after the other):\n", REPS);
+  for (s = 0; s < G_N_ELEMENTS (sizes); s++)
+    {
+      guint n = sizes[s];
+      double lib_per, raw_per;
+
+      for (r = 0; r < REPS; r++)
+        {
+          tl[r] = lib_flight (lib, n);
+          side_drain (raw);
+          tr[r] = raw_flight (raw, n);
+          side_drain (raw);
+        }
+      qsort (tl, REPS, sizeof (gint64), cmp_i64);
+      qsort (tr, REPS, sizeof (gint64), cmp_i64);
+      lib_per = (double) tl[REPS / 2] / n / 1000.0;
+      raw_per = (double) tr[REPS / 2] / n / 1000.0;
+      if (n == 1)
+        {
+          per1 = lib_per;
+          ratio1 = lib_per / raw_per;
+        }
+      g_print ("  N = %2u: library %7.1f us per open, raw sequential %7.1f us, ratio %.2f "
+               "(per-open cost vs N = 1: %.2f)\n", n, lib_per, raw_per, lib_per / raw_per,
+               lib_per / per1);
+    }
+  g_print ("  (target: per-open cost with 8 and 32 in flight <= that with 1, ratio <= %.2f)\n",
+           ratio1);
+}
+
+
+/* ---- connect() to the second subflow -------------------------------------------------------- */
+
+typedef struct
+{
+  MptcpConnection *connection;
+  Lib *lib;
+  gint64 t_est;
+  gint64 t_done;
+} Second;
+
+static gint64 second_lib_est, second_raw_est;   /* connect() to the ESTABLISHED event, last run */
+
+static void
+second_opened_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Second *sc = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MptcpSubflow) sf = mptcp_connection_open_subflow_finish (MPTCP_CONNECTION (source),
+                                                                     result, &error);
+
+  g_assert_no_error (error);
+  sc->t_done = now_ns ();
+}
+
+static void
+second_established_cb (MptcpConnection *connection, gpointer user_data)
+{
+  Second *sc = user_data;
+
+  sc->t_est = now_ns ();
+  mptcp_connection_open_subflow_async (connection, sc->lib->local, sc->lib->remote, NULL,
+                                       second_opened_cb, sc);
+}
+
+/* The library: connect(), the connection object, data sent; open_subflow_async() from the
+ * `established` signal; the time from connect() returning to the open's result. */
+static gint64
+lib_second (Lib *lib)
+{
+  g_autoptr(GSocket) socket = read_connect_mptcp (G_SOCKET_FAMILY_IPV4, 1, PORT);
+  gint64 t0 = now_ns ();
+  g_autoptr(GError) error = NULL;
+  Second sc = { NULL, lib, 0, 0 };
+
+  sc.connection = mptcp_connection_new (socket, &error);
+  g_assert_no_error (error);
+  g_signal_connect (sc.connection, "established", G_CALLBACK (second_established_cb), &sc);
+  read_send_bytes (socket, 100);
+  while (sc.t_done == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_object_unref (sc.connection);
+  second_lib_est = sc.t_est - t0;
+  return sc.t_done - t0;
+}
+
+/* Raw: the same connect() and data; the ESTABLISHED event read with libmnl, SUBFLOW_CREATE sent
+ * at once, its SUB_ESTABLISHED read. */
+static gint64
+raw_second (Raw *raw)
+{
+  g_autoptr(GSocket) socket = read_connect_mptcp (G_SOCKET_FAMILY_IPV4, 1, PORT);
+  gint64 t0 = now_ns ();
+  guint32 saved = raw->token;
+  guint16 sport;
+
+  read_send_bytes (socket, 100);
+  for (;;)
+    {
+      int n = mnl_socket_recvfrom (raw->ev, raw->buf, sizeof raw->buf);
+      struct nlmsghdr *nlh = (struct nlmsghdr *) raw->buf;
+      struct genlmsghdr *genl = mnl_nlmsg_get_payload (nlh);
+      RawEvent ev = { 0 };
+
+      g_assert_cmpint (n, >, 0);
+      mnl_attr_parse (nlh, sizeof *genl, raw_event_attr, &ev);
+      if (genl->cmd == MPTCP_EVENT_ESTABLISHED)
+        {
+          raw->token = ev.token;
+          break;
+        }
+    }
+  second_raw_est = now_ns () - t0;
+  raw_request (raw, MPTCP_PM_CMD_SUBFLOW_CREATE, 0);
+  sport = raw_wait_event (raw, MPTCP_EVENT_SUB_ESTABLISHED);
+  (void) sport;
+  t0 = now_ns () - t0;
+  raw->token = saved;
+  return t0;
+}
+
+static void
+bench_second_subflow (Raw *raw, Lib *lib, int lfd)
+{
+  enum { REPS = 60 };
+  gint64 tl[REPS], tr[REPS], el[REPS], er[REPS];
+  guint r;
+
+  for (r = 0; r < REPS; r++)
+    {
+      int afd;
+
+      tl[r] = lib_second (lib);
+      el[r] = second_lib_est;
+      afd = accept (lfd, NULL, NULL);
+      close (afd);
+      side_drain (raw);
+      tr[r] = raw_second (raw);
+      er[r] = second_raw_est;
+      afd = accept (lfd, NULL, NULL);
+      close (afd);
+      side_drain (raw);
+    }
+  qsort (tl, REPS, sizeof (gint64), cmp_i64);
+  qsort (tr, REPS, sizeof (gint64), cmp_i64);
+  qsort (el, REPS, sizeof (gint64), cmp_i64);
+  qsort (er, REPS, sizeof (gint64), cmp_i64);
+  g_print ("connect() to the ESTABLISHED event seen: library %.1f us, raw %.1f us (medians)\n",
+           el[REPS / 2] / 1000.0, er[REPS / 2] / 1000.0);
+  g_print ("connect() returning to the second subflow established (median of %d, quartiles):\n"
+           "  library (open_subflow_async from ::established) %6.1f us (%.1f-%.1f)\n"
+           "  raw libmnl (SUBFLOW_CREATE on the ESTABLISHED event) %6.1f us (%.1f-%.1f)\n"
+           "  ratio %.2f (target <= 1.3)\n", REPS,
+           tl[REPS / 2] / 1000.0, tl[REPS / 4] / 1000.0, tl[REPS * 3 / 4] / 1000.0,
+           tr[REPS / 2] / 1000.0, tr[REPS / 4] / 1000.0, tr[REPS * 3 / 4] / 1000.0,
+           (double) tl[REPS / 2] / tr[REPS / 2]);
+}
+
 /* ---- setup -------------------------------------------------------------------------------- */
 
 static int
@@ -711,6 +960,12 @@ main (int argc, char **argv)
     g_print ("  ratio library / main loop + GTask %.2f, per-cycle medians %.2f / %.2f\n",
              med[SIDE_LIB] / med[SIDE_LOOP_TASK], cycle_ratio[SIDE_LIB][rounds / BATCH / 2],
              cycle_ratio[SIDE_LOOP_TASK][rounds / BATCH / 2]);
+
+  if (g_getenv ("BENCH_CONTROL_SIDE") == NULL)
+    {
+      bench_in_flight (&raw, &lib);
+      bench_second_subflow (&raw, &lib, lfd);
+    }
 
   mnl_socket_close (raw.req);
   mnl_socket_close (raw.ev);

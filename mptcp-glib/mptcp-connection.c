@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
@@ -16,6 +17,10 @@
 #include "mptcp-netlink-private.h"
 #include "mptcp-enum-types.h"
 #include "mptcp-error.h"
+
+#ifndef POLLRDHUP
+#define POLLRDHUP 0x2000
+#endif
 
 /**
  * SECTION:mptcp-connection
@@ -88,6 +93,28 @@
  * It remembers the thread-default #GMainContext of the thread that
  * constructed it: signals and asynchronous results of the connection are
  * delivered there.
+ *
+ * ## Threads
+ *
+ * The thread that constructed the connection is the only one that may call
+ * into it or into its #MptcpSubflow objects: mptcp_connection_refresh(),
+ * mptcp_connection_get_subflows(), mptcp_connection_get_info(), the
+ * open, announce and remove calls (synchronous and asynchronous),
+ * mptcp_connection_set_control_timeout(),
+ * mptcp_connection_set_poll_interval(), mptcp_subflow_close() and
+ * mptcp_subflow_set_backup() with their asynchronous variants. Since 0.2 such
+ * a call from another thread is refused before it touches anything: a
+ * critical is logged and the call returns its failure value (%NULL, %FALSE
+ * or 0; an asynchronous call does not call its callback). It used to corrupt
+ * the connection's list.
+ *
+ * From any thread: g_object_ref() and g_object_unref() (not the last
+ * reference: that one belongs in the connection's thread),
+ * mptcp_connection_get_token(), mptcp_connection_get_socket(), the
+ * constant #MptcpSubflow getters (mptcp_subflow_get_id(), its addresses), and
+ * g_cancellable_cancel() on a #GCancellable given to a call: the operation
+ * then ends in the connection's context. Work for several threads goes
+ * through the connection's main context (g_main_context_invoke()).
  *
  * ## What it costs
  *
@@ -225,6 +252,10 @@ typedef struct
                                   * end when the connection does */
   GList *event_ops;              /* pending opens and closes fed by this connection's
                                   * event subscription (instead of their own) */
+  GArray *stale;                 /* Tuple: subflows a synchronous call closed, whose events
+                                  * the connection's own broker has still to deliver */
+  MptcpNetlink *ids_loading;     /* the broker a GET_ADDR of the connection is on, or NULL */
+  GList *ids_waiters;            /* Op*, referenced: what waits for that load */
 } ConnectionExtra;
 
 struct _MptcpConnection
@@ -234,6 +265,7 @@ struct _MptcpConnection
   GSocket *socket;
   GSocketConnection *stream;     /* kept alive: disposing it closes the socket */
   GMainContext *context;
+  GThread *thread;               /* the constructing thread, no reference: the only caller */
 
   guint32 token;
   /* flags, as bits to keep the instance small (about 1000 idle connections
@@ -405,6 +437,7 @@ mptcp_connection_finalize (GObject *object)
           g_free (x->kernel);
         }
       g_clear_pointer (&x->ids, g_array_unref);
+      g_clear_pointer (&x->stale, g_array_unref);
       g_assert (x->ops == NULL && x->event_ops == NULL);
       g_free (x);
     }
@@ -588,6 +621,7 @@ static void
 mptcp_connection_init (MptcpConnection *self)
 {
   self->context = g_main_context_ref_thread_default ();
+  self->thread = g_thread_self ();
   self->subflows = g_object_new (MPTCP_TYPE_SUBFLOW_LIST, NULL);
   self->event_source = MPTCP_EVENT_SOURCE_NONE;
 }
@@ -626,6 +660,14 @@ set_entry_info (MptcpSubflow           *sf,
   _mptcp_subflow_set_tcp_info (sf, _mptcp_sockopt_list_tcp_info (kl, i), kl->tcp_info_len);
   if (copy)
     _mptcp_subflow_detach_tcp_info (sf);
+}
+
+/* The one-thread rule: a call from any other thread than the constructing one is refused
+ * (a critical and the failure value) before it touches anything. */
+static inline gboolean
+in_own_thread (MptcpConnection *self)
+{
+  return self->thread == g_thread_self ();
 }
 
 static void
@@ -1356,6 +1398,7 @@ GListModel *
 mptcp_connection_get_subflows (MptcpConnection *self)
 {
   g_return_val_if_fail (MPTCP_IS_CONNECTION (self), NULL);
+  g_return_val_if_fail (in_own_thread (self), NULL);
 
   return G_LIST_MODEL (self->subflows);
 }
@@ -1388,6 +1431,7 @@ mptcp_connection_refresh (MptcpConnection  *self,
                           GError          **error)
 {
   g_return_val_if_fail (MPTCP_IS_CONNECTION (self), FALSE);
+  g_return_val_if_fail (in_own_thread (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   return refresh_guarded (self, TRUE, error);
@@ -1421,6 +1465,7 @@ mptcp_connection_get_info (MptcpConnection  *self,
   int r;
 
   g_return_val_if_fail (MPTCP_IS_CONNECTION (self), NULL);
+  g_return_val_if_fail (in_own_thread (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   if (self->fallback)
@@ -1691,6 +1736,38 @@ apply_event (MptcpConnection    *self,
     }
 }
 
+/* The stale tuples: a synchronous call runs on a broker of its own, so the events of what it
+ * did reach the connection's broker later, when its context runs again. A pending open must
+ * not take them for those of its own subflow (an open between the same addresses used to
+ * return the subflow a synchronous close had just closed). */
+static guint
+stale_find (MptcpConnection *self,
+            const Tuple     *tuple)
+{
+  GArray *stale = extra_ro (self)->stale;
+  guint i;
+
+  for (i = 0; stale != NULL && i < stale->len; i++)
+    if (tuple_same (&g_array_index (stale, Tuple, i), tuple))
+      return i + 1;
+  return 0;
+}
+
+static void
+stale_add (MptcpConnection *self,
+           const Tuple     *tuple)
+{
+  ConnectionExtra *x = extra_get (self);
+
+  if (stale_find (self, tuple) != 0)
+    return;
+  if (x->stale == NULL)
+    x->stale = g_array_new (FALSE, FALSE, sizeof (Tuple));
+  if (x->stale->len >= 32)
+    g_array_remove_index (x->stale, 0);
+  g_array_append_val (x->stale, *tuple);
+}
+
 static void
 on_event (const MptcpNlEvent *event,
           gpointer            user_data)
@@ -1698,9 +1775,20 @@ on_event (const MptcpNlEvent *event,
   MptcpConnection *self = g_object_ref (user_data);
   /* taken first: applying the event may stop the subscription */
   g_autoptr(GPtrArray) ops = extra_ro (self)->event_ops != NULL ? routed_ops (self) : NULL;
+  guint stale = 0;
 
+  if (extra_ro (self)->stale != NULL &&
+      (event->type == MPTCP_EVENT_SUB_ESTABLISHED || event->type == MPTCP_EVENT_SUB_CLOSED))
+    {
+      Tuple tuple;
+
+      tuple_from_event (&tuple, event);
+      stale = stale_find (self, &tuple);
+      if (stale != 0 && event->type == MPTCP_EVENT_SUB_CLOSED)
+        g_array_remove_index (self->extra->stale, stale - 1);
+    }
   apply_event (self, event);
-  if (ops != NULL)
+  if (ops != NULL && stale == 0)
     route_event (ops, event);
   g_object_unref (self);
 }
@@ -2111,6 +2199,26 @@ ids_forget_id (MptcpConnection *self,
       }
 }
 
+/* The kernel refused id for our address: someone else holds it. Our entry for it becomes a
+ * placeholder of no address, which keeps the id taken. */
+static void
+ids_reserve_foreign (MptcpConnection *self,
+                     guint8           id)
+{
+  guint i;
+
+  for (i = 0; extra_ro (self)->ids != NULL && i < self->extra->ids->len; i++)
+    {
+      IdEntry *e = &g_array_index (self->extra->ids, IdEntry, i);
+
+      if (e->id == id)
+        {
+          memset (&e->addr, 0, sizeof e->addr);
+          return;
+        }
+    }
+}
+
 /* Takes the kernel's list (a GET_ADDR dump by token). Entries we knew that
  * clash with nothing in it keep their ids, so one address keeps one id even
  * after the kernel dropped its entry (it does so on SUBFLOW_DESTROY and on a
@@ -2225,8 +2333,10 @@ typedef struct
   gboolean retried;           /* an id clash was resolved once */
   gboolean acked;
   gboolean closed_seen;       /* close: SUB_CLOSED arrived */
+  gboolean established_seen;  /* open: SUB_ESTABLISHED arrived for its tuple */
   gboolean cleanup_done;
   GArray *before;             /* open, port unknown: KernelEntry present before the request */
+  GArray *others;             /* open, port unknown: Tuple of other opens that completed */
   GArray *early;              /* EarlyEvent: events that came before the tuple was known */
   MptcpSubflow *subflow;      /* close, backup: the target */
 } Op;
@@ -2246,6 +2356,7 @@ op_unref (Op *op)
   g_assert (op->task == NULL && op->sub_id == 0 && !op->routed && op->timeout == NULL &&
             op->cancel_source == NULL && op->poll == NULL);
   g_clear_pointer (&op->before, g_array_unref);
+  g_clear_pointer (&op->others, g_array_unref);
   g_clear_pointer (&op->early, g_array_unref);
   g_clear_object (&op->subflow);
   g_clear_pointer (&op->netlink, _mptcp_netlink_unref);
@@ -2290,6 +2401,8 @@ op_detach (Op *op)
  * itself (the caller holds one). */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Op, op_unref)
 
+static void open_pass_on_tuple (Op *op);
+
 static GTask *
 op_steal_task (Op *op)
 {
@@ -2297,6 +2410,8 @@ op_steal_task (Op *op)
 
   if (task != NULL)
     {
+      if (op->kind == OP_OPEN)
+        open_pass_on_tuple (op);
       op_detach (op);
       op_unref (op);
     }
@@ -2477,10 +2592,19 @@ timeout_cb (gpointer user_data)
       op_return_boolean (op);
       return G_SOURCE_REMOVE;
     }
-  op_give_up (op, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                               "No answer from the kernel within %u ms "
-                               "(MptcpConnection:control-timeout)",
-                               extra_ro (op->conn)->control_timeout));
+  if (op->kind == OP_OPEN && op->acked)
+    op_give_up (op, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                 "The kernel took the request, but reported no outcome of the "
+                                 "new subflow within %u ms (MptcpConnection:control-timeout; "
+                                 "port %s, established %s)",
+                                 extra_ro (op->conn)->control_timeout,
+                                 op->port_known ? "known" : "unknown",
+                                 op->established_seen ? "seen" : "not seen"));
+  else
+    op_give_up (op, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                 "No answer from the kernel within %u ms "
+                                 "(MptcpConnection:control-timeout)",
+                                 extra_ro (op->conn)->control_timeout));
   return G_SOURCE_REMOVE;
 }
 
@@ -2524,10 +2648,9 @@ open_subflow_in_list (Op *op)
         g_debug ("Could not list the subflows: %s", error->message);
       sf = find_subflow (self, &op->tuple);
     }
-  if (sf == NULL && !self->closed && !self->fallback)
+  if (sf == NULL && self->in_refresh && !self->closed && !self->fallback)
     {
-      /* not listed (a refresh is running, or it closed again right away):
-       * report it as the event did; a removal follows */
+      /* not listed because a refresh is running: report it as the event did */
       g_autoptr(MptcpSubflow) fresh = _mptcp_subflow_new (self, 0, &op->tuple.local,
                                                           &op->tuple.remote);
 
@@ -2538,6 +2661,56 @@ open_subflow_in_list (Op *op)
   return sf;
 }
 
+static GError *
+peer_refused_error (void)
+{
+  return g_error_new_literal (MPTCP_ERROR, MPTCP_ERROR_PEER_REFUSED,
+                              "The peer refused the new subflow: it reset the join right "
+                              "after the handshake (most likely the peer's path manager is at "
+                              "its limit of subflows per connection)");
+}
+
+/* Whether the kernel lists the op's tuple as an established subflow now. */
+static gboolean
+kernel_has_established (Op *op)
+{
+  g_autoptr(GArray) kernel = g_array_new (FALSE, FALSE, sizeof (KernelEntry));
+  guint i;
+
+  if (read_kernel (op->conn, kernel) < 0)
+    return FALSE;
+  for (i = 0; i < kernel->len; i++)
+    {
+      KernelEntry *e = &g_array_index (kernel, KernelEntry, i);
+
+      if (tuple_same (&e->tuple, &op->tuple))
+        return e->state == MPTCP_TCP_STATE_ESTABLISHED;
+    }
+  return FALSE;
+}
+
+/* The op's subflow is known (it came back, failed or was cleaned up): the other opens whose
+ * port is not known yet must never take its later events (its close, by whoever makes it) for
+ * theirs. It joins what they found there before their request. */
+static void
+open_pass_on_tuple (Op *op)
+{
+  GList *l;
+
+  if (!op->port_known || op->conn->extra == NULL)
+    return;
+  for (l = op->conn->extra->ops; l != NULL; l = l->next)
+    {
+      Op *other = l->data;
+
+      if (other == op || other->kind != OP_OPEN || other->port_known || other->task == NULL)
+        continue;
+      if (other->others == NULL)
+        other->others = g_array_new (FALSE, FALSE, sizeof (Tuple));
+      g_array_append_val (other->others, op->tuple);
+    }
+}
+
 static void
 open_succeed (Op *op)
 {
@@ -2546,21 +2719,67 @@ open_succeed (Op *op)
 
   if (op->task == NULL)
     return;
+  if (g_cancellable_is_cancelled (g_task_get_cancellable (op->task)))
+    {
+      GError *error = NULL;
+
+      /* cancelled, and its cancel source has not run yet: the task would report the
+       * cancellation and the subflow would stay, unseen; close it as a give-up does */
+      g_cancellable_set_error_if_cancelled (g_task_get_cancellable (op->task), &error);
+      op_give_up (op, error);
+      return;
+    }
   sf = open_subflow_in_list (op);
   task = op_steal_task (op);
-  if (sf == NULL)
+  if (sf == NULL && (op->conn->closed || op->conn->fallback))
     {
       g_task_return_new_error (task, MPTCP_ERROR, MPTCP_ERROR_CLOSED,
                                "The connection closed while the subflow was opened");
       return;
     }
+  if (sf == NULL)
+    {
+      /* established, and gone again before the library could report it: the peer reset the
+       * join (an in-kernel path manager past its subflows limit does so right after the
+       * handshake) */
+      g_task_return_error (task, peer_refused_error ());
+      return;
+    }
   g_task_return_pointer (task, g_object_ref (sf), g_object_unref);
+}
+
+/* Whether an ESTABLISHED of the op's tuple came, as an early event or after the ack. */
+static gboolean
+seen_established (Op *op)
+{
+  guint i;
+
+  if (op->established_seen)
+    return TRUE;
+  for (i = 0; op->early != NULL && i < op->early->len; i++)
+    {
+      EarlyEvent *ev = &g_array_index (op->early, EarlyEvent, i);
+
+      if (ev->type == MPTCP_EVENT_SUB_ESTABLISHED && tuple_same (&ev->tuple, &op->tuple))
+        return TRUE;
+    }
+  return FALSE;
 }
 
 static void
 open_fail_closed_subflow (Op   *op,
                           int   err)
 {
+  if ((err == 0 || err == ECONNRESET) && op->port_known)
+    {
+      /* reset with no error of ours: the peer refused the join, at its SYN or right after
+       * the handshake (seen_established()); an in-kernel path manager at its limit of
+       * subflows does both, depending on how many joins are on their way */
+      g_debug ("The peer reset subflow %s (established first: %s)",
+               op->port_known ? "of a known port" : "", seen_established (op) ? "yes" : "no");
+      op_fail (op, peer_refused_error ());
+      return;
+    }
   if (err != 0)
     op_fail (op, g_error_new (G_IO_ERROR, g_io_error_from_errno (err),
                               "The subflow could not be opened: %s", g_strerror (err)));
@@ -2596,6 +2815,9 @@ was_there_before (Op          *op,
 
   for (k = 0; op->before != NULL && k < op->before->len; k++)
     if (tuple_same (&g_array_index (op->before, KernelEntry, k).tuple, tuple))
+      return TRUE;
+  for (k = 0; op->others != NULL && k < op->others->len; k++)
+    if (tuple_same (&g_array_index (op->others, Tuple, k), tuple))
       return TRUE;
   return FALSE;
 }
@@ -2741,16 +2963,33 @@ open_on_event (Op                 *op,
       g_array_append_val (op->early, ev);
       return;
     }
+  if (event->type == MPTCP_EVENT_SUB_ESTABLISHED)
+    {
+      /* the kernel must list it established now, or the peer reset the join at once
+       * (its SUB_CLOSED follows: the open then fails as refused by the peer) */
+      op->tuple = tuple;
+      op->port_known = TRUE;
+      op->established_seen = TRUE;
+      if (kernel_has_established (op))
+        open_succeed (op);
+      return;
+    }
   /* the first event of a subflow whose port we did not know yet */
   op->tuple = tuple;
   op->port_known = TRUE;
-  if (event->type == MPTCP_EVENT_SUB_ESTABLISHED)
-    open_succeed (op);
-  else
-    open_fail_closed_subflow (op, MPTCP_NL_EVENT_HAS (event, MPTCP_ATTR_ERROR) ? event->error : 0);
+  open_fail_closed_subflow (op, MPTCP_NL_EVENT_HAS (event, MPTCP_ATTR_ERROR) ? event->error : 0);
 }
 
 /* ---- close ---- */
+
+/* A close that ran on a broker of its own (a synchronous call) while the connection listens on
+ * another one: the events of the closed subflow are still to come there. */
+static void
+close_note_stale (Op *op)
+{
+  if (op->conn->sub_id != 0 && op->netlink != op->conn->netlink)
+    stale_add (op->conn, &op->tuple);
+}
 
 static void
 close_on_event (Op                 *op,
@@ -2773,6 +3012,7 @@ close_on_event (Op                 *op,
     {
       /* gone from the list before the result (a no-op when the connection's own
        * subscription applied the event first) */
+      close_note_stale (op);
       if (op->subflow != NULL)
         remove_with_signal (op->conn, op->subflow,
                             MPTCP_NL_EVENT_HAS (event, MPTCP_ATTR_ERROR) ? event->error : 0,
@@ -2892,6 +3132,7 @@ op_handle_overrun (Op *op)
               listed = tuple_same (&g_array_index (kernel, KernelEntry, i).tuple, &op->tuple);
           if (!listed)
             {
+              close_note_stale (op);
               if (op->subflow != NULL)
                 remove_with_signal (op->conn, op->subflow, 0, 0);
               op_return_boolean (op);
@@ -2923,18 +3164,79 @@ is_id_clash (const GError *error)
 }
 
 static void ids_loaded_cb (MptcpNlReply *reply, GError *error, gpointer user_data);
+static void ids_shared_loaded_cb (MptcpNlReply *reply, GError *error, gpointer user_data);
 static GError *kernel_refusal (Op *op, GError *error);
 
+/* Loads the connection's address ids for op: one GET_ADDR per connection and broker, whatever
+ * the number of operations that wait for it (each used to send its own, and 24 of them at once
+ * overran the receive buffer). The waiters go on in the order they came. */
 static void
 load_ids (Op *op)
 {
+  MptcpConnection *self = op->conn;
+  ConnectionExtra *x = extra_get (self);
   MptcpNlRequest request;
 
+  if (x->ids_loading != NULL && x->ids_loading != op->netlink)
+    {
+      /* a load on another context's broker (a synchronous call): ours goes alone */
+      request_init (op, &request, MPTCP_PM_CMD_GET_ADDR);
+      request.dump = TRUE;
+      send_request (op, &request, ids_loaded_cb);
+      return;
+    }
+  op->requests++;
+  x->ids_waiters = g_list_append (x->ids_waiters, op_ref (op));
+  if (x->ids_loading != NULL)
+    return;
+  x->ids_loading = op->netlink;
   request_init (op, &request, MPTCP_PM_CMD_GET_ADDR);
   request.dump = TRUE;
-  send_request (op, &request, ids_loaded_cb);
+  _mptcp_netlink_request_direct (op->netlink, &request, x->control_timeout,
+                                 ids_shared_loaded_cb, g_object_ref (self));
 }
 
+static void
+ids_loaded_one (Op                 *op,
+                const MptcpNlReply *reply,
+                const GError       *error)
+{
+  if (op->task == NULL)
+    return;
+  if (reply == NULL)
+    op_fail (op, kernel_refusal (op, g_error_copy (error)));
+  else
+    op_send (op);
+}
+
+/* The shared load is done: user_data is the connection. */
+static void
+ids_shared_loaded_cb (MptcpNlReply *reply_in,
+                      GError       *error_in,
+                      gpointer      user_data)
+{
+  MptcpConnection *self = user_data;
+  g_autoptr(MptcpNlReply) reply = reply_in;
+  g_autoptr(GError) error = error_in;
+  ConnectionExtra *x = extra_get (self);
+  GList *waiters, *l;
+
+  waiters = g_steal_pointer (&x->ids_waiters);
+  x->ids_loading = NULL;
+  if (reply != NULL)
+    ids_load (self, reply);
+  for (l = waiters; l != NULL; l = l->next)
+    {
+      Op *op = l->data;
+
+      op->requests--;
+      ids_loaded_one (op, reply, error);
+    }
+  g_list_free_full (waiters, (GDestroyNotify) op_unref);
+  g_object_unref (self);
+}
+
+/* An op's own load is done. */
 static void
 ids_loaded_cb (MptcpNlReply *reply_in,
                GError       *error_in,
@@ -2945,16 +3247,9 @@ ids_loaded_cb (MptcpNlReply *reply_in,
   g_autoptr(GError) error = error_in;
 
   op->requests--;
-  if (op->task != NULL)
-    {
-      if (reply == NULL)
-        op_fail (op, kernel_refusal (op, g_steal_pointer (&error)));
-      else
-        {
-          ids_load (op->conn, reply);
-          op_send (op);
-        }
-    }
+  if (reply != NULL)
+    ids_load (op->conn, reply);
+  ids_loaded_one (op, reply, error);
   op_unref (op);
 }
 
@@ -2967,6 +3262,26 @@ kernel_refusal (Op     *op,
   MptcpConnection *self = op->conn;
   GError *fallback = NULL;
 
+  if (g_error_matches (error, MPTCP_ERROR, MPTCP_ERROR_NOT_ESTABLISHED) &&
+      !g_socket_is_closed (self->socket))
+    {
+      /* the kernel says ENOTCONN both before the connection is fully established and after
+       * the peer closed it: tell them apart */
+      struct pollfd pfd = { g_socket_get_fd (self->socket), POLLRDHUP, 0 };
+      GError *better;
+
+      if (poll (&pfd, 1, 0) == 1 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0)
+        better = g_error_new (MPTCP_ERROR, MPTCP_ERROR_CLOSED,
+                              "The peer closed the connection (it sent its FIN or reset it): "
+                              "no new subflow can join it [%s]", error->message);
+      else
+        better = g_error_new (MPTCP_ERROR, MPTCP_ERROR_NOT_ESTABLISHED,
+                              "The connection is not fully established yet: a client must send "
+                              "data (and the server acknowledge it) before it can open subflows "
+                              "[%s]", error->message);
+      g_error_free (error);
+      return better;
+    }
   if (self->fallback || self->closed || g_socket_is_closed (self->socket) ||
       _mptcp_sockopt_is_mptcp (g_socket_get_fd (self->socket)) != 0)
     return error;
@@ -2992,8 +3307,12 @@ op_done_cb (MptcpNlReply *reply_in,
       if ((op->kind == OP_OPEN || op->kind == OP_ANNOUNCE) && op->task != NULL &&
           is_id_clash (error) && !op->retried)
         {
-          /* our idea of the address list was wrong: re-read it, try again */
+          /* our idea of the address list was wrong: re-read it, try again. The id we asked
+           * for stays taken (by an address we do not know) unless the kernel's list says
+           * otherwise: a kernel whose GET_ADDR by token lists nothing (6.1) gives no better
+           * idea, and the retry must not ask for the same id again */
           op->retried = TRUE;
+          ids_reserve_foreign (op->conn, op->id);
           op->conn->ids_loaded = FALSE;
           load_ids (op);
           op_unref (op);
@@ -3022,6 +3341,7 @@ op_done_cb (MptcpNlReply *reply_in,
       if (op->task != NULL &&
           (op->closed_seen || !op_listens (op) || find_subflow (op->conn, &op->tuple) == NULL))
         {
+          close_note_stale (op);
           if (op->subflow != NULL)
             remove_with_signal (op->conn, op->subflow, 0, 0);
           op_return_boolean (op);
@@ -3222,10 +3542,20 @@ op_start (Op           *op,
       g_source_attach (op->cancel_source, op->context);
     }
 
-  if ((op->kind == OP_OPEN || op->kind == OP_ANNOUNCE) && !self->ids_loaded)
+  /* A connection's first open or announce picks its id without asking the kernel (a new
+   * connection's address list is empty unless another process or object added to it): the
+   * GET_ADDR round trip sat between the `established` signal and the first SUBFLOW_CREATE.
+   * A clash is then learnt from the kernel's refusal (op_done_cb()), as on a kernel whose
+   * GET_ADDR by token lists nothing (6.1). Later loads (after a failed create) still ask. */
+  if ((op->kind == OP_OPEN || op->kind == OP_ANNOUNCE) && !self->ids_loaded &&
+      extra_ro (self)->ids != NULL)
     load_ids (op);
   else
-    op_send (op);
+    {
+      if (op->kind == OP_OPEN || op->kind == OP_ANNOUNCE)
+        self->ids_loaded = TRUE;
+      op_send (op);
+    }
 }
 
 static Op *
@@ -3482,6 +3812,7 @@ mptcp_connection_open_subflow (MptcpConnection     *self,
   Tuple tuple;
 
   g_return_val_if_fail (MPTCP_IS_CONNECTION (self), NULL);
+  g_return_val_if_fail (in_own_thread (self), NULL);
   g_return_val_if_fail (G_IS_INET_SOCKET_ADDRESS (local), NULL);
   g_return_val_if_fail (G_IS_INET_SOCKET_ADDRESS (remote), NULL);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
@@ -3573,6 +3904,7 @@ mptcp_connection_open_subflow_async (MptcpConnection     *self,
   Tuple tuple;
 
   g_return_if_fail (MPTCP_IS_CONNECTION (self));
+  g_return_if_fail (in_own_thread (self));
   g_return_if_fail (G_IS_INET_SOCKET_ADDRESS (local));
   g_return_if_fail (G_IS_INET_SOCKET_ADDRESS (remote));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
@@ -3648,6 +3980,7 @@ mptcp_connection_announce_address (MptcpConnection     *self,
   Tuple tuple;
 
   g_return_val_if_fail (MPTCP_IS_CONNECTION (self), 0);
+  g_return_val_if_fail (in_own_thread (self), 0);
   g_return_val_if_fail (G_IS_INET_SOCKET_ADDRESS (address), 0);
   g_return_val_if_fail (error == NULL || *error == NULL, 0);
 
@@ -3699,6 +4032,7 @@ mptcp_connection_announce_address_async (MptcpConnection     *self,
   Tuple tuple;
 
   g_return_if_fail (MPTCP_IS_CONNECTION (self));
+  g_return_if_fail (in_own_thread (self));
   g_return_if_fail (G_IS_INET_SOCKET_ADDRESS (address));
 
   if (!check_announce (self, address, &tuple, &error))
@@ -3776,6 +4110,7 @@ mptcp_connection_remove_address (MptcpConnection  *self,
   g_autoptr(GAsyncResult) result = NULL;
 
   g_return_val_if_fail (MPTCP_IS_CONNECTION (self), FALSE);
+  g_return_val_if_fail (in_own_thread (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   if (!check_remove (self, id, error))
@@ -3823,6 +4158,7 @@ mptcp_connection_remove_address_async (MptcpConnection     *self,
   GError *error = NULL;
 
   g_return_if_fail (MPTCP_IS_CONNECTION (self));
+  g_return_if_fail (in_own_thread (self));
 
   if (!check_remove (self, id, &error))
     {
@@ -3898,6 +4234,8 @@ _mptcp_connection_close_subflow_async (MptcpConnection     *self,
   GError *error = NULL;
   Tuple tuple;
 
+  g_return_if_fail (in_own_thread (self));
+
   if (!check_subflow (self, subflow, &tuple, &error))
     {
       g_task_report_error (subflow, callback, user_data, source_tag, error);
@@ -3916,6 +4254,8 @@ _mptcp_connection_close_subflow (MptcpConnection  *self,
 {
   g_autoptr(GAsyncResult) result = NULL;
   Tuple tuple;
+
+  g_return_val_if_fail (in_own_thread (self), FALSE);
 
   if (!check_subflow (self, subflow, &tuple, error))
     return FALSE;
@@ -3938,6 +4278,8 @@ _mptcp_connection_set_backup_async (MptcpConnection     *self,
   GError *error = NULL;
   Tuple tuple;
 
+  g_return_if_fail (in_own_thread (self));
+
   if (!check_subflow (self, subflow, &tuple, &error))
     {
       g_task_report_error (subflow, callback, user_data, source_tag, error);
@@ -3957,6 +4299,8 @@ _mptcp_connection_set_backup (MptcpConnection  *self,
 {
   g_autoptr(GAsyncResult) result = NULL;
   Tuple tuple;
+
+  g_return_val_if_fail (in_own_thread (self), FALSE);
 
   if (!check_subflow (self, subflow, &tuple, error))
     return FALSE;
@@ -4001,6 +4345,7 @@ mptcp_connection_set_control_timeout (MptcpConnection *self,
                                       guint            timeout_ms)
 {
   g_return_if_fail (MPTCP_IS_CONNECTION (self));
+  g_return_if_fail (in_own_thread (self));
 
   timeout_ms = MAX (timeout_ms, 1);
   if (extra_ro (self)->control_timeout == timeout_ms)
@@ -4059,6 +4404,7 @@ mptcp_connection_set_poll_interval (MptcpConnection *self,
                                     guint            interval_ms)
 {
   g_return_if_fail (MPTCP_IS_CONNECTION (self));
+  g_return_if_fail (in_own_thread (self));
 
   interval_ms = MAX (interval_ms, 10);
   if (extra_ro (self)->poll_interval == interval_ms)

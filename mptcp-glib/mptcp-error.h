@@ -54,6 +54,9 @@ G_BEGIN_DECLS
  *   already
  * @MPTCP_ERROR_OUT_OF_RANGE: a value (a limit, an address id) is outside the
  *   range the kernel accepts
+ * @MPTCP_ERROR_PEER_REFUSED: the peer refused a new subflow: it reset the
+ *   join right after the handshake (an in-kernel path manager at its
+ *   `subflows` limit does so). Since: 0.2
  *
  * Error codes of the %MPTCP_ERROR domain.
  *
@@ -76,6 +79,7 @@ typedef enum /*< prefix=MPTCP_ERROR >*/
   MPTCP_ERROR_NO_SUCH_ENDPOINT,
   MPTCP_ERROR_ENDPOINT_EXISTS,
   MPTCP_ERROR_OUT_OF_RANGE,
+  MPTCP_ERROR_PEER_REFUSED,
 } MptcpError;
 
 MPTCP_AVAILABLE_IN_0_1

@@ -80,6 +80,7 @@ struct _MptcpMonitor
   gboolean      initialized;
   MptcpNetlink *netlink;
   guint         subscription;
+  guint64       lost_base;     /* the broker's count when the monitor subscribed */
 };
 
 enum
@@ -161,6 +162,11 @@ mptcp_monitor_class_init (MptcpMonitorClass *klass)
    * those in between are lost for good. An application that keeps state
    * from the events must rebuild it.
    *
+   * Where the kernel tells (the event socket's drop counter, Linux 4.12 and
+   * later), mptcp_monitor_get_lost_events() includes the events lost by the
+   * time of this emission: the difference to its value at the previous
+   * emission is how many this overrun lost.
+   *
    * Since: 0.1
    */
   signals[SIGNAL_OVERRUN] =
@@ -204,6 +210,31 @@ event_cb (const MptcpNlEvent *nl_event,
   mptcp_event_unref (event);
 }
 
+/**
+ * mptcp_monitor_get_lost_events:
+ * @monitor: an #MptcpMonitor
+ *
+ * How many events the kernel dropped on the event socket since the monitor
+ * was created, as the kernel counts them (the socket's drop counter, read at
+ * each #MptcpMonitor::overrun). The event socket is shared by the monitors
+ * and connections of one main context, and sized as `ip mptcp monitor`
+ * sizes its own (1 MiB with CAP_NET_ADMIN, else the largest buffer
+ * `net.core.rmem_max` allows), so an overrun is rare.
+ *
+ * Returns: the number of events lost; 0 also where the kernel does not tell
+ *
+ * Since: 0.2
+ */
+guint64
+mptcp_monitor_get_lost_events (MptcpMonitor *monitor)
+{
+  g_return_val_if_fail (MPTCP_IS_MONITOR (monitor), 0);
+
+  if (monitor->netlink == NULL)
+    return 0;
+  return _mptcp_netlink_get_events_lost (monitor->netlink) - monitor->lost_base;
+}
+
 static void
 overrun_cb (gpointer user_data)
 {
@@ -240,6 +271,7 @@ mptcp_monitor_initable_init (GInitable     *initable,
       (self->netlink = _mptcp_netlink_get_for_context (NULL, error)) == NULL)
     return FALSE;
 
+  self->lost_base = _mptcp_netlink_get_events_lost (self->netlink);
   self->subscription = _mptcp_netlink_subscribe (self->netlink, TRUE, 0,
                                                  event_cb, overrun_cb, self, error);
   return self->subscription != 0;

@@ -31,4 +31,7 @@ MPTCP_AVAILABLE_IN_0_1
 MptcpMonitor *mptcp_monitor_new (GCancellable  *cancellable,
                                  GError       **error) G_GNUC_WARN_UNUSED_RESULT;
 
+MPTCP_AVAILABLE_IN_0_2
+guint64 mptcp_monitor_get_lost_events (MptcpMonitor *monitor);
+
 G_END_DECLS

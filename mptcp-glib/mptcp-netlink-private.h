@@ -144,12 +144,21 @@ G_GNUC_INTERNAL
 guint16       _mptcp_netlink_get_family_id   (MptcpNetlink *self);
 G_GNUC_INTERNAL
 guint32       _mptcp_netlink_get_event_group (MptcpNetlink *self);
+/* Events the kernel says it dropped on the event socket (SK_MEMINFO_DROPS, read at each
+ * overrun), over the broker's life; 0 where the kernel does not tell. */
+G_GNUC_INTERNAL
+guint64       _mptcp_netlink_get_events_lost (MptcpNetlink *self);
+/* Test hook: the event socket's fd, or -1 while there is none. */
+G_GNUC_INTERNAL
+int           _mptcp_netlink_get_event_fd    (MptcpNetlink *self);
 
 /* Requests: matched by nlmsg_seq to their GTask; NLM_F_ACK always; a timeout (ms, 0 = the
  * default 5000) fails with G_IO_ERROR_TIMED_OUT; cancellation removes the pending entry and fails
  * with G_IO_ERROR_CANCELLED; a late reply for a removed seq is dropped. Dumps collect every part
- * until NLMSG_DONE. At most 64 requests are in flight per broker; later ones wait their turn (the
- * timeout runs from the call). The callback runs in the broker's context. A pending request holds
+ * until NLMSG_DONE. At most 64 requests are in flight per broker, and one dump (the kernel runs
+ * one per socket); later ones wait their turn, in order (the timeout runs from the call). A
+ * read-only request (GET_ADDR, GET_LIMITS, any dump) whose reply was lost (receive buffer
+ * overrun, or ENOBUFS / EBUSY from the kernel) is sent again, up to 16 times. The callback runs in the broker's context. A pending request holds
  * a reference on the broker. */
 G_GNUC_INTERNAL
 void          _mptcp_netlink_request_async  (MptcpNetlink         *self,

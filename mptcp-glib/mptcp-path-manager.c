@@ -111,6 +111,7 @@ struct _MptcpPathManager
   int            mode_fd;        /* path_manager (or pm_type) sysctl, -1 if none */
   gboolean       mode_fd_writable;
   gboolean       mode_is_pm_type;
+  int            mode_errno;     /* why mode_fd is -1: ENOENT (no such sysctl) or another */
   gboolean       has_netns;
   dev_t          netns_dev;      /* the namespace the object was made in */
   ino_t          netns_ino;
@@ -1044,6 +1045,10 @@ open_mode_sysctl (MptcpPathManager *self)
           self->mode_is_pm_type = (i == 1);
           return;
         }
+      /* the sysctl is there but could not be opened (EACCES ...): that is the reason to
+       * report, not a missing kernel feature */
+      if (errno != ENOENT && self->mode_errno == ENOENT)
+        self->mode_errno = errno;
     }
 }
 
@@ -1122,6 +1127,7 @@ mptcp_path_manager_init (MptcpPathManager *self)
   g_mutex_init (&self->sync_lock);
   self->ifname_fd = -1;
   self->mode_fd = -1;
+  self->mode_errno = ENOENT;
 }
 
 /**
@@ -1339,6 +1345,47 @@ mptcp_path_manager_get_endpoint_finish (MptcpPathManager  *self,
 
 /* ---- endpoints: add ----------------------------------------------------------------------- */
 
+/* What nothing could use: the kernel stores such an endpoint, and no subflow ever comes of it
+ * (mptcp_connection_open_subflow() and _announce_address() refuse the same addresses). */
+static gboolean
+check_endpoint_address (MptcpPathManager  *self,
+                        GInetAddress      *address,
+                        int                ifindex,
+                        GError           **error)
+{
+  g_autofree char *text = g_inet_address_to_string (address);
+
+  if (g_inet_address_get_is_any (address))
+    {
+      g_set_error (error, MPTCP_ERROR, MPTCP_ERROR_INVALID_ADDRESS,
+                   "%s names no host: an endpoint needs an address of this host", text);
+      return FALSE;
+    }
+  if (g_inet_address_get_is_multicast (address) ||
+      (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV4 &&
+       g_inet_address_get_native_size (address) == 4 &&
+       memcmp (g_inet_address_to_bytes (address), "\xff\xff\xff\xff", 4) == 0))
+    {
+      g_set_error (error, MPTCP_ERROR, MPTCP_ERROR_INVALID_ADDRESS,
+                   "%s is not a unicast address: an endpoint needs an address of this host",
+                   text);
+      return FALSE;
+    }
+  if (ifindex > 0 && self->ifname_fd >= 0)
+    {
+      g_autofree char *ifname = resolve_ifname (self, ifindex);
+
+      if (ifname == NULL)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       "No network interface has index %d in the path manager's network "
+                       "namespace", ifindex);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 static Op *
 op_new_add (GInetAddress        *address,
             guint16              port,
@@ -1418,6 +1465,8 @@ mptcp_path_manager_add_endpoint (MptcpPathManager    *self,
   g_return_val_if_fail (G_IS_INET_ADDRESS (address), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  if (!check_endpoint_address (self, address, ifindex, error))
+    return NULL;
   op = op_new_add (address, port, ifindex, flags, id, error);
   if (op == NULL)
     return NULL;
@@ -1464,7 +1513,10 @@ mptcp_path_manager_add_endpoint_async (MptcpPathManager    *self,
   g_return_if_fail (G_IS_INET_ADDRESS (address));
   g_return_if_fail (in_own_context (self));
 
-  op = op_new_add (address, port, ifindex, flags, id, &error);
+  if (!check_endpoint_address (self, address, ifindex, &error))
+    op = NULL;
+  else
+    op = op_new_add (address, port, ifindex, flags, id, &error);
   if (op == NULL)
     g_task_report_error (self, callback, user_data, mptcp_path_manager_add_endpoint_async, error);
   else
@@ -2154,6 +2206,16 @@ set_mode_errno_error (GError     **error,
                  "Could not %s the path manager sysctl: %s", what, g_strerror (err));
 }
 
+/* The sysctl exists but could not be opened at all. */
+static void
+set_mode_open_error (GError **error,
+                     int      err)
+{
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err),
+               "Could not open the path manager sysctl (net.mptcp.path_manager or "
+               "net.mptcp.pm_type): %s", g_strerror (err));
+}
+
 /**
  * mptcp_path_manager_get_mode:
  * @self: an #MptcpPathManager
@@ -2171,7 +2233,9 @@ set_mode_errno_error (GError     **error,
  * is no asynchronous variant. Needs no privilege.
  *
  * Fails with %MPTCP_ERROR_NOT_SUPPORTED when the sysctl is missing or names a
- * path manager #MptcpPathManagerMode does not know.
+ * path manager #MptcpPathManagerMode does not know, and with the #GIOErrorEnum
+ * of the errno (%G_IO_ERROR_PERMISSION_DENIED for EACCES) when it exists but
+ * could not be opened.
  *
  * Returns: the path manager of new connections; %MPTCP_PATH_MANAGER_MODE_KERNEL
  *   on error
@@ -2201,6 +2265,11 @@ read_mode_locked (MptcpPathManager  *self,
   char buf[64];
   ssize_t n;
 
+  if (self->mode_fd < 0 && self->mode_errno != ENOENT)
+    {
+      set_mode_open_error (error, self->mode_errno);
+      return MPTCP_PATH_MANAGER_MODE_KERNEL;
+    }
   if (self->mode_fd < 0)
     {
       g_set_error_literal (error, MPTCP_ERROR, MPTCP_ERROR_NOT_SUPPORTED,
@@ -2286,6 +2355,11 @@ write_mode_locked (MptcpPathManager      *self,
   ssize_t n;
   int fd;
 
+  if (self->mode_fd < 0 && self->mode_errno != ENOENT)
+    {
+      set_mode_open_error (error, self->mode_errno);
+      return FALSE;
+    }
   if (self->mode_fd < 0)
     {
       g_set_error_literal (error, MPTCP_ERROR, MPTCP_ERROR_NOT_SUPPORTED,
