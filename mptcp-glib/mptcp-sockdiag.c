@@ -283,6 +283,14 @@ malformed (GError **error, const char *what)
   return FALSE;
 }
 
+/* bytes of a nest left after its attribute walk stopped at attr (> 0: a broken attribute) */
+static gssize
+nest_left (const struct nlattr *nest, const struct nlattr *attr)
+{
+  return (const char *) mnl_attr_get_payload (nest) + mnl_attr_get_payload_len (nest) -
+         (const char *) attr;
+}
+
 static gboolean
 parse_subflow_attrs (const struct nlattr *nest, MptcpDiagSocket *s, GError **error)
 {
@@ -323,6 +331,8 @@ parse_subflow_attrs (const struct nlattr *nest, MptcpDiagSocket *s, GError **err
           break;
         }
     }
+  if (nest_left (nest, attr) > 0)
+    return malformed (error, "subflow attributes");
   return TRUE;
 }
 
@@ -354,6 +364,8 @@ parse_ulp (const struct nlattr *nest, MptcpDiagSocket *s, GError **error)
           break;
         }
     }
+  if (nest_left (nest, attr) > 0)
+    return malformed (error, "ULP attributes");
   return TRUE;
 }
 
@@ -417,6 +429,11 @@ parse_socket (const struct nlmsghdr *nlh, gboolean mptcp, gboolean keep_tcp, GAr
         }
     }
 
+  if ((const char *) mnl_nlmsg_get_payload_tail (nlh) - (const char *) attr > 0)
+    {
+      g_array_set_size (out, index);
+      return malformed (error, "socket attributes");
+    }
   if (!mptcp && !s->ulp_mptcp && !keep_tcp)
     g_array_set_size (out, index);
   return TRUE;
@@ -440,7 +457,9 @@ _mptcp_sockdiag_parse_datagram (const guint8  *data,
     return malformed (error, "short datagram");
   while (left > 0)
     {
-      if (!mnl_nlmsg_ok (nlh, left))
+      /* not mnl_nlmsg_ok(): it takes an nlmsg_len above 2^31 for a negative int */
+      if (left < (int) sizeof (struct nlmsghdr) || nlh->nlmsg_len < sizeof (struct nlmsghdr) ||
+          nlh->nlmsg_len > (guint32) left)
         return malformed (error, "truncated message");
       if (nlh->nlmsg_seq == seq)
         {
@@ -485,7 +504,14 @@ _mptcp_sockdiag_parse_datagram (const guint8  *data,
               break;
             }
         }
-      nlh = mnl_nlmsg_next (nlh, &left);
+      {
+        guint32 step = MNL_ALIGN (nlh->nlmsg_len);
+
+        if (step >= (guint32) left)
+          break;
+        left -= (int) step;
+        nlh = (const struct nlmsghdr *) ((const guint8 *) nlh + step);
+      }
     }
   return TRUE;
 }
