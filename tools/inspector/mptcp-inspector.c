@@ -463,18 +463,22 @@ report (Inspector *in)
       g_autofree char *local = endpoint_text (mptcp_subflow_entry_get_local_address (entry));
       g_autofree char *remote = endpoint_text (mptcp_subflow_entry_get_remote_address (entry));
       double top = -1;
+      guint samples = 0;
 
       for (guint k = 0; h != NULL && k < HISTORY; k++)
-        top = MAX (top, h->rates[k]);
+        {
+          top = MAX (top, h->rates[k]);
+          samples += h->rates[k] >= 0;
+        }
       g_string_append_printf (out, "%s{\"local\":\"%s\",\"remote\":\"%s\",\"local_id\":%u,"
                               "\"remote_id\":%u,\"backup\":%s,\"peer_backup\":%s,"
-                              "\"graph_max_bps\":%.0f,\"graph_last_bps\":%.0f}",
+                              "\"graph_max_bps\":%.0f,\"graph_last_bps\":%.0f,\"graph_samples\":%u}",
                               i > 0 ? "," : "", local, remote,
                               mptcp_subflow_entry_get_local_id (entry),
                               mptcp_subflow_entry_get_remote_id (entry),
                               mptcp_subflow_entry_get_backup (entry) ? "true" : "false",
                               mptcp_subflow_entry_get_peer_backup (entry) ? "true" : "false",
-                              top, last_rate (h));
+                              top, last_rate (h), samples);
     }
   g_string_append_printf (out, "],\"graph_lines\":%u,\"steering\":%s,\"steering_reason\":",
                           in->graph->lines->len,

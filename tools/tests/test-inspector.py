@@ -20,6 +20,7 @@ from viewerlib import DROP_NET_ADMIN, Stream, check, fail, helper_path
 
 INSPECTOR = os.environ['MPTCP_INSPECTOR']
 OUT = os.environ['VIEWER_BUILDDIR']
+SAMPLES = 8     # seconds of graph before the first screenshot (a line worth looking at)
 
 
 def start_xvfb():
@@ -106,8 +107,10 @@ try:
         app = Inspector(display, runtime, stream.token)
         r = app.wait(lambda r: r['selected'] == stream.token and len(r['subflows']) == 2
                      and r['graph_lines'] == 2
-                     and max(s['graph_max_bps'] for s in r['subflows']) > 0,
-                     'the stream selected, two subflows, throughput in the graph')
+                     and max(s['graph_max_bps'] for s in r['subflows']) > 0
+                     and min(s['graph_samples'] for s in r['subflows']) >= SAMPLES,
+                     f'the stream selected, two subflows, {SAMPLES} s of throughput in the graph',
+                     seconds=SAMPLES + 20)
         check(stream.token in r['connections'], 'listed')
         ids = sorted(s['local_id'] for s in r['subflows'])
         check(len(set(ids)) == 2, f'two distinct local ids {ids}')
