@@ -19,22 +19,42 @@
 
 #include <glib-unix.h>
 #include <locale.h>
+#include <stdlib.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+/* what stays the same for an entry's life, formatted once, and the last sample */
 typedef struct
 {
+  char *json_head;              /* ids/token and addresses, as JSON members */
+  char *local_text;
+  char *remote_text;
   guint64 acked;
   guint64 received;
-  gint64 time_us;
-} Sample;
+  gint64 time_us;               /* 0: no sample yet */
+  guint generation;
+} Cached;
+
+static void
+cached_free (gpointer data)
+{
+  Cached *c = data;
+
+  g_free (c->json_head);
+  g_free (c->local_text);
+  g_free (c->remote_text);
+  g_free (c);
+}
 
 typedef struct
 {
   MptcpConnectionList *list;
   GMainLoop *loop;
-  GHashTable *samples;          /* MptcpSubflowEntry (ref) -> Sample */
+  GHashTable *cache;            /* MptcpConnectionEntry or MptcpSubflowEntry (ref) -> Cached */
+  guint generation;             /* of the frame being drawn: older cache entries are gone */
+  GString *out;                 /* the frame, kept from one to the next */
   gboolean json;
   gboolean tty;
   int count;                    /* refreshes left; < 0: no limit */
@@ -92,29 +112,88 @@ rate_string (double bits_per_second)
 
 /* the rates of one subflow since the last refresh, in bits per second (-1: no earlier sample) */
 static void
-subflow_rates (Top               *top,
-               GHashTable        *next,
-               MptcpSubflowEntry *subflow,
+subflow_rates (Cached            *c,
                MptcpSubflowStats *stats,
                gint64             now,
                double            *tx,
                double            *rx)
 {
-  Sample *before = g_hash_table_lookup (top->samples, subflow);
-  Sample *sample = g_new (Sample, 1);
+  guint64 acked = mptcp_subflow_stats_get_bytes_acked (stats);
+  guint64 received = mptcp_subflow_stats_get_bytes_received (stats);
 
-  sample->acked = mptcp_subflow_stats_get_bytes_acked (stats);
-  sample->received = mptcp_subflow_stats_get_bytes_received (stats);
-  sample->time_us = now;
   *tx = *rx = -1;
-  if (before != NULL && now > before->time_us)
+  if (c->time_us != 0 && now > c->time_us)
     {
-      double seconds = (now - before->time_us) / 1e6;
+      double seconds = (now - c->time_us) / 1e6;
 
-      *tx = sample->acked >= before->acked ? (sample->acked - before->acked) * 8 / seconds : 0;
-      *rx = sample->received >= before->received ? (sample->received - before->received) * 8 / seconds : 0;
+      *tx = acked >= c->acked ? (acked - c->acked) * 8 / seconds : 0;
+      *rx = received >= c->received ? (received - c->received) * 8 / seconds : 0;
     }
-  g_hash_table_insert (next, g_object_ref (subflow), sample);
+  c->acked = acked;
+  c->received = received;
+  c->time_us = now;
+}
+
+static void json_address (GString *out, const char *prefix, GInetSocketAddress *address);
+
+/* the cache entry of a connection or subflow entry, made on first sight */
+static Cached *
+cached (Top     *top,
+        GObject *entry)
+{
+  Cached *c = g_hash_table_lookup (top->cache, entry);
+
+  if (c == NULL)
+    {
+      g_autoptr(GString) head = g_string_new (NULL);
+      GInetSocketAddress *local, *remote;
+
+      c = g_new0 (Cached, 1);
+      if (MPTCP_IS_CONNECTION_ENTRY (entry))
+        {
+          MptcpConnectionEntry *conn = MPTCP_CONNECTION_ENTRY (entry);
+
+          local = mptcp_connection_entry_get_local_address (conn);
+          remote = mptcp_connection_entry_get_remote_address (conn);
+          g_string_append_printf (head, "\"token\":\"%08x\",", mptcp_connection_entry_get_token (conn));
+          json_address (head, "local", local);
+          g_string_append_c (head, ',');
+          json_address (head, "peer", remote);
+          g_string_append_printf (head, ",\"uid\":%u,\"inode\":%" G_GUINT64_FORMAT,
+                                  mptcp_connection_entry_get_uid (conn),
+                                  mptcp_connection_entry_get_inode (conn));
+        }
+      else
+        {
+          MptcpSubflowEntry *sub = MPTCP_SUBFLOW_ENTRY (entry);
+
+          local = mptcp_subflow_entry_get_local_address (sub);
+          remote = mptcp_subflow_entry_get_remote_address (sub);
+          g_string_append_printf (head, "\"local_id\":%u,\"remote_id\":%u,",
+                                  mptcp_subflow_entry_get_local_id (sub),
+                                  mptcp_subflow_entry_get_remote_id (sub));
+          json_address (head, "local", local);
+          g_string_append_c (head, ',');
+          json_address (head, "peer", remote);
+          g_string_append_printf (head, ",\"join\":%s,\"remote_token\":\"%08x\"",
+                                  mptcp_subflow_entry_get_join (sub) ? "true" : "false",
+                                  mptcp_subflow_entry_get_remote_token (sub));
+        }
+      c->json_head = g_string_free (g_steal_pointer (&head), FALSE);
+      c->local_text = endpoint_string (local);
+      c->remote_text = endpoint_string (remote);
+      g_hash_table_insert (top->cache, g_object_ref (entry), c);
+    }
+  c->generation = top->generation;
+  return c;
+}
+
+static gboolean
+cached_is_stale (gpointer key,
+                 gpointer value,
+                 gpointer data)
+{
+  return ((Cached *) value)->generation != GPOINTER_TO_UINT (data);
 }
 
 static void
@@ -160,13 +239,14 @@ static void
 draw (Top *top)
 {
   GListModel *model = G_LIST_MODEL (top->list);
-  g_autoptr(GString) out = g_string_new (NULL);
+  GString *out = top->out;
   g_autoptr(GError) why = NULL;
-  GHashTable *next = g_hash_table_new_full (NULL, NULL, g_object_unref, g_free);
   gboolean visible = mptcp_connection_list_check_subflows (top->list, &why);
   gint64 now = g_get_monotonic_time ();
   guint n = g_list_model_get_n_items (model);
 
+  g_string_truncate (out, 0);
+  top->generation++;
   if (top->json)
     g_string_append_c (out, '[');
   else
@@ -194,22 +274,17 @@ draw (Top *top)
       g_autoptr(MptcpConnectionInfo) info = mptcp_connection_entry_get_info (entry);
       GListModel *subflows = mptcp_connection_entry_get_subflows (entry);
       guint n_subflows = g_list_model_get_n_items (subflows);
-      GInetSocketAddress *local = mptcp_connection_entry_get_local_address (entry);
-      GInetSocketAddress *remote = mptcp_connection_entry_get_remote_address (entry);
+      Cached *c = cached (top, G_OBJECT (entry));
 
       if (top->json)
         {
           if (i > 0)
             g_string_append_c (out, ',');
-          g_string_append_printf (out, "{\"token\":\"%08x\",\"state\":\"%s\",",
-                                  mptcp_connection_entry_get_token (entry),
-                                  state_nick (mptcp_connection_entry_get_state (entry)));
-          json_address (out, "local", local);
-          g_string_append_c (out, ',');
-          json_address (out, "peer", remote);
-          g_string_append_printf (out, ",\"uid\":%u,\"inode\":%" G_GUINT64_FORMAT,
-                                  mptcp_connection_entry_get_uid (entry),
-                                  mptcp_connection_entry_get_inode (entry));
+          g_string_append_c (out, '{');
+          g_string_append (out, c->json_head);
+          g_string_append (out, ",\"state\":\"");
+          g_string_append (out, state_nick (mptcp_connection_entry_get_state (entry)));
+          g_string_append_c (out, '"');
           if (info != NULL)
             g_string_append_printf (out,
                                     ",\"mptcp\":{\"subflows\":%u,\"add_addr_signal\":%u,"
@@ -233,13 +308,10 @@ draw (Top *top)
         }
       else
         {
-          g_autofree char *l = endpoint_string (local);
-          g_autofree char *r = endpoint_string (remote);
-
           g_string_append_printf (out, "%08x  %-11s  %-25s  %-25s  %-8u  %u\n",
                                   mptcp_connection_entry_get_token (entry),
                                   state_nick (mptcp_connection_entry_get_state (entry)),
-                                  l, r, info != NULL ? mptcp_connection_info_get_subflows (info) + 1 : n_subflows,
+                                  c->local_text, c->remote_text, info != NULL ? mptcp_connection_info_get_subflows (info) + 1 : n_subflows,
                                   mptcp_connection_entry_get_uid (entry));
         }
 
@@ -247,29 +319,23 @@ draw (Top *top)
         {
           g_autoptr(MptcpSubflowEntry) subflow = g_list_model_get_item (subflows, j);
           g_autoptr(MptcpSubflowStats) stats = mptcp_subflow_entry_get_stats (subflow);
-          GInetSocketAddress *sl = mptcp_subflow_entry_get_local_address (subflow);
-          GInetSocketAddress *sr = mptcp_subflow_entry_get_remote_address (subflow);
+          Cached *sc = cached (top, G_OBJECT (subflow));
           double tx = -1, rx = -1;
 
           if (stats != NULL)
-            subflow_rates (top, next, subflow, stats, now, &tx, &rx);
+            subflow_rates (sc, stats, now, &tx, &rx);
           if (top->json)
             {
               if (j > 0)
                 g_string_append_c (out, ',');
-              g_string_append_printf (out, "{\"local_id\":%u,\"remote_id\":%u,",
-                                      mptcp_subflow_entry_get_local_id (subflow),
-                                      mptcp_subflow_entry_get_remote_id (subflow));
-              json_address (out, "local", sl);
-              g_string_append_c (out, ',');
-              json_address (out, "peer", sr);
-              g_string_append_printf (out, ",\"state\":\"%s\",\"backup\":%s,\"peer_backup\":%s,"
-                                      "\"join\":%s,\"remote_token\":\"%08x\"",
-                                      state_nick (mptcp_subflow_entry_get_state (subflow)),
-                                      mptcp_subflow_entry_get_backup (subflow) ? "true" : "false",
-                                      mptcp_subflow_entry_get_peer_backup (subflow) ? "true" : "false",
-                                      mptcp_subflow_entry_get_join (subflow) ? "true" : "false",
-                                      mptcp_subflow_entry_get_remote_token (subflow));
+              g_string_append_c (out, '{');
+              g_string_append (out, sc->json_head);
+              g_string_append (out, ",\"state\":\"");
+              g_string_append (out, state_nick (mptcp_subflow_entry_get_state (subflow)));
+              g_string_append (out, mptcp_subflow_entry_get_backup (subflow)
+                                    ? "\",\"backup\":true" : "\",\"backup\":false");
+              g_string_append (out, mptcp_subflow_entry_get_peer_backup (subflow)
+                                    ? ",\"peer_backup\":true" : ",\"peer_backup\":false");
               if (stats != NULL)
                 g_string_append_printf (out, ",\"rtt_us\":%u,\"cwnd\":%u,\"bytes_sent\":%"
                                         G_GUINT64_FORMAT ",\"bytes_acked\":%" G_GUINT64_FORMAT
@@ -285,8 +351,6 @@ draw (Top *top)
             }
           else
             {
-              g_autofree char *l = endpoint_string (sl);
-              g_autofree char *r = endpoint_string (sr);
               g_autofree char *t = rate_string (tx);
               g_autofree char *x = rate_string (rx);
               const char *backup = mptcp_subflow_entry_get_backup (subflow)
@@ -295,7 +359,8 @@ draw (Top *top)
 
               g_string_append_printf (out, "  %u/%u %-25s  %-25s  %-4s  %7.2f  %4u  %9s  %9s\n",
                                       mptcp_subflow_entry_get_local_id (subflow),
-                                      mptcp_subflow_entry_get_remote_id (subflow), l, r, backup,
+                                      mptcp_subflow_entry_get_remote_id (subflow),
+                                      sc->local_text, sc->remote_text, backup,
                                       stats != NULL ? mptcp_subflow_stats_get_rtt (stats) / 1000.0 : 0,
                                       stats != NULL ? mptcp_subflow_stats_get_snd_cwnd (stats) : 0,
                                       t, x);
@@ -307,8 +372,8 @@ draw (Top *top)
   if (top->json)
     g_string_append (out, "]\n");
 
-  g_hash_table_unref (top->samples);
-  top->samples = next;
+  /* the entries of connections and subflows that have gone */
+  g_hash_table_foreach_remove (top->cache, cached_is_stale, GUINT_TO_POINTER (top->generation));
   fwrite (out->str, 1, out->len, stdout);
   fflush (stdout);
 }
@@ -326,6 +391,53 @@ refresh_once (Top *top)
     }
   draw (top);
   return TRUE;
+}
+
+static double
+cpu_us (void)
+{
+  struct rusage ru;
+
+  getrusage (RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec * 1e6 + ru.ru_utime.tv_usec + ru.ru_stime.tv_sec * 1e6 + ru.ru_stime.tv_usec;
+}
+
+static int
+compare_double (gconstpointer a,
+                gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* --bench N (for bench/bench-viewers.c): N rounds, interleaved, of a refresh alone and of a
+ * refresh and its frame (drawn to stdout); the medians of their CPU times on stderr */
+static int
+bench (Top  *top,
+       guint rounds)
+{
+  g_autofree double *alone = g_new (double, rounds);
+  g_autofree double *frame = g_new (double, rounds);
+
+  for (guint r = 0; r < rounds; r++)
+    {
+      double t0 = cpu_us (), t1;
+
+      if (!mptcp_connection_list_refresh (top->list, NULL, NULL))
+        return 1;
+      t1 = cpu_us ();
+      alone[r] = t1 - t0;
+      if (!refresh_once (top))
+        return 1;
+      frame[r] = cpu_us () - t1;
+    }
+  qsort (alone, rounds, sizeof (double), compare_double);
+  qsort (frame, rounds, sizeof (double), compare_double);
+  g_printerr ("mptcp-top --bench: %u connections, median CPU us: refresh %.0f, refresh + frame %.0f\n",
+              g_list_model_get_n_items (G_LIST_MODEL (top->list)), alone[rounds / 2],
+              frame[rounds / 2]);
+  return 0;
 }
 
 static gboolean
@@ -356,13 +468,14 @@ main (int argc, char **argv)
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   gboolean once = FALSE, json = FALSE;
-  int interval = 1000, count = -1;
+  int interval = 1000, count = -1, bench_rounds = 0;
   Top top = { 0 };
   GOptionEntry entries[] = {
     { "once", '1', 0, G_OPTION_ARG_NONE, &once, "Print one snapshot and exit", NULL },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print JSON (one document per line)", NULL },
     { "interval", 'i', 0, G_OPTION_ARG_INT, &interval, "Milliseconds between refreshes (1000)", "MS" },
     { "count", 'n', 0, G_OPTION_ARG_INT, &count, "Stop after N refreshes", "N" },
+    { "bench", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &bench_rounds, "Time N refreshes", "N" },
     { NULL }
   };
 
@@ -378,20 +491,24 @@ main (int argc, char **argv)
   top.json = json;
   top.tty = !json && isatty (STDOUT_FILENO);
   top.count = once ? 1 : count;
-  top.samples = g_hash_table_new_full (NULL, NULL, g_object_unref, g_free);
+  top.cache = g_hash_table_new_full (NULL, NULL, g_object_unref, cached_free);
+  top.out = g_string_new (NULL);
   g_type_class_ref (MPTCP_TYPE_TCP_STATE);
 
   top.list = mptcp_connection_list_new (NULL, &error);
   if (top.list == NULL)
     {
       g_printerr ("mptcp-top: %s\n", error->message);
-      g_hash_table_unref (top.samples);
+      g_hash_table_unref (top.cache);
+      g_string_free (top.out, TRUE);
       return 1;
     }
   /* the refreshes are ours, paced by our own timer */
   mptcp_connection_list_set_interval (top.list, 0);
 
-  if (refresh_once (&top) && top.count != 1)
+  if (bench_rounds > 0)
+    top.status = bench (&top, bench_rounds);
+  else if (refresh_once (&top) && top.count != 1)
     {
       guint tick, sigint, sigterm;
 
@@ -410,7 +527,8 @@ main (int argc, char **argv)
       g_main_loop_unref (top.loop);
     }
 
-  g_hash_table_unref (top.samples);
+  g_hash_table_unref (top.cache);
+  g_string_free (top.out, TRUE);
   g_object_unref (top.list);
   g_type_class_unref (g_type_class_peek (MPTCP_TYPE_TCP_STATE));
   return top.status;
