@@ -23,6 +23,7 @@
 #include "mptcp-monitor.h"
 #include "mptcp-endpoint.h"
 #include "mptcp-path-manager.h"
+#include "mptcp-connection-list.h"
 /* @headers@ (add new public headers above this line) */
 
 #undef __MPTCP_GLIB_INSIDE__

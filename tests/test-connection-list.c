@@ -1,0 +1,807 @@
+/* test-connection-list.c: MptcpConnectionList against the real kernel, in the testbed
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The list sees the client namespace of the testbed (this process). The oracle is `ss -tinMH`
+ * (iproute2 reads the same sock_diag dumps with its own code): every connection and subflow
+ * the list holds must be what ss prints, and the other way round.
+ *
+ * Per kernel: on 6.18 an unprivileged dump carries the subflows' MPTCP details, so the
+ * uid 65534 child expects the same subflows as root. On 6.1 and 6.12 it does not; ss as
+ * uid 65534 then prints no "tcp-ulp-mptcp" details, and the child expects the connections only,
+ * MptcpConnectionList:subflows-visible FALSE and MPTCP_ERROR_PERMISSION_DENIED from
+ * mptcp_connection_list_check_subflows(). Which of the two is decided by ss, not by the list.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+
+#include "testbed.h"
+#include "read-common.h"
+#include "mptcp-kernel-private.h"
+#include "mptcp-connection-list-private.h"
+
+#define NOBODY 65534
+
+/* ---- helpers ------------------------------------------------------------------------------- */
+
+typedef struct
+{
+  guint position, removed, added;
+} Change;
+
+static void
+record_change_cb (GListModel *model, guint position, guint removed, guint added,
+                  gpointer user_data)
+{
+  GArray *changes = user_data;
+  Change c = { position, removed, added };
+
+  g_array_append_val (changes, c);
+}
+
+static int
+cmp_strp (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char * const *) a, *(char * const *) b);
+}
+
+static char *
+entry_line (MptcpConnectionEntry *entry)
+{
+  g_autofree char *l = read_address_string (mptcp_connection_entry_get_local_address (entry));
+  g_autofree char *r = read_address_string (mptcp_connection_entry_get_remote_address (entry));
+
+  return g_strdup_printf ("mptcp %s %s token:%x", l, r, mptcp_connection_entry_get_token (entry));
+}
+
+static char *
+subflow_line (MptcpConnectionEntry *entry, MptcpSubflowEntry *sf)
+{
+  g_autofree char *l = read_address_string (mptcp_subflow_entry_get_local_address (sf));
+  g_autofree char *r = read_address_string (mptcp_subflow_entry_get_remote_address (sf));
+
+  return g_strdup_printf ("tcp %s %s token:%04x(id:%u)/%04x(id:%u)", l, r,
+                          mptcp_subflow_entry_get_remote_token (sf),
+                          mptcp_subflow_entry_get_remote_id (sf),
+                          mptcp_connection_entry_get_token (entry),
+                          mptcp_subflow_entry_get_local_id (sf));
+}
+
+/* The list's view as sorted lines: "mptcp L R token:T" per connection and, if subflows,
+ * "tcp L R token:R(id:r)/L(id:l)" per subflow (ss's own format). */
+static char *
+list_view (MptcpConnectionList *list, gboolean subflows)
+{
+  GPtrArray *lines = g_ptr_array_new_with_free_func (g_free);
+  GListModel *model = G_LIST_MODEL (list);
+  g_autofree char **v = NULL;
+  char *out;
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(MptcpConnectionEntry) entry = g_list_model_get_item (model, i);
+      GListModel *sfs = mptcp_connection_entry_get_subflows (entry);
+
+      g_ptr_array_add (lines, entry_line (entry));
+      if (!subflows)
+        continue;
+      for (guint k = 0; k < g_list_model_get_n_items (sfs); k++)
+        {
+          g_autoptr(MptcpSubflowEntry) sf = g_list_model_get_item (sfs, k);
+
+          g_ptr_array_add (lines, subflow_line (entry, sf));
+        }
+    }
+  g_ptr_array_sort (lines, cmp_strp);
+  g_ptr_array_add (lines, NULL);
+  v = (char **) g_ptr_array_free (lines, FALSE);
+  out = g_strjoinv ("\n", v);
+  g_strfreev (g_steal_pointer (&v));
+  return out;
+}
+
+static const char *
+word_after (const char *text, const char *key, char *buf, gsize size)
+{
+  const char *p = strstr (text, key);
+  gsize n = 0;
+
+  if (p == NULL)
+    return NULL;
+  p += strlen (key);
+  while (p[n] != '\0' && !g_ascii_isspace (p[n]) && n + 1 < size)
+    n++;
+  memcpy (buf, p, n);
+  buf[n] = '\0';
+  return buf;
+}
+
+/* ss's view, the same lines. ESTAB-or-other connections, listeners are not printed by
+ * `ss -tinMH` without -a. *ulp_seen tells whether any subflow had tcp-ulp-mptcp details. */
+static char *
+ss_view (gboolean subflows, gboolean *ulp_seen)
+{
+  const char *argv[] = { "ss", "-tinMH", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_auto(GStrv) lines = NULL;
+  GPtrArray *view = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char **v = NULL;
+  char *result;
+
+  g_assert_true (testbed_run_in_client (argv, &out, &error));
+  g_assert_no_error (error);
+  *ulp_seen = FALSE;
+  lines = g_strsplit (out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) f = NULL;
+      g_autoptr(GString) details = g_string_new ("");
+      char buf[128];
+      guint j;
+
+      if (lines[i][0] == '\0' || g_ascii_isspace (lines[i][0]))
+        continue;
+      f = g_strsplit_set (lines[i], " \t", -1);
+      {
+        /* squeeze the empty fields */
+        guint w = 0;
+        for (guint r = 0; f[r] != NULL; r++)
+          if (f[r][0] != '\0')
+            f[w++] = f[r];
+          else
+            g_free (f[r]);
+        f[w] = NULL;
+        if (w < 6)
+          continue;
+      }
+      for (j = i + 1; lines[j] != NULL && g_ascii_isspace (lines[j][0]); j++)
+        g_string_append (details, lines[j]);
+      if (g_str_equal (f[0], "mptcp"))
+        {
+          if (word_after (details->str, " token:", buf, sizeof buf) != NULL)
+            g_ptr_array_add (view, g_strdup_printf ("mptcp %s %s token:%s", f[4], f[5], buf));
+        }
+      else if (g_str_equal (f[0], "tcp") && strstr (details->str, "tcp-ulp-mptcp") != NULL)
+        {
+          if (word_after (details->str, "tcp-ulp-mptcp flags:", buf, sizeof buf) != NULL &&
+              word_after (details->str, " token:", buf, sizeof buf) != NULL)
+            {
+              *ulp_seen = TRUE;
+              if (subflows)
+                g_ptr_array_add (view, g_strdup_printf ("tcp %s %s token:%s", f[4], f[5], buf));
+            }
+        }
+    }
+  g_ptr_array_sort (view, cmp_strp);
+  g_ptr_array_add (view, NULL);
+  v = (char **) g_ptr_array_free (view, FALSE);
+  result = g_strjoinv ("\n", v);
+  g_strfreev (g_steal_pointer (&v));
+  return result;
+}
+
+static int
+connect_raw (const char *ip, guint16 port)
+{
+  struct sockaddr_storage ss;
+  socklen_t len;
+  int family = strchr (ip, ':') != NULL ? AF_INET6 : AF_INET;
+  int fd = socket (family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_MPTCP);
+
+  g_assert_cmpint (fd, >=, 0);
+  memset (&ss, 0, sizeof ss);
+  if (family == AF_INET)
+    {
+      struct sockaddr_in *sin = (struct sockaddr_in *) &ss;
+      sin->sin_family = AF_INET;
+      sin->sin_port = g_htons (port);
+      g_assert_cmpint (inet_pton (AF_INET, ip, &sin->sin_addr), ==, 1);
+      len = sizeof *sin;
+    }
+  else
+    {
+      struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &ss;
+      sin6->sin6_family = AF_INET6;
+      sin6->sin6_port = g_htons (port);
+      g_assert_cmpint (inet_pton (AF_INET6, ip, &sin6->sin6_addr), ==, 1);
+      len = sizeof *sin6;
+    }
+  g_assert_cmpint (connect (fd, (struct sockaddr *) &ss, len), ==, 0);
+  g_assert_cmpint (send (fd, "hello", 5, MSG_NOSIGNAL), ==, 5);
+  return fd;
+}
+
+/* A child that makes n connections to the sink (half over IPv6 when v6), as uid if not 0,
+ * tells the parent over a pipe and holds them until the parent closes its end. */
+static GPid
+spawn_holder (guint n, gboolean v6, uid_t uid, int *out_hold_fd)
+{
+  int ready[2], hold[2];
+  GPid pid;
+  char c;
+
+  g_assert_cmpint (pipe2 (ready, O_CLOEXEC), ==, 0);
+  g_assert_cmpint (pipe2 (hold, O_CLOEXEC), ==, 0);
+  pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      /* only its own two pipe ends (not another holder's) */
+      for (int fd = 3; fd < 1024; fd++)
+        if (fd != ready[1] && fd != hold[0])
+          close (fd);
+      if (uid != 0 && (setgroups (0, NULL) != 0 || setresgid (uid, uid, uid) != 0 ||
+                       setresuid (uid, uid, uid) != 0))
+        _exit (2);
+      for (guint i = 0; i < n; i++)
+        connect_raw ((v6 && i % 2 == 1) ? TESTBED_SERVER1_V6 : TESTBED_SERVER1_V4,
+                     TESTBED_PORT_SINK);
+      if (write (ready[1], "r", 1) != 1)
+        _exit (3);
+      while (read (hold[0], &c, 1) > 0)
+        ;
+      _exit (0);
+    }
+  close (ready[1]);
+  close (hold[0]);
+  g_assert_cmpint (read (ready[0], &c, 1), ==, 1);
+  close (ready[0]);
+  *out_hold_fd = hold[1];
+  return pid;
+}
+
+static void
+release_holder (GPid pid, int hold_fd)
+{
+  int status;
+
+  close (hold_fd);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+}
+
+/* Refreshes until the list equals ss's view (a connection may still be completing its
+ * handshake on one of them between the two dumps), for at most 5 s. */
+static void
+assert_list_equals_ss (MptcpConnectionList *list, gboolean subflows)
+{
+  gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *mine = NULL;
+      g_autofree char *theirs = NULL;
+      gboolean ulp_seen;
+
+      g_assert_true (mptcp_connection_list_refresh (list, NULL, &error));
+      g_assert_no_error (error);
+      mine = list_view (list, subflows);
+      theirs = ss_view (subflows, &ulp_seen);
+      if (g_str_equal (mine, theirs) || g_get_monotonic_time () > end)
+        {
+          g_assert_cmpstr (mine, ==, theirs);
+          return;
+        }
+      g_usleep (50 * 1000);
+    }
+}
+
+static guint
+count_uid (MptcpConnectionList *list, guint uid)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (list)); i++)
+    {
+      g_autoptr(MptcpConnectionEntry) e = g_list_model_get_item (G_LIST_MODEL (list), i);
+
+      if (mptcp_connection_entry_get_uid (e) == uid &&
+          g_inet_socket_address_get_port (mptcp_connection_entry_get_remote_address (e)) ==
+          TESTBED_PORT_SINK)
+        n++;
+    }
+  return n;
+}
+
+/* ---- tests --------------------------------------------------------------------------------- */
+
+/* Connections of two other processes (root and uid 65534) are listed as ss lists them, with
+ * their owners; then a uid 65534 process without CAP_NET_ADMIN lists them too. */
+static void
+test_other_processes (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MptcpConnectionList) list = NULL;
+  int hold_root, hold_nobody, status;
+  GPid root_pid, nobody_pid, lister;
+  gboolean pid_found = FALSE;
+
+  root_pid = spawn_holder (4, TRUE, 0, &hold_root);
+  nobody_pid = spawn_holder (2, FALSE, NOBODY, &hold_nobody);
+
+  list = mptcp_connection_list_new (NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (MPTCP_IS_CONNECTION_LIST (list));
+  assert_list_equals_ss (list, TRUE);
+  g_assert_cmpuint (count_uid (list, 0), ==, 4);
+  g_assert_cmpuint (count_uid (list, NOBODY), ==, 2);
+  g_assert_true (mptcp_connection_list_get_subflows_visible (list));
+  g_assert_true (mptcp_connection_list_check_subflows (list, &error));
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (list)); i++)
+    {
+      g_autoptr(MptcpConnectionEntry) e = g_list_model_get_item (G_LIST_MODEL (list), i);
+      g_autoptr(MptcpConnectionInfo) info = mptcp_connection_entry_get_info (e);
+      GListModel *sfs = mptcp_connection_entry_get_subflows (e);
+      g_autoptr(MptcpSubflowEntry) first = NULL;
+      g_autoptr(MptcpSubflowStats) stats = NULL;
+
+      g_assert_cmpuint (mptcp_connection_entry_get_state (e), ==, MPTCP_TCP_STATE_ESTABLISHED);
+      g_assert_cmpuint (mptcp_connection_info_get_token (info), ==,
+                        mptcp_connection_entry_get_token (e));
+      g_assert_cmpuint (mptcp_connection_entry_get_inode (e), >, 0);
+      g_assert_true (mptcp_connection_list_find_token (list, mptcp_connection_entry_get_token (e)) == e);
+      g_assert_cmpuint (g_list_model_get_n_items (sfs), ==, 1);
+      first = g_list_model_get_item (sfs, 0);
+      g_assert_false (mptcp_subflow_entry_get_join (first));
+      g_assert_false (mptcp_subflow_entry_get_backup (first));
+      g_assert_false (mptcp_subflow_entry_get_peer_backup (first));
+      stats = mptcp_subflow_entry_get_stats (first);
+      g_assert_cmpuint (mptcp_subflow_stats_get_state (stats), ==, MPTCP_TCP_STATE_ESTABLISHED);
+      g_assert_cmpuint (mptcp_subflow_stats_get_bytes_acked (stats), >=, 5);
+      if (mptcp_connection_entry_get_uid (e) == 0 && mptcp_connection_entry_find_pid (e) == root_pid)
+        pid_found = TRUE;
+    }
+  g_assert_true (pid_found);
+
+  /* the same as uid 65534 without CAP_NET_ADMIN (a fresh list in a child) */
+  lister = fork ();
+  g_assert_cmpint (lister, >=, 0);
+  if (lister == 0)
+    {
+      g_autoptr(MptcpConnectionList) mine = NULL;
+      g_autofree char *view = NULL;
+      g_autofree char *theirs = NULL;
+      gboolean ulp_seen = FALSE;
+
+      if (setgroups (0, NULL) != 0 || setresgid (NOBODY, NOBODY, NOBODY) != 0 ||
+          setresuid (NOBODY, NOBODY, NOBODY) != 0)
+        _exit (2);
+      mine = mptcp_connection_list_new (NULL, &error);
+      g_assert_no_error (error);
+      theirs = ss_view (TRUE, &ulp_seen);
+      if (ulp_seen)
+        {
+          /* 6.18: the subflows too */
+          g_assert_true (mptcp_connection_list_get_subflows_visible (mine));
+          view = list_view (mine, TRUE);
+          g_assert_cmpstr (view, ==, theirs);
+        }
+      else
+        {
+          /* 6.1, 6.12: the connections, and a clear answer about the subflows */
+          g_autofree char *conns = ss_view (FALSE, &ulp_seen);
+
+          g_test_message ("the kernel hides subflow details from uid 65534");
+          g_assert_false (mptcp_connection_list_get_subflows_visible (mine));
+          g_assert_false (mptcp_connection_list_check_subflows (mine, &error));
+          g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_PERMISSION_DENIED);
+          g_clear_error (&error);
+          view = list_view (mine, TRUE);
+          g_assert_cmpstr (view, ==, conns);
+        }
+      g_assert_cmpuint (count_uid (mine, 0), ==, 4);
+      g_assert_cmpuint (count_uid (mine, NOBODY), ==, 2);
+      _exit (0);
+    }
+  g_assert_cmpint (waitpid (lister, &status, 0), ==, lister);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+
+  release_holder (root_pid, hold_root);
+  release_holder (nobody_pid, hold_nobody);
+}
+
+static void
+on_notify_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+/* A second subflow appears and disappears with exact items-changed; the backup flags of both
+ * directions: this host's MP_PRIO (MptcpSubflow:backup set) and the peer's (the server's
+ * endpoint turned backup). */
+static void
+test_subflows (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(MptcpConnection) connection = NULL;
+  g_autoptr(MptcpConnectionList) list = NULL;
+  g_autoptr(GInetSocketAddress) l2 = read_inet_address (TESTBED_CLIENT2_V4, 0);
+  g_autoptr(GInetSocketAddress) r2 = read_inet_address (TESTBED_SERVER2_V4, TESTBED_PORT_SINK);
+  g_autoptr(MptcpSubflow) sf2 = NULL;
+  g_autoptr(MptcpSubflowEntry) entry2 = NULL;
+  g_autoptr(GArray) changes = g_array_new (FALSE, FALSE, sizeof (Change));
+  g_autoptr(GArray) list_changes = g_array_new (FALSE, FALSE, sizeof (Change));
+  const char *add_ep[] = { "ip", "mptcp", "endpoint", "add", TESTBED_SERVER2_V4, "dev",
+                           TESTBED_SERVER2_IFNAME, "id", "7", NULL };
+  const char *backup_ep[] = { "ip", "mptcp", "endpoint", "change", "id", "7", "backup", NULL };
+  const char *del_ep[] = { "ip", "mptcp", "endpoint", "delete", "id", "7", NULL };
+  MptcpConnectionEntry *entry;
+  GListModel *sfs;
+  guint backup_notes = 0, peer_notes = 0, state_notes = 0;
+  gint64 end;
+
+  g_assert_true (testbed_run_in_server (add_ep, NULL, &error));
+  g_assert_no_error (error);
+
+  socket = read_connect_mptcp (G_SOCKET_FAMILY_IPV4, 1, TESTBED_PORT_SINK);
+  connection = mptcp_connection_new (socket, &error);
+  g_assert_no_error (error);
+  read_send_bytes (socket, 1000);
+  g_assert_true (read_wait_for_established (connection, 5000));
+
+  list = mptcp_connection_list_new (NULL, &error);
+  g_assert_no_error (error);
+  mptcp_connection_list_set_interval (list, 0);
+  entry = mptcp_connection_list_find_token (list, mptcp_connection_get_token (connection));
+  g_assert_nonnull (entry);
+  sfs = mptcp_connection_entry_get_subflows (entry);
+  g_assert_cmpuint (g_list_model_get_n_items (sfs), ==, 1);
+  g_signal_connect (sfs, "items-changed", G_CALLBACK (record_change_cb), changes);
+  g_signal_connect (list, "items-changed", G_CALLBACK (record_change_cb), list_changes);
+
+  /* appears */
+  sf2 = mptcp_connection_open_subflow (connection, l2, r2, NULL, &error);
+  g_assert_no_error (error);
+  end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (g_list_model_get_n_items (sfs) < 2 && g_get_monotonic_time () < end)
+    {
+      g_assert_true (mptcp_connection_list_refresh (list, NULL, &error));
+      g_assert_no_error (error);
+      g_usleep (10 * 1000);
+    }
+  g_assert_cmpuint (changes->len, ==, 1);
+  g_assert_cmpuint (g_array_index (changes, Change, 0).position, ==, 1);
+  g_assert_cmpuint (g_array_index (changes, Change, 0).removed, ==, 0);
+  g_assert_cmpuint (g_array_index (changes, Change, 0).added, ==, 1);
+  entry2 = g_list_model_get_item (sfs, 1);
+  read_assert_same_address (mptcp_subflow_entry_get_remote_address (entry2), G_SOCKET_ADDRESS (r2));
+  {
+    g_autofree char *ip = g_inet_address_to_string (
+      g_inet_socket_address_get_address (mptcp_subflow_entry_get_local_address (entry2)));
+
+    g_assert_cmpstr (ip, ==, TESTBED_CLIENT2_V4);
+  }
+  g_assert_true (mptcp_subflow_entry_get_join (entry2));
+  g_assert_cmpuint (mptcp_subflow_entry_get_local_id (entry2), >, 0);
+  g_assert_cmpuint (mptcp_subflow_entry_get_remote_id (entry2), ==, 7);
+  g_assert_false (mptcp_subflow_entry_get_backup (entry2));
+  g_assert_false (mptcp_subflow_entry_get_peer_backup (entry2));
+  assert_list_equals_ss (list, TRUE);
+  g_signal_connect (entry2, "notify::backup", G_CALLBACK (on_notify_cb), &backup_notes);
+  g_signal_connect (entry2, "notify::peer-backup", G_CALLBACK (on_notify_cb), &peer_notes);
+  g_signal_connect (entry2, "notify::state", G_CALLBACK (on_notify_cb), &state_notes);
+
+  /* this host marks it backup (MP_PRIO from the client) */
+  g_assert_true (mptcp_subflow_set_backup (sf2, TRUE, NULL, &error));
+  g_assert_no_error (error);
+  end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (!mptcp_subflow_entry_get_backup (entry2) && g_get_monotonic_time () < end)
+    {
+      g_assert_true (mptcp_connection_list_refresh (list, NULL, &error));
+      g_usleep (10 * 1000);
+    }
+  g_assert_true (mptcp_subflow_entry_get_backup (entry2));
+  g_assert_false (mptcp_subflow_entry_get_peer_backup (entry2));
+  g_assert_cmpuint (backup_notes, ==, 1);
+  g_assert_cmpuint (peer_notes, ==, 0);
+
+  /* the peer marks it backup (MP_PRIO from the server, for its endpoint's address) */
+  g_assert_true (testbed_run_in_server (backup_ep, NULL, &error));
+  g_assert_no_error (error);
+  end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (!mptcp_subflow_entry_get_peer_backup (entry2) && g_get_monotonic_time () < end)
+    {
+      g_assert_true (mptcp_connection_list_refresh (list, NULL, &error));
+      g_usleep (10 * 1000);
+    }
+  g_assert_true (mptcp_subflow_entry_get_peer_backup (entry2));
+  g_assert_true (mptcp_subflow_entry_get_backup (entry2));
+  g_assert_cmpuint (backup_notes, ==, 1);
+  g_assert_cmpuint (peer_notes, ==, 1);
+  {
+    /* the first subflow is not a backup in either direction */
+    g_autoptr(MptcpSubflowEntry) first = g_list_model_get_item (sfs, 0);
+
+    g_assert_false (mptcp_subflow_entry_get_backup (first));
+    g_assert_false (mptcp_subflow_entry_get_peer_backup (first));
+  }
+
+  /* disappears */
+  g_assert_true (mptcp_subflow_close (sf2, NULL, &error));
+  g_assert_no_error (error);
+  end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (g_list_model_get_n_items (sfs) > 1 && g_get_monotonic_time () < end)
+    {
+      g_assert_true (mptcp_connection_list_refresh (list, NULL, &error));
+      g_usleep (10 * 1000);
+    }
+  g_assert_cmpuint (changes->len, ==, 2);
+  g_assert_cmpuint (g_array_index (changes, Change, 1).position, ==, 1);
+  g_assert_cmpuint (g_array_index (changes, Change, 1).removed, ==, 1);
+  g_assert_cmpuint (g_array_index (changes, Change, 1).added, ==, 0);
+  g_assert_cmpuint (mptcp_subflow_entry_get_state (entry2), ==, MPTCP_TCP_STATE_CLOSE);
+  g_assert_cmpuint (state_notes, >=, 1);
+  /* the connection itself did not move */
+  g_assert_cmpuint (list_changes->len, ==, 0);
+
+  g_signal_handlers_disconnect_by_data (sfs, changes);
+  g_signal_handlers_disconnect_by_data (list, list_changes);
+  g_assert_true (testbed_run_in_server (del_ep, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static void
+refresh_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GError **out = user_data;
+
+  if (!mptcp_connection_list_refresh_finish (MPTCP_CONNECTION_LIST (source), result, out))
+    g_assert_nonnull (*out);
+  else
+    *out = g_error_new_literal (G_IO_ERROR, 0, "ok");
+}
+
+static void
+wait_refresh_async (MptcpConnectionList *list, GCancellable *cancellable, GError **out)
+{
+  gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+  *out = NULL;
+  mptcp_connection_list_refresh_async (list, cancellable, refresh_done_cb, out);
+  while (*out == NULL && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_nonnull (*out);
+}
+
+/* 1,000 connections: all listed, an unchanged dump emits nothing (sync and async), closing
+ * ten of them removes exactly those ten. */
+static void
+test_thousand (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MptcpConnectionList) list = NULL;
+  g_autoptr(GArray) changes = g_array_new (FALSE, FALSE, sizeof (Change));
+  g_autoptr(GHashTable) ports = g_hash_table_new (NULL, NULL);
+  g_autoptr(GPtrArray) closed = g_ptr_array_new_with_free_func (g_object_unref);
+  struct rlimit rl;
+  int fds[1000];
+  guint ours = 0, notes = 0, removed = 0;
+  gint64 end;
+  GError *result = NULL;
+
+  g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &rl), ==, 0);
+  if (rl.rlim_cur < 4096)
+    {
+      rl.rlim_cur = MIN ((rlim_t) 4096, rl.rlim_max);
+      g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &rl), ==, 0);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (fds); i++)
+    {
+      struct sockaddr_in sin;
+      socklen_t len = sizeof sin;
+
+      fds[i] = connect_raw (i % 2 ? TESTBED_SERVER2_V4 : TESTBED_SERVER1_V4, TESTBED_PORT_SINK);
+      g_assert_cmpint (getsockname (fds[i], (struct sockaddr *) &sin, &len), ==, 0);
+      g_hash_table_add (ports, GUINT_TO_POINTER (g_ntohs (sin.sin_port)));
+    }
+
+  list = mptcp_connection_list_new (NULL, &error);
+  g_assert_no_error (error);
+  mptcp_connection_list_set_interval (list, 0);
+  end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  for (;;)
+    {
+      ours = 0;
+      for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (list)); i++)
+        {
+          g_autoptr(MptcpConnectionEntry) e = g_list_model_get_item (G_LIST_MODEL (list), i);
+          guint16 port = g_inet_socket_address_get_port (mptcp_connection_entry_get_local_address (e));
+
+          if (g_hash_table_contains (ports, GUINT_TO_POINTER (port)) &&
+              mptcp_connection_entry_get_state (e) == MPTCP_TCP_STATE_ESTABLISHED &&
+              g_list_model_get_n_items (mptcp_connection_entry_get_subflows (e)) == 1)
+            ours++;
+        }
+      if (ours == G_N_ELEMENTS (fds) || g_get_monotonic_time () > end)
+        break;
+      g_assert_true (mptcp_connection_list_refresh (list, NULL, &error));
+    }
+  g_assert_cmpuint (ours, ==, G_N_ELEMENTS (fds));
+
+  /* nothing changes: nothing emitted, on the list, the entries or their subflows */
+  g_signal_connect (list, "items-changed", G_CALLBACK (record_change_cb), changes);
+  g_signal_connect (list, "notify", G_CALLBACK (on_notify_cb), &notes);
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (list)); i++)
+    {
+      g_autoptr(MptcpConnectionEntry) e = g_list_model_get_item (G_LIST_MODEL (list), i);
+      GListModel *sfs = mptcp_connection_entry_get_subflows (e);
+
+      g_signal_connect (e, "notify", G_CALLBACK (on_notify_cb), &notes);
+      g_signal_connect (sfs, "items-changed", G_CALLBACK (record_change_cb), changes);
+      for (guint k = 0; k < g_list_model_get_n_items (sfs); k++)
+        {
+          g_autoptr(MptcpSubflowEntry) sf = g_list_model_get_item (sfs, k);
+
+          g_signal_connect (sf, "notify", G_CALLBACK (on_notify_cb), &notes);
+        }
+    }
+  g_assert_true (mptcp_connection_list_refresh (list, NULL, &error));
+  g_assert_no_error (error);
+  wait_refresh_async (list, NULL, &result);
+  g_assert_error (result, G_IO_ERROR, 0);
+  g_clear_error (&result);
+  g_assert_cmpuint (changes->len, ==, 0);
+  g_assert_cmpuint (notes, ==, 0);
+
+  /* ten go (aborted: no FIN dance to wait for), exactly those ten leave */
+  for (guint i = 0; i < 10; i++)
+    {
+      struct linger lg = { 1, 0 };
+      struct sockaddr_in sin;
+      socklen_t len = sizeof sin;
+      guint fd_index = i * 97;
+
+      g_assert_cmpint (getsockname (fds[fd_index], (struct sockaddr *) &sin, &len), ==, 0);
+      for (guint k = 0; k < g_list_model_get_n_items (G_LIST_MODEL (list)); k++)
+        {
+          MptcpConnectionEntry *e = g_list_model_get_item (G_LIST_MODEL (list), k);
+
+          g_autofree char *local = read_address_string (mptcp_connection_entry_get_local_address (e));
+          char want[64];
+
+          g_snprintf (want, sizeof want, "%s:%u", inet_ntoa (sin.sin_addr), g_ntohs (sin.sin_port));
+          if (g_str_equal (local, want))
+            g_ptr_array_add (closed, e);
+          else
+            g_object_unref (e);
+        }
+      g_assert_cmpint (setsockopt (fds[fd_index], SOL_SOCKET, SO_LINGER, &lg, sizeof lg), ==, 0);
+      close (fds[fd_index]);
+      fds[fd_index] = -1;
+    }
+  g_assert_cmpuint (closed->len, ==, 10);
+  notes = 0;
+  end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  for (;;)
+    {
+      guint gone = 0;
+
+      for (guint i = 0; i < closed->len; i++)
+        if (mptcp_connection_entry_get_state (closed->pdata[i]) == MPTCP_TCP_STATE_CLOSE)
+          gone++;
+      if (gone == closed->len || g_get_monotonic_time () > end)
+        break;
+      g_assert_true (mptcp_connection_list_refresh (list, NULL, &error));
+      g_assert_no_error (error);
+    }
+  for (guint i = 0; i < changes->len; i++)
+    {
+      g_assert_cmpuint (g_array_index (changes, Change, i).added, ==, 0);
+      removed += g_array_index (changes, Change, i).removed;
+    }
+  /* ten connections and their ten subflows */
+  g_assert_cmpuint (removed, ==, 20);
+  for (guint i = 0; i < closed->len; i++)
+    {
+      MptcpConnectionEntry *e = closed->pdata[i];
+
+      g_assert_cmpuint (mptcp_connection_entry_get_state (e), ==, MPTCP_TCP_STATE_CLOSE);
+      g_assert_cmpuint (g_list_model_get_n_items (mptcp_connection_entry_get_subflows (e)), ==, 0);
+      g_assert_null (mptcp_connection_list_find_token (list, mptcp_connection_entry_get_token (e)));
+    }
+  g_signal_handlers_disconnect_by_data (list, changes);
+  g_signal_handlers_disconnect_by_data (list, &notes);
+
+  for (guint i = 0; i < G_N_ELEMENTS (fds); i++)
+    if (fds[i] >= 0)
+      close (fds[i]);
+}
+
+/* refresh_async: a new connection shows in the callback; the periodic dump finds the next. */
+static void
+test_async (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MptcpConnectionList) list = NULL;
+  g_autoptr(GArray) changes = g_array_new (FALSE, FALSE, sizeof (Change));
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  GError *result = NULL;
+  guint before;
+  int fd;
+  gint64 end;
+
+  list = mptcp_connection_list_new (NULL, &error);
+  g_assert_no_error (error);
+  mptcp_connection_list_set_interval (list, 0);
+  before = g_list_model_get_n_items (G_LIST_MODEL (list));
+  g_signal_connect (list, "items-changed", G_CALLBACK (record_change_cb), changes);
+
+  fd = connect_raw (TESTBED_SERVER1_V4, TESTBED_PORT_SINK);
+  g_usleep (100 * 1000);
+  wait_refresh_async (list, NULL, &result);
+  g_assert_error (result, G_IO_ERROR, 0);
+  g_clear_error (&result);
+  /* the new connection is appended (connections the previous test closed may leave too) */
+  g_assert_cmpuint (changes->len, >=, 1);
+  g_assert_cmpuint (g_array_index (changes, Change, changes->len - 1).added, ==, 1);
+  g_assert_cmpuint (g_array_index (changes, Change, changes->len - 1).position, ==,
+                    g_list_model_get_n_items (G_LIST_MODEL (list)) - 1);
+  {
+    g_autoptr(MptcpConnectionEntry) last =
+      g_list_model_get_item (G_LIST_MODEL (list), g_list_model_get_n_items (G_LIST_MODEL (list)) - 1);
+    g_autofree char *local = read_address_string (mptcp_connection_entry_get_local_address (last));
+    struct sockaddr_in sin;
+    socklen_t len = sizeof sin;
+    char want[64];
+
+    g_assert_cmpint (getsockname (fd, (struct sockaddr *) &sin, &len), ==, 0);
+    g_snprintf (want, sizeof want, "%s:%u", inet_ntoa (sin.sin_addr), g_ntohs (sin.sin_port));
+    g_assert_cmpstr (local, ==, want);
+  }
+  (void) before;
+  g_array_set_size (changes, 0);
+
+  /* cancelled before it ran: G_IO_ERROR_CANCELLED */
+  g_cancellable_cancel (cancellable);
+  wait_refresh_async (list, cancellable, &result);
+  g_assert_error (result, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&result);
+  g_assert_false (mptcp_connection_list_refresh (list, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+
+  /* periodic */
+  close (fd);
+  fd = connect_raw (TESTBED_SERVER1_V4, TESTBED_PORT_SINK);
+  mptcp_connection_list_set_interval (list, 50);
+  end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (changes->len < 1 && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (changes->len, >=, 1);
+  /* a sync refresh while a periodic one may run */
+  g_assert_true (mptcp_connection_list_refresh (list, NULL, &error));
+  g_assert_no_error (error);
+  g_signal_handlers_disconnect_by_data (list, changes);
+  close (fd);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  testbed_init_or_exit ();
+
+  g_test_add_func ("/connection-list/other-processes", test_other_processes);
+  g_test_add_func ("/connection-list/subflows", test_subflows);
+  g_test_add_func ("/connection-list/thousand", test_thousand);
+  g_test_add_func ("/connection-list/async", test_async);
+  return g_test_run ();
+}

@@ -1,0 +1,535 @@
+/* mptcp-top.c: every MPTCP connection of the namespace, with its subflows, in a terminal
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ *   mptcp-top [--once] [--json] [--interval MS] [--count N]
+ *
+ * Built on the public API only (MptcpConnectionList): the connections and their subflows,
+ * redrawn in place every --interval milliseconds with each subflow's throughput (the
+ * difference of its bytes acked and received between two refreshes). --once prints one
+ * snapshot and exits (no throughput: that needs two); --json prints JSON (an array of
+ * connections, each with an array of subflows, in the manner of `ip -j`), one document per
+ * refresh, one per line. Ctrl-C (SIGINT) or SIGTERM ends it cleanly.
+ *
+ * Without CAP_NET_ADMIN, on kernels that show subflow details only to it (6.1, 6.12), the
+ * connections are listed without subflows and the view says why.
+ */
+
+#include <mptcp-glib/mptcp-glib.h>
+
+#include <glib-unix.h>
+#include <locale.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* what stays the same for an entry's life, formatted once, and the last sample */
+typedef struct
+{
+  char *json_head;              /* ids/token and addresses, as JSON members */
+  char *local_text;
+  char *remote_text;
+  guint64 acked;
+  guint64 received;
+  gint64 time_us;               /* 0: no sample yet */
+  guint generation;
+} Cached;
+
+static void
+cached_free (gpointer data)
+{
+  Cached *c = data;
+
+  g_free (c->json_head);
+  g_free (c->local_text);
+  g_free (c->remote_text);
+  g_free (c);
+}
+
+typedef struct
+{
+  MptcpConnectionList *list;
+  GMainLoop *loop;
+  GHashTable *cache;            /* MptcpConnectionEntry or MptcpSubflowEntry (ref) -> Cached */
+  guint generation;             /* of the frame being drawn: older cache entries are gone */
+  GString *out;                 /* the frame, kept from one to the next */
+  gboolean json;
+  gboolean tty;
+  int count;                    /* refreshes left; < 0: no limit */
+  int status;
+} Top;
+
+static const char *
+state_nick (MptcpTcpState state)
+{
+  GEnumClass *klass = g_type_class_peek (MPTCP_TYPE_TCP_STATE);
+  GEnumValue *value = klass != NULL ? g_enum_get_value (klass, state) : NULL;
+
+  return value != NULL ? value->value_nick : "unknown";
+}
+
+static char *
+address_string (GInetSocketAddress *address)
+{
+  if (address == NULL)
+    return g_strdup ("?");
+  return g_inet_address_to_string (g_inet_socket_address_get_address (address));
+}
+
+static guint
+address_port (GInetSocketAddress *address)
+{
+  return address != NULL ? g_inet_socket_address_get_port (address) : 0;
+}
+
+static char *
+endpoint_string (GInetSocketAddress *address)
+{
+  g_autofree char *host = address_string (address);
+  GSocketFamily family = address != NULL ? g_socket_address_get_family (G_SOCKET_ADDRESS (address))
+                                         : G_SOCKET_FAMILY_IPV4;
+
+  if (family == G_SOCKET_FAMILY_IPV6)
+    return g_strdup_printf ("[%s]:%u", host, address_port (address));
+  return g_strdup_printf ("%s:%u", host, address_port (address));
+}
+
+static char *
+rate_string (double bits_per_second)
+{
+  if (bits_per_second < 0)
+    return g_strdup ("-");
+  if (bits_per_second >= 1e9)
+    return g_strdup_printf ("%.1fG", bits_per_second / 1e9);
+  if (bits_per_second >= 1e6)
+    return g_strdup_printf ("%.1fM", bits_per_second / 1e6);
+  if (bits_per_second >= 1e3)
+    return g_strdup_printf ("%.1fk", bits_per_second / 1e3);
+  return g_strdup_printf ("%.0f", bits_per_second);
+}
+
+/* the rates of one subflow since the last refresh, in bits per second (-1: no earlier sample) */
+static void
+subflow_rates (Cached            *c,
+               MptcpSubflowStats *stats,
+               gint64             now,
+               double            *tx,
+               double            *rx)
+{
+  guint64 acked = mptcp_subflow_stats_get_bytes_acked (stats);
+  guint64 received = mptcp_subflow_stats_get_bytes_received (stats);
+
+  *tx = *rx = -1;
+  if (c->time_us != 0 && now > c->time_us)
+    {
+      double seconds = (now - c->time_us) / 1e6;
+
+      *tx = acked >= c->acked ? (acked - c->acked) * 8 / seconds : 0;
+      *rx = received >= c->received ? (received - c->received) * 8 / seconds : 0;
+    }
+  c->acked = acked;
+  c->received = received;
+  c->time_us = now;
+}
+
+static void json_address (GString *out, const char *prefix, GInetSocketAddress *address);
+
+/* the cache entry of a connection or subflow entry, made on first sight */
+static Cached *
+cached (Top     *top,
+        GObject *entry)
+{
+  Cached *c = g_hash_table_lookup (top->cache, entry);
+
+  if (c == NULL)
+    {
+      g_autoptr(GString) head = g_string_new (NULL);
+      GInetSocketAddress *local, *remote;
+
+      c = g_new0 (Cached, 1);
+      if (MPTCP_IS_CONNECTION_ENTRY (entry))
+        {
+          MptcpConnectionEntry *conn = MPTCP_CONNECTION_ENTRY (entry);
+
+          local = mptcp_connection_entry_get_local_address (conn);
+          remote = mptcp_connection_entry_get_remote_address (conn);
+          g_string_append_printf (head, "\"token\":\"%08x\",", mptcp_connection_entry_get_token (conn));
+          json_address (head, "local", local);
+          g_string_append_c (head, ',');
+          json_address (head, "peer", remote);
+          g_string_append_printf (head, ",\"uid\":%u,\"inode\":%" G_GUINT64_FORMAT,
+                                  mptcp_connection_entry_get_uid (conn),
+                                  mptcp_connection_entry_get_inode (conn));
+        }
+      else
+        {
+          MptcpSubflowEntry *sub = MPTCP_SUBFLOW_ENTRY (entry);
+
+          local = mptcp_subflow_entry_get_local_address (sub);
+          remote = mptcp_subflow_entry_get_remote_address (sub);
+          g_string_append_printf (head, "\"local_id\":%u,\"remote_id\":%u,",
+                                  mptcp_subflow_entry_get_local_id (sub),
+                                  mptcp_subflow_entry_get_remote_id (sub));
+          json_address (head, "local", local);
+          g_string_append_c (head, ',');
+          json_address (head, "peer", remote);
+          g_string_append_printf (head, ",\"join\":%s,\"remote_token\":\"%08x\"",
+                                  mptcp_subflow_entry_get_join (sub) ? "true" : "false",
+                                  mptcp_subflow_entry_get_remote_token (sub));
+        }
+      c->json_head = g_string_free (g_steal_pointer (&head), FALSE);
+      c->local_text = endpoint_string (local);
+      c->remote_text = endpoint_string (remote);
+      g_hash_table_insert (top->cache, g_object_ref (entry), c);
+    }
+  c->generation = top->generation;
+  return c;
+}
+
+static gboolean
+cached_is_stale (gpointer key,
+                 gpointer value,
+                 gpointer data)
+{
+  return ((Cached *) value)->generation != GPOINTER_TO_UINT (data);
+}
+
+static void
+json_address (GString            *out,
+              const char         *prefix,
+              GInetSocketAddress *address)
+{
+  g_autofree char *host = address_string (address);
+
+  g_string_append_printf (out, "\"%s\":\"%s\",\"%sport\":%u", prefix, host, prefix,
+                          address_port (address));
+}
+
+static void
+json_string (GString    *out,
+             const char *text)
+{
+  g_string_append_c (out, '"');
+  for (const char *c = text; *c != '\0'; c++)
+    {
+      if (*c == '"' || *c == '\\')
+        g_string_append_printf (out, "\\%c", *c);
+      else if ((guchar) *c < 0x20)
+        g_string_append_printf (out, "\\u%04x", (guchar) *c);
+      else
+        g_string_append_c (out, *c);
+    }
+  g_string_append_c (out, '"');
+}
+
+static void
+json_rate (GString    *out,
+           const char *name,
+           double      rate)
+{
+  if (rate < 0)
+    g_string_append_printf (out, ",\"%s\":null", name);
+  else
+    g_string_append_printf (out, ",\"%s\":%.0f", name, rate);
+}
+
+static void
+draw (Top *top)
+{
+  GListModel *model = G_LIST_MODEL (top->list);
+  GString *out = top->out;
+  g_autoptr(GError) why = NULL;
+  gboolean visible = mptcp_connection_list_check_subflows (top->list, &why);
+  gint64 now = g_get_monotonic_time ();
+  guint n = g_list_model_get_n_items (model);
+
+  g_string_truncate (out, 0);
+  top->generation++;
+  if (top->json)
+    g_string_append_c (out, '[');
+  else
+    {
+      g_autoptr(GDateTime) clock = g_date_time_new_now_local ();
+      g_autofree char *stamp = g_date_time_format (clock, "%H:%M:%S");
+
+      if (top->tty)
+        g_string_append (out, "\033[H\033[2J");
+      g_string_append_printf (out, "mptcp-top %s  %u connection%s%s%s\n", stamp, n,
+                              n == 1 ? "" : "s",
+                              visible ? "" : "  (subflows unavailable: ",
+                              visible ? "" : why->message);
+      if (!visible)
+        g_string_append (out, ")\n");
+      g_string_append (out, "TOKEN     STATE        LOCAL                      REMOTE"
+                            "                     SUBFLOWS  UID\n"
+                            "  ID  LOCAL                      REMOTE                     "
+                            "BKUP  RTT(ms)  CWND  TX(bit/s)  RX(bit/s)\n");
+    }
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(MptcpConnectionEntry) entry = g_list_model_get_item (model, i);
+      g_autoptr(MptcpConnectionInfo) info = mptcp_connection_entry_get_info (entry);
+      GListModel *subflows = mptcp_connection_entry_get_subflows (entry);
+      guint n_subflows = g_list_model_get_n_items (subflows);
+      Cached *c = cached (top, G_OBJECT (entry));
+
+      if (top->json)
+        {
+          if (i > 0)
+            g_string_append_c (out, ',');
+          g_string_append_c (out, '{');
+          g_string_append (out, c->json_head);
+          g_string_append (out, ",\"state\":\"");
+          g_string_append (out, state_nick (mptcp_connection_entry_get_state (entry)));
+          g_string_append_c (out, '"');
+          if (info != NULL)
+            g_string_append_printf (out,
+                                    ",\"mptcp\":{\"subflows\":%u,\"add_addr_signal\":%u,"
+                                    "\"add_addr_accepted\":%u,\"subflows_max\":%u,"
+                                    "\"write_seq\":%" G_GUINT64_FORMAT ",\"snd_una\":%"
+                                    G_GUINT64_FORMAT ",\"rcv_nxt\":%" G_GUINT64_FORMAT "}",
+                                    mptcp_connection_info_get_subflows (info),
+                                    mptcp_connection_info_get_add_addr_signal (info),
+                                    mptcp_connection_info_get_add_addr_accepted (info),
+                                    mptcp_connection_info_get_subflows_max (info),
+                                    mptcp_connection_info_get_write_seq (info),
+                                    mptcp_connection_info_get_snd_una (info),
+                                    mptcp_connection_info_get_rcv_nxt (info));
+          if (visible)
+            g_string_append (out, ",\"subflows\":[");
+          else
+            {
+              g_string_append (out, ",\"subflows\":null,\"subflows_unavailable\":");
+              json_string (out, why->message);
+            }
+        }
+      else
+        {
+          g_string_append_printf (out, "%08x  %-11s  %-25s  %-25s  %-8u  %u\n",
+                                  mptcp_connection_entry_get_token (entry),
+                                  state_nick (mptcp_connection_entry_get_state (entry)),
+                                  c->local_text, c->remote_text, info != NULL ? mptcp_connection_info_get_subflows (info) + 1 : n_subflows,
+                                  mptcp_connection_entry_get_uid (entry));
+        }
+
+      for (guint j = 0; visible && j < n_subflows; j++)
+        {
+          g_autoptr(MptcpSubflowEntry) subflow = g_list_model_get_item (subflows, j);
+          g_autoptr(MptcpSubflowStats) stats = mptcp_subflow_entry_get_stats (subflow);
+          Cached *sc = cached (top, G_OBJECT (subflow));
+          double tx = -1, rx = -1;
+
+          if (stats != NULL)
+            subflow_rates (sc, stats, now, &tx, &rx);
+          if (top->json)
+            {
+              if (j > 0)
+                g_string_append_c (out, ',');
+              g_string_append_c (out, '{');
+              g_string_append (out, sc->json_head);
+              g_string_append (out, ",\"state\":\"");
+              g_string_append (out, state_nick (mptcp_subflow_entry_get_state (subflow)));
+              g_string_append (out, mptcp_subflow_entry_get_backup (subflow)
+                                    ? "\",\"backup\":true" : "\",\"backup\":false");
+              g_string_append (out, mptcp_subflow_entry_get_peer_backup (subflow)
+                                    ? ",\"peer_backup\":true" : ",\"peer_backup\":false");
+              if (stats != NULL)
+                g_string_append_printf (out, ",\"rtt_us\":%u,\"cwnd\":%u,\"bytes_sent\":%"
+                                        G_GUINT64_FORMAT ",\"bytes_acked\":%" G_GUINT64_FORMAT
+                                        ",\"bytes_received\":%" G_GUINT64_FORMAT,
+                                        mptcp_subflow_stats_get_rtt (stats),
+                                        mptcp_subflow_stats_get_snd_cwnd (stats),
+                                        mptcp_subflow_stats_get_bytes_sent (stats),
+                                        mptcp_subflow_stats_get_bytes_acked (stats),
+                                        mptcp_subflow_stats_get_bytes_received (stats));
+              json_rate (out, "tx_bps", tx);
+              json_rate (out, "rx_bps", rx);
+              g_string_append_c (out, '}');
+            }
+          else
+            {
+              g_autofree char *t = rate_string (tx);
+              g_autofree char *x = rate_string (rx);
+              const char *backup = mptcp_subflow_entry_get_backup (subflow)
+                                   ? (mptcp_subflow_entry_get_peer_backup (subflow) ? "both" : "out")
+                                   : (mptcp_subflow_entry_get_peer_backup (subflow) ? "in" : "-");
+
+              g_string_append_printf (out, "  %u/%u %-25s  %-25s  %-4s  %7.2f  %4u  %9s  %9s\n",
+                                      mptcp_subflow_entry_get_local_id (subflow),
+                                      mptcp_subflow_entry_get_remote_id (subflow),
+                                      sc->local_text, sc->remote_text, backup,
+                                      stats != NULL ? mptcp_subflow_stats_get_rtt (stats) / 1000.0 : 0,
+                                      stats != NULL ? mptcp_subflow_stats_get_snd_cwnd (stats) : 0,
+                                      t, x);
+            }
+        }
+      if (top->json)
+        g_string_append (out, visible ? "]}" : "}");
+    }
+  if (top->json)
+    g_string_append (out, "]\n");
+
+  /* the entries of connections and subflows that have gone */
+  g_hash_table_foreach_remove (top->cache, cached_is_stale, GUINT_TO_POINTER (top->generation));
+  fwrite (out->str, 1, out->len, stdout);
+  fflush (stdout);
+}
+
+static gboolean
+refresh_once (Top *top)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!mptcp_connection_list_refresh (top->list, NULL, &error))
+    {
+      g_printerr ("mptcp-top: %s\n", error->message);
+      top->status = 1;
+      return FALSE;
+    }
+  draw (top);
+  return TRUE;
+}
+
+static double
+cpu_us (void)
+{
+  struct rusage ru;
+
+  getrusage (RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec * 1e6 + ru.ru_utime.tv_usec + ru.ru_stime.tv_sec * 1e6 + ru.ru_stime.tv_usec;
+}
+
+static int
+compare_double (gconstpointer a,
+                gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* --bench N (for bench/bench-viewers.c): N rounds, interleaved, of a refresh alone and of a
+ * refresh and its frame (drawn to stdout); the medians of their CPU times on stderr */
+static int
+bench (Top  *top,
+       guint rounds)
+{
+  g_autofree double *alone = g_new (double, rounds);
+  g_autofree double *frame = g_new (double, rounds);
+
+  for (guint r = 0; r < rounds; r++)
+    {
+      double t0 = cpu_us (), t1;
+
+      if (!mptcp_connection_list_refresh (top->list, NULL, NULL))
+        return 1;
+      t1 = cpu_us ();
+      alone[r] = t1 - t0;
+      if (!refresh_once (top))
+        return 1;
+      frame[r] = cpu_us () - t1;
+    }
+  qsort (alone, rounds, sizeof (double), compare_double);
+  qsort (frame, rounds, sizeof (double), compare_double);
+  g_printerr ("mptcp-top --bench: %u connections, median CPU us: refresh %.0f, refresh + frame %.0f\n",
+              g_list_model_get_n_items (G_LIST_MODEL (top->list)), alone[rounds / 2],
+              frame[rounds / 2]);
+  return 0;
+}
+
+static gboolean
+on_tick (gpointer data)
+{
+  Top *top = data;
+
+  if (!refresh_once (top) || (top->count > 0 && --top->count == 0))
+    {
+      g_main_loop_quit (top->loop);
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_signal (gpointer data)
+{
+  Top *top = data;
+
+  g_main_loop_quit (top->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean once = FALSE, json = FALSE;
+  int interval = 1000, count = -1, bench_rounds = 0;
+  Top top = { 0 };
+  GOptionEntry entries[] = {
+    { "once", '1', 0, G_OPTION_ARG_NONE, &once, "Print one snapshot and exit", NULL },
+    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print JSON (one document per line)", NULL },
+    { "interval", 'i', 0, G_OPTION_ARG_INT, &interval, "Milliseconds between refreshes (1000)", "MS" },
+    { "count", 'n', 0, G_OPTION_ARG_INT, &count, "Stop after N refreshes", "N" },
+    { "bench", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &bench_rounds, "Time N refreshes", "N" },
+    { NULL }
+  };
+
+  setlocale (LC_ALL, "");
+  context = g_option_context_new ("- every MPTCP connection of the network namespace");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error) || interval < 10)
+    {
+      g_printerr ("mptcp-top: %s\n", error != NULL ? error->message : "--interval is at least 10");
+      return 2;
+    }
+
+  top.json = json;
+  top.tty = !json && isatty (STDOUT_FILENO);
+  top.count = once ? 1 : count;
+  top.cache = g_hash_table_new_full (NULL, NULL, g_object_unref, cached_free);
+  top.out = g_string_new (NULL);
+  g_type_class_ref (MPTCP_TYPE_TCP_STATE);
+
+  top.list = mptcp_connection_list_new (NULL, &error);
+  if (top.list == NULL)
+    {
+      g_printerr ("mptcp-top: %s\n", error->message);
+      g_hash_table_unref (top.cache);
+      g_string_free (top.out, TRUE);
+      return 1;
+    }
+  /* the refreshes are ours, paced by our own timer */
+  mptcp_connection_list_set_interval (top.list, 0);
+
+  if (bench_rounds > 0)
+    top.status = bench (&top, bench_rounds);
+  else if (refresh_once (&top) && top.count != 1)
+    {
+      guint tick, sigint, sigterm;
+
+      if (top.count > 0)
+        top.count--;
+      top.loop = g_main_loop_new (NULL, FALSE);
+      tick = g_timeout_add (interval, on_tick, &top);
+      sigint = g_unix_signal_add (SIGINT, on_signal, &top);
+      sigterm = g_unix_signal_add (SIGTERM, on_signal, &top);
+      g_main_loop_run (top.loop);
+      g_source_remove (sigint);
+      g_source_remove (sigterm);
+      /* on_tick removed itself when it ended the loop */
+      if (g_main_context_find_source_by_id (NULL, tick) != NULL)
+        g_source_remove (tick);
+      g_main_loop_unref (top.loop);
+    }
+
+  g_hash_table_unref (top.cache);
+  g_string_free (top.out, TRUE);
+  g_object_unref (top.list);
+  g_type_class_unref (g_type_class_peek (MPTCP_TYPE_TCP_STATE));
+  return top.status;
+}

@@ -1,0 +1,142 @@
+# test-inspector.py: the GTK inspector under Xvfb (GSK_RENDERER=cairo) inside the testbed,
+# while a stream runs over both paths. Its widget models (the report of
+# MPTCP_INSPECTOR_REPORT=1, read from the models bound to its column views and graph) must
+# show the stream's connection with two subflows and non-zero throughput in the graph, then,
+# after the test closes one subflow, one; a screenshot of each state is saved in the build
+# directory (inspector-two-subflows.png, inspector-one-subflow.png). Then again without
+# CAP_NET_ADMIN: the connection is listed (subflows as far as the kernel shows them: on 6.1
+# and 6.12 none, with the reason in the status line) and steering says it needs the privilege.
+#
+# SPDX-License-Identifier: LGPL-2.1-or-later
+
+import json
+import os
+import select
+import subprocess
+import tempfile
+import time
+
+from viewerlib import DROP_NET_ADMIN, Stream, check, fail, helper_path
+
+INSPECTOR = os.environ['MPTCP_INSPECTOR']
+OUT = os.environ['VIEWER_BUILDDIR']
+SAMPLES = 8     # seconds of graph before the first screenshot (a line worth looking at)
+
+
+def start_xvfb():
+    r, w = os.pipe()
+    xvfb = subprocess.Popen(['Xvfb', '-displayfd', str(w), '-nolisten', 'tcp', '-screen', '0',
+                             '1280x800x24'], pass_fds=[w], stderr=subprocess.DEVNULL)
+    os.close(w)
+    number = b''
+    while not number.endswith(b'\n'):
+        chunk = os.read(r, 16)
+        check(chunk, 'Xvfb started')
+        number += chunk
+    os.close(r)
+    return xvfb, ':' + number.decode().strip()
+
+
+class Inspector:
+    def __init__(self, display, runtime, token, prefix=()):
+        env = dict(os.environ, DISPLAY=display, GDK_BACKEND='x11', GSK_RENDERER='cairo',
+                   MPTCP_INSPECTOR_REPORT='1', MPTCP_INSPECTOR_SELECT=token,
+                   XDG_RUNTIME_DIR=runtime, NO_AT_BRIDGE='1', GTK_A11Y='none')
+        env['G_DEBUG'] = 'fatal-criticals'
+        self.proc = subprocess.Popen(list(prefix) + [INSPECTOR], env=env, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        self.pending = b''
+
+    def line(self, deadline):
+        fd = self.proc.stdout.fileno()
+        while b'\n' not in self.pending:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+                return None
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                fail(f'inspector ended early (status {self.proc.wait()})')
+            self.pending += chunk
+        text, self.pending = self.pending.split(b'\n', 1)
+        return json.loads(text)
+
+    def wait(self, predicate, what, seconds=20):
+        deadline = time.monotonic() + seconds
+        last = None
+        while time.monotonic() < deadline:
+            r = self.line(deadline)
+            if r is not None and 'connections' in r:
+                last = r
+                if predicate(r):
+                    return r
+        fail(f'inspector: {what}; last report {last}')
+
+    def command(self, text):
+        self.proc.stdin.write(text + '\n')
+        self.proc.stdin.flush()
+
+    def screenshot(self, name):
+        path = os.path.join(OUT, name)
+        if os.path.exists(path):
+            os.unlink(path)
+        self.command('screenshot ' + path)
+        shot = self.wait_for_key('screenshot')
+        check(shot['saved'] and shot['width'] > 600 and shot['height'] > 400, f'screenshot size {shot}')
+        with open(path, 'rb') as f:
+            check(f.read(8) == b'\x89PNG\r\n\x1a\n', 'screenshot is a PNG')
+        print(f'screenshot: {path} ({shot["width"]}x{shot["height"]})')
+
+    def wait_for_key(self, key, seconds=10):
+        deadline = time.monotonic() + seconds
+        while True:
+            r = self.line(deadline)
+            check(r is not None, f'inspector: no {key} reply')
+            if key in r:
+                return r
+
+    def quit(self):
+        self.command('quit')
+        check(self.proc.wait(timeout=10) == 0, 'inspector exit status')
+
+
+stream = Stream(helper_path('mptcp-stream'))
+xvfb, display = start_xvfb()
+try:
+    with tempfile.TemporaryDirectory() as runtime:
+        os.chmod(runtime, 0o700)
+        app = Inspector(display, runtime, stream.token)
+        r = app.wait(lambda r: r['selected'] == stream.token and len(r['subflows']) == 2
+                     and r['graph_lines'] == 2
+                     and max(s['graph_max_bps'] for s in r['subflows']) > 0
+                     and min(s['graph_samples'] for s in r['subflows']) >= SAMPLES,
+                     f'the stream selected, two subflows, {SAMPLES} s of throughput in the graph',
+                     seconds=SAMPLES + 20)
+        check(stream.token in r['connections'], 'listed')
+        ids = sorted(s['local_id'] for s in r['subflows'])
+        check(len(set(ids)) == 2, f'two distinct local ids {ids}')
+        check(r['steering'] is False and 'socket' in r['steering_reason'],
+              f'privileged steering state: {r["steering_reason"]}')
+        check(r['limits'].startswith('Limits: 8 subflows'), f'limits page: {r["limits"]}')
+        print('two subflows, graph max (bit/s):', [s['graph_max_bps'] for s in r['subflows']])
+        app.screenshot('inspector-two-subflows.png')
+
+        stream.close_second()
+        r = app.wait(lambda r: r['selected'] == stream.token and len(r['subflows']) == 1
+                     and r['graph_lines'] == 1, 'one subflow after the close')
+        app.screenshot('inspector-one-subflow.png')
+        app.quit()
+
+        # without CAP_NET_ADMIN
+        app = Inspector(display, runtime, stream.token, DROP_NET_ADMIN)
+        r = app.wait(lambda r: r['selected'] == stream.token, 'listed without CAP_NET_ADMIN')
+        check(r['steering'] is False and 'CAP_NET_ADMIN' in r['steering_reason'],
+              f'unprivileged steering: {r["steering_reason"]}')
+        if not r['subflows']:
+            check('Subflows are hidden' in r['status'], f'says why: {r["status"]}')
+        print(f'without CAP_NET_ADMIN: {len(r["subflows"])} subflows; {r["steering_reason"]}')
+        app.quit()
+finally:
+    xvfb.terminate()
+    xvfb.wait()
+stream.stop()
+print('inspector: the models showed 2 then 1 subflows with throughput')
