@@ -910,7 +910,8 @@ typedef struct
   GDBusMethodInvocation *invocation;
   guint32                token;
   Client                *client;
-  guint                  kind;     /* 0 RegisterToken, 1 AddEndpoint, 2 RemoveEndpoint */
+  guint                  kind;     /* 0 RegisterToken, 1 AddEndpoint, 2 RemoveEndpoint,
+                                    * 3 ListAllRegistrations */
   GVariant              *params;
 } AdminCall;
 
@@ -990,6 +991,30 @@ admin_authorized (GError   *error,
       g_dbus_method_invocation_return_value (call->invocation, g_variant_new ("(o)", path));
       if (g_hash_table_size (call->client->regs) == 1)
         check_client_alive (call->client->name);
+      goto out;
+    }
+  if (call->kind == 3)
+    {
+      GVariantBuilder b;
+      GHashTableIter iter;
+      gpointer value;
+
+      g_variant_builder_init (&b, G_VARIANT_TYPE ("a(ou(sq)(sq)s)"));
+      g_hash_table_iter_init (&iter, regs);
+      while (g_hash_table_iter_next (&iter, NULL, &value))
+        {
+          Reg *reg = value;
+          g_autofree char *path = reg_path (reg->id);
+
+          g_variant_builder_add (&b, "(ou@(sq)@(sq)s)", path, reg->token,
+                                 address_to_variant (reg->local.family, &reg->local.addr,
+                                                     reg->local.port),
+                                 address_to_variant (reg->remote.family, &reg->remote.addr,
+                                                     reg->remote.port),
+                                 reg->client->name);
+        }
+      g_dbus_method_invocation_return_value (call->invocation,
+                                             g_variant_new ("(a(ou(sq)(sq)s))", &b));
       goto out;
     }
   pm = path_manager (&error);
@@ -1114,6 +1139,15 @@ handle_remove_endpoint (MgsDbusService1       *object,
                         gpointer               user_data)
 {
   admin_call (invocation, 2, g_dbus_method_invocation_get_parameters (invocation));
+  return TRUE;
+}
+
+static gboolean
+handle_list_all_registrations (MgsDbusService1       *object,
+                               GDBusMethodInvocation *invocation,
+                               gpointer               user_data)
+{
+  admin_call (invocation, 3, g_dbus_method_invocation_get_parameters (invocation));
   return TRUE;
 }
 
@@ -1290,6 +1324,8 @@ main (int    argc,
   g_signal_connect (manager, "handle-register-token", G_CALLBACK (handle_register_token), NULL);
   g_signal_connect (manager, "handle-list-registrations",
                     G_CALLBACK (handle_list_registrations), NULL);
+  g_signal_connect (manager, "handle-list-all-registrations",
+                    G_CALLBACK (handle_list_all_registrations), NULL);
   g_signal_connect (manager, "handle-list-endpoints", G_CALLBACK (handle_list_endpoints), NULL);
   g_signal_connect (manager, "handle-add-endpoint", G_CALLBACK (handle_add_endpoint), NULL);
   g_signal_connect (manager, "handle-remove-endpoint", G_CALLBACK (handle_remove_endpoint), NULL);
