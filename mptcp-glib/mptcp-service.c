@@ -1,0 +1,35 @@
+/* mptcp-service.c: the names shared by mptcp-glib-service and its clients
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "mptcp-error.h"
+#include "mptcp-service-private.h"
+
+static const GDBusErrorEntry error_entries[] = {
+  { MPTCP_ERROR_FAILED,               MPTCP_SERVICE_ERROR_PREFIX "Failed" },
+  { MPTCP_ERROR_NOT_MPTCP,            MPTCP_SERVICE_ERROR_PREFIX "NotMptcp" },
+  { MPTCP_ERROR_FALLBACK,             MPTCP_SERVICE_ERROR_PREFIX "Fallback" },
+  { MPTCP_ERROR_DISABLED,             MPTCP_SERVICE_ERROR_PREFIX "Disabled" },
+  { MPTCP_ERROR_NOT_SUPPORTED,        MPTCP_SERVICE_ERROR_PREFIX "NotSupported" },
+  { MPTCP_ERROR_PERMISSION_DENIED,    MPTCP_SERVICE_ERROR_PREFIX "PermissionDenied" },
+  { MPTCP_ERROR_WRONG_PATH_MANAGER,   MPTCP_SERVICE_ERROR_PREFIX "WrongPathManager" },
+  { MPTCP_ERROR_NOT_ESTABLISHED,      MPTCP_SERVICE_ERROR_PREFIX "NotEstablished" },
+  { MPTCP_ERROR_NO_SUCH_SUBFLOW,      MPTCP_SERVICE_ERROR_PREFIX "NoSuchSubflow" },
+  { MPTCP_ERROR_INVALID_ADDRESS,      MPTCP_SERVICE_ERROR_PREFIX "InvalidAddress" },
+  { MPTCP_ERROR_KERNEL_REFUSED,       MPTCP_SERVICE_ERROR_PREFIX "KernelRefused" },
+  { MPTCP_ERROR_CLOSED,               MPTCP_SERVICE_ERROR_PREFIX "Closed" },
+  { MPTCP_ERROR_NO_SUCH_ENDPOINT,     MPTCP_SERVICE_ERROR_PREFIX "NoSuchEndpoint" },
+  { MPTCP_ERROR_ENDPOINT_EXISTS,      MPTCP_SERVICE_ERROR_PREFIX "EndpointExists" },
+  { MPTCP_ERROR_OUT_OF_RANGE,         MPTCP_SERVICE_ERROR_PREFIX "OutOfRange" },
+};
+
+void
+_mptcp_service_register_error_domain (void)
+{
+  /* the name of mptcp_error_quark(): the registration maps MPTCP_ERROR itself */
+  static gsize quark = 0;
+
+  g_dbus_error_register_error_domain ("mptcp-error-quark", &quark, error_entries,
+                                      G_N_ELEMENTS (error_entries));
+}

@@ -1,0 +1,1178 @@
+/* test-service.c: mptcp-glib-service on a private system bus with the real polkitd
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Inside the testbed (the process is in the client network namespace) the test builds:
+ *   - a mount namespace of its own, in which a temporary directory is bind-mounted over
+ *     /usr/share/polkit-1/actions (the service's .policy and nothing else) and over both
+ *     polkit rules directories (one test rules file: steer-own is granted to root and to
+ *     nobody (65534), admin to root only, everything else is refused);
+ *   - a private dbus-daemon with a system-bus configuration that includes the service's own
+ *     bus policy file; its address goes to every child through DBUS_SYSTEM_BUS_ADDRESS;
+ *   - the real polkitd (Debian's /usr/lib/polkit-1/polkitd) on that bus;
+ *   - mptcp-glib-service on that bus, as root, with --max-per-client 16.
+ * Applications are this same program run again (--client MODE) as uid 65534 (granted) or uid 2
+ * (refused), without CAP_NET_ADMIN; the bad-input tests call the service from this process.
+ * Needs root (mount namespace, setuid children). Kernel: every call used exists on 6.1.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <grp.h>
+#include <sys/eventfd.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <gio/gunixfdlist.h>
+
+#include "testbed.h"
+#include "mptcp-glib.h"
+#include "mptcp-service-private.h"
+
+#define MAX_PER_CLIENT 16
+#define SERVICE_ERROR(name) MPTCP_SERVICE_ERROR_PREFIX name
+
+static char *tmpdir;
+static GSubprocess *bus_proc, *polkit_proc, *service_proc;
+static GDBusConnection *bus;
+static const char *self_exe;
+static char *bus_address;   /* the harness's; children get it as DBUS_SYSTEM_BUS_ADDRESS */
+
+/* ---- helpers shared by both sides ---------------------------------------------------------- */
+
+static int
+mptcp_connect (const char *host,
+               guint16     port,
+               gboolean    talk)
+{
+  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons (port) };
+  char buf[4];
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_MPTCP);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (inet_pton (AF_INET, host, &sin.sin_addr), ==, 1);
+  g_assert_cmpint (connect (fd, (struct sockaddr *) &sin, sizeof sin), ==, 0);
+  if (talk)
+    {
+      /* the connection is fully established once the server has seen data */
+      g_assert_cmpint (write (fd, "ping", 4), ==, 4);
+      g_assert_cmpint (read (fd, buf, 4), ==, 4);
+    }
+  return fd;
+}
+
+static GVariant *
+call (GDBusConnection *conn,
+      const char      *path,
+      const char      *iface,
+      const char      *method,
+      GVariant        *params,
+      const char      *reply_type,
+      GError         **error)
+{
+  return g_dbus_connection_call_sync (conn, MPTCP_SERVICE_BUS_NAME, path, iface, method, params,
+                                      reply_type ? G_VARIANT_TYPE (reply_type) : NULL,
+                                      G_DBUS_CALL_FLAGS_NONE, 20000, NULL, error);
+}
+
+/* Register(fd); fd < 0: no fd list at all. Returns the object path or NULL. */
+static char *
+register_fd (GDBusConnection *conn,
+             int              fd,
+             GError         **error)
+{
+  g_autoptr(GUnixFDList) list = g_unix_fd_list_new ();
+  g_autoptr(GVariant) reply = NULL;
+  char *path = NULL;
+
+  if (fd >= 0)
+    g_assert_cmpint (g_unix_fd_list_append (list, fd, NULL), ==, 0);
+  reply = g_dbus_connection_call_with_unix_fd_list_sync (conn, MPTCP_SERVICE_BUS_NAME,
+                                                         MPTCP_SERVICE_PATH, MPTCP_SERVICE_IFACE,
+                                                         "Register",
+                                                         g_variant_new ("(h@a{sv})", 0,
+                                                                        g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0)),
+                                                         G_VARIANT_TYPE ("(ou)"),
+                                                         G_DBUS_CALL_FLAGS_NONE, 20000,
+                                                         fd >= 0 ? list : NULL, NULL, NULL, error);
+  if (reply != NULL)
+    g_variant_get (reply, "(ou)", &path, NULL);
+  return path;
+}
+
+static GDBusConnection *
+new_bus (void)
+{
+  g_autoptr(GError) error = NULL;
+  GDBusConnection *conn;
+
+  conn = g_dbus_connection_new_for_address_sync (bus_address ? bus_address : g_getenv ("DBUS_SYSTEM_BUS_ADDRESS"),
+                                                 G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                 G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                 NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_dbus_connection_set_exit_on_close (conn, FALSE);
+  return conn;
+}
+
+static gboolean
+has_error_name (const GError *error,
+                const char   *name)
+{
+  g_autofree char *remote = error ? g_dbus_error_get_remote_error (error) : NULL;
+
+  return g_strcmp0 (remote, name) == 0;
+}
+
+/* ---- the application side (uid 65534 or 2, no CAP_NET_ADMIN) ------------------------------- */
+
+typedef struct
+{
+  guint established;
+  guint closed;
+} SignalCounts;
+
+static void
+app_signal_cb (GDBusConnection *connection,
+               const char      *sender_name,
+               const char      *object_path,
+               const char      *interface_name,
+               const char      *signal_name,
+               GVariant        *parameters,
+               gpointer         user_data)
+{
+  SignalCounts *counts = user_data;
+
+  if (g_str_equal (signal_name, "SubflowEstablished"))
+    counts->established++;
+  else if (g_str_equal (signal_name, "SubflowClosed"))
+    counts->closed++;
+}
+
+static guint
+n_subflows (MptcpConnection *conn)
+{
+  g_autoptr(GError) error = NULL;
+
+  mptcp_connection_refresh (conn, &error);
+  g_assert_no_error (error);
+  return g_list_model_get_n_items (mptcp_connection_get_subflows (conn));
+}
+
+static void
+wait_until (gboolean (*cond) (gpointer), gpointer data)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (!cond (data))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (2000);
+    }
+}
+
+static gboolean
+two_subflows (gpointer data)
+{
+  return n_subflows (data) == 2;
+}
+
+static gboolean
+one_subflow (gpointer data)
+{
+  return n_subflows (data) == 1;
+}
+
+static gboolean
+closed_seen (gpointer data)
+{
+  return ((SignalCounts *) data)->closed > 0;
+}
+
+/* The mptcplib scenario through the service: open a second subflow, list, backup, close. */
+static int
+app_steer (void)
+{
+  g_autoptr(GDBusConnection) conn = new_bus ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) sock = NULL;
+  g_autoptr(MptcpConnection) mc = NULL;
+  g_autoptr(GInetSocketAddress) local = NULL, remote = NULL;
+  g_autoptr(MptcpSubflow) sf = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autofree char *path = NULL;
+  SignalCounts counts = { 0 };
+  guint8 loc_id, rem_id;
+  gboolean backup;
+  int fd;
+
+  g_assert_cmpuint (geteuid (), !=, 0);
+  fd = mptcp_connect (TESTBED_SERVER1_V4, TESTBED_PORT_ECHO, TRUE);
+  sock = g_socket_new_from_fd (fd, &error);
+  g_assert_no_error (error);
+  mc = mptcp_connection_new (sock, &error);
+  g_assert_no_error (error);
+
+  /* without CAP_NET_ADMIN the library cannot steer by itself */
+  local = G_INET_SOCKET_ADDRESS (g_inet_socket_address_new_from_string (TESTBED_CLIENT2_V4, 0));
+  remote = G_INET_SOCKET_ADDRESS (g_inet_socket_address_new_from_string (TESTBED_SERVER2_V4,
+                                                                         TESTBED_PORT_ECHO));
+  sf = mptcp_connection_open_subflow (mc, local, remote, NULL, &error);
+  g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_PERMISSION_DENIED);
+  g_assert_null (sf);
+  g_clear_error (&error);
+
+  path = register_fd (conn, fd, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (path, MPTCP_SERVICE_CONNECTION_PATH "/"));
+  g_dbus_connection_signal_subscribe (conn, MPTCP_SERVICE_BUS_NAME, MPTCP_SERVICE_CONNECTION_IFACE,
+                                      NULL, path, NULL, G_DBUS_SIGNAL_FLAGS_NONE, app_signal_cb,
+                                      &counts, NULL);
+  g_assert_cmpuint (n_subflows (mc), ==, 1);
+
+  reply = call (conn, path, MPTCP_SERVICE_CONNECTION_IFACE, "OpenSubflow",
+                g_variant_new ("((sq)(sq)a{sv})", TESTBED_CLIENT2_V4, 0, TESTBED_SERVER2_V4,
+                               TESTBED_PORT_ECHO, NULL),
+                "((sq)(sq)yyb)", &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "((&sq)(&sq)yyb)", NULL, NULL, NULL, NULL, &loc_id, &rem_id, &backup);
+  g_assert_cmpuint (loc_id, >, 0);
+  g_assert_false (backup);
+  /* the kernel lists it (read without privilege) */
+  wait_until (two_subflows, mc);
+  {
+    const char *lhost, *rhost;
+    guint16 lport, rport;
+    g_autoptr(GVariant) lv = g_variant_get_child_value (reply, 0);
+    g_autoptr(GVariant) rv = g_variant_get_child_value (reply, 1);
+
+    g_variant_get (lv, "(&sq)", &lhost, &lport);
+    g_variant_get (rv, "(&sq)", &rhost, &rport);
+    g_assert_cmpstr (lhost, ==, TESTBED_CLIENT2_V4);
+    g_assert_cmpstr (rhost, ==, TESTBED_SERVER2_V4);
+    g_assert_cmpuint (lport, >, 0);
+    g_clear_pointer (&reply, g_variant_unref);
+
+    reply = call (conn, path, MPTCP_SERVICE_CONNECTION_IFACE, "SetBackup",
+                  g_variant_new ("((sq)(sq)b)", lhost, lport, rhost, rport, TRUE), "()", &error);
+    g_assert_no_error (error);
+    g_clear_pointer (&reply, g_variant_unref);
+
+    /* a bad address changes nothing */
+    reply = call (conn, path, MPTCP_SERVICE_CONNECTION_IFACE, "CloseSubflow",
+                  g_variant_new ("((sq)(sq))", "not-an-address", 0, rhost, rport), "()", &error);
+    g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_INVALID_ADDRESS);
+    g_clear_error (&error);
+    g_assert_cmpuint (n_subflows (mc), ==, 2);
+
+    reply = call (conn, path, MPTCP_SERVICE_CONNECTION_IFACE, "CloseSubflow",
+                  g_variant_new ("((sq)(sq))", lhost, lport, rhost, rport), "()", &error);
+    g_assert_no_error (error);
+    g_clear_pointer (&reply, g_variant_unref);
+  }
+  wait_until (one_subflow, mc);
+  wait_until (closed_seen, &counts);
+  g_assert_cmpuint (counts.established, ==, 1);
+
+  /* announce and remove an address */
+  reply = call (conn, path, MPTCP_SERVICE_CONNECTION_IFACE, "AnnounceAddress",
+                g_variant_new ("((sq))", TESTBED_CLIENT2_V4, 0), "(u)", &error);
+  g_assert_no_error (error);
+  {
+    guint32 id;
+
+    g_variant_get (reply, "(u)", &id);
+    g_assert_cmpuint (id, ==, loc_id);   /* the same address keeps its id */
+    g_clear_pointer (&reply, g_variant_unref);
+    reply = call (conn, path, MPTCP_SERVICE_CONNECTION_IFACE, "RemoveAddress",
+                  g_variant_new ("(u)", id), "()", &error);
+    g_assert_no_error (error);
+    g_clear_pointer (&reply, g_variant_unref);
+  }
+
+  /* the admin action is refused to this user, and the error names it */
+  reply = call (conn, MPTCP_SERVICE_PATH, MPTCP_SERVICE_IFACE, "RegisterToken",
+                g_variant_new ("(u@a{sv})", mptcp_connection_get_token (mc),
+                               g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0)),
+                "(o)", &error);
+  g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_PERMISSION_DENIED);
+  g_assert_nonnull (strstr (error->message, MPTCP_SERVICE_ACTION_ADMIN));
+  g_clear_error (&error);
+
+  /* print the object path and wait: the parent lets a stranger try it */
+  g_print ("%s\n", path);
+  fflush (stdout);
+  {
+    char c;
+
+    while (read (STDIN_FILENO, &c, 1) > 0)
+      ;
+  }
+  return 0;
+}
+
+/* A second unprivileged user: polkit refuses it, and another client's object is not there. */
+static int
+app_stranger (const char *victim)
+{
+  g_autoptr(GDBusConnection) conn = new_bus ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autofree char *path = NULL;
+  int fd;
+
+  g_assert_cmpuint (geteuid (), !=, 0);
+  fd = mptcp_connect (TESTBED_SERVER1_V4, TESTBED_PORT_ECHO, TRUE);
+  path = register_fd (conn, fd, &error);
+  g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_PERMISSION_DENIED);
+  g_assert_nonnull (strstr (error->message, MPTCP_SERVICE_ACTION_STEER_OWN));
+  g_assert_null (path);
+  g_clear_error (&error);
+
+  reply = call (conn, victim, MPTCP_SERVICE_CONNECTION_IFACE, "OpenSubflow",
+                g_variant_new ("((sq)(sq)a{sv})", TESTBED_CLIENT2_V4, 0, TESTBED_SERVER2_V4,
+                               TESTBED_PORT_ECHO, NULL),
+                "((sq)(sq)yyb)", &error);
+  g_assert_error (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT);
+  g_clear_error (&error);
+  reply = call (conn, victim, MPTCP_SERVICE_CONNECTION_IFACE, "Unregister", NULL, "()", &error);
+  g_assert_error (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT);
+  g_clear_error (&error);
+  reply = call (conn, victim, "org.freedesktop.DBus.Properties", "Get",
+                g_variant_new ("(ss)", MPTCP_SERVICE_CONNECTION_IFACE, "Token"), "(v)", &error);
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  close (fd);
+  return 0;
+}
+
+static int
+app_main (const char *mode,
+          const char *arg)
+{
+  _mptcp_service_register_error_domain ();
+  if (g_str_equal (mode, "steer"))
+    return app_steer ();
+  if (g_str_equal (mode, "stranger"))
+    return app_stranger (arg);
+  g_printerr ("unknown client mode %s\n", mode);
+  return 2;
+}
+
+/* ---- the harness (root) ------------------------------------------------------------------- */
+
+static void
+child_become (gpointer user_data)
+{
+  uid_t uid = GPOINTER_TO_UINT (user_data);
+
+  /* between fork and exec: plain system calls only. Leaving uid 0 for good drops every
+   * capability (no PR_SET_KEEPCAPS). */
+  if (setgroups (0, NULL) != 0 || setresgid (uid, uid, uid) != 0 || setresuid (uid, uid, uid) != 0)
+    _exit (120);
+}
+
+static GSubprocess *
+spawn_app (uid_t        uid,
+           const char  *mode,
+           const char  *arg,
+           GError     **error)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDIN_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, child_become, GUINT_TO_POINTER (uid), NULL);
+  g_subprocess_launcher_set_cwd (launcher, "/");
+  g_subprocess_launcher_setenv (launcher, "DBUS_SYSTEM_BUS_ADDRESS", bus_address, TRUE);
+  return g_subprocess_launcher_spawn (launcher, error, self_exe, "--client", mode, arg, NULL);
+}
+
+static void
+write_file (const char *path,
+            const char *contents)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (path, contents, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (chmod (path, 0644), ==, 0);
+}
+
+static void
+bind_dir (const char *from,
+          const char *to)
+{
+  if (mount (from, to, NULL, MS_BIND, NULL) != 0)
+    g_error ("bind-mount %s on %s: %s", from, to, g_strerror (errno));
+}
+
+static gboolean
+name_has_owner (const char *name)
+{
+  g_autoptr(GVariant) reply = NULL;
+  gboolean has = FALSE;
+
+  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "NameHasOwner",
+                                       g_variant_new ("(s)", name), G_VARIANT_TYPE ("(b)"),
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  if (reply != NULL)
+    g_variant_get (reply, "(b)", &has);
+  return has;
+}
+
+static void
+wait_for_name (const char  *name,
+               GSubprocess *proc)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  while (!name_has_owner (name))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("%s did not appear on the test bus", name);
+      g_usleep (10000);
+    }
+}
+
+static void
+harness_teardown (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (service_proc != NULL)
+    {
+      g_subprocess_send_signal (service_proc, SIGTERM);
+      g_subprocess_wait (service_proc, NULL, NULL);
+      if (!g_subprocess_get_if_exited (service_proc) ||
+          g_subprocess_get_exit_status (service_proc) != 0)
+        g_printerr ("# the service did not exit cleanly\n");
+    }
+  if (polkit_proc != NULL)
+    {
+      g_subprocess_force_exit (polkit_proc);
+      g_subprocess_wait (polkit_proc, NULL, NULL);
+    }
+  g_clear_object (&bus);
+  if (bus_proc != NULL)
+    {
+      g_subprocess_force_exit (bus_proc);
+      g_subprocess_wait (bus_proc, NULL, NULL);
+    }
+  if (tmpdir != NULL)
+    {
+      g_autofree char *argv0 = g_find_program_in_path ("rm");
+      const char *argv[] = { argv0, "-rf", tmpdir, NULL };
+
+      g_spawn_sync (NULL, (char **) argv, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL);
+    }
+}
+
+static void
+harness_setup (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *actions = NULL, *rules = NULL, *conf = NULL, *policy = NULL;
+  g_autofree char *address = NULL, *bus_conf = NULL;
+  g_autoptr(GDataInputStream) in = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  const char *service_exe = g_getenv ("MPTCP_GLIB_SERVICE");
+  const char *srcdir = g_getenv ("MPTCP_GLIB_SERVICE_SRCDIR");
+
+  g_assert_nonnull (service_exe);
+  g_assert_nonnull (srcdir);
+  /* our own mount namespace: the bind mounts vanish with this process */
+  if (unshare (CLONE_NEWNS) != 0 || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+    g_error ("mount namespace: %s", g_strerror (errno));
+
+  tmpdir = g_dir_make_tmp ("mptcp-service-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (chmod (tmpdir, 0755), ==, 0);
+  actions = g_build_filename (tmpdir, "actions", NULL);
+  rules = g_build_filename (tmpdir, "rules", NULL);
+  g_assert_cmpint (mkdir (actions, 0755), ==, 0);
+  g_assert_cmpint (mkdir (rules, 0755), ==, 0);
+  {
+    g_autofree char *src = g_build_filename (srcdir, "io.github.MptcpGlib.Service.policy", NULL);
+    g_autofree char *dst = g_build_filename (actions, "io.github.MptcpGlib.Service.policy", NULL);
+    g_autofree char *text = NULL;
+
+    g_file_get_contents (src, &text, NULL, &error);
+    g_assert_no_error (error);
+    write_file (dst, text);
+  }
+  {
+    g_autofree char *dst = g_build_filename (rules, "10-mptcp-glib-test.rules", NULL);
+
+    write_file (dst,
+                "polkit.addRule(function(action, subject) {\n"
+                "  if (action.id == \"" MPTCP_SERVICE_ACTION_STEER_OWN "\" &&\n"
+                "      (subject.user == \"root\" || subject.user == \"nobody\"))\n"
+                "    return polkit.Result.YES;\n"
+                "  if (action.id == \"" MPTCP_SERVICE_ACTION_ADMIN "\" && subject.user == \"root\")\n"
+                "    return polkit.Result.YES;\n"
+                "  return polkit.Result.NO;\n"
+                "});\n");
+  }
+  bind_dir (actions, "/usr/share/polkit-1/actions");
+  bind_dir (rules, "/usr/share/polkit-1/rules.d");
+  if (g_file_test ("/etc/polkit-1/rules.d", G_FILE_TEST_IS_DIR))
+    bind_dir (rules, "/etc/polkit-1/rules.d");
+
+  conf = g_build_filename (srcdir, "io.github.MptcpGlib.Service.conf", NULL);
+  bus_conf = g_build_filename (tmpdir, "bus.conf", NULL);
+  {
+    g_autofree char *text = g_strdup_printf (
+      "<busconfig>\n"
+      "  <type>system</type>\n"
+      "  <listen>unix:dir=%s</listen>\n"
+      "  <auth>EXTERNAL</auth>\n"
+      "  <policy context=\"default\">\n"
+      "    <allow user=\"*\"/>\n"
+      "    <deny own=\"*\"/>\n"
+      "    <deny send_type=\"method_call\"/>\n"
+      "    <allow send_type=\"signal\"/>\n"
+      "    <allow send_requested_reply=\"true\" send_type=\"method_return\"/>\n"
+      "    <allow send_requested_reply=\"true\" send_type=\"error\"/>\n"
+      "    <allow receive_type=\"method_call\"/>\n"
+      "    <allow receive_type=\"method_return\"/>\n"
+      "    <allow receive_type=\"error\"/>\n"
+      "    <allow receive_type=\"signal\"/>\n"
+      "    <allow send_destination=\"org.freedesktop.DBus\"\n"
+      "           send_interface=\"org.freedesktop.DBus\"/>\n"
+      "    <allow send_destination=\"org.freedesktop.DBus\"\n"
+      "           send_interface=\"org.freedesktop.DBus.Introspectable\"/>\n"
+      "  </policy>\n"
+      "  <policy user=\"root\">\n"
+      "    <allow send_destination=\"*\"/>\n"
+      "  </policy>\n"
+      "  <policy user=\"polkitd\">\n"
+      "    <allow own=\"org.freedesktop.PolicyKit1\"/>\n"
+      "  </policy>\n"
+      "  <policy context=\"default\">\n"
+      "    <allow send_destination=\"org.freedesktop.PolicyKit1\"/>\n"
+      "  </policy>\n"
+      "  <include>%s</include>\n"
+      "</busconfig>\n", tmpdir, conf);
+    write_file (bus_conf, text);
+  }
+  bus_proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, "dbus-daemon",
+                               "--config-file", bus_conf, "--nofork", "--nosyslog",
+                               "--print-address=1", NULL);
+  g_assert_no_error (error);
+  in = g_data_input_stream_new (g_subprocess_get_stdout_pipe (bus_proc));
+  address = g_data_input_stream_read_line (in, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (address);
+  bus_address = g_strdup (address);
+  bus = new_bus ();
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                        G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_subprocess_launcher_setenv (launcher, "DBUS_SYSTEM_BUS_ADDRESS", bus_address, TRUE);
+  polkit_proc = g_subprocess_launcher_spawn (launcher, &error, "/usr/lib/polkit-1/polkitd",
+                                             "--no-debug", NULL);
+  g_assert_no_error (error);
+  wait_for_name ("org.freedesktop.PolicyKit1", polkit_proc);
+
+  g_subprocess_launcher_set_flags (launcher, G_SUBPROCESS_FLAGS_NONE);
+  service_proc = g_subprocess_launcher_spawn (launcher, &error, service_exe,
+                                              "--max-per-client", G_STRINGIFY (MAX_PER_CLIENT),
+                                              NULL);
+  g_assert_no_error (error);
+  wait_for_name (MPTCP_SERVICE_BUS_NAME, service_proc);
+  _mptcp_service_register_error_domain ();
+}
+
+static guint
+service_fd_count (void)
+{
+  g_autofree char *dir = g_strdup_printf ("/proc/%s/fd",
+                                          g_subprocess_get_identifier (service_proc));
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (d);
+  while (g_dir_read_name (d) != NULL)
+    n++;
+  return n;
+}
+
+static guint64
+service_rss_kib (void)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/status",
+                                           g_subprocess_get_identifier (service_proc));
+  g_autofree char *text = NULL;
+  const char *p;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  p = strstr (text, "VmRSS:");
+  g_assert_nonnull (p);
+  return g_ascii_strtoull (p + 6, NULL, 10);
+}
+
+static guint
+n_registrations (GDBusConnection *conn)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL, list = NULL;
+
+  reply = call (conn, MPTCP_SERVICE_PATH, MPTCP_SERVICE_IFACE, "ListRegistrations", NULL,
+                "(a(ou(sq)(sq)))", &error);
+  g_assert_no_error (error);
+  list = g_variant_get_child_value (reply, 0);
+  return g_variant_n_children (list);
+}
+
+/* The service answers (it did not crash). */
+static void
+assert_service_alive (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+
+  g_assert_cmpint (kill (atoi (g_subprocess_get_identifier (service_proc)), 0), ==, 0);
+  reply = call (bus, MPTCP_SERVICE_PATH, "org.freedesktop.DBus.Peer", "Ping", NULL, "()", &error);
+  g_assert_no_error (error);
+}
+
+static int
+socket_in_server (int type, int protocol)
+{
+  g_autoptr(GError) error = NULL;
+  int fd = testbed_socket_in_server (AF_INET, type, protocol, &error);
+
+  g_assert_no_error (error);
+  return fd;
+}
+
+/* Every kind of fd that is not a connected MPTCP socket of the service's namespace. */
+static void
+test_bad_fds (void)
+{
+  struct sockaddr_in lo = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  socklen_t lo_len = sizeof lo;
+  int pipefd[2], pair[2];
+  guint fds_before = service_fd_count ();
+  struct { const char *what; int fd; GQuark domain; int code; } cases[9];
+  int listener, other_listen, other, n = 0, i;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+
+  cases[n++] = (typeof (cases[0])) { "plain TCP", -1, MPTCP_ERROR, MPTCP_ERROR_NOT_MPTCP };
+  {
+    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons (TESTBED_PORT_TCP) };
+    int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+
+    inet_pton (AF_INET, TESTBED_SERVER1_V4, &sin.sin_addr);
+    g_assert_cmpint (connect (fd, (struct sockaddr *) &sin, sizeof sin), ==, 0);
+    cases[0].fd = fd;
+  }
+  cases[n++] = (typeof (cases[0])) { "UDP", socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0),
+                                     MPTCP_ERROR, MPTCP_ERROR_NOT_MPTCP };
+  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), ==, 0);
+  cases[n++] = (typeof (cases[0])) { "unix", pair[0], MPTCP_ERROR, MPTCP_ERROR_NOT_MPTCP };
+  listener = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_MPTCP);
+  g_assert_cmpint (bind (listener, (struct sockaddr *) &lo, sizeof lo), ==, 0);
+  g_assert_cmpint (listen (listener, 4), ==, 0);
+  cases[n++] = (typeof (cases[0])) { "listening MPTCP", listener, G_IO_ERROR,
+                                     G_IO_ERROR_NOT_CONNECTED };
+  cases[n++] = (typeof (cases[0])) { "unconnected MPTCP",
+                                     socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_MPTCP),
+                                     G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED };
+  g_assert_cmpint (pipe2 (pipefd, O_CLOEXEC), ==, 0);
+  cases[n++] = (typeof (cases[0])) { "pipe", pipefd[0], MPTCP_ERROR, MPTCP_ERROR_NOT_MPTCP };
+  cases[n++] = (typeof (cases[0])) { "eventfd", eventfd (0, EFD_CLOEXEC), MPTCP_ERROR,
+                                     MPTCP_ERROR_NOT_MPTCP };
+  /* a connected MPTCP socket of another namespace (the server's, over its loopback) */
+  other_listen = socket_in_server (SOCK_STREAM, IPPROTO_MPTCP);
+  g_assert_cmpint (bind (other_listen, (struct sockaddr *) &lo, sizeof lo), ==, 0);
+  g_assert_cmpint (listen (other_listen, 4), ==, 0);
+  g_assert_cmpint (getsockname (other_listen, (struct sockaddr *) &lo, &lo_len), ==, 0);
+  other = socket_in_server (SOCK_STREAM, IPPROTO_MPTCP);
+  g_assert_cmpint (connect (other, (struct sockaddr *) &lo, sizeof lo), ==, 0);
+  cases[n++] = (typeof (cases[0])) { "MPTCP of another netns", other, MPTCP_ERROR,
+                                     MPTCP_ERROR_PERMISSION_DENIED };
+
+  for (i = 0; i < n; i++)
+    {
+      g_test_message ("Register(%s)", cases[i].what);
+      g_assert_cmpint (cases[i].fd, >=, 0);
+      path = register_fd (bus, cases[i].fd, &error);
+      g_assert_null (path);
+      g_assert_error (error, cases[i].domain, cases[i].code);
+      g_clear_error (&error);
+    }
+
+  /* no fd at all, and a handle past the end of the fd list */
+  path = register_fd (bus, -1, &error);
+  g_assert_true (has_error_name (error, "org.freedesktop.DBus.Error.InvalidArgs"));
+  g_clear_error (&error);
+  {
+    g_autoptr(GUnixFDList) list = g_unix_fd_list_new ();
+    g_autoptr(GVariant) reply = NULL;
+
+    g_unix_fd_list_append (list, pipefd[1], NULL);
+    reply = g_dbus_connection_call_with_unix_fd_list_sync (bus, MPTCP_SERVICE_BUS_NAME,
+              MPTCP_SERVICE_PATH, MPTCP_SERVICE_IFACE, "Register",
+              g_variant_new ("(h@a{sv})", 5, g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0)),
+              G_VARIANT_TYPE ("(ou)"), G_DBUS_CALL_FLAGS_NONE, 20000, list, NULL, NULL, &error);
+    g_assert_null (reply);
+    g_assert_true (has_error_name (error, "org.freedesktop.DBus.Error.InvalidArgs"));
+    g_clear_error (&error);
+  }
+  /* a closed fd cannot even be put into a message */
+  {
+    g_autoptr(GUnixFDList) list = g_unix_fd_list_new ();
+    int fd = eventfd (0, EFD_CLOEXEC);
+
+    close (fd);
+    g_assert_cmpint (g_unix_fd_list_append (list, fd, &error), ==, -1);
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_FAILED);
+    g_clear_error (&error);
+  }
+  /* malformed arguments: GDBus checks them against the introspection data */
+  {
+    g_autoptr(GVariant) reply = NULL;
+
+    reply = call (bus, MPTCP_SERVICE_PATH, MPTCP_SERVICE_IFACE, "Register",
+                  g_variant_new ("(s)", "fd"), NULL, &error);
+    g_assert_true (has_error_name (error, "org.freedesktop.DBus.Error.InvalidArgs"));
+    g_clear_error (&error);
+    reply = call (bus, MPTCP_SERVICE_PATH, MPTCP_SERVICE_IFACE, "RegisterToken",
+                  g_variant_new ("(s)", "x"), NULL, &error);
+    g_assert_true (has_error_name (error, "org.freedesktop.DBus.Error.InvalidArgs"));
+    g_clear_error (&error);
+    reply = call (bus, MPTCP_SERVICE_PATH, MPTCP_SERVICE_IFACE, "AddEndpoint",
+                  g_variant_new ("(u)", 3), NULL, &error);
+    g_assert_true (has_error_name (error, "org.freedesktop.DBus.Error.InvalidArgs"));
+    g_clear_error (&error);
+    reply = call (bus, MPTCP_SERVICE_CONNECTION_PATH "/1", MPTCP_SERVICE_CONNECTION_IFACE,
+                  "OpenSubflow", g_variant_new ("(u)", 3), NULL, &error);
+    g_assert_nonnull (error);
+    g_clear_error (&error);
+    reply = call (bus, MPTCP_SERVICE_CONNECTION_PATH "/99999999999", MPTCP_SERVICE_CONNECTION_IFACE,
+                  "Unregister", NULL, NULL, &error);
+    g_assert_nonnull (error);
+    g_clear_error (&error);
+    reply = call (bus, MPTCP_SERVICE_CONNECTION_PATH "/x", MPTCP_SERVICE_CONNECTION_IFACE,
+                  "Unregister", NULL, NULL, &error);
+    g_assert_nonnull (error);
+    g_clear_error (&error);
+  }
+
+  for (i = 0; i < n; i++)
+    close (cases[i].fd);
+  close (pair[1]);
+  close (pipefd[1]);
+  close (other_listen);
+  assert_service_alive ();
+  g_assert_cmpuint (n_registrations (bus), ==, 0);
+  g_assert_cmpuint (service_fd_count (), ==, fds_before);
+}
+
+static char *
+read_line (GSubprocess *proc)
+{
+  g_autoptr(GDataInputStream) in = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc));
+  g_autoptr(GError) error = NULL;
+  char *line;
+
+  g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (in), FALSE);
+  line = g_data_input_stream_read_line (in, NULL, NULL, &error);
+  g_assert_no_error (error);
+  return line;
+}
+
+static void
+assert_exit_ok (GSubprocess *proc)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_wait (proc, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (proc));
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
+}
+
+/* uid 65534 steers its connection through the service; uid 2 is refused it. */
+static void
+test_unprivileged (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) app = NULL, stranger = NULL;
+  g_autofree char *path = NULL;
+
+  app = spawn_app (65534, "steer", NULL, &error);
+  g_assert_no_error (error);
+  path = read_line (app);
+  g_assert_nonnull (path);
+  g_assert_true (g_variant_is_object_path (path));
+
+  stranger = spawn_app (2, "stranger", path, &error);
+  g_assert_no_error (error);
+  assert_exit_ok (stranger);
+  /* this process (another client, root) does not see it either */
+  {
+    g_autoptr(GVariant) reply = call (bus, path, MPTCP_SERVICE_CONNECTION_IFACE, "Unregister",
+                                      NULL, "()", &error);
+    g_assert_error (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT);
+    g_clear_error (&error);
+  }
+  g_output_stream_close (g_subprocess_get_stdin_pipe (app), NULL, NULL);
+  assert_exit_ok (app);
+  assert_service_alive ();
+}
+
+/* The per-client bound, tried 10,000 times. */
+static void
+test_bound (void)
+{
+  g_autoptr(GDBusConnection) conn = new_bus ();
+  g_autoptr(GError) error = NULL;
+  int fd = mptcp_connect (TESTBED_SERVER1_V4, TESTBED_PORT_SINK, FALSE);
+  guint i, refused = 0;
+
+  g_assert_cmpint (write (fd, "x", 1), ==, 1);
+  for (i = 0; i < 10000; i++)
+    {
+      g_autofree char *path = register_fd (conn, fd, &error);
+
+      if (i < MAX_PER_CLIENT)
+        g_assert_no_error (error);
+      else
+        {
+          g_assert_null (path);
+          g_assert_true (has_error_name (error, "org.freedesktop.DBus.Error.LimitsExceeded"));
+          g_assert_nonnull (strstr (error->message, G_STRINGIFY (MAX_PER_CLIENT)));
+          g_clear_error (&error);
+          refused++;
+        }
+    }
+  g_assert_cmpuint (refused, ==, 10000 - MAX_PER_CLIENT);
+  g_assert_cmpuint (n_registrations (conn), ==, MAX_PER_CLIENT);
+  /* another client is not bounded by this one */
+  {
+    g_autofree char *path = register_fd (bus, fd, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (path);
+  }
+  close (fd);   /* every registration ends with the connection */
+  while (n_registrations (conn) > 0 || n_registrations (bus) > 0)
+    g_usleep (10000);
+}
+
+static void
+open_done_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  GError **out = user_data;
+  g_autoptr(GVariant) reply = NULL;
+
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, out);
+  if (reply != NULL)
+    *out = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "the open succeeded?");
+}
+
+static void
+closed_signal_cb (GDBusConnection *connection,
+                  const char      *sender_name,
+                  const char      *object_path,
+                  const char      *interface_name,
+                  const char      *signal_name,
+                  GVariant        *parameters,
+                  gpointer         user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+/* The application closes its socket while an open waits for a silent host. */
+static void
+test_closed_in_flight (void)
+{
+  g_autoptr(GDBusConnection) conn = new_bus ();
+  g_autoptr(GError) error = NULL;
+  GError *open_error = NULL;
+  g_autofree char *path = NULL;
+  guint fds_before = service_fd_count (), closed = 0;
+  int fd = mptcp_connect (TESTBED_SERVER1_V4, TESTBED_PORT_ECHO, TRUE);
+
+  path = register_fd (conn, fd, &error);
+  g_assert_no_error (error);
+  g_dbus_connection_signal_subscribe (conn, MPTCP_SERVICE_BUS_NAME, MPTCP_SERVICE_CONNECTION_IFACE,
+                                      "Closed", path, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                      closed_signal_cb, &closed, NULL);
+  g_dbus_connection_call (conn, MPTCP_SERVICE_BUS_NAME, path, MPTCP_SERVICE_CONNECTION_IFACE,
+                          "OpenSubflow",
+                          g_variant_new ("((sq)(sq)a{sv})", TESTBED_CLIENT2_V4, 0,
+                                         TESTBED_SILENT_V4, 80, NULL),
+                          NULL, G_DBUS_CALL_FLAGS_NONE, 20000, NULL, open_done_cb, &open_error);
+  /* let the request reach the kernel, then close the socket */
+  {
+    gint64 until = g_get_monotonic_time () + 200000;
+
+    while (g_get_monotonic_time () < until)
+      g_main_context_iteration (NULL, FALSE);
+  }
+  close (fd);
+  while (open_error == NULL || closed == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_error (open_error, MPTCP_ERROR, MPTCP_ERROR_CLOSED);
+  g_clear_error (&open_error);
+  g_assert_cmpuint (n_registrations (conn), ==, 0);
+  g_assert_cmpuint (service_fd_count (), ==, fds_before);
+  assert_service_alive ();
+}
+
+/* A client leaves the bus with an operation in flight: its registrations end. */
+static void
+test_client_vanishes (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  GDBusConnection *conn = new_bus ();
+  guint fds_before = service_fd_count ();
+  int fd = mptcp_connect (TESTBED_SERVER1_V4, TESTBED_PORT_ECHO, TRUE);
+  g_autofree char *root_path = NULL;
+
+  path = register_fd (conn, fd, &error);
+  g_assert_no_error (error);
+  root_path = register_fd (bus, fd, &error);   /* a second client on the same connection */
+  g_assert_no_error (error);
+  g_dbus_connection_call (conn, MPTCP_SERVICE_BUS_NAME, path, MPTCP_SERVICE_CONNECTION_IFACE,
+                          "OpenSubflow",
+                          g_variant_new ("((sq)(sq)a{sv})", TESTBED_CLIENT2_V4, 0,
+                                         TESTBED_SILENT_V4, 81, NULL),
+                          NULL, G_DBUS_CALL_FLAGS_NONE, 20000, NULL, NULL, NULL);
+  g_dbus_connection_flush_sync (conn, NULL, NULL);
+  g_dbus_connection_close_sync (conn, NULL, NULL);
+  g_object_unref (conn);
+  /* the other client keeps its registration, and can still steer */
+  g_assert_cmpuint (n_registrations (bus), ==, 1);
+  {
+    g_autoptr(GVariant) reply = NULL;
+
+    reply = call (bus, root_path, MPTCP_SERVICE_CONNECTION_IFACE, "OpenSubflow",
+                  g_variant_new ("((sq)(sq)a{sv})", TESTBED_CLIENT2_V4, 0, TESTBED_SERVER2_V4,
+                                 TESTBED_PORT_ECHO, NULL),
+                  "((sq)(sq)yyb)", &error);
+    g_assert_no_error (error);
+    reply = call (bus, root_path, MPTCP_SERVICE_CONNECTION_IFACE, "Unregister", NULL, "()",
+                  &error);
+    g_assert_no_error (error);
+  }
+  close (fd);
+  assert_service_alive ();
+  g_assert_cmpuint (service_fd_count (), ==, fds_before);
+}
+
+/* The admin action: root may steer a connection by token alone. */
+static void
+test_admin_token (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GSocket) sock = NULL;
+  g_autoptr(MptcpConnection) mc = NULL;
+  const char *path;
+  int fd = mptcp_connect (TESTBED_SERVER1_V4, TESTBED_PORT_ECHO, TRUE);
+
+  sock = g_socket_new_from_fd (fd, &error);
+  mc = mptcp_connection_new (sock, &error);
+  g_assert_no_error (error);
+  reply = call (bus, MPTCP_SERVICE_PATH, MPTCP_SERVICE_IFACE, "RegisterToken",
+                g_variant_new ("(u@a{sv})", mptcp_connection_get_token (mc),
+                               g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0)),
+                "(o)", &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(&o)", &path);
+  {
+    g_autoptr(GVariant) r = call (bus, path, MPTCP_SERVICE_CONNECTION_IFACE, "OpenSubflow",
+                                  g_variant_new ("((sq)(sq)a{sv})", TESTBED_CLIENT2_V4, 0,
+                                                 TESTBED_SERVER2_V4, TESTBED_PORT_ECHO, NULL),
+                                  "((sq)(sq)yyb)", &error);
+    g_assert_no_error (error);
+  }
+  mptcp_connection_refresh (mc, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_list_model_get_n_items (mptcp_connection_get_subflows (mc)), ==, 2);
+  g_socket_close (sock, NULL);
+  while (n_registrations (bus) > 0)
+    g_usleep (10000);
+}
+
+/* 10,000 register/close cycles: the service's fd count and memory come back. */
+static void
+test_cycles (void)
+{
+  g_autoptr(GDBusConnection) conn = new_bus ();
+  g_autoptr(GError) error = NULL;
+  /* under valgrind (the test, not the service, runs in it) 1,000 are enough */
+  guint fds_before, i, n = g_getenv ("MPTCP_GLIB_UNDER_VALGRIND") ? 1000 : 10000;
+  guint64 rss_before, rss_after;
+
+  /* warm up: the first registrations grow the service's tables and the allocator's arenas */
+  for (i = 0; i < 500; i++)
+    {
+      int fd = mptcp_connect (TESTBED_SERVER1_V4, TESTBED_PORT_ECHO, TRUE);
+      g_autofree char *path = register_fd (conn, fd, &error);
+
+      g_assert_no_error (error);
+      close (fd);
+    }
+  while (n_registrations (conn) > 0)
+    g_usleep (10000);
+  fds_before = service_fd_count ();
+  rss_before = service_rss_kib ();
+  for (i = 0; i < n; i++)
+    {
+      int fd = mptcp_connect (TESTBED_SERVER1_V4, TESTBED_PORT_ECHO, TRUE);
+      g_autofree char *path = register_fd (conn, fd, &error);
+
+      g_assert_no_error (error);
+      close (fd);
+    }
+  while (n_registrations (conn) > 0)
+    g_usleep (10000);
+  rss_after = service_rss_kib ();
+  g_test_message ("service: %u fds before, %u after; RSS %" G_GUINT64_FORMAT " KiB before, %"
+                  G_GUINT64_FORMAT " KiB after %u cycles", fds_before, service_fd_count (),
+                  rss_before, rss_after, n);
+  g_assert_cmpuint (service_fd_count (), ==, fds_before);
+  /* a leak of 32 bytes per cycle would show as 312 KiB */
+  g_assert_cmpuint (rss_after, <=, rss_before + 256);
+}
+
+/* Runs mptcpctl as uid with args; returns its exit status, stdout in *out. */
+static int
+run_ctl (uid_t         uid,
+         char        **out,
+         const char   *first,
+         ...)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  const char *arg;
+  va_list ap;
+
+  g_ptr_array_add (argv, (char *) g_getenv ("MPTCP_GLIB_MPTCPCTL"));
+  va_start (ap, first);
+  for (arg = first; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_setenv (launcher, "DBUS_SYSTEM_BUS_ADDRESS", bus_address, TRUE);
+  if (uid != 0)
+    g_subprocess_launcher_set_child_setup (launcher, child_become, GUINT_TO_POINTER (uid), NULL);
+  proc = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, out, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (proc));
+  g_test_message ("mptcpctl %s ...: %d: %s", first, g_subprocess_get_exit_status (proc), *out);
+  return g_subprocess_get_exit_status (proc);
+}
+
+/* mptcpctl: steering by token and listing as root (admin), refused to nobody. */
+static void
+test_cli (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) sock = NULL;
+  g_autoptr(MptcpConnection) mc = NULL;
+  g_autofree char *out = NULL, *token = NULL;
+  int fd = mptcp_connect (TESTBED_SERVER1_V4, TESTBED_PORT_ECHO, TRUE);
+
+  g_assert_nonnull (g_getenv ("MPTCP_GLIB_MPTCPCTL"));
+  sock = g_socket_new_from_fd (fd, &error);
+  mc = mptcp_connection_new (sock, &error);
+  g_assert_no_error (error);
+  token = g_strdup_printf ("%08x", mptcp_connection_get_token (mc));
+
+  g_assert_cmpint (run_ctl (0, &out, "--json", "open", token, TESTBED_CLIENT2_V4,
+                            TESTBED_SERVER2_V4 ":" G_STRINGIFY (TESTBED_PORT_ECHO), NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "\"local_id\": "));
+  g_clear_pointer (&out, g_free);
+  mptcp_connection_refresh (mc, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_list_model_get_n_items (mptcp_connection_get_subflows (mc)), ==, 2);
+
+  g_assert_cmpint (run_ctl (0, &out, "--json", "endpoints", NULL), ==, 0);
+  g_assert_true (g_str_has_prefix (out, "["));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_ctl (0, &out, "--json", "list", NULL), ==, 0);
+  g_assert_true (g_str_has_prefix (out, "["));
+  g_clear_pointer (&out, g_free);
+  /* bad input: a nonsense token, an address without port */
+  g_assert_cmpint (run_ctl (0, &out, "open", "zz", "192.0.2.1", "192.0.2.2:1", NULL), !=, 0);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_ctl (0, &out, "open", token, "192.0.2.1", "192.0.2.2", NULL), !=, 0);
+  g_clear_pointer (&out, g_free);
+  /* nobody may not use the admin action */
+  g_assert_cmpint (run_ctl (65534, &out, "--json", "list", NULL), ==, 1);
+  g_assert_nonnull (strstr (out, MPTCP_SERVICE_ACTION_ADMIN));
+  g_assert_nonnull (strstr (out, "\"code\": 5"));   /* MPTCP_ERROR_PERMISSION_DENIED */
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_ctl (65534, &out, "endpoint-remove", "7", NULL), ==, 1);
+  g_clear_pointer (&out, g_free);
+  g_socket_close (sock, NULL);
+  while (n_registrations (bus) > 0)
+    g_usleep (10000);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  int status;
+
+  self_exe = argv[0];
+  if (argc >= 3 && g_str_equal (argv[1], "--client"))
+    return app_main (argv[2], argc >= 4 ? argv[3] : NULL);
+
+  g_test_init (&argc, &argv, NULL);
+  self_exe = g_canonicalize_filename (self_exe, NULL);
+  if (getuid () != 0)
+    {
+      if (g_strcmp0 (g_getenv (TESTBED_REQUIRE_ENV), "1") == 0)
+        {
+          g_printerr ("test-service needs root (a mount namespace for polkitd's rules, "
+                      "applications run as other users)\n");
+          return 1;
+        }
+      g_print ("1..0 # SKIP needs root\n");
+      return 0;
+    }
+  testbed_init_or_exit ();
+  harness_setup ();
+
+  g_test_add_func ("/service/bad-fds", test_bad_fds);
+  g_test_add_func ("/service/unprivileged", test_unprivileged);
+  g_test_add_func ("/service/bound", test_bound);
+  g_test_add_func ("/service/closed-in-flight", test_closed_in_flight);
+  g_test_add_func ("/service/client-vanishes", test_client_vanishes);
+  g_test_add_func ("/service/admin-token", test_admin_token);
+  g_test_add_func ("/service/cli", test_cli);
+  g_test_add_func ("/service/cycles", test_cycles);
+  status = g_test_run ();
+  harness_teardown ();
+  return status;
+}
