@@ -438,7 +438,6 @@ test_subflows (void)
   g_autoptr(MptcpSubflow) sf2 = NULL;
   g_autoptr(MptcpSubflowEntry) entry2 = NULL;
   g_autoptr(GArray) changes = g_array_new (FALSE, FALSE, sizeof (Change));
-  g_autoptr(GArray) list_changes = g_array_new (FALSE, FALSE, sizeof (Change));
   const char *add_ep[] = { "ip", "mptcp", "endpoint", "add", TESTBED_SERVER2_V4, "dev",
                            TESTBED_SERVER2_IFNAME, "id", "7", NULL };
   const char *backup_ep[] = { "ip", "mptcp", "endpoint", "change", "id", "7", "backup", NULL };
@@ -465,7 +464,6 @@ test_subflows (void)
   sfs = mptcp_connection_entry_get_subflows (entry);
   g_assert_cmpuint (g_list_model_get_n_items (sfs), ==, 1);
   g_signal_connect (sfs, "items-changed", G_CALLBACK (record_change_cb), changes);
-  g_signal_connect (list, "items-changed", G_CALLBACK (record_change_cb), list_changes);
 
   /* appears */
   sf2 = mptcp_connection_open_subflow (connection, l2, r2, NULL, &error);
@@ -549,11 +547,12 @@ test_subflows (void)
   g_assert_cmpuint (g_array_index (changes, Change, 1).added, ==, 0);
   g_assert_cmpuint (mptcp_subflow_entry_get_state (entry2), ==, MPTCP_TCP_STATE_CLOSE);
   g_assert_cmpuint (state_notes, >=, 1);
-  /* the connection itself did not move */
-  g_assert_cmpuint (list_changes->len, ==, 0);
+  /* the connection itself did not move: its entry is the same object. (The list's own
+   * items-changed are not counted: the previous test's connections may still be closing
+   * under load, and leave the namespace's list meanwhile.) */
+  g_assert_true (mptcp_connection_list_find_token (list, mptcp_connection_get_token (connection)) == entry);
 
   g_signal_handlers_disconnect_by_data (sfs, changes);
-  g_signal_handlers_disconnect_by_data (list, list_changes);
   g_assert_true (testbed_run_in_server (del_ep, NULL, &error));
   g_assert_no_error (error);
 }
