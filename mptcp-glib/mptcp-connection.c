@@ -2776,8 +2776,8 @@ open_fail_closed_subflow (Op   *op,
       /* reset with no error of ours: the peer refused the join, at its SYN or right after
        * the handshake (seen_established()); an in-kernel path manager at its limit of
        * subflows does both, depending on how many joins are on their way */
-      g_debug ("The peer reset subflow %s (established first: %s)",
-               op->port_known ? "of a known port" : "", seen_established (op) ? "yes" : "no");
+      g_debug ("The peer reset a new subflow (after its handshake: %s)",
+               seen_established (op) ? "yes" : "no");
       op_fail (op, peer_refused_error ());
       return;
     }
