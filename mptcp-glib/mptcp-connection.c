@@ -3365,12 +3365,16 @@ op_done_cb (MptcpNlReply *reply_in,
     case OP_OPEN:
       if (op->task == NULL)
         open_cleanup (op);   /* given up while the request was on its way */
-      else if (op_listens (op) && !op->port_known && op->early == NULL)
-        open_watch (op);   /* no event yet: the first one of a new subflow between the
-                            * addresses is ours (open_on_event()); the watch looks at the
-                            * kernel now and then */
       else
-        open_check_kernel (op);
+        {
+          /* the kernel's list says which subflow is ours: it creates them in the order of
+           * the requests and lists them oldest first, and the acks come in that order too,
+           * so the oldest unclaimed one between the addresses is this op's (taking the first
+           * event instead mismatched opens when many were in flight) */
+          open_check_kernel (op);
+          if (op->task != NULL && op_listens (op) && !op->port_known)
+            open_watch (op);
+        }
       break;
     case OP_CLOSE:
       if (op->task != NULL &&

@@ -463,8 +463,8 @@ test_cancel_half (void)
   opens_clear (&o);
 }
 
-/* 50 at once, against both peer kinds, as in test-concurrency: against the userspace peer
- * repeated 3 times on one connection (all subflows closed in between). */
+/* 50 at once, against both peer kinds, as in test-concurrency, 3 rounds on one connection
+ * each (all subflows closed in between). */
 static void
 test_concurrent_opens_repeated (void)
 {
@@ -478,10 +478,7 @@ test_concurrent_opens_repeated (void)
       guint rep;
 
       mptcp_connection_set_control_timeout (connection, 20000);
-      /* the in-kernel peer once: repeated rounds against it can leave one open waiting to its
-       * timeout (see the note of issue 12: which of many opens between the same addresses a
-       * refused join belongs to is guessed) */
-      for (rep = 0; rep < (userspace ? 3 : 1); rep++)
+      for (rep = 0; rep < 3; rep++)
         {
           Opens o;
           guint i;
