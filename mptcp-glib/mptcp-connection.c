@@ -2403,6 +2403,7 @@ op_detach (Op *op)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Op, op_unref)
 
 static void open_pass_on_tuple (Op *op);
+static gboolean other_open_pending (Op *op);
 
 static GTask *
 op_steal_task (Op *op)
@@ -3365,12 +3366,17 @@ op_done_cb (MptcpNlReply *reply_in,
     case OP_OPEN:
       if (op->task == NULL)
         open_cleanup (op);   /* given up while the request was on its way */
+      else if (op_listens (op) && !op->port_known && op->early == NULL &&
+               !other_open_pending (op))
+        open_watch (op);   /* alone: the first event of a new subflow between the addresses
+                            * is ours (open_on_event()); the watch looks at the kernel now
+                            * and then */
       else
         {
-          /* the kernel's list says which subflow is ours: it creates them in the order of
-           * the requests and lists them oldest first, and the acks come in that order too,
-           * so the oldest unclaimed one between the addresses is this op's (taking the first
-           * event instead mismatched opens when many were in flight) */
+          /* among other opens, the kernel's list says which subflow is ours: it creates
+           * them in the order of the requests and lists them oldest first, and the acks come
+           * in that order too, so the oldest unclaimed one between the addresses is this
+           * op's (taking the first event instead mismatched opens when many were in flight) */
           open_check_kernel (op);
           if (op->task != NULL && op_listens (op) && !op->port_known)
             open_watch (op);
