@@ -2334,6 +2334,7 @@ typedef struct
   gboolean acked;
   gboolean closed_seen;       /* close: SUB_CLOSED arrived */
   gboolean established_seen;  /* open: SUB_ESTABLISHED arrived for its tuple */
+  guint idle_polls;           /* open: looks at the kernel that found nothing of its */
   gboolean cleanup_done;
   GArray *before;             /* open, port unknown: KernelEntry present before the request */
   GArray *others;             /* open, port unknown: Tuple of other opens that completed */
@@ -2402,6 +2403,7 @@ op_detach (Op *op)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Op, op_unref)
 
 static void open_pass_on_tuple (Op *op);
+static gboolean other_open_pending (Op *op);
 
 static GTask *
 op_steal_task (Op *op)
@@ -2775,8 +2777,8 @@ open_fail_closed_subflow (Op   *op,
       /* reset with no error of ours: the peer refused the join, at its SYN or right after
        * the handshake (seen_established()); an in-kernel path manager at its limit of
        * subflows does both, depending on how many joins are on their way */
-      g_debug ("The peer reset subflow %s (established first: %s)",
-               op->port_known ? "of a known port" : "", seen_established (op) ? "yes" : "no");
+      g_debug ("The peer reset a new subflow (after its handshake: %s)",
+               seen_established (op) ? "yes" : "no");
       op_fail (op, peer_refused_error ());
       return;
     }
@@ -2842,6 +2844,33 @@ open_poll_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* An acked open that listens for its subflow's events: a look at the kernel's list every
+ * 50 ms. A subflow of its (one nobody else claims) is adopted; when there is none for
+ * OPEN_IDLE_POLLS looks in a row, the open fails rather than wait for its timeout: among many
+ * opens between the same addresses, the events of its subflow were taken for another's. */
+#define OPEN_IDLE_POLLS 6
+
+static gboolean
+open_watch_cb (gpointer user_data)
+{
+  g_autoptr(Op) op = op_ref (user_data);
+
+  op->idle_polls++;
+  open_check_kernel (op);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+open_watch (Op *op)
+{
+  if (op->poll != NULL)
+    return;
+  op->poll = g_timeout_source_new (50);
+  g_source_set_callback (op->poll, open_watch_cb, op, NULL);
+  g_source_set_static_name (op->poll, "[mptcp-glib] open watch");
+  g_source_attach (op->poll, op->context);
+}
+
 /* The outcome an early event (one that came before the ack) gives for the
  * op's tuple, which must be known: 1 established, -1 closed (error in
  * *err), 0 none. The last event counts. */
@@ -2892,6 +2921,7 @@ open_check_kernel (Op *op)
 
   if (found != NULL)
     {
+      op->idle_polls = 0;
       op->tuple = found->tuple;
       op->port_known = TRUE;
       if (found->state == MPTCP_TCP_STATE_ESTABLISHED || early_outcome (op, &err) > 0)
@@ -2919,8 +2949,13 @@ open_check_kernel (Op *op)
           open_fail_closed_subflow (op, err);
           return;
         }
-      if (op_listens (op))
-        return;   /* its SUB_CLOSED is on its way */
+      if (op_listens (op) && op->idle_polls < OPEN_IDLE_POLLS)
+        {
+          /* its SUB_CLOSED is on its way; the watch gives up if none comes (with many opens
+           * between the same addresses, its events may have been taken for another's) */
+          open_watch (op);
+          return;
+        }
       op_fail (op, g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED,
                                 "The subflow failed before it was established (the kernel "
                                 "reported no reason the library could read)"));
@@ -3331,11 +3366,21 @@ op_done_cb (MptcpNlReply *reply_in,
     case OP_OPEN:
       if (op->task == NULL)
         open_cleanup (op);   /* given up while the request was on its way */
-      else if (op_listens (op) && !op->port_known && op->early == NULL)
-        ;   /* no event yet: the first one of a new subflow between the
-             * addresses is ours (open_on_event()) */
+      else if (op_listens (op) && !op->port_known && op->early == NULL &&
+               !other_open_pending (op))
+        open_watch (op);   /* alone: the first event of a new subflow between the addresses
+                            * is ours (open_on_event()); the watch looks at the kernel now
+                            * and then */
       else
-        open_check_kernel (op);
+        {
+          /* among other opens, the kernel's list says which subflow is ours: it creates
+           * them in the order of the requests and lists them oldest first, and the acks come
+           * in that order too, so the oldest unclaimed one between the addresses is this
+           * op's (taking the first event instead mismatched opens when many were in flight) */
+          open_check_kernel (op);
+          if (op->task != NULL && op_listens (op) && !op->port_known)
+            open_watch (op);
+        }
       break;
     case OP_CLOSE:
       if (op->task != NULL &&

@@ -38,6 +38,12 @@
  * Reading subflows needs no privilege: the list and the statistics come from
  * getsockopt() on the application's own socket.
  *
+ * A subflow follows its connection's thread rule (see the Threads section of
+ * #MptcpConnection): mptcp_subflow_close() and mptcp_subflow_set_backup()
+ * (and their asynchronous variants) from another thread than the one that
+ * made the connection are refused with a critical; the getters of its id and
+ * addresses may be called from any thread.
+ *
  * ## Per-subflow socket options
  *
  * Upstream Linux has no per-subflow socket options: a subflow is not a
