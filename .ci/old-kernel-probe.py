@@ -1,6 +1,7 @@
-# old-kernel-probe.py: what mptcp-glib says on a kernel older than it supports (bullseye's 5.10:
-# MPTCP sockets and the in-kernel path manager, no userspace path manager, no MPTCP_INFO, no
-# pm_type sysctl). Run in a guest of .ci/run-kernel 5.10 with the built tree's typelib:
+# old-kernel-probe.py: what mptcp-glib says on a kernel older than it supports. Bullseye's 5.10
+# (Debian's linux-image-5.10.0-46-amd64) is built without CONFIG_MPTCP: every entry point must
+# fail with MPTCP_ERROR_NOT_SUPPORTED saying so. On a kernel with MPTCP but older than 5.19 the
+# per-connection calls must say the userspace path manager (5.19) is missing. Run in a guest of .ci/run-kernel 5.10 with the built tree's typelib:
 #   GI_TYPELIB_PATH=_build/mptcp-glib LD_LIBRARY_PATH=_build/mptcp-glib \
 #     /usr/bin/python3 .ci/old-kernel-probe.py
 # Prints one line per call; exits 1 if a call that this kernel cannot do succeeded or failed
@@ -23,14 +24,30 @@ def probe(what, func, *args):
         print(f'{what}: ok ({r!r})')
         return r
     except GLib.Error as e:
-        domain = GLib.quark_to_string(e.domain)
-        code = Mptcp.Error(e.code).value_nick if e.domain == Mptcp.error_quark() else e.code
-        print(f'{what}: {domain} {code}: {e.message}')
+        code = Mptcp.Error(e.code).value_nick if e.matches(Mptcp.error_quark(), e.code) else e.code
+        print(f'{what}: {e.domain} {code}: {e.message}')
         return e
 
 
-print('uname:', ' '.join(__import__('os').uname()[2:3]))
-probe('socket_is_supported', Mptcp.socket_is_supported)
+def expect_not_supported(what, func, *args):
+    global bad
+    r = probe(what, func, *args)
+    if not isinstance(r, GLib.Error) or not r.matches(Mptcp.error_quark(),
+                                                      Mptcp.Error.NOT_SUPPORTED) or \
+            'CONFIG_MPTCP' not in r.message:
+        print('  ^ does not say that the kernel has no MPTCP')
+        bad += 1
+
+
+print('uname:', __import__('os').uname().release)
+r = probe('socket_is_supported', Mptcp.socket_is_supported)
+if isinstance(r, GLib.Error):
+    # no MPTCP at all
+    expect_not_supported('socket_is_supported', Mptcp.socket_is_supported)
+    expect_not_supported('socket_new', Mptcp.socket_new, Gio.SocketFamily.IPV4)
+    expect_not_supported('path_manager_new', Mptcp.PathManager.new, None)
+    expect_not_supported('monitor_new', Mptcp.Monitor.new, None)
+    sys.exit(1 if bad else 0)
 
 pm = probe('path_manager_new', Mptcp.PathManager.new, None)
 if isinstance(pm, Mptcp.PathManager):
@@ -59,7 +76,7 @@ if isinstance(conn, Mptcp.Connection):
                              ('connection.open_subflow', conn.open_subflow,
                               (local, remote, None))):
         r = probe(what, func, *args)
-        if not isinstance(r, GLib.Error) or r.domain != Mptcp.error_quark() or \
+        if not isinstance(r, GLib.Error) or not r.matches(Mptcp.error_quark(), r.code) or \
                 ('5.19' not in r.message and 'path manager' not in r.message):
             print(f'  ^ does not say what is missing')
             bad += 1
