@@ -1612,7 +1612,8 @@ mptcp_connection_list_refresh (MptcpConnectionList *self, GCancellable *cancella
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (self->dump.running)
+  /* finishing one may start the next, for async callers queued meanwhile: drive those too */
+  while (self->dump.running)
     finish_running_dump (self);
   if (!_mptcp_sockdiag_dump_sync (self->diag, &self->dump, DUMP_TIMEOUT_MS, cancellable,
                                   error))
