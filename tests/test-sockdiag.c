@@ -145,6 +145,15 @@ subflow (MptcpConnectionEntry *e, guint i)
 }
 
 static void
+assert_info_token (MptcpConnectionEntry *e, guint32 token)
+{
+  g_autoptr(MptcpConnectionInfo) info = mptcp_connection_entry_get_info (e);
+
+  g_assert_cmphex (mptcp_connection_info_get_token (info), ==, token);
+  g_assert_cmpuint (mptcp_connection_info_get_size (info), ==, 96);
+}
+
+static void
 refresh_ok (Fake *f)
 {
   g_autoptr(GError) error = NULL;
@@ -272,6 +281,7 @@ test_diff (Fake *f, gconstpointer data)
   g_assert_cmphex (mptcp_connection_entry_get_token (item (f, 1)), ==, 0x33333333);
   g_assert_cmpuint (g_list_model_get_n_items (mptcp_connection_entry_get_subflows (item (f, 1))), ==, 1);
   g_assert_cmpuint (mptcp_connection_entry_get_state (gone), ==, MPTCP_TCP_STATE_CLOSE);
+  assert_info_token (gone, 0x22222222);
   g_assert_cmpuint (g_list_model_get_n_items (mptcp_connection_entry_get_subflows (gone)), ==, 0);
   g_assert_cmpuint (mptcp_subflow_entry_get_state (gone_sf), ==, MPTCP_TCP_STATE_CLOSE);
   g_assert_null (mptcp_connection_list_find_token (f->list, 0x22222222));
@@ -284,6 +294,18 @@ test_diff (Fake *f, gconstpointer data)
   g_assert_cmpuint (g_array_index (f->changes, Change, 2).position, ==, 0);
   g_assert_cmpuint (g_array_index (f->changes, Change, 2).removed, ==, 2);
   g_assert_cmpuint (mptcp_connection_entry_get_state (e0), ==, MPTCP_TCP_STATE_CLOSE);
+  /* the counters of entries that left stay readable, after more dumps too */
+  reply_dump (f, fake_conns, 2, fake_subflows, 4);
+  refresh_ok (f);
+  reply_dump (f, NULL, 0, NULL, 0);
+  refresh_ok (f);
+  assert_info_token (e0, 0x11111111);
+  assert_info_token (gone, 0x22222222);
+  {
+    g_autoptr(MptcpSubflowStats) stats = mptcp_subflow_entry_get_stats (gone_sf);
+
+    g_assert_cmpuint (mptcp_subflow_stats_get_state (stats), ==, MPTCP_TCP_STATE_ESTABLISHED);
+  }
   g_signal_handlers_disconnect_by_data (e0, &notes);
 }
 
@@ -442,7 +464,9 @@ test_malformed (Fake *f, gconstpointer data)
       g_assert_error (error, domain, code);
       g_clear_error (&error);
       check_requests (f, step + 1);
-      /* the list did not move */
+      /* the list did not move, and its counters are those of the last complete dump */
+      assert_info_token (item (f, 0), 0x11111111);
+      assert_info_token (item (f, 1), 0x22222222);
       g_assert_cmpuint (f->changes->len, ==, 0);
       g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->list)), ==, 2);
       g_assert_cmpuint (g_list_model_get_n_items (mptcp_connection_entry_get_subflows (item (f, 0))), ==, 2);
