@@ -1195,9 +1195,18 @@ apply_dump (MptcpConnectionList *self)
     {
       guint end = i, start;
 
+      /* entries that stay: drop the subflows this dump did not see (one pass over the
+       * entries for both; an entry that saw all its subflows costs no walk) */
       while (i > 0 && ((MptcpConnectionEntry *) g_ptr_array_index (self->items, i - 1))->generation
                       == self->generation)
-        i--;
+        {
+          MptcpConnectionEntry *entry = g_ptr_array_index (self->items, i - 1);
+
+          if (entry->n_subflows > 0 &&
+              (entry->seen_subflows != entry->n_subflows || !self->subflows_visible))
+            entry_sweep_subflows (self, entry, !self->subflows_visible);
+          i--;
+        }
       if (i == 0)
         break;
       end = i;
@@ -1232,17 +1241,6 @@ apply_dump (MptcpConnectionList *self)
           }
         g_ptr_array_unref (gone);
       }
-    }
-
-  /* subflows that went, of the entries that stay */
-  for (i = 0; i < self->items->len; i++)
-    {
-      MptcpConnectionEntry *entry = g_ptr_array_index (self->items, i);
-
-      /* every subflow seen: nothing to look for (the common case costs no walk) */
-      if (entry->n_subflows > 0 &&
-          (entry->seen_subflows != entry->n_subflows || !self->subflows_visible))
-        entry_sweep_subflows (self, entry, !self->subflows_visible);
     }
 
   n_before = self->items->len;
