@@ -876,6 +876,7 @@ struct _MptcpConnectionList
   guint          generation;
 
   gboolean       subflows_visible;
+  gboolean       applying;         /* in apply_dump(): its signal handlers may call us */
   GPtrArray     *waiting;          /* GTasks the running dump answers */
   GPtrArray     *queued;           /* GTasks for the next dump */
 };
@@ -1175,6 +1176,7 @@ apply_dump (MptcpConnectionList *self)
   guint old_len = self->items->len;
   guint n_before, i;
 
+  self->applying = TRUE;
   self->generation++;
   for (i = 0; i < NEXT_DUMP (self)->connections->len; i++)
     apply_connection (self, &g_array_index (NEXT_DUMP (self)->connections, MptcpDiagSocket, i),
@@ -1253,6 +1255,7 @@ apply_dump (MptcpConnectionList *self)
     }
   /* every object in the list now points into this dump (the others got their own copy) */
   self->active = !self->active;
+  self->applying = FALSE;
   if (self->items->len != old_len)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
 }
@@ -1276,6 +1279,20 @@ return_tasks (GPtrArray *tasks, const GError *error)
   g_ptr_array_set_size (tasks, 0);
 }
 
+/* Starts a dump for the async callers that came while another ran or was applied. */
+static void
+start_queued (MptcpConnectionList *self)
+{
+  GPtrArray *tmp;
+
+  if (self->queued->len == 0 || NEXT_DUMP (self)->running || self->applying)
+    return;
+  tmp = self->waiting;
+  self->waiting = self->queued;
+  self->queued = tmp;
+  start_async_dump (self);
+}
+
 /* The running dump ended (error NULL: complete). */
 static void
 dump_finished (MptcpConnectionList *self, GError *error)
@@ -1289,14 +1306,7 @@ dump_finished (MptcpConnectionList *self, GError *error)
 
   waiting = g_steal_pointer (&self->waiting);
   self->waiting = g_ptr_array_new_with_free_func (g_object_unref);
-  if (self->queued->len > 0)
-    {
-      GPtrArray *tmp = self->waiting;
-
-      self->waiting = self->queued;
-      self->queued = tmp;
-      start_async_dump (self);
-    }
+  start_queued (self);
   g_object_ref (self);
   return_tasks (waiting, error);
   g_object_unref (self);
@@ -1339,7 +1349,7 @@ on_timer (gpointer user_data)
 {
   MptcpConnectionList *self = user_data;
 
-  if (!NEXT_DUMP (self)->running)
+  if (!NEXT_DUMP (self)->running && !self->applying)
     start_async_dump (self);
   return G_SOURCE_CONTINUE;
 }
@@ -1635,9 +1645,12 @@ _mptcp_connection_list_new_for_fd (int fd)
  * returns (the signals are emitted from within this call). A dump already running
  * (periodic, or from mptcp_connection_list_refresh_async()) is first read to its end.
  *
+ * From a signal handler of the list (or of its entries) while it applies a dump, it fails
+ * with %G_IO_ERROR_BUSY; mptcp_connection_list_refresh_async() may be called there.
+ *
  * Returns: %TRUE on success; %FALSE with @error set (a %G_IO_ERROR: the socket failed,
- *   the kernel refused, %G_IO_ERROR_INVALID_DATA for a malformed reply, or
- *   %G_IO_ERROR_CANCELLED); the list is then unchanged
+ *   the kernel refused, %G_IO_ERROR_INVALID_DATA for a malformed reply,
+ *   %G_IO_ERROR_CANCELLED or %G_IO_ERROR_BUSY); the list is then unchanged
  *
  * Since: 0.2
  */
@@ -1649,6 +1662,13 @@ mptcp_connection_list_refresh (MptcpConnectionList *self, GCancellable *cancella
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  if (self->applying)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BUSY,
+                           "The connection list is applying a dump (refresh() was called from "
+                           "one of its signal handlers); use refresh_async()");
+      return FALSE;
+    }
   /* finishing one may start the next, for async callers queued meanwhile: drive those too */
   while (NEXT_DUMP (self)->running)
     finish_running_dump (self);
@@ -1656,6 +1676,7 @@ mptcp_connection_list_refresh (MptcpConnectionList *self, GCancellable *cancella
                                   error))
     return FALSE;
   apply_dump (self);
+  start_queued (self);
   return TRUE;
 }
 
@@ -1684,7 +1705,7 @@ mptcp_connection_list_refresh_async (MptcpConnectionList *self, GCancellable *ca
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, mptcp_connection_list_refresh_async);
   g_task_set_check_cancellable (task, TRUE);
-  if (NEXT_DUMP (self)->running)
+  if (NEXT_DUMP (self)->running || self->applying)
     g_ptr_array_add (self->queued, task);
   else
     {

@@ -563,6 +563,59 @@ test_async (Fake *f, gconstpointer data)
   }
 }
 
+typedef struct
+{
+  Fake   *f;
+  GError *sync_error;
+  GError *async_result;
+  guint   calls;
+} Reentry;
+
+static void
+reenter_cb (GListModel *model, guint position, guint removed, guint added, gpointer user_data)
+{
+  Reentry *r = user_data;
+
+  if (r->calls++ > 0)
+    return;
+  g_assert_false (mptcp_connection_list_refresh (r->f->list, NULL, &r->sync_error));
+  mptcp_connection_list_refresh_async (r->f->list, NULL, async_cb, &r->async_result);
+}
+
+/* a handler of the list's signals calls it back: sync refused (BUSY), async done next */
+static void
+test_reentry (Fake *f, gconstpointer data)
+{
+  Reentry r = { f, NULL, NULL, 0 };
+  gint64 end;
+
+  g_signal_connect (f->list, "items-changed", G_CALLBACK (reenter_cb), &r);
+  g_autoptr(GError) error = NULL;
+  guint8 buf[256];
+  guint left = 0;
+
+  reply_dump (f, fake_conns, 2, fake_subflows, 4);
+  g_assert_true (mptcp_connection_list_refresh (f->list, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_error (r.sync_error, G_IO_ERROR, G_IO_ERROR_BUSY);
+  g_clear_error (&r.sync_error);
+  /* the async one started once the first dump was applied: its first request is there */
+  check_requests (f, 5);
+  f->seq--;
+  g_assert_null (r.async_result);
+  reply_dump (f, fake_conns, 1, fake_subflows, 2);
+  end = g_get_monotonic_time () + G_USEC_PER_SEC;
+  while (r.async_result == NULL && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_error (r.async_result, G_IO_ERROR, 0);
+  g_clear_error (&r.async_result);
+  while (recv (f->kernel, buf, sizeof buf, MSG_DONTWAIT) > 0)
+    left++;
+  g_assert_cmpuint (left, ==, 3);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->list)), ==, 1);
+  g_signal_handlers_disconnect_by_data (f->list, &r);
+}
+
 static void
 test_peer_gone (Fake *f, gconstpointer data)
 {
@@ -613,6 +666,7 @@ main (int argc, char **argv)
   g_test_add ("/sockdiag/fake/degraded", Fake, NULL, fake_setup, test_degraded, fake_teardown);
   g_test_add ("/sockdiag/fake/malformed", Fake, NULL, fake_setup, test_malformed, fake_teardown);
   g_test_add ("/sockdiag/fake/async", Fake, NULL, fake_setup, test_async, fake_teardown);
+  g_test_add ("/sockdiag/fake/reentry", Fake, NULL, fake_setup, test_reentry, fake_teardown);
   g_test_add ("/sockdiag/fake/peer-gone", Fake, NULL, fake_setup, test_peer_gone, fake_teardown);
   return g_test_run ();
 }
