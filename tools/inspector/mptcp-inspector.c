@@ -273,12 +273,16 @@ update_row (Inspector   *in,
   GObject *entry = gtk_list_item_get_item (item);
   guint column = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (item), "column"));
   g_autofree char *text = NULL;
+  GtkLabel *label;
 
   if (entry == NULL)
     return;
   text = subflow ? subflow_text (in, MPTCP_SUBFLOW_ENTRY (entry), column)
                  : connection_text (MPTCP_CONNECTION_ENTRY (entry), column);
-  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), text);
+  /* most cells do not change from one second to the next: leave those alone (no relayout) */
+  label = GTK_LABEL (gtk_list_item_get_child (item));
+  if (strcmp (gtk_label_get_text (label), text) != 0)
+    gtk_label_set_text (label, text);
 }
 
 static void
@@ -549,7 +553,8 @@ on_refreshed (GObject      *source,
       else
         text = g_strdup_printf ("%u connection%s, updated every second", n, n == 1 ? "" : "s");
     }
-  gtk_label_set_text (in->status, text);
+  if (strcmp (gtk_label_get_text (in->status), text) != 0)
+    gtk_label_set_text (in->status, text);
   for (guint i = 0; i < in->bound_rows->len; i++)
     update_row (in, g_ptr_array_index (in->bound_rows, i), TRUE);
   for (guint i = 0; i < in->bound_conns->len; i++)
