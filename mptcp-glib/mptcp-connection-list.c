@@ -490,6 +490,9 @@ struct _MptcpConnectionEntry
   guint8              state;
   gboolean            in_list;
   guint               generation;
+  guint               n_subflows;     /* items in subflows */
+  gboolean            token_changed;
+  guint               seen_subflows;  /* of them, seen by the current dump */
   GListStore         *subflows;       /* of MptcpSubflowEntry */
   guint16             info_len;
   guint8              info[MPTCP_DIAG_INFO_MAX];
@@ -933,6 +936,8 @@ subflow_store_remove (GListStore *store, guint position)
 {
   g_autoptr(MptcpSubflowEntry) sf = g_list_model_get_item (G_LIST_MODEL (store), position);
 
+  if (sf->parent != NULL)
+    sf->parent->n_subflows--;
   sf->parent = NULL;
   g_list_store_remove (store, position);
   set_state (G_OBJECT (sf), &sf->state, MPTCP_TCP_STATE_CLOSE, sf_properties[SF_PROP_STATE]);
@@ -998,13 +1003,16 @@ apply_connection (MptcpConnectionList *self, const MptcpDiagSocket *s, GPtrArray
                                                         GUINT_TO_POINTER (entry->token)) == entry)
             g_hash_table_remove (self->by_token, GUINT_TO_POINTER (entry->token));
           entry->token = token;
+          entry->token_changed = TRUE;
           g_object_notify_by_pspec (G_OBJECT (entry), ce_properties[CE_PROP_TOKEN]);
         }
       set_state (G_OBJECT (entry), &entry->state, s->state, ce_properties[CE_PROP_STATE]);
     }
-  if (token != 0)
+  if (token != 0 && (entry->generation == 0 || entry->token_changed))
     g_hash_table_replace (self->by_token, GUINT_TO_POINTER (token), entry);
+  entry->token_changed = FALSE;
   entry->generation = self->generation;
+  entry->seen_subflows = 0;
   entry->info_len = s->info_len;
   memcpy (entry->info, s->info, s->info_len);
 }
@@ -1012,14 +1020,18 @@ apply_connection (MptcpConnectionList *self, const MptcpDiagSocket *s, GPtrArray
 static void
 apply_subflow (MptcpConnectionList *self, const MptcpDiagSocket *s)
 {
-  MptcpConnectionEntry *entry = g_hash_table_lookup (self->by_token,
-                                                     GUINT_TO_POINTER (s->token_loc));
-  MptcpSubflowEntry *sf;
+  MptcpSubflowEntry *sf = g_hash_table_lookup (self->subflows, &s->cookie);
+  MptcpConnectionEntry *entry;
   guint32 changed;
 
+  /* the common case: a known subflow of a connection this dump saw */
+  if (sf != NULL && sf->parent != NULL && sf->parent->token == s->token_loc &&
+      sf->parent->generation == self->generation)
+    entry = sf->parent;
+  else
+    entry = g_hash_table_lookup (self->by_token, GUINT_TO_POINTER (s->token_loc));
   if (entry == NULL || entry->generation != self->generation)
     return;
-  sf = g_hash_table_lookup (self->subflows, &s->cookie);
   if (sf != NULL && sf->parent != entry)
     {
       /* the token was taken by another connection: a new subflow */
@@ -1047,11 +1059,15 @@ apply_subflow (MptcpConnectionList *self, const MptcpDiagSocket *s)
       sf->info_len = s->info_len;
       memcpy (sf->info, s->info, s->info_len);
       g_hash_table_insert (self->subflows, &sf->cookie, sf);
+      entry->n_subflows++;
+      entry->seen_subflows++;
       g_list_store_append (entry->subflows, sf);
       g_object_unref (sf);
       return;
     }
 
+  if (sf->generation != self->generation)
+    entry->seen_subflows++;
   sf->generation = self->generation;
   sf->info_len = s->info_len;
   memcpy (sf->info, s->info, s->info_len);
@@ -1190,7 +1206,9 @@ apply_dump (MptcpConnectionList *self)
     {
       MptcpConnectionEntry *entry = g_ptr_array_index (self->items, i);
 
-      if (g_list_model_get_n_items (G_LIST_MODEL (entry->subflows)) > 0)
+      /* every subflow seen: nothing to look for (the common case costs no walk) */
+      if (entry->n_subflows > 0 &&
+          (entry->seen_subflows != entry->n_subflows || !self->subflows_visible))
         entry_sweep_subflows (self, entry, !self->subflows_visible);
     }
 
@@ -1594,7 +1612,8 @@ mptcp_connection_list_refresh (MptcpConnectionList *self, GCancellable *cancella
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (self->dump.running)
+  /* finishing one may start the next, for async callers queued meanwhile: drive those too */
+  while (self->dump.running)
     finish_running_dump (self);
   if (!_mptcp_sockdiag_dump_sync (self->diag, &self->dump, DUMP_TIMEOUT_MS, cancellable,
                                   error))

@@ -319,6 +319,47 @@ count_uid (MptcpConnectionList *list, guint uid)
 
 /* ---- tests --------------------------------------------------------------------------------- */
 
+/* The uid 65534 view, in a forked child (returns, so that everything is freed before the
+ * child exits: valgrind checks the child too). */
+static void
+list_as_nobody (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MptcpConnectionList) mine = NULL;
+  g_autofree char *view = NULL;
+  g_autofree char *theirs = NULL;
+  gboolean ulp_seen = FALSE;
+
+  if (setgroups (0, NULL) != 0 || setresgid (NOBODY, NOBODY, NOBODY) != 0 ||
+      setresuid (NOBODY, NOBODY, NOBODY) != 0)
+    _exit (2);
+  mine = mptcp_connection_list_new (NULL, &error);
+  g_assert_no_error (error);
+  theirs = ss_view (TRUE, &ulp_seen);
+  if (ulp_seen)
+    {
+      /* 6.18: the subflows too */
+      g_assert_true (mptcp_connection_list_get_subflows_visible (mine));
+      view = list_view (mine, TRUE);
+      g_assert_cmpstr (view, ==, theirs);
+    }
+  else
+    {
+      /* 6.1, 6.12: the connections, and a clear answer about the subflows */
+      g_autofree char *conns = ss_view (FALSE, &ulp_seen);
+
+      g_test_message ("the kernel hides subflow details from uid 65534");
+      g_assert_false (mptcp_connection_list_get_subflows_visible (mine));
+      g_assert_false (mptcp_connection_list_check_subflows (mine, &error));
+      g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_PERMISSION_DENIED);
+      g_clear_error (&error);
+      view = list_view (mine, TRUE);
+      g_assert_cmpstr (view, ==, conns);
+    }
+  g_assert_cmpuint (count_uid (mine, 0), ==, 4);
+  g_assert_cmpuint (count_uid (mine, NOBODY), ==, 2);
+}
+
 /* Connections of two other processes (root and uid 65534) are listed as ss lists them, with
  * their owners; then a uid 65534 process without CAP_NET_ADMIN lists them too. */
 static void
@@ -374,39 +415,7 @@ test_other_processes (void)
   g_assert_cmpint (lister, >=, 0);
   if (lister == 0)
     {
-      g_autoptr(MptcpConnectionList) mine = NULL;
-      g_autofree char *view = NULL;
-      g_autofree char *theirs = NULL;
-      gboolean ulp_seen = FALSE;
-
-      if (setgroups (0, NULL) != 0 || setresgid (NOBODY, NOBODY, NOBODY) != 0 ||
-          setresuid (NOBODY, NOBODY, NOBODY) != 0)
-        _exit (2);
-      mine = mptcp_connection_list_new (NULL, &error);
-      g_assert_no_error (error);
-      theirs = ss_view (TRUE, &ulp_seen);
-      if (ulp_seen)
-        {
-          /* 6.18: the subflows too */
-          g_assert_true (mptcp_connection_list_get_subflows_visible (mine));
-          view = list_view (mine, TRUE);
-          g_assert_cmpstr (view, ==, theirs);
-        }
-      else
-        {
-          /* 6.1, 6.12: the connections, and a clear answer about the subflows */
-          g_autofree char *conns = ss_view (FALSE, &ulp_seen);
-
-          g_test_message ("the kernel hides subflow details from uid 65534");
-          g_assert_false (mptcp_connection_list_get_subflows_visible (mine));
-          g_assert_false (mptcp_connection_list_check_subflows (mine, &error));
-          g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_PERMISSION_DENIED);
-          g_clear_error (&error);
-          view = list_view (mine, TRUE);
-          g_assert_cmpstr (view, ==, conns);
-        }
-      g_assert_cmpuint (count_uid (mine, 0), ==, 4);
-      g_assert_cmpuint (count_uid (mine, NOBODY), ==, 2);
+      list_as_nobody ();
       _exit (0);
     }
   g_assert_cmpint (waitpid (lister, &status, 0), ==, lister);

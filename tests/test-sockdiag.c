@@ -120,7 +120,7 @@ check_requests (Fake *f, guint n)
         if (mnl_attr_get_type (attr) == INET_DIAG_REQ_PROTOCOL &&
             mnl_attr_get_u32 (attr) == IPPROTO_MPTCP)
           protocol_attr = TRUE;
-      g_assert_true (protocol_attr == (i < 2));
+      g_assert_true (protocol_attr == (i % 4 < 2));
     }
   g_assert_cmpint (recv (f->kernel, (char[16]) { 0 }, 16, MSG_DONTWAIT), ==, -1);
   f->seq += n;
@@ -509,6 +509,34 @@ test_async (Fake *f, gconstpointer data)
   g_clear_error (&result);
   check_requests (f, 4);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->list)), ==, 1);
+
+  /* a sync refresh while an async dump runs and another waits: all three answered, in order */
+  {
+    GError *first = NULL, *second = NULL;
+    g_autoptr(GError) error = NULL;
+
+    mptcp_connection_list_refresh_async (f->list, NULL, async_cb, &first);
+    mptcp_connection_list_refresh_async (f->list, NULL, async_cb, &second);
+    reply_dump (f, fake_conns, 1, fake_subflows, 2);
+    f->seq += 4;
+    reply_dump (f, fake_conns, 2, fake_subflows, 4);
+    f->seq += 4;
+    reply_dump (f, fake_conns, 2, fake_subflows, 3);
+    f->seq -= 8;
+    g_assert_true (mptcp_connection_list_refresh (f->list, NULL, &error));
+    g_assert_no_error (error);
+    check_requests (f, 12);
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->list)), ==, 2);
+    for (gint64 end = g_get_monotonic_time () + G_USEC_PER_SEC;
+         (first == NULL || second == NULL) && g_get_monotonic_time () < end;)
+      g_main_context_iteration (NULL, FALSE);
+    g_assert_nonnull (first);
+    g_assert_nonnull (second);
+    g_assert_error (first, G_IO_ERROR, 0);
+    g_assert_error (second, G_IO_ERROR, 0);
+    g_clear_error (&first);
+    g_clear_error (&second);
+  }
 }
 
 static void
