@@ -170,7 +170,7 @@ bench_inspector (const char *argv0,
   {
     g_autofree char *fd_arg = g_strdup_printf ("%d", pipe_fds[1]);
     const char *argv[] = { "Xvfb", "-displayfd", fd_arg, "-nolisten", "tcp", "-screen", "0",
-                           "1280x800x24", NULL };
+                           "1280x1024x24", NULL };
 
     if (!g_spawn_async (NULL, (char **) argv, NULL,
                         G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDERR_TO_DEV_NULL
