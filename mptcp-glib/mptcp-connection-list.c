@@ -118,6 +118,8 @@
  */
 
 #define DUMP_TIMEOUT_MS 5000
+/* the dump being filled (or just completed, until apply_dump() makes it the current one) */
+#define NEXT_DUMP(self) (&(self)->dumps[!(self)->active])
 #define DEFAULT_INTERVAL_MS 1000
 
 /* ---- MptcpSubflowEntry ---------------------------------------------------------------------- */
@@ -136,7 +138,8 @@ struct _MptcpSubflowEntry
   guint32             flags;
   guint               generation;
   guint16             info_len;
-  guint8              info[MPTCP_DIAG_INFO_MAX];
+  const guint8       *info;           /* tcp_info: in the list's current dump, or own_info */
+  guint8             *own_info;       /* a copy once the subflow left the list */
 };
 
 enum
@@ -163,6 +166,7 @@ mptcp_subflow_entry_finalize (GObject *object)
 
   g_clear_object (&self->local);
   g_clear_object (&self->remote);
+  g_free (self->own_info);
   G_OBJECT_CLASS (mptcp_subflow_entry_parent_class)->finalize (object);
 }
 
@@ -495,7 +499,8 @@ struct _MptcpConnectionEntry
   guint               seen_subflows;  /* of them, seen by the current dump */
   GListStore         *subflows;       /* of MptcpSubflowEntry */
   guint16             info_len;
-  guint8              info[MPTCP_DIAG_INFO_MAX];
+  const guint8       *info;           /* mptcp_info: in the list's current dump, or own_info */
+  guint8             *own_info;       /* a copy once the entry left the list */
 };
 
 enum
@@ -523,6 +528,7 @@ mptcp_connection_entry_finalize (GObject *object)
   g_clear_object (&self->local);
   g_clear_object (&self->remote);
   g_clear_object (&self->subflows);
+  g_free (self->own_info);
   G_OBJECT_CLASS (mptcp_connection_entry_parent_class)->finalize (object);
 }
 
@@ -855,7 +861,10 @@ struct _MptcpConnectionList
   MptcpSockDiag *diag;
   int            fake_fd;          /* construct-time fd of a fake kernel, or -1 */
   gboolean       initialized;
-  MptcpDiagDump  dump;
+  /* two dumps used in turn: the objects point at the counters of the last complete one
+   * (dumps[active]); the next dump fills the other, so a failed one changes nothing */
+  MptcpDiagDump  dumps[2];
+  guint          active;
   GSource       *fd_source;
   GSource       *timer;
   guint          interval;
@@ -867,6 +876,7 @@ struct _MptcpConnectionList
   guint          generation;
 
   gboolean       subflows_visible;
+  gboolean       applying;         /* in apply_dump(): its signal handlers may call us */
   GPtrArray     *waiting;          /* GTasks the running dump answers */
   GPtrArray     *queued;           /* GTasks for the next dump */
 };
@@ -931,6 +941,28 @@ set_state (GObject *object, guint8 *field, guint8 state, GParamSpec *pspec)
     }
 }
 
+/* The counters of an object that leaves the list: its own copy (the dump it points into
+ * will be overwritten). */
+static void
+subflow_detach (MptcpSubflowEntry *sf)
+{
+  if (sf->own_info == NULL)
+    {
+      sf->own_info = g_memdup2 (sf->info, MAX (sf->info_len, 1));
+      sf->info = sf->own_info;
+    }
+}
+
+static void
+entry_detach (MptcpConnectionEntry *entry)
+{
+  if (entry->own_info == NULL)
+    {
+      entry->own_info = g_memdup2 (entry->info, MAX (entry->info_len, 1));
+      entry->info = entry->own_info;
+    }
+}
+
 static void
 subflow_store_remove (GListStore *store, guint position)
 {
@@ -939,6 +971,7 @@ subflow_store_remove (GListStore *store, guint position)
   if (sf->parent != NULL)
     sf->parent->n_subflows--;
   sf->parent = NULL;
+  subflow_detach (sf);
   g_list_store_remove (store, position);
   set_state (G_OBJECT (sf), &sf->state, MPTCP_TCP_STATE_CLOSE, sf_properties[SF_PROP_STATE]);
 }
@@ -1014,7 +1047,7 @@ apply_connection (MptcpConnectionList *self, const MptcpDiagSocket *s, GPtrArray
   entry->generation = self->generation;
   entry->seen_subflows = 0;
   entry->info_len = s->info_len;
-  memcpy (entry->info, s->info, s->info_len);
+  entry->info = s->info;
 }
 
 static void
@@ -1057,7 +1090,7 @@ apply_subflow (MptcpConnectionList *self, const MptcpDiagSocket *s)
       sf->state = s->state;
       sf->generation = self->generation;
       sf->info_len = s->info_len;
-      memcpy (sf->info, s->info, s->info_len);
+      sf->info = s->info;
       g_hash_table_insert (self->subflows, &sf->cookie, sf);
       entry->n_subflows++;
       entry->seen_subflows++;
@@ -1070,7 +1103,7 @@ apply_subflow (MptcpConnectionList *self, const MptcpDiagSocket *s)
     entry->seen_subflows++;
   sf->generation = self->generation;
   sf->info_len = s->info_len;
-  memcpy (sf->info, s->info, s->info_len);
+  sf->info = s->info;
   changed = sf->flags ^ s->sf_flags;
   sf->flags = s->sf_flags;
   sf->id_loc = s->id_loc;
@@ -1088,8 +1121,8 @@ apply_subflow (MptcpConnectionList *self, const MptcpDiagSocket *s)
 static void
 detect_subflow_visibility (MptcpConnectionList *self)
 {
-  GArray *tcp = self->dump.subflows;
-  GArray *conns = self->dump.connections;
+  GArray *tcp = NEXT_DUMP (self)->subflows;
+  GArray *conns = NEXT_DUMP (self)->connections;
   gboolean visible = self->subflows_visible;
   gboolean decided = FALSE;
 
@@ -1143,15 +1176,16 @@ apply_dump (MptcpConnectionList *self)
   guint old_len = self->items->len;
   guint n_before, i;
 
+  self->applying = TRUE;
   self->generation++;
-  for (i = 0; i < self->dump.connections->len; i++)
-    apply_connection (self, &g_array_index (self->dump.connections, MptcpDiagSocket, i),
+  for (i = 0; i < NEXT_DUMP (self)->connections->len; i++)
+    apply_connection (self, &g_array_index (NEXT_DUMP (self)->connections, MptcpDiagSocket, i),
                       &added);
   detect_subflow_visibility (self);
   if (self->subflows_visible)
-    for (i = 0; i < self->dump.subflows->len; i++)
+    for (i = 0; i < NEXT_DUMP (self)->subflows->len; i++)
       {
-        const MptcpDiagSocket *s = &g_array_index (self->dump.subflows, MptcpDiagSocket, i);
+        const MptcpDiagSocket *s = &g_array_index (NEXT_DUMP (self)->subflows, MptcpDiagSocket, i);
 
         if (s->ulp_attrs)
           apply_subflow (self, s);
@@ -1163,9 +1197,18 @@ apply_dump (MptcpConnectionList *self)
     {
       guint end = i, start;
 
+      /* entries that stay: drop the subflows this dump did not see (one pass over the
+       * entries for both; an entry that saw all its subflows costs no walk) */
       while (i > 0 && ((MptcpConnectionEntry *) g_ptr_array_index (self->items, i - 1))->generation
                       == self->generation)
-        i--;
+        {
+          MptcpConnectionEntry *entry = g_ptr_array_index (self->items, i - 1);
+
+          if (entry->n_subflows > 0 &&
+              (entry->seen_subflows != entry->n_subflows || !self->subflows_visible))
+            entry_sweep_subflows (self, entry, !self->subflows_visible);
+          i--;
+        }
       if (i == 0)
         break;
       end = i;
@@ -1186,6 +1229,7 @@ apply_dump (MptcpConnectionList *self)
                 g_hash_table_lookup (self->by_token, GUINT_TO_POINTER (entry->token)) == entry)
               g_hash_table_remove (self->by_token, GUINT_TO_POINTER (entry->token));
             entry->in_list = FALSE;
+            entry_detach (entry);
           }
         g_ptr_array_remove_range (self->items, start, end - start);
         g_list_model_items_changed (G_LIST_MODEL (self), start, end - start, 0);
@@ -1201,17 +1245,6 @@ apply_dump (MptcpConnectionList *self)
       }
     }
 
-  /* subflows that went, of the entries that stay */
-  for (i = 0; i < self->items->len; i++)
-    {
-      MptcpConnectionEntry *entry = g_ptr_array_index (self->items, i);
-
-      /* every subflow seen: nothing to look for (the common case costs no walk) */
-      if (entry->n_subflows > 0 &&
-          (entry->seen_subflows != entry->n_subflows || !self->subflows_visible))
-        entry_sweep_subflows (self, entry, !self->subflows_visible);
-    }
-
   n_before = self->items->len;
   if (added != NULL)
     {
@@ -1220,6 +1253,9 @@ apply_dump (MptcpConnectionList *self)
       g_list_model_items_changed (G_LIST_MODEL (self), n_before, 0, added->len);
       g_ptr_array_unref (added);
     }
+  /* every object in the list now points into this dump (the others got their own copy) */
+  self->active = !self->active;
+  self->applying = FALSE;
   if (self->items->len != old_len)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
 }
@@ -1243,6 +1279,20 @@ return_tasks (GPtrArray *tasks, const GError *error)
   g_ptr_array_set_size (tasks, 0);
 }
 
+/* Starts a dump for the async callers that came while another ran or was applied. */
+static void
+start_queued (MptcpConnectionList *self)
+{
+  GPtrArray *tmp;
+
+  if (self->queued->len == 0 || NEXT_DUMP (self)->running || self->applying)
+    return;
+  tmp = self->waiting;
+  self->waiting = self->queued;
+  self->queued = tmp;
+  start_async_dump (self);
+}
+
 /* The running dump ended (error NULL: complete). */
 static void
 dump_finished (MptcpConnectionList *self, GError *error)
@@ -1256,14 +1306,7 @@ dump_finished (MptcpConnectionList *self, GError *error)
 
   waiting = g_steal_pointer (&self->waiting);
   self->waiting = g_ptr_array_new_with_free_func (g_object_unref);
-  if (self->queued->len > 0)
-    {
-      GPtrArray *tmp = self->waiting;
-
-      self->waiting = self->queued;
-      self->queued = tmp;
-      start_async_dump (self);
-    }
+  start_queued (self);
   g_object_ref (self);
   return_tasks (waiting, error);
   g_object_unref (self);
@@ -1276,7 +1319,7 @@ on_readable (int fd, GIOCondition condition, gpointer user_data)
   MptcpConnectionList *self = user_data;
   GError *error = NULL;
 
-  if (!self->dump.running)
+  if (!NEXT_DUMP (self)->running)
     {
       /* nothing expected: drop stale datagrams */
       guint8 junk[64];
@@ -1285,9 +1328,9 @@ on_readable (int fd, GIOCondition condition, gpointer user_data)
         ;
       return G_SOURCE_CONTINUE;
     }
-  if (!_mptcp_sockdiag_dump_read (self->diag, &self->dump, &error))
+  if (!_mptcp_sockdiag_dump_read (self->diag, NEXT_DUMP (self), &error))
     dump_finished (self, error);
-  else if (!self->dump.running)
+  else if (!NEXT_DUMP (self)->running)
     dump_finished (self, NULL);
   return G_SOURCE_CONTINUE;
 }
@@ -1297,7 +1340,7 @@ start_async_dump (MptcpConnectionList *self)
 {
   GError *error = NULL;
 
-  if (!_mptcp_sockdiag_dump_start (self->diag, &self->dump, &error))
+  if (!_mptcp_sockdiag_dump_start (self->diag, NEXT_DUMP (self), &error))
     dump_finished (self, error);
 }
 
@@ -1306,7 +1349,7 @@ on_timer (gpointer user_data)
 {
   MptcpConnectionList *self = user_data;
 
-  if (!self->dump.running)
+  if (!NEXT_DUMP (self)->running && !self->applying)
     start_async_dump (self);
   return G_SOURCE_CONTINUE;
 }
@@ -1334,7 +1377,7 @@ finish_running_dump (MptcpConnectionList *self)
 {
   GError *error = NULL;
 
-  while (self->dump.running)
+  while (NEXT_DUMP (self)->running)
     {
       GPollFD pfd = { _mptcp_sockdiag_get_fd (self->diag), G_IO_IN, 0 };
       int r = g_poll (&pfd, 1, DUMP_TIMEOUT_MS);
@@ -1343,12 +1386,12 @@ finish_running_dump (MptcpConnectionList *self)
         continue;
       if (r == 0)
         {
-          self->dump.running = FALSE;
+          NEXT_DUMP (self)->running = FALSE;
           g_set_error (&error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
                        "No sock_diag reply within %u ms", DUMP_TIMEOUT_MS);
           break;
         }
-      if (!_mptcp_sockdiag_dump_read (self->diag, &self->dump, &error))
+      if (!_mptcp_sockdiag_dump_read (self->diag, NEXT_DUMP (self), &error))
         break;
     }
   dump_finished (self, error);
@@ -1372,7 +1415,7 @@ mptcp_connection_list_initable_init (GInitable *initable, GCancellable *cancella
       self->diag = _mptcp_sockdiag_new (error);
       if (self->diag == NULL)
         return FALSE;
-      if (!_mptcp_sockdiag_dump_sync (self->diag, &self->dump, DUMP_TIMEOUT_MS, cancellable,
+      if (!_mptcp_sockdiag_dump_sync (self->diag, NEXT_DUMP (self), DUMP_TIMEOUT_MS, cancellable,
                                       error))
         {
           g_clear_pointer (&self->diag, _mptcp_sockdiag_free);
@@ -1416,7 +1459,7 @@ mptcp_connection_list_dispose (GObject *object)
       g_source_destroy (self->fd_source);
       g_clear_pointer (&self->fd_source, g_source_unref);
     }
-  self->dump.running = FALSE;
+  NEXT_DUMP (self)->running = FALSE;
   G_OBJECT_CLASS (mptcp_connection_list_parent_class)->dispose (object);
 }
 
@@ -1436,8 +1479,10 @@ mptcp_connection_list_finalize (GObject *object)
             g_list_model_get_item (G_LIST_MODEL (entry->subflows), k);
 
           sf->parent = NULL;
+          subflow_detach (sf);
         }
       entry->in_list = FALSE;
+      entry_detach (entry);
     }
   g_hash_table_unref (self->subflows);
   g_hash_table_unref (self->by_token);
@@ -1445,7 +1490,8 @@ mptcp_connection_list_finalize (GObject *object)
   g_ptr_array_unref (self->items);
   g_ptr_array_unref (self->waiting);
   g_ptr_array_unref (self->queued);
-  _mptcp_diag_dump_clear (&self->dump);
+  _mptcp_diag_dump_clear (&self->dumps[0]);
+  _mptcp_diag_dump_clear (&self->dumps[1]);
   _mptcp_sockdiag_free (self->diag);
   if (self->fake_fd >= 0)
     close (self->fake_fd);
@@ -1548,7 +1594,8 @@ mptcp_connection_list_init (MptcpConnectionList *self)
   self->fake_fd = -1;
   self->interval = DEFAULT_INTERVAL_MS;
   self->subflows_visible = TRUE;
-  _mptcp_diag_dump_init (&self->dump);
+  _mptcp_diag_dump_init (&self->dumps[0]);
+  _mptcp_diag_dump_init (&self->dumps[1]);
   self->items = g_ptr_array_new_with_free_func (g_object_unref);
   self->by_cookie = g_hash_table_new (g_int64_hash, g_int64_equal);
   self->by_token = g_hash_table_new (NULL, NULL);
@@ -1598,9 +1645,12 @@ _mptcp_connection_list_new_for_fd (int fd)
  * returns (the signals are emitted from within this call). A dump already running
  * (periodic, or from mptcp_connection_list_refresh_async()) is first read to its end.
  *
+ * From a signal handler of the list (or of its entries) while it applies a dump, it fails
+ * with %G_IO_ERROR_BUSY; mptcp_connection_list_refresh_async() may be called there.
+ *
  * Returns: %TRUE on success; %FALSE with @error set (a %G_IO_ERROR: the socket failed,
- *   the kernel refused, %G_IO_ERROR_INVALID_DATA for a malformed reply, or
- *   %G_IO_ERROR_CANCELLED); the list is then unchanged
+ *   the kernel refused, %G_IO_ERROR_INVALID_DATA for a malformed reply,
+ *   %G_IO_ERROR_CANCELLED or %G_IO_ERROR_BUSY); the list is then unchanged
  *
  * Since: 0.2
  */
@@ -1612,13 +1662,21 @@ mptcp_connection_list_refresh (MptcpConnectionList *self, GCancellable *cancella
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  if (self->applying)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BUSY,
+                           "The connection list is applying a dump (refresh() was called from "
+                           "one of its signal handlers); use refresh_async()");
+      return FALSE;
+    }
   /* finishing one may start the next, for async callers queued meanwhile: drive those too */
-  while (self->dump.running)
+  while (NEXT_DUMP (self)->running)
     finish_running_dump (self);
-  if (!_mptcp_sockdiag_dump_sync (self->diag, &self->dump, DUMP_TIMEOUT_MS, cancellable,
+  if (!_mptcp_sockdiag_dump_sync (self->diag, NEXT_DUMP (self), DUMP_TIMEOUT_MS, cancellable,
                                   error))
     return FALSE;
   apply_dump (self);
+  start_queued (self);
   return TRUE;
 }
 
@@ -1647,7 +1705,7 @@ mptcp_connection_list_refresh_async (MptcpConnectionList *self, GCancellable *ca
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, mptcp_connection_list_refresh_async);
   g_task_set_check_cancellable (task, TRUE);
-  if (self->dump.running)
+  if (NEXT_DUMP (self)->running || self->applying)
     g_ptr_array_add (self->queued, task);
   else
     {

@@ -145,6 +145,15 @@ subflow (MptcpConnectionEntry *e, guint i)
 }
 
 static void
+assert_info_token (MptcpConnectionEntry *e, guint32 token)
+{
+  g_autoptr(MptcpConnectionInfo) info = mptcp_connection_entry_get_info (e);
+
+  g_assert_cmphex (mptcp_connection_info_get_token (info), ==, token);
+  g_assert_cmpuint (mptcp_connection_info_get_size (info), ==, 96);
+}
+
+static void
 refresh_ok (Fake *f)
 {
   g_autoptr(GError) error = NULL;
@@ -272,6 +281,7 @@ test_diff (Fake *f, gconstpointer data)
   g_assert_cmphex (mptcp_connection_entry_get_token (item (f, 1)), ==, 0x33333333);
   g_assert_cmpuint (g_list_model_get_n_items (mptcp_connection_entry_get_subflows (item (f, 1))), ==, 1);
   g_assert_cmpuint (mptcp_connection_entry_get_state (gone), ==, MPTCP_TCP_STATE_CLOSE);
+  assert_info_token (gone, 0x22222222);
   g_assert_cmpuint (g_list_model_get_n_items (mptcp_connection_entry_get_subflows (gone)), ==, 0);
   g_assert_cmpuint (mptcp_subflow_entry_get_state (gone_sf), ==, MPTCP_TCP_STATE_CLOSE);
   g_assert_null (mptcp_connection_list_find_token (f->list, 0x22222222));
@@ -284,6 +294,18 @@ test_diff (Fake *f, gconstpointer data)
   g_assert_cmpuint (g_array_index (f->changes, Change, 2).position, ==, 0);
   g_assert_cmpuint (g_array_index (f->changes, Change, 2).removed, ==, 2);
   g_assert_cmpuint (mptcp_connection_entry_get_state (e0), ==, MPTCP_TCP_STATE_CLOSE);
+  /* the counters of entries that left stay readable, after more dumps too */
+  reply_dump (f, fake_conns, 2, fake_subflows, 4);
+  refresh_ok (f);
+  reply_dump (f, NULL, 0, NULL, 0);
+  refresh_ok (f);
+  assert_info_token (e0, 0x11111111);
+  assert_info_token (gone, 0x22222222);
+  {
+    g_autoptr(MptcpSubflowStats) stats = mptcp_subflow_entry_get_stats (gone_sf);
+
+    g_assert_cmpuint (mptcp_subflow_stats_get_state (stats), ==, MPTCP_TCP_STATE_ESTABLISHED);
+  }
   g_signal_handlers_disconnect_by_data (e0, &notes);
 }
 
@@ -442,7 +464,9 @@ test_malformed (Fake *f, gconstpointer data)
       g_assert_error (error, domain, code);
       g_clear_error (&error);
       check_requests (f, step + 1);
-      /* the list did not move */
+      /* the list did not move, and its counters are those of the last complete dump */
+      assert_info_token (item (f, 0), 0x11111111);
+      assert_info_token (item (f, 1), 0x22222222);
       g_assert_cmpuint (f->changes->len, ==, 0);
       g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->list)), ==, 2);
       g_assert_cmpuint (g_list_model_get_n_items (mptcp_connection_entry_get_subflows (item (f, 0))), ==, 2);
@@ -539,6 +563,59 @@ test_async (Fake *f, gconstpointer data)
   }
 }
 
+typedef struct
+{
+  Fake   *f;
+  GError *sync_error;
+  GError *async_result;
+  guint   calls;
+} Reentry;
+
+static void
+reenter_cb (GListModel *model, guint position, guint removed, guint added, gpointer user_data)
+{
+  Reentry *r = user_data;
+
+  if (r->calls++ > 0)
+    return;
+  g_assert_false (mptcp_connection_list_refresh (r->f->list, NULL, &r->sync_error));
+  mptcp_connection_list_refresh_async (r->f->list, NULL, async_cb, &r->async_result);
+}
+
+/* a handler of the list's signals calls it back: sync refused (BUSY), async done next */
+static void
+test_reentry (Fake *f, gconstpointer data)
+{
+  Reentry r = { f, NULL, NULL, 0 };
+  gint64 end;
+
+  g_signal_connect (f->list, "items-changed", G_CALLBACK (reenter_cb), &r);
+  g_autoptr(GError) error = NULL;
+  guint8 buf[256];
+  guint left = 0;
+
+  reply_dump (f, fake_conns, 2, fake_subflows, 4);
+  g_assert_true (mptcp_connection_list_refresh (f->list, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_error (r.sync_error, G_IO_ERROR, G_IO_ERROR_BUSY);
+  g_clear_error (&r.sync_error);
+  /* the async one started once the first dump was applied: its first request is there */
+  check_requests (f, 5);
+  f->seq--;
+  g_assert_null (r.async_result);
+  reply_dump (f, fake_conns, 1, fake_subflows, 2);
+  end = g_get_monotonic_time () + G_USEC_PER_SEC;
+  while (r.async_result == NULL && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_error (r.async_result, G_IO_ERROR, 0);
+  g_clear_error (&r.async_result);
+  while (recv (f->kernel, buf, sizeof buf, MSG_DONTWAIT) > 0)
+    left++;
+  g_assert_cmpuint (left, ==, 3);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->list)), ==, 1);
+  g_signal_handlers_disconnect_by_data (f->list, &r);
+}
+
 static void
 test_peer_gone (Fake *f, gconstpointer data)
 {
@@ -589,6 +666,7 @@ main (int argc, char **argv)
   g_test_add ("/sockdiag/fake/degraded", Fake, NULL, fake_setup, test_degraded, fake_teardown);
   g_test_add ("/sockdiag/fake/malformed", Fake, NULL, fake_setup, test_malformed, fake_teardown);
   g_test_add ("/sockdiag/fake/async", Fake, NULL, fake_setup, test_async, fake_teardown);
+  g_test_add ("/sockdiag/fake/reentry", Fake, NULL, fake_setup, test_reentry, fake_teardown);
   g_test_add ("/sockdiag/fake/peer-gone", Fake, NULL, fake_setup, test_peer_gone, fake_teardown);
   return g_test_run ();
 }
