@@ -25,10 +25,15 @@
 #include <string.h>
 #include <unistd.h>
 
+/* appends a string literal without measuring it (a frame has ~1,000,000 appends at 10,000
+ * connections) */
+#define APPEND_LITERAL(out, literal) g_string_append_len ((out), "" literal, sizeof (literal) - 1)
+
 /* what stays the same for an entry's life, formatted once, and the last sample */
 typedef struct
 {
   char *json_head;              /* ids/token and addresses, as JSON members */
+  gsize json_head_len;
   char *local_text;
   char *remote_text;
   guint64 acked;
@@ -61,13 +66,34 @@ typedef struct
   int status;
 } Top;
 
+static GEnumClass *state_class;
+
 static const char *
 state_nick (MptcpTcpState state)
 {
-  GEnumClass *klass = g_type_class_peek (MPTCP_TYPE_TCP_STATE);
-  GEnumValue *value = klass != NULL ? g_enum_get_value (klass, state) : NULL;
+  GEnumValue *value = g_enum_get_value (state_class, state);
 
   return value != NULL ? value->value_nick : "unknown";
+}
+
+/* `,"name":value` without printf (a frame of 10,000 connections has 200,000 of them) */
+#define append_member(out, name, value) append_member_len ((out), "\"" name "\":", sizeof (name) + 2, (value))
+
+static void
+append_member_len (GString    *out,
+                   const char *quoted,
+                   gsize       quoted_len,
+                   guint64     value)
+{
+  char digits[24];
+  int i = sizeof digits;
+
+  do
+    digits[--i] = '0' + value % 10;
+  while ((value /= 10) != 0);
+  g_string_append_c (out, ',');
+  g_string_append_len (out, quoted, quoted_len);
+  g_string_append_len (out, digits + i, sizeof digits - i);
 }
 
 static char *
@@ -179,6 +205,7 @@ cached (Top     *top,
                                   mptcp_subflow_entry_get_join (sub) ? "true" : "false",
                                   mptcp_subflow_entry_get_remote_token (sub));
         }
+      c->json_head_len = head->len;
       c->json_head = g_string_free (g_steal_pointer (&head), FALSE);
       c->local_text = endpoint_string (local);
       c->remote_text = endpoint_string (remote);
@@ -224,16 +251,14 @@ json_string (GString    *out,
   g_string_append_c (out, '"');
 }
 
-static void
-json_rate (GString    *out,
-           const char *name,
-           double      rate)
-{
-  if (rate < 0)
-    g_string_append_printf (out, ",\"%s\":null", name);
-  else
-    g_string_append_printf (out, ",\"%s\":%.0f", name, rate);
-}
+#define json_rate(out, name, rate) \
+  G_STMT_START { \
+    double rate_ = (rate); \
+    if (rate_ < 0) \
+      APPEND_LITERAL ((out), ",\"" name "\":null"); \
+    else \
+      append_member ((out), name, (guint64) (rate_ + 0.5)); \
+  } G_STMT_END
 
 static void
 draw (Top *top)
@@ -255,13 +280,13 @@ draw (Top *top)
       g_autofree char *stamp = g_date_time_format (clock, "%H:%M:%S");
 
       if (top->tty)
-        g_string_append (out, "\033[H\033[2J");
+        APPEND_LITERAL (out, "\033[H\033[2J");
       g_string_append_printf (out, "mptcp-top %s  %u connection%s%s%s\n", stamp, n,
                               n == 1 ? "" : "s",
                               visible ? "" : "  (subflows unavailable: ",
                               visible ? "" : why->message);
       if (!visible)
-        g_string_append (out, ")\n");
+        APPEND_LITERAL (out, ")\n");
       g_string_append (out, "TOKEN     STATE        LOCAL                      REMOTE"
                             "                     SUBFLOWS  UID\n"
                             "  ID  LOCAL                      REMOTE                     "
@@ -274,35 +299,38 @@ draw (Top *top)
       g_autoptr(MptcpConnectionInfo) info = mptcp_connection_entry_get_info (entry);
       GListModel *subflows = mptcp_connection_entry_get_subflows (entry);
       guint n_subflows = g_list_model_get_n_items (subflows);
-      Cached *c = cached (top, G_OBJECT (entry));
+      Cached *c = cached (top, (GObject *) entry);
 
       if (top->json)
         {
           if (i > 0)
             g_string_append_c (out, ',');
           g_string_append_c (out, '{');
-          g_string_append (out, c->json_head);
-          g_string_append (out, ",\"state\":\"");
+          g_string_append_len (out, c->json_head, c->json_head_len);
+          APPEND_LITERAL (out, ",\"state\":\"");
           g_string_append (out, state_nick (mptcp_connection_entry_get_state (entry)));
           g_string_append_c (out, '"');
           if (info != NULL)
-            g_string_append_printf (out,
-                                    ",\"mptcp\":{\"subflows\":%u,\"add_addr_signal\":%u,"
-                                    "\"add_addr_accepted\":%u,\"subflows_max\":%u,"
-                                    "\"write_seq\":%" G_GUINT64_FORMAT ",\"snd_una\":%"
-                                    G_GUINT64_FORMAT ",\"rcv_nxt\":%" G_GUINT64_FORMAT "}",
-                                    mptcp_connection_info_get_subflows (info),
-                                    mptcp_connection_info_get_add_addr_signal (info),
-                                    mptcp_connection_info_get_add_addr_accepted (info),
-                                    mptcp_connection_info_get_subflows_max (info),
-                                    mptcp_connection_info_get_write_seq (info),
-                                    mptcp_connection_info_get_snd_una (info),
-                                    mptcp_connection_info_get_rcv_nxt (info));
+            {
+              gsize first;
+
+              APPEND_LITERAL (out, ",\"mptcp\":{");
+              first = out->len;
+              append_member (out, "subflows", mptcp_connection_info_get_subflows (info));
+              g_string_erase (out, first, 1);         /* the first member's comma */
+              append_member (out, "add_addr_signal", mptcp_connection_info_get_add_addr_signal (info));
+              append_member (out, "add_addr_accepted", mptcp_connection_info_get_add_addr_accepted (info));
+              append_member (out, "subflows_max", mptcp_connection_info_get_subflows_max (info));
+              append_member (out, "write_seq", mptcp_connection_info_get_write_seq (info));
+              append_member (out, "snd_una", mptcp_connection_info_get_snd_una (info));
+              append_member (out, "rcv_nxt", mptcp_connection_info_get_rcv_nxt (info));
+              g_string_append_c (out, '}');
+            }
           if (visible)
-            g_string_append (out, ",\"subflows\":[");
+            APPEND_LITERAL (out, ",\"subflows\":[");
           else
             {
-              g_string_append (out, ",\"subflows\":null,\"subflows_unavailable\":");
+              APPEND_LITERAL (out, ",\"subflows\":null,\"subflows_unavailable\":");
               json_string (out, why->message);
             }
         }
@@ -319,7 +347,7 @@ draw (Top *top)
         {
           g_autoptr(MptcpSubflowEntry) subflow = g_list_model_get_item (subflows, j);
           g_autoptr(MptcpSubflowStats) stats = mptcp_subflow_entry_get_stats (subflow);
-          Cached *sc = cached (top, G_OBJECT (subflow));
+          Cached *sc = cached (top, (GObject *) subflow);
           double tx = -1, rx = -1;
 
           if (stats != NULL)
@@ -329,22 +357,21 @@ draw (Top *top)
               if (j > 0)
                 g_string_append_c (out, ',');
               g_string_append_c (out, '{');
-              g_string_append (out, sc->json_head);
-              g_string_append (out, ",\"state\":\"");
+              g_string_append_len (out, sc->json_head, sc->json_head_len);
+              APPEND_LITERAL (out, ",\"state\":\"");
               g_string_append (out, state_nick (mptcp_subflow_entry_get_state (subflow)));
               g_string_append (out, mptcp_subflow_entry_get_backup (subflow)
                                     ? "\",\"backup\":true" : "\",\"backup\":false");
               g_string_append (out, mptcp_subflow_entry_get_peer_backup (subflow)
                                     ? ",\"peer_backup\":true" : ",\"peer_backup\":false");
               if (stats != NULL)
-                g_string_append_printf (out, ",\"rtt_us\":%u,\"cwnd\":%u,\"bytes_sent\":%"
-                                        G_GUINT64_FORMAT ",\"bytes_acked\":%" G_GUINT64_FORMAT
-                                        ",\"bytes_received\":%" G_GUINT64_FORMAT,
-                                        mptcp_subflow_stats_get_rtt (stats),
-                                        mptcp_subflow_stats_get_snd_cwnd (stats),
-                                        mptcp_subflow_stats_get_bytes_sent (stats),
-                                        mptcp_subflow_stats_get_bytes_acked (stats),
-                                        mptcp_subflow_stats_get_bytes_received (stats));
+                {
+                  append_member (out, "rtt_us", mptcp_subflow_stats_get_rtt (stats));
+                  append_member (out, "cwnd", mptcp_subflow_stats_get_snd_cwnd (stats));
+                  append_member (out, "bytes_sent", mptcp_subflow_stats_get_bytes_sent (stats));
+                  append_member (out, "bytes_acked", mptcp_subflow_stats_get_bytes_acked (stats));
+                  append_member (out, "bytes_received", mptcp_subflow_stats_get_bytes_received (stats));
+                }
               json_rate (out, "tx_bps", tx);
               json_rate (out, "rx_bps", rx);
               g_string_append_c (out, '}');
@@ -370,7 +397,7 @@ draw (Top *top)
         g_string_append (out, visible ? "]}" : "}");
     }
   if (top->json)
-    g_string_append (out, "]\n");
+    APPEND_LITERAL (out, "]\n");
 
   /* the entries of connections and subflows that have gone */
   g_hash_table_foreach_remove (top->cache, cached_is_stale, GUINT_TO_POINTER (top->generation));
@@ -493,7 +520,7 @@ main (int argc, char **argv)
   top.count = once ? 1 : count;
   top.cache = g_hash_table_new_full (NULL, NULL, g_object_unref, cached_free);
   top.out = g_string_new (NULL);
-  g_type_class_ref (MPTCP_TYPE_TCP_STATE);
+  state_class = g_type_class_ref (MPTCP_TYPE_TCP_STATE);
 
   top.list = mptcp_connection_list_new (NULL, &error);
   if (top.list == NULL)
@@ -530,6 +557,6 @@ main (int argc, char **argv)
   g_hash_table_unref (top.cache);
   g_string_free (top.out, TRUE);
   g_object_unref (top.list);
-  g_type_class_unref (g_type_class_peek (MPTCP_TYPE_TCP_STATE));
+  g_type_class_unref (state_class);
   return top.status;
 }

@@ -152,6 +152,10 @@ typedef struct
   GtkLabel *steer_reason;
   GtkWidget *steer_buttons[3];
   GtkListBox *endpoints;
+  GtkListBox *events;                   /* of the selected connection, newest first */
+  GtkLabel *events_note;
+  MptcpMonitor *monitor;                /* with CAP_NET_ADMIN only */
+  guint n_events;
   GtkLabel *limits;
   GHashTable *histories;                /* MptcpSubflowEntry (ref) -> History */
   GPtrArray *bound_rows;                /* GtkListItem of the subflow view, bound */
@@ -273,12 +277,16 @@ update_row (Inspector   *in,
   GObject *entry = gtk_list_item_get_item (item);
   guint column = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (item), "column"));
   g_autofree char *text = NULL;
+  GtkLabel *label;
 
   if (entry == NULL)
     return;
   text = subflow ? subflow_text (in, MPTCP_SUBFLOW_ENTRY (entry), column)
                  : connection_text (MPTCP_CONNECTION_ENTRY (entry), column);
-  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), text);
+  /* most cells do not change from one second to the next: leave those alone (no relayout) */
+  label = GTK_LABEL (gtk_list_item_get_child (item));
+  if (strcmp (gtk_label_get_text (label), text) != 0)
+    gtk_label_set_text (label, text);
 }
 
 static void
@@ -344,6 +352,48 @@ column_view (Inspector          *in,
   return view;
 }
 
+static void
+clear_events (Inspector *in)
+{
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (in->events))) != NULL)
+    gtk_list_box_remove (in->events, child);
+  in->n_events = 0;
+}
+
+/* the MPTCP events of the selected connection, as they happen (MptcpMonitor) */
+static void
+on_event (MptcpMonitor *monitor,
+          MptcpEvent   *event,
+          gpointer      data)
+{
+  Inspector *in = data;
+  MptcpConnectionEntry *selected = gtk_single_selection_get_selected_item (in->connections);
+  g_autoptr(GDateTime) now = NULL;
+  g_autofree char *stamp = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *line = NULL;
+  GtkWidget *label, *last;
+
+  if (selected == NULL || mptcp_event_get_token (event) != mptcp_connection_entry_get_token (selected))
+    return;
+  now = g_date_time_new_now_local ();
+  stamp = g_date_time_format (now, "%H:%M:%S");
+  text = mptcp_event_to_string (event);
+  line = g_strdup_printf ("%s  %s", stamp, text);
+  label = gtk_label_new (line);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_list_box_prepend (in->events, label);
+  in->n_events++;
+  /* the last hundred */
+  if (in->n_events > 100 && (last = gtk_widget_get_last_child (GTK_WIDGET (in->events))) != NULL)
+    {
+      gtk_list_box_remove (in->events, last);
+      in->n_events--;
+    }
+}
+
 /* the graph follows the selected connection's subflows */
 static void
 update_graph_lines (Inspector *in)
@@ -373,6 +423,7 @@ on_connection_selected (GObject    *selection,
   if (entry == in->shown)
     return;
   in->shown = entry;
+  clear_events (in);
 
   gtk_single_selection_set_model (in->subflows,
                                   entry != NULL ? mptcp_connection_entry_get_subflows (entry) : NULL);
@@ -486,6 +537,8 @@ report (Inspector *in)
   json_escape (out, gtk_label_get_text (in->steer_reason));
   g_string_append (out, ",\"status\":");
   json_escape (out, gtk_label_get_text (in->status));
+  g_string_append_printf (out, ",\"events\":%u,\"events_note\":", in->n_events);
+  json_escape (out, gtk_label_get_text (in->events_note));
   g_string_append_printf (out, ",\"endpoints\":%d,\"limits\":",
                           (int) (gtk_widget_get_first_child (GTK_WIDGET (in->endpoints)) != NULL));
   json_escape (out, gtk_label_get_text (in->limits));
@@ -549,7 +602,8 @@ on_refreshed (GObject      *source,
       else
         text = g_strdup_printf ("%u connection%s, updated every second", n, n == 1 ? "" : "s");
     }
-  gtk_label_set_text (in->status, text);
+  if (strcmp (gtk_label_get_text (in->status), text) != 0)
+    gtk_label_set_text (in->status, text);
   for (guint i = 0; i < in->bound_rows->len; i++)
     update_row (in, g_ptr_array_index (in->bound_rows, i), TRUE);
   for (guint i = 0; i < in->bound_conns->len; i++)
@@ -773,7 +827,7 @@ build_window (Inspector *in)
   in->window = GTK_WINDOW (gtk_application_window_new (in->app));
   gtk_window_set_title (in->window, "MPTCP Inspector");
   gtk_window_set_icon_name (in->window, APP_ID);
-  gtk_window_set_default_size (in->window, 1100, 720);
+  gtk_window_set_default_size (in->window, 1100, 860);
   gtk_window_set_titlebar (in->window, header);
   gtk_stack_switcher_set_stack (GTK_STACK_SWITCHER (switcher), GTK_STACK (stack));
   gtk_header_bar_set_title_widget (GTK_HEADER_BAR (header), switcher);
@@ -805,6 +859,34 @@ build_window (Inspector *in)
   gtk_accessible_update_property (GTK_ACCESSIBLE (in->graph), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   "Throughput per subflow over the last minute", -1);
   gtk_box_append (GTK_BOX (bottom), GTK_WIDGET (in->graph));
+  gtk_box_append (GTK_BOX (bottom), heading ("Events of the selected connection"));
+  in->events = GTK_LIST_BOX (gtk_list_box_new ());
+  gtk_list_box_set_selection_mode (in->events, GTK_SELECTION_NONE);
+  gtk_box_append (GTK_BOX (bottom), scrolled (GTK_WIDGET (in->events), 60));
+  in->events_note = GTK_LABEL (gtk_label_new (NULL));
+  gtk_label_set_xalign (in->events_note, 0);
+  gtk_label_set_wrap (in->events_note, TRUE);
+  gtk_widget_add_css_class (GTK_WIDGET (in->events_note), "dim-label");
+  gtk_box_append (GTK_BOX (bottom), GTK_WIDGET (in->events_note));
+  if (!in->net_admin)
+    gtk_label_set_text (in->events_note, "Events need CAP_NET_ADMIN, which this process does not have.");
+  else
+    {
+      g_autoptr(GError) error = NULL;
+
+      in->monitor = mptcp_monitor_new (NULL, &error);
+      if (in->monitor == NULL)
+        {
+          g_autofree char *text = g_strdup_printf ("No events: %s", error->message);
+
+          gtk_label_set_text (in->events_note, text);
+        }
+      else
+        {
+          g_signal_connect (in->monitor, "event", G_CALLBACK (on_event), in);
+          gtk_label_set_text (in->events_note, "Events as the kernel announces them.");
+        }
+    }
   for (guint i = 0; i < G_N_ELEMENTS (steer_labels); i++)
     {
       in->steer_buttons[i] = gtk_button_new_with_label (steer_labels[i]);
@@ -828,7 +910,7 @@ build_window (Inspector *in)
 
   gtk_paned_set_start_child (GTK_PANED (paned), top);
   gtk_paned_set_end_child (GTK_PANED (paned), bottom);
-  gtk_paned_set_position (GTK_PANED (paned), 260);
+  gtk_paned_set_position (GTK_PANED (paned), 230);
   gtk_stack_add_titled (GTK_STACK (stack), paned, "connections", "Connections");
 
   /* path manager */
@@ -916,6 +998,7 @@ main (int argc, char **argv)
   g_clear_object (&in.connections);
   g_clear_object (&in.subflows);
   g_clear_object (&in.list);
+  g_clear_object (&in.monitor);
   g_object_unref (in.app);
   g_hash_table_unref (in.histories);
   g_ptr_array_unref (in.bound_rows);

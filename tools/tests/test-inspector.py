@@ -2,7 +2,8 @@
 # while a stream runs over both paths. Its widget models (the report of
 # MPTCP_INSPECTOR_REPORT=1, read from the models bound to its column views and graph) must
 # show the stream's connection with two subflows and non-zero throughput in the graph, then,
-# after the test closes one subflow, one; a screenshot of each state is saved in the build
+# after the test closes one subflow, one (and that SF_CLOSED event in its events list, from
+# MptcpMonitor); a screenshot of each state is saved in the build
 # directory (inspector-two-subflows.png, inspector-one-subflow.png). Then again without
 # CAP_NET_ADMIN: the connection is listed (subflows as far as the kernel shows them: on 6.1
 # and 6.12 none, with the reason in the status line) and steering says it needs the privilege.
@@ -26,7 +27,7 @@ SAMPLES = 8     # seconds of graph before the first screenshot (a line worth loo
 def start_xvfb():
     r, w = os.pipe()
     xvfb = subprocess.Popen(['Xvfb', '-displayfd', str(w), '-nolisten', 'tcp', '-screen', '0',
-                             '1280x800x24'], pass_fds=[w], stderr=subprocess.DEVNULL)
+                             '1280x1024x24'], pass_fds=[w], stderr=subprocess.DEVNULL)
     os.close(w)
     number = b''
     while not number.endswith(b'\n'):
@@ -122,7 +123,9 @@ try:
 
         stream.close_second()
         r = app.wait(lambda r: r['selected'] == stream.token and len(r['subflows']) == 1
-                     and r['graph_lines'] == 1, 'one subflow after the close')
+                     and r['graph_lines'] == 1 and r['events'] >= 1,
+                     'one subflow after the close, and its event in the events list')
+        print(f'events of the connection after the close: {r["events"]}')
         app.screenshot('inspector-one-subflow.png')
         app.quit()
 
@@ -131,6 +134,7 @@ try:
         r = app.wait(lambda r: r['selected'] == stream.token, 'listed without CAP_NET_ADMIN')
         check(r['steering'] is False and 'CAP_NET_ADMIN' in r['steering_reason'],
               f'unprivileged steering: {r["steering_reason"]}')
+        check('CAP_NET_ADMIN' in r['events_note'], f'unprivileged events: {r["events_note"]}')
         if not r['subflows']:
             check('Subflows are hidden' in r['status'], f'says why: {r["status"]}')
         print(f'without CAP_NET_ADMIN: {len(r["subflows"])} subflows; {r["steering_reason"]}')

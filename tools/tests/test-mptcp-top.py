@@ -8,6 +8,8 @@
 # CAP_NET_ADMIN on 6.1 and 6.12 ss shows no subflow details: there mptcp-top must print
 # "subflows": null with a reason (and the text view must say why); on later kernels (6.18)
 # both show them to everyone and they must agree as with the privilege.
+# With VIEWER_DROPPED=1 (test mptcp-top-unprivileged, run by `mptcp-testbed --drop-net-admin`)
+# it checks one connection of its own the same way, with no privilege from the start.
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
@@ -49,6 +51,25 @@ def agree(prefix, label):
         check(got == want, f'{label}: subflows of {token:08x}:\n  top {got}\n  ss  {want}')
     return doc
 
+
+if os.environ.get('VIEWER_DROPPED') == '1':
+    # run by `mptcp-testbed --drop-net-admin`: one subflow of our own (opening a second one
+    # needs the privilege), listed as ss lists it; the text view says why where subflows hide
+    import socket
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262)
+    sock.connect((os.environ['MPTCP_TESTBED_SERVER1_V4'], int(os.environ['MPTCP_TESTBED_PORT_SINK'])))
+    sock.send(b'x' * 1000)
+    doc = agree((), 'dropped by the runner')
+    check(len(doc) == 1, f'our connection listed: {doc}')
+    text = subprocess.run([TOP, '--once'], check=True, capture_output=True, text=True).stdout
+    check(doc[0]['token'] in text, 'text view lists it')
+    if doc[0]['subflows'] is None:
+        check('subflows unavailable' in text and 'CAP_NET_ADMIN' in text, 'text view says why')
+    else:
+        check(len(doc[0]['subflows']) == 1, 'its one subflow')
+    sock.close()
+    print(f'without CAP_NET_ADMIN (runner): subflows {doc[0]["subflows"] and len(doc[0]["subflows"])}')
+    raise SystemExit(0)
 
 stream = Stream(helper_path('mptcp-stream'))
 token = int(stream.token, 16)
