@@ -21,6 +21,9 @@ from viewerlib import DROP_NET_ADMIN, Stream, check, fail, helper_path
 
 INSPECTOR = os.environ['MPTCP_INSPECTOR']
 OUT = os.environ['VIEWER_BUILDDIR']
+# Under qemu's TCG (the kernel matrix of .ci/run) everything runs ~10 times slower: the
+# deadlines (not the checks) stretch by SLOW.
+SLOW = 6 if os.environ.get('MPTCP_GLIB_UNDER_QEMU') else 1
 SAMPLES = 8     # seconds of graph before the first screenshot (a line worth looking at)
 
 
@@ -62,7 +65,7 @@ class Inspector:
         return json.loads(text)
 
     def wait(self, predicate, what, seconds=20):
-        deadline = time.monotonic() + seconds
+        deadline = time.monotonic() + seconds * SLOW
         last = None
         while time.monotonic() < deadline:
             r = self.line(deadline)
@@ -88,7 +91,7 @@ class Inspector:
         print(f'screenshot: {path} ({shot["width"]}x{shot["height"]})')
 
     def wait_for_key(self, key, seconds=10):
-        deadline = time.monotonic() + seconds
+        deadline = time.monotonic() + seconds * SLOW
         while True:
             r = self.line(deadline)
             check(r is not None, f'inspector: no {key} reply')
@@ -97,7 +100,7 @@ class Inspector:
 
     def quit(self):
         self.command('quit')
-        check(self.proc.wait(timeout=10) == 0, 'inspector exit status')
+        check(self.proc.wait(timeout=10 * SLOW) == 0, 'inspector exit status')
 
 
 stream = Stream(helper_path('mptcp-stream'))
