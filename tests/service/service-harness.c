@@ -194,6 +194,45 @@ wait_for_name (const char  *name,
     }
 }
 
+static guint service_max;
+
+static void
+start_service (void)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autofree char *max_text = g_strdup_printf ("%u", service_max);
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_launcher_setenv (launcher, "DBUS_SYSTEM_BUS_ADDRESS", bus_address, TRUE);
+  service_proc = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("MPTCP_GLIB_SERVICE"),
+                                              "--max-per-client", max_text, NULL);
+  g_assert_no_error (error);
+  wait_for_name (MPTCP_SERVICE_BUS_NAME, service_proc);
+}
+
+/* SIGTERM: the service must exit 0 (it frees everything it holds). */
+static gboolean
+stop_service (void)
+{
+  gboolean clean;
+
+  g_subprocess_send_signal (service_proc, SIGTERM);
+  g_subprocess_wait (service_proc, NULL, NULL);
+  clean = g_subprocess_get_if_exited (service_proc) &&
+          g_subprocess_get_exit_status (service_proc) == 0;
+  g_clear_object (&service_proc);
+  return clean;
+}
+
+void
+harness_restart_service (void)
+{
+  g_assert_true (stop_service ());
+  while (name_has_owner (MPTCP_SERVICE_BUS_NAME))
+    g_usleep (5000);
+  start_service ();
+}
+
 void
 harness_teardown (void)
 {
@@ -201,10 +240,7 @@ harness_teardown (void)
 
   if (service_proc != NULL)
     {
-      g_subprocess_send_signal (service_proc, SIGTERM);
-      g_subprocess_wait (service_proc, NULL, NULL);
-      if (!g_subprocess_get_if_exited (service_proc) ||
-          g_subprocess_get_exit_status (service_proc) != 0)
+      if (!stop_service ())
         g_printerr ("# the service did not exit cleanly\n");
     }
   if (polkit_proc != NULL)
@@ -235,7 +271,6 @@ harness_setup (guint max_per_client)
   g_autofree char *address = NULL, *bus_conf = NULL;
   g_autoptr(GDataInputStream) in = NULL;
   g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autofree char *max_text = g_strdup_printf ("%u", max_per_client);
   const char *service_exe = g_getenv ("MPTCP_GLIB_SERVICE");
   const char *srcdir = g_getenv ("MPTCP_GLIB_SERVICE_SRCDIR");
 
@@ -337,12 +372,8 @@ harness_setup (guint max_per_client)
   g_assert_no_error (error);
   wait_for_name ("org.freedesktop.PolicyKit1", polkit_proc);
 
-  g_subprocess_launcher_set_flags (launcher, G_SUBPROCESS_FLAGS_NONE);
-  service_proc = g_subprocess_launcher_spawn (launcher, &error, service_exe,
-                                              "--max-per-client", max_text,
-                                              NULL);
-  g_assert_no_error (error);
-  wait_for_name (MPTCP_SERVICE_BUS_NAME, service_proc);
+  service_max = max_per_client;
+  start_service ();
   _mptcp_service_register_error_domain ();
 }
 

@@ -31,6 +31,8 @@ extern char            *bus_address;
 
 void             harness_setup        (guint max_per_client);
 void             harness_teardown     (void);
+/* Stops the service (asserting a clean exit) and starts a new one. */
+void             harness_restart_service (void);
 
 /* A connected MPTCP socket to host:port of the testbed; talk: one echo round first. */
 int              mptcp_connect        (const char *host, guint16 port, gboolean talk);

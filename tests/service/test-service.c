@@ -690,6 +690,45 @@ test_cycles (void)
   g_assert_cmpuint (rss_after, <=, rss_before + 256);
 }
 
+/* The service restarts while a client holds a registration: the old object is gone with a
+ * clear error (never another registration), nothing crashes, and registering again works. */
+static void
+test_restart (void)
+{
+  g_autoptr(GDBusConnection) conn = new_bus ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autofree char *path = NULL, *again = NULL;
+  int fd = mptcp_connect (TESTBED_SERVER1_V4, TESTBED_PORT_ECHO, TRUE);
+
+  path = register_fd (conn, fd, &error);
+  g_assert_no_error (error);
+  harness_restart_service ();
+  /* the new instance numbers its objects anew: another client's may take the old number,
+   * which still does not make it this client's */
+  {
+    g_autofree char *other = register_fd (bus, fd, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (other, ==, MPTCP_SERVICE_CONNECTION_PATH "/1");
+  }
+  reply = call (conn, path, MPTCP_SERVICE_CONNECTION_IFACE, "OpenSubflow",
+                g_variant_new ("((sq)(sq)a{sv})", TESTBED_CLIENT2_V4, 0, TESTBED_SERVER2_V4,
+                               TESTBED_PORT_ECHO, NULL), "((sq)(sq)yyb)", &error);
+  g_assert_error (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT);
+  g_clear_error (&error);
+  again = register_fd (conn, fd, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (again, !=, path);
+  reply = call (conn, again, MPTCP_SERVICE_CONNECTION_IFACE, "OpenSubflow",
+                g_variant_new ("((sq)(sq)a{sv})", TESTBED_CLIENT2_V4, 0, TESTBED_SERVER2_V4,
+                               TESTBED_PORT_ECHO, NULL), "((sq)(sq)yyb)", &error);
+  g_assert_no_error (error);
+  close (fd);
+  while (n_registrations (conn) > 0 || n_registrations (bus) > 0)
+    g_usleep (10000);
+}
+
 /* Runs mptcpctl as uid with args; returns its exit status, stdout in *out. */
 static int
 run_ctl (uid_t         uid,
@@ -803,6 +842,7 @@ main (int    argc,
   g_test_add_func ("/service/client-vanishes", test_client_vanishes);
   g_test_add_func ("/service/admin-token", test_admin_token);
   g_test_add_func ("/service/cli", test_cli);
+  g_test_add_func ("/service/restart", test_restart);
   g_test_add_func ("/service/cycles", test_cycles);
   status = g_test_run ();
   harness_teardown ();
