@@ -299,7 +299,7 @@ test_bad_fds (void)
   socklen_t lo_len = sizeof lo;
   int pipefd[2], pair[2];
   guint fds_before = service_fd_count ();
-  struct { const char *what; int fd; GQuark domain; int code; } cases[9];
+  struct { const char *what; int fd; GQuark domain; int code; } cases[10];
   int listener, other_listen, other, n = 0, i;
   g_autoptr(GError) error = NULL;
   g_autofree char *path = NULL;
@@ -338,6 +338,10 @@ test_bad_fds (void)
   g_assert_cmpint (connect (other, (struct sockaddr *) &lo, sizeof lo), ==, 0);
   cases[n++] = (typeof (cases[0])) { "MPTCP of another netns", other, MPTCP_ERROR,
                                      MPTCP_ERROR_PERMISSION_DENIED };
+  /* an MPTCP socket whose connection fell back to TCP (the server's plain TCP port) */
+  cases[n++] = (typeof (cases[0])) { "MPTCP fallen back to TCP",
+                                     mptcp_connect (TESTBED_SERVER1_V4, TESTBED_PORT_TCP, FALSE),
+                                     MPTCP_ERROR, MPTCP_ERROR_FALLBACK };
 
   for (i = 0; i < n; i++)
     {
