@@ -129,6 +129,8 @@ app_steer (void)
   int fd;
 
   g_assert_cmpuint (geteuid (), !=, 0);
+  /* this client speaks the service's D-Bus API itself: the library must not */
+  g_setenv ("MPTCP_GLIB_USE_SERVICE", "never", TRUE);
   fd = mptcp_connect (TESTBED_SERVER1_V4, TESTBED_PORT_ECHO, TRUE);
   sock = g_socket_new_from_fd (fd, &error);
   g_assert_no_error (error);
@@ -268,10 +270,106 @@ app_stranger (const char *victim)
   return 0;
 }
 
+static void
+open_async_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  GError *error = NULL;
+
+  *(MptcpSubflow **) user_data = mptcp_connection_open_subflow_finish (MPTCP_CONNECTION (source),
+                                                                      result, &error);
+  g_assert_no_error (error);
+}
+
+static void
+added_cb (MptcpConnection *conn,
+          MptcpSubflow    *sf,
+          gpointer         user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+/* The mptcplib scenario through the ordinary MptcpConnection API, without CAP_NET_ADMIN: the
+ * library goes through the service by itself. arg: the code of the MPTCP_ERROR the direct
+ * path gives for removing an unknown address id (the service path must give the same). */
+static int
+app_library (const char *arg)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) sock = NULL;
+  g_autoptr(MptcpConnection) mc = NULL;
+  g_autoptr(GInetSocketAddress) local = NULL, remote = NULL;
+  g_autoptr(MptcpSubflow) sf = NULL;
+  MptcpSubflow *async_sf = NULL;
+  guint added = 0, id;
+  int fd;
+
+  g_assert_cmpuint (geteuid (), !=, 0);
+  fd = mptcp_connect (TESTBED_SERVER1_V4, TESTBED_PORT_ECHO, TRUE);
+  sock = g_socket_new_from_fd (fd, &error);
+  g_assert_no_error (error);
+  mc = mptcp_connection_new (sock, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (mptcp_connection_get_event_source (mc), ==, MPTCP_EVENT_SOURCE_POLLING);
+  g_signal_connect (mc, "subflow-added", G_CALLBACK (added_cb), &added);
+  local = G_INET_SOCKET_ADDRESS (g_inet_socket_address_new_from_string (TESTBED_CLIENT2_V4, 0));
+  remote = G_INET_SOCKET_ADDRESS (g_inet_socket_address_new_from_string (TESTBED_SERVER2_V4,
+                                                                         TESTBED_PORT_ECHO));
+
+  /* forbidden: the direct path, which cannot */
+  g_setenv ("MPTCP_GLIB_USE_SERVICE", "never", TRUE);
+  sf = mptcp_connection_open_subflow (mc, local, remote, NULL, &error);
+  g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_PERMISSION_DENIED);
+  g_clear_error (&error);
+  g_unsetenv ("MPTCP_GLIB_USE_SERVICE");
+
+  /* open (sync), list, backup, close */
+  sf = mptcp_connection_open_subflow (mc, local, remote, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (sf);
+  g_assert_cmpuint (g_list_model_get_n_items (mptcp_connection_get_subflows (mc)), ==, 2);
+  g_assert_cmpuint (added, ==, 1);
+  {
+    g_autofree char *host = g_inet_address_to_string (
+      g_inet_socket_address_get_address (mptcp_subflow_get_local_address (sf)));
+
+    g_assert_cmpstr (host, ==, TESTBED_CLIENT2_V4);
+  }
+  g_assert_true (mptcp_subflow_set_backup (sf, TRUE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (mptcp_subflow_get_backup (sf));
+  g_assert_true (mptcp_subflow_close (sf, NULL, &error));
+  g_assert_no_error (error);
+  wait_until (one_subflow, mc);
+
+  /* open (async) */
+  mptcp_connection_open_subflow_async (mc, local, remote, NULL, open_async_cb, &async_sf);
+  while (async_sf == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (g_list_model_get_n_items (mptcp_connection_get_subflows (mc)), ==, 2);
+  g_assert_true (mptcp_subflow_close (async_sf, NULL, &error));
+  g_assert_no_error (error);
+  g_object_unref (async_sf);
+
+  /* announce and remove; the kernel's refusal has the direct path's code */
+  id = mptcp_connection_announce_address (mc, local, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (id, >, 0);
+  g_assert_true (mptcp_connection_remove_address (mc, id, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (mptcp_connection_remove_address (mc, 200, NULL, &error));
+  g_assert_error (error, MPTCP_ERROR, atoi (arg));
+  g_clear_error (&error);
+  return 0;
+}
+
 static int
 app_main (const char *mode,
           const char *arg)
 {
+  if (g_str_equal (mode, "library"))
+    return app_library (arg);
   _mptcp_service_register_error_domain ();
   if (g_str_equal (mode, "steer"))
     return app_steer ();
@@ -733,6 +831,35 @@ test_restart (void)
     g_usleep (10000);
 }
 
+/* uid 65534 through the ordinary MptcpConnection API (the library uses the service itself). */
+static void
+test_library (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) app = NULL;
+  g_autoptr(GSocket) sock = NULL;
+  g_autoptr(MptcpConnection) mc = NULL;
+  g_autofree char *code = NULL;
+  int fd = mptcp_connect (TESTBED_SERVER1_V4, TESTBED_PORT_ECHO, TRUE);
+
+  /* the direct path's answer to removing an unknown id, with CAP_NET_ADMIN */
+  sock = g_socket_new_from_fd (fd, &error);
+  mc = mptcp_connection_new (sock, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (mptcp_connection_get_event_source (mc), ==, MPTCP_EVENT_SOURCE_NETLINK);
+  g_assert_false (mptcp_connection_remove_address (mc, 200, NULL, &error));
+  g_assert_nonnull (error);
+  g_assert_true (error->domain == MPTCP_ERROR);
+  code = g_strdup_printf ("%d", error->code);
+  g_clear_error (&error);
+
+  app = spawn_app (65534, "library", code, &error);
+  g_assert_no_error (error);
+  g_output_stream_close (g_subprocess_get_stdin_pipe (app), NULL, NULL);
+  assert_exit_ok (app);
+  g_socket_close (sock, NULL);
+}
+
 /* Runs mptcpctl as uid with args; returns its exit status, stdout in *out. */
 static int
 run_ctl (uid_t         uid,
@@ -845,6 +972,7 @@ main (int    argc,
   g_test_add_func ("/service/closed-in-flight", test_closed_in_flight);
   g_test_add_func ("/service/client-vanishes", test_client_vanishes);
   g_test_add_func ("/service/admin-token", test_admin_token);
+  g_test_add_func ("/service/library", test_library);
   g_test_add_func ("/service/cli", test_cli);
   g_test_add_func ("/service/restart", test_restart);
   g_test_add_func ("/service/cycles", test_cycles);
