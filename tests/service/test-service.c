@@ -860,6 +860,75 @@ test_library (void)
   g_socket_close (sock, NULL);
 }
 
+/* The same scenario from Python and gjs, as uid 65534 (the build's typelib). */
+static void
+run_binding (const char *const *argv)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_setenv (launcher, "DBUS_SYSTEM_BUS_ADDRESS", bus_address, TRUE);
+  g_subprocess_launcher_setenv (launcher, "GI_TYPELIB_PATH", g_getenv ("MPTCP_GLIB_TYPELIB_DIR"),
+                                TRUE);
+  g_subprocess_launcher_setenv (launcher, "LD_LIBRARY_PATH", g_getenv ("MPTCP_GLIB_TYPELIB_DIR"),
+                                TRUE);
+  g_subprocess_launcher_unsetenv (launcher, "MPTCP_GLIB_USE_SERVICE");
+  g_subprocess_launcher_set_child_setup (launcher, child_become, GUINT_TO_POINTER (65534), NULL);
+  g_subprocess_launcher_set_cwd (launcher, "/");
+  proc = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  g_test_message ("%s: %s%s", argv[0], out, err);
+  g_assert_true (g_subprocess_get_if_exited (proc));
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
+  g_assert_cmpstr (out, ==, "ok\n");
+}
+
+static char *
+direct_remove_code (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) sock = NULL;
+  g_autoptr(MptcpConnection) mc = NULL;
+  int fd = mptcp_connect (TESTBED_SERVER1_V4, TESTBED_PORT_ECHO, TRUE);
+
+  sock = g_socket_new_from_fd (fd, &error);
+  mc = mptcp_connection_new (sock, &error);
+  g_assert_no_error (error);
+  g_assert_false (mptcp_connection_remove_address (mc, 200, NULL, &error));
+  g_assert_true (error != NULL && error->domain == MPTCP_ERROR);
+  return g_strdup_printf ("%d", error->code);
+}
+
+static void
+test_python (void)
+{
+  g_autofree char *code = direct_remove_code ();
+  g_autofree char *script = g_build_filename (g_getenv ("MPTCP_GLIB_SERVICE_TESTDIR"),
+                                              "service_client.py", NULL);
+  const char *argv[] = { "/usr/bin/python3", script, code, NULL };
+
+  run_binding (argv);
+}
+
+static void
+test_gjs (void)
+{
+  g_autofree char *code = direct_remove_code ();
+  g_autofree char *script = g_build_filename (g_getenv ("MPTCP_GLIB_SERVICE_TESTDIR"),
+                                              "service-client.js", NULL);
+  g_autofree char *gjs = g_find_program_in_path ("gjs");
+  const char *argv[] = { gjs, "-m", script, code, NULL };
+
+  g_assert_nonnull (gjs);
+  run_binding (argv);
+}
+
 /* Runs mptcpctl as uid with args; returns its exit status, stdout in *out. */
 static int
 run_ctl (uid_t         uid,
@@ -973,6 +1042,12 @@ main (int    argc,
   g_test_add_func ("/service/client-vanishes", test_client_vanishes);
   g_test_add_func ("/service/admin-token", test_admin_token);
   g_test_add_func ("/service/library", test_library);
+  /* the bindings need the typelib (not built with the sanitizers) */
+  if (g_getenv ("MPTCP_GLIB_TYPELIB_DIR") != NULL)
+    {
+      g_test_add_func ("/service/python", test_python);
+      g_test_add_func ("/service/gjs", test_gjs);
+    }
   g_test_add_func ("/service/cli", test_cli);
   g_test_add_func ("/service/restart", test_restart);
   g_test_add_func ("/service/cycles", test_cycles);
