@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -196,6 +197,14 @@ wait_for_name (const char  *name,
 
 static guint service_max;
 
+/* between fork and exec: the daemons die with the harness, even when a failed assertion
+ * aborts it (polkitd clears this when it drops to its user, and exits with the bus) */
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
 static void
 start_service (void)
 {
@@ -204,6 +213,7 @@ start_service (void)
   g_autoptr(GError) error = NULL;
 
   g_subprocess_launcher_setenv (launcher, "DBUS_SYSTEM_BUS_ADDRESS", bus_address, TRUE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   service_proc = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("MPTCP_GLIB_SERVICE"),
                                               "--max-per-client", max_text, NULL);
   g_assert_no_error (error);
@@ -233,15 +243,16 @@ harness_restart_service (void)
   start_service ();
 }
 
-void
+gboolean
 harness_teardown (void)
 {
   g_autoptr(GError) error = NULL;
+  gboolean clean = TRUE;
 
-  if (service_proc != NULL)
+  if (service_proc != NULL && !stop_service ())
     {
-      if (!stop_service ())
-        g_printerr ("# the service did not exit cleanly\n");
+      g_printerr ("# the service did not exit cleanly (a crash, or a leak under ASan)\n");
+      clean = FALSE;
     }
   if (polkit_proc != NULL)
     {
@@ -261,6 +272,7 @@ harness_teardown (void)
 
       g_spawn_sync (NULL, (char **) argv, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL);
     }
+  return clean;
 }
 
 void
@@ -354,9 +366,15 @@ harness_setup (guint max_per_client)
       "</busconfig>\n", tmpdir, conf);
     write_file (bus_conf, text);
   }
-  bus_proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, "dbus-daemon",
-                               "--config-file", bus_conf, "--nofork", "--nosyslog",
-                               "--print-address=1", NULL);
+  {
+    g_autoptr(GSubprocessLauncher) bus_launcher =
+      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+
+    g_subprocess_launcher_set_child_setup (bus_launcher, die_with_parent, NULL, NULL);
+    bus_proc = g_subprocess_launcher_spawn (bus_launcher, &error, "dbus-daemon", "--config-file",
+                                            bus_conf, "--nofork", "--nosyslog",
+                                            "--print-address=1", NULL);
+  }
   g_assert_no_error (error);
   in = g_data_input_stream_new (g_subprocess_get_stdout_pipe (bus_proc));
   address = g_data_input_stream_read_line (in, NULL, NULL, &error);
@@ -367,6 +385,7 @@ harness_setup (guint max_per_client)
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
                                         G_SUBPROCESS_FLAGS_STDERR_SILENCE);
   g_subprocess_launcher_setenv (launcher, "DBUS_SYSTEM_BUS_ADDRESS", bus_address, TRUE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   polkit_proc = g_subprocess_launcher_spawn (launcher, &error, "/usr/lib/polkit-1/polkitd",
                                              "--no-debug", NULL);
   g_assert_no_error (error);

@@ -30,7 +30,8 @@ extern const char      *self_exe;     /* set by main(): spawn_app() runs it with
 extern char            *bus_address;
 
 void             harness_setup        (guint max_per_client);
-void             harness_teardown     (void);
+/* FALSE if the service did not exit cleanly (crash; under ASan also a leak) */
+gboolean         harness_teardown     (void);
 /* Stops the service (asserting a clean exit) and starts a new one. */
 void             harness_restart_service (void);
 

@@ -788,8 +788,11 @@ test_cycles (void)
                   G_GUINT64_FORMAT " KiB after %u cycles", fds_before, service_fd_count (),
                   rss_before, rss_after, n);
   g_assert_cmpuint (service_fd_count (), ==, fds_before);
-  /* a leak of 32 bytes per cycle would show as 312 KiB */
+  /* a leak of 32 bytes per cycle would show as 312 KiB. Under ASan its quarantine of freed
+   * memory grows the RSS: there the service's leak check at exit (harness_teardown) does it */
+#if !defined (__SANITIZE_ADDRESS__)
   g_assert_cmpuint (rss_after, <=, rss_before + 256);
+#endif
 }
 
 /* The service restarts while a client holds a registration: the old object is gone with a
@@ -1052,6 +1055,7 @@ main (int    argc,
   g_test_add_func ("/service/restart", test_restart);
   g_test_add_func ("/service/cycles", test_cycles);
   status = g_test_run ();
-  harness_teardown ();
+  if (!harness_teardown ())
+    status = 1;
   return status;
 }
