@@ -162,7 +162,7 @@ static void
 bind_dir (const char *from,
           const char *to)
 {
-  if (mount (from, to, NULL, MS_BIND, NULL) != 0)
+  if (mount (from, to, "none", MS_BIND, NULL) != 0)
     g_error ("bind-mount %s on %s: %s", from, to, g_strerror (errno));
 }
 
@@ -289,7 +289,7 @@ harness_setup (guint max_per_client)
   g_assert_nonnull (service_exe);
   g_assert_nonnull (srcdir);
   /* our own mount namespace: the bind mounts vanish with this process */
-  if (unshare (CLONE_NEWNS) != 0 || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+  if (unshare (CLONE_NEWNS) != 0 || mount ("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0)
     g_error ("mount namespace: %s", g_strerror (errno));
 
   tmpdir = g_dir_make_tmp ("mptcp-service-XXXXXX", &error);

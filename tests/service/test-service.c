@@ -706,6 +706,7 @@ test_client_vanishes (void)
                                  TESTBED_PORT_ECHO, NULL),
                   "((sq)(sq)yyb)", &error);
     g_assert_no_error (error);
+    g_clear_pointer (&reply, g_variant_unref);
     reply = call (bus, root_path, MPTCP_SERVICE_CONNECTION_IFACE, "Unregister", NULL, "()",
                   &error);
     g_assert_no_error (error);
