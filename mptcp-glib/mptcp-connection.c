@@ -12,6 +12,7 @@
 
 #include "mptcp-connection.h"
 #include "mptcp-connection-private.h"
+#include "mptcp-connection-service-private.h"
 #include "mptcp-subflow-private.h"
 #include "mptcp-info-private.h"
 #include "mptcp-netlink-private.h"
@@ -2304,6 +2305,10 @@ typedef enum
   OP_REMOVE,
 } OpKind;
 
+/* the service path (mptcp-connection-service.c) takes the kind as it is */
+G_STATIC_ASSERT ((int) OP_OPEN == (int) MPTCP_SERVICE_OP_OPEN &&
+                 (int) OP_REMOVE == (int) MPTCP_SERVICE_OP_REMOVE);
+
 typedef struct
 {
   Tuple tuple;
@@ -3725,6 +3730,11 @@ run_sync (MptcpConnection  *self,
   MptcpNlSync sync;
   Op *op;
 
+  if (_mptcp_connection_service_wanted (self))
+    return _mptcp_connection_service_run (self, source_object, (MptcpServiceOp) kind,
+                                          tuple ? &tuple->local : NULL,
+                                          tuple ? &tuple->remote : NULL, id, backup,
+                                          cancellable, source_tag);
   if (!_mptcp_netlink_sync_begin (&sync, error))
     return NULL;
   task = g_task_new (source_object, cancellable, sync_done_cb, &result);
@@ -3770,6 +3780,18 @@ start_async (MptcpConnection     *self,
   GError *error = NULL;
   Op *op;
 
+  if (_mptcp_connection_service_wanted (self))
+    {
+      if (from_sync)
+        g_main_context_push_thread_default (self->context);
+      _mptcp_connection_service_start (self, source_object, (MptcpServiceOp) kind,
+                                       tuple ? &tuple->local : NULL,
+                                       tuple ? &tuple->remote : NULL, id, backup, cancellable,
+                                       callback, user_data, source_tag);
+      if (from_sync)
+        g_main_context_pop_thread_default (self->context);
+      return;
+    }
   if (from_sync)
     g_main_context_push_thread_default (self->context);
   task = g_task_new (source_object, cancellable, callback, user_data);

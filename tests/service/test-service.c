@@ -39,101 +39,11 @@
 #include "testbed.h"
 #include "mptcp-glib.h"
 #include "mptcp-service-private.h"
+#include "service-harness.h"
 
 #define MAX_PER_CLIENT 16
+
 #define SERVICE_ERROR(name) MPTCP_SERVICE_ERROR_PREFIX name
-
-static char *tmpdir;
-static GSubprocess *bus_proc, *polkit_proc, *service_proc;
-static GDBusConnection *bus;
-static const char *self_exe;
-static char *bus_address;   /* the harness's; children get it as DBUS_SYSTEM_BUS_ADDRESS */
-
-/* ---- helpers shared by both sides ---------------------------------------------------------- */
-
-static int
-mptcp_connect (const char *host,
-               guint16     port,
-               gboolean    talk)
-{
-  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons (port) };
-  char buf[4];
-  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_MPTCP);
-
-  g_assert_cmpint (fd, >=, 0);
-  g_assert_cmpint (inet_pton (AF_INET, host, &sin.sin_addr), ==, 1);
-  g_assert_cmpint (connect (fd, (struct sockaddr *) &sin, sizeof sin), ==, 0);
-  if (talk)
-    {
-      /* the connection is fully established once the server has seen data */
-      g_assert_cmpint (write (fd, "ping", 4), ==, 4);
-      g_assert_cmpint (read (fd, buf, 4), ==, 4);
-    }
-  return fd;
-}
-
-static GVariant *
-call (GDBusConnection *conn,
-      const char      *path,
-      const char      *iface,
-      const char      *method,
-      GVariant        *params,
-      const char      *reply_type,
-      GError         **error)
-{
-  return g_dbus_connection_call_sync (conn, MPTCP_SERVICE_BUS_NAME, path, iface, method, params,
-                                      reply_type ? G_VARIANT_TYPE (reply_type) : NULL,
-                                      G_DBUS_CALL_FLAGS_NONE, 20000, NULL, error);
-}
-
-/* Register(fd); fd < 0: no fd list at all. Returns the object path or NULL. */
-static char *
-register_fd (GDBusConnection *conn,
-             int              fd,
-             GError         **error)
-{
-  g_autoptr(GUnixFDList) list = g_unix_fd_list_new ();
-  g_autoptr(GVariant) reply = NULL;
-  char *path = NULL;
-
-  if (fd >= 0)
-    g_assert_cmpint (g_unix_fd_list_append (list, fd, NULL), ==, 0);
-  reply = g_dbus_connection_call_with_unix_fd_list_sync (conn, MPTCP_SERVICE_BUS_NAME,
-                                                         MPTCP_SERVICE_PATH, MPTCP_SERVICE_IFACE,
-                                                         "Register",
-                                                         g_variant_new ("(h@a{sv})", 0,
-                                                                        g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0)),
-                                                         G_VARIANT_TYPE ("(ou)"),
-                                                         G_DBUS_CALL_FLAGS_NONE, 20000,
-                                                         fd >= 0 ? list : NULL, NULL, NULL, error);
-  if (reply != NULL)
-    g_variant_get (reply, "(ou)", &path, NULL);
-  return path;
-}
-
-static GDBusConnection *
-new_bus (void)
-{
-  g_autoptr(GError) error = NULL;
-  GDBusConnection *conn;
-
-  conn = g_dbus_connection_new_for_address_sync (bus_address ? bus_address : g_getenv ("DBUS_SYSTEM_BUS_ADDRESS"),
-                                                 G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                                 G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                                                 NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_dbus_connection_set_exit_on_close (conn, FALSE);
-  return conn;
-}
-
-static gboolean
-has_error_name (const GError *error,
-                const char   *name)
-{
-  g_autofree char *remote = error ? g_dbus_error_get_remote_error (error) : NULL;
-
-  return g_strcmp0 (remote, name) == 0;
-}
 
 /* ---- the application side (uid 65534 or 2, no CAP_NET_ADMIN) ------------------------------- */
 
@@ -219,6 +129,8 @@ app_steer (void)
   int fd;
 
   g_assert_cmpuint (geteuid (), !=, 0);
+  /* this client speaks the service's D-Bus API itself: the library must not */
+  g_setenv ("MPTCP_GLIB_USE_SERVICE", "never", TRUE);
   fd = mptcp_connect (TESTBED_SERVER1_V4, TESTBED_PORT_ECHO, TRUE);
   sock = g_socket_new_from_fd (fd, &error);
   g_assert_no_error (error);
@@ -358,10 +270,106 @@ app_stranger (const char *victim)
   return 0;
 }
 
+static void
+open_async_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  GError *error = NULL;
+
+  *(MptcpSubflow **) user_data = mptcp_connection_open_subflow_finish (MPTCP_CONNECTION (source),
+                                                                      result, &error);
+  g_assert_no_error (error);
+}
+
+static void
+added_cb (MptcpConnection *conn,
+          MptcpSubflow    *sf,
+          gpointer         user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+/* The mptcplib scenario through the ordinary MptcpConnection API, without CAP_NET_ADMIN: the
+ * library goes through the service by itself. arg: the code of the MPTCP_ERROR the direct
+ * path gives for removing an unknown address id (the service path must give the same). */
+static int
+app_library (const char *arg)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) sock = NULL;
+  g_autoptr(MptcpConnection) mc = NULL;
+  g_autoptr(GInetSocketAddress) local = NULL, remote = NULL;
+  g_autoptr(MptcpSubflow) sf = NULL;
+  MptcpSubflow *async_sf = NULL;
+  guint added = 0, id;
+  int fd;
+
+  g_assert_cmpuint (geteuid (), !=, 0);
+  fd = mptcp_connect (TESTBED_SERVER1_V4, TESTBED_PORT_ECHO, TRUE);
+  sock = g_socket_new_from_fd (fd, &error);
+  g_assert_no_error (error);
+  mc = mptcp_connection_new (sock, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (mptcp_connection_get_event_source (mc), ==, MPTCP_EVENT_SOURCE_POLLING);
+  g_signal_connect (mc, "subflow-added", G_CALLBACK (added_cb), &added);
+  local = G_INET_SOCKET_ADDRESS (g_inet_socket_address_new_from_string (TESTBED_CLIENT2_V4, 0));
+  remote = G_INET_SOCKET_ADDRESS (g_inet_socket_address_new_from_string (TESTBED_SERVER2_V4,
+                                                                         TESTBED_PORT_ECHO));
+
+  /* forbidden: the direct path, which cannot */
+  g_setenv ("MPTCP_GLIB_USE_SERVICE", "never", TRUE);
+  sf = mptcp_connection_open_subflow (mc, local, remote, NULL, &error);
+  g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_PERMISSION_DENIED);
+  g_clear_error (&error);
+  g_unsetenv ("MPTCP_GLIB_USE_SERVICE");
+
+  /* open (sync), list, backup, close */
+  sf = mptcp_connection_open_subflow (mc, local, remote, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (sf);
+  g_assert_cmpuint (g_list_model_get_n_items (mptcp_connection_get_subflows (mc)), ==, 2);
+  g_assert_cmpuint (added, ==, 1);
+  {
+    g_autofree char *host = g_inet_address_to_string (
+      g_inet_socket_address_get_address (mptcp_subflow_get_local_address (sf)));
+
+    g_assert_cmpstr (host, ==, TESTBED_CLIENT2_V4);
+  }
+  g_assert_true (mptcp_subflow_set_backup (sf, TRUE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (mptcp_subflow_get_backup (sf));
+  g_assert_true (mptcp_subflow_close (sf, NULL, &error));
+  g_assert_no_error (error);
+  wait_until (one_subflow, mc);
+
+  /* open (async) */
+  mptcp_connection_open_subflow_async (mc, local, remote, NULL, open_async_cb, &async_sf);
+  while (async_sf == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (g_list_model_get_n_items (mptcp_connection_get_subflows (mc)), ==, 2);
+  g_assert_true (mptcp_subflow_close (async_sf, NULL, &error));
+  g_assert_no_error (error);
+  g_object_unref (async_sf);
+
+  /* announce and remove; the kernel's refusal has the direct path's code */
+  id = mptcp_connection_announce_address (mc, local, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (id, >, 0);
+  g_assert_true (mptcp_connection_remove_address (mc, id, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (mptcp_connection_remove_address (mc, 200, NULL, &error));
+  g_assert_error (error, MPTCP_ERROR, atoi (arg));
+  g_clear_error (&error);
+  return 0;
+}
+
 static int
 app_main (const char *mode,
           const char *arg)
 {
+  if (g_str_equal (mode, "library"))
+    return app_library (arg);
   _mptcp_service_register_error_domain ();
   if (g_str_equal (mode, "steer"))
     return app_steer ();
@@ -369,284 +377,6 @@ app_main (const char *mode,
     return app_stranger (arg);
   g_printerr ("unknown client mode %s\n", mode);
   return 2;
-}
-
-/* ---- the harness (root) ------------------------------------------------------------------- */
-
-static void
-child_become (gpointer user_data)
-{
-  uid_t uid = GPOINTER_TO_UINT (user_data);
-
-  /* between fork and exec: plain system calls only. Leaving uid 0 for good drops every
-   * capability (no PR_SET_KEEPCAPS). */
-  if (setgroups (0, NULL) != 0 || setresgid (uid, uid, uid) != 0 || setresuid (uid, uid, uid) != 0)
-    _exit (120);
-}
-
-static GSubprocess *
-spawn_app (uid_t        uid,
-           const char  *mode,
-           const char  *arg,
-           GError     **error)
-{
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDIN_PIPE);
-  g_subprocess_launcher_set_child_setup (launcher, child_become, GUINT_TO_POINTER (uid), NULL);
-  g_subprocess_launcher_set_cwd (launcher, "/");
-  g_subprocess_launcher_setenv (launcher, "DBUS_SYSTEM_BUS_ADDRESS", bus_address, TRUE);
-  return g_subprocess_launcher_spawn (launcher, error, self_exe, "--client", mode, arg, NULL);
-}
-
-static void
-write_file (const char *path,
-            const char *contents)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_file_set_contents (path, contents, -1, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (chmod (path, 0644), ==, 0);
-}
-
-static void
-bind_dir (const char *from,
-          const char *to)
-{
-  if (mount (from, to, NULL, MS_BIND, NULL) != 0)
-    g_error ("bind-mount %s on %s: %s", from, to, g_strerror (errno));
-}
-
-static gboolean
-name_has_owner (const char *name)
-{
-  g_autoptr(GVariant) reply = NULL;
-  gboolean has = FALSE;
-
-  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "NameHasOwner",
-                                       g_variant_new ("(s)", name), G_VARIANT_TYPE ("(b)"),
-                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
-  if (reply != NULL)
-    g_variant_get (reply, "(b)", &has);
-  return has;
-}
-
-static void
-wait_for_name (const char  *name,
-               GSubprocess *proc)
-{
-  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
-
-  while (!name_has_owner (name))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("%s did not appear on the test bus", name);
-      g_usleep (10000);
-    }
-}
-
-static void
-harness_teardown (void)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (service_proc != NULL)
-    {
-      g_subprocess_send_signal (service_proc, SIGTERM);
-      g_subprocess_wait (service_proc, NULL, NULL);
-      if (!g_subprocess_get_if_exited (service_proc) ||
-          g_subprocess_get_exit_status (service_proc) != 0)
-        g_printerr ("# the service did not exit cleanly\n");
-    }
-  if (polkit_proc != NULL)
-    {
-      g_subprocess_force_exit (polkit_proc);
-      g_subprocess_wait (polkit_proc, NULL, NULL);
-    }
-  g_clear_object (&bus);
-  if (bus_proc != NULL)
-    {
-      g_subprocess_force_exit (bus_proc);
-      g_subprocess_wait (bus_proc, NULL, NULL);
-    }
-  if (tmpdir != NULL)
-    {
-      g_autofree char *argv0 = g_find_program_in_path ("rm");
-      const char *argv[] = { argv0, "-rf", tmpdir, NULL };
-
-      g_spawn_sync (NULL, (char **) argv, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL);
-    }
-}
-
-static void
-harness_setup (void)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *actions = NULL, *rules = NULL, *conf = NULL, *policy = NULL;
-  g_autofree char *address = NULL, *bus_conf = NULL;
-  g_autoptr(GDataInputStream) in = NULL;
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  const char *service_exe = g_getenv ("MPTCP_GLIB_SERVICE");
-  const char *srcdir = g_getenv ("MPTCP_GLIB_SERVICE_SRCDIR");
-
-  g_assert_nonnull (service_exe);
-  g_assert_nonnull (srcdir);
-  /* our own mount namespace: the bind mounts vanish with this process */
-  if (unshare (CLONE_NEWNS) != 0 || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
-    g_error ("mount namespace: %s", g_strerror (errno));
-
-  tmpdir = g_dir_make_tmp ("mptcp-service-XXXXXX", &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (chmod (tmpdir, 0755), ==, 0);
-  actions = g_build_filename (tmpdir, "actions", NULL);
-  rules = g_build_filename (tmpdir, "rules", NULL);
-  g_assert_cmpint (mkdir (actions, 0755), ==, 0);
-  g_assert_cmpint (mkdir (rules, 0755), ==, 0);
-  {
-    g_autofree char *src = g_build_filename (srcdir, "io.github.MptcpGlib.Service.policy", NULL);
-    g_autofree char *dst = g_build_filename (actions, "io.github.MptcpGlib.Service.policy", NULL);
-    g_autofree char *text = NULL;
-
-    g_file_get_contents (src, &text, NULL, &error);
-    g_assert_no_error (error);
-    write_file (dst, text);
-  }
-  {
-    g_autofree char *dst = g_build_filename (rules, "10-mptcp-glib-test.rules", NULL);
-
-    write_file (dst,
-                "polkit.addRule(function(action, subject) {\n"
-                "  if (action.id == \"" MPTCP_SERVICE_ACTION_STEER_OWN "\" &&\n"
-                "      (subject.user == \"root\" || subject.user == \"nobody\"))\n"
-                "    return polkit.Result.YES;\n"
-                "  if (action.id == \"" MPTCP_SERVICE_ACTION_ADMIN "\" && subject.user == \"root\")\n"
-                "    return polkit.Result.YES;\n"
-                "  return polkit.Result.NO;\n"
-                "});\n");
-  }
-  bind_dir (actions, "/usr/share/polkit-1/actions");
-  bind_dir (rules, "/usr/share/polkit-1/rules.d");
-  if (g_file_test ("/etc/polkit-1/rules.d", G_FILE_TEST_IS_DIR))
-    bind_dir (rules, "/etc/polkit-1/rules.d");
-
-  conf = g_build_filename (srcdir, "io.github.MptcpGlib.Service.conf", NULL);
-  bus_conf = g_build_filename (tmpdir, "bus.conf", NULL);
-  {
-    g_autofree char *text = g_strdup_printf (
-      "<busconfig>\n"
-      "  <type>system</type>\n"
-      "  <listen>unix:dir=%s</listen>\n"
-      "  <auth>EXTERNAL</auth>\n"
-      "  <policy context=\"default\">\n"
-      "    <allow user=\"*\"/>\n"
-      "    <deny own=\"*\"/>\n"
-      "    <deny send_type=\"method_call\"/>\n"
-      "    <allow send_type=\"signal\"/>\n"
-      "    <allow send_requested_reply=\"true\" send_type=\"method_return\"/>\n"
-      "    <allow send_requested_reply=\"true\" send_type=\"error\"/>\n"
-      "    <allow receive_type=\"method_call\"/>\n"
-      "    <allow receive_type=\"method_return\"/>\n"
-      "    <allow receive_type=\"error\"/>\n"
-      "    <allow receive_type=\"signal\"/>\n"
-      "    <allow send_destination=\"org.freedesktop.DBus\"\n"
-      "           send_interface=\"org.freedesktop.DBus\"/>\n"
-      "    <allow send_destination=\"org.freedesktop.DBus\"\n"
-      "           send_interface=\"org.freedesktop.DBus.Introspectable\"/>\n"
-      "  </policy>\n"
-      "  <policy user=\"root\">\n"
-      "    <allow send_destination=\"*\"/>\n"
-      "  </policy>\n"
-      "  <policy user=\"polkitd\">\n"
-      "    <allow own=\"org.freedesktop.PolicyKit1\"/>\n"
-      "  </policy>\n"
-      "  <policy context=\"default\">\n"
-      "    <allow send_destination=\"org.freedesktop.PolicyKit1\"/>\n"
-      "  </policy>\n"
-      "  <include>%s</include>\n"
-      "</busconfig>\n", tmpdir, conf);
-    write_file (bus_conf, text);
-  }
-  bus_proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, "dbus-daemon",
-                               "--config-file", bus_conf, "--nofork", "--nosyslog",
-                               "--print-address=1", NULL);
-  g_assert_no_error (error);
-  in = g_data_input_stream_new (g_subprocess_get_stdout_pipe (bus_proc));
-  address = g_data_input_stream_read_line (in, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (address);
-  bus_address = g_strdup (address);
-  bus = new_bus ();
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
-                                        G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-  g_subprocess_launcher_setenv (launcher, "DBUS_SYSTEM_BUS_ADDRESS", bus_address, TRUE);
-  polkit_proc = g_subprocess_launcher_spawn (launcher, &error, "/usr/lib/polkit-1/polkitd",
-                                             "--no-debug", NULL);
-  g_assert_no_error (error);
-  wait_for_name ("org.freedesktop.PolicyKit1", polkit_proc);
-
-  g_subprocess_launcher_set_flags (launcher, G_SUBPROCESS_FLAGS_NONE);
-  service_proc = g_subprocess_launcher_spawn (launcher, &error, service_exe,
-                                              "--max-per-client", G_STRINGIFY (MAX_PER_CLIENT),
-                                              NULL);
-  g_assert_no_error (error);
-  wait_for_name (MPTCP_SERVICE_BUS_NAME, service_proc);
-  _mptcp_service_register_error_domain ();
-}
-
-static guint
-service_fd_count (void)
-{
-  g_autofree char *dir = g_strdup_printf ("/proc/%s/fd",
-                                          g_subprocess_get_identifier (service_proc));
-  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
-  guint n = 0;
-
-  g_assert_nonnull (d);
-  while (g_dir_read_name (d) != NULL)
-    n++;
-  return n;
-}
-
-static guint64
-service_rss_kib (void)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%s/status",
-                                           g_subprocess_get_identifier (service_proc));
-  g_autofree char *text = NULL;
-  const char *p;
-
-  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
-  p = strstr (text, "VmRSS:");
-  g_assert_nonnull (p);
-  return g_ascii_strtoull (p + 6, NULL, 10);
-}
-
-static guint
-n_registrations (GDBusConnection *conn)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = NULL, list = NULL;
-
-  reply = call (conn, MPTCP_SERVICE_PATH, MPTCP_SERVICE_IFACE, "ListRegistrations", NULL,
-                "(a(ou(sq)(sq)))", &error);
-  g_assert_no_error (error);
-  list = g_variant_get_child_value (reply, 0);
-  return g_variant_n_children (list);
-}
-
-/* The service answers (it did not crash). */
-static void
-assert_service_alive (void)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = NULL;
-
-  g_assert_cmpint (kill (atoi (g_subprocess_get_identifier (service_proc)), 0), ==, 0);
-  reply = call (bus, MPTCP_SERVICE_PATH, "org.freedesktop.DBus.Peer", "Ping", NULL, "()", &error);
-  g_assert_no_error (error);
 }
 
 static int
@@ -667,7 +397,7 @@ test_bad_fds (void)
   socklen_t lo_len = sizeof lo;
   int pipefd[2], pair[2];
   guint fds_before = service_fd_count ();
-  struct { const char *what; int fd; GQuark domain; int code; } cases[9];
+  struct { const char *what; int fd; GQuark domain; int code; } cases[10];
   int listener, other_listen, other, n = 0, i;
   g_autoptr(GError) error = NULL;
   g_autofree char *path = NULL;
@@ -706,6 +436,10 @@ test_bad_fds (void)
   g_assert_cmpint (connect (other, (struct sockaddr *) &lo, sizeof lo), ==, 0);
   cases[n++] = (typeof (cases[0])) { "MPTCP of another netns", other, MPTCP_ERROR,
                                      MPTCP_ERROR_PERMISSION_DENIED };
+  /* an MPTCP socket whose connection fell back to TCP (the server's plain TCP port) */
+  cases[n++] = (typeof (cases[0])) { "MPTCP fallen back to TCP",
+                                     mptcp_connect (TESTBED_SERVER1_V4, TESTBED_PORT_TCP, FALSE),
+                                     MPTCP_ERROR, MPTCP_ERROR_FALLBACK };
 
   for (i = 0; i < n; i++)
     {
@@ -972,6 +706,7 @@ test_client_vanishes (void)
                                  TESTBED_PORT_ECHO, NULL),
                   "((sq)(sq)yyb)", &error);
     g_assert_no_error (error);
+    g_clear_pointer (&reply, g_variant_unref);
     reply = call (bus, root_path, MPTCP_SERVICE_CONNECTION_IFACE, "Unregister", NULL, "()",
                   &error);
     g_assert_no_error (error);
@@ -1054,8 +789,148 @@ test_cycles (void)
                   G_GUINT64_FORMAT " KiB after %u cycles", fds_before, service_fd_count (),
                   rss_before, rss_after, n);
   g_assert_cmpuint (service_fd_count (), ==, fds_before);
-  /* a leak of 32 bytes per cycle would show as 312 KiB */
+  /* a leak of 32 bytes per cycle would show as 312 KiB. Under ASan its quarantine of freed
+   * memory grows the RSS: there the service's leak check at exit (harness_teardown) does it */
+#if !defined (__SANITIZE_ADDRESS__)
   g_assert_cmpuint (rss_after, <=, rss_before + 256);
+#endif
+}
+
+/* The service restarts while a client holds a registration: the old object is gone with a
+ * clear error (never another registration), nothing crashes, and registering again works. */
+static void
+test_restart (void)
+{
+  g_autoptr(GDBusConnection) conn = new_bus ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autofree char *path = NULL, *again = NULL;
+  int fd = mptcp_connect (TESTBED_SERVER1_V4, TESTBED_PORT_ECHO, TRUE);
+
+  path = register_fd (conn, fd, &error);
+  g_assert_no_error (error);
+  harness_restart_service ();
+  /* the new instance numbers its objects anew: another client's may take the old number,
+   * which still does not make it this client's */
+  {
+    g_autofree char *other = register_fd (bus, fd, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (other, ==, MPTCP_SERVICE_CONNECTION_PATH "/1");
+  }
+  reply = call (conn, path, MPTCP_SERVICE_CONNECTION_IFACE, "OpenSubflow",
+                g_variant_new ("((sq)(sq)a{sv})", TESTBED_CLIENT2_V4, 0, TESTBED_SERVER2_V4,
+                               TESTBED_PORT_ECHO, NULL), "((sq)(sq)yyb)", &error);
+  g_assert_error (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT);
+  g_clear_error (&error);
+  again = register_fd (conn, fd, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (again, !=, path);
+  reply = call (conn, again, MPTCP_SERVICE_CONNECTION_IFACE, "OpenSubflow",
+                g_variant_new ("((sq)(sq)a{sv})", TESTBED_CLIENT2_V4, 0, TESTBED_SERVER2_V4,
+                               TESTBED_PORT_ECHO, NULL), "((sq)(sq)yyb)", &error);
+  g_assert_no_error (error);
+  close (fd);
+  while (n_registrations (conn) > 0 || n_registrations (bus) > 0)
+    g_usleep (10000);
+}
+
+/* uid 65534 through the ordinary MptcpConnection API (the library uses the service itself). */
+static void
+test_library (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) app = NULL;
+  g_autoptr(GSocket) sock = NULL;
+  g_autoptr(MptcpConnection) mc = NULL;
+  g_autofree char *code = NULL;
+  int fd = mptcp_connect (TESTBED_SERVER1_V4, TESTBED_PORT_ECHO, TRUE);
+
+  /* the direct path's answer to removing an unknown id, with CAP_NET_ADMIN */
+  sock = g_socket_new_from_fd (fd, &error);
+  mc = mptcp_connection_new (sock, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (mptcp_connection_get_event_source (mc), ==, MPTCP_EVENT_SOURCE_NETLINK);
+  g_assert_false (mptcp_connection_remove_address (mc, 200, NULL, &error));
+  g_assert_nonnull (error);
+  g_assert_true (error->domain == MPTCP_ERROR);
+  code = g_strdup_printf ("%d", error->code);
+  g_clear_error (&error);
+
+  app = spawn_app (65534, "library", code, &error);
+  g_assert_no_error (error);
+  g_output_stream_close (g_subprocess_get_stdin_pipe (app), NULL, NULL);
+  assert_exit_ok (app);
+  g_socket_close (sock, NULL);
+}
+
+/* The same scenario from Python and gjs, as uid 65534 (the build's typelib). */
+static void
+run_binding (const char *const *argv)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_setenv (launcher, "DBUS_SYSTEM_BUS_ADDRESS", bus_address, TRUE);
+  g_subprocess_launcher_setenv (launcher, "GI_TYPELIB_PATH", g_getenv ("MPTCP_GLIB_TYPELIB_DIR"),
+                                TRUE);
+  g_subprocess_launcher_setenv (launcher, "LD_LIBRARY_PATH", g_getenv ("MPTCP_GLIB_TYPELIB_DIR"),
+                                TRUE);
+  g_subprocess_launcher_unsetenv (launcher, "MPTCP_GLIB_USE_SERVICE");
+  g_subprocess_launcher_set_child_setup (launcher, child_become, GUINT_TO_POINTER (65534), NULL);
+  g_subprocess_launcher_set_cwd (launcher, "/");
+  proc = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  g_test_message ("%s: %s%s", argv[0], out, err);
+  g_assert_true (g_subprocess_get_if_exited (proc));
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
+  g_assert_cmpstr (out, ==, "ok\n");
+}
+
+static char *
+direct_remove_code (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) sock = NULL;
+  g_autoptr(MptcpConnection) mc = NULL;
+  int fd = mptcp_connect (TESTBED_SERVER1_V4, TESTBED_PORT_ECHO, TRUE);
+
+  sock = g_socket_new_from_fd (fd, &error);
+  mc = mptcp_connection_new (sock, &error);
+  g_assert_no_error (error);
+  g_assert_false (mptcp_connection_remove_address (mc, 200, NULL, &error));
+  g_assert_true (error != NULL && error->domain == MPTCP_ERROR);
+  return g_strdup_printf ("%d", error->code);
+}
+
+static void
+test_python (void)
+{
+  g_autofree char *code = direct_remove_code ();
+  g_autofree char *script = g_build_filename (g_getenv ("MPTCP_GLIB_SERVICE_TESTDIR"),
+                                              "service_client.py", NULL);
+  const char *argv[] = { "/usr/bin/python3", script, code, NULL };
+
+  run_binding (argv);
+}
+
+static void
+test_gjs (void)
+{
+  g_autofree char *code = direct_remove_code ();
+  g_autofree char *script = g_build_filename (g_getenv ("MPTCP_GLIB_SERVICE_TESTDIR"),
+                                              "service-client.js", NULL);
+  g_autofree char *gjs = g_find_program_in_path ("gjs");
+  const char *argv[] = { gjs, "-m", script, code, NULL };
+
+  g_assert_nonnull (gjs);
+  run_binding (argv);
 }
 
 /* Runs mptcpctl as uid with args; returns its exit status, stdout in *out. */
@@ -1162,7 +1037,7 @@ main (int    argc,
       return 0;
     }
   testbed_init_or_exit ();
-  harness_setup ();
+  harness_setup (MAX_PER_CLIENT);
 
   g_test_add_func ("/service/bad-fds", test_bad_fds);
   g_test_add_func ("/service/unprivileged", test_unprivileged);
@@ -1170,9 +1045,18 @@ main (int    argc,
   g_test_add_func ("/service/closed-in-flight", test_closed_in_flight);
   g_test_add_func ("/service/client-vanishes", test_client_vanishes);
   g_test_add_func ("/service/admin-token", test_admin_token);
+  g_test_add_func ("/service/library", test_library);
+  /* the bindings need the typelib (not built with the sanitizers) */
+  if (g_getenv ("MPTCP_GLIB_TYPELIB_DIR") != NULL)
+    {
+      g_test_add_func ("/service/python", test_python);
+      g_test_add_func ("/service/gjs", test_gjs);
+    }
   g_test_add_func ("/service/cli", test_cli);
+  g_test_add_func ("/service/restart", test_restart);
   g_test_add_func ("/service/cycles", test_cycles);
   status = g_test_run ();
-  harness_teardown ();
+  if (!harness_teardown ())
+    status = 1;
   return status;
 }
