@@ -2335,7 +2335,7 @@ typedef struct
   gboolean port_known;
   guint8 id;                  /* open, announce, remove: the local address id */
   gboolean backup;
-  gboolean retried;           /* an id clash was resolved once */
+  guint8 retries;             /* id clashes resolved so far (at most ID_CLASH_RETRIES) */
   gboolean acked;
   gboolean closed_seen;       /* close: SUB_CLOSED arrived */
   gboolean established_seen;  /* open: SUB_ESTABLISHED arrived for its tuple */
@@ -3195,6 +3195,11 @@ send_request (Op                   *op,
                                  callback, op_ref (op));
 }
 
+/* How often one open or announce may learn from an id clash. One is enough where GET_ADDR by
+ * token lists the connection's addresses (6.9+); before, the list comes back empty and each
+ * refusal teaches one id someone else holds (6.1 was measured to need two in a row). */
+#define ID_CLASH_RETRIES 8
+
 static gboolean
 is_id_clash (const GError *error)
 {
@@ -3345,13 +3350,13 @@ op_done_cb (MptcpNlReply *reply_in,
   if (reply == NULL)
     {
       if ((op->kind == OP_OPEN || op->kind == OP_ANNOUNCE) && op->task != NULL &&
-          is_id_clash (error) && !op->retried)
+          is_id_clash (error) && op->retries < ID_CLASH_RETRIES)
         {
           /* our idea of the address list was wrong: re-read it, try again. The id we asked
            * for stays taken (by an address we do not know) unless the kernel's list says
            * otherwise: a kernel whose GET_ADDR by token lists nothing (6.1) gives no better
            * idea, and the retry must not ask for the same id again */
-          op->retried = TRUE;
+          op->retries++;
           ids_reserve_foreign (op->conn, op->id);
           op->conn->ids_loaded = FALSE;
           load_ids (op);

@@ -686,7 +686,12 @@ test_id_clash_retry (void)
   g_assert_no_error (error);
   g_assert_cmpuint (id_a2, !=, id_a1);
   g_assert_cmpuint (id_a2, !=, id_b1);
-  g_assert_cmpuint (kernel_address_count (a), ==, 3);
+  if (read_kernel_at_least (6, 9))
+    g_assert_cmpuint (kernel_address_count (a), ==, 3);
+  else
+    /* before 6.9 GET_ADDR by token lists none of a connection's addresses (the retry could
+     * not learn from it): the three distinct ids the kernel accepted are the check there */
+    g_assert_cmpuint (kernel_address_count (a), ==, 0);
 }
 
 /* ---- synchronous calls and the contexts they run in ---- */
