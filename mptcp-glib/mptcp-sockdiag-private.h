@@ -2,7 +2,7 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The only code of the library that speaks NETLINK_SOCK_DIAG. One dump is four requests sent
+ * The only code of the library that speaks NETLINK_SOCK_DIAG. One dump is up to four requests sent
  * one after the other on one socket (a netlink socket runs one dump at a time): the MPTCP
  * sockets of AF_INET and AF_INET6 (protocol IPPROTO_MPTCP through INET_DIAG_REQ_PROTOCOL,
  * with INET_DIAG_INFO = struct mptcp_info), then the TCP sockets of both families (with

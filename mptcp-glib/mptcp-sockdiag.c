@@ -164,6 +164,27 @@ _mptcp_sockdiag_dump_start (MptcpSockDiag *self, MptcpDiagDump *dump, GError **e
   return send_request (self, dump, error);
 }
 
+/* The TCP dumps (steps 2 and 3) make the kernel walk the whole TCP hash of the machine, once
+ * per request, so a family's TCP dump is only asked for when the MPTCP dumps just before found a
+ * connection that can have subflows of that family: AF_INET6 subflows belong only to AF_INET6
+ * connections, AF_INET subflows to AF_INET connections and to AF_INET6 ones (IPv4-mapped, or
+ * an IPv4 subflow added to a dual-stack socket). A connection the MPTCP dumps list is always in
+ * the same dump's subflow search, so nothing is missed, only nothing is looked for in vain. */
+static gboolean
+tcp_step_needed (const MptcpDiagDump *dump)
+{
+  guint i;
+
+  if (dump->step < 2)
+    return TRUE;
+  if (dump->step == 2)
+    return dump->connections->len > 0;
+  for (i = 0; i < dump->connections->len; i++)
+    if (g_array_index (dump->connections, MptcpDiagSocket, i).family == AF_INET6)
+      return TRUE;
+  return FALSE;
+}
+
 gboolean
 _mptcp_sockdiag_dump_read (MptcpSockDiag *self, MptcpDiagDump *dump, GError **error)
 {
@@ -216,6 +237,14 @@ _mptcp_sockdiag_dump_read (MptcpSockDiag *self, MptcpDiagDump *dump, GError **er
       if (done)
         {
           dump->step++;
+          while (dump->step < 4 && !tcp_step_needed (dump))
+            {
+              /* a skipped request still takes its sequence number: the requests of a dump
+               * are numbered alike every time */
+              dump->step++;
+              if (++self->next_seq == 0)
+                self->next_seq = 1;
+            }
           if (dump->step == 4)
             dump->running = FALSE;
           else if (!send_request (self, dump, error))
