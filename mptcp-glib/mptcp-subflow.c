@@ -84,6 +84,7 @@ enum
   PROP_REMOTE_ADDRESS,
   PROP_BACKUP,
   PROP_CONNECTION,
+  PROP_PEER_BACKUP,
   N_PROPS
 };
 
@@ -127,6 +128,9 @@ mptcp_subflow_get_property (GObject    *object,
       break;
     case PROP_BACKUP:
       g_value_set_boolean (value, self->backup);
+      break;
+    case PROP_PEER_BACKUP:
+      g_value_set_boolean (value, self->peer_backup);
       break;
     case PROP_CONNECTION:
       g_value_take_object (value, mptcp_subflow_get_connection (self));
@@ -195,16 +199,42 @@ mptcp_subflow_class_init (MptcpSubflowClass *klass)
   /**
    * MptcpSubflow:backup:
    *
-   * Whether this side asked the peer to use the subflow only as a backup, as
-   * far as the library knows: the kernel reports this request in none of the
-   * structures an unprivileged process can read through getsockopt(), so it
-   * is %FALSE unless the request was made through this library.
+   * Whether this side asked the peer to use the subflow only as a backup
+   * (an MP_PRIO sent, or a backup endpoint: the kernel's
+   * `MPTCP_SUBFLOW_FLAG_BKUP_LOC`).
+   *
+   * Where the kernel lets this process read the subflow's MPTCP details
+   * through sock_diag (Linux 6.18, or any kernel with `CAP_NET_ADMIN`),
+   * mptcp_connection_refresh() reads the kernel's own flag, whoever set it
+   * (this library, `ip mptcp endpoint`, another process); see
+   * mptcp_connection_refresh() for when. Elsewhere (Debian's 6.1 and 6.12
+   * without `CAP_NET_ADMIN`) getsockopt() reports it nowhere, so it is what
+   * this library last asked for (%FALSE unless a request was made through
+   * it).
    *
    * Since: 0.1
    */
   properties[PROP_BACKUP] =
     g_param_spec_boolean ("backup", "Backup",
                           "Whether this side asked for the subflow to be a backup",
+                          FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * MptcpSubflow:peer-backup:
+   *
+   * Whether the peer asked this host to use the subflow only as a backup
+   * (the peer's MP_PRIO or backup flag in its MP_JOIN: the kernel's
+   * `MPTCP_SUBFLOW_FLAG_BKUP_REM`), as read from sock_diag by the last
+   * mptcp_connection_refresh() that read the flags. Only the kernel knows
+   * it: where sock_diag gives this process no MPTCP details of its subflows
+   * (Debian's 6.1 and 6.12 without `CAP_NET_ADMIN`) it stays %FALSE.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_PEER_BACKUP] =
+    g_param_spec_boolean ("peer-backup", "Peer backup",
+                          "Whether the peer asked for the subflow to be a backup",
                           FALSE,
                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
@@ -280,6 +310,17 @@ _mptcp_subflow_set_backup (MptcpSubflow *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BACKUP]);
 }
 
+void
+_mptcp_subflow_set_peer_backup (MptcpSubflow *self,
+                                gboolean      peer_backup)
+{
+  peer_backup = !!peer_backup;
+  if (self->peer_backup == peer_backup)
+    return;
+  self->peer_backup = peer_backup;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PEER_BACKUP]);
+}
+
 /**
  * mptcp_subflow_get_id:
  * @self: a #MptcpSubflow
@@ -340,7 +381,8 @@ mptcp_subflow_get_remote_address (MptcpSubflow *self)
  * @self: a #MptcpSubflow
  *
  * Gets whether this side asked for the subflow to be used as a backup only,
- * as far as the library knows; see #MptcpSubflow:backup.
+ * as the kernel reported it at the last refresh that read it or, where it
+ * cannot be read, as far as the library knows; see #MptcpSubflow:backup.
  *
  * Returns: %TRUE if a backup request is known for the subflow
  *
@@ -352,6 +394,26 @@ mptcp_subflow_get_backup (MptcpSubflow *self)
   g_return_val_if_fail (MPTCP_IS_SUBFLOW (self), FALSE);
 
   return self->backup;
+}
+
+/**
+ * mptcp_subflow_get_peer_backup:
+ * @self: a #MptcpSubflow
+ *
+ * Gets whether the peer asked for the subflow to be used as a backup only,
+ * as the kernel reported at the last refresh that read it; see
+ * #MptcpSubflow:peer-backup.
+ *
+ * Returns: %TRUE if the kernel reported the peer's backup request
+ *
+ * Since: 0.2
+ */
+gboolean
+mptcp_subflow_get_peer_backup (MptcpSubflow *self)
+{
+  g_return_val_if_fail (MPTCP_IS_SUBFLOW (self), FALSE);
+
+  return self->peer_backup;
 }
 
 /**
