@@ -589,12 +589,62 @@ refresh_until (MptcpConnection *connection, MptcpSubflow *sf, const char *prop, 
   g_assert_true (value == want);
 }
 
+/* In a forked child as uid 65534 without CAP_NET_ADMIN: a fresh MptcpConnection over the same
+ * socket (this library instance asked nothing) refreshes. Where ss as 65534 sees the subflows'
+ * MPTCP details (6.18), both flags come from the kernel: backup TRUE (the parent's request,
+ * which only the kernel can tell this process) and peer-backup TRUE. Where it does not (6.1,
+ * 6.12), today's behaviour: backup is the library's last request (none: FALSE), peer-backup
+ * FALSE. Returns so that everything is freed before the child exits. */
+static void
+backup_as_nobody (GSocket *socket, guint id)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) mine = NULL;
+  g_autoptr(MptcpConnection) connection = NULL;
+  g_autofree char *theirs = NULL;
+  MptcpSubflow *sf = NULL;
+  GListModel *sfs;
+  gboolean ulp_seen = FALSE;
+
+  if (setgroups (0, NULL) != 0 || setresgid (NOBODY, NOBODY, NOBODY) != 0 ||
+      setresuid (NOBODY, NOBODY, NOBODY) != 0)
+    _exit (2);
+  mine = g_socket_new_from_fd (dup (g_socket_get_fd (socket)), &error);
+  g_assert_no_error (error);
+  connection = mptcp_connection_new (mine, &error);
+  g_assert_no_error (error);
+  g_assert_true (mptcp_connection_refresh (connection, &error));
+  g_assert_no_error (error);
+  sfs = mptcp_connection_get_subflows (connection);
+  for (guint i = 0; i < g_list_model_get_n_items (sfs); i++)
+    {
+      g_autoptr(MptcpSubflow) item = g_list_model_get_item (sfs, i);
+
+      if (mptcp_subflow_get_id (item) == id)
+        sf = item;
+    }
+  g_assert_nonnull (sf);
+  theirs = ss_view (TRUE, &ulp_seen);
+  if (ulp_seen)
+    {
+      g_assert_true (mptcp_subflow_get_backup (sf));
+      g_assert_true (mptcp_subflow_get_peer_backup (sf));
+    }
+  else
+    {
+      g_test_message ("the kernel hides subflow details from uid 65534: flags not read");
+      g_assert_false (mptcp_subflow_get_backup (sf));
+      g_assert_false (mptcp_subflow_get_peer_backup (sf));
+    }
+}
+
 /* The caller's own MptcpConnection reads its subflows' backup flags from sock_diag
  * (MptcpSubflow:backup = BKUP_LOC, :peer-backup = BKUP_REM). The test runs as root, so every
  * kernel (6.1, 6.12, 6.18) gives the ULP info and this checks the same on each: the peer's
  * MP_PRIO (server endpoint turned backup) shows as peer-backup with one notify, backup stays
  * FALSE; a local set_backup reads back TRUE from the kernel (one notify: the read that follows
- * agrees with the request, and peer-backup is untouched). */
+ * agrees with the request, and peer-backup is untouched). Then the kernel-dependent part, as
+ * uid 65534: see backup_as_nobody(). */
 static void
 test_own_subflow_backup (void)
 {
@@ -662,6 +712,22 @@ test_own_subflow_backup (void)
 
     g_assert_false (mptcp_subflow_get_backup (first));
     g_assert_false (mptcp_subflow_get_peer_backup (first));
+  }
+
+  /* the same socket seen by an unprivileged process */
+  {
+    int status;
+    GPid child = fork ();
+
+    g_assert_cmpint (child, >=, 0);
+    if (child == 0)
+      {
+        backup_as_nobody (socket, mptcp_subflow_get_id (sf2));
+        _exit (0);
+      }
+    g_assert_cmpint (waitpid (child, &status, 0), ==, child);
+    g_assert_true (WIFEXITED (status));
+    g_assert_cmpint (WEXITSTATUS (status), ==, 0);
   }
 
   g_signal_handlers_disconnect_by_data (sf2, &backup_notes);
