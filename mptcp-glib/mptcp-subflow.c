@@ -30,13 +30,26 @@
  * number: 1 for the initial subflow, then counting up, never reused), its
  * 4-tuple (#MptcpSubflow:local-address and #MptcpSubflow:remote-address,
  * with ports; IPv4 addresses are always given as IPv4, never in the
- * IPv4-mapped IPv6 form a dual-stack socket reports), the #MptcpSubflow:backup
- * request made for it and its #MptcpSubflow:connection. Its TCP statistics
+ * IPv4-mapped IPv6 form a dual-stack socket reports), its backup flags in both
+ * directions (#MptcpSubflow:backup, this host's request; #MptcpSubflow:peer-backup,
+ * the peer's) and its #MptcpSubflow:connection. Its TCP statistics
  * (state, round-trip time, congestion window, rates, byte and retransmission
  * counters) come from mptcp_subflow_get_stats(), as of the last refresh.
  *
  * Reading subflows needs no privilege: the list and the statistics come from
- * getsockopt() on the application's own socket.
+ * getsockopt() on the application's own socket. The backup flags are not in
+ * anything getsockopt() returns: mptcp_connection_refresh() reads them from
+ * sock_diag (NETLINK_SOCK_DIAG, one lookup per subflow, at most every 100 ms).
+ * Which is which:
+ *
+ * - Linux 6.18 (any process) and any kernel for a process with
+ *   `CAP_NET_ADMIN`: both flags are the kernel's (`MPTCP_SUBFLOW_FLAG_BKUP_LOC`
+ *   and `MPTCP_SUBFLOW_FLAG_BKUP_REM`), whoever set them: this library, a
+ *   backup endpoint (`ip mptcp endpoint ... backup`), another process, the
+ *   peer's MP_PRIO.
+ * - Debian's 6.1 and 6.12 without `CAP_NET_ADMIN` (sock_diag gives no MPTCP
+ *   details of a subflow there): #MptcpSubflow:backup is the library's last
+ *   request and #MptcpSubflow:peer-backup stays %FALSE.
  *
  * ## Per-subflow socket options
  *
