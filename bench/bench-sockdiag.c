@@ -9,8 +9,10 @@
  * Opens N idle MPTCP connections (default 10000) to the testbed's sink, each with a second
  * subflow (the in-kernel path manager and one subflow endpoint in the client namespace), then
  * times, interleaved round by round, in one process:
- *   raw      the four sock_diag dumps the list makes (MPTCP and TCP, AF_INET and AF_INET6),
- *            sent and received into one buffer by hand, nothing parsed (not library code);
+ *   raw      the four sock_diag dumps (MPTCP and TCP, AF_INET and AF_INET6), sent and
+ *            received into one buffer by hand, nothing parsed (not library code); the list
+ *            skips the TCP AF_INET6 one here (IPv4 connections only), so list / raw also
+ *            shows that saving;
  *   list     mptcp_connection_list_refresh () of an unchanged namespace: the same dumps,
  *            parsed, joined by token and diffed against the list (nothing emitted);
  *   parse    the same dumps through the list's sock_diag room into its plain structs, no

@@ -49,8 +49,9 @@
  * an #MptcpConnection (that class is built around a socket the caller holds). For a
  * connection of your own, the entry and the #MptcpConnection meet through their token:
  * mptcp_connection_list_find_token() with mptcp_connection_get_token(). The entry's subflow
- * backup flags are the kernel's real state in both directions, where #MptcpSubflow:backup is
- * the library's last request.
+ * backup flags are the kernel's state in both directions as of the list's last dump;
+ * #MptcpSubflow:backup and #MptcpSubflow:peer-backup read the same kernel flags for the
+ * caller's own connection (mptcp_connection_refresh(), where sock_diag gives them).
  *
  * Subflows and privilege: Linux 6.1 and 6.12 put the MPTCP details of a subflow (tokens, ids,
  * flags) into a sock_diag dump only for a caller with CAP_NET_ADMIN; later kernels (6.18 was

@@ -18,6 +18,7 @@
 #include "mptcp-netlink-private.h"
 #include "mptcp-enum-types.h"
 #include "mptcp-error.h"
+#include "mptcp-sockdiag-private.h"
 
 #ifndef POLLRDHUP
 #define POLLRDHUP 0x2000
@@ -241,6 +242,10 @@ typedef struct
    * read buffer. */
   MptcpSockoptList *kernel;
   guint cur;
+
+  /* the kernel's backup flags (sock_diag), read by caller's refreshes */
+  guint64 netns_cookie;          /* of the socket's namespace; 0: not read yet */
+  gint64 flags_read_at;          /* monotonic time of the last read, 0: never */
 
   /* events */
   guint poll_interval;
@@ -943,6 +948,121 @@ apply_kernel_list (MptcpConnection        *self,
     }
 }
 
+/* ---- the kernel's backup flags, from sock_diag ---- */
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+/* How often a caller's refresh reads the flags at most (see mptcp_connection_refresh()). */
+#define FLAGS_READ_INTERVAL_US (100 * G_TIME_SPAN_MILLISECOND)
+
+typedef struct
+{
+  MptcpSockDiag *diag;           /* NULL: could not be made (then tried again next time) */
+  guint64 netns_cookie;          /* of diag's namespace, 0: unknown */
+  GArray *sockets;               /* of MptcpDiagSocket, reused */
+} ThreadDiag;
+
+static void
+thread_diag_free (gpointer data)
+{
+  ThreadDiag *td = data;
+
+  _mptcp_sockdiag_free (td->diag);
+  g_clear_pointer (&td->sockets, g_array_unref);
+  g_free (td);
+}
+
+static guint64
+netns_cookie (int fd)
+{
+  guint64 cookie = 0;
+  socklen_t len = sizeof cookie;
+
+  if (getsockopt (fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) < 0 || len != sizeof cookie)
+    return 0;
+  return cookie;
+}
+
+/* The calling thread's sock_diag socket, in the namespace of the socket whose namespace cookie
+ * is want (0: unknown, any), or NULL. */
+static ThreadDiag *
+thread_diag (guint64 want)
+{
+  static GPrivate key = G_PRIVATE_INIT (thread_diag_free);
+  ThreadDiag *td = g_private_get (&key);
+
+  if (td == NULL)
+    {
+      td = g_new0 (ThreadDiag, 1);
+      td->sockets = g_array_new (FALSE, TRUE, sizeof (MptcpDiagSocket));
+      g_private_set (&key, td);
+    }
+  /* made in another namespace than the thread's now (setns()): make it again */
+  if (td->diag != NULL && want != 0 && td->netns_cookie != want)
+    g_clear_pointer (&td->diag, _mptcp_sockdiag_free);
+  if (td->diag == NULL)
+    {
+      td->diag = _mptcp_sockdiag_new (NULL);
+      if (td->diag == NULL)
+        return NULL;
+      td->netns_cookie = netns_cookie (_mptcp_sockdiag_get_fd (td->diag));
+    }
+  if (want != 0 && td->netns_cookie != 0 && td->netns_cookie != want)
+    return NULL;               /* the thread is not in the socket's namespace */
+  return td;
+}
+
+/* Reads the backup flags of the listed subflows from sock_diag and applies them where the
+ * kernel gave them (6.18, or CAP_NET_ADMIN); elsewhere changes nothing. */
+static void
+read_backup_flags (MptcpConnection *self)
+{
+  GPtrArray *items = self->subflows->items;
+  ConnectionExtra *extra = extra_get (self);
+  ThreadDiag *td;
+  guint i;
+
+  if (items->len == 0)
+    return;
+  if (extra->netns_cookie == 0)
+    extra->netns_cookie = netns_cookie (g_socket_get_fd (self->socket));
+  td = thread_diag (extra->netns_cookie);
+  if (td == NULL)
+    return;
+  g_array_set_size (td->sockets, items->len);
+  for (i = 0; i < items->len; i++)
+    {
+      MptcpSubflow *sf = g_ptr_array_index (items, i);
+      MptcpDiagSocket *d = &g_array_index (td->sockets, MptcpDiagSocket, i);
+      gsize alen = sf->local_raw.family == AF_INET ? 4 : 16;
+
+      d->family = (guint8) sf->local_raw.family;
+      d->sport = sf->local_raw.port;
+      d->dport = sf->remote_raw.port;
+      memcpy (d->src, sf->local_raw.addr, alen);
+      memcpy (d->dst, sf->remote_raw.addr, alen);
+    }
+  if (!_mptcp_sockdiag_lookup_subflows (td->diag, self->token,
+                                        (MptcpDiagSocket *) (gpointer) td->sockets->data,
+                                        items->len, NULL))
+    return;
+  /* the list may change under the notify handlers: look each subflow up again */
+  for (i = 0; i < td->sockets->len && i < items->len; i++)
+    {
+      const MptcpDiagSocket *d = &g_array_index (td->sockets, MptcpDiagSocket, i);
+      MptcpSubflow *sf = g_ptr_array_index (items, i);
+
+      if (!d->ulp_attrs || d->sport != sf->local_raw.port || d->dport != sf->remote_raw.port)
+        continue;
+      g_object_ref (sf);
+      _mptcp_subflow_set_backup (sf, (d->sf_flags & MPTCP_SUBFLOW_FLAG_BKUP_LOC) != 0);
+      _mptcp_subflow_set_peer_backup (sf, (d->sf_flags & MPTCP_SUBFLOW_FLAG_BKUP_REM) != 0);
+      g_object_unref (sf);
+    }
+}
+
 /* Reads the kernel's list (switching to the legacy path on kernels without
  * MPTCP_FULL_INFO) and applies it. keep: read into the connection's own
  * buffers (allocated now if needed: a caller's refresh), else into the
@@ -1012,6 +1132,16 @@ refresh_internal (MptcpConnection  *self,
     }
   else
     apply_kernel_list (self, kl, TRUE);
+  if (keep)
+    {
+      gint64 now = g_get_monotonic_time ();
+
+      if (self->extra->flags_read_at == 0 || now - self->extra->flags_read_at >= FLAGS_READ_INTERVAL_US)
+        {
+          self->extra->flags_read_at = now;
+          read_backup_flags (self);
+        }
+    }
   return TRUE;
 }
 
@@ -1415,6 +1545,16 @@ mptcp_connection_get_subflows (MptcpConnection *self)
  * removed, and every listed subflow gets the new statistics. It is one
  * getsockopt() on Linux 6.5 and later (two before), needs no privilege and
  * does not block.
+ *
+ * It also reads the kernel's backup flags of the subflows
+ * (#MptcpSubflow:backup and #MptcpSubflow:peer-backup) through sock_diag,
+ * one lookup per subflow (a few microseconds each, several times the
+ * getsockopt()), so at most once every 100 ms: the first call reads them,
+ * a call within 100 ms of the last read does not. Where sock_diag gives
+ * this process no MPTCP details of the subflows (Debian's 6.1 and 6.12
+ * without `CAP_NET_ADMIN`) nothing changes: #MptcpSubflow:backup stays the
+ * library's last request and #MptcpSubflow:peer-backup %FALSE. The library's
+ * own refreshes (construction, events, polling) do not read them.
  *
  * Fails with %MPTCP_ERROR_FALLBACK once the connection fell back to TCP
  * (#MptcpConnection:fallback becomes %TRUE and the list is emptied) and with

@@ -2,7 +2,7 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The only code of the library that speaks NETLINK_SOCK_DIAG. One dump is four requests sent
+ * The only code of the library that speaks NETLINK_SOCK_DIAG. One dump is up to four requests sent
  * one after the other on one socket (a netlink socket runs one dump at a time): the MPTCP
  * sockets of AF_INET and AF_INET6 (protocol IPPROTO_MPTCP through INET_DIAG_REQ_PROTOCOL,
  * with INET_DIAG_INFO = struct mptcp_info), then the TCP sockets of both families (with
@@ -125,6 +125,22 @@ gboolean       _mptcp_sockdiag_parse_datagram (const guint8 *data,
                                                GArray       *out,
                                                gboolean     *done,
                                                GError      **error);
+
+/* The subflows of one connection, looked up one by one by their 4-tuple (a sock_diag request
+ * without NLM_F_DUMP: a hash lookup in the kernel, no walk of the TCP hash). In: the n
+ * sockets' family (AF_INET for IPv4, also IPv4-mapped), ports and addresses (src = this host).
+ * Out: cookie is the socket's when the kernel found it (0: gone, or the 4-tuple now belongs to
+ * another connection); ulp_attrs is 1 when the kernel also returned its MPTCP subflow
+ * attributes with token_loc = token (then sf_flags, id_loc, id_rem, token_rem are set), 0 for
+ * a socket found without them: the kernel gives this process no ULP info (6.1 and 6.12 without
+ * CAP_NET_ADMIN). All requests go out in one datagram; the kernel answers them
+ * before send() returns. FALSE with a GError only when the socket itself fails. */
+G_GNUC_INTERNAL
+gboolean       _mptcp_sockdiag_lookup_subflows (MptcpSockDiag   *self,
+                                                guint32          token,
+                                                MptcpDiagSocket *sockets,
+                                                guint            n,
+                                                GError         **error);
 
 /* The same two endpoints (addresses compared with IPv4-mapped IPv6 as IPv4, and ports). */
 G_GNUC_INTERNAL

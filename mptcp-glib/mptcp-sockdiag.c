@@ -29,6 +29,7 @@ struct _MptcpSockDiag
   gboolean netlink;          /* a real netlink socket: drop what the kernel did not send */
   guint32  next_seq;
   guint8  *buf;              /* RECV_BUF_SIZE, 8-byte aligned (g_malloc) */
+  GArray  *lookup;           /* of MptcpDiagSocket: one lookup reply, made on first use */
 };
 
 MptcpSockDiag *
@@ -78,6 +79,7 @@ _mptcp_sockdiag_free (MptcpSockDiag *self)
   if (self->fd >= 0)
     close (self->fd);
   g_free (self->buf);
+  g_clear_pointer (&self->lookup, g_array_unref);
   g_free (self);
 }
 
@@ -164,6 +166,27 @@ _mptcp_sockdiag_dump_start (MptcpSockDiag *self, MptcpDiagDump *dump, GError **e
   return send_request (self, dump, error);
 }
 
+/* The TCP dumps (steps 2 and 3) make the kernel walk the whole TCP hash of the machine, once
+ * per request, so a family's TCP dump is only asked for when the MPTCP dumps just before found a
+ * connection that can have subflows of that family: AF_INET6 subflows belong only to AF_INET6
+ * connections, AF_INET subflows to AF_INET connections and to AF_INET6 ones (IPv4-mapped, or
+ * an IPv4 subflow added to a dual-stack socket). A connection the MPTCP dumps list is always in
+ * the same dump's subflow search, so nothing is missed, only nothing is looked for in vain. */
+static gboolean
+tcp_step_needed (const MptcpDiagDump *dump)
+{
+  guint i;
+
+  if (dump->step < 2)
+    return TRUE;
+  if (dump->step == 2)
+    return dump->connections->len > 0;
+  for (i = 0; i < dump->connections->len; i++)
+    if (g_array_index (dump->connections, MptcpDiagSocket, i).family == AF_INET6)
+      return TRUE;
+  return FALSE;
+}
+
 gboolean
 _mptcp_sockdiag_dump_read (MptcpSockDiag *self, MptcpDiagDump *dump, GError **error)
 {
@@ -216,6 +239,14 @@ _mptcp_sockdiag_dump_read (MptcpSockDiag *self, MptcpDiagDump *dump, GError **er
       if (done)
         {
           dump->step++;
+          while (dump->step < 4 && !tcp_step_needed (dump))
+            {
+              /* a skipped request still takes its sequence number: the requests of a dump
+               * are numbered alike every time */
+              dump->step++;
+              if (++self->next_seq == 0)
+                self->next_seq = 1;
+            }
           if (dump->step == 4)
             dump->running = FALSE;
           else if (!send_request (self, dump, error))
@@ -271,6 +302,141 @@ _mptcp_sockdiag_dump_sync (MptcpSockDiag  *self,
   if (nfds == 2)
     g_cancellable_release_fd (cancellable);
   return error == NULL || *error == NULL;
+}
+
+/* ---- looking up one connection's subflows -------------------------------------------------- */
+
+#define LOOKUP_MSG_SIZE 128
+
+static gsize
+build_lookup (const MptcpDiagSocket *s, guint32 seq, guint8 *buf)
+{
+  struct nlmsghdr *nlh;
+  struct inet_diag_req_v2 *req;
+
+  memset (buf, 0, LOOKUP_MSG_SIZE);
+  nlh = mnl_nlmsg_put_header (buf);
+  nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  nlh->nlmsg_flags = NLM_F_REQUEST;
+  nlh->nlmsg_seq = seq;
+  req = mnl_nlmsg_put_extra_header (nlh, sizeof *req);
+  req->sdiag_family = s->family;
+  req->sdiag_protocol = IPPROTO_TCP;
+  /* the ULP info comes with INET_DIAG_INFO only */
+  req->idiag_ext = 1 << (INET_DIAG_INFO - 1);
+  req->idiag_states = 0xfff;
+  req->id.idiag_sport = htons (s->sport);
+  req->id.idiag_dport = htons (s->dport);
+  memcpy (req->id.idiag_src, s->src, s->family == AF_INET ? 4 : 16);
+  memcpy (req->id.idiag_dst, s->dst, s->family == AF_INET ? 4 : 16);
+  req->id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+  req->id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+  return MNL_ALIGN (nlh->nlmsg_len);
+}
+
+gboolean
+_mptcp_sockdiag_lookup_subflows (MptcpSockDiag   *self,
+                                 guint32          token,
+                                 MptcpDiagSocket *sockets,
+                                 guint            n,
+                                 GError         **error)
+{
+  guint8 stack[8 * LOOKUP_MSG_SIZE] __attribute__ ((aligned (8)));
+  g_autofree guint8 *heap = NULL;
+  guint8 *buf = stack;
+  struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+  guint32 first;
+  gsize len = 0;
+  ssize_t r;
+  guint i, answered = 0;
+
+  if (n == 0)
+    return TRUE;
+  if (n > 8)
+    buf = heap = g_malloc (n * LOOKUP_MSG_SIZE);
+  first = self->next_seq;
+  for (i = 0; i < n; i++)
+    {
+      sockets[i].cookie = 0;
+      sockets[i].ulp_mptcp = 0;
+      sockets[i].ulp_attrs = 0;
+      sockets[i].token_loc = 0;
+      len += build_lookup (&sockets[i], first + i, buf + len);
+    }
+  self->next_seq += n;
+  if (self->next_seq < first || self->next_seq == 0)
+    self->next_seq = 1;
+  if (self->netlink)
+    r = sendto (self->fd, buf, len, 0, (struct sockaddr *) &kernel, sizeof kernel);
+  else
+    r = send (self->fd, buf, len, MSG_NOSIGNAL);
+  if (r < 0 || (gsize) r != len)
+    {
+      int errsv = r < 0 ? errno : EMSGSIZE;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                   "Cannot send a sock_diag request: %s", g_strerror (errsv));
+      return FALSE;
+    }
+
+  /* one reply per request (the socket or an error), already queued; anything else is skipped */
+  while (answered < n)
+    {
+      MptcpDiagSocket *found;
+      const struct nlmsghdr *nlh = (const struct nlmsghdr *) self->buf;
+      struct sockaddr_nl sender;
+      socklen_t sender_len = sizeof sender;
+      guint32 k;
+      gboolean done;
+
+      memset (&sender, 0, sizeof sender);
+      r = recvfrom (self->fd, self->buf, RECV_BUF_SIZE, MSG_DONTWAIT,
+                    self->netlink ? (struct sockaddr *) &sender : NULL,
+                    self->netlink ? &sender_len : NULL);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0 && errno == EAGAIN)
+        break;               /* fewer replies than asked: the others stay unknown */
+      if (r <= 0)
+        {
+          int errsv = r < 0 ? errno : ECONNRESET;
+
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                       "Cannot read a sock_diag reply: %s", g_strerror (errsv));
+          return FALSE;
+        }
+      if (self->netlink && (sender.nl_family != AF_NETLINK || sender.nl_pid != 0))
+        continue;
+      if ((gsize) r < sizeof *nlh)
+        continue;
+      k = nlh->nlmsg_seq - first;
+      if (k >= n)
+        continue;            /* a late reply of an older request */
+      answered++;
+      if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+        continue;            /* ENOENT: no such socket (any more) */
+      if (self->lookup == NULL)
+        self->lookup = g_array_sized_new (FALSE, FALSE, sizeof (MptcpDiagSocket), 1);
+      g_array_set_size (self->lookup, 0);
+      if (!_mptcp_sockdiag_parse_datagram (self->buf, (gsize) r, nlh->nlmsg_seq, FALSE, TRUE,
+                                           self->lookup, &done, NULL) ||
+          self->lookup->len != 1)
+        continue;
+      found = &g_array_index (self->lookup, MptcpDiagSocket, 0);
+      if (found->ulp_attrs && found->token_loc != token)
+        continue;            /* the 4-tuple is another connection's now */
+      sockets[k].cookie = found->cookie;
+      sockets[k].ulp_mptcp = found->ulp_mptcp;
+      if (!found->ulp_attrs)
+        continue;
+      sockets[k].ulp_attrs = 1;
+      sockets[k].token_loc = found->token_loc;
+      sockets[k].token_rem = found->token_rem;
+      sockets[k].id_loc = found->id_loc;
+      sockets[k].id_rem = found->id_rem;
+      sockets[k].sf_flags = found->sf_flags;
+    }
+  return TRUE;
 }
 
 /* ---- the parser ---------------------------------------------------------------------------- */

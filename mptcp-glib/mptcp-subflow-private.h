@@ -38,6 +38,7 @@ struct _MptcpSubflow
   guint id;
   guint tcp_info_len : 16;        /* see tcp_info below */
   guint backup : 1;
+  guint peer_backup : 1;
   MptcpSockoptAddr local_raw;     /* normalised, for matching 4-tuples */
   MptcpSockoptAddr remote_raw;
   GInetSocketAddress *local;      /* made from the raw ones on first get */
@@ -95,5 +96,10 @@ void          _mptcp_subflow_set_id          (MptcpSubflow           *self,
 G_GNUC_INTERNAL
 void          _mptcp_subflow_set_backup      (MptcpSubflow           *self,
                                               gboolean                backup);
+
+/* Sets the peer's backup request as read from sock_diag; notifies "peer-backup" on change. */
+G_GNUC_INTERNAL
+void          _mptcp_subflow_set_peer_backup (MptcpSubflow           *self,
+                                              gboolean                peer_backup);
 
 G_END_DECLS

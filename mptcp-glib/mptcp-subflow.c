@@ -30,13 +30,26 @@
  * number: 1 for the initial subflow, then counting up, never reused), its
  * 4-tuple (#MptcpSubflow:local-address and #MptcpSubflow:remote-address,
  * with ports; IPv4 addresses are always given as IPv4, never in the
- * IPv4-mapped IPv6 form a dual-stack socket reports), the #MptcpSubflow:backup
- * request made for it and its #MptcpSubflow:connection. Its TCP statistics
+ * IPv4-mapped IPv6 form a dual-stack socket reports), its backup flags in both
+ * directions (#MptcpSubflow:backup, this host's request; #MptcpSubflow:peer-backup,
+ * the peer's) and its #MptcpSubflow:connection. Its TCP statistics
  * (state, round-trip time, congestion window, rates, byte and retransmission
  * counters) come from mptcp_subflow_get_stats(), as of the last refresh.
  *
  * Reading subflows needs no privilege: the list and the statistics come from
- * getsockopt() on the application's own socket.
+ * getsockopt() on the application's own socket. The backup flags are not in
+ * anything getsockopt() returns: mptcp_connection_refresh() reads them from
+ * sock_diag (NETLINK_SOCK_DIAG, one lookup per subflow, at most every 100 ms).
+ * Which is which:
+ *
+ * - Linux 6.18 (any process) and any kernel for a process with
+ *   `CAP_NET_ADMIN`: both flags are the kernel's (`MPTCP_SUBFLOW_FLAG_BKUP_LOC`
+ *   and `MPTCP_SUBFLOW_FLAG_BKUP_REM`), whoever set them: this library, a
+ *   backup endpoint (`ip mptcp endpoint ... backup`), another process, the
+ *   peer's MP_PRIO.
+ * - Debian's 6.1 and 6.12 without `CAP_NET_ADMIN` (sock_diag gives no MPTCP
+ *   details of a subflow there): #MptcpSubflow:backup is the library's last
+ *   request and #MptcpSubflow:peer-backup stays %FALSE.
  *
  * A subflow follows its connection's thread rule (see the Threads section of
  * #MptcpConnection): mptcp_subflow_close() and mptcp_subflow_set_backup()
@@ -90,6 +103,7 @@ enum
   PROP_REMOTE_ADDRESS,
   PROP_BACKUP,
   PROP_CONNECTION,
+  PROP_PEER_BACKUP,
   N_PROPS
 };
 
@@ -133,6 +147,9 @@ mptcp_subflow_get_property (GObject    *object,
       break;
     case PROP_BACKUP:
       g_value_set_boolean (value, self->backup);
+      break;
+    case PROP_PEER_BACKUP:
+      g_value_set_boolean (value, self->peer_backup);
       break;
     case PROP_CONNECTION:
       g_value_take_object (value, mptcp_subflow_get_connection (self));
@@ -201,16 +218,42 @@ mptcp_subflow_class_init (MptcpSubflowClass *klass)
   /**
    * MptcpSubflow:backup:
    *
-   * Whether this side asked the peer to use the subflow only as a backup, as
-   * far as the library knows: the kernel reports this request in none of the
-   * structures an unprivileged process can read through getsockopt(), so it
-   * is %FALSE unless the request was made through this library.
+   * Whether this side asked the peer to use the subflow only as a backup
+   * (an MP_PRIO sent, or a backup endpoint: the kernel's
+   * `MPTCP_SUBFLOW_FLAG_BKUP_LOC`).
+   *
+   * Where the kernel lets this process read the subflow's MPTCP details
+   * through sock_diag (Linux 6.18, or any kernel with `CAP_NET_ADMIN`),
+   * mptcp_connection_refresh() reads the kernel's own flag, whoever set it
+   * (this library, `ip mptcp endpoint`, another process); see
+   * mptcp_connection_refresh() for when. Elsewhere (Debian's 6.1 and 6.12
+   * without `CAP_NET_ADMIN`) getsockopt() reports it nowhere, so it is what
+   * this library last asked for (%FALSE unless a request was made through
+   * it).
    *
    * Since: 0.1
    */
   properties[PROP_BACKUP] =
     g_param_spec_boolean ("backup", "Backup",
                           "Whether this side asked for the subflow to be a backup",
+                          FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * MptcpSubflow:peer-backup:
+   *
+   * Whether the peer asked this host to use the subflow only as a backup
+   * (the peer's MP_PRIO or backup flag in its MP_JOIN: the kernel's
+   * `MPTCP_SUBFLOW_FLAG_BKUP_REM`), as read from sock_diag by the last
+   * mptcp_connection_refresh() that read the flags. Only the kernel knows
+   * it: where sock_diag gives this process no MPTCP details of its subflows
+   * (Debian's 6.1 and 6.12 without `CAP_NET_ADMIN`) it stays %FALSE.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_PEER_BACKUP] =
+    g_param_spec_boolean ("peer-backup", "Peer backup",
+                          "Whether the peer asked for the subflow to be a backup",
                           FALSE,
                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
@@ -286,6 +329,17 @@ _mptcp_subflow_set_backup (MptcpSubflow *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BACKUP]);
 }
 
+void
+_mptcp_subflow_set_peer_backup (MptcpSubflow *self,
+                                gboolean      peer_backup)
+{
+  peer_backup = !!peer_backup;
+  if (self->peer_backup == peer_backup)
+    return;
+  self->peer_backup = peer_backup;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PEER_BACKUP]);
+}
+
 /**
  * mptcp_subflow_get_id:
  * @self: a #MptcpSubflow
@@ -346,7 +400,8 @@ mptcp_subflow_get_remote_address (MptcpSubflow *self)
  * @self: a #MptcpSubflow
  *
  * Gets whether this side asked for the subflow to be used as a backup only,
- * as far as the library knows; see #MptcpSubflow:backup.
+ * as the kernel reported it at the last refresh that read it or, where it
+ * cannot be read, as far as the library knows; see #MptcpSubflow:backup.
  *
  * Returns: %TRUE if a backup request is known for the subflow
  *
@@ -358,6 +413,26 @@ mptcp_subflow_get_backup (MptcpSubflow *self)
   g_return_val_if_fail (MPTCP_IS_SUBFLOW (self), FALSE);
 
   return self->backup;
+}
+
+/**
+ * mptcp_subflow_get_peer_backup:
+ * @self: a #MptcpSubflow
+ *
+ * Gets whether the peer asked for the subflow to be used as a backup only,
+ * as the kernel reported at the last refresh that read it; see
+ * #MptcpSubflow:peer-backup.
+ *
+ * Returns: %TRUE if the kernel reported the peer's backup request
+ *
+ * Since: 0.2
+ */
+gboolean
+mptcp_subflow_get_peer_backup (MptcpSubflow *self)
+{
+  g_return_val_if_fail (MPTCP_IS_SUBFLOW (self), FALSE);
+
+  return self->peer_backup;
 }
 
 /**

@@ -39,6 +39,8 @@ GInetSocketAddress *mptcp_subflow_get_remote_address (MptcpSubflow *self);
 
 MPTCP_AVAILABLE_IN_0_1
 gboolean            mptcp_subflow_get_backup         (MptcpSubflow *self);
+MPTCP_AVAILABLE_IN_0_2
+gboolean            mptcp_subflow_get_peer_backup    (MptcpSubflow *self);
 
 MPTCP_AVAILABLE_IN_0_1
 MptcpConnection    *mptcp_subflow_get_connection     (MptcpSubflow *self) G_GNUC_WARN_UNUSED_RESULT;

@@ -566,6 +566,175 @@ test_subflows (void)
   g_assert_no_error (error);
 }
 
+/* Refreshes the connection (the flags are read at most every 100 ms) until the second
+ * subflow's property prop is want, for at most 5 s. */
+static void
+refresh_until (MptcpConnection *connection, MptcpSubflow *sf, const char *prop, gboolean want)
+{
+  gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  gboolean value = !want;
+
+  while (g_get_monotonic_time () < end)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (mptcp_connection_refresh (connection, &error));
+      g_assert_no_error (error);
+      g_object_get (sf, prop, &value, NULL);
+      if (value == want)
+        break;
+      g_usleep (20 * 1000);
+    }
+  g_assert_true (value == want);
+}
+
+/* In a forked child as uid 65534 without CAP_NET_ADMIN: a fresh MptcpConnection over the same
+ * socket (this library instance asked nothing) refreshes. Where ss as 65534 sees the subflows'
+ * MPTCP details (6.18), both flags come from the kernel: backup TRUE (the parent's request,
+ * which only the kernel can tell this process) and peer-backup TRUE. Where it does not (6.1,
+ * 6.12), today's behaviour: backup is the library's last request (none: FALSE), peer-backup
+ * FALSE. Returns so that everything is freed before the child exits. */
+static void
+backup_as_nobody (GSocket *socket, guint id)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) mine = NULL;
+  g_autoptr(MptcpConnection) connection = NULL;
+  g_autofree char *theirs = NULL;
+  MptcpSubflow *sf = NULL;
+  GListModel *sfs;
+  gboolean ulp_seen = FALSE;
+
+  if (setgroups (0, NULL) != 0 || setresgid (NOBODY, NOBODY, NOBODY) != 0 ||
+      setresuid (NOBODY, NOBODY, NOBODY) != 0)
+    _exit (2);
+  mine = g_socket_new_from_fd (dup (g_socket_get_fd (socket)), &error);
+  g_assert_no_error (error);
+  connection = mptcp_connection_new (mine, &error);
+  g_assert_no_error (error);
+  g_assert_true (mptcp_connection_refresh (connection, &error));
+  g_assert_no_error (error);
+  sfs = mptcp_connection_get_subflows (connection);
+  for (guint i = 0; i < g_list_model_get_n_items (sfs); i++)
+    {
+      g_autoptr(MptcpSubflow) item = g_list_model_get_item (sfs, i);
+
+      if (mptcp_subflow_get_id (item) == id)
+        sf = item;
+    }
+  g_assert_nonnull (sf);
+  theirs = ss_view (TRUE, &ulp_seen);
+  if (ulp_seen)
+    {
+      g_assert_true (mptcp_subflow_get_backup (sf));
+      g_assert_true (mptcp_subflow_get_peer_backup (sf));
+    }
+  else
+    {
+      g_test_message ("the kernel hides subflow details from uid 65534: flags not read");
+      g_assert_false (mptcp_subflow_get_backup (sf));
+      g_assert_false (mptcp_subflow_get_peer_backup (sf));
+    }
+}
+
+/* The caller's own MptcpConnection reads its subflows' backup flags from sock_diag
+ * (MptcpSubflow:backup = BKUP_LOC, :peer-backup = BKUP_REM). The test runs as root, so every
+ * kernel (6.1, 6.12, 6.18) gives the ULP info and this checks the same on each: the peer's
+ * MP_PRIO (server endpoint turned backup) shows as peer-backup with one notify, backup stays
+ * FALSE; a local set_backup reads back TRUE from the kernel (one notify: the read that follows
+ * agrees with the request, and peer-backup is untouched). Then the kernel-dependent part, as
+ * uid 65534: see backup_as_nobody(). */
+static void
+test_own_subflow_backup (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(MptcpConnection) connection = NULL;
+  g_autoptr(GInetSocketAddress) l2 = read_inet_address (TESTBED_CLIENT2_V4, 0);
+  g_autoptr(GInetSocketAddress) r2 = read_inet_address (TESTBED_SERVER2_V4, TESTBED_PORT_SINK);
+  g_autoptr(MptcpSubflow) sf2 = NULL;
+  const char *add_ep[] = { "ip", "mptcp", "endpoint", "add", TESTBED_SERVER2_V4, "dev",
+                           TESTBED_SERVER2_IFNAME, "id", "7", NULL };
+  const char *backup_ep[] = { "ip", "mptcp", "endpoint", "change", "id", "7", "backup", NULL };
+  const char *del_ep[] = { "ip", "mptcp", "endpoint", "delete", "id", "7", NULL };
+  GListModel *sfs;
+  guint backup_notes = 0, peer_notes = 0;
+  gint64 end;
+
+  g_assert_true (testbed_run_in_server (add_ep, NULL, &error));
+  g_assert_no_error (error);
+
+  socket = read_connect_mptcp (G_SOCKET_FAMILY_IPV4, 1, TESTBED_PORT_SINK);
+  connection = mptcp_connection_new (socket, &error);
+  g_assert_no_error (error);
+  read_send_bytes (socket, 1000);
+  g_assert_true (read_wait_for_established (connection, 5000));
+  sfs = mptcp_connection_get_subflows (connection);
+
+  sf2 = mptcp_connection_open_subflow (connection, l2, r2, NULL, &error);
+  g_assert_no_error (error);
+  end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (g_list_model_get_n_items (sfs) < 2 && g_get_monotonic_time () < end)
+    {
+      g_assert_true (mptcp_connection_refresh (connection, &error));
+      g_assert_no_error (error);
+      g_usleep (10 * 1000);
+    }
+  g_assert_cmpuint (g_list_model_get_n_items (sfs), ==, 2);
+  g_assert_false (mptcp_subflow_get_backup (sf2));
+  g_assert_false (mptcp_subflow_get_peer_backup (sf2));
+  g_signal_connect (sf2, "notify::backup", G_CALLBACK (on_notify_cb), &backup_notes);
+  g_signal_connect (sf2, "notify::peer-backup", G_CALLBACK (on_notify_cb), &peer_notes);
+
+  /* the peer marks it backup: only the kernel knows, sock_diag tells */
+  g_assert_true (testbed_run_in_server (backup_ep, NULL, &error));
+  g_assert_no_error (error);
+  refresh_until (connection, sf2, "peer-backup", TRUE);
+  g_assert_cmpuint (peer_notes, ==, 1);
+  g_assert_cmpuint (backup_notes, ==, 0);
+  g_assert_false (mptcp_subflow_get_backup (sf2));
+
+  /* this host marks it backup: TRUE, and still TRUE as read back from the kernel */
+  g_assert_true (mptcp_subflow_set_backup (sf2, TRUE, NULL, &error));
+  g_assert_no_error (error);
+  g_usleep (150 * 1000);
+  g_assert_true (mptcp_connection_refresh (connection, &error));
+  g_assert_no_error (error);
+  g_assert_true (mptcp_subflow_get_backup (sf2));
+  g_assert_cmpuint (backup_notes, ==, 1);
+
+  g_assert_true (mptcp_subflow_get_peer_backup (sf2));
+  g_assert_cmpuint (peer_notes, ==, 1);
+  {
+    /* the first subflow: no backup in either direction */
+    g_autoptr(MptcpSubflow) first = g_list_model_get_item (sfs, 0);
+
+    g_assert_false (mptcp_subflow_get_backup (first));
+    g_assert_false (mptcp_subflow_get_peer_backup (first));
+  }
+
+  /* the same socket seen by an unprivileged process */
+  {
+    int status;
+    GPid child = fork ();
+
+    g_assert_cmpint (child, >=, 0);
+    if (child == 0)
+      {
+        backup_as_nobody (socket, mptcp_subflow_get_id (sf2));
+        _exit (0);
+      }
+    g_assert_cmpint (waitpid (child, &status, 0), ==, child);
+    g_assert_true (WIFEXITED (status));
+    g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+  }
+
+  g_signal_handlers_disconnect_by_data (sf2, &backup_notes);
+  g_signal_handlers_disconnect_by_data (sf2, &peer_notes);
+  g_assert_true (testbed_run_in_server (del_ep, NULL, &error));
+  g_assert_no_error (error);
+}
+
 static void
 refresh_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -809,6 +978,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/connection-list/other-processes", test_other_processes);
   g_test_add_func ("/connection-list/subflows", test_subflows);
+  g_test_add_func ("/connection-list/own-subflow-backup", test_own_subflow_backup);
   g_test_add_func ("/connection-list/thousand", test_thousand);
   g_test_add_func ("/connection-list/async", test_async);
   return g_test_run ();

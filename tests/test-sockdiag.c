@@ -93,19 +93,31 @@ reply_dump (Fake *f, const FakeSock *conns, guint n_conns, const FakeSock *sfs, 
   reply (f, 3, NULL, 0);
 }
 
-/* Reads the n requests the list sent, checks them, and moves seq past them. */
-static void
-check_requests (Fake *f, guint n)
+/* Reads the requests the list sent for the next n sequence numbers (one per step of a dump:
+ * MPTCP v4, MPTCP v6, TCP v4, TCP v6; a skipped TCP step leaves its number unused), checks
+ * them, moves seq past them and returns the bit mask of the numbers that had a request. */
+static guint64
+check_requests_mask (Fake *f, guint n)
 {
+  guint64 mask = 0;
+
   for (guint i = 0; i < n; i++)
     {
       guint8 buf[256] __attribute__ ((aligned (8)));
       const struct nlmsghdr *nlh = (const struct nlmsghdr *) buf;
       const struct inet_diag_req_v2 *req;
-      gssize len = recv (f->kernel, buf, sizeof buf, MSG_DONTWAIT);
+      gssize len = recv (f->kernel, buf, sizeof buf, MSG_DONTWAIT | MSG_PEEK);
       gboolean protocol_attr = FALSE;
       const struct nlattr *attr;
 
+      if (len < 0 || nlh->nlmsg_seq != f->seq + i)
+        {
+          /* only a TCP step is ever skipped */
+          g_assert_cmpuint (i % 4, >=, 2);
+          continue;
+        }
+      len = recv (f->kernel, buf, sizeof buf, MSG_DONTWAIT);
+      mask |= G_GUINT64_CONSTANT (1) << i;
       g_assert_cmpint (len, >, 0);
       g_assert_true (mnl_nlmsg_ok (nlh, (int) len));
       g_assert_cmpuint (nlh->nlmsg_type, ==, SOCK_DIAG_BY_FAMILY);
@@ -124,6 +136,19 @@ check_requests (Fake *f, guint n)
     }
   g_assert_cmpint (recv (f->kernel, (char[16]) { 0 }, 16, MSG_DONTWAIT), ==, -1);
   f->seq += n;
+  return mask;
+}
+
+/* The fake connections are all AF_INET: a dump asks for no TCP AF_INET6 sockets, and for no
+ * TCP sockets at all when it found no connection. */
+static void
+check_requests (Fake *f, guint n)
+{
+  guint64 mask = check_requests_mask (f, n);
+
+  for (guint i = 0; i < n; i++)
+    if (i % 4 == 3)
+      g_assert_false (mask & (G_GUINT64_CONSTANT (1) << i));
 }
 
 static MptcpConnectionEntry *
@@ -563,6 +588,47 @@ test_async (Fake *f, gconstpointer data)
   }
 }
 
+/* The TCP dump of a family is asked for only when the MPTCP dumps found a connection that can
+ * have subflows of it (AF_INET: any connection; AF_INET6: an AF_INET6 one). */
+static void
+test_tcp_steps (Fake *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  guint8 buf[2048] __attribute__ ((aligned (8)));
+  gsize off = 0;
+
+  /* no connection: the two MPTCP requests only */
+  reply (f, 0, NULL, 0);
+  reply (f, 1, NULL, 0);
+  g_assert_true (mptcp_connection_list_refresh (f->list, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmphex (check_requests_mask (f, 4), ==, 0x3);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->list)), ==, 0);
+
+  /* AF_INET connections: TCP over AF_INET too, and their subflows are there */
+  reply (f, 0, fake_conns, 2);
+  reply (f, 1, NULL, 0);
+  reply (f, 2, fake_subflows, 4);
+  g_assert_true (mptcp_connection_list_refresh (f->list, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmphex (check_requests_mask (f, 4), ==, 0x7);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->list)), ==, 2);
+  g_assert_cmpuint (g_list_model_get_n_items (mptcp_connection_entry_get_subflows (item (f, 0))), >, 0);
+
+  /* an AF_INET6 connection: all four */
+  reply (f, 0, NULL, 0);
+  fake_put_socket (buf, &off, f->seq + 1, TRUE, &fake_conns[0]);
+  ((struct inet_diag_msg *) mnl_nlmsg_get_payload ((struct nlmsghdr *) buf))->idiag_family = AF_INET6;
+  fake_put_done (buf, &off, f->seq + 1, 0);
+  send_buf (f, buf, off);
+  reply (f, 2, NULL, 0);
+  reply (f, 3, NULL, 0);
+  g_assert_true (mptcp_connection_list_refresh (f->list, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmphex (check_requests_mask (f, 4), ==, 0xf);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->list)), ==, 1);
+}
+
 typedef struct
 {
   Fake   *f;
@@ -611,7 +677,8 @@ test_reentry (Fake *f, gconstpointer data)
   g_clear_error (&r.async_result);
   while (recv (f->kernel, buf, sizeof buf, MSG_DONTWAIT) > 0)
     left++;
-  g_assert_cmpuint (left, ==, 3);
+  /* its MPTCP AF_INET6 and TCP AF_INET requests (no AF_INET6 connection: no TCP AF_INET6) */
+  g_assert_cmpuint (left, ==, 2);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->list)), ==, 1);
   g_signal_handlers_disconnect_by_data (f->list, &r);
 }
@@ -666,6 +733,7 @@ main (int argc, char **argv)
   g_test_add ("/sockdiag/fake/degraded", Fake, NULL, fake_setup, test_degraded, fake_teardown);
   g_test_add ("/sockdiag/fake/malformed", Fake, NULL, fake_setup, test_malformed, fake_teardown);
   g_test_add ("/sockdiag/fake/async", Fake, NULL, fake_setup, test_async, fake_teardown);
+  g_test_add ("/sockdiag/fake/tcp-steps", Fake, NULL, fake_setup, test_tcp_steps, fake_teardown);
   g_test_add ("/sockdiag/fake/reentry", Fake, NULL, fake_setup, test_reentry, fake_teardown);
   g_test_add ("/sockdiag/fake/peer-gone", Fake, NULL, fake_setup, test_peer_gone, fake_teardown);
   return g_test_run ();

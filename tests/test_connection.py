@@ -63,6 +63,7 @@ def check_fresh(connection_stream):
     assert address_string(first.props.remote_address) == address_string(sock.get_remote_address())
     assert address_string(connection.props.remote_address) == address_string(sock.get_remote_address())
     assert not first.props.backup
+    assert not first.props.peer_backup and not first.get_peer_backup()
     assert first.props.connection == connection
 
     stats = first.get_stats()
