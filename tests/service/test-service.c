@@ -658,7 +658,23 @@ test_closed_in_flight (void)
                           g_variant_new ("((sq)(sq)a{sv})", TESTBED_CLIENT2_V4, 0,
                                          TESTBED_SILENT_V4, 80, NULL),
                           NULL, G_DBUS_CALL_FLAGS_NONE, 20000, NULL, open_done_cb, &open_error);
-  /* let the request reach the kernel, then close the socket */
+  /* A call on the same object after it returns only once the service has dispatched the open
+   * (one connection's messages arrive in order): without it, a slow client (valgrind) could
+   * close the socket before the open reached the service, which then rightly answers that no
+   * such registration exists any more. Then let the request reach the kernel, and close. */
+  {
+    g_autoptr(GVariant) token = g_dbus_connection_call_sync (conn, MPTCP_SERVICE_BUS_NAME, path,
+                                                             "org.freedesktop.DBus.Properties",
+                                                             "Get",
+                                                             g_variant_new ("(ss)",
+                                                                            MPTCP_SERVICE_CONNECTION_IFACE,
+                                                                            "Token"),
+                                                             NULL, G_DBUS_CALL_FLAGS_NONE, 20000,
+                                                             NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (token);
+  }
   {
     gint64 until = g_get_monotonic_time () + 200000;
 
