@@ -17,13 +17,13 @@ import json
 import os
 import subprocess
 
-from viewerlib import DROP_NET_ADMIN, Stream, check, fail, helper_path, ss, wait_for
+from viewerlib import DROP_NET_ADMIN, Stream, check, fail, helper_path, ss, tool, wait_for
 
 TOP = os.environ['MPTCP_TOP']
 
 
 def top_json(prefix=(), *args):
-    out = subprocess.run(list(prefix) + [TOP, '--json'] + list(args), check=True,
+    out = subprocess.run(list(prefix) + tool(TOP) + ['--json'] + list(args), check=True,
                          capture_output=True, text=True).stdout
     return [json.loads(line) for line in out.splitlines()]
 
@@ -61,7 +61,7 @@ if os.environ.get('VIEWER_DROPPED') == '1':
     sock.send(b'x' * 1000)
     doc = agree((), 'dropped by the runner')
     check(len(doc) == 1, f'our connection listed: {doc}')
-    text = subprocess.run([TOP, '--once'], check=True, capture_output=True, text=True).stdout
+    text = subprocess.run(tool(TOP) + ['--once'], check=True, capture_output=True, text=True).stdout
     check(doc[0]['token'] in text, 'text view lists it')
     if doc[0]['subflows'] is None:
         check('subflows unavailable' in text and 'CAP_NET_ADMIN' in text, 'text view says why')
@@ -88,7 +88,7 @@ check(any(int(c['token'], 16) == token for c in doc), 'the stream is listed')
 # unprivileged: the same connections; subflows as far as the kernel shows them to ss
 doc = agree(DROP_NET_ADMIN, 'without CAP_NET_ADMIN')
 mine = [c for c in doc if int(c['token'], 16) == token][0]
-text = subprocess.run(DROP_NET_ADMIN + [TOP, '--once'], check=True, capture_output=True,
+text = subprocess.run(DROP_NET_ADMIN + tool(TOP) + ['--once'], check=True, capture_output=True,
                       text=True).stdout
 check(stream.token in text, 'text view lists the stream')
 if mine['subflows'] is None:

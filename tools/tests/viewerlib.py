@@ -11,6 +11,18 @@ import time
 # root without CAP_NET_ADMIN (also out of the bounding set, so exec does not give it back)
 DROP_NET_ADMIN = ['setpriv', '--bounding-set=-net_admin', '--inh-caps=-net_admin']
 
+# under `meson test --setup valgrind` (MPTCP_GLIB_UNDER_VALGRIND=1) the project's programs these
+# tests start run under the same valgrind command line as the C tests (VIEWER_MEMCHECK, one
+# argument a line, set by tools/tests/meson.build); valgrind's --error-exitcode makes a memory
+# error or a definite leak a non-zero exit, which the tests check
+MEMCHECK = (os.environ.get('VIEWER_MEMCHECK', '').split('\n')
+            if os.environ.get('MPTCP_GLIB_UNDER_VALGRIND') == '1' else [])
+
+
+def tool(path):
+    """the command line that runs one of the project's programs"""
+    return MEMCHECK + [path]
+
 
 def fail(message):
     print('FAIL: ' + message, file=sys.stderr)
@@ -26,7 +38,7 @@ class Stream:
     """mptcp-stream: a connection over both testbed paths, streaming until closed"""
 
     def __init__(self, helper):
-        self.proc = subprocess.Popen([helper], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen(tool(helper), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      text=True)
         line = self.proc.stdout.readline().split()
         check(len(line) == 2 and line[0] == 'ready', f'stream helper: {line}')
