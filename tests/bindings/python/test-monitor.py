@@ -1,4 +1,4 @@
-# test_monitor.py: an MptcpMonitor from PyGObject sees a connection's events.
+# test-monitor.py: an MptcpMonitor from PyGObject sees a connection's events.
 # Run by meson under mptcp-testbed with /usr/bin/python3 (Debian's PyGObject).
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later

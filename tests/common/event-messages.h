@@ -2,7 +2,7 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * For tests/test-event.c and bench/bench-events.c. Attribute order and encodings follow what
+ * For tests/unit/test-event.c and bench/bench-events.c. Attribute order and encodings follow what
  * the kernel sends (token first, ports in network order, u8 ids ...).
  */
 

@@ -1,6 +1,6 @@
 // test-connection.js: MptcpClient, MptcpConnection and MptcpSubflow from gjs.
 // Run by meson under mptcp-testbed as `gjs -m`: the same listing as
-// tests/test-connection.c, through the typelib.
+// tests/kernel/test-connection.c, through the typelib.
 //
 // SPDX-License-Identifier: LGPL-2.1-or-later
 

@@ -1,4 +1,4 @@
-/* test-socket-vala.vala: an MPTCP socket from Vala, connected over the testbed's path 1.
+/* test-socket.vala: an MPTCP socket from Vala, connected over the testbed's path 1.
  * Built against the generated VAPI and run under mptcp-testbed.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later

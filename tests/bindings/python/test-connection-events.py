@@ -1,4 +1,4 @@
-# test_events.py: a connection's signals from PyGObject with the main loop: subflows opened
+# test-connection-events.py: a connection's signals from PyGObject with the main loop: subflows opened
 # and closed through the library (subflow-added, subflow-removed), established and
 # closed. Run by meson under mptcp-testbed with /usr/bin/python3 (Debian's PyGObject).
 #
@@ -121,7 +121,7 @@ assert connection.get_subflows().get_n_items() == 1
 
 # address-announced / address-removed are not covered here: the testbed's server namespace
 # has SERVER2 as an endpoint already ('ip mptcp endpoint add' refuses a duplicate); the C
-# test tests/test-connection-events.c (/connection-events/peer-announce) covers them.
+# test tests/kernel/test-connection-events.c (/connection-events/peer-announce) covers them.
 
 # closed
 stream.close(None)

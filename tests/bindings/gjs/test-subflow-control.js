@@ -1,4 +1,4 @@
-// test-control.js: opening, closing and steering subflows from gjs, async with the main
+// test-subflow-control.js: opening, closing and steering subflows from gjs, async with the main
 // loop, and the connection's signals. Run by meson under mptcp-testbed as `gjs -m`.
 //
 // SPDX-License-Identifier: LGPL-2.1-or-later

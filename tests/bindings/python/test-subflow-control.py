@@ -1,4 +1,4 @@
-# test_control.py: opening, closing and steering subflows from PyGObject, async with the
+# test-subflow-control.py: opening, closing and steering subflows from PyGObject, async with the
 # main loop, and the connection's signals. Run by meson under mptcp-testbed with
 # /usr/bin/python3 (Debian's PyGObject).
 #

@@ -1,4 +1,4 @@
-# test_path_manager.py: MptcpPathManager from PyGObject, cross-checked with `ip mptcp`.
+# test-path-manager.py: MptcpPathManager from PyGObject, cross-checked with `ip mptcp`.
 # Run by meson under mptcp-testbed with /usr/bin/python3 (Debian's PyGObject), in the testbed's
 # client namespace: list, add and remove endpoints, limits, mode, errors, async variants.
 #

@@ -8,7 +8,7 @@
  *
  * With -DMPTCP_FUZZING it is a libFuzzer target (clang -fsanitize=fuzzer,address,undefined).
  * Without, main() runs a deterministic mutation loop over replies built as the kernel builds
- * them (tests/sockdiag-messages.h), so CI runs it with gcc, valgrind and ASan:
+ * them (tests/common/sockdiag-messages.h), so CI runs it with gcc, valgrind and ASan:
  *
  *   fuzz-sockdiag [ITERATIONS]          (default 100000; seed from MPTCP_FUZZ_SEED)
  *   fuzz-sockdiag --write-seeds DIR     write the seed inputs as files (a libFuzzer corpus)

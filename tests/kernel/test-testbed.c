@@ -8,7 +8,7 @@
  * the server namespace, dropping CAP_NET_ADMIN and the tbf rate limit.
  *
  * MPTCP_TESTBED_SELFTEST_SLEEP=N makes it sleep N seconds right after building the testbed
- * (the SIGKILL leak check of testbed-build.sh uses it).
+ * (to look at it from outside, or to SIGKILL it and check that nothing is left behind).
  */
 
 #include "testbed.h"

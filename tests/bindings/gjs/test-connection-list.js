@@ -1,5 +1,5 @@
 // test-connection-list.js: MptcpConnectionList from gjs sees a connection and its subflow,
-// through the typelib (the same checks as tests/test_connection_list.py).
+// through the typelib (the same checks as tests/bindings/python/test-connection-list.py).
 // Run by meson under mptcp-testbed as `gjs -m`.
 //
 // SPDX-License-Identifier: LGPL-2.1-or-later

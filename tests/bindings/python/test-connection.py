@@ -1,6 +1,6 @@
-# test_connection.py: MptcpClient, MptcpConnection and MptcpSubflow from PyGObject.
+# test-connection.py: MptcpClient, MptcpConnection and MptcpSubflow from PyGObject.
 # Run by meson under mptcp-testbed with /usr/bin/python3 (Debian's PyGObject):
-# the same listing as tests/test-connection.c, through the typelib.
+# the same listing as tests/kernel/test-connection.c, through the typelib.
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 

@@ -1,4 +1,4 @@
-# test_socket.py: an MPTCP socket from PyGObject, connected over the testbed's path 1.
+# test-socket.py: an MPTCP socket from PyGObject, connected over the testbed's path 1.
 # Run by meson under mptcp-testbed with /usr/bin/python3 (Debian's PyGObject).
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later

@@ -1,5 +1,5 @@
-# test_connection_list.py: MptcpConnectionList from PyGObject sees a connection and its
-# subflow, through the typelib (the same checks as tests/test-connection-list.js).
+# test-connection-list.py: MptcpConnectionList from PyGObject sees a connection and its
+# subflow, through the typelib (the same checks as tests/bindings/gjs/test-connection-list.js).
 # Run by meson under mptcp-testbed with /usr/bin/python3 (Debian's PyGObject).
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later

@@ -1,4 +1,4 @@
-// test-events.js: a connection's signals from gjs with the main loop: subflows opened and
+// test-connection-events.js: a connection's signals from gjs with the main loop: subflows opened and
 // closed through the library (subflow-added, subflow-removed), established and closed.
 // Run by meson under mptcp-testbed as `gjs -m`. The handlers only record; the assertions
 // run after loop.run().
@@ -112,7 +112,7 @@ assert(connection.get_subflows().get_n_items() === 1, 'one subflow left');
 
 // address-announced / address-removed are not covered here: the testbed's server namespace
 // has SERVER2 as an endpoint already ('ip mptcp endpoint add' refuses a duplicate); the C
-// test tests/test-connection-events.c (/connection-events/peer-announce) covers them.
+// test tests/kernel/test-connection-events.c (/connection-events/peer-announce) covers them.
 
 // closed
 stream.close(null);
