@@ -726,7 +726,7 @@ validate_socket (int              fd,
   struct sockaddr_storage peer;
   socklen_t peer_len = sizeof peer;
   struct stat st;
-  int domain, copy;
+  int domain, copy, fl;
 
   if (fstat (fd, &st) != 0 || !S_ISSOCK (st.st_mode))
     {
@@ -773,7 +773,12 @@ validate_socket (int              fd,
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "dup: %s", g_strerror (e));
       return FALSE;
     }
+  /* GSocket makes the file description non-blocking, and the application shares it: give it
+   * back the flags it had (a blocking socket read EAGAIN after Register otherwise) */
+  fl = fcntl (copy, F_GETFL);
   sock = g_socket_new_from_fd (copy, error);
+  if (fl >= 0)
+    (void) fcntl (copy, F_SETFL, fl);
   if (sock == NULL)
     {
       close (copy);

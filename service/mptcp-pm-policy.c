@@ -35,6 +35,7 @@ typedef struct
   gboolean        established;
   gboolean        taken;
   gboolean        have_table;    /* endpoints and limits read */
+  gboolean        adopted;       /* found at start (sock_diag), not seen established */
   GArray         *endpoints;     /* of MptcpNlAddress */
   guint32         max_subflows;
   guint32         max_accepted;
@@ -42,6 +43,8 @@ typedef struct
   guint           n_accepted;    /* peer announcements accepted */
   GArray         *remotes;       /* of MptcpNlAddress: accepted peer announcements */
   GArray         *pairs;         /* of Pair: subflows asked for or found (no duplicates) */
+  guint           next_endpoint; /* the endpoint walk: one endpoint at a time, as the kernel */
+  gboolean        waiting;       /* for the walk's last subflow to be established or fail */
 } Conn;
 
 struct _MgsPmPolicy
@@ -127,19 +130,23 @@ req_new (MgsPmPolicy *self,
 }
 
 static gboolean
+pair_equal (const Pair *p, const Pair *q)
+{
+  return q->family == p->family && q->rport == p->rport &&
+         same_addr (p->family, &q->local, &p->local) &&
+         same_addr (p->family, &q->remote, &p->remote);
+}
+
+static gboolean
 has_pair (Conn *conn, const Pair *p)
 {
   for (guint i = 0; i < conn->pairs->len; i++)
-    {
-      const Pair *q = &g_array_index (conn->pairs, Pair, i);
-
-      if (q->family == p->family && q->rport == p->rport &&
-          same_addr (p->family, &q->local, &p->local) &&
-          same_addr (p->family, &q->remote, &p->remote))
-        return TRUE;
-    }
+    if (pair_equal (&g_array_index (conn->pairs, Pair, i), p))
+      return TRUE;
   return FALSE;
 }
+
+static void advance (MgsPmPolicy *self, Conn *conn);
 
 static void
 create_done (MptcpNlReply *reply,
@@ -152,8 +159,23 @@ create_done (MptcpNlReply *reply,
   if (error != NULL)
     {
       g_debug ("policy: token %08x: subflow create failed: %s", req->token, error->message);
-      if (conn != NULL && conn->n_subflows > 0)
-        conn->n_subflows--;
+      if (conn != NULL && req->pair.family != 0)
+        {
+          /* may be asked again (an adopted connection that was not fully established) */
+          for (guint i = 0; i < conn->pairs->len; i++)
+            if (pair_equal (&g_array_index (conn->pairs, Pair, i), &req->pair))
+              {
+                g_array_remove_index (conn->pairs, i);
+                break;
+              }
+          if (conn->n_subflows > 0)
+            conn->n_subflows--;
+          if (conn->waiting)
+            {
+              conn->waiting = FALSE;
+              advance (the_policy, conn);
+            }
+        }
       g_error_free (error);
     }
   if (reply != NULL)
@@ -164,7 +186,7 @@ create_done (MptcpNlReply *reply,
 /* One subflow local endpoint → remote (no duplicate of a pair asked for before). local NULL:
  * from the initial subflow's address with address id 0 (what the in-kernel PM does for a peer
  * announcement when no fullmesh endpoint exists). */
-static void
+static gboolean
 create_subflow (MgsPmPolicy          *self,
                 Conn                 *conn,
                 const MptcpNlAddress *local,
@@ -177,13 +199,13 @@ create_subflow (MgsPmPolicy          *self,
   Pair p = { 0 };
 
   if (conn->n_subflows >= conn->max_subflows)
-    return;
+    return FALSE;
   p.family = family;
   p.local = local != NULL ? local->addr : conn->saddr;
   p.remote = *raddr;
   p.rport = rport;
   if (has_pair (conn, &p))
-    return;
+    return FALSE;
   g_array_append_val (conn->pairs, p);
   conn->n_subflows++;
   self->n_created++;
@@ -212,6 +234,7 @@ create_subflow (MgsPmPolicy          *self,
   req = req_new (self, conn);
   req->pair = p;
   _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, create_done, req);
+  return TRUE;
 }
 
 static int
@@ -221,6 +244,44 @@ endpoint_family (const MptcpNlAddress *e)
 
   _mptcp_nl_address_normalize (&n);
   return n.family;
+}
+
+static gboolean
+endpoint_usable (Conn *conn, const MptcpNlAddress *e)
+{
+  /* the initial subflow's address is in use already */
+  return (e->flags & MPTCP_PM_ADDR_FLAG_SUBFLOW) && endpoint_family (e) == conn->family &&
+         !same_addr (conn->family, &e->addr, &conn->saddr);
+}
+
+/* The in-kernel PM's walk over the subflow endpoints: one endpoint at a time (to the peer's
+ * initial address, and a fullmesh one to every accepted announcement too); the next one when
+ * a subflow of this one is established or failed. Announcements are served in between. */
+static void
+advance (MgsPmPolicy *self,
+         Conn        *conn)
+{
+  while (!conn->waiting && conn->next_endpoint < conn->endpoints->len &&
+         conn->n_subflows < conn->max_subflows)
+    {
+      const MptcpNlAddress *e = &g_array_index (conn->endpoints, MptcpNlAddress,
+                                                conn->next_endpoint++);
+      gboolean made = FALSE;
+
+      if (!endpoint_usable (conn, e))
+        continue;
+      made |= create_subflow (self, conn, e, conn->family, &conn->daddr, conn->dport);
+      if (e->flags & MPTCP_PM_ADDR_FLAG_FULLMESH)
+        for (guint i = 0; i < conn->remotes->len; i++)
+          {
+            const MptcpNlAddress *r = &g_array_index (conn->remotes, MptcpNlAddress, i);
+
+            if (r->family == conn->family)
+              made |= create_subflow (self, conn, e, conn->family, &r->addr,
+                                      r->port != 0 ? r->port : conn->dport);
+          }
+      conn->waiting = made;
+    }
 }
 
 static gboolean
@@ -250,14 +311,11 @@ subflows_to (MgsPmPolicy           *self,
     {
       const MptcpNlAddress *e = &g_array_index (conn->endpoints, MptcpNlAddress, i);
 
-      if (!(e->flags & MPTCP_PM_ADDR_FLAG_SUBFLOW) || endpoint_family (e) != conn->family)
+      if (!endpoint_usable (conn, e))
         continue;
       if (fullmesh_only && !(e->flags & MPTCP_PM_ADDR_FLAG_FULLMESH))
         continue;
-      /* the initial subflow's address is in use already */
-      if (same_addr (conn->family, &e->addr, &conn->saddr))
-        continue;
-      create_subflow (self, conn, e, conn->family, raddr, rport);
+      (void) create_subflow (self, conn, e, conn->family, raddr, rport);
     }
 }
 
@@ -291,7 +349,7 @@ accept_announcement (MgsPmPolicy          *self,
   if (has_fullmesh (conn))
     subflows_to (self, conn, &remote->addr, port, TRUE);
   else
-    create_subflow (self, conn, NULL, conn->family, &remote->addr, port);
+    (void) create_subflow (self, conn, NULL, conn->family, &remote->addr, port);
 }
 
 /* What the table says, for a connection whose table is read. */
@@ -303,6 +361,9 @@ apply (MgsPmPolicy *self,
     return;
   if (conn->server_side)
     {
+      /* an adopted server-side connection may have had its ADD_ADDRs: not sent twice */
+      if (conn->adopted)
+        return;
       for (guint i = 0; i < conn->endpoints->len; i++)
         {
           const MptcpNlAddress *e = &g_array_index (conn->endpoints, MptcpNlAddress, i);
@@ -313,7 +374,9 @@ apply (MgsPmPolicy *self,
         }
       return;
     }
-  subflows_to (self, conn, &conn->daddr, conn->dport, FALSE);
+  conn->next_endpoint = 0;
+  conn->waiting = FALSE;
+  advance (self, conn);
   for (guint i = 0; i < conn->remotes->len; i++)
     accept_announcement (self, conn, &g_array_index (conn->remotes, MptcpNlAddress, i));
 }
@@ -408,9 +471,10 @@ on_event (const MptcpNlEvent *ev,
       }
       conn->dport = ev->dport;
       conn->server_side = ev->server_side || (ev->flags & MPX_EV_FLAG_SERVER_SIDE);
-      if (ev->type == MPTCP_EVENT_ESTABLISHED && !conn->established)
+      if (ev->type == MPTCP_EVENT_ESTABLISHED && (!conn->established || conn->adopted))
         {
           conn->established = TRUE;
+          conn->adopted = FALSE;
           conn->taken = self->is_taken != NULL && self->is_taken (ev->token, self->user_data);
           if (conn->taken)
             g_debug ("policy: token %08x belongs to an application", ev->token);
@@ -445,10 +509,18 @@ on_event (const MptcpNlEvent *ev,
           g_array_append_val (conn->remotes, remote);
       }
       break;
+    case MPTCP_EVENT_SUB_ESTABLISHED:
     case MPTCP_EVENT_SUB_CLOSED:
       conn = g_hash_table_lookup (self->conns, GUINT_TO_POINTER (ev->token));
-      if (conn != NULL && conn->n_subflows > 0 && !conn->taken)
+      if (conn == NULL || conn->taken)
+        break;
+      if (ev->type == MPTCP_EVENT_SUB_CLOSED && conn->n_subflows > 0)
         conn->n_subflows--;
+      if (conn->waiting && conn->have_table)
+        {
+          conn->waiting = FALSE;
+          advance (self, conn);
+        }
       break;
     case MPTCP_EVENT_CLOSED:
       g_hash_table_remove (self->conns, GUINT_TO_POINTER (ev->token));
@@ -544,6 +616,7 @@ adopt_existing (MgsPmPolicy *self)
           conn->dport = s->dport;
           conn->server_side = server_side;
           conn->established = TRUE;
+          conn->adopted = TRUE;
           /* existing joins count against the limit and are not made twice */
           for (guint k = 0; k < dump.subflows->len; k++)
             {
