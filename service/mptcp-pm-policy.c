@@ -15,6 +15,9 @@
 #include "mptcp-pm-policy.h"
 
 #define POLICY_TIMEOUT_MS 5000
+/* the endpoint table and limits read for one connection serve the connections established
+ * within this time after it (no event tells of endpoint or limit changes) */
+#define TABLE_TTL_US (250 * 1000)
 
 typedef struct
 {
@@ -56,6 +59,10 @@ struct _MgsPmPolicy
   gpointer              user_data;
   guint                 n_created;
   guint                 generation;
+  GArray               *table;          /* of MptcpNlAddress: the last table read */
+  guint32               table_subflows;
+  guint32               table_accepted;
+  gint64                table_time;     /* monotonic µs; 0 = never read */
 };
 
 typedef struct
@@ -394,6 +401,11 @@ limits_done (MptcpNlReply *reply,
       conn->max_subflows = reply->subflows;
       conn->max_accepted = reply->rcv_add_addrs;
       conn->have_table = TRUE;
+      g_array_set_size (the_policy->table, 0);
+      g_array_append_vals (the_policy->table, conn->endpoints->data, conn->endpoints->len);
+      the_policy->table_subflows = reply->subflows;
+      the_policy->table_accepted = reply->rcv_add_addrs;
+      the_policy->table_time = g_get_monotonic_time ();
       /* announcements that came before the table: accepted up to the limit */
       if (conn->remotes->len > conn->max_accepted)
         g_array_set_size (conn->remotes, conn->max_accepted);
@@ -443,6 +455,19 @@ read_table (MgsPmPolicy *self,
 {
   MptcpNlRequest r = { .cmd = MPTCP_PM_CMD_GET_ADDR, .dump = TRUE };
 
+  if (self->table_time != 0 && g_get_monotonic_time () - self->table_time < TABLE_TTL_US)
+    {
+      g_array_set_size (conn->endpoints, 0);
+      g_array_append_vals (conn->endpoints, self->table->data, self->table->len);
+      conn->max_subflows = self->table_subflows;
+      conn->max_accepted = self->table_accepted;
+      conn->have_table = TRUE;
+      if (conn->remotes->len > conn->max_accepted)
+        g_array_set_size (conn->remotes, conn->max_accepted);
+      conn->n_accepted = conn->remotes->len;
+      apply (self, conn);
+      return;
+    }
   _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, endpoints_done,
                                  req_new (self, conn));
 }
@@ -663,6 +688,7 @@ mgs_pm_policy_new (MgsPmPolicyTakenFunc is_taken,
       return NULL;
     }
   self->conns = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) conn_free);
+  self->table = g_array_new (FALSE, TRUE, sizeof (MptcpNlAddress));
   self->is_taken = is_taken;
   self->user_data = user_data;
   self->sub_id = _mptcp_netlink_subscribe (self->nl, TRUE, 0, on_event, on_overrun, self, error);
@@ -670,6 +696,7 @@ mgs_pm_policy_new (MgsPmPolicyTakenFunc is_taken,
     {
       _mptcp_netlink_unref (self->nl);
       g_hash_table_unref (self->conns);
+      g_array_unref (self->table);
       g_free (self);
       return NULL;
     }
@@ -689,6 +716,7 @@ mgs_pm_policy_free (MgsPmPolicy *self)
   _mptcp_netlink_unsubscribe (self->nl, self->sub_id);
   _mptcp_netlink_unref (self->nl);
   g_hash_table_unref (self->conns);
+  g_array_unref (self->table);
   if (the_policy == self)
     the_policy = NULL;
   g_free (self);
