@@ -307,6 +307,49 @@ test_refuses_kernel_pm (void)
   g_assert_no_error (error);
 }
 
+static char *
+mptcpctl (const char *arg1, const char *arg2, int *status)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), "DBUS_SYSTEM_BUS_ADDRESS",
+                                         bus_address, TRUE);
+  const char *argv[] = { g_getenv ("MPTCP_GLIB_MPTCPCTL"), "--json", arg1, arg2, NULL };
+  char *out = NULL;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, envp, G_SPAWN_DEFAULT, NULL, NULL, &out,
+                               NULL, status, &error));
+  g_assert_no_error (error);
+  return out;
+}
+
+/* mptcpctl path-manager: show, switch, refuse */
+static void
+test_cli (void)
+{
+  g_autofree char *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+  g_autofree char *sysctl = NULL;
+  int status;
+
+  a = mptcpctl ("path-manager", "kernel", &status);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpstr (a, ==, "{\"path_manager\": \"kernel\", \"service_acting\": false}\n");
+  sysctl = testbed_read_sysctl ("net.mptcp.path_manager");
+  g_assert_cmpstr (sysctl, ==, "kernel");
+  b = mptcpctl ("path-manager", "act", &status);
+  g_assert_cmpint (status, !=, 0);
+  g_test_message ("%s", b);
+  g_assert_nonnull (strstr (b, "\"code\": 6}"));   /* MPTCP_ERROR_WRONG_PATH_MANAGER */
+  c = mptcpctl ("path-manager", "userspace", &status);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpstr (c, ==, "{\"path_manager\": \"userspace\", \"service_acting\": true}\n");
+  g_clear_pointer (&sysctl, g_free);
+  sysctl = testbed_read_sysctl ("net.mptcp.path_manager");
+  g_assert_cmpstr (sysctl, ==, "userspace");
+  d = mptcpctl ("path-manager", NULL, &status);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpstr (d, ==, c);
+}
+
 /* A registered connection is steered by its application only. */
 static void
 test_registered_left_alone (void)
@@ -422,6 +465,7 @@ main (int    argc,
     }
   g_test_add_func ("/pm-policy/refuses-kernel-pm", test_refuses_kernel_pm);
   g_test_add_func ("/pm-policy/registered-left-alone", test_registered_left_alone);
+  g_test_add_func ("/pm-policy/cli", test_cli);
   g_test_add_func ("/pm-policy/restart", test_restart);
   status = g_test_run ();
   if (!harness_teardown ())
