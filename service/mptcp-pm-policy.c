@@ -388,6 +388,23 @@ apply (MgsPmPolicy *self,
     accept_announcement (self, conn, &g_array_index (conn->remotes, MptcpNlAddress, i));
 }
 
+/* the end of a table read: frees what is left (req NULL: it went on to the next request) */
+static void
+read_done (MptcpNlReply *reply,
+           GError       *error,
+           Req          *req,
+           const char   *what)
+{
+  if (error != NULL)
+    {
+      g_warning ("policy: reading the %s failed: %s", what, error->message);
+      g_error_free (error);
+    }
+  if (reply != NULL)
+    _mptcp_nl_reply_free (reply);
+  g_free (req);
+}
+
 static void
 limits_done (MptcpNlReply *reply,
              GError       *error,
@@ -412,14 +429,7 @@ limits_done (MptcpNlReply *reply,
       conn->n_accepted = conn->remotes->len;
       apply (the_policy, conn);
     }
-  if (error != NULL)
-    {
-      g_warning ("policy: reading the limits failed: %s", error->message);
-      g_error_free (error);
-    }
-  if (reply != NULL)
-    _mptcp_nl_reply_free (reply);
-  g_free (req);
+  read_done (reply, error, req, "limits");
 }
 
 static void
@@ -439,14 +449,7 @@ endpoints_done (MptcpNlReply *reply,
       _mptcp_netlink_request_direct (the_policy->nl, &r, POLICY_TIMEOUT_MS, limits_done, req);
       req = NULL;
     }
-  if (error != NULL)
-    {
-      g_warning ("policy: reading the endpoints failed: %s", error->message);
-      g_error_free (error);
-    }
-  if (reply != NULL)
-    _mptcp_nl_reply_free (reply);
-  g_free (req);
+  read_done (reply, error, req, "endpoints");
 }
 
 static void
