@@ -63,6 +63,8 @@ struct _MgsPmPolicy
   guint32               table_subflows;
   guint32               table_accepted;
   gint64                table_time;     /* monotonic µs; 0 = never read */
+  guint                 poll_id;        /* the endpoint-table watch */
+  gboolean              polling;        /* a watch read is in flight */
 };
 
 typedef struct
@@ -673,6 +675,81 @@ adopt_existing (MgsPmPolicy *self)
   _mptcp_sockdiag_free (diag);
 }
 
+static gboolean
+same_table (GArray *a, GArray *b)
+{
+  if (a->len != b->len)
+    return FALSE;
+  for (guint i = 0; i < a->len; i++)
+    {
+      const MptcpNlAddress *x = &g_array_index (a, MptcpNlAddress, i);
+      const MptcpNlAddress *y = &g_array_index (b, MptcpNlAddress, i);
+
+      if (x->id != y->id || x->flags != y->flags || x->family != y->family ||
+          x->port != y->port || x->ifindex != y->ifindex ||
+          memcmp (&x->addr, &y->addr, addr_len (x->family)) != 0)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* An endpoint was added or changed: as the in-kernel PM, the walk runs again on the
+ * established client-side connections (pairs asked for before are not asked again). */
+static void
+table_changed (MgsPmPolicy *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_debug ("policy: the endpoint table changed");
+  self->table_time = 0;
+  g_hash_table_iter_init (&iter, self->conns);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Conn *conn = value;
+
+      if (conn->established && !conn->taken && !conn->server_side && conn->have_table)
+        {
+          conn->have_table = FALSE;
+          read_table (self, conn);
+        }
+    }
+}
+
+static void
+poll_done (MptcpNlReply *reply,
+           GError       *error,
+           gpointer      user_data)
+{
+  Req *req = user_data;
+
+  if (the_policy != NULL && the_policy == req->policy && req->generation == the_generation)
+    {
+      the_policy->polling = FALSE;
+      if (reply != NULL && the_policy->table_time != 0 &&
+          !same_table (reply->addresses, the_policy->table))
+        table_changed (the_policy);
+    }
+  read_done (reply, error, req, "endpoints");
+}
+
+static gboolean
+poll_table (gpointer user_data)
+{
+  MgsPmPolicy *self = user_data;
+  MptcpNlRequest r = { .cmd = MPTCP_PM_CMD_GET_ADDR, .dump = TRUE };
+  Req *req;
+
+  if (self->polling || self->table_time == 0)
+    return G_SOURCE_CONTINUE;
+  req = g_new0 (Req, 1);
+  req->policy = self;
+  req->generation = self->generation;
+  self->polling = TRUE;
+  _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, poll_done, req);
+  return G_SOURCE_CONTINUE;
+}
+
 MgsPmPolicy *
 mgs_pm_policy_new (MgsPmPolicyTakenFunc is_taken,
                    gpointer             user_data,
@@ -708,6 +785,8 @@ mgs_pm_policy_new (MgsPmPolicyTakenFunc is_taken,
   /* after subscribing: a connection established in between is seen twice, not missed
    * (pairs already asked for are not asked again) */
   adopt_existing (self);
+  /* no event tells of endpoint changes: the table is compared once a second */
+  self->poll_id = g_timeout_add_seconds (1, poll_table, self);
   return self;
 }
 
@@ -716,6 +795,7 @@ mgs_pm_policy_free (MgsPmPolicy *self)
 {
   if (self == NULL)
     return;
+  g_source_remove (self->poll_id);
   _mptcp_netlink_unsubscribe (self->nl, self->sub_id);
   _mptcp_netlink_unref (self->nl);
   g_hash_table_unref (self->conns);

@@ -32,6 +32,7 @@ typedef struct
   guint       subflows, accepted;  /* client limits */
   const char *server_signal;       /* a signal endpoint on the server, or NULL */
   guint       min_extra;           /* extra subflows each connection must have (sanity) */
+  const char *late;                /* an endpoint added once the connections are established */
 } Scenario;
 
 #define V4A "198.51.100.1"   /* c2 */
@@ -60,6 +61,8 @@ static const Scenario scenarios[] = {
   { "v6-2-subflows-backup", TRUE,  { V6A " subflow backup", V6B " subflow" }, 8, 0, NULL, 1 },
   { "v6-v4-endpoint",       TRUE,  { V4A " subflow" }, 2, 0, NULL, 0 },
   { "v6-fullmesh",          TRUE,  { V6A " subflow fullmesh" }, 8, 2, SRV6, 2 },
+  { "v4-endpoint-added-live", FALSE, { V4A " subflow" }, 4, 0, NULL, 2, V4B " subflow" },
+  { "v4-endpoint-added-limit", FALSE, { V4A " subflow" }, 1, 0, NULL, 1, V4B " subflow" },
 };
 
 static void
@@ -266,6 +269,15 @@ run_scenario (const Scenario *sc, gboolean service, MptcpSockDiag *diag)
   for (guint i = 0; i < N_CONN; i++)
     fds[i] = connect_to (sc->v6, sc->v6 ? TESTBED_SERVER1_V6 : TESTBED_SERVER1_V4, TRUE);
   sets = settle (diag, fds, N_CONN);
+  if (sc->late != NULL)
+    {
+      g_autofree char *cmd = g_strdup_printf ("ip mptcp endpoint add %s", sc->late);
+
+      run (FALSE, cmd);
+      g_usleep (1500000);   /* the service compares the table once a second */
+      g_strfreev (sets);
+      sets = settle (diag, fds, N_CONN);
+    }
   for (guint i = 0; i < N_CONN; i++)
     close (fds[i]);
   return sets;
