@@ -170,6 +170,9 @@ cmp_str (gconstpointer a, gconstpointer b)
   return strcmp (*(char **) a, *(char **) b);
 }
 
+/* server side: the peer's ports are the ephemeral ones, left out */
+static gboolean omit_remote_port;
+
 /* The connection's established extra subflows, sorted: "local -> remote:port[ backup]". */
 static char *
 subflow_set (MptcpSockDiag *diag, guint32 token)
@@ -192,7 +195,8 @@ subflow_set (MptcpSockDiag *diag, guint32 token)
         continue;
       l = diag_ntop (sf->family, sf->src);
       r = diag_ntop (sf->family, sf->dst);
-      g_ptr_array_add (items, g_strdup_printf ("%s -> %s:%u%s", l, r, sf->dport,
+      g_ptr_array_add (items, g_strdup_printf ("%s -> %s:%u%s", l, r,
+                                               omit_remote_port ? 0 : sf->dport,
                                                (sf->sf_flags & MPTCP_SUBFLOW_FLAG_BKUP_LOC) ?
                                                " backup" : ""));
     }
@@ -300,6 +304,82 @@ test_differential (gconstpointer data)
       g_test_message ("%s #%u service: %s", sc->name, i, service[i]);
       g_assert_cmpstr (service[i], ==, kernel[i]);
       g_assert_cmpuint (n_subflows (kernel[i]), >=, sc->min_extra);
+    }
+  _mptcp_sockdiag_free (diag);
+}
+
+/* Server side: the service's namespace accepts connections from the testbed's other
+ * namespace (in-kernel PM, limits 8/8) and announces its `signal` endpoints; the peer joins
+ * them. */
+static char **
+run_server_side (const char * const *signals, gboolean service, MptcpSockDiag *diag)
+{
+  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons (6001) };
+  g_autoptr(GError) error = NULL;
+  int one = 1, lfd, peers[N_CONN], fds[N_CONN];
+  char buf[4];
+  char **sets;
+
+  set_mode (service);
+  run (FALSE, "ip mptcp endpoint flush");
+  run (TRUE, "ip mptcp endpoint flush");
+  for (guint i = 0; signals[i] != NULL; i++)
+    {
+      g_autofree char *cmd = g_strdup_printf ("ip mptcp endpoint add %s signal", signals[i]);
+      run (FALSE, cmd);
+    }
+  run (FALSE, "ip mptcp limits set subflow 8 add_addr_accepted 0");
+  lfd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_MPTCP);
+  g_assert_cmpint (lfd, >=, 0);
+  setsockopt (lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  g_assert_cmpint (bind (lfd, (struct sockaddr *) &sin, sizeof sin), ==, 0);
+  g_assert_cmpint (listen (lfd, 16), ==, 0);
+  inet_pton (AF_INET, TESTBED_CLIENT1_V4, &sin.sin_addr);
+  for (guint i = 0; i < N_CONN; i++)
+    {
+      peers[i] = testbed_socket_in_server (AF_INET, SOCK_STREAM, IPPROTO_MPTCP, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (connect (peers[i], (struct sockaddr *) &sin, sizeof sin), ==, 0);
+      fds[i] = accept4 (lfd, NULL, NULL, SOCK_CLOEXEC);
+      g_assert_cmpint (fds[i], >=, 0);
+      g_assert_cmpint (write (peers[i], "ping", 4), ==, 4);
+      g_assert_cmpint (read (fds[i], buf, 4), ==, 4);
+    }
+  omit_remote_port = TRUE;
+  sets = settle (diag, fds, N_CONN);
+  omit_remote_port = FALSE;
+  for (guint i = 0; i < N_CONN; i++)
+    {
+      close (fds[i]);
+      close (peers[i]);
+    }
+  close (lfd);
+  return sets;
+}
+
+static void
+test_server_side (void)
+{
+  static const char * const tables[][3] = {
+    { V4A, NULL },
+    { V4A, V4B, NULL },
+  };
+  g_autoptr(GError) error = NULL;
+  MptcpSockDiag *diag = _mptcp_sockdiag_new (&error);
+
+  g_assert_no_error (error);
+  for (guint t = 0; t < G_N_ELEMENTS (tables); t++)
+    {
+      g_auto(GStrv) kernel = run_server_side (tables[t], FALSE, diag);
+      g_auto(GStrv) service = run_server_side (tables[t], TRUE, diag);
+
+      for (guint i = 0; i < N_CONN; i++)
+        {
+          g_test_message ("signal table %u #%u kernel:  %s", t, i, kernel[i]);
+          g_test_message ("signal table %u #%u service: %s", t, i, service[i]);
+          g_assert_cmpstr (service[i], ==, kernel[i]);
+          g_assert_cmpuint (n_subflows (kernel[i]), >=, 1);
+        }
     }
   _mptcp_sockdiag_free (diag);
 }
@@ -478,6 +558,7 @@ main (int    argc,
   g_test_add_func ("/pm-policy/refuses-kernel-pm", test_refuses_kernel_pm);
   g_test_add_func ("/pm-policy/registered-left-alone", test_registered_left_alone);
   g_test_add_func ("/pm-policy/cli", test_cli);
+  g_test_add_func ("/pm-policy/server-side", test_server_side);
   g_test_add_func ("/pm-policy/restart", test_restart);
   status = g_test_run ();
   if (!harness_teardown ())
