@@ -15,7 +15,11 @@
  *
  * Authorisation (polkit, CheckAuthorization on the caller's bus name):
  *   io.github.MptcpGlib.Service.steer-own   Register (checked once, when registering)
- *   io.github.MptcpGlib.Service.admin       RegisterToken, AddEndpoint, RemoveEndpoint
+ *   io.github.MptcpGlib.Service.admin       RegisterToken, AddEndpoint, RemoveEndpoint,
+ *                                           SetPathManager, ActAsPathManager
+ *
+ * As the namespace's path manager (--path-manager or ActAsPathManager), mptcp-pm-policy.c
+ * steers every connection no application registered as the in-kernel path manager would.
  * Every operation on a connection object is refused unless the caller is the bus name that
  * registered it (a stranger is told the object does not exist).
  */
@@ -39,6 +43,7 @@
 #include "mptcp-kernel-private.h"
 #include "mptcp-service-private.h"
 #include "mptcp-token-control-private.h"
+#include "mptcp-pm-policy.h"
 #include "mgs-dbus.h"
 
 #define POLKIT_BUS_NAME "org.freedesktop.PolicyKit1"
@@ -72,6 +77,7 @@ static guint            max_per_client = 64;
 static guint            control_timeout_ms = 10000;
 static GMainLoop       *loop;
 static int              exit_status;
+static MgsPmPolicy     *policy;       /* non-NULL while acting as path manager */
 
 /* ---- clients and registrations --------------------------------------------------------- */
 
@@ -720,7 +726,7 @@ validate_socket (int              fd,
   struct sockaddr_storage peer;
   socklen_t peer_len = sizeof peer;
   struct stat st;
-  int domain, copy;
+  int domain, copy, fl;
 
   if (fstat (fd, &st) != 0 || !S_ISSOCK (st.st_mode))
     {
@@ -767,7 +773,12 @@ validate_socket (int              fd,
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "dup: %s", g_strerror (e));
       return FALSE;
     }
+  /* GSocket makes the file description non-blocking, and the application shares it: give it
+   * back the flags it had (a blocking socket read EAGAIN after Register otherwise) */
+  fl = fcntl (copy, F_GETFL);
   sock = g_socket_new_from_fd (copy, error);
+  if (fl >= 0)
+    (void) fcntl (copy, F_SETFL, fl);
   if (sock == NULL)
     {
       close (copy);
@@ -911,7 +922,8 @@ typedef struct
   guint32                token;
   Client                *client;
   guint                  kind;     /* 0 RegisterToken, 1 AddEndpoint, 2 RemoveEndpoint,
-                                    * 3 ListAllRegistrations */
+                                    * 3 ListAllRegistrations, 4 SetPathManager,
+                                    * 5 ActAsPathManager */
   GVariant              *params;
 } AdminCall;
 
@@ -966,6 +978,73 @@ path_manager (GError **error)
   return pm;
 }
 
+/* ---- the service as path manager ------------------------------------------------------- */
+
+static gboolean
+token_is_registered (guint32  token,
+                     gpointer user_data)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, regs);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (((Reg *) value)->token == token)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+update_pm_properties (void)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean userspace = mgs_pm_policy_namespace_is_userspace (&error);
+
+  mgs_dbus_service1_set_path_manager (manager, userspace ? "userspace" : "kernel");
+  mgs_dbus_service1_set_acting_as_path_manager (manager, policy != NULL);
+}
+
+static gboolean
+act_as_path_manager (gboolean   enable,
+                     GError   **error)
+{
+  if (!enable)
+    {
+      g_clear_pointer (&policy, mgs_pm_policy_free);
+      update_pm_properties ();
+      return TRUE;
+    }
+  if (policy == NULL)
+    policy = mgs_pm_policy_new (token_is_registered, NULL, error);
+  update_pm_properties ();
+  if (policy != NULL)
+    g_debug ("acting as path manager, %u connections adopted",
+             mgs_pm_policy_get_n_connections (policy));
+  return policy != NULL;
+}
+
+static gboolean
+set_path_manager (MptcpPathManager *pm,
+                  const char       *mode,
+                  GError          **error)
+{
+  gboolean ok;
+
+  if (g_strcmp0 (mode, "userspace") == 0)
+    return mptcp_path_manager_set_mode (pm, MPTCP_PATH_MANAGER_MODE_USERSPACE, error) &&
+           act_as_path_manager (TRUE, error);
+  if (g_strcmp0 (mode, "kernel") != 0)
+    {
+      g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                   "Unknown path manager \"%s\" (kernel or userspace)", mode);
+      return FALSE;
+    }
+  act_as_path_manager (FALSE, NULL);
+  ok = mptcp_path_manager_set_mode (pm, MPTCP_PATH_MANAGER_MODE_KERNEL, error);
+  update_pm_properties ();
+  return ok;
+}
+
 static void
 admin_authorized (GError   *error,
                   gpointer  user_data)
@@ -1017,9 +1096,29 @@ admin_authorized (GError   *error,
                                              g_variant_new ("(a(ou(sq)(sq)s))", &b));
       goto out;
     }
+  if (call->kind == 5)
+    {
+      gboolean enable;
+
+      g_variant_get (call->params, "(b)", &enable);
+      if (!act_as_path_manager (enable, &error))
+        goto fail;
+      g_dbus_method_invocation_return_value (call->invocation, NULL);
+      goto out;
+    }
   pm = path_manager (&error);
   if (pm == NULL)
     goto fail;
+  if (call->kind == 4)
+    {
+      const char *mode;
+
+      g_variant_get (call->params, "(&s)", &mode);
+      if (!set_path_manager (pm, mode, &error))
+        goto fail;
+      g_dbus_method_invocation_return_value (call->invocation, NULL);
+      goto out;
+    }
   if (call->kind == 1)
     {
       const char *text;
@@ -1139,6 +1238,26 @@ handle_remove_endpoint (MgsDbusService1       *object,
                         gpointer               user_data)
 {
   admin_call (invocation, 2, g_dbus_method_invocation_get_parameters (invocation));
+  return TRUE;
+}
+
+static gboolean
+handle_set_path_manager (MgsDbusService1       *object,
+                         GDBusMethodInvocation *invocation,
+                         const char            *mode,
+                         gpointer               user_data)
+{
+  admin_call (invocation, 4, g_dbus_method_invocation_get_parameters (invocation));
+  return TRUE;
+}
+
+static gboolean
+handle_act_as_path_manager (MgsDbusService1       *object,
+                            GDBusMethodInvocation *invocation,
+                            gboolean               enable,
+                            gpointer               user_data)
+{
+  admin_call (invocation, 5, g_dbus_method_invocation_get_parameters (invocation));
   return TRUE;
 }
 
@@ -1268,7 +1387,7 @@ main (int    argc,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GOptionContext) context = NULL;
-  gboolean replace = FALSE, verbose = FALSE;
+  gboolean replace = FALSE, verbose = FALSE, as_pm = FALSE;
   int max = 64, timeout = 10000;
   guint subtree_id, owner_id, noc_id;
   GOptionEntry entries[] = {
@@ -1277,6 +1396,8 @@ main (int    argc,
       "Registrations one client may hold (default 64)", "N" },
     { "control-timeout", 0, 0, G_OPTION_ARG_INT, &timeout,
       "Milliseconds the kernel has to complete an operation (default 10000)", "MS" },
+    { "path-manager", 0, 0, G_OPTION_ARG_NONE, &as_pm,
+      "Act as the namespace's path manager (when net.mptcp.path_manager=userspace)", NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Print debug messages", NULL },
     { NULL }
   };
@@ -1329,6 +1450,16 @@ main (int    argc,
   g_signal_connect (manager, "handle-list-endpoints", G_CALLBACK (handle_list_endpoints), NULL);
   g_signal_connect (manager, "handle-add-endpoint", G_CALLBACK (handle_add_endpoint), NULL);
   g_signal_connect (manager, "handle-remove-endpoint", G_CALLBACK (handle_remove_endpoint), NULL);
+  g_signal_connect (manager, "handle-set-path-manager", G_CALLBACK (handle_set_path_manager), NULL);
+  g_signal_connect (manager, "handle-act-as-path-manager",
+                    G_CALLBACK (handle_act_as_path_manager), NULL);
+  update_pm_properties ();
+  if (as_pm && !act_as_path_manager (TRUE, &error))
+    {
+      /* not fatal: the admin may switch the namespace later (SetPathManager) */
+      g_printerr ("mptcp-glib-service: not acting as path manager: %s\n", error->message);
+      g_clear_error (&error);
+    }
   if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (manager), bus,
                                          MPTCP_SERVICE_PATH, &error))
     {
@@ -1365,6 +1496,7 @@ main (int    argc,
     while (g_hash_table_iter_next (&iter, NULL, &value))
       _mptcp_token_control_free (((Reg *) value)->tc);
   }
+  g_clear_pointer (&policy, mgs_pm_policy_free);
   g_hash_table_unref (regs);
   g_hash_table_unref (clients);
   g_hash_table_unref (steer_ok);

@@ -385,6 +385,53 @@ cmd_endpoint_add (const char  *text,
   return 0;
 }
 
+/* path-manager [kernel|userspace|act|stop]: without an argument, what is selected */
+static int
+cmd_path_manager (const char  *mode,
+                  GError     **error)
+{
+  g_autoptr(GVariant) reply = NULL;
+
+  if (mode != NULL)
+    {
+      if (g_str_equal (mode, "act") || g_str_equal (mode, "stop"))
+        reply = call (MPTCP_SERVICE_PATH, MPTCP_SERVICE_IFACE, "ActAsPathManager",
+                      g_variant_new ("(b)", g_str_equal (mode, "act")), "()", error);
+      else
+        reply = call (MPTCP_SERVICE_PATH, MPTCP_SERVICE_IFACE, "SetPathManager",
+                      g_variant_new ("(s)", mode), "()", error);
+      if (reply == NULL)
+        return 1;
+      g_clear_pointer (&reply, g_variant_unref);
+    }
+  {
+    g_autoptr(GVariant) pm = NULL, acting = NULL;
+
+    reply = call (MPTCP_SERVICE_PATH, "org.freedesktop.DBus.Properties", "GetAll",
+                  g_variant_new ("(s)", MPTCP_SERVICE_IFACE), "(a{sv})", error);
+    if (reply == NULL)
+      return 1;
+    {
+      g_autoptr(GVariant) dict = g_variant_get_child_value (reply, 0);
+
+      pm = g_variant_lookup_value (dict, "PathManager", G_VARIANT_TYPE_STRING);
+      acting = g_variant_lookup_value (dict, "ActingAsPathManager", G_VARIANT_TYPE_BOOLEAN);
+    }
+    if (pm == NULL || acting == NULL)
+      {
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "The service is too old");
+        return 1;
+      }
+    if (opt_json)
+      g_print ("{\"path_manager\": \"%s\", \"service_acting\": %s}\n",
+               g_variant_get_string (pm, NULL), g_variant_get_boolean (acting) ? "true" : "false");
+    else
+      g_print ("path manager: %s; service acting as path manager: %s\n",
+               g_variant_get_string (pm, NULL), g_variant_get_boolean (acting) ? "yes" : "no");
+  }
+  return 0;
+}
+
 int
 main (int    argc,
       char **argv)
@@ -418,7 +465,10 @@ main (int    argc,
     "  remove TOKEN ID                       remove an announced address\n"
     "  endpoints                             the path manager's endpoints\n"
     "  endpoint-add ADDRESS[:PORT]           add an endpoint\n"
-    "  endpoint-remove ID                    remove an endpoint\n");
+    "  endpoint-remove ID                    remove an endpoint\n"
+    "  path-manager [kernel|userspace|act|stop]\n"
+    "                                        show or switch the namespace's path manager;\n"
+    "                                        userspace: the service acts as path manager\n");
   if (!g_option_context_parse (context, &argc, &argv, &error))
     goto out;
   if (argc < 2)
@@ -448,6 +498,8 @@ main (int    argc,
     status = cmd_endpoints (&error);
   else if (g_str_equal (cmd, "endpoint-add") && argc == 3)
     status = cmd_endpoint_add (argv[2], &error);
+  else if (g_str_equal (cmd, "path-manager") && (argc == 2 || argc == 3))
+    status = cmd_path_manager (argc == 3 ? argv[2] : NULL, &error);
   else if (g_str_equal (cmd, "endpoint-remove") && argc == 3)
     {
       guint64 id;

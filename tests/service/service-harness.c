@@ -196,6 +196,7 @@ wait_for_name (const char  *name,
 }
 
 static guint service_max;
+const char *harness_service_extra_arg;
 
 /* between fork and exec: the daemons die with the harness, even when a failed assertion
  * aborts it (polkitd clears this when it drops to its user, and exits with the bus) */
@@ -215,7 +216,8 @@ start_service (void)
   g_subprocess_launcher_setenv (launcher, "DBUS_SYSTEM_BUS_ADDRESS", bus_address, TRUE);
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   service_proc = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("MPTCP_GLIB_SERVICE"),
-                                              "--max-per-client", max_text, NULL);
+                                              "--max-per-client", max_text,
+                                              harness_service_extra_arg, NULL);
   g_assert_no_error (error);
   wait_for_name (MPTCP_SERVICE_BUS_NAME, service_proc);
 }
@@ -238,6 +240,17 @@ void
 harness_restart_service (void)
 {
   g_assert_true (stop_service ());
+  while (name_has_owner (MPTCP_SERVICE_BUS_NAME))
+    g_usleep (5000);
+  start_service ();
+}
+
+void
+harness_kill_service (void)
+{
+  g_subprocess_force_exit (service_proc);   /* SIGKILL, to this pid only */
+  g_subprocess_wait (service_proc, NULL, NULL);
+  g_clear_object (&service_proc);
   while (name_has_owner (MPTCP_SERVICE_BUS_NAME))
     g_usleep (5000);
   start_service ();

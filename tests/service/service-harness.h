@@ -34,6 +34,10 @@ void             harness_setup        (guint max_per_client);
 gboolean         harness_teardown     (void);
 /* Stops the service (asserting a clean exit) and starts a new one. */
 void             harness_restart_service (void);
+/* SIGKILLs the service (a crash) and starts a new one. */
+void             harness_kill_service (void);
+/* One more argument for the service (e.g. "--path-manager"), NULL = none; set before setup. */
+extern const char *harness_service_extra_arg;
 
 /* A connected MPTCP socket to host:port of the testbed; talk: one echo round first. */
 int              mptcp_connect        (const char *host, guint16 port, gboolean talk);

@@ -1,0 +1,818 @@
+/* mptcp-pm-policy.c: the in-kernel path manager's behaviour, in the service
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <linux/mptcp.h>
+
+#include "mptcp-glib.h"
+#include "mptcp-kernel-private.h"
+#include "mptcp-netlink-private.h"
+#include "mptcp-sockdiag-private.h"
+#include "mptcp-pm-policy.h"
+
+#define POLICY_TIMEOUT_MS 5000
+/* the endpoint table and limits read for one connection serve the connections established
+ * within this time after it (no event tells of endpoint or limit changes) */
+#define TABLE_TTL_US (250 * 1000)
+
+typedef struct
+{
+  int             family;
+  MptcpNlInetAddr local;
+  MptcpNlInetAddr remote;
+  guint16         rport;
+} Pair;
+
+typedef struct
+{
+  guint32         token;
+  int             family;        /* of the initial subflow, normalised */
+  MptcpNlInetAddr saddr;
+  MptcpNlInetAddr daddr;
+  guint16         dport;
+  gboolean        server_side;
+  gboolean        established;
+  gboolean        taken;
+  gboolean        have_table;    /* endpoints and limits read */
+  gboolean        adopted;       /* found at start (sock_diag), not seen established */
+  GArray         *endpoints;     /* of MptcpNlAddress */
+  guint32         max_subflows;
+  guint32         max_accepted;
+  guint           n_subflows;    /* extra subflows asked for and not closed */
+  guint           n_accepted;    /* peer announcements accepted */
+  GArray         *remotes;       /* of MptcpNlAddress: accepted peer announcements */
+  GArray         *pairs;         /* of Pair: subflows asked for or found (no duplicates) */
+  guint           next_endpoint; /* the endpoint walk: one endpoint at a time, as the kernel */
+  gboolean        waiting;       /* for the walk's last subflow to be established or fail */
+} Conn;
+
+struct _MgsPmPolicy
+{
+  MptcpNetlink         *nl;
+  guint                 sub_id;
+  GHashTable           *conns;   /* token → Conn */
+  MgsPmPolicyTakenFunc  is_taken;
+  gpointer              user_data;
+  guint                 n_created;
+  guint                 generation;
+  GArray               *table;          /* of MptcpNlAddress: the last table read */
+  guint32               table_subflows;
+  guint32               table_accepted;
+  gint64                table_time;     /* monotonic µs; 0 = never read */
+  guint                 poll_id;        /* the endpoint-table watch */
+  gboolean              polling;        /* a watch read is in flight */
+};
+
+typedef struct
+{
+  MgsPmPolicy *policy;
+  guint32      token;
+  guint        generation;
+  Pair         pair;
+} Req;
+
+/* one policy per process (the service makes at most one), so replies can check it is alive */
+static MgsPmPolicy *the_policy;
+static guint        the_generation;
+
+static void
+conn_free (Conn *conn)
+{
+  g_array_unref (conn->endpoints);
+  g_array_unref (conn->remotes);
+  g_array_unref (conn->pairs);
+  g_free (conn);
+}
+
+static gsize
+addr_len (int family)
+{
+  return family == AF_INET ? sizeof (struct in_addr) : sizeof (struct in6_addr);
+}
+
+static gboolean
+same_addr (int family, const MptcpNlInetAddr *a, const MptcpNlInetAddr *b)
+{
+  return memcmp (a, b, addr_len (family)) == 0;
+}
+
+static Conn *
+conn_ensure (MgsPmPolicy *self,
+             guint32      token)
+{
+  Conn *conn = g_hash_table_lookup (self->conns, GUINT_TO_POINTER (token));
+
+  if (conn == NULL)
+    {
+      conn = g_new0 (Conn, 1);
+      conn->token = token;
+      conn->endpoints = g_array_new (FALSE, TRUE, sizeof (MptcpNlAddress));
+      conn->remotes = g_array_new (FALSE, TRUE, sizeof (MptcpNlAddress));
+      conn->pairs = g_array_new (FALSE, TRUE, sizeof (Pair));
+      g_hash_table_insert (self->conns, GUINT_TO_POINTER (token), conn);
+    }
+  return conn;
+}
+
+static Conn *
+req_conn (Req *req)
+{
+  if (the_policy == NULL || the_policy != req->policy || req->generation != the_generation)
+    return NULL;
+  return g_hash_table_lookup (the_policy->conns, GUINT_TO_POINTER (req->token));
+}
+
+static Req *
+req_new (MgsPmPolicy *self,
+         Conn        *conn)
+{
+  Req *req = g_new0 (Req, 1);
+
+  req->policy = self;
+  req->token = conn->token;
+  req->generation = self->generation;
+  return req;
+}
+
+static gboolean
+pair_equal (const Pair *p, const Pair *q)
+{
+  return q->family == p->family && q->rport == p->rport &&
+         same_addr (p->family, &q->local, &p->local) &&
+         same_addr (p->family, &q->remote, &p->remote);
+}
+
+static gboolean
+has_pair (Conn *conn, const Pair *p)
+{
+  for (guint i = 0; i < conn->pairs->len; i++)
+    if (pair_equal (&g_array_index (conn->pairs, Pair, i), p))
+      return TRUE;
+  return FALSE;
+}
+
+static void advance (MgsPmPolicy *self, Conn *conn);
+
+static void
+create_done (MptcpNlReply *reply,
+             GError       *error,
+             gpointer      user_data)
+{
+  Req *req = user_data;
+  Conn *conn = req_conn (req);
+
+  if (error != NULL)
+    {
+      g_debug ("policy: token %08x: subflow create failed: %s", req->token, error->message);
+      if (conn != NULL && req->pair.family != 0)
+        {
+          /* may be asked again (an adopted connection that was not fully established) */
+          for (guint i = 0; i < conn->pairs->len; i++)
+            if (pair_equal (&g_array_index (conn->pairs, Pair, i), &req->pair))
+              {
+                g_array_remove_index (conn->pairs, i);
+                break;
+              }
+          if (conn->n_subflows > 0)
+            conn->n_subflows--;
+          if (conn->waiting)
+            {
+              conn->waiting = FALSE;
+              advance (the_policy, conn);
+            }
+        }
+      g_error_free (error);
+    }
+  if (reply != NULL)
+    _mptcp_nl_reply_free (reply);
+  g_free (req);
+}
+
+/* One subflow local endpoint → remote (no duplicate of a pair asked for before). local NULL:
+ * from the initial subflow's address with address id 0 (what the in-kernel PM does for a peer
+ * announcement when no fullmesh endpoint exists). */
+static gboolean
+create_subflow (MgsPmPolicy          *self,
+                Conn                 *conn,
+                const MptcpNlAddress *local,
+                int                   family,
+                const MptcpNlInetAddr *raddr,
+                guint16               rport)
+{
+  MptcpNlRequest r = { 0 };
+  Req *req;
+  Pair p = { 0 };
+
+  if (conn->n_subflows >= conn->max_subflows)
+    return FALSE;
+  p.family = family;
+  p.local = local != NULL ? local->addr : conn->saddr;
+  p.remote = *raddr;
+  p.rport = rport;
+  if (has_pair (conn, &p))
+    return FALSE;
+  g_array_append_val (conn->pairs, p);
+  conn->n_subflows++;
+  self->n_created++;
+
+  r.cmd = MPTCP_PM_CMD_SUBFLOW_CREATE;
+  r.token = conn->token;
+  r.has_token = TRUE;
+  r.has_addr = TRUE;
+  r.addr.family = family;
+  r.addr.addr = p.local;
+  if (local != NULL)
+    {
+      r.addr.id = local->id;
+      r.addr.has_id = TRUE;
+      r.addr.ifindex = local->ifindex;
+      if (local->flags & MPTCP_PM_ADDR_FLAG_BACKUP)
+        {
+          r.addr.flags = MPTCP_PM_ADDR_FLAG_BACKUP;
+          r.addr.has_flags = TRUE;
+        }
+    }
+  r.has_remote = TRUE;
+  r.remote.family = family;
+  r.remote.addr = *raddr;
+  r.remote.port = rport;
+  req = req_new (self, conn);
+  req->pair = p;
+  _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, create_done, req);
+  return TRUE;
+}
+
+static int
+endpoint_family (const MptcpNlAddress *e)
+{
+  MptcpNlAddress n = *e;
+
+  _mptcp_nl_address_normalize (&n);
+  return n.family;
+}
+
+static gboolean
+endpoint_usable (Conn *conn, const MptcpNlAddress *e)
+{
+  /* the initial subflow's address is in use already */
+  return (e->flags & MPTCP_PM_ADDR_FLAG_SUBFLOW) && endpoint_family (e) == conn->family &&
+         !same_addr (conn->family, &e->addr, &conn->saddr);
+}
+
+/* The in-kernel PM's walk over the subflow endpoints: one endpoint at a time (to the peer's
+ * initial address, and a fullmesh one to every accepted announcement too); the next one when
+ * a subflow of this one is established or failed. Announcements are served in between. */
+static void
+advance (MgsPmPolicy *self,
+         Conn        *conn)
+{
+  while (!conn->waiting && conn->next_endpoint < conn->endpoints->len &&
+         conn->n_subflows < conn->max_subflows)
+    {
+      const MptcpNlAddress *e = &g_array_index (conn->endpoints, MptcpNlAddress,
+                                                conn->next_endpoint++);
+      gboolean made = FALSE;
+
+      if (!endpoint_usable (conn, e))
+        continue;
+      made |= create_subflow (self, conn, e, conn->family, &conn->daddr, conn->dport);
+      if (e->flags & MPTCP_PM_ADDR_FLAG_FULLMESH)
+        for (guint i = 0; i < conn->remotes->len; i++)
+          {
+            const MptcpNlAddress *r = &g_array_index (conn->remotes, MptcpNlAddress, i);
+
+            if (r->family == conn->family)
+              made |= create_subflow (self, conn, e, conn->family, &r->addr,
+                                      r->port != 0 ? r->port : conn->dport);
+          }
+      conn->waiting = made;
+    }
+}
+
+static gboolean
+has_fullmesh (Conn *conn)
+{
+  for (guint i = 0; i < conn->endpoints->len; i++)
+    {
+      const MptcpNlAddress *e = &g_array_index (conn->endpoints, MptcpNlAddress, i);
+
+      if ((e->flags & MPTCP_PM_ADDR_FLAG_SUBFLOW) && (e->flags & MPTCP_PM_ADDR_FLAG_FULLMESH) &&
+          endpoint_family (e) == conn->family)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Subflows towards one remote address from the subflow endpoints: fullmesh_only for a peer
+ * announcement. */
+static void
+subflows_to (MgsPmPolicy           *self,
+             Conn                  *conn,
+             const MptcpNlInetAddr *raddr,
+             guint16                rport,
+             gboolean               fullmesh_only)
+{
+  for (guint i = 0; i < conn->endpoints->len; i++)
+    {
+      const MptcpNlAddress *e = &g_array_index (conn->endpoints, MptcpNlAddress, i);
+
+      if (!endpoint_usable (conn, e))
+        continue;
+      if (fullmesh_only && !(e->flags & MPTCP_PM_ADDR_FLAG_FULLMESH))
+        continue;
+      (void) create_subflow (self, conn, e, conn->family, raddr, rport);
+    }
+}
+
+static void
+announce (MgsPmPolicy          *self,
+          Conn                 *conn,
+          const MptcpNlAddress *e)
+{
+  MptcpNlRequest r = { 0 };
+
+  r.cmd = MPTCP_PM_CMD_ANNOUNCE;
+  r.token = conn->token;
+  r.has_token = TRUE;
+  r.has_addr = TRUE;
+  r.addr = *e;
+  r.addr.has_id = TRUE;
+  r.addr.flags = MPTCP_PM_ADDR_FLAG_SIGNAL;
+  r.addr.has_flags = TRUE;
+  _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, create_done, req_new (self, conn));
+}
+
+static void
+accept_announcement (MgsPmPolicy          *self,
+                     Conn                 *conn,
+                     const MptcpNlAddress *remote)
+{
+  guint16 port = remote->port != 0 ? remote->port : conn->dport;
+
+  if (remote->family != conn->family)
+    return;
+  if (has_fullmesh (conn))
+    subflows_to (self, conn, &remote->addr, port, TRUE);
+  else
+    (void) create_subflow (self, conn, NULL, conn->family, &remote->addr, port);
+}
+
+/* What the table says, for a connection whose table is read. */
+static void
+apply (MgsPmPolicy *self,
+       Conn        *conn)
+{
+  if (conn->taken || !conn->established || !conn->have_table)
+    return;
+  if (conn->server_side)
+    {
+      /* an adopted server-side connection may have had its ADD_ADDRs: not sent twice */
+      if (conn->adopted)
+        return;
+      for (guint i = 0; i < conn->endpoints->len; i++)
+        {
+          const MptcpNlAddress *e = &g_array_index (conn->endpoints, MptcpNlAddress, i);
+
+          if ((e->flags & MPTCP_PM_ADDR_FLAG_SIGNAL) && endpoint_family (e) == conn->family &&
+              !same_addr (conn->family, &e->addr, &conn->saddr))
+            announce (self, conn, e);
+        }
+      return;
+    }
+  conn->next_endpoint = 0;
+  conn->waiting = FALSE;
+  advance (self, conn);
+  for (guint i = 0; i < conn->remotes->len; i++)
+    accept_announcement (self, conn, &g_array_index (conn->remotes, MptcpNlAddress, i));
+}
+
+/* the end of a table read: frees what is left (req NULL: it went on to the next request) */
+static void
+read_done (MptcpNlReply *reply,
+           GError       *error,
+           Req          *req,
+           const char   *what)
+{
+  if (error != NULL)
+    {
+      g_warning ("policy: reading the %s failed: %s", what, error->message);
+      g_error_free (error);
+    }
+  if (reply != NULL)
+    _mptcp_nl_reply_free (reply);
+  g_free (req);
+}
+
+static void
+limits_done (MptcpNlReply *reply,
+             GError       *error,
+             gpointer      user_data)
+{
+  Req *req = user_data;
+  Conn *conn = req_conn (req);
+
+  if (conn != NULL && reply != NULL)
+    {
+      conn->max_subflows = reply->subflows;
+      conn->max_accepted = reply->rcv_add_addrs;
+      conn->have_table = TRUE;
+      g_array_set_size (the_policy->table, 0);
+      g_array_append_vals (the_policy->table, conn->endpoints->data, conn->endpoints->len);
+      the_policy->table_subflows = reply->subflows;
+      the_policy->table_accepted = reply->rcv_add_addrs;
+      the_policy->table_time = g_get_monotonic_time ();
+      /* announcements that came before the table: accepted up to the limit */
+      if (conn->remotes->len > conn->max_accepted)
+        g_array_set_size (conn->remotes, conn->max_accepted);
+      conn->n_accepted = conn->remotes->len;
+      apply (the_policy, conn);
+    }
+  read_done (reply, error, req, "limits");
+}
+
+static void
+endpoints_done (MptcpNlReply *reply,
+                GError       *error,
+                gpointer      user_data)
+{
+  Req *req = user_data;
+  Conn *conn = req_conn (req);
+
+  if (conn != NULL && reply != NULL)
+    {
+      MptcpNlRequest r = { .cmd = MPTCP_PM_CMD_GET_LIMITS };
+
+      g_array_set_size (conn->endpoints, 0);
+      g_array_append_vals (conn->endpoints, reply->addresses->data, reply->addresses->len);
+      _mptcp_netlink_request_direct (the_policy->nl, &r, POLICY_TIMEOUT_MS, limits_done, req);
+      req = NULL;
+    }
+  read_done (reply, error, req, "endpoints");
+}
+
+static void
+read_table (MgsPmPolicy *self,
+            Conn        *conn)
+{
+  MptcpNlRequest r = { .cmd = MPTCP_PM_CMD_GET_ADDR, .dump = TRUE };
+
+  if (self->table_time != 0 && g_get_monotonic_time () - self->table_time < TABLE_TTL_US)
+    {
+      g_array_set_size (conn->endpoints, 0);
+      g_array_append_vals (conn->endpoints, self->table->data, self->table->len);
+      conn->max_subflows = self->table_subflows;
+      conn->max_accepted = self->table_accepted;
+      conn->have_table = TRUE;
+      if (conn->remotes->len > conn->max_accepted)
+        g_array_set_size (conn->remotes, conn->max_accepted);
+      conn->n_accepted = conn->remotes->len;
+      apply (self, conn);
+      return;
+    }
+  _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, endpoints_done,
+                                 req_new (self, conn));
+}
+
+static void
+on_event (const MptcpNlEvent *ev,
+          gpointer            user_data)
+{
+  MgsPmPolicy *self = user_data;
+  Conn *conn;
+
+  if (ev->token == 0)
+    return;
+  switch (ev->type)
+    {
+    case MPTCP_EVENT_CREATED:
+    case MPTCP_EVENT_ESTABLISHED:
+      conn = conn_ensure (self, ev->token);
+      conn->family = ev->family;
+      conn->saddr = ev->saddr;
+      conn->daddr = ev->daddr;
+      _mptcp_nl_inet_normalize (&conn->family, &conn->saddr);
+      {
+        int f = ev->family;
+        _mptcp_nl_inet_normalize (&f, &conn->daddr);
+      }
+      conn->dport = ev->dport;
+      conn->server_side = ev->server_side || (ev->flags & MPX_EV_FLAG_SERVER_SIDE);
+      if (ev->type == MPTCP_EVENT_ESTABLISHED && (!conn->established || conn->adopted))
+        {
+          conn->established = TRUE;
+          conn->adopted = FALSE;
+          conn->taken = self->is_taken != NULL && self->is_taken (ev->token, self->user_data);
+          if (conn->taken)
+            g_debug ("policy: token %08x belongs to an application", ev->token);
+          else
+            read_table (self, conn);
+        }
+      break;
+    case MPTCP_EVENT_ANNOUNCED:
+      conn = g_hash_table_lookup (self->conns, GUINT_TO_POINTER (ev->token));
+      if (conn == NULL || conn->taken || conn->server_side)
+        break;
+      {
+        MptcpNlAddress remote = { 0 };
+
+        remote.family = ev->family;
+        remote.addr = ev->daddr;
+        remote.port = ev->dport;
+        remote.id = ev->rem_id;
+        _mptcp_nl_address_normalize (&remote);
+        for (guint i = 0; i < conn->remotes->len; i++)
+          if (g_array_index (conn->remotes, MptcpNlAddress, i).id == remote.id)
+            return;
+        if (conn->have_table)
+          {
+            if (conn->n_accepted >= conn->max_accepted)
+              break;
+            conn->n_accepted++;
+            g_array_append_val (conn->remotes, remote);
+            accept_announcement (self, conn, &remote);
+          }
+        else
+          g_array_append_val (conn->remotes, remote);
+      }
+      break;
+    case MPTCP_EVENT_SUB_ESTABLISHED:
+    case MPTCP_EVENT_SUB_CLOSED:
+      conn = g_hash_table_lookup (self->conns, GUINT_TO_POINTER (ev->token));
+      if (conn == NULL || conn->taken)
+        break;
+      if (ev->type == MPTCP_EVENT_SUB_CLOSED && conn->n_subflows > 0)
+        conn->n_subflows--;
+      if (conn->waiting && conn->have_table)
+        {
+          conn->waiting = FALSE;
+          advance (self, conn);
+        }
+      break;
+    case MPTCP_EVENT_CLOSED:
+      g_hash_table_remove (self->conns, GUINT_TO_POINTER (ev->token));
+      break;
+    default:
+      break;
+    }
+}
+
+static void
+on_overrun (gpointer user_data)
+{
+  g_warning ("policy: MPTCP events were lost; connections established meanwhile are missed "
+             "until the service restarts");
+}
+
+gboolean
+mgs_pm_policy_namespace_is_userspace (GError **error)
+{
+  g_autofree char *text = NULL;
+
+  if (!g_file_get_contents ("/proc/sys/net/mptcp/pm_type", &text, NULL, error))
+    return FALSE;
+  if (g_ascii_strtoull (text, NULL, 10) != 1)
+    {
+      g_set_error (error, MPTCP_ERROR, MPTCP_ERROR_WRONG_PATH_MANAGER,
+                   "The namespace uses the in-kernel path manager "
+                   "(net.mptcp.path_manager=kernel): the service does not act as path manager");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static guint32
+info_token (const MptcpDiagSocket *s)
+{
+  guint32 token = 0;
+
+  if (s->info_len >= 16)
+    memcpy (&token, s->info + 12, sizeof token);
+  return token;
+}
+
+static void
+diag_addr (const guint8 *raw, int *family, MptcpNlInetAddr *addr)
+{
+  memset (addr, 0, sizeof *addr);
+  memcpy (addr, raw, *family == AF_INET ? 4 : 16);
+  _mptcp_nl_inet_normalize (family, addr);
+}
+
+/* Restart safety: every established connection of the namespace, with the subflows it has. */
+static void
+adopt_existing (MgsPmPolicy *self)
+{
+  g_autoptr(GError) error = NULL;
+  MptcpSockDiag *diag;
+  MptcpDiagDump dump;
+
+  diag = _mptcp_sockdiag_new (&error);
+  if (diag == NULL)
+    {
+      g_warning ("policy: cannot list the namespace's connections: %s", error->message);
+      return;
+    }
+  _mptcp_diag_dump_init (&dump);
+  if (!_mptcp_sockdiag_dump_sync (diag, &dump, 5000, NULL, &error))
+    g_warning ("policy: cannot list the namespace's connections: %s", error->message);
+  else
+    {
+      for (guint i = 0; i < dump.connections->len; i++)
+        {
+          const MptcpDiagSocket *s = &g_array_index (dump.connections, MptcpDiagSocket, i);
+          guint32 token = info_token (s);
+          gboolean server_side = FALSE;
+          Conn *conn;
+
+          if (s->state != 1 /* TCP_ESTABLISHED */ || token == 0)
+            continue;
+          for (guint j = 0; j < dump.connections->len; j++)
+            {
+              const MptcpDiagSocket *l = &g_array_index (dump.connections, MptcpDiagSocket, j);
+              if (l->state == 10 /* TCP_LISTEN */ && l->sport == s->sport)
+                server_side = TRUE;
+            }
+          conn = conn_ensure (self, token);
+          conn->family = s->family;
+          diag_addr (s->src, &conn->family, &conn->saddr);
+          {
+            int f = s->family;
+            diag_addr (s->dst, &f, &conn->daddr);
+          }
+          conn->dport = s->dport;
+          conn->server_side = server_side;
+          conn->established = TRUE;
+          conn->adopted = TRUE;
+          /* existing joins count against the limit and are not made twice */
+          for (guint k = 0; k < dump.subflows->len; k++)
+            {
+              const MptcpDiagSocket *sf = &g_array_index (dump.subflows, MptcpDiagSocket, k);
+              Pair p = { 0 };
+              int f = sf->family;
+
+              if (!sf->ulp_attrs || sf->token_loc != token ||
+                  !(sf->sf_flags & MPTCP_SUBFLOW_FLAG_JOIN_LOC) || sf->state != 1)
+                continue;
+              diag_addr (sf->src, &f, &p.local);
+              p.family = f;
+              f = sf->family;
+              diag_addr (sf->dst, &f, &p.remote);
+              p.rport = sf->dport;
+              g_array_append_val (conn->pairs, p);
+              conn->n_subflows++;
+            }
+          conn->taken = self->is_taken != NULL && self->is_taken (token, self->user_data);
+          if (!conn->taken)
+            read_table (self, conn);
+        }
+      g_debug ("policy: adopted %u connections", g_hash_table_size (self->conns));
+    }
+  _mptcp_diag_dump_clear (&dump);
+  _mptcp_sockdiag_free (diag);
+}
+
+static gboolean
+same_table (GArray *a, GArray *b)
+{
+  if (a->len != b->len)
+    return FALSE;
+  for (guint i = 0; i < a->len; i++)
+    {
+      const MptcpNlAddress *x = &g_array_index (a, MptcpNlAddress, i);
+      const MptcpNlAddress *y = &g_array_index (b, MptcpNlAddress, i);
+
+      if (x->id != y->id || x->flags != y->flags || x->family != y->family ||
+          x->port != y->port || x->ifindex != y->ifindex ||
+          memcmp (&x->addr, &y->addr, addr_len (x->family)) != 0)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* An endpoint was added or changed: as the in-kernel PM, the walk runs again on the
+ * established client-side connections (pairs asked for before are not asked again). */
+static void
+table_changed (MgsPmPolicy *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_debug ("policy: the endpoint table changed");
+  self->table_time = 0;
+  g_hash_table_iter_init (&iter, self->conns);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Conn *conn = value;
+
+      if (conn->established && !conn->taken && !conn->server_side && conn->have_table)
+        {
+          conn->have_table = FALSE;
+          read_table (self, conn);
+        }
+    }
+}
+
+static void
+poll_done (MptcpNlReply *reply,
+           GError       *error,
+           gpointer      user_data)
+{
+  Req *req = user_data;
+
+  if (the_policy != NULL && the_policy == req->policy && req->generation == the_generation)
+    {
+      the_policy->polling = FALSE;
+      if (reply != NULL && the_policy->table_time != 0 &&
+          !same_table (reply->addresses, the_policy->table))
+        table_changed (the_policy);
+    }
+  read_done (reply, error, req, "endpoints");
+}
+
+static gboolean
+poll_table (gpointer user_data)
+{
+  MgsPmPolicy *self = user_data;
+  MptcpNlRequest r = { .cmd = MPTCP_PM_CMD_GET_ADDR, .dump = TRUE };
+  Req *req;
+
+  if (self->polling || self->table_time == 0)
+    return G_SOURCE_CONTINUE;
+  req = g_new0 (Req, 1);
+  req->policy = self;
+  req->generation = self->generation;
+  self->polling = TRUE;
+  _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, poll_done, req);
+  return G_SOURCE_CONTINUE;
+}
+
+MgsPmPolicy *
+mgs_pm_policy_new (MgsPmPolicyTakenFunc is_taken,
+                   gpointer             user_data,
+                   GError             **error)
+{
+  MgsPmPolicy *self;
+
+  g_return_val_if_fail (the_policy == NULL, NULL);
+  if (!mgs_pm_policy_namespace_is_userspace (error))
+    return NULL;
+  self = g_new0 (MgsPmPolicy, 1);
+  self->nl = _mptcp_netlink_get_for_context (NULL, error);
+  if (self->nl == NULL)
+    {
+      g_free (self);
+      return NULL;
+    }
+  self->conns = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) conn_free);
+  self->table = g_array_new (FALSE, TRUE, sizeof (MptcpNlAddress));
+  self->is_taken = is_taken;
+  self->user_data = user_data;
+  self->sub_id = _mptcp_netlink_subscribe (self->nl, TRUE, 0, on_event, on_overrun, self, error);
+  if (self->sub_id == 0)
+    {
+      _mptcp_netlink_unref (self->nl);
+      g_hash_table_unref (self->conns);
+      g_array_unref (self->table);
+      g_free (self);
+      return NULL;
+    }
+  self->generation = ++the_generation;
+  the_policy = self;
+  /* after subscribing: a connection established in between is seen twice, not missed
+   * (pairs already asked for are not asked again) */
+  adopt_existing (self);
+  /* no event tells of endpoint changes: the table is compared once a second */
+  self->poll_id = g_timeout_add_seconds (1, poll_table, self);
+  return self;
+}
+
+void
+mgs_pm_policy_free (MgsPmPolicy *self)
+{
+  if (self == NULL)
+    return;
+  g_source_remove (self->poll_id);
+  _mptcp_netlink_unsubscribe (self->nl, self->sub_id);
+  _mptcp_netlink_unref (self->nl);
+  g_hash_table_unref (self->conns);
+  g_array_unref (self->table);
+  if (the_policy == self)
+    the_policy = NULL;
+  g_free (self);
+}
+
+guint
+mgs_pm_policy_get_n_connections (MgsPmPolicy *self)
+{
+  return g_hash_table_size (self->conns);
+}
+
+guint
+mgs_pm_policy_get_n_created (MgsPmPolicy *self)
+{
+  return self->n_created;
+}

@@ -1,0 +1,567 @@
+/* test-pm-policy.c: mptcp-glib-service as the namespace's path manager, against the kernel's
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * A differential test: for each scenario (an endpoint table and limits in the client namespace,
+ * maybe a signal endpoint on the server), the same connections are made once with the in-kernel
+ * path manager (net.mptcp.path_manager=kernel, the service not acting) and once with the
+ * service as path manager (SetPathManager "userspace"); the sets of extra subflows of every
+ * connection (local address -> remote address:port, backup flag; ports of the client are
+ * ephemeral and left out) must be equal. Plus: a registered connection is left alone while
+ * others follow the policy; the service SIGKILLed and restarted under many live connections
+ * completes what is missing without duplicating a subflow.
+ */
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <linux/mptcp.h>
+
+#include "service-harness.h"
+#include "mptcp-sockdiag-private.h"
+
+#define N_CONN 3
+
+typedef struct
+{
+  const char *name;
+  gboolean    v6;
+  const char *endpoints[4];        /* "ADDRESS FLAGS..." for `ip mptcp endpoint add` */
+  guint       subflows, accepted;  /* client limits */
+  const char *server_signal;       /* a signal endpoint on the server, or NULL */
+  guint       min_extra;           /* extra subflows each connection must have (sanity) */
+  const char *late;                /* an endpoint added once the connections are established */
+} Scenario;
+
+#define V4A "198.51.100.1"   /* c2 */
+#define V4B "192.0.2.11"     /* alias on c1 */
+#define V4C "198.51.100.11"  /* alias on c2 */
+#define V6A "2001:db8:1::11"
+#define V6B "2001:db8:1::13"
+#define SRV4 "192.0.2.12"    /* alias on s1 */
+#define SRV6 "2001:db8:1::12"
+
+static const Scenario scenarios[] = {
+  { "v4-1-subflow",         FALSE, { V4A " subflow" }, 2, 0, NULL, 1 },
+  { "v4-2-subflows",        FALSE, { V4A " subflow", V4B " subflow" }, 2, 0, NULL, 2 },
+  { "v4-3-subflows-limit2", FALSE, { V4A " subflow", V4B " subflow", V4C " subflow" }, 2, 0, NULL, 2 },
+  { "v4-3-subflows-limit8", FALSE, { V4A " subflow", V4B " subflow", V4C " subflow" }, 8, 0, NULL, 3 },
+  { "v4-limit0",            FALSE, { V4A " subflow", V4B " subflow" }, 0, 0, NULL, 0 },
+  { "v4-limit1",            FALSE, { V4A " subflow", V4B " subflow" }, 1, 0, NULL, 1 },
+  { "v4-backup",            FALSE, { V4A " subflow backup", V4B " subflow" }, 2, 0, NULL, 2 },
+  { "v4-initial-address",   FALSE, { "192.0.2.1 subflow", V4A " subflow" }, 2, 0, NULL, 1 },
+  { "v4-announce",          FALSE, { NULL }, 2, 1, SRV4, 1 },
+  { "v4-announce-accept0",  FALSE, { NULL }, 2, 0, SRV4, 0 },
+  { "v4-announce-subflow",  FALSE, { V4A " subflow" }, 4, 1, SRV4, 2 },
+  { "v4-fullmesh",          FALSE, { V4A " subflow fullmesh", V4B " subflow fullmesh" }, 8, 1, SRV4, 4 },
+  { "v4-fullmesh-limit3",   FALSE, { V4A " subflow fullmesh", V4B " subflow fullmesh" }, 3, 1, SRV4, 3 },
+  { "v6-1-subflow",         TRUE,  { V6A " subflow" }, 2, 0, NULL, 1 },
+  { "v6-2-subflows-backup", TRUE,  { V6A " subflow backup", V6B " subflow" }, 8, 0, NULL, 1 },
+  { "v6-v4-endpoint",       TRUE,  { V4A " subflow" }, 2, 0, NULL, 0 },
+  { "v6-fullmesh",          TRUE,  { V6A " subflow fullmesh" }, 8, 2, SRV6, 2 },
+  { "v4-endpoint-added-live", FALSE, { V4A " subflow" }, 4, 0, NULL, 2, V4B " subflow" },
+  { "v4-endpoint-added-limit", FALSE, { V4A " subflow" }, 1, 0, NULL, 1, V4B " subflow" },
+};
+
+static void
+run (gboolean server, const char *cmd)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) argv = g_strsplit (cmd, " ", -1);
+  gboolean ok = server ? testbed_run_in_server ((const char * const *) argv, NULL, &error)
+                       : testbed_run_in_client ((const char * const *) argv, NULL, &error);
+
+  if (!ok)
+    g_error ("%s: %s", cmd, error->message);
+}
+
+static void
+service_call (const char *method, GVariant *params, GError **error)
+{
+  g_autoptr(GVariant) reply = call (bus, MPTCP_SERVICE_PATH, MPTCP_SERVICE_IFACE, method, params,
+                                    "()", error);
+}
+
+static void
+set_mode (gboolean service)
+{
+  g_autoptr(GError) error = NULL;
+
+  service_call ("SetPathManager", g_variant_new ("(s)", service ? "userspace" : "kernel"), &error);
+  g_assert_no_error (error);
+}
+
+static int
+connect_to (gboolean v6, const char *host, gboolean talk)
+{
+  struct sockaddr_storage ss = { 0 };
+  socklen_t len;
+  char buf[4];
+  int fd = socket (v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_MPTCP);
+
+  g_assert_cmpint (fd, >=, 0);
+  if (v6)
+    {
+      struct sockaddr_in6 *s6 = (struct sockaddr_in6 *) &ss;
+      s6->sin6_family = AF_INET6;
+      s6->sin6_port = htons (TESTBED_PORT_ECHO);
+      g_assert_cmpint (inet_pton (AF_INET6, host, &s6->sin6_addr), ==, 1);
+      len = sizeof *s6;
+    }
+  else
+    {
+      struct sockaddr_in *s4 = (struct sockaddr_in *) &ss;
+      s4->sin_family = AF_INET;
+      s4->sin_port = htons (TESTBED_PORT_ECHO);
+      g_assert_cmpint (inet_pton (AF_INET, host, &s4->sin_addr), ==, 1);
+      len = sizeof *s4;
+    }
+  g_assert_cmpint (connect (fd, (struct sockaddr *) &ss, len), ==, 0);
+  if (talk)
+    {
+      g_assert_cmpint (write (fd, "ping", 4), ==, 4);
+      g_assert_cmpint (read (fd, buf, 4), ==, 4);
+    }
+  return fd;
+}
+
+static void
+talk (int fd)
+{
+  char buf[4];
+  ssize_t n;
+
+  g_assert_cmpint (write (fd, "ping", 4), ==, 4);
+  do
+    n = read (fd, buf, 4);
+  while (n < 0 && errno == EINTR);
+  if (n != 4)
+    g_error ("read: %zd %s", n, g_strerror (errno));
+}
+
+static guint32
+fd_token (int fd)
+{
+  guint8 info[96] = { 0 };
+  socklen_t len = sizeof info;
+  guint32 token;
+
+  g_assert_cmpint (getsockopt (fd, SOL_MPTCP, MPTCP_INFO, info, &len), ==, 0);
+  memcpy (&token, info + 12, 4);
+  return token;
+}
+
+static char *
+diag_ntop (guint8 family, const guint8 *raw)
+{
+  char text[INET6_ADDRSTRLEN];
+  static const guint8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+  if (family == AF_INET6 && memcmp (raw, mapped, 12) == 0)
+    return g_strdup (inet_ntop (AF_INET, raw + 12, text, sizeof text));
+  return g_strdup (inet_ntop (family, raw, text, sizeof text));
+}
+
+static int
+cmp_str (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char **) a, *(char **) b);
+}
+
+/* server side: the peer's ports are the ephemeral ones, left out */
+static gboolean omit_remote_port;
+
+/* The connection's established extra subflows, sorted: "local -> remote:port[ backup]". */
+static char *
+subflow_set (MptcpSockDiag *diag, guint32 token)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func (g_free);
+  MptcpDiagDump dump;
+  GString *out = g_string_new (NULL);
+
+  _mptcp_diag_dump_init (&dump);
+  g_assert_true (_mptcp_sockdiag_dump_sync (diag, &dump, 5000, NULL, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < dump.subflows->len; i++)
+    {
+      const MptcpDiagSocket *sf = &g_array_index (dump.subflows, MptcpDiagSocket, i);
+      g_autofree char *l = NULL, *r = NULL;
+
+      if (!sf->ulp_attrs || sf->token_loc != token || sf->state != 1 ||
+          !(sf->sf_flags & (MPTCP_SUBFLOW_FLAG_JOIN_LOC | MPTCP_SUBFLOW_FLAG_JOIN_REM)))
+        continue;
+      l = diag_ntop (sf->family, sf->src);
+      r = diag_ntop (sf->family, sf->dst);
+      g_ptr_array_add (items, g_strdup_printf ("%s -> %s:%u%s", l, r,
+                                               omit_remote_port ? 0 : sf->dport,
+                                               (sf->sf_flags & MPTCP_SUBFLOW_FLAG_BKUP_LOC) ?
+                                               " backup" : ""));
+    }
+  _mptcp_diag_dump_clear (&dump);
+  g_ptr_array_sort (items, cmp_str);
+  for (guint i = 0; i < items->len; i++)
+    g_string_append_printf (out, "%s%s", i ? "; " : "", (char *) items->pdata[i]);
+  return g_string_free (out, FALSE);
+}
+
+/* Waits until the subflow sets of all fds stay the same for 500 ms (at most 6 s). */
+static char **
+settle (MptcpSockDiag *diag, const int *fds, guint n)
+{
+  char **sets = g_new0 (char *, n + 1);
+  gint64 start = g_get_monotonic_time (), stable_since = start;
+
+  for (;;)
+    {
+      gboolean changed = FALSE;
+
+      for (guint i = 0; i < n; i++)
+        {
+          char *now = subflow_set (diag, fd_token (fds[i]));
+
+          if (g_strcmp0 (now, sets[i]) != 0)
+            changed = TRUE;
+          g_free (sets[i]);
+          sets[i] = now;
+        }
+      if (changed)
+        stable_since = g_get_monotonic_time ();
+      else if (g_get_monotonic_time () - stable_since > 500000)
+        break;
+      if (g_get_monotonic_time () - start > 6 * G_USEC_PER_SEC)
+        break;
+      g_usleep (50000);
+    }
+  return sets;
+}
+
+static guint
+n_subflows (const char *set)
+{
+  guint n = *set == '\0' ? 0 : 1;
+
+  for (const char *p = set; *p; p++)
+    n += *p == ';';
+  return n;
+}
+
+static char **
+run_scenario (const Scenario *sc, gboolean service, MptcpSockDiag *diag)
+{
+  g_autofree char *limits = g_strdup_printf ("ip mptcp limits set subflow %u add_addr_accepted %u",
+                                             sc->subflows, sc->accepted);
+  int fds[N_CONN];
+  char **sets;
+
+  set_mode (service);
+  run (FALSE, "ip mptcp endpoint flush");
+  run (TRUE, "ip mptcp endpoint flush");
+  for (guint i = 0; i < G_N_ELEMENTS (sc->endpoints) && sc->endpoints[i] != NULL; i++)
+    {
+      g_autofree char *cmd = g_strdup_printf ("ip mptcp endpoint add %s", sc->endpoints[i]);
+      run (FALSE, cmd);
+    }
+  run (FALSE, limits);
+  if (sc->server_signal != NULL)
+    {
+      g_autofree char *cmd = g_strdup_printf ("ip mptcp endpoint add %s signal", sc->server_signal);
+      run (TRUE, cmd);
+    }
+  for (guint i = 0; i < N_CONN; i++)
+    fds[i] = connect_to (sc->v6, sc->v6 ? TESTBED_SERVER1_V6 : TESTBED_SERVER1_V4, TRUE);
+  sets = settle (diag, fds, N_CONN);
+  if (sc->late != NULL)
+    {
+      g_autofree char *cmd = g_strdup_printf ("ip mptcp endpoint add %s", sc->late);
+
+      run (FALSE, cmd);
+      g_usleep (1500000);   /* the service compares the table once a second */
+      g_strfreev (sets);
+      sets = settle (diag, fds, N_CONN);
+    }
+  for (guint i = 0; i < N_CONN; i++)
+    close (fds[i]);
+  return sets;
+}
+
+static void
+test_differential (gconstpointer data)
+{
+  const Scenario *sc = data;
+  g_autoptr(GError) error = NULL;
+  MptcpSockDiag *diag = _mptcp_sockdiag_new (&error);
+  g_auto(GStrv) kernel = NULL, service = NULL;
+
+  g_assert_no_error (error);
+  kernel = run_scenario (sc, FALSE, diag);
+  service = run_scenario (sc, TRUE, diag);
+  for (guint i = 0; i < N_CONN; i++)
+    {
+      g_test_message ("%s #%u kernel:  %s", sc->name, i, kernel[i]);
+      g_test_message ("%s #%u service: %s", sc->name, i, service[i]);
+      g_assert_cmpstr (service[i], ==, kernel[i]);
+      g_assert_cmpuint (n_subflows (kernel[i]), >=, sc->min_extra);
+    }
+  _mptcp_sockdiag_free (diag);
+}
+
+/* Server side: the service's namespace accepts connections from the testbed's other
+ * namespace (in-kernel PM, limits 8/8) and announces its `signal` endpoints; the peer joins
+ * them. */
+static char **
+run_server_side (const char * const *signals, gboolean service, MptcpSockDiag *diag)
+{
+  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons (6001) };
+  g_autoptr(GError) error = NULL;
+  int one = 1, lfd, peers[N_CONN], fds[N_CONN];
+  char buf[4];
+  char **sets;
+
+  set_mode (service);
+  run (FALSE, "ip mptcp endpoint flush");
+  run (TRUE, "ip mptcp endpoint flush");
+  for (guint i = 0; signals[i] != NULL; i++)
+    {
+      g_autofree char *cmd = g_strdup_printf ("ip mptcp endpoint add %s signal", signals[i]);
+      run (FALSE, cmd);
+    }
+  run (FALSE, "ip mptcp limits set subflow 8 add_addr_accepted 0");
+  lfd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_MPTCP);
+  g_assert_cmpint (lfd, >=, 0);
+  setsockopt (lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  g_assert_cmpint (bind (lfd, (struct sockaddr *) &sin, sizeof sin), ==, 0);
+  g_assert_cmpint (listen (lfd, 16), ==, 0);
+  inet_pton (AF_INET, TESTBED_CLIENT1_V4, &sin.sin_addr);
+  for (guint i = 0; i < N_CONN; i++)
+    {
+      peers[i] = testbed_socket_in_server (AF_INET, SOCK_STREAM, IPPROTO_MPTCP, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (connect (peers[i], (struct sockaddr *) &sin, sizeof sin), ==, 0);
+      fds[i] = accept4 (lfd, NULL, NULL, SOCK_CLOEXEC);
+      g_assert_cmpint (fds[i], >=, 0);
+      g_assert_cmpint (write (peers[i], "ping", 4), ==, 4);
+      g_assert_cmpint (read (fds[i], buf, 4), ==, 4);
+    }
+  omit_remote_port = TRUE;
+  sets = settle (diag, fds, N_CONN);
+  omit_remote_port = FALSE;
+  for (guint i = 0; i < N_CONN; i++)
+    {
+      close (fds[i]);
+      close (peers[i]);
+    }
+  close (lfd);
+  return sets;
+}
+
+static void
+test_server_side (void)
+{
+  static const char * const tables[][3] = {
+    { V4A, NULL },
+    { V4A, V4B, NULL },
+  };
+  g_autoptr(GError) error = NULL;
+  MptcpSockDiag *diag = _mptcp_sockdiag_new (&error);
+
+  g_assert_no_error (error);
+  for (guint t = 0; t < G_N_ELEMENTS (tables); t++)
+    {
+      g_auto(GStrv) kernel = run_server_side (tables[t], FALSE, diag);
+      g_auto(GStrv) service = run_server_side (tables[t], TRUE, diag);
+
+      for (guint i = 0; i < N_CONN; i++)
+        {
+          g_test_message ("signal table %u #%u kernel:  %s", t, i, kernel[i]);
+          g_test_message ("signal table %u #%u service: %s", t, i, service[i]);
+          g_assert_cmpstr (service[i], ==, kernel[i]);
+          g_assert_cmpuint (n_subflows (kernel[i]), >=, 1);
+        }
+    }
+  _mptcp_sockdiag_free (diag);
+}
+
+/* The service refuses to act as path manager while the in-kernel one is selected. */
+static void
+test_refuses_kernel_pm (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  set_mode (FALSE);
+  service_call ("ActAsPathManager", g_variant_new ("(b)", TRUE), &error);
+  g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_WRONG_PATH_MANAGER);
+  g_clear_error (&error);
+  set_mode (TRUE);
+  service_call ("ActAsPathManager", g_variant_new ("(b)", TRUE), &error);
+  g_assert_no_error (error);
+}
+
+static char *
+mptcpctl (const char *arg1, const char *arg2, int *status)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), "DBUS_SYSTEM_BUS_ADDRESS",
+                                         bus_address, TRUE);
+  const char *argv[] = { g_getenv ("MPTCP_GLIB_MPTCPCTL"), "--json", arg1, arg2, NULL };
+  char *out = NULL;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, envp, G_SPAWN_DEFAULT, NULL, NULL, &out,
+                               NULL, status, &error));
+  g_assert_no_error (error);
+  return out;
+}
+
+/* mptcpctl path-manager: show, switch, refuse */
+static void
+test_cli (void)
+{
+  g_autofree char *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+  g_autofree char *sysctl = NULL;
+  int status;
+
+  a = mptcpctl ("path-manager", "kernel", &status);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpstr (a, ==, "{\"path_manager\": \"kernel\", \"service_acting\": false}\n");
+  sysctl = testbed_read_sysctl ("net.mptcp.path_manager");
+  g_assert_cmpstr (sysctl, ==, "kernel");
+  b = mptcpctl ("path-manager", "act", &status);
+  g_assert_cmpint (status, !=, 0);
+  g_test_message ("%s", b);
+  g_assert_nonnull (strstr (b, "\"code\": 6}"));   /* MPTCP_ERROR_WRONG_PATH_MANAGER */
+  c = mptcpctl ("path-manager", "userspace", &status);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpstr (c, ==, "{\"path_manager\": \"userspace\", \"service_acting\": true}\n");
+  g_clear_pointer (&sysctl, g_free);
+  sysctl = testbed_read_sysctl ("net.mptcp.path_manager");
+  g_assert_cmpstr (sysctl, ==, "userspace");
+  d = mptcpctl ("path-manager", NULL, &status);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpstr (d, ==, c);
+}
+
+/* A registered connection is steered by its application only. */
+static void
+test_registered_left_alone (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  MptcpSockDiag *diag = _mptcp_sockdiag_new (&error);
+  g_auto(GStrv) sets = NULL;
+  int fds[2];
+
+  g_assert_no_error (error);
+  set_mode (TRUE);
+  run (FALSE, "ip mptcp endpoint flush");
+  run (TRUE, "ip mptcp endpoint flush");
+  run (FALSE, "ip mptcp endpoint add " V4A " subflow");
+  run (FALSE, "ip mptcp limits set subflow 2 add_addr_accepted 0");
+  /* registered before it is fully established (the policy acts at ESTABLISHED) */
+  fds[0] = connect_to (FALSE, TESTBED_SERVER1_V4, FALSE);
+  path = register_fd (bus, fds[0], &error);
+  g_assert_no_error (error);
+  talk (fds[0]);
+  fds[1] = connect_to (FALSE, TESTBED_SERVER1_V4, TRUE);
+  sets = settle (diag, fds, 2);
+  g_assert_cmpstr (sets[0], ==, "");
+  g_assert_cmpstr (sets[1], ==, V4A " -> " TESTBED_SERVER1_V4 ":5002");
+  close (fds[0]);
+  close (fds[1]);
+  _mptcp_sockdiag_free (diag);
+}
+
+/* SIGKILL under N live connections; the new service (--path-manager) adopts them all: those
+ * made while no service ran get their subflows, none gets one twice. */
+static void
+test_restart (void)
+{
+  g_autoptr(GError) error = NULL;
+  MptcpSockDiag *diag = _mptcp_sockdiag_new (&error);
+  guint n = g_test_slow () ? 400 : 100, half = n / 2;
+  int *fds = g_new (int, n);
+  g_auto(GStrv) sets = NULL;
+  const char *expected = V4B " -> " TESTBED_SERVER1_V4 ":5002; "   /* sorted */
+                         V4A " -> " TESTBED_SERVER1_V4 ":5002";
+
+  g_assert_no_error (error);
+  set_mode (TRUE);
+  run (FALSE, "ip mptcp endpoint flush");
+  run (TRUE, "ip mptcp endpoint flush");
+  run (FALSE, "ip mptcp endpoint add " V4A " subflow");
+  run (FALSE, "ip mptcp endpoint add " V4B " subflow");
+  run (FALSE, "ip mptcp limits set subflow 2 add_addr_accepted 0");
+  for (guint i = 0; i < half; i++)
+    fds[i] = connect_to (FALSE, TESTBED_SERVER1_V4, TRUE);
+  sets = settle (diag, fds, half);
+  for (guint i = 0; i < half; i++)
+    g_assert_cmpstr (sets[i], ==, expected);
+  g_clear_pointer (&sets, g_strfreev);
+
+  /* crash, then connections nobody steers */
+  harness_service_extra_arg = NULL;
+  harness_kill_service ();
+  for (guint i = half; i < n; i++)
+    fds[i] = connect_to (FALSE, TESTBED_SERVER1_V4, TRUE);
+  g_usleep (200000);
+  sets = settle (diag, fds + half, n - half);
+  for (guint i = 0; i < n - half; i++)
+    g_assert_cmpstr (sets[i], ==, "");
+  g_clear_pointer (&sets, g_strfreev);
+
+  /* a crash of the new one too, then a start as path manager */
+  harness_service_extra_arg = "--path-manager";
+  harness_kill_service ();
+  sets = settle (diag, fds, n);
+  for (guint i = 0; i < n; i++)
+    g_assert_cmpstr (sets[i], ==, expected);
+  for (guint i = 0; i < n; i++)
+    close (fds[i]);
+  g_free (fds);
+  _mptcp_sockdiag_free (diag);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  int status;
+
+  self_exe = argv[0];
+  g_test_init (&argc, &argv, NULL);
+  self_exe = g_canonicalize_filename (self_exe, NULL);
+  if (getuid () != 0)
+    {
+      if (g_strcmp0 (g_getenv (TESTBED_REQUIRE_ENV), "1") == 0)
+        {
+          g_printerr ("test-pm-policy needs root\n");
+          return 1;
+        }
+      g_print ("1..0 # SKIP needs root\n");
+      return 0;
+    }
+  testbed_init_or_exit ();
+  run (FALSE, "ip addr add " V4B "/24 dev " TESTBED_CLIENT1_IFNAME);
+  run (FALSE, "ip addr add " V4C "/24 dev " TESTBED_CLIENT2_IFNAME);
+  run (FALSE, "ip -6 addr add " V6A "/64 dev " TESTBED_CLIENT1_IFNAME " nodad");
+  run (FALSE, "ip -6 addr add " V6B "/64 dev " TESTBED_CLIENT1_IFNAME " nodad");
+  run (TRUE, "ip addr add " SRV4 "/24 dev " TESTBED_SERVER1_IFNAME);
+  run (TRUE, "ip -6 addr add " SRV6 "/64 dev " TESTBED_SERVER1_IFNAME " nodad");
+  harness_setup (64);
+
+  for (guint i = 0; i < G_N_ELEMENTS (scenarios); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("/pm-policy/differential/%s", scenarios[i].name);
+      g_test_add_data_func (name, &scenarios[i], test_differential);
+    }
+  g_test_add_func ("/pm-policy/refuses-kernel-pm", test_refuses_kernel_pm);
+  g_test_add_func ("/pm-policy/registered-left-alone", test_registered_left_alone);
+  g_test_add_func ("/pm-policy/cli", test_cli);
+  g_test_add_func ("/pm-policy/server-side", test_server_side);
+  g_test_add_func ("/pm-policy/restart", test_restart);
+  status = g_test_run ();
+  if (!harness_teardown ())
+    status = 1;
+  return status;
+}
