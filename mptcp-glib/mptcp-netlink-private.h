@@ -255,6 +255,26 @@ void          _mptcp_netlink_set_event_rcvbuf (MptcpNetlink *self,
 
 /* ---- pure functions (no sockets): also used by the fuzz target and the tests ----------------- */
 
+/* In mptcp-netlink-codec.c. */
+
+/* Not NLMSG_ALIGN: it masks with an unsigned int, which clears the high half of a gsize. */
+#define MPTCP_NL_ALIGN4(len) (((gsize) (len) + 3) & ~(gsize) 3)
+/* Room for the largest request _mptcp_netlink_build_request() makes */
+#define MPTCP_NL_REQUEST_BUF_SIZE 512
+
+/* Copies the header of the message at buf and checks that the message fits in len. */
+G_GNUC_INTERNAL
+gboolean  _mptcp_netlink_read_msg_header    (const guint8    *buf,
+                                             gsize            len,
+                                             struct nlmsghdr *nlh);
+
+/* Parses CTRL_CMD_NEWFAMILY of "mptcp_pm": family id and the id of the event group. */
+G_GNUC_INTERNAL
+gboolean  _mptcp_netlink_parse_family       (const guint8 *msg,
+                                             gsize         len,
+                                             guint16      *family_id,
+                                             guint32      *event_group);
+
 /* Builds one request message in buf (4-byte aligned). Returns its length, 0 if it does not fit. */
 G_GNUC_INTERNAL
 gsize     _mptcp_netlink_build_request      (const MptcpNlRequest *request,
