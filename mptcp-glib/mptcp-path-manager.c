@@ -358,8 +358,8 @@ mptcp_path_manager_init (MptcpPathManager *self)
  * Makes a path manager for the network namespace the calling thread is in,
  * whose asynchronous results run in the calling thread's thread-default
  * #GMainContext. It opens its netlink sockets and resolves the kernel's
- * `mptcp_pm` generic netlink family (a few tens of microseconds); no privilege
- * is needed.
+ * `mptcp_pm` generic netlink family (one blocking round trip to the kernel);
+ * no privilege is needed.
  *
  * Fails with %MPTCP_ERROR_NOT_SUPPORTED when the kernel has no MPTCP path
  * manager interface.
@@ -792,7 +792,8 @@ pm_op_new_remove (guint    id,
  *
  * Removes an endpoint, as `ip mptcp endpoint delete id` does. The kernel also
  * withdraws the address from live connections that use it (RM_ADDR) and closes
- * their subflows from it. Takes about 8 ms (an RCU grace period).
+ * their subflows from it. The kernel waits for an RCU grace period before it
+ * answers.
  *
  * Fails with %MPTCP_ERROR_NO_SUCH_ENDPOINT when no endpoint has @id,
  * %MPTCP_ERROR_OUT_OF_RANGE when @id is not a valid endpoint id (0 is the
@@ -1107,7 +1108,8 @@ mptcp_path_manager_set_endpoint_flags_finish (MptcpPathManager  *self,
  * @error: return location for a #GError, or %NULL
  *
  * Removes every endpoint, implicit ones included, as
- * `ip mptcp endpoint flush` does. Takes about 8 ms. Fails with
+ * `ip mptcp endpoint flush` does; the kernel waits for an RCU grace period
+ * before it answers. Fails with
  * %MPTCP_ERROR_PERMISSION_DENIED without CAP_NET_ADMIN.
  *
  * Returns: %TRUE on success
