@@ -18,6 +18,7 @@
 #include "mptcp-error.h"
 #include "mptcp-kernel-private.h"
 #include "mptcp-netlink-private.h"
+#include "mptcp-path-manager-private.h"
 
 /**
  * SECTION:mptcp-path-manager
@@ -79,10 +80,11 @@
  *
  * The object captures the thread-default #GMainContext of the thread that
  * made it. Call the asynchronous methods with that context as the
- * thread-default one; their callbacks run in it. The synchronous methods may be
- * called from any thread: they block the caller (a few microseconds for reads,
- * about 8 ms for a removal or a flush, which wait for an RCU grace period in
- * the kernel) and never iterate the captured context.
+ * thread-default one; their callbacks run in it. The synchronous methods
+ * follow the library's one rule (see "Main contexts and threads" in the
+ * overview): they run on a private context, may be called from any thread and
+ * act on the object's namespace. A removal or a flush waits for an RCU grace
+ * period in the kernel.
  */
 
 /**
@@ -94,28 +96,6 @@
  *
  * Since: 0.1
  */
-struct _MptcpPathManager
-{
-  GObject        parent_instance;
-
-  gboolean       initialized;
-  GError        *init_error;
-
-  GMainContext  *context;        /* async results run here */
-  MptcpNetlink  *netlink;        /* the broker of context */
-  GMainContext  *sync_context;   /* private, iterated by the synchronous calls */
-  MptcpNetlink  *sync_netlink;   /* made with the object: same namespace */
-  GMutex         sync_lock;
-
-  int            ifname_fd;      /* ioctl (SIOCGIFNAME) in our namespace */
-  int            mode_fd;        /* path_manager (or pm_type) sysctl, -1 if none */
-  gboolean       mode_fd_writable;
-  gboolean       mode_is_pm_type;
-  int            mode_errno;     /* why mode_fd is -1: ENOENT (no such sysctl) or another */
-  gboolean       has_netns;
-  dev_t          netns_dev;      /* the namespace the object was made in */
-  ino_t          netns_ino;
-};
 
 static void mptcp_path_manager_initable_iface_init (GInitableIface *iface);
 
@@ -164,8 +144,8 @@ in_own_netns (MptcpPathManager *self)
          dev == self->netns_dev && ino == self->netns_ino;
 }
 
-static char *
-resolve_ifname (MptcpPathManager *self,
+char *
+_mptcp_pm_resolve_ifname (MptcpPathManager *self,
                 int               ifindex)
 {
   struct ifreq ifr;
@@ -191,82 +171,6 @@ nl_address_from_inet (GInetAddress   *address,
   memset (out, 0, sizeof *out);
   out->family = g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6 ? AF_INET6 : AF_INET;
   memcpy (&out->addr, g_inet_address_to_bytes (address), MIN (size, sizeof out->addr));
-}
-
-static GInetAddress *
-inet_from_nl_address (const MptcpNlAddress *address)
-{
-  if (address->family == AF_INET6)
-    return g_inet_address_new_from_bytes ((const guint8 *) &address->addr.v6,
-                                          G_SOCKET_FAMILY_IPV6);
-  if (address->family == AF_INET)
-    return g_inet_address_new_from_bytes ((const guint8 *) &address->addr.v4,
-                                          G_SOCKET_FAMILY_IPV4);
-
-  /* the kernel always reports an address for an endpoint */
-  return g_inet_address_new_any (G_SOCKET_FAMILY_IPV4);
-}
-
-/* Same address, v4-mapped IPv6 and IPv4 counted as equal; the port only if asked. */
-static gboolean
-nl_address_equal (const MptcpNlAddress *a,
-                  const MptcpNlAddress *b,
-                  gboolean              compare_port)
-{
-  MptcpNlInetAddr xa = a->addr, xb = b->addr;
-  int fa = a->family, fb = b->family;
-
-  _mptcp_nl_inet_normalize (&fa, &xa);
-  _mptcp_nl_inet_normalize (&fb, &xb);
-
-  if (fa != fb)
-    return FALSE;
-  if (fa == AF_INET && memcmp (&xa.v4, &xb.v4, sizeof xa.v4) != 0)
-    return FALSE;
-  if (fa == AF_INET6 && memcmp (&xa.v6, &xb.v6, sizeof xa.v6) != 0)
-    return FALSE;
-  if (compare_port && a->port != b->port)
-    return FALSE;
-
-  return TRUE;
-}
-
-static MptcpEndpoint *
-endpoint_from_nl (MptcpPathManager     *self,
-                  const MptcpNlAddress *address)
-{
-  g_autoptr(GInetAddress) inet = inet_from_nl_address (address);
-  g_autofree char *ifname = resolve_ifname (self, address->ifindex);
-
-  return _mptcp_endpoint_new (address->has_id ? address->id : 0, inet, address->port,
-                              address->ifindex, ifname,
-                              address->has_flags ? address->flags : 0);
-}
-
-static char *
-flags_to_string (guint32 flags)
-{
-  g_autoptr(GFlagsClass) klass = g_type_class_ref (MPTCP_TYPE_ENDPOINT_FLAGS);
-  GString *str = g_string_new (NULL);
-  guint32 rest = flags;
-  guint i;
-
-  for (i = 0; i < klass->n_values; i++)
-    {
-      const GFlagsValue *value = &klass->values[i];
-
-      if (value->value != 0 && (flags & value->value) == value->value)
-        {
-          g_string_append_printf (str, "%s%s", str->len ? "|" : "", value->value_nick);
-          rest &= ~value->value;
-        }
-    }
-  if (rest != 0)
-    g_string_append_printf (str, "%s0x%x", str->len ? "|" : "", rest);
-  if (str->len == 0)
-    g_string_append (str, "none");
-
-  return g_string_free (str, FALSE);
 }
 
 /* ---- argument checks (nothing is sent when they fail) --------------------------------------- */
@@ -340,688 +244,6 @@ check_changeable_flags (guint32   flags,
   return FALSE;
 }
 
-static gboolean
-check_limit (const char  *name,
-             int          value,
-             GError     **error)
-{
-  if (value >= MPTCP_PATH_MANAGER_LIMIT_UNCHANGED)
-    return TRUE;
-
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-               "Invalid %s limit %d (use MPTCP_PATH_MANAGER_LIMIT_UNCHANGED to keep it)",
-               name, value);
-  return FALSE;
-}
-
-/* ---- operations: a chain of broker requests driven by their replies ------------------------- */
-
-typedef enum
-{
-  OP_LIST,
-  OP_GET,
-  OP_ADD,
-  OP_REMOVE,
-  OP_REMOVE_BY_ADDRESS,
-  OP_SET_FLAGS,
-  OP_FLUSH,
-  OP_GET_LIMITS,
-  OP_SET_LIMITS,
-} OpKind;
-
-typedef struct
-{
-  guint subflows;
-  guint add_addr_accepted;
-} Limits;
-
-typedef struct
-{
-  OpKind          kind;
-  MptcpNetlink   *netlink;     /* the broker this operation runs on */
-  guint           step;
-  gboolean        committed;   /* the kernel made a change: finish without the cancellable */
-
-  guint           id;
-  MptcpNlAddress  address;     /* add, remove by address */
-  guint32         flags;
-  int             subflows;
-  int             add_addr_accepted;
-
-  GArray         *ids;         /* remove by address: ids still to delete */
-  GError         *deferred;    /* add: the error to report after undoing the change */
-  GError         *refusal;     /* add: the kernel's EINVAL, being told apart by a dump */
-} Op;
-
-static Op *
-op_new (OpKind kind)
-{
-  Op *op = g_new0 (Op, 1);
-
-  op->kind = kind;
-  return op;
-}
-
-static void
-op_free (gpointer data)
-{
-  Op *op = data;
-
-  g_clear_pointer (&op->netlink, _mptcp_netlink_unref);
-  g_clear_pointer (&op->ids, g_array_unref);
-  g_clear_error (&op->deferred);
-  g_clear_error (&op->refusal);
-  g_free (op);
-}
-
-static void op_reply_cb (GObject      *source,
-                         GAsyncResult *result,
-                         gpointer      user_data);
-
-/* Takes the reference on task. */
-static void
-op_send (GTask                *task,
-         const MptcpNlRequest *request)
-{
-  Op *op = g_task_get_task_data (task);
-  GCancellable *cancellable = op->committed ? NULL : g_task_get_cancellable (task);
-
-  _mptcp_netlink_request_async (op->netlink, request, 0, cancellable, op_reply_cb, task);
-}
-
-static void
-send_simple (GTask  *task,
-             guint8  cmd)
-{
-  MptcpNlRequest request = { 0 };
-
-  request.cmd = cmd;
-  op_send (task, &request);
-}
-
-static void
-send_by_id (GTask  *task,
-            guint8  cmd,
-            guint   id)
-{
-  MptcpNlRequest request = { 0 };
-
-  request.cmd = cmd;
-  request.has_addr = TRUE;
-  request.addr.id = id;
-  request.addr.has_id = TRUE;
-  op_send (task, &request);
-}
-
-static void
-send_dump (GTask *task)
-{
-  MptcpNlRequest request = { 0 };
-
-  request.cmd = MPTCP_PM_CMD_GET_ADDR;
-  request.dump = TRUE;
-  op_send (task, &request);
-}
-
-/* After a successful change: the rest of the operation runs to its end. */
-static void
-op_commit (GTask *task)
-{
-  Op *op = g_task_get_task_data (task);
-
-  op->committed = TRUE;
-  g_task_set_check_cancellable (task, FALSE);
-}
-
-static void
-op_return_error (GTask  *task,
-                 GError *error)
-{
-  g_task_return_error (task, error);
-  g_object_unref (task);
-}
-
-static void
-op_return_boolean (GTask *task)
-{
-  g_task_return_boolean (task, TRUE);
-  g_object_unref (task);
-}
-
-static void
-op_return_endpoint (GTask         *task,
-                    MptcpEndpoint *endpoint)
-{
-  g_task_return_pointer (task, endpoint, g_object_unref);
-  g_object_unref (task);
-}
-
-static void
-op_start (GTask *task)
-{
-  Op *op = g_task_get_task_data (task);
-  MptcpNlRequest request = { 0 };
-
-  if (g_task_return_error_if_cancelled (task))
-    {
-      g_object_unref (task);
-      return;
-    }
-
-  switch (op->kind)
-    {
-    case OP_LIST:
-    case OP_REMOVE_BY_ADDRESS:
-      send_dump (task);
-      break;
-
-    case OP_GET:
-    case OP_SET_FLAGS:   /* read it first: unknown id, flags the endpoint cannot take */
-      send_by_id (task, MPTCP_PM_CMD_GET_ADDR, op->id);
-      break;
-
-    case OP_ADD:
-      request.cmd = MPTCP_PM_CMD_ADD_ADDR;
-      request.has_addr = TRUE;
-      request.addr = op->address;
-      request.addr.has_flags = TRUE;
-      request.addr.flags = op->flags;
-      if (op->id != 0)
-        {
-          request.addr.has_id = TRUE;
-          request.addr.id = op->id;
-        }
-      op_send (task, &request);
-      break;
-
-    case OP_REMOVE:
-      send_by_id (task, MPTCP_PM_CMD_DEL_ADDR, op->id);
-      break;
-
-    case OP_FLUSH:
-      send_simple (task, MPTCP_PM_CMD_FLUSH_ADDRS);
-      break;
-
-    case OP_GET_LIMITS:
-      send_simple (task, MPTCP_PM_CMD_GET_LIMITS);
-      break;
-
-    case OP_SET_LIMITS:
-      request.cmd = MPTCP_PM_CMD_SET_LIMITS;
-      if (op->subflows != MPTCP_PATH_MANAGER_LIMIT_UNCHANGED)
-        {
-          request.has_subflows = TRUE;
-          request.subflows = op->subflows;
-        }
-      if (op->add_addr_accepted != MPTCP_PATH_MANAGER_LIMIT_UNCHANGED)
-        {
-          request.has_rcv_add_addrs = TRUE;
-          request.rcv_add_addrs = op->add_addr_accepted;
-        }
-      op_send (task, &request);
-      break;
-
-    default:
-      g_assert_not_reached ();
-    }
-}
-
-static void
-advance_list (GTask        *task,
-              MptcpNlReply *reply)
-{
-  MptcpPathManager *self = g_task_get_source_object (task);
-  GPtrArray *endpoints;
-  guint i;
-
-  endpoints = g_ptr_array_new_full (reply->addresses->len, g_object_unref);
-  for (i = 0; i < reply->addresses->len; i++)
-    g_ptr_array_add (endpoints,
-                     endpoint_from_nl (self, &g_array_index (reply->addresses, MptcpNlAddress, i)));
-
-  g_task_return_pointer (task, endpoints, (GDestroyNotify) g_ptr_array_unref);
-  g_object_unref (task);
-}
-
-static const MptcpNlAddress *
-reply_find_id (MptcpNlReply *reply,
-               guint         id)
-{
-  guint i;
-
-  for (i = 0; i < reply->addresses->len; i++)
-    {
-      const MptcpNlAddress *address = &g_array_index (reply->addresses, MptcpNlAddress, i);
-
-      if (address->has_id && address->id == id)
-        return address;
-    }
-
-  return NULL;
-}
-
-static GError *
-no_such_id_error (guint id)
-{
-  return g_error_new (MPTCP_ERROR, MPTCP_ERROR_NO_SUCH_ENDPOINT, "No endpoint has id %u", id);
-}
-
-static void
-advance_get (GTask        *task,
-             MptcpNlReply *reply)
-{
-  MptcpPathManager *self = g_task_get_source_object (task);
-  Op *op = g_task_get_task_data (task);
-  const MptcpNlAddress *address = reply_find_id (reply, op->id);
-
-  if (address == NULL)
-    op_return_error (task, no_such_id_error (op->id));
-  else
-    op_return_endpoint (task, endpoint_from_nl (self, address));
-}
-
-/* The in-kernel path manager's table size (MPTCP_PM_ADDR_MAX) */
-#define KERNEL_MAX_ENDPOINTS 8
-
-/* Linux before 6.2 refuses a duplicate endpoint and a full table alike, with EINVAL and "too
- * many addresses or duplicate one" (6.2 and later: EEXIST for a duplicate). Tell them apart
- * from the table, compared the way the kernel does: same address, ports only when both have
- * one, or the same id. */
-static GError *
-classify_add_refusal (Op           *op,
-                      MptcpNlReply *reply)
-{
-  GError *refusal = g_steal_pointer (&op->refusal);
-  guint i;
-
-  for (i = 0; i < reply->addresses->len; i++)
-    {
-      const MptcpNlAddress *address = &g_array_index (reply->addresses, MptcpNlAddress, i);
-      gboolean ports = address->port != 0 && op->address.port != 0;
-
-      if (nl_address_equal (address, &op->address, ports)
-          || (op->id != 0 && address->has_id && address->id == op->id))
-        {
-          GError *error = g_error_new (MPTCP_ERROR, MPTCP_ERROR_ENDPOINT_EXISTS,
-                                       "An endpoint with this address or id exists already "
-                                       "(endpoint %u; %s)", address->id, refusal->message);
-
-          g_error_free (refusal);
-          return error;
-        }
-    }
-
-  if (reply->addresses->len >= KERNEL_MAX_ENDPOINTS)
-    {
-      GError *error = g_error_new (MPTCP_ERROR, MPTCP_ERROR_OUT_OF_RANGE,
-                                   "The kernel holds at most %u endpoints (%s)",
-                                   KERNEL_MAX_ENDPOINTS, refusal->message);
-
-      g_error_free (refusal);
-      return error;
-    }
-
-  return refusal;
-}
-
-static void
-advance_add (GTask        *task,
-             MptcpNlReply *reply)
-{
-  MptcpPathManager *self = g_task_get_source_object (task);
-  Op *op = g_task_get_task_data (task);
-  const MptcpNlAddress *found = NULL;
-  guint i;
-
-  if (op->refusal != NULL)
-    {
-      /* the table, read after the kernel refused the endpoint */
-      op_return_error (task, classify_add_refusal (op, reply));
-      return;
-    }
-
-  switch (op->step)
-    {
-    case 1:
-      /* added; the ack carries no id: read the endpoint back as the kernel stored it */
-      op_commit (task);
-      if (op->id != 0)
-        send_by_id (task, MPTCP_PM_CMD_GET_ADDR, op->id);
-      else
-        send_dump (task);
-      break;
-
-    case 2:
-      if (op->id != 0)
-        found = reply_find_id (reply, op->id);
-      else
-        {
-          for (i = 0; i < reply->addresses->len && found == NULL; i++)
-            {
-              const MptcpNlAddress *address = &g_array_index (reply->addresses, MptcpNlAddress, i);
-
-              if (nl_address_equal (address, &op->address, TRUE))
-                found = address;
-            }
-        }
-
-      if (found == NULL)
-        {
-          op_return_error (task, g_error_new_literal (MPTCP_ERROR, MPTCP_ERROR_NO_SUCH_ENDPOINT,
-                                                      "The endpoint was added, but was gone "
-                                                      "when it was read back"));
-        }
-      else if (((found->has_flags ? found->flags : 0) & op->flags) != op->flags)
-        {
-          /* an older kernel silently dropped a flag it does not know: undo */
-          g_autofree char *asked = flags_to_string (op->flags);
-          g_autofree char *got = flags_to_string (found->flags);
-
-          op->deferred = g_error_new (MPTCP_ERROR, MPTCP_ERROR_NOT_SUPPORTED,
-                                      "The running kernel does not support the endpoint flags "
-                                      "asked for (asked %s, got %s)", asked, got);
-          send_by_id (task, MPTCP_PM_CMD_DEL_ADDR, found->id);
-        }
-      else
-        op_return_endpoint (task, endpoint_from_nl (self, found));
-      break;
-
-    case 3:
-      op_return_error (task, g_steal_pointer (&op->deferred));
-      break;
-
-    default:
-      g_assert_not_reached ();
-    }
-}
-
-static void
-advance_remove_by_address (GTask        *task,
-                           MptcpNlReply *reply)
-{
-  Op *op = g_task_get_task_data (task);
-  guint id;
-  guint i;
-
-  if (op->step == 1)
-    {
-      op->ids = g_array_new (FALSE, FALSE, sizeof (guint));
-      for (i = 0; i < reply->addresses->len; i++)
-        {
-          const MptcpNlAddress *address = &g_array_index (reply->addresses, MptcpNlAddress, i);
-
-          if (address->has_id && nl_address_equal (address, &op->address, FALSE))
-            {
-              id = address->id;
-              g_array_append_val (op->ids, id);
-            }
-        }
-
-      if (op->ids->len == 0)
-        {
-          g_autoptr(GInetAddress) inet = inet_from_nl_address (&op->address);
-          g_autofree char *text = g_inet_address_to_string (inet);
-
-          op_return_error (task, g_error_new (MPTCP_ERROR, MPTCP_ERROR_NO_SUCH_ENDPOINT,
-                                              "No endpoint has the address %s", text));
-          return;
-        }
-    }
-  else
-    {
-      /* one endpoint went away */
-      op_commit (task);
-    }
-
-  if (op->ids->len == 0)
-    {
-      op_return_boolean (task);
-      return;
-    }
-
-  id = g_array_index (op->ids, guint, op->ids->len - 1);
-  g_array_set_size (op->ids, op->ids->len - 1);
-  send_by_id (task, MPTCP_PM_CMD_DEL_ADDR, id);
-}
-
-static void
-advance_set_flags (GTask        *task,
-                   MptcpNlReply *reply)
-{
-  Op *op = g_task_get_task_data (task);
-  const MptcpNlAddress *address;
-  MptcpNlRequest request = { 0 };
-
-  if (op->step == 2)
-    {
-      op_return_boolean (task);
-      return;
-    }
-
-  address = reply_find_id (reply, op->id);
-  if (address == NULL)
-    {
-      op_return_error (task, no_such_id_error (op->id));
-      return;
-    }
-  if ((op->flags & MPTCP_ENDPOINT_FLAG_FULLMESH) && address->has_flags &&
-      (address->flags & MPTCP_ENDPOINT_FLAG_SIGNAL))
-    {
-      op_return_error (task, g_error_new (G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                                          "Endpoint %u is a signal endpoint: it cannot be "
-                                          "fullmesh", op->id));
-      return;
-    }
-
-  /* by id only: with an address the kernel would select by address */
-  request.cmd = MPTCP_PM_CMD_SET_FLAGS;
-  request.has_addr = TRUE;
-  request.addr.has_id = TRUE;
-  request.addr.id = op->id;
-  request.addr.has_flags = TRUE;
-  request.addr.flags = op->flags;
-  op_send (task, &request);
-}
-
-static void
-advance_get_limits (GTask        *task,
-                    MptcpNlReply *reply)
-{
-  Limits *limits;
-
-  if (!reply->has_limits)
-    {
-      op_return_error (task, g_error_new_literal (MPTCP_ERROR, MPTCP_ERROR_FAILED,
-                                                  "The kernel's reply held no limits"));
-      return;
-    }
-
-  limits = g_new0 (Limits, 1);
-  limits->subflows = reply->subflows;
-  limits->add_addr_accepted = reply->rcv_add_addrs;
-  g_task_return_pointer (task, limits, g_free);
-  g_object_unref (task);
-}
-
-/* Called with the reply of step - 1; takes the reference on task. */
-static void
-op_advance (GTask        *task,
-            MptcpNlReply *reply)
-{
-  Op *op = g_task_get_task_data (task);
-
-  switch (op->kind)
-    {
-    case OP_LIST:
-      advance_list (task, reply);
-      break;
-    case OP_GET:
-      advance_get (task, reply);
-      break;
-    case OP_ADD:
-      advance_add (task, reply);
-      break;
-    case OP_REMOVE_BY_ADDRESS:
-      advance_remove_by_address (task, reply);
-      break;
-    case OP_SET_FLAGS:
-      advance_set_flags (task, reply);
-      break;
-    case OP_GET_LIMITS:
-      advance_get_limits (task, reply);
-      break;
-    case OP_REMOVE:
-    case OP_FLUSH:
-    case OP_SET_LIMITS:
-      op_return_boolean (task);
-      break;
-    default:
-      g_assert_not_reached ();
-    }
-}
-
-static void
-op_reply_cb (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  GTask *task = user_data;
-  Op *op = g_task_get_task_data (task);
-  g_autoptr(MptcpNlReply) reply = NULL;
-  GError *error = NULL;
-
-  reply = _mptcp_netlink_request_finish (op->netlink, result, &error);
-  if (reply == NULL && op->refusal != NULL)
-    {
-      /* the dump after a refusal failed: the refusal as the kernel said it */
-      g_error_free (error);
-      op_return_error (task, g_steal_pointer (&op->refusal));
-      return;
-    }
-  if (reply == NULL && op->kind == OP_ADD && op->step == 0 &&
-      g_error_matches (error, MPTCP_ERROR, MPTCP_ERROR_KERNEL_REFUSED))
-    {
-      /* EINVAL without a reason we know: duplicate or full table, on Linux < 6.2 */
-      op->refusal = error;
-      send_dump (task);
-      return;
-    }
-  if (reply == NULL)
-    {
-      if (op->deferred != NULL)
-        {
-          /* undoing failed: say so, with the original reason */
-          g_prefix_error (&error, "%s; removing the endpoint again failed: ",
-                          op->deferred->message);
-        }
-      op_return_error (task, error);
-      return;
-    }
-
-  op->step++;
-  op_advance (task, reply);
-}
-
-/* ---- running operations ------------------------------------------------------------------- */
-
-static gboolean
-in_own_context (MptcpPathManager *self)
-{
-  GMainContext *context = g_main_context_ref_thread_default ();
-  gboolean same = context == self->context;
-
-  g_main_context_unref (context);
-  return same;
-}
-
-static void
-start_async (MptcpPathManager    *self,
-             Op                  *op,
-             GCancellable        *cancellable,
-             GAsyncReadyCallback  callback,
-             gpointer             user_data,
-             gpointer             source_tag)
-{
-  GTask *task;
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, source_tag);
-  op->netlink = _mptcp_netlink_ref (self->netlink);
-  g_task_set_task_data (task, op, op_free);
-  op_start (task);
-}
-
-static void
-sync_done_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  gboolean *done = user_data;
-
-  *done = TRUE;
-}
-
-/* Runs op on the private context and its own broker; returns the completed task. */
-static GTask *
-run_sync (MptcpPathManager *self,
-          Op               *op,
-          GCancellable     *cancellable,
-          gpointer          source_tag)
-{
-  gboolean done = FALSE;
-  GTask *task;
-
-  g_mutex_lock (&self->sync_lock);
-  g_main_context_push_thread_default (self->sync_context);
-
-  task = g_task_new (self, cancellable, sync_done_cb, &done);
-  g_task_set_source_tag (task, source_tag);
-  op->netlink = _mptcp_netlink_ref (self->sync_netlink);
-  g_task_set_task_data (task, op, op_free);
-  op_start (g_object_ref (task));
-
-  while (!done)
-    g_main_context_iteration (self->sync_context, TRUE);
-
-  g_main_context_pop_thread_default (self->sync_context);
-  g_mutex_unlock (&self->sync_lock);
-
-  return task;
-}
-
-static gboolean
-run_sync_boolean (MptcpPathManager  *self,
-                  Op                *op,
-                  GCancellable      *cancellable,
-                  gpointer           source_tag,
-                  GError           **error)
-{
-  g_autoptr(GTask) task = run_sync (self, op, cancellable, source_tag);
-
-  return g_task_propagate_boolean (task, error);
-}
-
-static gpointer
-run_sync_pointer (MptcpPathManager  *self,
-                  Op                *op,
-                  GCancellable      *cancellable,
-                  gpointer           source_tag,
-                  GError           **error)
-{
-  g_autoptr(GTask) task = run_sync (self, op, cancellable, source_tag);
-
-  return g_task_propagate_pointer (task, error);
-}
-
-static gboolean
-check_result (MptcpPathManager *self,
-              GAsyncResult     *result,
-              gpointer          source_tag)
-{
-  return g_task_is_valid (result, self) &&
-         g_task_get_source_tag (G_TASK (result)) == source_tag;
-}
-
 /* ---- GObject, GInitable ------------------------------------------------------------------- */
 
 static void
@@ -1069,9 +291,8 @@ mptcp_path_manager_initable_init (GInitable     *initable,
   self->netlink = _mptcp_netlink_get_for_context (self->context, &self->init_error);
   if (self->netlink == NULL)
     goto out;
-  self->sync_context = g_main_context_new ();
-  self->sync_netlink = _mptcp_netlink_get_for_context (self->sync_context, &self->init_error);
-  if (self->sync_netlink == NULL)
+  self->sync_home = _mptcp_sync_home_new (&self->init_error);
+  if (self->sync_home == NULL)
     goto out;
 
   self->ifname_fd = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -1100,11 +321,10 @@ mptcp_path_manager_finalize (GObject *object)
   MptcpPathManager *self = MPTCP_PATH_MANAGER (object);
 
   g_clear_pointer (&self->netlink, _mptcp_netlink_unref);
-  g_clear_pointer (&self->sync_netlink, _mptcp_netlink_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
-  g_clear_pointer (&self->sync_context, g_main_context_unref);
+  g_clear_pointer (&self->sync_home, _mptcp_sync_home_free);
   g_clear_error (&self->init_error);
-  g_mutex_clear (&self->sync_lock);
+  g_mutex_clear (&self->mode_lock);
   if (self->ifname_fd >= 0)
     close (self->ifname_fd);
   if (self->mode_fd >= 0)
@@ -1124,7 +344,7 @@ mptcp_path_manager_class_init (MptcpPathManagerClass *klass)
 static void
 mptcp_path_manager_init (MptcpPathManager *self)
 {
-  g_mutex_init (&self->sync_lock);
+  g_mutex_init (&self->mode_lock);
   self->ifname_fd = -1;
   self->mode_fd = -1;
   self->mode_errno = ENOENT;
@@ -1138,8 +358,8 @@ mptcp_path_manager_init (MptcpPathManager *self)
  * Makes a path manager for the network namespace the calling thread is in,
  * whose asynchronous results run in the calling thread's thread-default
  * #GMainContext. It opens its netlink sockets and resolves the kernel's
- * `mptcp_pm` generic netlink family (a few tens of microseconds); no privilege
- * is needed.
+ * `mptcp_pm` generic netlink family (one blocking round trip to the kernel);
+ * no privilege is needed.
  *
  * Fails with %MPTCP_ERROR_NOT_SUPPORTED when the kernel has no MPTCP path
  * manager interface.
@@ -1184,7 +404,7 @@ mptcp_path_manager_list_endpoints (MptcpPathManager  *self,
   g_return_val_if_fail (MPTCP_IS_PATH_MANAGER (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return run_sync_pointer (self, op_new (OP_LIST), cancellable,
+  return _mptcp_pm_run_sync_pointer (self, _mptcp_pm_op_new (PM_OP_LIST), cancellable,
                            mptcp_path_manager_list_endpoints, error);
 }
 
@@ -1207,9 +427,9 @@ mptcp_path_manager_list_endpoints_async (MptcpPathManager    *self,
                                          gpointer             user_data)
 {
   g_return_if_fail (MPTCP_IS_PATH_MANAGER (self));
-  g_return_if_fail (in_own_context (self));
+  g_return_if_fail (_mptcp_pm_in_own_context (self));
 
-  start_async (self, op_new (OP_LIST), cancellable, callback, user_data,
+  _mptcp_pm_start_async (self, _mptcp_pm_op_new (PM_OP_LIST), cancellable, callback, user_data,
                mptcp_path_manager_list_endpoints_async);
 }
 
@@ -1232,23 +452,23 @@ mptcp_path_manager_list_endpoints_finish (MptcpPathManager  *self,
                                           GError           **error)
 {
   g_return_val_if_fail (MPTCP_IS_PATH_MANAGER (self), NULL);
-  g_return_val_if_fail (check_result (self, result, mptcp_path_manager_list_endpoints_async), NULL);
+  g_return_val_if_fail (_mptcp_pm_check_result (self, result, mptcp_path_manager_list_endpoints_async), NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /* ---- endpoints: get ----------------------------------------------------------------------- */
 
-static Op *
-op_new_get (guint    id,
+static PmOp *
+pm_op_new_get (guint    id,
             GError **error)
 {
-  Op *op;
+  PmOp *op;
 
   if (!check_id (id, error))
     return NULL;
 
-  op = op_new (OP_GET);
+  op = _mptcp_pm_op_new (PM_OP_GET);
   op->id = id;
   return op;
 }
@@ -1274,16 +494,16 @@ mptcp_path_manager_get_endpoint (MptcpPathManager  *self,
                                  GCancellable      *cancellable,
                                  GError           **error)
 {
-  Op *op;
+  PmOp *op;
 
   g_return_val_if_fail (MPTCP_IS_PATH_MANAGER (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  op = op_new_get (id, error);
+  op = pm_op_new_get (id, error);
   if (op == NULL)
     return NULL;
 
-  return run_sync_pointer (self, op, cancellable, mptcp_path_manager_get_endpoint, error);
+  return _mptcp_pm_run_sync_pointer (self, op, cancellable, mptcp_path_manager_get_endpoint, error);
 }
 
 /**
@@ -1307,16 +527,16 @@ mptcp_path_manager_get_endpoint_async (MptcpPathManager    *self,
                                        gpointer             user_data)
 {
   GError *error = NULL;
-  Op *op;
+  PmOp *op;
 
   g_return_if_fail (MPTCP_IS_PATH_MANAGER (self));
-  g_return_if_fail (in_own_context (self));
+  g_return_if_fail (_mptcp_pm_in_own_context (self));
 
-  op = op_new_get (id, &error);
+  op = pm_op_new_get (id, &error);
   if (op == NULL)
     g_task_report_error (self, callback, user_data, mptcp_path_manager_get_endpoint_async, error);
   else
-    start_async (self, op, cancellable, callback, user_data,
+    _mptcp_pm_start_async (self, op, cancellable, callback, user_data,
                  mptcp_path_manager_get_endpoint_async);
 }
 
@@ -1338,7 +558,7 @@ mptcp_path_manager_get_endpoint_finish (MptcpPathManager  *self,
                                         GError           **error)
 {
   g_return_val_if_fail (MPTCP_IS_PATH_MANAGER (self), NULL);
-  g_return_val_if_fail (check_result (self, result, mptcp_path_manager_get_endpoint_async), NULL);
+  g_return_val_if_fail (_mptcp_pm_check_result (self, result, mptcp_path_manager_get_endpoint_async), NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }
@@ -1373,7 +593,7 @@ check_endpoint_address (MptcpPathManager  *self,
     }
   if (ifindex > 0 && self->ifname_fd >= 0)
     {
-      g_autofree char *ifname = resolve_ifname (self, ifindex);
+      g_autofree char *ifname = _mptcp_pm_resolve_ifname (self, ifindex);
 
       if (ifname == NULL)
         {
@@ -1386,20 +606,20 @@ check_endpoint_address (MptcpPathManager  *self,
   return TRUE;
 }
 
-static Op *
-op_new_add (GInetAddress        *address,
+static PmOp *
+pm_op_new_add (GInetAddress        *address,
             guint16              port,
             int                  ifindex,
             MptcpEndpointFlags   flags,
             guint                id,
             GError             **error)
 {
-  Op *op;
+  PmOp *op;
 
   if (!check_add_arguments (port, ifindex, flags, id, error))
     return NULL;
 
-  op = op_new (OP_ADD);
+  op = _mptcp_pm_op_new (PM_OP_ADD);
   nl_address_from_inet (address, &op->address);
   op->address.port = port;
   op->address.ifindex = ifindex;
@@ -1459,7 +679,7 @@ mptcp_path_manager_add_endpoint (MptcpPathManager    *self,
                                  GCancellable        *cancellable,
                                  GError             **error)
 {
-  Op *op;
+  PmOp *op;
 
   g_return_val_if_fail (MPTCP_IS_PATH_MANAGER (self), NULL);
   g_return_val_if_fail (G_IS_INET_ADDRESS (address), NULL);
@@ -1467,11 +687,11 @@ mptcp_path_manager_add_endpoint (MptcpPathManager    *self,
 
   if (!check_endpoint_address (self, address, ifindex, error))
     return NULL;
-  op = op_new_add (address, port, ifindex, flags, id, error);
+  op = pm_op_new_add (address, port, ifindex, flags, id, error);
   if (op == NULL)
     return NULL;
 
-  return run_sync_pointer (self, op, cancellable, mptcp_path_manager_add_endpoint, error);
+  return _mptcp_pm_run_sync_pointer (self, op, cancellable, mptcp_path_manager_add_endpoint, error);
 }
 
 /**
@@ -1507,20 +727,20 @@ mptcp_path_manager_add_endpoint_async (MptcpPathManager    *self,
                                        gpointer             user_data)
 {
   GError *error = NULL;
-  Op *op;
+  PmOp *op;
 
   g_return_if_fail (MPTCP_IS_PATH_MANAGER (self));
   g_return_if_fail (G_IS_INET_ADDRESS (address));
-  g_return_if_fail (in_own_context (self));
+  g_return_if_fail (_mptcp_pm_in_own_context (self));
 
   if (!check_endpoint_address (self, address, ifindex, &error))
     op = NULL;
   else
-    op = op_new_add (address, port, ifindex, flags, id, &error);
+    op = pm_op_new_add (address, port, ifindex, flags, id, &error);
   if (op == NULL)
     g_task_report_error (self, callback, user_data, mptcp_path_manager_add_endpoint_async, error);
   else
-    start_async (self, op, cancellable, callback, user_data,
+    _mptcp_pm_start_async (self, op, cancellable, callback, user_data,
                  mptcp_path_manager_add_endpoint_async);
 }
 
@@ -1542,23 +762,23 @@ mptcp_path_manager_add_endpoint_finish (MptcpPathManager  *self,
                                         GError           **error)
 {
   g_return_val_if_fail (MPTCP_IS_PATH_MANAGER (self), NULL);
-  g_return_val_if_fail (check_result (self, result, mptcp_path_manager_add_endpoint_async), NULL);
+  g_return_val_if_fail (_mptcp_pm_check_result (self, result, mptcp_path_manager_add_endpoint_async), NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /* ---- endpoints: remove -------------------------------------------------------------------- */
 
-static Op *
-op_new_remove (guint    id,
+static PmOp *
+pm_op_new_remove (guint    id,
                GError **error)
 {
-  Op *op;
+  PmOp *op;
 
   if (!check_id (id, error))
     return NULL;
 
-  op = op_new (OP_REMOVE);
+  op = _mptcp_pm_op_new (PM_OP_REMOVE);
   op->id = id;
   return op;
 }
@@ -1572,7 +792,8 @@ op_new_remove (guint    id,
  *
  * Removes an endpoint, as `ip mptcp endpoint delete id` does. The kernel also
  * withdraws the address from live connections that use it (RM_ADDR) and closes
- * their subflows from it. Takes about 8 ms (an RCU grace period).
+ * their subflows from it. The kernel waits for an RCU grace period before it
+ * answers.
  *
  * Fails with %MPTCP_ERROR_NO_SUCH_ENDPOINT when no endpoint has @id,
  * %MPTCP_ERROR_OUT_OF_RANGE when @id is not a valid endpoint id (0 is the
@@ -1589,16 +810,16 @@ mptcp_path_manager_remove_endpoint (MptcpPathManager  *self,
                                     GCancellable      *cancellable,
                                     GError           **error)
 {
-  Op *op;
+  PmOp *op;
 
   g_return_val_if_fail (MPTCP_IS_PATH_MANAGER (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  op = op_new_remove (id, error);
+  op = pm_op_new_remove (id, error);
   if (op == NULL)
     return FALSE;
 
-  return run_sync_boolean (self, op, cancellable, mptcp_path_manager_remove_endpoint, error);
+  return _mptcp_pm_run_sync_boolean (self, op, cancellable, mptcp_path_manager_remove_endpoint, error);
 }
 
 /**
@@ -1622,17 +843,17 @@ mptcp_path_manager_remove_endpoint_async (MptcpPathManager    *self,
                                           gpointer             user_data)
 {
   GError *error = NULL;
-  Op *op;
+  PmOp *op;
 
   g_return_if_fail (MPTCP_IS_PATH_MANAGER (self));
-  g_return_if_fail (in_own_context (self));
+  g_return_if_fail (_mptcp_pm_in_own_context (self));
 
-  op = op_new_remove (id, &error);
+  op = pm_op_new_remove (id, &error);
   if (op == NULL)
     g_task_report_error (self, callback, user_data, mptcp_path_manager_remove_endpoint_async,
                          error);
   else
-    start_async (self, op, cancellable, callback, user_data,
+    _mptcp_pm_start_async (self, op, cancellable, callback, user_data,
                  mptcp_path_manager_remove_endpoint_async);
 }
 
@@ -1654,16 +875,16 @@ mptcp_path_manager_remove_endpoint_finish (MptcpPathManager  *self,
                                            GError           **error)
 {
   g_return_val_if_fail (MPTCP_IS_PATH_MANAGER (self), FALSE);
-  g_return_val_if_fail (check_result (self, result, mptcp_path_manager_remove_endpoint_async),
+  g_return_val_if_fail (_mptcp_pm_check_result (self, result, mptcp_path_manager_remove_endpoint_async),
                         FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-static Op *
-op_new_remove_by_address (GInetAddress *address)
+static PmOp *
+pm_op_new_remove_by_address (GInetAddress *address)
 {
-  Op *op = op_new (OP_REMOVE_BY_ADDRESS);
+  PmOp *op = _mptcp_pm_op_new (PM_OP_REMOVE_BY_ADDRESS);
 
   nl_address_from_inet (address, &op->address);
   return op;
@@ -1697,7 +918,7 @@ mptcp_path_manager_remove_endpoint_by_address (MptcpPathManager  *self,
   g_return_val_if_fail (G_IS_INET_ADDRESS (address), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  return run_sync_boolean (self, op_new_remove_by_address (address), cancellable,
+  return _mptcp_pm_run_sync_boolean (self, pm_op_new_remove_by_address (address), cancellable,
                            mptcp_path_manager_remove_endpoint_by_address, error);
 }
 
@@ -1724,9 +945,9 @@ mptcp_path_manager_remove_endpoint_by_address_async (MptcpPathManager    *self,
 {
   g_return_if_fail (MPTCP_IS_PATH_MANAGER (self));
   g_return_if_fail (G_IS_INET_ADDRESS (address));
-  g_return_if_fail (in_own_context (self));
+  g_return_if_fail (_mptcp_pm_in_own_context (self));
 
-  start_async (self, op_new_remove_by_address (address), cancellable, callback, user_data,
+  _mptcp_pm_start_async (self, pm_op_new_remove_by_address (address), cancellable, callback, user_data,
                mptcp_path_manager_remove_endpoint_by_address_async);
 }
 
@@ -1748,7 +969,7 @@ mptcp_path_manager_remove_endpoint_by_address_finish (MptcpPathManager  *self,
                                                       GError           **error)
 {
   g_return_val_if_fail (MPTCP_IS_PATH_MANAGER (self), FALSE);
-  g_return_val_if_fail (check_result (self, result,
+  g_return_val_if_fail (_mptcp_pm_check_result (self, result,
                                       mptcp_path_manager_remove_endpoint_by_address_async),
                         FALSE);
 
@@ -1757,17 +978,17 @@ mptcp_path_manager_remove_endpoint_by_address_finish (MptcpPathManager  *self,
 
 /* ---- endpoints: flags --------------------------------------------------------------------- */
 
-static Op *
-op_new_set_flags (guint                id,
+static PmOp *
+pm_op_new_set_flags (guint                id,
                   MptcpEndpointFlags   flags,
                   GError             **error)
 {
-  Op *op;
+  PmOp *op;
 
   if (!check_changeable_flags (flags, error) || !check_id (id, error))
     return NULL;
 
-  op = op_new (OP_SET_FLAGS);
+  op = _mptcp_pm_op_new (PM_OP_SET_FLAGS);
   op->id = id;
   op->flags = flags;
   return op;
@@ -1803,16 +1024,16 @@ mptcp_path_manager_set_endpoint_flags (MptcpPathManager    *self,
                                        GCancellable        *cancellable,
                                        GError             **error)
 {
-  Op *op;
+  PmOp *op;
 
   g_return_val_if_fail (MPTCP_IS_PATH_MANAGER (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  op = op_new_set_flags (id, flags, error);
+  op = pm_op_new_set_flags (id, flags, error);
   if (op == NULL)
     return FALSE;
 
-  return run_sync_boolean (self, op, cancellable, mptcp_path_manager_set_endpoint_flags, error);
+  return _mptcp_pm_run_sync_boolean (self, op, cancellable, mptcp_path_manager_set_endpoint_flags, error);
 }
 
 /**
@@ -1840,17 +1061,17 @@ mptcp_path_manager_set_endpoint_flags_async (MptcpPathManager    *self,
                                              gpointer             user_data)
 {
   GError *error = NULL;
-  Op *op;
+  PmOp *op;
 
   g_return_if_fail (MPTCP_IS_PATH_MANAGER (self));
-  g_return_if_fail (in_own_context (self));
+  g_return_if_fail (_mptcp_pm_in_own_context (self));
 
-  op = op_new_set_flags (id, flags, &error);
+  op = pm_op_new_set_flags (id, flags, &error);
   if (op == NULL)
     g_task_report_error (self, callback, user_data, mptcp_path_manager_set_endpoint_flags_async,
                          error);
   else
-    start_async (self, op, cancellable, callback, user_data,
+    _mptcp_pm_start_async (self, op, cancellable, callback, user_data,
                  mptcp_path_manager_set_endpoint_flags_async);
 }
 
@@ -1872,7 +1093,7 @@ mptcp_path_manager_set_endpoint_flags_finish (MptcpPathManager  *self,
                                               GError           **error)
 {
   g_return_val_if_fail (MPTCP_IS_PATH_MANAGER (self), FALSE);
-  g_return_val_if_fail (check_result (self, result, mptcp_path_manager_set_endpoint_flags_async),
+  g_return_val_if_fail (_mptcp_pm_check_result (self, result, mptcp_path_manager_set_endpoint_flags_async),
                         FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
@@ -1887,7 +1108,8 @@ mptcp_path_manager_set_endpoint_flags_finish (MptcpPathManager  *self,
  * @error: return location for a #GError, or %NULL
  *
  * Removes every endpoint, implicit ones included, as
- * `ip mptcp endpoint flush` does. Takes about 8 ms. Fails with
+ * `ip mptcp endpoint flush` does; the kernel waits for an RCU grace period
+ * before it answers. Fails with
  * %MPTCP_ERROR_PERMISSION_DENIED without CAP_NET_ADMIN.
  *
  * Returns: %TRUE on success
@@ -1902,7 +1124,7 @@ mptcp_path_manager_flush_endpoints (MptcpPathManager  *self,
   g_return_val_if_fail (MPTCP_IS_PATH_MANAGER (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  return run_sync_boolean (self, op_new (OP_FLUSH), cancellable,
+  return _mptcp_pm_run_sync_boolean (self, _mptcp_pm_op_new (PM_OP_FLUSH), cancellable,
                            mptcp_path_manager_flush_endpoints, error);
 }
 
@@ -1925,9 +1147,9 @@ mptcp_path_manager_flush_endpoints_async (MptcpPathManager    *self,
                                           gpointer             user_data)
 {
   g_return_if_fail (MPTCP_IS_PATH_MANAGER (self));
-  g_return_if_fail (in_own_context (self));
+  g_return_if_fail (_mptcp_pm_in_own_context (self));
 
-  start_async (self, op_new (OP_FLUSH), cancellable, callback, user_data,
+  _mptcp_pm_start_async (self, _mptcp_pm_op_new (PM_OP_FLUSH), cancellable, callback, user_data,
                mptcp_path_manager_flush_endpoints_async);
 }
 
@@ -1949,236 +1171,8 @@ mptcp_path_manager_flush_endpoints_finish (MptcpPathManager  *self,
                                            GError           **error)
 {
   g_return_val_if_fail (MPTCP_IS_PATH_MANAGER (self), FALSE);
-  g_return_val_if_fail (check_result (self, result, mptcp_path_manager_flush_endpoints_async),
+  g_return_val_if_fail (_mptcp_pm_check_result (self, result, mptcp_path_manager_flush_endpoints_async),
                         FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-/* ---- limits ------------------------------------------------------------------------------- */
-
-/**
- * mptcp_path_manager_get_limits:
- * @self: an #MptcpPathManager
- * @subflows: (out) (optional): the most additional subflows a connection may
- *   have (beyond its first)
- * @add_addr_accepted: (out) (optional): the most addresses announced by a peer
- *   (ADD_ADDR) a connection accepts and opens subflows to
- * @cancellable: (nullable): a #GCancellable, or %NULL
- * @error: return location for a #GError, or %NULL
- *
- * Reads the limits of the in-kernel path manager, as
- * `ip mptcp limits show` does. A fresh network namespace has 2 and 0. Needs
- * no privilege.
- *
- * Returns: (skip): %TRUE on success
- *
- * Since: 0.1
- */
-gboolean
-mptcp_path_manager_get_limits (MptcpPathManager  *self,
-                               guint             *subflows,
-                               guint             *add_addr_accepted,
-                               GCancellable      *cancellable,
-                               GError           **error)
-{
-  g_autofree Limits *limits = NULL;
-
-  g_return_val_if_fail (MPTCP_IS_PATH_MANAGER (self), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  limits = run_sync_pointer (self, op_new (OP_GET_LIMITS), cancellable,
-                             mptcp_path_manager_get_limits, error);
-  if (limits == NULL)
-    return FALSE;
-
-  if (subflows != NULL)
-    *subflows = limits->subflows;
-  if (add_addr_accepted != NULL)
-    *add_addr_accepted = limits->add_addr_accepted;
-  return TRUE;
-}
-
-/**
- * mptcp_path_manager_get_limits_async:
- * @self: an #MptcpPathManager
- * @cancellable: (nullable): a #GCancellable, or %NULL
- * @callback: (scope async): called when the limits are read
- * @user_data: data for @callback
- *
- * Starts reading the limits; see mptcp_path_manager_get_limits(). Finish with
- * mptcp_path_manager_get_limits_finish().
- *
- * Since: 0.1
- */
-void
-mptcp_path_manager_get_limits_async (MptcpPathManager    *self,
-                                     GCancellable        *cancellable,
-                                     GAsyncReadyCallback  callback,
-                                     gpointer             user_data)
-{
-  g_return_if_fail (MPTCP_IS_PATH_MANAGER (self));
-  g_return_if_fail (in_own_context (self));
-
-  start_async (self, op_new (OP_GET_LIMITS), cancellable, callback, user_data,
-               mptcp_path_manager_get_limits_async);
-}
-
-/**
- * mptcp_path_manager_get_limits_finish:
- * @self: an #MptcpPathManager
- * @result: the #GAsyncResult passed to the callback
- * @subflows: (out) (optional): the most additional subflows a connection may
- *   have
- * @add_addr_accepted: (out) (optional): the most announced addresses a
- *   connection accepts
- * @error: return location for a #GError, or %NULL
- *
- * Finishes mptcp_path_manager_get_limits_async().
- *
- * Returns: (skip): %TRUE on success
- *
- * Since: 0.1
- */
-gboolean
-mptcp_path_manager_get_limits_finish (MptcpPathManager  *self,
-                                      GAsyncResult      *result,
-                                      guint             *subflows,
-                                      guint             *add_addr_accepted,
-                                      GError           **error)
-{
-  g_autofree Limits *limits = NULL;
-
-  g_return_val_if_fail (MPTCP_IS_PATH_MANAGER (self), FALSE);
-  g_return_val_if_fail (check_result (self, result, mptcp_path_manager_get_limits_async), FALSE);
-
-  limits = g_task_propagate_pointer (G_TASK (result), error);
-  if (limits == NULL)
-    return FALSE;
-
-  if (subflows != NULL)
-    *subflows = limits->subflows;
-  if (add_addr_accepted != NULL)
-    *add_addr_accepted = limits->add_addr_accepted;
-  return TRUE;
-}
-
-static Op *
-op_new_set_limits (int       subflows,
-                   int       add_addr_accepted,
-                   GError  **error)
-{
-  Op *op;
-
-  if (!check_limit ("subflows", subflows, error) ||
-      !check_limit ("add_addr_accepted", add_addr_accepted, error))
-    return NULL;
-
-  op = op_new (OP_SET_LIMITS);
-  op->subflows = subflows;
-  op->add_addr_accepted = add_addr_accepted;
-  return op;
-}
-
-/**
- * mptcp_path_manager_set_limits:
- * @self: an #MptcpPathManager
- * @subflows: the most additional subflows a connection may have, or
- *   %MPTCP_PATH_MANAGER_LIMIT_UNCHANGED (-1) to keep the current value
- * @add_addr_accepted: the most announced addresses a connection accepts, or
- *   %MPTCP_PATH_MANAGER_LIMIT_UNCHANGED (-1) to keep the current value
- * @cancellable: (nullable): a #GCancellable, or %NULL
- * @error: return location for a #GError, or %NULL
- *
- * Sets the limits of the in-kernel path manager, as `ip mptcp limits set`
- * does. They apply to connections made afterwards, and an in-kernel path
- * manager also refuses joins from peers beyond its @subflows limit.
- *
- * Fails with %MPTCP_ERROR_OUT_OF_RANGE when a value is above what the kernel
- * allows (8), %G_IO_ERROR_INVALID_ARGUMENT for a negative value other than
- * %MPTCP_PATH_MANAGER_LIMIT_UNCHANGED, and %MPTCP_ERROR_PERMISSION_DENIED
- * without CAP_NET_ADMIN. Either both limits change or neither does.
- *
- * Returns: %TRUE on success
- *
- * Since: 0.1
- */
-gboolean
-mptcp_path_manager_set_limits (MptcpPathManager  *self,
-                               int                subflows,
-                               int                add_addr_accepted,
-                               GCancellable      *cancellable,
-                               GError           **error)
-{
-  Op *op;
-
-  g_return_val_if_fail (MPTCP_IS_PATH_MANAGER (self), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  op = op_new_set_limits (subflows, add_addr_accepted, error);
-  if (op == NULL)
-    return FALSE;
-
-  return run_sync_boolean (self, op, cancellable, mptcp_path_manager_set_limits, error);
-}
-
-/**
- * mptcp_path_manager_set_limits_async:
- * @self: an #MptcpPathManager
- * @subflows: the most additional subflows a connection may have, or
- *   %MPTCP_PATH_MANAGER_LIMIT_UNCHANGED
- * @add_addr_accepted: the most announced addresses a connection accepts, or
- *   %MPTCP_PATH_MANAGER_LIMIT_UNCHANGED
- * @cancellable: (nullable): a #GCancellable, or %NULL
- * @callback: (scope async): called when the limits are set
- * @user_data: data for @callback
- *
- * Starts setting the limits; see mptcp_path_manager_set_limits(). Finish with
- * mptcp_path_manager_set_limits_finish().
- *
- * Since: 0.1
- */
-void
-mptcp_path_manager_set_limits_async (MptcpPathManager    *self,
-                                     int                  subflows,
-                                     int                  add_addr_accepted,
-                                     GCancellable        *cancellable,
-                                     GAsyncReadyCallback  callback,
-                                     gpointer             user_data)
-{
-  GError *error = NULL;
-  Op *op;
-
-  g_return_if_fail (MPTCP_IS_PATH_MANAGER (self));
-  g_return_if_fail (in_own_context (self));
-
-  op = op_new_set_limits (subflows, add_addr_accepted, &error);
-  if (op == NULL)
-    g_task_report_error (self, callback, user_data, mptcp_path_manager_set_limits_async, error);
-  else
-    start_async (self, op, cancellable, callback, user_data,
-                 mptcp_path_manager_set_limits_async);
-}
-
-/**
- * mptcp_path_manager_set_limits_finish:
- * @self: an #MptcpPathManager
- * @result: the #GAsyncResult passed to the callback
- * @error: return location for a #GError, or %NULL
- *
- * Finishes mptcp_path_manager_set_limits_async().
- *
- * Returns: %TRUE on success
- *
- * Since: 0.1
- */
-gboolean
-mptcp_path_manager_set_limits_finish (MptcpPathManager  *self,
-                                      GAsyncResult      *result,
-                                      GError           **error)
-{
-  g_return_val_if_fail (MPTCP_IS_PATH_MANAGER (self), FALSE);
-  g_return_val_if_fail (check_result (self, result, mptcp_path_manager_set_limits_async), FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
 }
@@ -2251,9 +1245,9 @@ mptcp_path_manager_get_mode (MptcpPathManager  *self,
   g_return_val_if_fail (MPTCP_IS_PATH_MANAGER (self), MPTCP_PATH_MANAGER_MODE_KERNEL);
   g_return_val_if_fail (error == NULL || *error == NULL, MPTCP_PATH_MANAGER_MODE_KERNEL);
 
-  g_mutex_lock (&self->sync_lock);
+  g_mutex_lock (&self->mode_lock);
   mode = read_mode_locked (self, error);
-  g_mutex_unlock (&self->sync_lock);
+  g_mutex_unlock (&self->mode_lock);
 
   return mode;
 }
@@ -2339,9 +1333,9 @@ mptcp_path_manager_set_mode (MptcpPathManager      *self,
                         mode == MPTCP_PATH_MANAGER_MODE_USERSPACE, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  g_mutex_lock (&self->sync_lock);
+  g_mutex_lock (&self->mode_lock);
   ok = write_mode_locked (self, mode, error);
-  g_mutex_unlock (&self->sync_lock);
+  g_mutex_unlock (&self->mode_lock);
 
   return ok;
 }
