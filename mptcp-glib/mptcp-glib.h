@@ -23,6 +23,8 @@
 #include "mptcp-monitor.h"
 #include "mptcp-endpoint.h"
 #include "mptcp-path-manager.h"
+#include "mptcp-subflow-entry.h"
+#include "mptcp-connection-entry.h"
 #include "mptcp-connection-list.h"
 /* @headers@ (add new public headers above this line) */
 
