@@ -19,6 +19,10 @@ const server = Gio.InetSocketAddress.new_from_string(
     GLib.getenv('MPTCP_TESTBED_SERVER1_V4'),
     Number(GLib.getenv('MPTCP_TESTBED_PORT_ECHO')));
 
+// a plain question, and a check that throws with the reason
+assert(Mptcp.socket_is_supported() === true, 'is_supported');
+assert(Mptcp.socket_check_supported() === true, 'check_supported');
+
 const sock = Mptcp.socket_new(Gio.SocketFamily.IPV4);
 assert(Mptcp.socket_is_mptcp(sock), 'is_mptcp');
 let [ok, proto] = sock.get_option(SOL_SOCKET, SO_PROTOCOL);

@@ -14,6 +14,10 @@ int main () {
             Environment.get_variable ("MPTCP_TESTBED_SERVER1_V4"),
             int.parse (Environment.get_variable ("MPTCP_TESTBED_PORT_ECHO")));
 
+        // a plain question, and a check that throws with the reason
+        assert (Mptcp.socket_is_supported ());
+        assert (Mptcp.socket_check_supported ());
+
         Socket sock = Mptcp.socket_new (SocketFamily.IPV4);
         assert (Mptcp.socket_is_mptcp (sock));
         int proto;
