@@ -18,7 +18,7 @@
 #include "mptcp-connection.h"
 #include "mptcp-subflow.h"
 #include "mptcp-client.h"
-#include "mptcp-listener.h"
+#include "mptcp-socket-listener.h"
 #include "mptcp-event.h"
 #include "mptcp-monitor.h"
 #include "mptcp-endpoint.h"

@@ -18,6 +18,12 @@ int main () {
         assert (Mptcp.socket_is_supported ());
         assert (Mptcp.socket_check_supported ());
 
+        // an MPTCP listening socket on any GSocketListener
+        var listener = new SocketListener ();
+        uint16 port = Mptcp.socket_listener_add_any_inet_port (listener, null);
+        assert (port > 0);
+        listener.close ();
+
         Socket sock = Mptcp.socket_new (SocketFamily.IPV4);
         assert (Mptcp.socket_is_mptcp (sock));
         int proto;
