@@ -40,10 +40,10 @@ def expect_not_supported(what, func, *args):
 
 
 print('uname:', __import__('os').uname().release)
-r = probe('socket_is_supported', Mptcp.socket_is_supported)
+r = probe('socket_check_supported', Mptcp.socket_check_supported)
 if isinstance(r, GLib.Error):
     # no MPTCP at all
-    expect_not_supported('socket_is_supported', Mptcp.socket_is_supported)
+    expect_not_supported('socket_check_supported', Mptcp.socket_check_supported)
     expect_not_supported('socket_new', Mptcp.socket_new, Gio.SocketFamily.IPV4)
     expect_not_supported('path_manager_new', Mptcp.PathManager.new, None)
     expect_not_supported('monitor_new', Mptcp.Monitor.new, None)

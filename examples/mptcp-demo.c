@@ -671,7 +671,7 @@ main (int    argc,
       return 2;
     }
 
-  if (!mptcp_socket_is_supported (&error))
+  if (!mptcp_socket_check_supported (&error))
     {
       g_printerr ("mptcp-demo: MPTCP is not usable here: %s\n", error->message);
       return 1;

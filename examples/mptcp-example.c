@@ -270,7 +270,7 @@ main (void)
 {
   g_autoptr(GError) error = NULL;
 
-  if (!mptcp_socket_is_supported (&error))
+  if (!mptcp_socket_check_supported (&error))
     {
       g_printerr ("mptcp-example: MPTCP is not usable here: %s\n", error->message);
       return 1;

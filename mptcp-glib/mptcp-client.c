@@ -11,7 +11,7 @@
  * SECTION:mptcp-client
  * @Title: MptcpClient
  * @Short_description: connect to servers over Multipath TCP
- * @See_also: #MptcpConnection, mptcp_listener_add_inet_port(), #GSocketClient
+ * @See_also: #MptcpConnection, mptcp_socket_listener_add_inet_port(), #GSocketClient
  *
  * #MptcpClient does for Multipath TCP what #GSocketClient does for TCP: it
  * resolves a host name (or any #GSocketConnectable), tries every resolved

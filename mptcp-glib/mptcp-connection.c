@@ -28,7 +28,7 @@
  * SECTION:mptcp-connection
  * @Title: MptcpConnection
  * @Short_description: see an MPTCP connection and its subflows
- * @See_also: #MptcpSubflow, #MptcpClient, mptcp_listener_add_inet_port()
+ * @See_also: #MptcpSubflow, #MptcpClient, mptcp_socket_listener_add_inet_port()
  *
  * #MptcpConnection wraps the #GSocket of one Multipath TCP connection and
  * shows what the kernel knows about it: its #MptcpConnection:token, whether it
@@ -36,7 +36,7 @@
  * MPTCP-level counters (mptcp_connection_get_info()) and its subflows
  * (mptcp_connection_get_subflows()). It works with a socket from any source:
  * #MptcpClient, a #GSocketService listening through
- * mptcp_listener_add_inet_port(), mptcp_socket_new() or a file descriptor
+ * mptcp_socket_listener_add_inet_port(), mptcp_socket_new() or a file descriptor
  * adopted with g_socket_new_from_fd(). Reading and writing stay with GIO: the
  * library adds nothing to the data path.
  *
@@ -1363,7 +1363,7 @@ mptcp_connection_initable_iface_init (GInitableIface *iface)
  *
  * Wraps @socket, reads its token and lists its subflows. @socket may come
  * from anywhere (#MptcpClient, a #GSocketService listening through
- * mptcp_listener_add_inet_port(), mptcp_socket_new(), an adopted file
+ * mptcp_socket_listener_add_inet_port(), mptcp_socket_new(), an adopted file
  * descriptor) but must be a connected MPTCP socket.
  *
  * Fails with %MPTCP_ERROR_NOT_MPTCP for a plain TCP socket or a socket that

@@ -18,11 +18,13 @@
 #include "mptcp-connection.h"
 #include "mptcp-subflow.h"
 #include "mptcp-client.h"
-#include "mptcp-listener.h"
+#include "mptcp-socket-listener.h"
 #include "mptcp-event.h"
 #include "mptcp-monitor.h"
 #include "mptcp-endpoint.h"
 #include "mptcp-path-manager.h"
+#include "mptcp-subflow-entry.h"
+#include "mptcp-connection-entry.h"
 #include "mptcp-connection-list.h"
 /* @headers@ (add new public headers above this line) */
 

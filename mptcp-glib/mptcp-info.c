@@ -226,20 +226,22 @@ mptcp_connection_info_get_size (const MptcpConnectionInfo *info)
 }
 
 /**
- * mptcp_connection_info_get_subflows:
+ * mptcp_connection_info_get_n_subflows:
  * @info: a #MptcpConnectionInfo
  *
- * Gets the number of additional subflows (the initial one not counted).
+ * Gets the number of additional subflows (the initial one not counted), the
+ * kernel's `mptcpi_subflows`. The subflows themselves are in
+ * mptcp_connection_get_subflows().
  *
  * Reads 0 when the running kernel did not return this field (see
  * mptcp_connection_info_has_field() with "subflows").
  *
  * Returns: the number of additional subflows (the initial one not counted)
  *
- * Since: 0.1
+ * Since: 0.2
  */
 guint
-mptcp_connection_info_get_subflows (const MptcpConnectionInfo *info)
+mptcp_connection_info_get_n_subflows (const MptcpConnectionInfo *info)
 {
   g_return_val_if_fail (info != NULL, 0);
 
@@ -355,21 +357,23 @@ mptcp_connection_info_get_add_addr_accepted_max (const MptcpConnectionInfo *info
  * mptcp_connection_info_get_flags:
  * @info: a #MptcpConnectionInfo
  *
- * Gets the kernel's connection flags (bit 0: fell back to TCP, bit 1: the remote key was received).
+ * Gets the kernel's connection flags: whether the connection fell back to TCP
+ * and whether the peer's key was received. Bits the kernel sets that
+ * #MptcpConnectionInfoFlags does not list are kept.
  *
- * Reads 0 when the running kernel did not return this field (see
- * mptcp_connection_info_has_field() with "flags").
+ * Reads %MPTCP_CONNECTION_INFO_FLAG_NONE when the running kernel did not
+ * return this field (see mptcp_connection_info_has_field() with "flags").
  *
- * Returns: the kernel's connection flags (bit 0: fell back to TCP, bit 1: the remote key was received)
+ * Returns: the kernel's connection flags (a #guint32 before 0.2)
  *
  * Since: 0.1
  */
-guint32
+MptcpConnectionInfoFlags
 mptcp_connection_info_get_flags (const MptcpConnectionInfo *info)
 {
   g_return_val_if_fail (info != NULL, 0);
 
-  return info->data.flags;
+  return (MptcpConnectionInfoFlags) info->data.flags;
 }
 
 /**

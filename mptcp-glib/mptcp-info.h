@@ -54,6 +54,25 @@ typedef enum /*< prefix=MPTCP_TCP_STATE >*/
 } MptcpTcpState;
 
 /**
+ * MptcpConnectionInfoFlags:
+ * @MPTCP_CONNECTION_INFO_FLAG_NONE: no flag
+ * @MPTCP_CONNECTION_INFO_FLAG_FALLBACK: the connection fell back to plain TCP
+ * @MPTCP_CONNECTION_INFO_FLAG_REMOTE_KEY_RECEIVED: the peer's key was received
+ *
+ * The kernel's connection flags (`mptcpi_flags`), as
+ * mptcp_connection_info_get_flags() returns them. A kernel may set bits that
+ * are not listed here; mptcp_connection_info_get_flags() keeps them.
+ *
+ * Since: 0.2
+ */
+typedef enum /*< flags,prefix=MPTCP_CONNECTION_INFO_FLAG >*/
+{
+  MPTCP_CONNECTION_INFO_FLAG_NONE = 0,
+  MPTCP_CONNECTION_INFO_FLAG_FALLBACK = 1 << 0,
+  MPTCP_CONNECTION_INFO_FLAG_REMOTE_KEY_RECEIVED = 1 << 1,
+} MptcpConnectionInfoFlags;
+
+/**
  * MptcpConnectionInfo:
  *
  * An immutable snapshot of the kernel's MPTCP-level counters of one
@@ -108,8 +127,8 @@ gboolean             mptcp_connection_info_has_field (const MptcpConnectionInfo 
 MPTCP_AVAILABLE_IN_0_1
 gsize                mptcp_connection_info_get_size  (const MptcpConnectionInfo *info);
 
-MPTCP_AVAILABLE_IN_0_1
-guint    mptcp_connection_info_get_subflows (const MptcpConnectionInfo *info);
+MPTCP_AVAILABLE_IN_0_2
+guint    mptcp_connection_info_get_n_subflows (const MptcpConnectionInfo *info);
 
 MPTCP_AVAILABLE_IN_0_1
 guint    mptcp_connection_info_get_add_addr_signal (const MptcpConnectionInfo *info);
@@ -127,7 +146,7 @@ MPTCP_AVAILABLE_IN_0_1
 guint    mptcp_connection_info_get_add_addr_accepted_max (const MptcpConnectionInfo *info);
 
 MPTCP_AVAILABLE_IN_0_1
-guint32  mptcp_connection_info_get_flags (const MptcpConnectionInfo *info);
+MptcpConnectionInfoFlags mptcp_connection_info_get_flags (const MptcpConnectionInfo *info);
 
 MPTCP_AVAILABLE_IN_0_1
 guint32  mptcp_connection_info_get_token (const MptcpConnectionInfo *info);

@@ -24,7 +24,8 @@
  * #GSocket, so everything GIO does with sockets (connecting, listening,
  * #GSocketConnection streams, #GSocketService) works with MPTCP.
  *
- * Use mptcp_socket_is_supported() to learn up front whether this kernel and
+ * Use mptcp_socket_is_supported() (or mptcp_socket_check_supported(), which
+ * says why not) to learn up front whether this kernel and
  * network namespace can make MPTCP sockets at all, and why not: the kernel may
  * lack MPTCP (%MPTCP_ERROR_NOT_SUPPORTED) or have it switched off with the
  * `net.mptcp.enabled` sysctl (%MPTCP_ERROR_DISABLED).
@@ -151,22 +152,40 @@ mptcp_socket_is_mptcp (GSocket *sock)
 
 /**
  * mptcp_socket_is_supported:
+ *
+ * Tells whether MPTCP sockets can be made in the calling thread's network
+ * namespace, by making one and closing it at once (a few microseconds). A
+ * question, never an error: from Python or JavaScript it returns %FALSE
+ * instead of raising. To learn why not, mptcp_socket_check_supported().
+ *
+ * Returns: %TRUE if MPTCP sockets can be made here, %FALSE if not
+ *
+ * Since: 0.2
+ */
+gboolean
+mptcp_socket_is_supported (void)
+{
+  return mptcp_socket_check_supported (NULL);
+}
+
+/**
+ * mptcp_socket_check_supported:
  * @error: return location for a #GError, or %NULL
  *
  * Checks whether MPTCP sockets can be made in the calling thread's network
- * namespace, by making one and closing it at once (a few microseconds).
+ * namespace, as mptcp_socket_is_supported() does, and says why not: %FALSE
+ * only with @error set (from Python or JavaScript: returns %TRUE or raises).
+ * @error is %MPTCP_ERROR_NOT_SUPPORTED when the kernel has no MPTCP,
+ * %MPTCP_ERROR_DISABLED when the `net.mptcp.enabled` sysctl is 0, or a
+ * %G_IO_ERROR for anything else (such as running out of file descriptors).
  *
- * When it cannot, @error says why: %MPTCP_ERROR_NOT_SUPPORTED when the kernel
- * has no MPTCP, %MPTCP_ERROR_DISABLED when the `net.mptcp.enabled` sysctl is
- * 0, or a %G_IO_ERROR for anything else (such as running out of file
- * descriptors).
+ * Returns: %TRUE if MPTCP sockets can be made here; %FALSE with @error set
+ *   if not
  *
- * Returns: %TRUE if MPTCP sockets can be made here
- *
- * Since: 0.1
+ * Since: 0.2
  */
 gboolean
-mptcp_socket_is_supported (GError **error)
+mptcp_socket_check_supported (GError **error)
 {
   int fd;
 

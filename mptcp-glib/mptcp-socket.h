@@ -21,7 +21,10 @@ GSocket  *mptcp_socket_new          (GSocketFamily   family,
 MPTCP_AVAILABLE_IN_0_1
 gboolean  mptcp_socket_is_mptcp     (GSocket        *sock);
 
-MPTCP_AVAILABLE_IN_0_1
-gboolean  mptcp_socket_is_supported (GError        **error);
+MPTCP_AVAILABLE_IN_0_2
+gboolean  mptcp_socket_is_supported (void);
+
+MPTCP_AVAILABLE_IN_0_2
+gboolean  mptcp_socket_check_supported (GError   **error);
 
 G_END_DECLS

@@ -316,7 +316,7 @@ draw (Top *top)
 
               APPEND_LITERAL (out, ",\"mptcp\":{");
               first = out->len;
-              append_member (out, "subflows", mptcp_connection_info_get_subflows (info));
+              append_member (out, "subflows", mptcp_connection_info_get_n_subflows (info));
               g_string_erase (out, first, 1);         /* the first member's comma */
               append_member (out, "add_addr_signal", mptcp_connection_info_get_add_addr_signal (info));
               append_member (out, "add_addr_accepted", mptcp_connection_info_get_add_addr_accepted (info));
@@ -339,7 +339,7 @@ draw (Top *top)
           g_string_append_printf (out, "%08x  %-11s  %-25s  %-25s  %-8u  %u\n",
                                   mptcp_connection_entry_get_token (entry),
                                   state_nick (mptcp_connection_entry_get_state (entry)),
-                                  c->local_text, c->remote_text, info != NULL ? mptcp_connection_info_get_subflows (info) + 1 : n_subflows,
+                                  c->local_text, c->remote_text, info != NULL ? mptcp_connection_info_get_n_subflows (info) + 1 : n_subflows,
                                   mptcp_connection_entry_get_uid (entry));
         }
 

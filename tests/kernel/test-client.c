@@ -502,13 +502,13 @@ check_no_mptcp (gconstpointer data)
     g_autoptr(GSocketListener) listener = g_socket_listener_new ();
     g_autoptr(GSocketAddress) any = g_inet_socket_address_new_from_string ("0.0.0.0", 0);
 
-    g_assert_cmpuint (mptcp_listener_add_any_inet_port (listener, NULL, &error), ==, 0);
+    g_assert_cmpuint (mptcp_socket_listener_add_any_inet_port (listener, NULL, &error), ==, 0);
     g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_DISABLED);
     g_clear_error (&error);
-    g_assert_false (mptcp_listener_add_address (listener, any, NULL, NULL, &error));
+    g_assert_false (mptcp_socket_listener_add_address (listener, any, NULL, NULL, &error));
     g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_DISABLED);
     g_clear_error (&error);
-    g_assert_false (mptcp_listener_add_inet_port (listener, 6200, NULL, &error));
+    g_assert_false (mptcp_socket_listener_add_inet_port (listener, 6200, NULL, &error));
     g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_DISABLED);
   }
 }
@@ -657,7 +657,7 @@ check_service (gconstpointer data)
 
   g_signal_connect (service, "incoming", G_CALLBACK (on_incoming), &sd);
   g_signal_connect (service, "event", G_CALLBACK (on_listener_event), &sd);
-  port = mptcp_listener_add_any_inet_port (G_SOCKET_LISTENER (service), NULL, &error);
+  port = mptcp_socket_listener_add_any_inet_port (G_SOCKET_LISTENER (service), NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (port, !=, 0);
   g_assert_cmpstr (sd.events->str, ==, "0;1;2;3;");   /* BINDING BOUND LISTENING LISTENED */
@@ -746,7 +746,7 @@ check_listener_address (gconstpointer data)
   g_autoptr(GObject) tag = g_object_new (G_TYPE_OBJECT, NULL);
   guint16 port;
 
-  g_assert_true (mptcp_listener_add_address (listener, address, tag, &effective, &error));
+  g_assert_true (mptcp_socket_listener_add_address (listener, address, tag, &effective, &error));
   g_assert_no_error (error);
   port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
   g_assert_cmpuint (port, !=, 0);
@@ -760,10 +760,10 @@ check_listener_address (gconstpointer data)
   g_assert_true (mptcp_socket_is_mptcp (g_socket_connection_get_socket (incoming)));
 
   /* the same port again: in use */
-  g_assert_false (mptcp_listener_add_address (listener2, effective, NULL, NULL, &error));
+  g_assert_false (mptcp_socket_listener_add_address (listener2, effective, NULL, NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE);
   g_clear_error (&error);
-  g_assert_false (mptcp_listener_add_inet_port (listener2, port, NULL, &error));
+  g_assert_false (mptcp_socket_listener_add_inet_port (listener2, port, NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE);
 }
 

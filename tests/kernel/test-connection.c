@@ -398,7 +398,8 @@ check_second_subflow (gconstpointer data)
     g_autoptr(MptcpConnectionInfo) info = mptcp_connection_get_info (connection, &error);
 
     g_assert_no_error (error);
-    g_assert_cmpuint (mptcp_connection_info_get_subflows (info), ==, 1);
+    g_assert_cmpuint (mptcp_connection_info_get_n_subflows (info), ==, 1);
+    g_assert_false (mptcp_connection_info_get_flags (info) & MPTCP_CONNECTION_INFO_FLAG_FALLBACK);
     g_assert_cmpuint (mptcp_connection_info_get_token (info), ==,
                       mptcp_connection_get_token (connection));
     if (mptcp_connection_info_has_field (info, "subflows-total"))

@@ -83,7 +83,8 @@ test_supported (void)
 {
   g_autoptr(GError) error = NULL;
 
-  g_assert_true (mptcp_socket_is_supported (&error));
+  g_assert_true (mptcp_socket_is_supported ());
+  g_assert_true (mptcp_socket_check_supported (&error));
   g_assert_no_error (error);
 }
 
@@ -102,7 +103,8 @@ test_disabled (void)
   g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_DISABLED);
   g_assert_nonnull (strstr (error->message, "net.mptcp.enabled"));
 
-  g_assert_false (mptcp_socket_is_supported (&error2));
+  g_assert_false (mptcp_socket_is_supported ());
+  g_assert_false (mptcp_socket_check_supported (&error2));
   g_assert_error (error2, MPTCP_ERROR, MPTCP_ERROR_DISABLED);
 
   g_assert_true (testbed_write_sysctl ("net.mptcp.enabled", "1", NULL));

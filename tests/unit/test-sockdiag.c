@@ -211,7 +211,7 @@ test_list (Fake *f, gconstpointer data)
   g_assert_cmpuint (mptcp_connection_entry_get_inode (e0), ==, 9001);
   g_assert_cmpuint (mptcp_connection_entry_get_state (e0), ==, MPTCP_TCP_STATE_ESTABLISHED);
   info = mptcp_connection_entry_get_info (e0);
-  g_assert_cmpuint (mptcp_connection_info_get_subflows (info), ==, 1);
+  g_assert_cmpuint (mptcp_connection_info_get_n_subflows (info), ==, 1);
   g_assert_cmphex (mptcp_connection_info_get_token (info), ==, 0x11111111);
   addr = g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (mptcp_connection_entry_get_remote_address (e0)));
   g_assert_cmpstr (addr, ==, "192.0.2.2:5001");

@@ -75,6 +75,8 @@ const stats = listed[0].get_stats();
 assert(stats.get_state() === Mptcp.TcpState.ESTABLISHED, 'established');
 assert(stats.has_field('rtt-variance'), 'has rtt-variance');
 assert(connection.get_info().get_token() === connection.token, 'info token');
+assert(connection.get_info().get_n_subflows() === 0, 'info: no additional subflow');
+assert(!(connection.get_info().get_flags() & Mptcp.ConnectionInfoFlags.FALLBACK), 'info: no fallback');
 stream.close(null);
 
 // a second subflow from the in-kernel path manager's subflow endpoint

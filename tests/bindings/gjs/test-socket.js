@@ -19,6 +19,16 @@ const server = Gio.InetSocketAddress.new_from_string(
     GLib.getenv('MPTCP_TESTBED_SERVER1_V4'),
     Number(GLib.getenv('MPTCP_TESTBED_PORT_ECHO')));
 
+// a plain question, and a check that throws with the reason
+assert(Mptcp.socket_is_supported() === true, 'is_supported');
+assert(Mptcp.socket_check_supported() === true, 'check_supported');
+
+// an MPTCP listening socket on any GSocketListener
+const listener = new Gio.SocketListener();
+const port = Mptcp.socket_listener_add_any_inet_port(listener, null);
+assert(port > 0, `listener port ${port}`);
+listener.close();
+
 const sock = Mptcp.socket_new(Gio.SocketFamily.IPV4);
 assert(Mptcp.socket_is_mptcp(sock), 'is_mptcp');
 let [ok, proto] = sock.get_option(SOL_SOCKET, SO_PROTOCOL);

@@ -73,7 +73,8 @@ def check_fresh(connection_stream):
 
     info = connection.get_info()
     assert info.get_token() == connection.props.token
-    assert info.get_subflows() == 0
+    assert info.get_n_subflows() == 0
+    assert not info.get_flags() & Mptcp.ConnectionInfoFlags.FALLBACK
     return connection
 
 

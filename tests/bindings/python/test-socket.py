@@ -18,6 +18,16 @@ IPPROTO_MPTCP = 262
 server = Gio.InetSocketAddress.new_from_string(
     os.environ['MPTCP_TESTBED_SERVER1_V4'], int(os.environ['MPTCP_TESTBED_PORT_ECHO']))
 
+# a plain question, and a check that raises with the reason
+assert Mptcp.socket_is_supported() is True
+assert Mptcp.socket_check_supported() is True
+
+# an MPTCP listening socket on any GSocketListener
+listener = Gio.SocketListener()
+port = Mptcp.socket_listener_add_any_inet_port(listener, None)
+assert port > 0, port
+listener.close()
+
 sock = Mptcp.socket_new(Gio.SocketFamily.IPV4)
 assert Mptcp.socket_is_mptcp(sock)
 ok, proto = sock.get_option(socket.SOL_SOCKET, socket.SO_PROTOCOL)

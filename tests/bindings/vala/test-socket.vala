@@ -14,6 +14,16 @@ int main () {
             Environment.get_variable ("MPTCP_TESTBED_SERVER1_V4"),
             int.parse (Environment.get_variable ("MPTCP_TESTBED_PORT_ECHO")));
 
+        // a plain question, and a check that throws with the reason
+        assert (Mptcp.socket_is_supported ());
+        assert (Mptcp.socket_check_supported ());
+
+        // an MPTCP listening socket on any GSocketListener
+        var listener = new SocketListener ();
+        uint16 port = Mptcp.socket_listener_add_any_inet_port (listener, null);
+        assert (port > 0);
+        listener.close ();
+
         Socket sock = Mptcp.socket_new (SocketFamily.IPV4);
         assert (Mptcp.socket_is_mptcp (sock));
         int proto;

@@ -1,17 +1,17 @@
-/* mptcp-listener.c: accept MPTCP connections with GSocketListener and GSocketService
+/* mptcp-socket-listener.c: accept MPTCP connections with GSocketListener and GSocketService
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include <netinet/in.h>
 
-#include "mptcp-listener.h"
+#include "mptcp-socket-listener.h"
 #include "mptcp-error.h"
 #include "mptcp-socket.h"
 
 /**
- * SECTION:mptcp-listener
- * @Title: MPTCP listeners
+ * SECTION:mptcp-socket-listener
+ * @Title: MPTCP on a GSocketListener
  * @Short_description: accept MPTCP connections with GSocketListener and GSocketService
  * @See_also: #GSocketListener, #GSocketService, #MptcpConnection
  *
@@ -28,7 +28,7 @@
  * |[<!-- language="C" -->
  * GSocketService *service = g_socket_service_new ();
  *
- * if (!mptcp_listener_add_inet_port (G_SOCKET_LISTENER (service), 8080, NULL, &error))
+ * if (!mptcp_socket_listener_add_inet_port (G_SOCKET_LISTENER (service), 8080, NULL, &error))
  *   return FALSE;
  * g_signal_connect (service, "incoming", G_CALLBACK (on_incoming), NULL);
  * ]|
@@ -93,7 +93,7 @@ add_socket (GSocketListener  *listener,
 }
 
 /**
- * mptcp_listener_add_address:
+ * mptcp_socket_listener_add_address:
  * @listener: a #GSocketListener (or #GSocketService)
  * @address: the #GInetSocketAddress to listen on
  * @source_object: (nullable): the source object that accept calls on
@@ -106,7 +106,7 @@ add_socket (GSocketListener  *listener,
  * @listener, like g_socket_listener_add_address() does with a TCP socket.
  * For an IPv6 address, whether IPv4 clients are accepted too follows the
  * system default (on Linux they are, as IPv4-mapped addresses, unless the
- * `net.ipv6.bindv6only` sysctl is set); mptcp_listener_add_inet_port()
+ * `net.ipv6.bindv6only` sysctl is set); mptcp_socket_listener_add_inet_port()
  * always listens on both.
  *
  * Fails with %MPTCP_ERROR_NOT_SUPPORTED or %MPTCP_ERROR_DISABLED when the
@@ -115,14 +115,14 @@ add_socket (GSocketListener  *listener,
  *
  * Returns: %TRUE on success, %FALSE with @error set otherwise
  *
- * Since: 0.1
+ * Since: 0.2
  */
 gboolean
-mptcp_listener_add_address (GSocketListener  *listener,
-                            GSocketAddress   *address,
-                            GObject          *source_object,
-                            GSocketAddress  **effective_address,
-                            GError          **error)
+mptcp_socket_listener_add_address (GSocketListener  *listener,
+                                   GSocketAddress   *address,
+                                   GObject          *source_object,
+                                   GSocketAddress  **effective_address,
+                                   GError          **error)
 {
   g_autoptr(GSocket) socket = NULL;
 
@@ -186,9 +186,9 @@ add_any (GSocketListener  *listener,
 }
 
 /**
- * mptcp_listener_add_inet_port:
+ * mptcp_socket_listener_add_inet_port:
  * @listener: a #GSocketListener (or #GSocketService)
- * @port: the port to listen on (not 0; see mptcp_listener_add_any_inet_port())
+ * @port: the port to listen on (not 0; see mptcp_socket_listener_add_any_inet_port())
  * @source_object: (nullable): the source object that accept calls on
  *   @listener report for connections on this port, or %NULL
  * @error: return location for a #GError, or %NULL
@@ -202,13 +202,13 @@ add_any (GSocketListener  *listener,
  *
  * Returns: %TRUE on success, %FALSE with @error set otherwise
  *
- * Since: 0.1
+ * Since: 0.2
  */
 gboolean
-mptcp_listener_add_inet_port (GSocketListener  *listener,
-                              guint16           port,
-                              GObject          *source_object,
-                              GError          **error)
+mptcp_socket_listener_add_inet_port (GSocketListener  *listener,
+                                     guint16           port,
+                                     GObject          *source_object,
+                                     GError          **error)
 {
   g_return_val_if_fail (G_IS_SOCKET_LISTENER (listener), FALSE);
   g_return_val_if_fail (port != 0, FALSE);
@@ -219,23 +219,23 @@ mptcp_listener_add_inet_port (GSocketListener  *listener,
 }
 
 /**
- * mptcp_listener_add_any_inet_port:
+ * mptcp_socket_listener_add_any_inet_port:
  * @listener: a #GSocketListener (or #GSocketService)
  * @source_object: (nullable): the source object that accept calls on
  *   @listener report for connections on this port, or %NULL
  * @error: return location for a #GError, or %NULL
  *
- * Like mptcp_listener_add_inet_port() on a port the kernel chooses, like
+ * Like mptcp_socket_listener_add_inet_port() on a port the kernel chooses, like
  * g_socket_listener_add_any_inet_port().
  *
  * Returns: the port listened on, or 0 with @error set on failure
  *
- * Since: 0.1
+ * Since: 0.2
  */
 guint16
-mptcp_listener_add_any_inet_port (GSocketListener  *listener,
-                                  GObject          *source_object,
-                                  GError          **error)
+mptcp_socket_listener_add_any_inet_port (GSocketListener  *listener,
+                                         GObject          *source_object,
+                                         GError          **error)
 {
   g_return_val_if_fail (G_IS_SOCKET_LISTENER (listener), 0);
   g_return_val_if_fail (source_object == NULL || G_IS_OBJECT (source_object), 0);
