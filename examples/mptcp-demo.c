@@ -240,7 +240,7 @@ total_acked (Demo *demo)
   GListModel *subflows = mptcp_connection_get_subflows (demo->connection);
   guint64 sum = 0;
 
-  if (info != NULL && mptcp_connection_info_has_field (info, "bytes-acked"))
+  if (info != NULL && mptcp_connection_info_has_field (info, MPTCP_CONNECTION_INFO_FIELD_BYTES_ACKED))
     return mptcp_connection_info_get_bytes_acked (info);
   for (guint i = 0; i < g_list_model_get_n_items (subflows); i++)
     {

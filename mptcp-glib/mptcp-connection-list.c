@@ -157,6 +157,14 @@ enum
 
 static GParamSpec *properties[N_PROPS];
 
+enum
+{
+  SIGNAL_REFRESHED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 static void mptcp_connection_list_model_iface_init (GListModelInterface *iface);
 static void mptcp_connection_list_initable_iface_init (GInitableIface *iface);
 
@@ -523,6 +531,8 @@ apply_dump (MptcpConnectionList *self)
   self->applying = FALSE;
   if (self->items->len != old_len)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
+  if (self->initialized)     /* not the dump of mptcp_connection_list_new(): nobody listens yet */
+    g_signal_emit (self, signals[SIGNAL_REFRESHED], 0);
 }
 
 /* ---- dumps ---------------------------------------------------------------------------------- */
@@ -850,6 +860,24 @@ mptcp_connection_list_class_init (MptcpConnectionListClass *klass)
                        0, G_MAXUINT, 0,
                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * MptcpConnectionList::refreshed:
+   * @self: the #MptcpConnectionList
+   *
+   * Emitted after each dump was applied (the periodic ones, mptcp_connection_list_refresh()
+   * and mptcp_connection_list_refresh_async()), once its #GListModel::items-changed, the
+   * entries' notifications and #MptcpConnectionList:n-items were emitted; also when the dump
+   * changed nothing. A viewer redraws its counters here (mptcp_connection_entry_get_info()
+   * and mptcp_subflow_entry_get_stats() change at every dump without a notification). Not
+   * emitted for the dump made by mptcp_connection_list_new(), nor for a dump that failed.
+   * A handler may call mptcp_connection_list_refresh_async().
+   *
+   * Since: 0.2
+   */
+  signals[SIGNAL_REFRESHED] =
+    g_signal_new ("refreshed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 0);
 }
 
 static void

@@ -33,9 +33,10 @@
  * Both hold exactly what the running kernel returned. Older kernels return
  * shorter structures: a field the kernel did not return reads 0, and
  * mptcp_connection_info_has_field() and mptcp_subflow_stats_has_field() tell
- * whether it was returned. Field names are those of the accessors with
- * dashes, for example `"bytes-acked"` for
- * mptcp_connection_info_get_bytes_acked().
+ * whether it was returned. A field is named by an enum value after its
+ * accessor, for example %MPTCP_CONNECTION_INFO_FIELD_BYTES_ACKED for
+ * mptcp_connection_info_get_bytes_acked() (#MptcpConnectionInfoField,
+ * #MptcpSubflowStatsField).
  *
  * Neither structure is tied to the connection: they stay valid after the
  * connection is closed, and may be passed to other threads.
@@ -53,80 +54,55 @@ struct _MptcpSubflowStats
   struct tcp_info data;  /* zero beyond size */
 };
 
-typedef struct
-{
-  const char *name;
-  gsize end;             /* offset just past the field */
-} FieldEnd;
 
 #define FIELD_END(type, member) (offsetof (type, member) + sizeof (((type *) NULL)->member))
 
-static const FieldEnd connection_info_fields[] = {
-  { "subflows", FIELD_END (mpx_mptcp_info, subflows) },
-  { "add-addr-signal", FIELD_END (mpx_mptcp_info, add_addr_signal) },
-  { "add-addr-accepted", FIELD_END (mpx_mptcp_info, add_addr_accepted) },
-  { "subflows-max", FIELD_END (mpx_mptcp_info, subflows_max) },
-  { "add-addr-signal-max", FIELD_END (mpx_mptcp_info, add_addr_signal_max) },
-  { "add-addr-accepted-max", FIELD_END (mpx_mptcp_info, add_addr_accepted_max) },
-  { "flags", FIELD_END (mpx_mptcp_info, flags) },
-  { "token", FIELD_END (mpx_mptcp_info, token) },
-  { "write-seq", FIELD_END (mpx_mptcp_info, write_seq) },
-  { "snd-una", FIELD_END (mpx_mptcp_info, snd_una) },
-  { "rcv-nxt", FIELD_END (mpx_mptcp_info, rcv_nxt) },
-  { "local-addr-used", FIELD_END (mpx_mptcp_info, local_addr_used) },
-  { "local-addr-max", FIELD_END (mpx_mptcp_info, local_addr_max) },
-  { "csum-enabled", FIELD_END (mpx_mptcp_info, csum_enabled) },
-  { "retransmits", FIELD_END (mpx_mptcp_info, retransmits) },
-  { "bytes-retrans", FIELD_END (mpx_mptcp_info, bytes_retrans) },
-  { "bytes-sent", FIELD_END (mpx_mptcp_info, bytes_sent) },
-  { "bytes-received", FIELD_END (mpx_mptcp_info, bytes_received) },
-  { "bytes-acked", FIELD_END (mpx_mptcp_info, bytes_acked) },
-  { "subflows-total", FIELD_END (mpx_mptcp_info, subflows_total) },
-  { "endp-laminar-max", FIELD_END (mpx_mptcp_info, endp_laminar_max) },
-  { "last-data-sent", FIELD_END (mpx_mptcp_info, last_data_sent) },
-  { "last-data-recv", FIELD_END (mpx_mptcp_info, last_data_recv) },
-  { "last-ack-recv", FIELD_END (mpx_mptcp_info, last_ack_recv) },
+static const gsize connection_info_field_ends[] = {
+  [MPTCP_CONNECTION_INFO_FIELD_SUBFLOWS] = FIELD_END (mpx_mptcp_info, subflows),
+  [MPTCP_CONNECTION_INFO_FIELD_ADD_ADDR_SIGNAL] = FIELD_END (mpx_mptcp_info, add_addr_signal),
+  [MPTCP_CONNECTION_INFO_FIELD_ADD_ADDR_ACCEPTED] = FIELD_END (mpx_mptcp_info, add_addr_accepted),
+  [MPTCP_CONNECTION_INFO_FIELD_SUBFLOWS_MAX] = FIELD_END (mpx_mptcp_info, subflows_max),
+  [MPTCP_CONNECTION_INFO_FIELD_ADD_ADDR_SIGNAL_MAX] = FIELD_END (mpx_mptcp_info, add_addr_signal_max),
+  [MPTCP_CONNECTION_INFO_FIELD_ADD_ADDR_ACCEPTED_MAX] = FIELD_END (mpx_mptcp_info, add_addr_accepted_max),
+  [MPTCP_CONNECTION_INFO_FIELD_FLAGS] = FIELD_END (mpx_mptcp_info, flags),
+  [MPTCP_CONNECTION_INFO_FIELD_TOKEN] = FIELD_END (mpx_mptcp_info, token),
+  [MPTCP_CONNECTION_INFO_FIELD_WRITE_SEQ] = FIELD_END (mpx_mptcp_info, write_seq),
+  [MPTCP_CONNECTION_INFO_FIELD_SND_UNA] = FIELD_END (mpx_mptcp_info, snd_una),
+  [MPTCP_CONNECTION_INFO_FIELD_RCV_NXT] = FIELD_END (mpx_mptcp_info, rcv_nxt),
+  [MPTCP_CONNECTION_INFO_FIELD_LOCAL_ADDR_USED] = FIELD_END (mpx_mptcp_info, local_addr_used),
+  [MPTCP_CONNECTION_INFO_FIELD_LOCAL_ADDR_MAX] = FIELD_END (mpx_mptcp_info, local_addr_max),
+  [MPTCP_CONNECTION_INFO_FIELD_CSUM_ENABLED] = FIELD_END (mpx_mptcp_info, csum_enabled),
+  [MPTCP_CONNECTION_INFO_FIELD_RETRANSMITS] = FIELD_END (mpx_mptcp_info, retransmits),
+  [MPTCP_CONNECTION_INFO_FIELD_BYTES_RETRANS] = FIELD_END (mpx_mptcp_info, bytes_retrans),
+  [MPTCP_CONNECTION_INFO_FIELD_BYTES_SENT] = FIELD_END (mpx_mptcp_info, bytes_sent),
+  [MPTCP_CONNECTION_INFO_FIELD_BYTES_RECEIVED] = FIELD_END (mpx_mptcp_info, bytes_received),
+  [MPTCP_CONNECTION_INFO_FIELD_BYTES_ACKED] = FIELD_END (mpx_mptcp_info, bytes_acked),
+  [MPTCP_CONNECTION_INFO_FIELD_SUBFLOWS_TOTAL] = FIELD_END (mpx_mptcp_info, subflows_total),
+  [MPTCP_CONNECTION_INFO_FIELD_ENDP_LAMINAR_MAX] = FIELD_END (mpx_mptcp_info, endp_laminar_max),
+  [MPTCP_CONNECTION_INFO_FIELD_LAST_DATA_SENT] = FIELD_END (mpx_mptcp_info, last_data_sent),
+  [MPTCP_CONNECTION_INFO_FIELD_LAST_DATA_RECV] = FIELD_END (mpx_mptcp_info, last_data_recv),
+  [MPTCP_CONNECTION_INFO_FIELD_LAST_ACK_RECV] = FIELD_END (mpx_mptcp_info, last_ack_recv),
 };
+G_STATIC_ASSERT (G_N_ELEMENTS (connection_info_field_ends) == MPTCP_CONNECTION_INFO_FIELD_LAST_ACK_RECV + 1);
 
-static const FieldEnd subflow_stats_fields[] = {
-  { "state", FIELD_END (struct tcp_info, tcpi_state) },
-  { "rtt", FIELD_END (struct tcp_info, tcpi_rtt) },
-  { "rtt-variance", FIELD_END (struct tcp_info, tcpi_rttvar) },
-  { "min-rtt", FIELD_END (struct tcp_info, tcpi_min_rtt) },
-  { "snd-cwnd", FIELD_END (struct tcp_info, tcpi_snd_cwnd) },
-  { "snd-ssthresh", FIELD_END (struct tcp_info, tcpi_snd_ssthresh) },
-  { "snd-mss", FIELD_END (struct tcp_info, tcpi_snd_mss) },
-  { "delivery-rate", FIELD_END (struct tcp_info, tcpi_delivery_rate) },
-  { "pacing-rate", FIELD_END (struct tcp_info, tcpi_pacing_rate) },
-  { "bytes-sent", FIELD_END (struct tcp_info, tcpi_bytes_sent) },
-  { "bytes-acked", FIELD_END (struct tcp_info, tcpi_bytes_acked) },
-  { "bytes-received", FIELD_END (struct tcp_info, tcpi_bytes_received) },
-  { "bytes-retrans", FIELD_END (struct tcp_info, tcpi_bytes_retrans) },
-  { "total-retrans", FIELD_END (struct tcp_info, tcpi_total_retrans) },
-  { "lost", FIELD_END (struct tcp_info, tcpi_lost) },
+static const gsize subflow_stats_field_ends[] = {
+  [MPTCP_SUBFLOW_STATS_FIELD_STATE] = FIELD_END (struct tcp_info, tcpi_state),
+  [MPTCP_SUBFLOW_STATS_FIELD_RTT] = FIELD_END (struct tcp_info, tcpi_rtt),
+  [MPTCP_SUBFLOW_STATS_FIELD_RTT_VARIANCE] = FIELD_END (struct tcp_info, tcpi_rttvar),
+  [MPTCP_SUBFLOW_STATS_FIELD_MIN_RTT] = FIELD_END (struct tcp_info, tcpi_min_rtt),
+  [MPTCP_SUBFLOW_STATS_FIELD_SND_CWND] = FIELD_END (struct tcp_info, tcpi_snd_cwnd),
+  [MPTCP_SUBFLOW_STATS_FIELD_SND_SSTHRESH] = FIELD_END (struct tcp_info, tcpi_snd_ssthresh),
+  [MPTCP_SUBFLOW_STATS_FIELD_SND_MSS] = FIELD_END (struct tcp_info, tcpi_snd_mss),
+  [MPTCP_SUBFLOW_STATS_FIELD_DELIVERY_RATE] = FIELD_END (struct tcp_info, tcpi_delivery_rate),
+  [MPTCP_SUBFLOW_STATS_FIELD_PACING_RATE] = FIELD_END (struct tcp_info, tcpi_pacing_rate),
+  [MPTCP_SUBFLOW_STATS_FIELD_BYTES_SENT] = FIELD_END (struct tcp_info, tcpi_bytes_sent),
+  [MPTCP_SUBFLOW_STATS_FIELD_BYTES_ACKED] = FIELD_END (struct tcp_info, tcpi_bytes_acked),
+  [MPTCP_SUBFLOW_STATS_FIELD_BYTES_RECEIVED] = FIELD_END (struct tcp_info, tcpi_bytes_received),
+  [MPTCP_SUBFLOW_STATS_FIELD_BYTES_RETRANS] = FIELD_END (struct tcp_info, tcpi_bytes_retrans),
+  [MPTCP_SUBFLOW_STATS_FIELD_TOTAL_RETRANS] = FIELD_END (struct tcp_info, tcpi_total_retrans),
+  [MPTCP_SUBFLOW_STATS_FIELD_LOST] = FIELD_END (struct tcp_info, tcpi_lost),
 };
-
-/* Looks a field name up; dashes and underscores are the same. */
-static gboolean
-field_present (const FieldEnd *table,
-               gsize           n,
-               const char     *field,
-               gsize           size)
-{
-  gsize i;
-
-  for (i = 0; i < n; i++)
-    {
-      const char *a = table[i].name;
-      const char *b = field;
-
-      while (*a != '\0' && (*a == *b || (*a == '-' && *b == '_')))
-        a++, b++;
-      if (*a == '\0' && *b == '\0')
-        return size >= table[i].end;
-    }
-  return FALSE;
-}
+G_STATIC_ASSERT (G_N_ELEMENTS (subflow_stats_field_ends) == MPTCP_SUBFLOW_STATS_FIELD_LOST + 1);
 
 G_DEFINE_BOXED_TYPE (MptcpConnectionInfo, mptcp_connection_info,
                      mptcp_connection_info_ref, mptcp_connection_info_unref)
@@ -183,27 +159,24 @@ mptcp_connection_info_unref (MptcpConnectionInfo *info)
 /**
  * mptcp_connection_info_has_field:
  * @info: a #MptcpConnectionInfo
- * @field: the name of a field, as in the accessor's name with dashes
- *   (`"bytes-acked"`; underscores work too)
+ * @field: the field, named after its accessor
  *
  * Tells whether the running kernel returned @field. Older kernels return
  * fewer fields than newer ones (Linux 6.1 returns 48 of the 96 bytes that
  * 6.18 does); a field that was not returned reads 0.
  *
- * Returns: %TRUE if the kernel returned @field, %FALSE if it did not or if
- *   @field names no field
+ * Returns: %TRUE if the kernel returned @field, %FALSE if it did not
  *
- * Since: 0.1
+ * Since: 0.2
  */
 gboolean
 mptcp_connection_info_has_field (const MptcpConnectionInfo *info,
-                                 const char                *field)
+                                 MptcpConnectionInfoField   field)
 {
   g_return_val_if_fail (info != NULL, FALSE);
-  g_return_val_if_fail (field != NULL, FALSE);
+  g_return_val_if_fail ((guint) field < G_N_ELEMENTS (connection_info_field_ends), FALSE);
 
-  return field_present (connection_info_fields, G_N_ELEMENTS (connection_info_fields),
-                        field, info->size);
+  return info->size >= connection_info_field_ends[field];
 }
 
 /**
@@ -234,7 +207,8 @@ mptcp_connection_info_get_size (const MptcpConnectionInfo *info)
  * mptcp_connection_get_subflows().
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_connection_info_has_field() with "subflows").
+ * mptcp_connection_info_has_field() with
+ * %MPTCP_CONNECTION_INFO_FIELD_SUBFLOWS).
  *
  * Returns: the number of additional subflows (the initial one not counted)
  *
@@ -255,7 +229,8 @@ mptcp_connection_info_get_n_subflows (const MptcpConnectionInfo *info)
  * Gets the number of addresses this side announced (ADD_ADDR sent).
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_connection_info_has_field() with "add-addr-signal").
+ * mptcp_connection_info_has_field() with
+ * %MPTCP_CONNECTION_INFO_FIELD_ADD_ADDR_SIGNAL).
  *
  * Returns: the number of addresses this side announced (ADD_ADDR sent)
  *
@@ -276,7 +251,8 @@ mptcp_connection_info_get_add_addr_signal (const MptcpConnectionInfo *info)
  * Gets the number of addresses announced by the peer that were accepted.
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_connection_info_has_field() with "add-addr-accepted").
+ * mptcp_connection_info_has_field() with
+ * %MPTCP_CONNECTION_INFO_FIELD_ADD_ADDR_ACCEPTED).
  *
  * Returns: the number of addresses announced by the peer that were accepted
  *
@@ -297,7 +273,8 @@ mptcp_connection_info_get_add_addr_accepted (const MptcpConnectionInfo *info)
  * Gets the in-kernel path manager's limit of additional subflows (0 on userspace path manager connections).
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_connection_info_has_field() with "subflows-max").
+ * mptcp_connection_info_has_field() with
+ * %MPTCP_CONNECTION_INFO_FIELD_SUBFLOWS_MAX).
  *
  * Returns: the in-kernel path manager's limit of additional subflows (0 on userspace path manager connections)
  *
@@ -318,7 +295,8 @@ mptcp_connection_info_get_subflows_max (const MptcpConnectionInfo *info)
  * Gets the in-kernel path manager's number of signal endpoints (0 on userspace path manager connections).
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_connection_info_has_field() with "add-addr-signal-max").
+ * mptcp_connection_info_has_field() with
+ * %MPTCP_CONNECTION_INFO_FIELD_ADD_ADDR_SIGNAL_MAX).
  *
  * Returns: the in-kernel path manager's number of signal endpoints (0 on userspace path manager connections)
  *
@@ -339,7 +317,8 @@ mptcp_connection_info_get_add_addr_signal_max (const MptcpConnectionInfo *info)
  * Gets the in-kernel path manager's limit of accepted announcements (0 on userspace path manager connections).
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_connection_info_has_field() with "add-addr-accepted-max").
+ * mptcp_connection_info_has_field() with
+ * %MPTCP_CONNECTION_INFO_FIELD_ADD_ADDR_ACCEPTED_MAX).
  *
  * Returns: the in-kernel path manager's limit of accepted announcements (0 on userspace path manager connections)
  *
@@ -362,7 +341,8 @@ mptcp_connection_info_get_add_addr_accepted_max (const MptcpConnectionInfo *info
  * #MptcpConnectionInfoFlags does not list are kept.
  *
  * Reads %MPTCP_CONNECTION_INFO_FLAG_NONE when the running kernel did not
- * return this field (see mptcp_connection_info_has_field() with "flags").
+ * return this field (see mptcp_connection_info_has_field() with
+ * %MPTCP_CONNECTION_INFO_FIELD_FLAGS).
  *
  * Returns: the kernel's connection flags (a #guint32 before 0.2)
  *
@@ -383,7 +363,8 @@ mptcp_connection_info_get_flags (const MptcpConnectionInfo *info)
  * Gets the kernel's token of the connection (0 before it is connected); the same as #MptcpConnection:token.
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_connection_info_has_field() with "token").
+ * mptcp_connection_info_has_field() with
+ * %MPTCP_CONNECTION_INFO_FIELD_TOKEN).
  *
  * Returns: the kernel's token of the connection (0 before it is connected); the same as #MptcpConnection:token
  *
@@ -404,7 +385,8 @@ mptcp_connection_info_get_token (const MptcpConnectionInfo *info)
  * Gets the MPTCP-level sequence number of the next byte the application writes.
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_connection_info_has_field() with "write-seq").
+ * mptcp_connection_info_has_field() with
+ * %MPTCP_CONNECTION_INFO_FIELD_WRITE_SEQ).
  *
  * Returns: the MPTCP-level sequence number of the next byte the application writes
  *
@@ -425,7 +407,8 @@ mptcp_connection_info_get_write_seq (const MptcpConnectionInfo *info)
  * Gets the MPTCP-level sequence number of the oldest byte not yet acknowledged.
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_connection_info_has_field() with "snd-una").
+ * mptcp_connection_info_has_field() with
+ * %MPTCP_CONNECTION_INFO_FIELD_SND_UNA).
  *
  * Returns: the MPTCP-level sequence number of the oldest byte not yet acknowledged
  *
@@ -446,7 +429,8 @@ mptcp_connection_info_get_snd_una (const MptcpConnectionInfo *info)
  * Gets the MPTCP-level sequence number of the next byte expected from the peer.
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_connection_info_has_field() with "rcv-nxt").
+ * mptcp_connection_info_has_field() with
+ * %MPTCP_CONNECTION_INFO_FIELD_RCV_NXT).
  *
  * Returns: the MPTCP-level sequence number of the next byte expected from the peer
  *
@@ -467,7 +451,8 @@ mptcp_connection_info_get_rcv_nxt (const MptcpConnectionInfo *info)
  * Gets the number of local addresses in use by the path manager for this connection.
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_connection_info_has_field() with "local-addr-used").
+ * mptcp_connection_info_has_field() with
+ * %MPTCP_CONNECTION_INFO_FIELD_LOCAL_ADDR_USED).
  *
  * Returns: the number of local addresses in use by the path manager for this connection
  *
@@ -488,7 +473,8 @@ mptcp_connection_info_get_local_addr_used (const MptcpConnectionInfo *info)
  * Gets the in-kernel path manager's limit of local addresses.
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_connection_info_has_field() with "local-addr-max").
+ * mptcp_connection_info_has_field() with
+ * %MPTCP_CONNECTION_INFO_FIELD_LOCAL_ADDR_MAX).
  *
  * Returns: the in-kernel path manager's limit of local addresses
  *
@@ -509,7 +495,8 @@ mptcp_connection_info_get_local_addr_max (const MptcpConnectionInfo *info)
  * Gets whether MPTCP data checksums are in use on this connection.
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_connection_info_has_field() with "csum-enabled").
+ * mptcp_connection_info_has_field() with
+ * %MPTCP_CONNECTION_INFO_FIELD_CSUM_ENABLED).
  *
  * Returns: whether MPTCP data checksums are in use on this connection
  *
@@ -530,7 +517,8 @@ mptcp_connection_info_get_csum_enabled (const MptcpConnectionInfo *info)
  * Gets the number of MPTCP-level retransmission timeouts.
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_connection_info_has_field() with "retransmits").
+ * mptcp_connection_info_has_field() with
+ * %MPTCP_CONNECTION_INFO_FIELD_RETRANSMITS).
  *
  * Returns: the number of MPTCP-level retransmission timeouts
  *
@@ -551,7 +539,8 @@ mptcp_connection_info_get_retransmits (const MptcpConnectionInfo *info)
  * Gets the number of bytes retransmitted at the MPTCP level.
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_connection_info_has_field() with "bytes-retrans").
+ * mptcp_connection_info_has_field() with
+ * %MPTCP_CONNECTION_INFO_FIELD_BYTES_RETRANS).
  *
  * Returns: the number of bytes retransmitted at the MPTCP level
  *
@@ -572,7 +561,8 @@ mptcp_connection_info_get_bytes_retrans (const MptcpConnectionInfo *info)
  * Gets the number of bytes sent over all subflows, retransmissions included.
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_connection_info_has_field() with "bytes-sent").
+ * mptcp_connection_info_has_field() with
+ * %MPTCP_CONNECTION_INFO_FIELD_BYTES_SENT).
  *
  * Returns: the number of bytes sent over all subflows, retransmissions included
  *
@@ -593,7 +583,8 @@ mptcp_connection_info_get_bytes_sent (const MptcpConnectionInfo *info)
  * Gets the number of data bytes received at the MPTCP level.
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_connection_info_has_field() with "bytes-received").
+ * mptcp_connection_info_has_field() with
+ * %MPTCP_CONNECTION_INFO_FIELD_BYTES_RECEIVED).
  *
  * Returns: the number of data bytes received at the MPTCP level
  *
@@ -614,7 +605,8 @@ mptcp_connection_info_get_bytes_received (const MptcpConnectionInfo *info)
  * Gets the number of data bytes acknowledged by the peer at the MPTCP level.
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_connection_info_has_field() with "bytes-acked").
+ * mptcp_connection_info_has_field() with
+ * %MPTCP_CONNECTION_INFO_FIELD_BYTES_ACKED).
  *
  * Returns: the number of data bytes acknowledged by the peer at the MPTCP level
  *
@@ -635,7 +627,8 @@ mptcp_connection_info_get_bytes_acked (const MptcpConnectionInfo *info)
  * Gets the number of subflows, the initial one included.
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_connection_info_has_field() with "subflows-total").
+ * mptcp_connection_info_has_field() with
+ * %MPTCP_CONNECTION_INFO_FIELD_SUBFLOWS_TOTAL).
  *
  * Returns: the number of subflows, the initial one included
  *
@@ -656,7 +649,8 @@ mptcp_connection_info_get_subflows_total (const MptcpConnectionInfo *info)
  * Gets the number of laminar endpoints of the in-kernel path manager.
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_connection_info_has_field() with "endp-laminar-max").
+ * mptcp_connection_info_has_field() with
+ * %MPTCP_CONNECTION_INFO_FIELD_ENDP_LAMINAR_MAX).
  *
  * Returns: the number of laminar endpoints of the in-kernel path manager
  *
@@ -677,7 +671,8 @@ mptcp_connection_info_get_endp_laminar_max (const MptcpConnectionInfo *info)
  * Gets the time since data was last sent, in milliseconds.
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_connection_info_has_field() with "last-data-sent").
+ * mptcp_connection_info_has_field() with
+ * %MPTCP_CONNECTION_INFO_FIELD_LAST_DATA_SENT).
  *
  * Returns: the time since data was last sent, in milliseconds
  *
@@ -698,7 +693,8 @@ mptcp_connection_info_get_last_data_sent (const MptcpConnectionInfo *info)
  * Gets the time since data was last received, in milliseconds.
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_connection_info_has_field() with "last-data-recv").
+ * mptcp_connection_info_has_field() with
+ * %MPTCP_CONNECTION_INFO_FIELD_LAST_DATA_RECV).
  *
  * Returns: the time since data was last received, in milliseconds
  *
@@ -719,7 +715,8 @@ mptcp_connection_info_get_last_data_recv (const MptcpConnectionInfo *info)
  * Gets the time since an acknowledgement was last received, in milliseconds.
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_connection_info_has_field() with "last-ack-recv").
+ * mptcp_connection_info_has_field() with
+ * %MPTCP_CONNECTION_INFO_FIELD_LAST_ACK_RECV).
  *
  * Returns: the time since an acknowledgement was last received, in milliseconds
  *
@@ -782,26 +779,23 @@ mptcp_subflow_stats_unref (MptcpSubflowStats *stats)
 /**
  * mptcp_subflow_stats_has_field:
  * @stats: a #MptcpSubflowStats
- * @field: the name of a field, as in the accessor's name with dashes
- *   (`"delivery-rate"`; underscores work too)
+ * @field: the field, named after its accessor
  *
  * Tells whether the running kernel returned @field. Older kernels return a
  * shorter `struct tcp_info`; a field that was not returned reads 0.
  *
- * Returns: %TRUE if the kernel returned @field, %FALSE if it did not or if
- *   @field names no field
+ * Returns: %TRUE if the kernel returned @field, %FALSE if it did not
  *
- * Since: 0.1
+ * Since: 0.2
  */
 gboolean
 mptcp_subflow_stats_has_field (const MptcpSubflowStats *stats,
-                               const char              *field)
+                               MptcpSubflowStatsField   field)
 {
   g_return_val_if_fail (stats != NULL, FALSE);
-  g_return_val_if_fail (field != NULL, FALSE);
+  g_return_val_if_fail ((guint) field < G_N_ELEMENTS (subflow_stats_field_ends), FALSE);
 
-  return field_present (subflow_stats_fields, G_N_ELEMENTS (subflow_stats_fields),
-                        field, stats->size);
+  return stats->size >= subflow_stats_field_ends[field];
 }
 
 /**
@@ -850,7 +844,8 @@ mptcp_subflow_stats_get_state (const MptcpSubflowStats *stats)
  * Gets the smoothed round-trip time, in microseconds.
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_subflow_stats_has_field() with "rtt").
+ * mptcp_subflow_stats_has_field() with
+ * %MPTCP_SUBFLOW_STATS_FIELD_RTT).
  *
  * Returns: the smoothed round-trip time, in microseconds
  *
@@ -871,7 +866,8 @@ mptcp_subflow_stats_get_rtt (const MptcpSubflowStats *stats)
  * Gets the variance of the round-trip time, in microseconds.
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_subflow_stats_has_field() with "rtt-variance").
+ * mptcp_subflow_stats_has_field() with
+ * %MPTCP_SUBFLOW_STATS_FIELD_RTT_VARIANCE).
  *
  * Returns: the variance of the round-trip time, in microseconds
  *
@@ -892,7 +888,8 @@ mptcp_subflow_stats_get_rtt_variance (const MptcpSubflowStats *stats)
  * Gets the smallest round-trip time seen, in microseconds.
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_subflow_stats_has_field() with "min-rtt").
+ * mptcp_subflow_stats_has_field() with
+ * %MPTCP_SUBFLOW_STATS_FIELD_MIN_RTT).
  *
  * Returns: the smallest round-trip time seen, in microseconds
  *
@@ -913,7 +910,8 @@ mptcp_subflow_stats_get_min_rtt (const MptcpSubflowStats *stats)
  * Gets the congestion window, in segments.
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_subflow_stats_has_field() with "snd-cwnd").
+ * mptcp_subflow_stats_has_field() with
+ * %MPTCP_SUBFLOW_STATS_FIELD_SND_CWND).
  *
  * Returns: the congestion window, in segments
  *
@@ -934,7 +932,8 @@ mptcp_subflow_stats_get_snd_cwnd (const MptcpSubflowStats *stats)
  * Gets the slow-start threshold, in segments (2147483647 while still unset).
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_subflow_stats_has_field() with "snd-ssthresh").
+ * mptcp_subflow_stats_has_field() with
+ * %MPTCP_SUBFLOW_STATS_FIELD_SND_SSTHRESH).
  *
  * Returns: the slow-start threshold, in segments (2147483647 while still unset)
  *
@@ -955,7 +954,8 @@ mptcp_subflow_stats_get_snd_ssthresh (const MptcpSubflowStats *stats)
  * Gets the maximum segment size used for sending, in bytes.
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_subflow_stats_has_field() with "snd-mss").
+ * mptcp_subflow_stats_has_field() with
+ * %MPTCP_SUBFLOW_STATS_FIELD_SND_MSS).
  *
  * Returns: the maximum segment size used for sending, in bytes
  *
@@ -976,7 +976,8 @@ mptcp_subflow_stats_get_snd_mss (const MptcpSubflowStats *stats)
  * Gets the most recent delivery rate, in bytes per second.
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_subflow_stats_has_field() with "delivery-rate").
+ * mptcp_subflow_stats_has_field() with
+ * %MPTCP_SUBFLOW_STATS_FIELD_DELIVERY_RATE).
  *
  * Returns: the most recent delivery rate, in bytes per second
  *
@@ -997,7 +998,8 @@ mptcp_subflow_stats_get_delivery_rate (const MptcpSubflowStats *stats)
  * Gets the pacing rate, in bytes per second.
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_subflow_stats_has_field() with "pacing-rate").
+ * mptcp_subflow_stats_has_field() with
+ * %MPTCP_SUBFLOW_STATS_FIELD_PACING_RATE).
  *
  * Returns: the pacing rate, in bytes per second
  *
@@ -1018,7 +1020,8 @@ mptcp_subflow_stats_get_pacing_rate (const MptcpSubflowStats *stats)
  * Gets the number of bytes sent on this subflow, retransmissions included.
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_subflow_stats_has_field() with "bytes-sent").
+ * mptcp_subflow_stats_has_field() with
+ * %MPTCP_SUBFLOW_STATS_FIELD_BYTES_SENT).
  *
  * Returns: the number of bytes sent on this subflow, retransmissions included
  *
@@ -1039,7 +1042,8 @@ mptcp_subflow_stats_get_bytes_sent (const MptcpSubflowStats *stats)
  * Gets the number of bytes the peer acknowledged on this subflow.
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_subflow_stats_has_field() with "bytes-acked").
+ * mptcp_subflow_stats_has_field() with
+ * %MPTCP_SUBFLOW_STATS_FIELD_BYTES_ACKED).
  *
  * Returns: the number of bytes the peer acknowledged on this subflow
  *
@@ -1060,7 +1064,8 @@ mptcp_subflow_stats_get_bytes_acked (const MptcpSubflowStats *stats)
  * Gets the number of bytes received on this subflow.
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_subflow_stats_has_field() with "bytes-received").
+ * mptcp_subflow_stats_has_field() with
+ * %MPTCP_SUBFLOW_STATS_FIELD_BYTES_RECEIVED).
  *
  * Returns: the number of bytes received on this subflow
  *
@@ -1081,7 +1086,8 @@ mptcp_subflow_stats_get_bytes_received (const MptcpSubflowStats *stats)
  * Gets the number of bytes retransmitted on this subflow.
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_subflow_stats_has_field() with "bytes-retrans").
+ * mptcp_subflow_stats_has_field() with
+ * %MPTCP_SUBFLOW_STATS_FIELD_BYTES_RETRANS).
  *
  * Returns: the number of bytes retransmitted on this subflow
  *
@@ -1102,7 +1108,8 @@ mptcp_subflow_stats_get_bytes_retrans (const MptcpSubflowStats *stats)
  * Gets the number of segments retransmitted on this subflow over its lifetime.
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_subflow_stats_has_field() with "total-retrans").
+ * mptcp_subflow_stats_has_field() with
+ * %MPTCP_SUBFLOW_STATS_FIELD_TOTAL_RETRANS).
  *
  * Returns: the number of segments retransmitted on this subflow over its lifetime
  *
@@ -1123,7 +1130,8 @@ mptcp_subflow_stats_get_total_retrans (const MptcpSubflowStats *stats)
  * Gets the number of segments currently considered lost.
  *
  * Reads 0 when the running kernel did not return this field (see
- * mptcp_subflow_stats_has_field() with "lost").
+ * mptcp_subflow_stats_has_field() with
+ * %MPTCP_SUBFLOW_STATS_FIELD_LOST).
  *
  * Returns: the number of segments currently considered lost
  *

@@ -73,6 +73,108 @@ typedef enum /*< flags,prefix=MPTCP_CONNECTION_INFO_FLAG >*/
 } MptcpConnectionInfoFlags;
 
 /**
+ * MptcpConnectionInfoField:
+ * @MPTCP_CONNECTION_INFO_FIELD_SUBFLOWS: mptcp_connection_info_get_n_subflows()
+ * @MPTCP_CONNECTION_INFO_FIELD_ADD_ADDR_SIGNAL: mptcp_connection_info_get_add_addr_signal()
+ * @MPTCP_CONNECTION_INFO_FIELD_ADD_ADDR_ACCEPTED: mptcp_connection_info_get_add_addr_accepted()
+ * @MPTCP_CONNECTION_INFO_FIELD_SUBFLOWS_MAX: mptcp_connection_info_get_subflows_max()
+ * @MPTCP_CONNECTION_INFO_FIELD_ADD_ADDR_SIGNAL_MAX: mptcp_connection_info_get_add_addr_signal_max()
+ * @MPTCP_CONNECTION_INFO_FIELD_ADD_ADDR_ACCEPTED_MAX: mptcp_connection_info_get_add_addr_accepted_max()
+ * @MPTCP_CONNECTION_INFO_FIELD_FLAGS: mptcp_connection_info_get_flags()
+ * @MPTCP_CONNECTION_INFO_FIELD_TOKEN: mptcp_connection_info_get_token()
+ * @MPTCP_CONNECTION_INFO_FIELD_WRITE_SEQ: mptcp_connection_info_get_write_seq()
+ * @MPTCP_CONNECTION_INFO_FIELD_SND_UNA: mptcp_connection_info_get_snd_una()
+ * @MPTCP_CONNECTION_INFO_FIELD_RCV_NXT: mptcp_connection_info_get_rcv_nxt()
+ * @MPTCP_CONNECTION_INFO_FIELD_LOCAL_ADDR_USED: mptcp_connection_info_get_local_addr_used()
+ * @MPTCP_CONNECTION_INFO_FIELD_LOCAL_ADDR_MAX: mptcp_connection_info_get_local_addr_max()
+ * @MPTCP_CONNECTION_INFO_FIELD_CSUM_ENABLED: mptcp_connection_info_get_csum_enabled()
+ * @MPTCP_CONNECTION_INFO_FIELD_RETRANSMITS: mptcp_connection_info_get_retransmits()
+ * @MPTCP_CONNECTION_INFO_FIELD_BYTES_RETRANS: mptcp_connection_info_get_bytes_retrans()
+ * @MPTCP_CONNECTION_INFO_FIELD_BYTES_SENT: mptcp_connection_info_get_bytes_sent()
+ * @MPTCP_CONNECTION_INFO_FIELD_BYTES_RECEIVED: mptcp_connection_info_get_bytes_received()
+ * @MPTCP_CONNECTION_INFO_FIELD_BYTES_ACKED: mptcp_connection_info_get_bytes_acked()
+ * @MPTCP_CONNECTION_INFO_FIELD_SUBFLOWS_TOTAL: mptcp_connection_info_get_subflows_total()
+ * @MPTCP_CONNECTION_INFO_FIELD_ENDP_LAMINAR_MAX: mptcp_connection_info_get_endp_laminar_max()
+ * @MPTCP_CONNECTION_INFO_FIELD_LAST_DATA_SENT: mptcp_connection_info_get_last_data_sent()
+ * @MPTCP_CONNECTION_INFO_FIELD_LAST_DATA_RECV: mptcp_connection_info_get_last_data_recv()
+ * @MPTCP_CONNECTION_INFO_FIELD_LAST_ACK_RECV: mptcp_connection_info_get_last_ack_recv()
+ *
+ * The fields of #MptcpConnectionInfo, for mptcp_connection_info_has_field(): each value names the
+ * accessor that reads it. A field the running kernel did not return reads 0.
+ *
+ * Since: 0.2
+ */
+typedef enum /*< prefix=MPTCP_CONNECTION_INFO_FIELD >*/
+{
+  MPTCP_CONNECTION_INFO_FIELD_SUBFLOWS = 0,
+  MPTCP_CONNECTION_INFO_FIELD_ADD_ADDR_SIGNAL,
+  MPTCP_CONNECTION_INFO_FIELD_ADD_ADDR_ACCEPTED,
+  MPTCP_CONNECTION_INFO_FIELD_SUBFLOWS_MAX,
+  MPTCP_CONNECTION_INFO_FIELD_ADD_ADDR_SIGNAL_MAX,
+  MPTCP_CONNECTION_INFO_FIELD_ADD_ADDR_ACCEPTED_MAX,
+  MPTCP_CONNECTION_INFO_FIELD_FLAGS,
+  MPTCP_CONNECTION_INFO_FIELD_TOKEN,
+  MPTCP_CONNECTION_INFO_FIELD_WRITE_SEQ,
+  MPTCP_CONNECTION_INFO_FIELD_SND_UNA,
+  MPTCP_CONNECTION_INFO_FIELD_RCV_NXT,
+  MPTCP_CONNECTION_INFO_FIELD_LOCAL_ADDR_USED,
+  MPTCP_CONNECTION_INFO_FIELD_LOCAL_ADDR_MAX,
+  MPTCP_CONNECTION_INFO_FIELD_CSUM_ENABLED,
+  MPTCP_CONNECTION_INFO_FIELD_RETRANSMITS,
+  MPTCP_CONNECTION_INFO_FIELD_BYTES_RETRANS,
+  MPTCP_CONNECTION_INFO_FIELD_BYTES_SENT,
+  MPTCP_CONNECTION_INFO_FIELD_BYTES_RECEIVED,
+  MPTCP_CONNECTION_INFO_FIELD_BYTES_ACKED,
+  MPTCP_CONNECTION_INFO_FIELD_SUBFLOWS_TOTAL,
+  MPTCP_CONNECTION_INFO_FIELD_ENDP_LAMINAR_MAX,
+  MPTCP_CONNECTION_INFO_FIELD_LAST_DATA_SENT,
+  MPTCP_CONNECTION_INFO_FIELD_LAST_DATA_RECV,
+  MPTCP_CONNECTION_INFO_FIELD_LAST_ACK_RECV,
+} MptcpConnectionInfoField;
+
+/**
+ * MptcpSubflowStatsField:
+ * @MPTCP_SUBFLOW_STATS_FIELD_STATE: mptcp_subflow_stats_get_state()
+ * @MPTCP_SUBFLOW_STATS_FIELD_RTT: mptcp_subflow_stats_get_rtt()
+ * @MPTCP_SUBFLOW_STATS_FIELD_RTT_VARIANCE: mptcp_subflow_stats_get_rtt_variance()
+ * @MPTCP_SUBFLOW_STATS_FIELD_MIN_RTT: mptcp_subflow_stats_get_min_rtt()
+ * @MPTCP_SUBFLOW_STATS_FIELD_SND_CWND: mptcp_subflow_stats_get_snd_cwnd()
+ * @MPTCP_SUBFLOW_STATS_FIELD_SND_SSTHRESH: mptcp_subflow_stats_get_snd_ssthresh()
+ * @MPTCP_SUBFLOW_STATS_FIELD_SND_MSS: mptcp_subflow_stats_get_snd_mss()
+ * @MPTCP_SUBFLOW_STATS_FIELD_DELIVERY_RATE: mptcp_subflow_stats_get_delivery_rate()
+ * @MPTCP_SUBFLOW_STATS_FIELD_PACING_RATE: mptcp_subflow_stats_get_pacing_rate()
+ * @MPTCP_SUBFLOW_STATS_FIELD_BYTES_SENT: mptcp_subflow_stats_get_bytes_sent()
+ * @MPTCP_SUBFLOW_STATS_FIELD_BYTES_ACKED: mptcp_subflow_stats_get_bytes_acked()
+ * @MPTCP_SUBFLOW_STATS_FIELD_BYTES_RECEIVED: mptcp_subflow_stats_get_bytes_received()
+ * @MPTCP_SUBFLOW_STATS_FIELD_BYTES_RETRANS: mptcp_subflow_stats_get_bytes_retrans()
+ * @MPTCP_SUBFLOW_STATS_FIELD_TOTAL_RETRANS: mptcp_subflow_stats_get_total_retrans()
+ * @MPTCP_SUBFLOW_STATS_FIELD_LOST: mptcp_subflow_stats_get_lost()
+ *
+ * The fields of #MptcpSubflowStats, for mptcp_subflow_stats_has_field(): each value names the
+ * accessor that reads it. A field the running kernel did not return reads 0.
+ *
+ * Since: 0.2
+ */
+typedef enum /*< prefix=MPTCP_SUBFLOW_STATS_FIELD >*/
+{
+  MPTCP_SUBFLOW_STATS_FIELD_STATE = 0,
+  MPTCP_SUBFLOW_STATS_FIELD_RTT,
+  MPTCP_SUBFLOW_STATS_FIELD_RTT_VARIANCE,
+  MPTCP_SUBFLOW_STATS_FIELD_MIN_RTT,
+  MPTCP_SUBFLOW_STATS_FIELD_SND_CWND,
+  MPTCP_SUBFLOW_STATS_FIELD_SND_SSTHRESH,
+  MPTCP_SUBFLOW_STATS_FIELD_SND_MSS,
+  MPTCP_SUBFLOW_STATS_FIELD_DELIVERY_RATE,
+  MPTCP_SUBFLOW_STATS_FIELD_PACING_RATE,
+  MPTCP_SUBFLOW_STATS_FIELD_BYTES_SENT,
+  MPTCP_SUBFLOW_STATS_FIELD_BYTES_ACKED,
+  MPTCP_SUBFLOW_STATS_FIELD_BYTES_RECEIVED,
+  MPTCP_SUBFLOW_STATS_FIELD_BYTES_RETRANS,
+  MPTCP_SUBFLOW_STATS_FIELD_TOTAL_RETRANS,
+  MPTCP_SUBFLOW_STATS_FIELD_LOST,
+} MptcpSubflowStatsField;
+
+/**
  * MptcpConnectionInfo:
  *
  * An immutable snapshot of the kernel's MPTCP-level counters of one
@@ -120,9 +222,9 @@ MptcpConnectionInfo *mptcp_connection_info_ref       (MptcpConnectionInfo       
 MPTCP_AVAILABLE_IN_0_1
 void                 mptcp_connection_info_unref     (MptcpConnectionInfo       *info);
 
-MPTCP_AVAILABLE_IN_0_1
+MPTCP_AVAILABLE_IN_0_2
 gboolean             mptcp_connection_info_has_field (const MptcpConnectionInfo *info,
-                                                      const char                *field);
+                                                      MptcpConnectionInfoField   field);
 
 MPTCP_AVAILABLE_IN_0_1
 gsize                mptcp_connection_info_get_size  (const MptcpConnectionInfo *info);
@@ -208,9 +310,9 @@ MptcpSubflowStats *mptcp_subflow_stats_ref       (MptcpSubflowStats       *stats
 MPTCP_AVAILABLE_IN_0_1
 void               mptcp_subflow_stats_unref     (MptcpSubflowStats       *stats);
 
-MPTCP_AVAILABLE_IN_0_1
+MPTCP_AVAILABLE_IN_0_2
 gboolean           mptcp_subflow_stats_has_field (const MptcpSubflowStats *stats,
-                                                  const char              *field);
+                                                  MptcpSubflowStatsField   field);
 
 MPTCP_AVAILABLE_IN_0_1
 gsize              mptcp_subflow_stats_get_size  (const MptcpSubflowStats *stats);

@@ -227,9 +227,11 @@ check_fresh (GSocketFamily family,
   g_assert_cmpint (mptcp_subflow_stats_get_state (stats), ==, MPTCP_TCP_STATE_ESTABLISHED);
   g_assert_cmpuint (mptcp_subflow_stats_get_rtt (stats), >, 0);
   g_assert_cmpuint (mptcp_subflow_stats_get_snd_cwnd (stats), >, 0);
-  g_assert_true (mptcp_subflow_stats_has_field (stats, "bytes-acked"));
-  g_assert_true (mptcp_subflow_stats_has_field (stats, "delivery_rate"));
-  g_assert_false (mptcp_subflow_stats_has_field (stats, "no-such-field"));
+  g_assert_true (mptcp_subflow_stats_has_field (stats, MPTCP_SUBFLOW_STATS_FIELD_BYTES_ACKED));
+  g_assert_true (mptcp_subflow_stats_has_field (stats, MPTCP_SUBFLOW_STATS_FIELD_DELIVERY_RATE));
+  g_test_expect_message ("Mptcp", G_LOG_LEVEL_CRITICAL, "*field*");
+  g_assert_false (mptcp_subflow_stats_has_field (stats, (MptcpSubflowStatsField) 1000));
+  g_test_assert_expected_messages ();
   g_assert_cmpuint (mptcp_subflow_stats_get_size (stats), >=, 232);
 
   /* the kernel agrees (sock_diag, as `ss` shows it) */
@@ -402,7 +404,7 @@ check_second_subflow (gconstpointer data)
     g_assert_false (mptcp_connection_info_get_flags (info) & MPTCP_CONNECTION_INFO_FLAG_FALLBACK);
     g_assert_cmpuint (mptcp_connection_info_get_token (info), ==,
                       mptcp_connection_get_token (connection));
-    if (mptcp_connection_info_has_field (info, "subflows-total"))
+    if (mptcp_connection_info_has_field (info, MPTCP_CONNECTION_INFO_FIELD_SUBFLOWS_TOTAL))
       g_assert_cmpuint (mptcp_connection_info_get_subflows_total (info), ==, 2);
   }
 
@@ -530,7 +532,7 @@ check_stats_move (gconstpointer data)
   /* MPTCP level: everything written was acknowledged */
   g_assert_cmpuint (mptcp_connection_info_get_write_seq (info_after), ==,
                     mptcp_connection_info_get_write_seq (info_before) + mib);
-  if (mptcp_connection_info_has_field (info_after, "bytes-acked"))
+  if (mptcp_connection_info_has_field (info_after, MPTCP_CONNECTION_INFO_FIELD_BYTES_ACKED))
     g_assert_cmpuint (mptcp_connection_info_get_bytes_acked (info_after), >=,
                       mptcp_connection_info_get_bytes_acked (info_before) + mib);
 }

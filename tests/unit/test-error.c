@@ -53,10 +53,13 @@ test_info_short_snapshot (void)
   memset (raw, 0x11, sizeof raw);
   info = _mptcp_connection_info_new (raw, offsetof (mpx_mptcp_info, retransmits));
   g_assert_cmpuint (mptcp_connection_info_get_size (info), ==, offsetof (mpx_mptcp_info, retransmits));
-  g_assert_true (mptcp_connection_info_has_field (info, "csum-enabled"));
-  g_assert_true (mptcp_connection_info_has_field (info, "csum_enabled"));
-  g_assert_false (mptcp_connection_info_has_field (info, "retransmits"));
-  g_assert_false (mptcp_connection_info_has_field (info, "bytes-sent"));
+  g_assert_true (mptcp_connection_info_has_field (info, MPTCP_CONNECTION_INFO_FIELD_CSUM_ENABLED));
+  g_assert_false (mptcp_connection_info_has_field (info, MPTCP_CONNECTION_INFO_FIELD_RETRANSMITS));
+  g_assert_false (mptcp_connection_info_has_field (info, MPTCP_CONNECTION_INFO_FIELD_BYTES_SENT));
+  /* a value that names no field is a programming error, not a silent FALSE */
+  g_test_expect_message ("Mptcp", G_LOG_LEVEL_CRITICAL, "*field*");
+  g_assert_false (mptcp_connection_info_has_field (info, (MptcpConnectionInfoField) 1000));
+  g_test_assert_expected_messages ();
   g_assert_cmpuint (mptcp_connection_info_get_bytes_sent (info), ==, 0);
   g_assert_cmpuint (mptcp_connection_info_get_retransmits (info), ==, 0);
   g_assert_true (mptcp_connection_info_get_csum_enabled (info));
@@ -64,7 +67,7 @@ test_info_short_snapshot (void)
 
   stats = _mptcp_subflow_stats_new (NULL, 0);
   g_assert_cmpuint (mptcp_subflow_stats_get_size (stats), ==, 0);
-  g_assert_false (mptcp_subflow_stats_has_field (stats, "state"));
+  g_assert_false (mptcp_subflow_stats_has_field (stats, MPTCP_SUBFLOW_STATS_FIELD_STATE));
   g_assert_cmpint (mptcp_subflow_stats_get_state (stats), ==, MPTCP_TCP_STATE_UNKNOWN);
   mptcp_subflow_stats_unref (stats);
 }

@@ -189,6 +189,39 @@ refresh_ok (Fake *f)
 }
 
 static void
+count_refreshed_cb (MptcpConnectionList *list, guint *n_items_seen)
+{
+  /* emitted after the dump was applied: the model already has its new items */
+  n_items_seen[0]++;
+  n_items_seen[1] = g_list_model_get_n_items (G_LIST_MODEL (list));
+}
+
+/* ::refreshed after each applied dump, also one that changed nothing */
+static void
+test_refreshed (Fake *f, gconstpointer data)
+{
+  guint seen[2] = { 0, 0 };
+
+  g_signal_connect (f->list, "refreshed", G_CALLBACK (count_refreshed_cb), seen);
+  reply_dump (f, fake_conns, 2, fake_subflows, 4);
+  refresh_ok (f);
+  g_assert_cmpuint (seen[0], ==, 1);
+  g_assert_cmpuint (seen[1], ==, 2);
+  g_assert_cmpuint (f->changes->len, ==, 1);
+
+  reply_dump (f, fake_conns, 2, fake_subflows, 4);
+  refresh_ok (f);
+  g_assert_cmpuint (seen[0], ==, 2);
+  g_assert_cmpuint (f->changes->len, ==, 1);   /* nothing changed, still refreshed */
+
+  reply_dump (f, fake_conns, 0, fake_subflows, 0);
+  refresh_ok (f);
+  g_assert_cmpuint (seen[0], ==, 3);
+  g_assert_cmpuint (seen[1], ==, 0);
+  g_signal_handlers_disconnect_by_func (f->list, count_refreshed_cb, seen);
+}
+
+static void
 test_list (Fake *f, gconstpointer data)
 {
   MptcpConnectionEntry *e0, *e1;
@@ -730,6 +763,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sockdiag/parser", test_parser);
   g_test_add ("/sockdiag/fake/list", Fake, NULL, fake_setup, test_list, fake_teardown);
   g_test_add ("/sockdiag/fake/diff", Fake, NULL, fake_setup, test_diff, fake_teardown);
+  g_test_add ("/sockdiag/fake/refreshed", Fake, NULL, fake_setup, test_refreshed, fake_teardown);
   g_test_add ("/sockdiag/fake/degraded", Fake, NULL, fake_setup, test_degraded, fake_teardown);
   g_test_add ("/sockdiag/fake/malformed", Fake, NULL, fake_setup, test_malformed, fake_teardown);
   g_test_add ("/sockdiag/fake/async", Fake, NULL, fake_setup, test_async, fake_teardown);

@@ -73,7 +73,7 @@ assert(addressString(listed[0].remote_address) === addressString(sock.get_remote
 assert(listed[0].connection === connection, 'subflow.connection');
 const stats = listed[0].get_stats();
 assert(stats.get_state() === Mptcp.TcpState.ESTABLISHED, 'established');
-assert(stats.has_field('rtt-variance'), 'has rtt-variance');
+assert(stats.has_field(Mptcp.SubflowStatsField.RTT_VARIANCE), 'has rtt-variance');
 assert(connection.get_info().get_token() === connection.token, 'info token');
 assert(connection.get_info().get_n_subflows() === 0, 'info: no additional subflow');
 assert(!(connection.get_info().get_flags() & Mptcp.ConnectionInfoFlags.FALLBACK), 'info: no fallback');

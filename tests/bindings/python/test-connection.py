@@ -69,7 +69,7 @@ def check_fresh(connection_stream):
     stats = first.get_stats()
     assert stats.get_state() == Mptcp.TcpState.ESTABLISHED
     assert stats.get_rtt() > 0
-    assert stats.has_field('bytes-acked')
+    assert stats.has_field(Mptcp.SubflowStatsField.BYTES_ACKED)
 
     info = connection.get_info()
     assert info.get_token() == connection.props.token
