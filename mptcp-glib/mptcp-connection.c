@@ -7,7 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <poll.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include "mptcp-connection.h"
@@ -16,6 +15,7 @@
 #include "mptcp-subflow-private.h"
 #include "mptcp-info-private.h"
 #include "mptcp-netlink-private.h"
+#include "mptcp-hangup-watch-private.h"
 #include "mptcp-enum-types.h"
 #include "mptcp-error.h"
 #include "mptcp-sockdiag-private.h"
@@ -283,7 +283,6 @@ struct _MptcpConnection
   guint path_forced : 1;
   guint established : 1;         /* "established" was emitted */
   guint ids_loaded : 1;
-  guint hup_mode : 2;            /* HupMode: how hup_index watches the socket */
 
   MptcpSockoptAddr local_raw;    /* normalised, read at init */
   MptcpSockoptAddr remote_raw;
@@ -299,10 +298,8 @@ struct _MptcpConnection
   MptcpNetlink *netlink;         /* the broker of context, or NULL */
   guint sub_id;                  /* its event subscription for token, 0 = none */
   MptcpEventSource event_source;
-  gpointer hup_tag;              /* NETLINK mode: the socket's HUP/ERR (a peer's reset sends no
-                                  * event), when the context's shared hangup source polls it */
-  guint hup_index;               /* HUP_EPOLL: its registration id; HUP_POLLED: its place in
-                                  * that source's list */
+  MptcpHangupWatch hup;          /* NETLINK mode: the socket's HUP/ERR (a peer's reset sends no
+                                  * event) */
 
   ConnectionExtra *extra;        /* NULL until first needed, see extra_get() */
 };
@@ -2002,213 +1999,53 @@ hup_cb (MptcpConnection *self)
     mark_closed (self);
 }
 
-/* One source per main context watches the sockets of all its listening
- * connections for a hangup (one GSource each would cost ~400 bytes), through
- * one epoll instance: GLib then polls one fd for them all, whatever their
- * number (with one fd per connection in GLib's own poll, an idle iteration
- * took 163 us with 1000 connections; bench-control). Each socket is
- * registered with EPOLLONESHOT under an id that the dispatch maps back to
- * its connection, so a registration that outlives its connection (the
- * application closed the GSocket while a dup of its fd lives on, and the
- * library cannot tell the fd from a new one any more) reports at most once,
- * under an id nobody holds. Where epoll fails, the source polls the
- * connection's fd itself, as GLib does for any fd. */
-typedef enum
+/* The socket's hangup (a peer's reset sends no event): one shared watch per
+ * context, mptcp-hangup-watch.c. */
+static void
+hup_ref (MptcpHangupWatch *watch)
 {
-  HUP_NONE,
-  HUP_EPOLL,
-  HUP_POLLED,
-} HupMode;
+  g_object_ref (G_STRUCT_MEMBER_P (watch, -G_STRUCT_OFFSET (MptcpConnection, hup)));
+}
 
-typedef struct
+static void
+hup_unref (MptcpHangupWatch *watch)
 {
-  GSource source;
-  GMainContext *context;
-  int epfd;                      /* -1 without epoll */
-  gpointer ep_tag;
-  GHashTable *by_id;             /* registration id -> MptcpConnection (not referenced) */
-  guint next_id;
-  GPtrArray *polled;             /* MptcpConnection (not referenced), at their hup_index */
-} HupSource;
+  g_object_unref (G_STRUCT_MEMBER_P (watch, -G_STRUCT_OFFSET (MptcpConnection, hup)));
+}
 
-G_LOCK_DEFINE_STATIC (hup_sources);
-static GHashTable *hup_sources;  /* GMainContext -> HupSource */
-static gboolean hup_use_epoll = TRUE;
+static void
+hup_hangup (MptcpHangupWatch *watch)
+{
+  hup_cb (G_STRUCT_MEMBER_P (watch, -G_STRUCT_OFFSET (MptcpConnection, hup)));
+}
+
+static const MptcpHangupWatchFuncs hup_funcs = { hup_ref, hup_unref, hup_hangup };
 
 /* Tests: new hangup watches poll the fd instead of using epoll (or again not). */
 void
 _mptcp_connection_set_hangup_epoll (gboolean use)
 {
-  G_LOCK (hup_sources);
-  hup_use_epoll = use;
-  G_UNLOCK (hup_sources);
+  _mptcp_hangup_watch_set_epoll (use);
 }
 
 guint
 _mptcp_connection_get_hangup_mode (MptcpConnection *self)
 {
-  return self->hup_mode;
-}
-
-static gboolean
-hup_source_dispatch (GSource     *source,
-                     GSourceFunc  callback,
-                     gpointer     user_data)
-{
-  HupSource *hs = (HupSource *) source;
-  g_autoptr(GPtrArray) dead = g_ptr_array_new_with_free_func (g_object_unref);
-  guint i;
-
-  /* under the lock: a connection may be disposed in another thread */
-  G_LOCK (hup_sources);
-  if (hs->epfd >= 0 && (g_source_query_unix_fd (source, hs->ep_tag) & G_IO_IN))
-    {
-      struct epoll_event events[32];
-      int n;
-
-      do
-        {
-          n = epoll_wait (hs->epfd, events, G_N_ELEMENTS (events), 0);
-          for (i = 0; n > 0 && i < (guint) n; i++)
-            {
-              MptcpConnection *conn = g_hash_table_lookup (hs->by_id,
-                                                           GUINT_TO_POINTER ((guint) events[i].data.u64));
-
-              if (conn != NULL)
-                g_ptr_array_add (dead, g_object_ref (conn));
-            }
-        }
-      while (n == G_N_ELEMENTS (events));
-    }
-  for (i = 0; i < hs->polled->len; i++)
-    {
-      MptcpConnection *conn = g_ptr_array_index (hs->polled, i);
-
-      if (g_source_query_unix_fd (source, conn->hup_tag) & (G_IO_HUP | G_IO_ERR | G_IO_NVAL))
-        g_ptr_array_add (dead, g_object_ref (conn));
-    }
-  G_UNLOCK (hup_sources);
-  /* each one leaves the source (stop_events()), which may go with the last */
-  for (i = 0; i < dead->len; i++)
-    hup_cb (g_ptr_array_index (dead, i));
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-hup_source_finalize (GSource *source)
-{
-  HupSource *hs = (HupSource *) source;
-
-  if (hs->epfd >= 0)
-    close (hs->epfd);
-  g_hash_table_unref (hs->by_id);
-  g_ptr_array_unref (hs->polled);
-  g_main_context_unref (hs->context);
-}
-
-static GSourceFuncs hup_source_funcs = {
-  NULL, NULL, hup_source_dispatch, hup_source_finalize, NULL, NULL
-};
-
-/* Under the lock: registers the socket with the source's epoll instance. */
-static gboolean
-hup_watch_epoll (HupSource       *hs,
-                 MptcpConnection *self)
-{
-  struct epoll_event ev;
-  guint id;
-
-  if (!hup_use_epoll || hs->epfd < 0)
-    return FALSE;
-  do
-    id = ++hs->next_id;
-  while (id == 0 || g_hash_table_contains (hs->by_id, GUINT_TO_POINTER (id)));
-  memset (&ev, 0, sizeof ev);
-  ev.events = EPOLLONESHOT;      /* HUP and ERR are always reported */
-  ev.data.u64 = id;
-  if (epoll_ctl (hs->epfd, EPOLL_CTL_ADD, g_socket_get_fd (self->socket), &ev) < 0)
-    {
-      g_debug ("Watching connection %08x for a hangup through epoll: %s; polling its socket",
-               self->token, g_strerror (errno));
-      return FALSE;
-    }
-  g_hash_table_insert (hs->by_id, GUINT_TO_POINTER (id), self);
-  self->hup_index = id;
-  self->hup_mode = HUP_EPOLL;
-  return TRUE;
+  return self->hup.mode;
 }
 
 static void
 hup_watch (MptcpConnection *self)
 {
-  HupSource *hs;
-
-  G_LOCK (hup_sources);
-  if (hup_sources == NULL)
-    hup_sources = g_hash_table_new (NULL, NULL);
-  hs = g_hash_table_lookup (hup_sources, self->context);
-  if (hs == NULL)
-    {
-      hs = (HupSource *) g_source_new (&hup_source_funcs, sizeof (HupSource));
-      hs->context = g_main_context_ref (self->context);
-      hs->epfd = hup_use_epoll ? epoll_create1 (EPOLL_CLOEXEC) : -1;
-      if (hs->epfd >= 0)
-        hs->ep_tag = g_source_add_unix_fd (&hs->source, hs->epfd, G_IO_IN);
-      else if (hup_use_epoll)
-        g_debug ("No epoll instance for hangup watches (%s): polling each socket",
-                 g_strerror (errno));
-      hs->by_id = g_hash_table_new (NULL, NULL);
-      hs->polled = g_ptr_array_new ();
-      g_source_set_static_name (&hs->source, "[mptcp-glib] connection hangup");
-      g_source_attach (&hs->source, self->context);
-      g_hash_table_insert (hup_sources, self->context, hs);
-    }
-  if (!hup_watch_epoll (hs, self))
-    {
-      self->hup_tag = g_source_add_unix_fd (&hs->source, g_socket_get_fd (self->socket),
-                                            G_IO_HUP | G_IO_ERR);
-      self->hup_index = hs->polled->len;
-      self->hup_mode = HUP_POLLED;
-      g_ptr_array_add (hs->polled, self);
-    }
-  G_UNLOCK (hup_sources);
+  _mptcp_hangup_watch_start (&self->hup, self->context, g_socket_get_fd (self->socket), &hup_funcs);
 }
 
 static void
 hup_unwatch (MptcpConnection *self)
 {
-  HupSource *hs;
-  MptcpConnection *last;
-
-  G_LOCK (hup_sources);
-  hs = g_hash_table_lookup (hup_sources, self->context);
-  g_assert (hs != NULL);
-  if (self->hup_mode == HUP_EPOLL)
-    {
-      g_hash_table_remove (hs->by_id, GUINT_TO_POINTER (self->hup_index));
-      /* a closed GSocket's fd number may be another file's by now */
-      if (!g_socket_is_closed (self->socket))
-        epoll_ctl (hs->epfd, EPOLL_CTL_DEL, g_socket_get_fd (self->socket), NULL);
-    }
-  else
-    {
-      g_assert (g_ptr_array_index (hs->polled, self->hup_index) == self);
-      g_source_remove_unix_fd (&hs->source, g_steal_pointer (&self->hup_tag));
-      last = g_ptr_array_index (hs->polled, hs->polled->len - 1);
-      g_ptr_array_remove_index_fast (hs->polled, self->hup_index);
-      if (last != self)
-        last->hup_index = self->hup_index;
-    }
-  self->hup_mode = HUP_NONE;
-  if (hs->polled->len == 0 && g_hash_table_size (hs->by_id) == 0)
-    {
-      g_hash_table_remove (hup_sources, self->context);
-      if (g_hash_table_size (hup_sources) == 0)
-        g_clear_pointer (&hup_sources, g_hash_table_unref);
-      g_source_destroy (&hs->source);
-      g_source_unref (&hs->source);
-    }
-  G_UNLOCK (hup_sources);
+  /* a closed GSocket's fd number may be another file's by now */
+  _mptcp_hangup_watch_stop (&self->hup, self->context,
+                            g_socket_is_closed (self->socket) ? -1 : g_socket_get_fd (self->socket));
 }
 
 static void
@@ -2250,7 +2087,7 @@ stop_events (MptcpConnection *self)
       g_source_destroy (source);
       g_source_unref (source);
     }
-  if (self->hup_mode != HUP_NONE)
+  if (self->hup.mode != MPTCP_HANGUP_NONE)
     hup_unwatch (self);
   if (self->initialized)
     set_event_source (self, MPTCP_EVENT_SOURCE_NONE);
