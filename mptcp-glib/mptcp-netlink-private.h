@@ -11,8 +11,9 @@
  * must be called from the thread that runs that context, and every callback runs there.
  *
  * Namespaces: a netlink socket acts on, and hears the events of, the network namespace it was
- * created in. A broker is made on first use for its context (and the sync variant keeps one per
- * thread): code that moves a thread to another namespace with setns() must use a new context.
+ * created in. A broker is made on first use for its context, in the namespace of the thread that
+ * asks first: code that moves a thread to another namespace with setns() must use a new context.
+ * Synchronous calls: mptcp-sync-private.h.
  */
 
 #pragma once
@@ -24,6 +25,8 @@
 #include <gio/gio.h>
 #include <netinet/in.h>
 #include <linux/netlink.h>
+
+#include "mptcp-sync-private.h"
 
 G_BEGIN_DECLS
 
@@ -187,30 +190,33 @@ void          _mptcp_netlink_request_direct (MptcpNetlink         *self,
                                              MptcpNlReplyFunc      func,
                                              gpointer              user_data);
 
-/* Synchronous calls: a private context and broker of the thread's (kept for the thread's life
- * and shared by every synchronous call on it; a temporary pair for a call made from a handler
- * that runs inside another). _begin pushes the context as the thread-default one, _end pops
- * it; the caller iterates sync->context in between. */
-typedef struct
+/* Transitional names of the runner of mptcp-sync-private.h, for the callers not converted yet
+ * (the thread's broker for its current namespace; no home). */
+typedef MptcpSync MptcpNlSync;
+
+static inline gboolean
+_mptcp_netlink_sync_begin (MptcpNlSync  *sync,
+                           GError      **error)
 {
-  GMainContext *context;
-  MptcpNetlink *broker;
-  /* private */
-  gboolean      temporary;
-  GMainContext *outer;
-} MptcpNlSync;
+  return _mptcp_sync_begin (sync, NULL, error);
+}
 
-G_GNUC_INTERNAL
-gboolean      _mptcp_netlink_sync_begin      (MptcpNlSync          *sync,
-                                              GError              **error);
-G_GNUC_INTERNAL
-void          _mptcp_netlink_sync_end        (MptcpNlSync          *sync);
-/* Whether the thread-default context is the one of the innermost synchronous call running on
- * this thread (code running in a handler it emits). */
-G_GNUC_INTERNAL
-gboolean      _mptcp_netlink_sync_is_current (void);
+static inline void
+_mptcp_netlink_sync_end (MptcpNlSync *sync)
+{
+  GAsyncResult *result = _mptcp_sync_end (sync);
 
-/* The same request, completed through _mptcp_netlink_sync_begin(). No threads. */
+  g_clear_object (&result);
+}
+
+static inline gboolean
+_mptcp_netlink_sync_is_current (void)
+{
+  return _mptcp_sync_is_current ();
+}
+
+/* The same request, run by the runner of mptcp-sync-private.h on the thread's broker for the
+ * namespace the thread is in. */
 G_GNUC_INTERNAL G_GNUC_WARN_UNUSED_RESULT
 MptcpNlReply *_mptcp_netlink_request_sync   (const MptcpNlRequest *request,
                                              guint                 timeout_ms,

@@ -34,6 +34,7 @@
 #include "mptcp-error.h"
 #include "mptcp-kernel-private.h"
 #include "mptcp-netlink-private.h"
+#include "mptcp-sync-private.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -2495,130 +2496,26 @@ _mptcp_netlink_get_event_fd (MptcpNetlink *self)
 
 /* ---- the sync variant ---------------------------------------------------------------------- */
 
-typedef struct
-{
-  GMainContext *context;
-  MptcpNetlink *broker;
-  guint         depth;     /* synchronous calls running on this thread */
-  GMainContext *current;   /* the innermost one's context */
-} SyncState;
-
-static void
-sync_state_free (gpointer data)
-{
-  SyncState *state = data;
-
-  g_clear_pointer (&state->broker, _mptcp_netlink_unref);
-  g_clear_pointer (&state->context, g_main_context_unref);
-  g_free (state);
-}
-
-static GPrivate sync_state_key = G_PRIVATE_INIT (sync_state_free);
-
-gboolean
-_mptcp_netlink_sync_begin (MptcpNlSync  *sync,
-                           GError      **error)
-{
-  SyncState *state = g_private_get (&sync_state_key);
-
-  g_return_val_if_fail (sync != NULL, FALSE);
-
-  memset (sync, 0, sizeof *sync);
-  if (state == NULL)
-    {
-      state = g_new0 (SyncState, 1);
-      g_private_set (&sync_state_key, state);
-    }
-  if (state->depth == 0)
-    {
-      if (state->context == NULL)
-        state->context = g_main_context_new ();
-      if (state->broker == NULL && (state->broker = broker_new_kernel (state->context, error)) == NULL)
-        return FALSE;
-      sync->context = g_main_context_ref (state->context);
-      sync->broker = _mptcp_netlink_ref (state->broker);
-    }
-  else
-    {
-      /* inside another synchronous call of this thread (a handler it runs): its broker may be
-       * in the middle of a dispatch, holding its socket back until that returns */
-      sync->context = g_main_context_new ();
-      sync->broker = broker_new_kernel (sync->context, error);
-      if (sync->broker == NULL)
-        {
-          g_clear_pointer (&sync->context, g_main_context_unref);
-          return FALSE;
-        }
-      sync->temporary = TRUE;
-    }
-  sync->outer = state->current;
-  state->current = sync->context;
-  state->depth++;
-  g_main_context_push_thread_default (sync->context);
-  return TRUE;
-}
-
-void
-_mptcp_netlink_sync_end (MptcpNlSync *sync)
-{
-  SyncState *state = g_private_get (&sync_state_key);
-
-  g_return_if_fail (state != NULL && state->depth > 0 && state->current == sync->context);
-
-  g_main_context_pop_thread_default (sync->context);
-  state->depth--;
-  state->current = sync->outer;
-  g_clear_pointer (&sync->broker, _mptcp_netlink_unref);
-  if (sync->temporary)
-    {
-      /* a task's last idle may still sit in the context: let it go */
-      while (g_main_context_iteration (sync->context, FALSE))
-        ;
-    }
-  g_clear_pointer (&sync->context, g_main_context_unref);
-}
-
-gboolean
-_mptcp_netlink_sync_is_current (void)
-{
-  SyncState *state = g_private_get (&sync_state_key);
-
-  return state != NULL && state->depth > 0 &&
-         g_main_context_get_thread_default () == state->current;
-}
-
-static void
-sync_done_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  GAsyncResult **out = user_data;
-
-  *out = g_object_ref (result);
-}
-
 MptcpNlReply *
 _mptcp_netlink_request_sync (const MptcpNlRequest *request,
                              guint                 timeout_ms,
                              GCancellable         *cancellable,
                              GError              **error)
 {
-  MptcpNlSync sync;
-  GAsyncResult *result = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  MptcpSync sync;
   MptcpNlReply *reply;
 
   g_return_val_if_fail (request != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!_mptcp_netlink_sync_begin (&sync, error))
+  if (!_mptcp_sync_begin (&sync, NULL, error))
     return NULL;
   _mptcp_netlink_request_async (sync.broker, request, timeout_ms, cancellable,
-                                sync_done_cb, &result);
-  while (result == NULL)
-    g_main_context_iteration (sync.context, TRUE);
-  reply = _mptcp_netlink_request_finish (sync.broker, result, error);
-  g_object_unref (result);
-  _mptcp_netlink_sync_end (&sync);
+                                _mptcp_sync_done, &sync);
+  _mptcp_sync_wait (&sync, NULL, NULL);
+  reply = _mptcp_netlink_request_finish (sync.broker, sync.result, error);
+  result = _mptcp_sync_end (&sync);
   return reply;
 }
 

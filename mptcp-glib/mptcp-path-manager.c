@@ -79,10 +79,11 @@
  *
  * The object captures the thread-default #GMainContext of the thread that
  * made it. Call the asynchronous methods with that context as the
- * thread-default one; their callbacks run in it. The synchronous methods may be
- * called from any thread: they block the caller (a few microseconds for reads,
- * about 8 ms for a removal or a flush, which wait for an RCU grace period in
- * the kernel) and never iterate the captured context.
+ * thread-default one; their callbacks run in it. The synchronous methods
+ * follow the library's one rule (see "Main contexts and threads" in the
+ * overview): they run on a private context, may be called from any thread and
+ * act on the object's namespace. A removal or a flush waits for an RCU grace
+ * period in the kernel.
  */
 
 /**
@@ -103,9 +104,8 @@ struct _MptcpPathManager
 
   GMainContext  *context;        /* async results run here */
   MptcpNetlink  *netlink;        /* the broker of context */
-  GMainContext  *sync_context;   /* private, iterated by the synchronous calls */
-  MptcpNetlink  *sync_netlink;   /* made with the object: same namespace */
-  GMutex         sync_lock;
+  MptcpSyncHome *sync_home;      /* made with the object: same namespace */
+  GMutex         mode_lock;
 
   int            ifname_fd;      /* ioctl (SIOCGIFNAME) in our namespace */
   int            mode_fd;        /* path_manager (or pm_type) sysctl, -1 if none */
@@ -951,42 +951,29 @@ start_async (MptcpPathManager    *self,
   op_start (task);
 }
 
-static void
-sync_done_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  gboolean *done = user_data;
-
-  *done = TRUE;
-}
-
-/* Runs op on the private context and its own broker; returns the completed task. */
+/* Runs op with the runner of mptcp-sync-private.h on the object's home; returns the completed
+ * task. */
 static GTask *
 run_sync (MptcpPathManager *self,
           Op               *op,
           GCancellable     *cancellable,
           gpointer          source_tag)
 {
-  gboolean done = FALSE;
-  GTask *task;
+  g_autoptr(GTask) task = NULL;
+  GAsyncResult *result;
+  MptcpSync sync;
 
-  g_mutex_lock (&self->sync_lock);
-  g_main_context_push_thread_default (self->sync_context);
-
-  task = g_task_new (self, cancellable, sync_done_cb, &done);
+  if (!_mptcp_sync_begin (&sync, self->sync_home, NULL))
+    g_assert_not_reached ();   /* a home never fails */
+  task = g_task_new (self, cancellable, _mptcp_sync_done, &sync);
   g_task_set_source_tag (task, source_tag);
-  op->netlink = _mptcp_netlink_ref (self->sync_netlink);
+  op->netlink = _mptcp_netlink_ref (sync.broker);
   g_task_set_task_data (task, op, op_free);
   op_start (g_object_ref (task));
+  _mptcp_sync_wait (&sync, NULL, NULL);
+  result = _mptcp_sync_end (&sync);
 
-  while (!done)
-    g_main_context_iteration (self->sync_context, TRUE);
-
-  g_main_context_pop_thread_default (self->sync_context);
-  g_mutex_unlock (&self->sync_lock);
-
-  return task;
+  return G_TASK (result);
 }
 
 static gboolean
@@ -1069,9 +1056,8 @@ mptcp_path_manager_initable_init (GInitable     *initable,
   self->netlink = _mptcp_netlink_get_for_context (self->context, &self->init_error);
   if (self->netlink == NULL)
     goto out;
-  self->sync_context = g_main_context_new ();
-  self->sync_netlink = _mptcp_netlink_get_for_context (self->sync_context, &self->init_error);
-  if (self->sync_netlink == NULL)
+  self->sync_home = _mptcp_sync_home_new (&self->init_error);
+  if (self->sync_home == NULL)
     goto out;
 
   self->ifname_fd = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -1100,11 +1086,10 @@ mptcp_path_manager_finalize (GObject *object)
   MptcpPathManager *self = MPTCP_PATH_MANAGER (object);
 
   g_clear_pointer (&self->netlink, _mptcp_netlink_unref);
-  g_clear_pointer (&self->sync_netlink, _mptcp_netlink_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
-  g_clear_pointer (&self->sync_context, g_main_context_unref);
+  g_clear_pointer (&self->sync_home, _mptcp_sync_home_free);
   g_clear_error (&self->init_error);
-  g_mutex_clear (&self->sync_lock);
+  g_mutex_clear (&self->mode_lock);
   if (self->ifname_fd >= 0)
     close (self->ifname_fd);
   if (self->mode_fd >= 0)
@@ -1124,7 +1109,7 @@ mptcp_path_manager_class_init (MptcpPathManagerClass *klass)
 static void
 mptcp_path_manager_init (MptcpPathManager *self)
 {
-  g_mutex_init (&self->sync_lock);
+  g_mutex_init (&self->mode_lock);
   self->ifname_fd = -1;
   self->mode_fd = -1;
   self->mode_errno = ENOENT;
@@ -2251,9 +2236,9 @@ mptcp_path_manager_get_mode (MptcpPathManager  *self,
   g_return_val_if_fail (MPTCP_IS_PATH_MANAGER (self), MPTCP_PATH_MANAGER_MODE_KERNEL);
   g_return_val_if_fail (error == NULL || *error == NULL, MPTCP_PATH_MANAGER_MODE_KERNEL);
 
-  g_mutex_lock (&self->sync_lock);
+  g_mutex_lock (&self->mode_lock);
   mode = read_mode_locked (self, error);
-  g_mutex_unlock (&self->sync_lock);
+  g_mutex_unlock (&self->mode_lock);
 
   return mode;
 }
@@ -2339,9 +2324,9 @@ mptcp_path_manager_set_mode (MptcpPathManager      *self,
                         mode == MPTCP_PATH_MANAGER_MODE_USERSPACE, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  g_mutex_lock (&self->sync_lock);
+  g_mutex_lock (&self->mode_lock);
   ok = write_mode_locked (self, mode, error);
-  g_mutex_unlock (&self->sync_lock);
+  g_mutex_unlock (&self->mode_lock);
 
   return ok;
 }

@@ -2459,6 +2459,54 @@ test_kernel_sync (void)
   g_assert_true (g_main_context_get_thread_default () == NULL);
 }
 
+/* A synchronous call after the thread's setns()/unshare() talks to the namespace the thread is in
+ * now, not to the one its earlier synchronous calls used. */
+static gpointer
+sync_after_setns_thread (gpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MptcpNlReply) reply = NULL;
+  MptcpNlRequest set = { .cmd = MPTCP_PM_CMD_SET_LIMITS, .has_subflows = TRUE, .subflows = 7 };
+
+  /* the thread's broker is made here, in the test's namespace */
+  reply = _mptcp_netlink_request_sync (&set, 0, NULL, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&reply, _mptcp_nl_reply_free);
+  reply = _mptcp_netlink_request_sync (&get_limits, 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (reply->subflows, ==, 7);
+  g_clear_pointer (&reply, _mptcp_nl_reply_free);
+
+  /* a fresh namespace of this thread only: its limits are the kernel's defaults */
+  g_assert_cmpint (unshare (CLONE_NEWNET), ==, 0);
+  reply = _mptcp_netlink_request_sync (&get_limits, 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (reply->subflows, !=, 7);
+  g_clear_pointer (&reply, _mptcp_nl_reply_free);
+
+  return GINT_TO_POINTER (TRUE);
+}
+
+static void
+test_kernel_sync_after_setns (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MptcpNlReply) reply = NULL;
+  MptcpNlRequest set = { .cmd = MPTCP_PM_CMD_SET_LIMITS, .has_subflows = TRUE, .subflows = 2 };
+
+  if (!need_kernel ())
+    return;
+  g_assert_true (g_thread_join (g_thread_new ("setns", sync_after_setns_thread, NULL)));
+
+  /* the test's namespace kept what the thread set there */
+  reply = _mptcp_netlink_request_sync (&get_limits, 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (reply->subflows, ==, 7);
+  g_clear_pointer (&reply, _mptcp_nl_reply_free);
+  reply = _mptcp_netlink_request_sync (&set, 0, NULL, &error);
+  g_assert_no_error (error);
+}
+
 /* many events while nobody reads, into a tiny receive buffer: ENOBUFS → overrun callbacks */
 static void
 test_kernel_overrun (Kern *k, gconstpointer data)
@@ -2629,6 +2677,7 @@ main (int argc, char **argv)
   KERNEL_TEST ("userspace-pm", test_kernel_userspace_pm);
   KERNEL_TEST ("overrun", test_kernel_overrun);
   g_test_add_func ("/netlink/kernel/sync", test_kernel_sync);
+  g_test_add_func ("/netlink/kernel/sync-after-setns", test_kernel_sync_after_setns);
   g_test_add_func ("/netlink/kernel/no-cap-net-admin", test_kernel_no_cap_net_admin);
 
   ret = g_test_run ();
