@@ -16,6 +16,7 @@
 #include "mptcp-info-private.h"
 #include "mptcp-netlink-private.h"
 #include "mptcp-hangup-watch-private.h"
+#include "mptcp-sync-private.h"
 #include "mptcp-enum-types.h"
 #include "mptcp-error.h"
 #include "mptcp-sockdiag-private.h"
@@ -3681,19 +3682,17 @@ caller_netlink (MptcpConnection  *self,
 
 /* ---- sync runner ---- */
 
-static void
-sync_done_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
+static gboolean
+op_busy (gpointer user_data)
 {
-  GAsyncResult **out = user_data;
+  Op *op = user_data;
 
-  *out = g_object_ref (result);
+  return op->requests > 0;
 }
 
-/* Runs an op on the thread's private context and broker for synchronous
- * calls (_mptcp_netlink_sync_begin()), until its result is there and no
- * request of it is in flight. Returns the task. */
+/* Runs an op to completion on the runner of mptcp-sync-private.h (the thread's
+ * private context and broker for synchronous calls), until its result is there
+ * and no request of it is in flight. Returns the task. */
 static GAsyncResult *
 run_sync (MptcpConnection  *self,
           gpointer          source_object,
@@ -3707,9 +3706,8 @@ run_sync (MptcpConnection  *self,
           gpointer          source_tag,
           GError          **error)
 {
-  GAsyncResult *result = NULL;
-  g_autoptr(GTask) task = NULL;
-  MptcpNlSync sync;
+  GTask *task;
+  MptcpSync sync;
   Op *op;
 
   if (_mptcp_connection_service_wanted (self))
@@ -3717,9 +3715,9 @@ run_sync (MptcpConnection  *self,
                                           tuple ? &tuple->local : NULL,
                                           tuple ? &tuple->remote : NULL, id, backup,
                                           cancellable, source_tag);
-  if (!_mptcp_netlink_sync_begin (&sync, error))
+  if (!_mptcp_sync_begin (&sync, NULL, error))
     return NULL;
-  task = g_task_new (source_object, cancellable, sync_done_cb, &result);
+  task = g_task_new (source_object, cancellable, _mptcp_sync_done, &sync);
   g_task_set_source_tag (task, source_tag);
   op = op_new (self, kind, sync.broker, task);
   if (tuple != NULL)
@@ -3731,13 +3729,11 @@ run_sync (MptcpConnection  *self,
     op->subflow = g_object_ref (subflow);
   op_ref (op);
   op_start (op, cancellable);
-  while (result == NULL || op->requests > 0)
-    g_main_context_iteration (sync.context, TRUE);
+  _mptcp_sync_wait (&sync, op_busy, op);
   op_unref (op);
   op_unref (op);
-  g_clear_object (&task);
-  _mptcp_netlink_sync_end (&sync);
-  return result;
+  g_object_unref (task);
+  return _mptcp_sync_end (&sync);
 }
 
 static void
@@ -3756,7 +3752,7 @@ start_async (MptcpConnection     *self,
 {
   /* called from a handler inside a synchronous call: the result still belongs in the
    * connection's context, not in the call's private one */
-  gboolean from_sync = _mptcp_netlink_sync_is_current ();
+  gboolean from_sync = _mptcp_sync_is_current ();
   g_autoptr(GTask) task = NULL;
   g_autoptr(MptcpNetlink) netlink = NULL;
   GError *error = NULL;
