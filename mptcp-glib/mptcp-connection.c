@@ -262,7 +262,7 @@ typedef struct
   GArray *stale;                 /* Tuple: subflows a synchronous call closed, whose events
                                   * the connection's own broker has still to deliver */
   MptcpNetlink *ids_loading;     /* the broker a GET_ADDR of the connection is on, or NULL */
-  GList *ids_waiters;            /* Op*, referenced: what waits for that load */
+  GList *ids_waiters;            /* MptcpControlOp*, referenced: what waits for that load */
 } ConnectionExtra;
 
 struct _MptcpConnection
@@ -2276,16 +2276,16 @@ read_kernel (MptcpConnection *self,
 
 typedef enum
 {
-  OP_OPEN,
-  OP_CLOSE,
-  OP_BACKUP,
-  OP_ANNOUNCE,
-  OP_REMOVE,
-} OpKind;
+  MPTCP_CONTROL_OP_OPEN,
+  MPTCP_CONTROL_OP_CLOSE,
+  MPTCP_CONTROL_OP_BACKUP,
+  MPTCP_CONTROL_OP_ANNOUNCE,
+  MPTCP_CONTROL_OP_REMOVE,
+} MptcpControlOpKind;
 
 /* the service path (mptcp-connection-service.c) takes the kind as it is */
-G_STATIC_ASSERT ((int) OP_OPEN == (int) MPTCP_SERVICE_OP_OPEN &&
-                 (int) OP_REMOVE == (int) MPTCP_SERVICE_OP_REMOVE);
+G_STATIC_ASSERT ((int) MPTCP_CONTROL_OP_OPEN == (int) MPTCP_SERVICE_OP_OPEN &&
+                 (int) MPTCP_CONTROL_OP_REMOVE == (int) MPTCP_SERVICE_OP_REMOVE);
 
 typedef struct
 {
@@ -2297,7 +2297,7 @@ typedef struct
 typedef struct
 {
   gint ref_count;
-  OpKind kind;
+  MptcpControlOpKind kind;
   MptcpConnection *conn;      /* strong */
   MptcpNetlink *netlink;      /* strong: the broker of the task's context */
   GMainContext *context;      /* the task's context */
@@ -2323,17 +2323,17 @@ typedef struct
   GArray *others;             /* open, port unknown: Tuple of other opens that completed */
   GArray *early;              /* EarlyEvent: events that came before the tuple was known */
   MptcpSubflow *subflow;      /* close, backup: the target */
-} Op;
+} MptcpControlOp;
 
-static Op *
-op_ref (Op *op)
+static MptcpControlOp *
+control_op_ref (MptcpControlOp *op)
 {
   g_atomic_int_inc (&op->ref_count);
   return op;
 }
 
 static void
-op_unref (Op *op)
+control_op_unref (MptcpControlOp *op)
 {
   if (!g_atomic_int_dec_and_test (&op->ref_count))
     return;
@@ -2362,7 +2362,7 @@ destroy_source (GSource **source)
 
 /* Drops what waits for the op; the op lives on while requests are in flight. */
 static void
-op_detach (Op *op)
+control_op_detach (MptcpControlOp *op)
 {
   if (op->sub_id != 0)
     {
@@ -2383,31 +2383,31 @@ op_detach (Op *op)
 
 /* Takes the task to return it; drops the reference the pending op held on
  * itself (the caller holds one). */
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Op, op_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MptcpControlOp, control_op_unref)
 
-static void open_pass_on_tuple (Op *op);
-static gboolean other_open_pending (Op *op);
+static void open_pass_on_tuple (MptcpControlOp *op);
+static gboolean other_open_pending (MptcpControlOp *op);
 
 static GTask *
-op_steal_task (Op *op)
+control_op_steal_task (MptcpControlOp *op)
 {
   GTask *task = g_steal_pointer (&op->task);
 
   if (task != NULL)
     {
-      if (op->kind == OP_OPEN)
+      if (op->kind == MPTCP_CONTROL_OP_OPEN)
         open_pass_on_tuple (op);
-      op_detach (op);
-      op_unref (op);
+      control_op_detach (op);
+      control_op_unref (op);
     }
   return task;
 }
 
 static void
-op_fail (Op     *op,
-         GError *error)
+control_op_fail (MptcpControlOp *op,
+                 GError         *error)
 {
-  g_autoptr(GTask) task = op_steal_task (op);
+  g_autoptr(GTask) task = control_op_steal_task (op);
 
   if (task == NULL)
     {
@@ -2418,18 +2418,18 @@ op_fail (Op     *op,
 }
 
 static void
-op_return_boolean (Op *op)
+control_op_return_boolean (MptcpControlOp *op)
 {
-  g_autoptr(GTask) task = op_steal_task (op);
+  g_autoptr(GTask) task = control_op_steal_task (op);
 
   if (task != NULL)
     g_task_return_boolean (task, TRUE);
 }
 
 static void
-op_return_id (Op *op)
+control_op_return_id (MptcpControlOp *op)
 {
-  g_autoptr(GTask) task = op_steal_task (op);
+  g_autoptr(GTask) task = control_op_steal_task (op);
 
   if (task != NULL)
     g_task_return_int (task, op->id);
@@ -2446,43 +2446,44 @@ end_pending_ops (MptcpConnection *self,
 
   if (extra_ro (self)->ops == NULL)
     return;
-  ops = g_list_copy_deep (self->extra->ops, (GCopyFunc) (void (*) (void)) op_ref, NULL);
+  ops = g_list_copy_deep (self->extra->ops, (GCopyFunc) (void (*) (void)) control_op_ref, NULL);
   for (l = ops; l != NULL; l = l->next)
     {
-      Op *op = l->data;
+      MptcpControlOp *op = l->data;
       GError *error = NULL;
 
-      if (op->kind == OP_CLOSE)
-        op_return_boolean (op);
+      if (op->kind == MPTCP_CONTROL_OP_CLOSE)
+        control_op_return_boolean (op);
       else
         {
           if (fallback)
             set_fallback_error (&error);
           else
             set_closed_error (&error);
-          op_fail (op, error);
+          control_op_fail (op, error);
         }
     }
-  g_list_free_full (ops, (GDestroyNotify) op_unref);
+  g_list_free_full (ops, (GDestroyNotify) control_op_unref);
 }
 
-static void send_request (Op *op, const MptcpNlRequest *request, MptcpNlReplyFunc callback);
-static void op_on_event (const MptcpNlEvent *event, gpointer user_data);
-static void op_on_overrun (gpointer user_data);
+static void send_request (MptcpControlOp *op, const MptcpNlRequest *request,
+                          MptcpNlReplyFunc callback);
+static void control_op_on_event (const MptcpNlEvent *event, gpointer user_data);
+static void control_op_on_overrun (gpointer user_data);
 
 /* Whether the kernel's events about the connection reach the op. */
 static gboolean
-op_listens (Op *op)
+control_op_listens (MptcpControlOp *op)
 {
   return op->sub_id != 0 || op->routed;
 }
-static void open_check_kernel (Op *op);
-static void op_send (Op *op);
+static void open_check_kernel (MptcpControlOp *op);
+static void control_op_send (MptcpControlOp *op);
 
 /* Whether the op must update the connection itself: the connection does
  * not listen to the kernel's events. */
 static gboolean
-op_drives_connection (Op *op)
+control_op_drives_connection (MptcpControlOp *op)
 {
   /* not when the connection listens itself (an op of a synchronous call listens on a
    * broker of its own): the same events would be applied twice, and the address and
@@ -2491,7 +2492,7 @@ op_drives_connection (Op *op)
 }
 
 static void
-request_init (Op             *op,
+request_init (MptcpControlOp *op,
               MptcpNlRequest *request,
               guint8          cmd)
 {
@@ -2508,7 +2509,7 @@ cleanup_done_cb (GObject      *source,
                  GAsyncResult *result,
                  gpointer      user_data)
 {
-  Op *op = user_data;
+  MptcpControlOp *op = user_data;
   g_autoptr(MptcpNlReply) reply = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -2516,15 +2517,15 @@ cleanup_done_cb (GObject      *source,
   if (reply == NULL)
     g_debug ("Closing an abandoned subflow: %s", error->message);
   op->requests--;
-  op_unref (op);
+  control_op_unref (op);
 }
 
-static gboolean matches_request (Op *op, const Tuple *tuple);
+static gboolean matches_request (MptcpControlOp *op, const Tuple *tuple);
 
 /* Closes the subflow of an open that was given up (cancelled, timed out),
  * if it exists. */
 static void
-open_cleanup (Op *op)
+open_cleanup (MptcpControlOp *op)
 {
   g_autoptr(GArray) kernel = g_array_new (FALSE, FALSE, sizeof (KernelEntry));
   MptcpNlRequest request;
@@ -2550,52 +2551,52 @@ open_cleanup (Op *op)
       op->requests++;
       _mptcp_netlink_request_async (op->netlink, &request,
                                     extra_ro (op->conn)->control_timeout, NULL,
-                                    cleanup_done_cb, op_ref (op));
+                                    cleanup_done_cb, control_op_ref (op));
       break;
     }
 }
 
 static void
-op_give_up (Op     *op,
-            GError *error)
+control_op_give_up (MptcpControlOp *op,
+                    GError         *error)
 {
-  if (op->kind == OP_OPEN)
+  if (op->kind == MPTCP_CONTROL_OP_OPEN)
     open_cleanup (op);
-  op_fail (op, error);
+  control_op_fail (op, error);
 }
 
 static gboolean
 timeout_cb (gpointer user_data)
 {
-  g_autoptr(Op) op = op_ref (user_data);
+  g_autoptr(MptcpControlOp) op = control_op_ref (user_data);
 
-  if (op->kind == OP_CLOSE && op->acked)
+  if (op->kind == MPTCP_CONTROL_OP_CLOSE && op->acked)
     {
       /* the kernel took the request but we never heard the subflow close */
       if (op->subflow != NULL)
         remove_with_signal (op->conn, op->subflow, 0, 0);
-      op_return_boolean (op);
+      control_op_return_boolean (op);
       return G_SOURCE_REMOVE;
     }
-  if (op->kind == OP_OPEN && op->acked)
-    op_give_up (op, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                                 "The kernel took the request, but reported no outcome of the "
-                                 "new subflow within %u ms (MptcpConnection:control-timeout; "
-                                 "port %s, established %s)",
-                                 extra_ro (op->conn)->control_timeout,
-                                 op->port_known ? "known" : "unknown",
-                                 op->established_seen ? "seen" : "not seen"));
+  if (op->kind == MPTCP_CONTROL_OP_OPEN && op->acked)
+    control_op_give_up (op, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                        "The kernel took the request, but reported no outcome of the "
+                        "new subflow within %u ms (MptcpConnection:control-timeout; "
+                        "port %s, established %s)",
+                        extra_ro (op->conn)->control_timeout,
+                        op->port_known ? "known" : "unknown",
+                        op->established_seen ? "seen" : "not seen"));
   else
-    op_give_up (op, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                                 "No answer from the kernel within %u ms "
-                                 "(MptcpConnection:control-timeout)",
-                                 extra_ro (op->conn)->control_timeout));
+    control_op_give_up (op, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                        "No answer from the kernel within %u ms "
+                        "(MptcpConnection:control-timeout)",
+                        extra_ro (op->conn)->control_timeout));
   return G_SOURCE_REMOVE;
 }
 
 /* Arms the op's timeout, in the op's context. */
 static void
-op_arm_timeout (Op *op)
+control_op_arm_timeout (MptcpControlOp *op)
 {
   op->timeout = g_timeout_source_new (extra_get (op->conn)->control_timeout);
   g_source_set_callback (op->timeout, timeout_cb, op, NULL);
@@ -2607,11 +2608,11 @@ static gboolean
 cancelled_cb (GCancellable *cancellable,
               gpointer      user_data)
 {
-  g_autoptr(Op) op = op_ref (user_data);
+  g_autoptr(MptcpControlOp) op = control_op_ref (user_data);
   GError *error = NULL;
 
   g_cancellable_set_error_if_cancelled (cancellable, &error);
-  op_give_up (op, error);
+  control_op_give_up (op, error);
   return G_SOURCE_REMOVE;
 }
 
@@ -2620,7 +2621,7 @@ cancelled_cb (GCancellable *cancellable,
 /* The subflow the list holds for the op's tuple, added if the kernel lists
  * it and the list does not have it yet. */
 static MptcpSubflow *
-open_subflow_in_list (Op *op)
+open_subflow_in_list (MptcpControlOp *op)
 {
   MptcpConnection *self = op->conn;
   MptcpSubflow *sf = find_subflow (self, &op->tuple);
@@ -2657,7 +2658,7 @@ peer_refused_error (void)
 
 /* Whether the kernel lists the op's tuple as an established subflow now. */
 static gboolean
-kernel_has_established (Op *op)
+kernel_has_established (MptcpControlOp *op)
 {
   g_autoptr(GArray) kernel = g_array_new (FALSE, FALSE, sizeof (KernelEntry));
   guint i;
@@ -2678,7 +2679,7 @@ kernel_has_established (Op *op)
  * port is not known yet must never take its later events (its close, by whoever makes it) for
  * theirs. It joins what they found there before their request. */
 static void
-open_pass_on_tuple (Op *op)
+open_pass_on_tuple (MptcpControlOp *op)
 {
   GList *l;
 
@@ -2686,9 +2687,10 @@ open_pass_on_tuple (Op *op)
     return;
   for (l = op->conn->extra->ops; l != NULL; l = l->next)
     {
-      Op *other = l->data;
+      MptcpControlOp *other = l->data;
 
-      if (other == op || other->kind != OP_OPEN || other->port_known || other->task == NULL)
+      if (other == op || other->kind != MPTCP_CONTROL_OP_OPEN || other->port_known ||
+          other->task == NULL)
         continue;
       if (other->others == NULL)
         other->others = g_array_new (FALSE, FALSE, sizeof (Tuple));
@@ -2697,7 +2699,7 @@ open_pass_on_tuple (Op *op)
 }
 
 static void
-open_succeed (Op *op)
+open_succeed (MptcpControlOp *op)
 {
   g_autoptr(GTask) task = NULL;
   MptcpSubflow *sf;
@@ -2711,11 +2713,11 @@ open_succeed (Op *op)
       /* cancelled, and its cancel source has not run yet: the task would report the
        * cancellation and the subflow would stay, unseen; close it as a give-up does */
       g_cancellable_set_error_if_cancelled (g_task_get_cancellable (op->task), &error);
-      op_give_up (op, error);
+      control_op_give_up (op, error);
       return;
     }
   sf = open_subflow_in_list (op);
-  task = op_steal_task (op);
+  task = control_op_steal_task (op);
   if (sf == NULL && (op->conn->closed || op->conn->fallback))
     {
       g_task_return_new_error (task, MPTCP_ERROR, MPTCP_ERROR_CLOSED,
@@ -2735,7 +2737,7 @@ open_succeed (Op *op)
 
 /* Whether an ESTABLISHED of the op's tuple came, as an early event or after the ack. */
 static gboolean
-seen_established (Op *op)
+seen_established (MptcpControlOp *op)
 {
   guint i;
 
@@ -2752,8 +2754,8 @@ seen_established (Op *op)
 }
 
 static void
-open_fail_closed_subflow (Op   *op,
-                          int   err)
+open_fail_closed_subflow (MptcpControlOp *op,
+                          int             err)
 {
   if ((err == 0 || err == ECONNRESET) && op->port_known)
     {
@@ -2762,30 +2764,30 @@ open_fail_closed_subflow (Op   *op,
        * subflows does both, depending on how many joins are on their way */
       g_debug ("The peer reset a new subflow (after its handshake: %s)",
                seen_established (op) ? "yes" : "no");
-      op_fail (op, peer_refused_error ());
+      control_op_fail (op, peer_refused_error ());
       return;
     }
   if (err != 0)
-    op_fail (op, g_error_new (G_IO_ERROR, g_io_error_from_errno (err),
-                              "The subflow could not be opened: %s", g_strerror (err)));
+    control_op_fail (op, g_error_new (G_IO_ERROR, g_io_error_from_errno (err),
+                     "The subflow could not be opened: %s", g_strerror (err)));
   else
-    op_fail (op, g_error_new (G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
-                              "The subflow was closed before it was established "
-                              "(the peer refused or reset it)"));
+    control_op_fail (op, g_error_new (G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+                     "The subflow was closed before it was established "
+                     "(the peer refused or reset it)"));
 }
 
 /* Another pending open claims this tuple already. */
 static gboolean
-tuple_claimed (Op          *op,
-               const Tuple *tuple)
+tuple_claimed (MptcpControlOp *op,
+               const Tuple    *tuple)
 {
   GList *l;
 
   for (l = extra_ro (op->conn)->ops; l != NULL; l = l->next)
     {
-      Op *other = l->data;
+      MptcpControlOp *other = l->data;
 
-      if (other != op && other->kind == OP_OPEN && other->port_known &&
+      if (other != op && other->kind == MPTCP_CONTROL_OP_OPEN && other->port_known &&
           tuple_same (&other->tuple, tuple))
         return TRUE;
     }
@@ -2793,8 +2795,8 @@ tuple_claimed (Op          *op,
 }
 
 static gboolean
-was_there_before (Op          *op,
-                  const Tuple *tuple)
+was_there_before (MptcpControlOp *op,
+                  const Tuple    *tuple)
 {
   guint k;
 
@@ -2808,8 +2810,8 @@ was_there_before (Op          *op,
 }
 
 static gboolean
-matches_request (Op          *op,
-                 const Tuple *tuple)
+matches_request (MptcpControlOp *op,
+                 const Tuple    *tuple)
 {
   if (op->port_known)
     return tuple_same (tuple, &op->tuple);
@@ -2821,7 +2823,7 @@ matches_request (Op          *op,
 static gboolean
 open_poll_cb (gpointer user_data)
 {
-  g_autoptr(Op) op = op_ref (user_data);
+  g_autoptr(MptcpControlOp) op = control_op_ref (user_data);
 
   open_check_kernel (op);
   return G_SOURCE_CONTINUE;
@@ -2836,7 +2838,7 @@ open_poll_cb (gpointer user_data)
 static gboolean
 open_watch_cb (gpointer user_data)
 {
-  g_autoptr(Op) op = op_ref (user_data);
+  g_autoptr(MptcpControlOp) op = control_op_ref (user_data);
 
   op->idle_polls++;
   open_check_kernel (op);
@@ -2844,7 +2846,7 @@ open_watch_cb (gpointer user_data)
 }
 
 static void
-open_watch (Op *op)
+open_watch (MptcpControlOp *op)
 {
   if (op->poll != NULL)
     return;
@@ -2858,8 +2860,8 @@ open_watch (Op *op)
  * op's tuple, which must be known: 1 established, -1 closed (error in
  * *err), 0 none. The last event counts. */
 static int
-early_outcome (Op    *op,
-               guint8 *err)
+early_outcome (MptcpControlOp *op,
+               guint8         *err)
 {
   int outcome = 0;
   guint i;
@@ -2880,7 +2882,7 @@ early_outcome (Op    *op,
  * early event may be a stale one of another subflow between the same
  * addresses), then settle with what is known already or wait. */
 static void
-open_check_kernel (Op *op)
+open_check_kernel (MptcpControlOp *op)
 {
   g_autoptr(GArray) kernel = g_array_new (FALSE, FALSE, sizeof (KernelEntry));
   const KernelEntry *found = NULL;
@@ -2894,8 +2896,8 @@ open_check_kernel (Op *op)
   r = read_kernel (op->conn, kernel);
   if (r < 0)
     {
-      op_fail (op, g_error_new (MPTCP_ERROR, MPTCP_ERROR_CLOSED,
-                                "The connection closed while the subflow was opened"));
+      control_op_fail (op, g_error_new (MPTCP_ERROR, MPTCP_ERROR_CLOSED,
+                       "The connection closed while the subflow was opened"));
       return;
     }
   for (i = 0; i < kernel->len && found == NULL; i++)
@@ -2932,20 +2934,20 @@ open_check_kernel (Op *op)
           open_fail_closed_subflow (op, err);
           return;
         }
-      if (op_listens (op) && op->idle_polls < OPEN_IDLE_POLLS)
+      if (control_op_listens (op) && op->idle_polls < OPEN_IDLE_POLLS)
         {
           /* its SUB_CLOSED is on its way; the watch gives up if none comes (with many opens
            * between the same addresses, its events may have been taken for another's) */
           open_watch (op);
           return;
         }
-      op_fail (op, g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED,
-                                "The subflow failed before it was established (the kernel "
-                                "reported no reason the library could read)"));
+      control_op_fail (op, g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED,
+                       "The subflow failed before it was established (the kernel "
+                       "reported no reason the library could read)"));
       return;
     }
 
-  if (!op_listens (op) && op->poll == NULL)
+  if (!control_op_listens (op) && op->poll == NULL)
     {
       /* no events: watch the list */
       op->poll = g_timeout_source_new (10);
@@ -2955,15 +2957,15 @@ open_check_kernel (Op *op)
 }
 
 static void
-open_on_event (Op                 *op,
+open_on_event (MptcpControlOp     *op,
                const MptcpNlEvent *event)
 {
   Tuple tuple;
 
   if (event->type == MPTCP_EVENT_CLOSED)
     {
-      op_fail (op, g_error_new (MPTCP_ERROR, MPTCP_ERROR_CLOSED,
-                                "The connection closed while the subflow was opened"));
+      control_op_fail (op, g_error_new (MPTCP_ERROR, MPTCP_ERROR_CLOSED,
+                       "The connection closed while the subflow was opened"));
       return;
     }
   if (event->type != MPTCP_EVENT_SUB_ESTABLISHED && event->type != MPTCP_EVENT_SUB_CLOSED)
@@ -3003,21 +3005,21 @@ open_on_event (Op                 *op,
 /* A close that ran on a broker of its own (a synchronous call) while the connection listens on
  * another one: the events of the closed subflow are still to come there. */
 static void
-close_note_stale (Op *op)
+close_note_stale (MptcpControlOp *op)
 {
   if (op->conn->sub_id != 0 && op->netlink != op->conn->netlink)
     stale_add (op->conn, &op->tuple);
 }
 
 static void
-close_on_event (Op                 *op,
+close_on_event (MptcpControlOp     *op,
                 const MptcpNlEvent *event)
 {
   Tuple tuple;
 
   if (event->type == MPTCP_EVENT_CLOSED)
     {
-      op_return_boolean (op);   /* the subflow is gone with its connection */
+      control_op_return_boolean (op);   /* the subflow is gone with its connection */
       return;
     }
   if (event->type != MPTCP_EVENT_SUB_CLOSED)
@@ -3035,50 +3037,50 @@ close_on_event (Op                 *op,
         remove_with_signal (op->conn, op->subflow,
                             MPTCP_NL_EVENT_HAS (event, MPTCP_ATTR_ERROR) ? event->error : 0,
                             event->reset_reason);
-      op_return_boolean (op);
+      control_op_return_boolean (op);
     }
 }
 
 /* ---- the common event and overrun handlers of an op ---- */
 
 static void
-op_handle_event (Op                 *op,
-                 const MptcpNlEvent *event)
+control_op_handle_event (MptcpControlOp     *op,
+                         const MptcpNlEvent *event)
 {
   if (op->task != NULL)
     {
-      if (op->kind == OP_OPEN)
+      if (op->kind == MPTCP_CONTROL_OP_OPEN)
         open_on_event (op, event);
-      else if (op->kind == OP_CLOSE)
+      else if (op->kind == MPTCP_CONTROL_OP_CLOSE)
         close_on_event (op, event);
     }
 }
 
 static void
-op_on_event (const MptcpNlEvent *event,
-             gpointer            user_data)
+control_op_on_event (const MptcpNlEvent *event,
+                     gpointer            user_data)
 {
-  Op *op = op_ref (user_data);
+  MptcpControlOp *op = control_op_ref (user_data);
   MptcpConnection *conn = g_object_ref (op->conn);
 
-  if (op_drives_connection (op))
+  if (control_op_drives_connection (op))
     apply_event (conn, event);
-  op_handle_event (op, event);
+  control_op_handle_event (op, event);
   g_object_unref (conn);
-  op_unref (op);
+  control_op_unref (op);
 }
 
-static void op_handle_overrun (Op *op);
+static void control_op_handle_overrun (MptcpControlOp *op);
 
 static void
-op_on_overrun (gpointer user_data)
+control_op_on_overrun (gpointer user_data)
 {
-  Op *op = op_ref (user_data);
+  MptcpControlOp *op = control_op_ref (user_data);
 
-  if (op_drives_connection (op))
+  if (control_op_drives_connection (op))
     on_overrun (op->conn);
-  op_handle_overrun (op);
-  op_unref (op);
+  control_op_handle_overrun (op);
+  control_op_unref (op);
 }
 
 /* The ops the connection's subscription feeds, referenced (a handler may
@@ -3086,11 +3088,11 @@ op_on_overrun (gpointer user_data)
 static GPtrArray *
 routed_ops (MptcpConnection *self)
 {
-  GPtrArray *ops = g_ptr_array_new_with_free_func ((GDestroyNotify) op_unref);
+  GPtrArray *ops = g_ptr_array_new_with_free_func ((GDestroyNotify) control_op_unref);
   GList *l;
 
   for (l = extra_ro (self)->event_ops; l != NULL; l = l->next)
-    g_ptr_array_add (ops, op_ref (l->data));
+    g_ptr_array_add (ops, control_op_ref (l->data));
   return ops;
 }
 
@@ -3101,7 +3103,7 @@ route_event (GPtrArray          *ops,
   guint i;
 
   for (i = 0; i < ops->len; i++)
-    op_handle_event (g_ptr_array_index (ops, i), event);
+    control_op_handle_event (g_ptr_array_index (ops, i), event);
 }
 
 static void
@@ -3110,15 +3112,15 @@ route_overrun (GPtrArray *ops)
   guint i;
 
   for (i = 0; i < ops->len; i++)
-    op_handle_overrun (g_ptr_array_index (ops, i));
+    control_op_handle_overrun (g_ptr_array_index (ops, i));
 }
 
 static void
-op_handle_overrun (Op *op)
+control_op_handle_overrun (MptcpControlOp *op)
 {
   if (op->task != NULL && op->acked)
     {
-      if (op->kind == OP_OPEN)
+      if (op->kind == MPTCP_CONTROL_OP_OPEN)
         {
           /* the events of our subflow may be lost: look at the kernel */
           g_autoptr(GArray) kernel = g_array_new (FALSE, FALSE, sizeof (KernelEntry));
@@ -3132,14 +3134,14 @@ op_handle_overrun (Op *op)
               for (i = 0; i < kernel->len && !listed; i++)
                 listed = tuple_same (&g_array_index (kernel, KernelEntry, i).tuple, &op->tuple);
               if (!listed)
-                op_fail (op, g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED,
-                                          "The subflow failed before it was established (its "
-                                          "event was lost in a netlink overrun)"));
+                control_op_fail (op, g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED,
+                                 "The subflow failed before it was established (its "
+                                 "event was lost in a netlink overrun)"));
               else
                 open_check_kernel (op);
             }
         }
-      else if (op->kind == OP_CLOSE)
+      else if (op->kind == MPTCP_CONTROL_OP_CLOSE)
         {
           g_autoptr(GArray) kernel = g_array_new (FALSE, FALSE, sizeof (KernelEntry));
           gboolean listed = FALSE;
@@ -3153,7 +3155,7 @@ op_handle_overrun (Op *op)
               close_note_stale (op);
               if (op->subflow != NULL)
                 remove_with_signal (op->conn, op->subflow, 0, 0);
-              op_return_boolean (op);
+              control_op_return_boolean (op);
             }
         }
     }
@@ -3164,13 +3166,13 @@ op_handle_overrun (Op *op)
 /* The op's requests complete through the broker's direct path (no GTask):
  * the callback gets the reply or the error and the op's reference. */
 static void
-send_request (Op                   *op,
+send_request (MptcpControlOp       *op,
               const MptcpNlRequest *request,
               MptcpNlReplyFunc      callback)
 {
   op->requests++;
   _mptcp_netlink_request_direct (op->netlink, request, extra_ro (op->conn)->control_timeout,
-                                 callback, op_ref (op));
+                                 callback, control_op_ref (op));
 }
 
 /* How often one open or announce may learn from an id clash. One is enough where GET_ADDR by
@@ -3188,13 +3190,13 @@ is_id_clash (const GError *error)
 
 static void ids_loaded_cb (MptcpNlReply *reply, GError *error, gpointer user_data);
 static void ids_shared_loaded_cb (MptcpNlReply *reply, GError *error, gpointer user_data);
-static GError *kernel_refusal (Op *op, GError *error);
+static GError *kernel_refusal (MptcpControlOp *op, GError *error);
 
 /* Loads the connection's address ids for op: one GET_ADDR per connection and broker, whatever
  * the number of operations that wait for it (each used to send its own, and 24 of them at once
  * overran the receive buffer). The waiters go on in the order they came. */
 static void
-load_ids (Op *op)
+load_ids (MptcpControlOp *op)
 {
   MptcpConnection *self = op->conn;
   ConnectionExtra *x = extra_get (self);
@@ -3209,7 +3211,7 @@ load_ids (Op *op)
       return;
     }
   op->requests++;
-  x->ids_waiters = g_list_append (x->ids_waiters, op_ref (op));
+  x->ids_waiters = g_list_append (x->ids_waiters, control_op_ref (op));
   if (x->ids_loading != NULL)
     return;
   x->ids_loading = op->netlink;
@@ -3220,16 +3222,16 @@ load_ids (Op *op)
 }
 
 static void
-ids_loaded_one (Op                 *op,
+ids_loaded_one (MptcpControlOp     *op,
                 const MptcpNlReply *reply,
                 const GError       *error)
 {
   if (op->task == NULL)
     return;
   if (reply == NULL)
-    op_fail (op, kernel_refusal (op, g_error_copy (error)));
+    control_op_fail (op, kernel_refusal (op, g_error_copy (error)));
   else
-    op_send (op);
+    control_op_send (op);
 }
 
 /* The shared load is done: user_data is the connection. */
@@ -3250,12 +3252,12 @@ ids_shared_loaded_cb (MptcpNlReply *reply_in,
     ids_load (self, reply);
   for (l = waiters; l != NULL; l = l->next)
     {
-      Op *op = l->data;
+      MptcpControlOp *op = l->data;
 
       op->requests--;
       ids_loaded_one (op, reply, error);
     }
-  g_list_free_full (waiters, (GDestroyNotify) op_unref);
+  g_list_free_full (waiters, (GDestroyNotify) control_op_unref);
   g_object_unref (self);
 }
 
@@ -3265,7 +3267,7 @@ ids_loaded_cb (MptcpNlReply *reply_in,
                GError       *error_in,
                gpointer      user_data)
 {
-  Op *op = user_data;
+  MptcpControlOp *op = user_data;
   g_autoptr(MptcpNlReply) reply = reply_in;
   g_autoptr(GError) error = error_in;
 
@@ -3273,14 +3275,14 @@ ids_loaded_cb (MptcpNlReply *reply_in,
   if (reply != NULL)
     ids_load (op->conn, reply);
   ids_loaded_one (op, reply, error);
-  op_unref (op);
+  control_op_unref (op);
 }
 
 /* The kernel refused an op's request: if the connection fell back to TCP since
  * the library last looked, that is the reason to give. */
 static GError *
-kernel_refusal (Op     *op,
-                GError *error)
+kernel_refusal (MptcpControlOp *op,
+                GError         *error)
 {
   MptcpConnection *self = op->conn;
   GError *fallback = NULL;
@@ -3315,11 +3317,11 @@ kernel_refusal (Op     *op,
 }
 
 static void
-op_done_cb (MptcpNlReply *reply_in,
-            GError       *error_in,
-            gpointer      user_data)
+control_op_done_cb (MptcpNlReply *reply_in,
+                    GError       *error_in,
+                    gpointer      user_data)
 {
-  Op *op = user_data;
+  MptcpControlOp *op = user_data;
   g_autoptr(MptcpNlReply) reply = reply_in;
   g_autoptr(GError) error = error_in;
 
@@ -3327,8 +3329,8 @@ op_done_cb (MptcpNlReply *reply_in,
 
   if (reply == NULL)
     {
-      if ((op->kind == OP_OPEN || op->kind == OP_ANNOUNCE) && op->task != NULL &&
-          is_id_clash (error) && op->retries < ID_CLASH_RETRIES)
+      if ((op->kind == MPTCP_CONTROL_OP_OPEN || op->kind == MPTCP_CONTROL_OP_ANNOUNCE) &&
+          op->task != NULL && is_id_clash (error) && op->retries < ID_CLASH_RETRIES)
         {
           /* our idea of the address list was wrong: re-read it, try again. The id we asked
            * for stays taken (by an address we do not know) unless the kernel's list says
@@ -3338,23 +3340,23 @@ op_done_cb (MptcpNlReply *reply_in,
           ids_reserve_foreign (op->conn, op->id);
           op->conn->ids_loaded = FALSE;
           load_ids (op);
-          op_unref (op);
+          control_op_unref (op);
           return;
         }
-      if (op->kind == OP_OPEN)
+      if (op->kind == MPTCP_CONTROL_OP_OPEN)
         op->conn->ids_loaded = FALSE;  /* the kernel drops entries on failed creates */
-      op_fail (op, kernel_refusal (op, g_steal_pointer (&error)));
-      op_unref (op);
+      control_op_fail (op, kernel_refusal (op, g_steal_pointer (&error)));
+      control_op_unref (op);
       return;
     }
 
   op->acked = TRUE;
   switch (op->kind)
     {
-    case OP_OPEN:
+    case MPTCP_CONTROL_OP_OPEN:
       if (op->task == NULL)
         open_cleanup (op);   /* given up while the request was on its way */
-      else if (op_listens (op) && !op->port_known && op->early == NULL &&
+      else if (control_op_listens (op) && !op->port_known && op->early == NULL &&
                !other_open_pending (op))
         open_watch (op);   /* alone: the first event of a new subflow between the addresses
                             * is ours (open_on_event()); the watch looks at the kernel now
@@ -3366,49 +3368,50 @@ op_done_cb (MptcpNlReply *reply_in,
            * in that order too, so the oldest unclaimed one between the addresses is this
            * op's (taking the first event instead mismatched opens when many were in flight) */
           open_check_kernel (op);
-          if (op->task != NULL && op_listens (op) && !op->port_known)
+          if (op->task != NULL && control_op_listens (op) && !op->port_known)
             open_watch (op);
         }
       break;
-    case OP_CLOSE:
+    case MPTCP_CONTROL_OP_CLOSE:
       if (op->task != NULL &&
-          (op->closed_seen || !op_listens (op) || find_subflow (op->conn, &op->tuple) == NULL))
+          (op->closed_seen || !control_op_listens (op) ||
+           find_subflow (op->conn, &op->tuple) == NULL))
         {
           close_note_stale (op);
           if (op->subflow != NULL)
             remove_with_signal (op->conn, op->subflow, 0, 0);
-          op_return_boolean (op);
+          control_op_return_boolean (op);
         }
       break;
-    case OP_BACKUP:
+    case MPTCP_CONTROL_OP_BACKUP:
       /* the kernel applied it, even if the caller gave up meanwhile */
       _mptcp_subflow_set_backup (op->subflow, op->backup);
-      op_return_boolean (op);
+      control_op_return_boolean (op);
       break;
-    case OP_ANNOUNCE:
-      op_return_id (op);
+    case MPTCP_CONTROL_OP_ANNOUNCE:
+      control_op_return_id (op);
       break;
-    case OP_REMOVE:
+    case MPTCP_CONTROL_OP_REMOVE:
       ids_forget_id (op->conn, op->id);
-      op_return_boolean (op);
+      control_op_return_boolean (op);
       break;
     default:
       g_assert_not_reached ();
     }
-  op_unref (op);
+  control_op_unref (op);
 }
 
 /* Another open of the connection is pending. */
 static gboolean
-other_open_pending (Op *op)
+other_open_pending (MptcpControlOp *op)
 {
   GList *l;
 
   for (l = extra_ro (op->conn)->ops; l != NULL; l = l->next)
     {
-      Op *other = l->data;
+      MptcpControlOp *other = l->data;
 
-      if (other != op && other->kind == OP_OPEN && other->task != NULL)
+      if (other != op && other->kind == MPTCP_CONTROL_OP_OPEN && other->task != NULL)
         return TRUE;
     }
   return FALSE;
@@ -3416,7 +3419,7 @@ other_open_pending (Op *op)
 
 /* Sends the op's command (the address ids are known by now). */
 static void
-op_send (Op *op)
+control_op_send (MptcpControlOp *op)
 {
   MptcpConnection *self = op->conn;
   MptcpNlRequest request;
@@ -3424,13 +3427,13 @@ op_send (Op *op)
 
   switch (op->kind)
     {
-    case OP_OPEN:
+    case MPTCP_CONTROL_OP_OPEN:
       op->id = ids_get (self, &op->tuple.local);
       if (op->id == 0)
         {
-          op_fail (op, g_error_new_literal (MPTCP_ERROR, MPTCP_ERROR_OUT_OF_RANGE,
-                                            "All 255 local address ids of the connection "
-                                            "are in use"));
+          control_op_fail (op, g_error_new_literal (MPTCP_ERROR, MPTCP_ERROR_OUT_OF_RANGE,
+                           "All 255 local address ids of the connection "
+                           "are in use"));
           return;
         }
       if (!op->port_known && op->before == NULL && op->routed && !other_open_pending (op))
@@ -3461,8 +3464,8 @@ op_send (Op *op)
           op->before = g_array_new (FALSE, FALSE, sizeof (KernelEntry));
           if (read_kernel (self, op->before) < 0)
             {
-              op_fail (op, g_error_new_literal (MPTCP_ERROR, MPTCP_ERROR_CLOSED,
-                                                "The connection is closed"));
+              control_op_fail (op, g_error_new_literal (MPTCP_ERROR, MPTCP_ERROR_CLOSED,
+                               "The connection is closed"));
               return;
             }
         }
@@ -3475,7 +3478,7 @@ op_send (Op *op)
       request.has_remote = TRUE;
       break;
 
-    case OP_CLOSE:
+    case MPTCP_CONTROL_OP_CLOSE:
       request_init (op, &request, MPTCP_PM_CMD_SUBFLOW_DESTROY);
       addr_to_nl (&request.addr, &op->tuple.local);
       request.has_addr = TRUE;
@@ -3483,7 +3486,7 @@ op_send (Op *op)
       request.has_remote = TRUE;
       break;
 
-    case OP_BACKUP:
+    case MPTCP_CONTROL_OP_BACKUP:
       request_init (op, &request, MPTCP_PM_CMD_SET_FLAGS);
       addr_to_nl (&request.addr, &op->tuple.local);
       request.addr.flags = op->backup ? MPTCP_PM_ADDR_FLAG_BACKUP : 0;
@@ -3493,13 +3496,13 @@ op_send (Op *op)
       request.has_remote = TRUE;
       break;
 
-    case OP_ANNOUNCE:
+    case MPTCP_CONTROL_OP_ANNOUNCE:
       op->id = ids_get (self, &op->tuple.local);
       if (op->id == 0)
         {
-          op_fail (op, g_error_new_literal (MPTCP_ERROR, MPTCP_ERROR_OUT_OF_RANGE,
-                                            "All 255 local address ids of the connection "
-                                            "are in use"));
+          control_op_fail (op, g_error_new_literal (MPTCP_ERROR, MPTCP_ERROR_OUT_OF_RANGE,
+                           "All 255 local address ids of the connection "
+                           "are in use"));
           return;
         }
       request_init (op, &request, MPTCP_PM_CMD_ANNOUNCE);
@@ -3511,7 +3514,7 @@ op_send (Op *op)
       request.has_addr = TRUE;
       break;
 
-    case OP_REMOVE:
+    case MPTCP_CONTROL_OP_REMOVE:
       request_init (op, &request, MPTCP_PM_CMD_REMOVE);
       request.loc_id = op->id;
       request.has_loc_id = TRUE;
@@ -3521,24 +3524,24 @@ op_send (Op *op)
       g_assert_not_reached ();
     }
 
-  send_request (op, &request, op_done_cb);
+  send_request (op, &request, control_op_done_cb);
 }
 
 /* Starts an op whose arguments are checked: subscribes (open, close), arms
  * the timeout and the cancellable, then loads the ids or sends. */
 static void
-op_start (Op           *op,
-          GCancellable *cancellable)
+control_op_start (MptcpControlOp *op,
+                  GCancellable   *cancellable)
 {
   MptcpConnection *self = op->conn;
   GError *cancelled = NULL;
 
-  op_ref (op);   /* held while the task is pending, dropped by op_steal_task() */
+  control_op_ref (op);   /* held while the task is pending, dropped by control_op_steal_task() */
   /* cancelled already: nothing goes to the kernel (a cancel source would only fire after
    * the request left) */
   if (g_cancellable_set_error_if_cancelled (cancellable, &cancelled))
     {
-      op_fail (op, cancelled);
+      control_op_fail (op, cancelled);
       return;
     }
   {
@@ -3547,7 +3550,7 @@ op_start (Op           *op,
     x->ops = g_list_prepend (x->ops, op);
   }
 
-  if ((op->kind == OP_OPEN || op->kind == OP_CLOSE) &&
+  if ((op->kind == MPTCP_CONTROL_OP_OPEN || op->kind == MPTCP_CONTROL_OP_CLOSE) &&
       op->netlink == self->netlink && self->sub_id != 0)
     {
       ConnectionExtra *x = extra_get (self);
@@ -3556,17 +3559,18 @@ op_start (Op           *op,
       op->routed = TRUE;
       x->event_ops = g_list_prepend (x->event_ops, op);
     }
-  else if (op->kind == OP_OPEN || op->kind == OP_CLOSE)
+  else if (op->kind == MPTCP_CONTROL_OP_OPEN || op->kind == MPTCP_CONTROL_OP_CLOSE)
     {
       g_autoptr(GError) error = NULL;
 
       /* before the request, so that no event is missed; without
        * CAP_NET_ADMIN this fails, and so will the request */
       op->sub_id = _mptcp_netlink_subscribe (op->netlink, FALSE, self->token,
-                                             op_on_event, op_on_overrun, op, &error);
+                                             control_op_on_event, control_op_on_overrun, op,
+                                             &error);
     }
 
-  op_arm_timeout (op);
+  control_op_arm_timeout (op);
 
   if (cancellable != NULL)
     {
@@ -3578,26 +3582,26 @@ op_start (Op           *op,
   /* A connection's first open or announce picks its id without asking the kernel (a new
    * connection's address list is empty unless another process or object added to it): the
    * GET_ADDR round trip sat between the `established` signal and the first SUBFLOW_CREATE.
-   * A clash is then learnt from the kernel's refusal (op_done_cb()), as on a kernel whose
+   * A clash is then learnt from the kernel's refusal (control_op_done_cb()), as on a kernel whose
    * GET_ADDR by token lists nothing (6.1). Later loads (after a failed create) still ask. */
-  if ((op->kind == OP_OPEN || op->kind == OP_ANNOUNCE) && !self->ids_loaded &&
-      extra_ro (self)->ids != NULL)
+  if ((op->kind == MPTCP_CONTROL_OP_OPEN || op->kind == MPTCP_CONTROL_OP_ANNOUNCE) &&
+      !self->ids_loaded && extra_ro (self)->ids != NULL)
     load_ids (op);
   else
     {
-      if (op->kind == OP_OPEN || op->kind == OP_ANNOUNCE)
+      if (op->kind == MPTCP_CONTROL_OP_OPEN || op->kind == MPTCP_CONTROL_OP_ANNOUNCE)
         self->ids_loaded = TRUE;
-      op_send (op);
+      control_op_send (op);
     }
 }
 
-static Op *
-op_new (MptcpConnection *self,
-        OpKind           kind,
-        MptcpNetlink    *netlink,
-        GTask           *task)
+static MptcpControlOp *
+control_op_new (MptcpConnection   *self,
+                MptcpControlOpKind kind,
+                MptcpNetlink      *netlink,
+                GTask             *task)
 {
-  Op *op = g_new0 (Op, 1);
+  MptcpControlOp *op = g_new0 (MptcpControlOp, 1);
 
   op->ref_count = 1;
   op->kind = kind;
@@ -3683,9 +3687,9 @@ caller_netlink (MptcpConnection  *self,
 /* ---- sync runner ---- */
 
 static gboolean
-op_busy (gpointer user_data)
+control_op_busy (gpointer user_data)
 {
-  Op *op = user_data;
+  MptcpControlOp *op = user_data;
 
   return op->requests > 0;
 }
@@ -3694,21 +3698,21 @@ op_busy (gpointer user_data)
  * private context and broker for synchronous calls), until its result is there
  * and no request of it is in flight. Returns the task. */
 static GAsyncResult *
-run_sync (MptcpConnection  *self,
-          gpointer          source_object,
-          OpKind            kind,
-          const Tuple      *tuple,
-          gboolean          port_known,
-          guint8            id,
-          gboolean          backup,
-          MptcpSubflow     *subflow,
-          GCancellable     *cancellable,
-          gpointer          source_tag,
-          GError          **error)
+control_op_run_sync (MptcpConnection   *self,
+                     gpointer           source_object,
+                     MptcpControlOpKind kind,
+                     const Tuple       *tuple,
+                     gboolean           port_known,
+                     guint8             id,
+                     gboolean           backup,
+                     MptcpSubflow      *subflow,
+                     GCancellable      *cancellable,
+                     gpointer           source_tag,
+                     GError           **error)
 {
   GTask *task;
   MptcpSync sync;
-  Op *op;
+  MptcpControlOp *op;
 
   if (_mptcp_connection_service_wanted (self))
     return _mptcp_connection_service_run (self, source_object, (MptcpServiceOp) kind,
@@ -3719,7 +3723,7 @@ run_sync (MptcpConnection  *self,
     return NULL;
   task = g_task_new (source_object, cancellable, _mptcp_sync_done, &sync);
   g_task_set_source_tag (task, source_tag);
-  op = op_new (self, kind, sync.broker, task);
+  op = control_op_new (self, kind, sync.broker, task);
   if (tuple != NULL)
     op->tuple = *tuple;
   op->port_known = port_known;
@@ -3727,28 +3731,28 @@ run_sync (MptcpConnection  *self,
   op->backup = backup;
   if (subflow != NULL)
     op->subflow = g_object_ref (subflow);
-  op_ref (op);
-  op_start (op, cancellable);
-  _mptcp_sync_wait (&sync, op_busy, op);
-  op_unref (op);
-  op_unref (op);
+  control_op_ref (op);
+  control_op_start (op, cancellable);
+  _mptcp_sync_wait (&sync, control_op_busy, op);
+  control_op_unref (op);
+  control_op_unref (op);
   g_object_unref (task);
   return _mptcp_sync_end (&sync);
 }
 
 static void
-start_async (MptcpConnection     *self,
-             gpointer             source_object,
-             OpKind               kind,
-             const Tuple         *tuple,
-             gboolean             port_known,
-             guint8               id,
-             gboolean             backup,
-             MptcpSubflow        *subflow,
-             GCancellable        *cancellable,
-             GAsyncReadyCallback  callback,
-             gpointer             user_data,
-             gpointer             source_tag)
+control_op_start_async (MptcpConnection    *self,
+                        gpointer            source_object,
+                        MptcpControlOpKind  kind,
+                        const Tuple        *tuple,
+                        gboolean            port_known,
+                        guint8              id,
+                        gboolean            backup,
+                        MptcpSubflow       *subflow,
+                        GCancellable       *cancellable,
+                        GAsyncReadyCallback callback,
+                        gpointer            user_data,
+                        gpointer            source_tag)
 {
   /* called from a handler inside a synchronous call: the result still belongs in the
    * connection's context, not in the call's private one */
@@ -3756,7 +3760,7 @@ start_async (MptcpConnection     *self,
   g_autoptr(GTask) task = NULL;
   g_autoptr(MptcpNetlink) netlink = NULL;
   GError *error = NULL;
-  Op *op;
+  MptcpControlOp *op;
 
   if (_mptcp_connection_service_wanted (self))
     {
@@ -3782,7 +3786,7 @@ start_async (MptcpConnection     *self,
         g_main_context_pop_thread_default (self->context);
       return;
     }
-  op = op_new (self, kind, netlink, task);
+  op = control_op_new (self, kind, netlink, task);
   if (tuple != NULL)
     op->tuple = *tuple;
   op->port_known = port_known;
@@ -3790,8 +3794,8 @@ start_async (MptcpConnection     *self,
   op->backup = backup;
   if (subflow != NULL)
     op->subflow = g_object_ref (subflow);
-  op_start (op, cancellable);
-  op_unref (op);
+  control_op_start (op, cancellable);
+  control_op_unref (op);
   if (from_sync)
     g_main_context_pop_thread_default (self->context);
 }
@@ -3865,8 +3869,8 @@ mptcp_connection_open_subflow (MptcpConnection     *self,
 
   if (!check_open (self, local, remote, &tuple, error))
     return NULL;
-  result = run_sync (self, self, OP_OPEN, &tuple, tuple.local.port != 0, 0, FALSE, NULL,
-                     cancellable, mptcp_connection_open_subflow, error);
+  result = control_op_run_sync (self, self, MPTCP_CONTROL_OP_OPEN, &tuple, tuple.local.port != 0, 0,
+                                FALSE, NULL, cancellable, mptcp_connection_open_subflow, error);
   if (result == NULL)
     return NULL;
   return g_task_propagate_pointer (G_TASK (result), error);
@@ -3959,8 +3963,9 @@ mptcp_connection_open_subflow_async (MptcpConnection     *self,
       g_task_report_error (self, callback, user_data, mptcp_connection_open_subflow_async, error);
       return;
     }
-  start_async (self, self, OP_OPEN, &tuple, tuple.local.port != 0, 0, FALSE, NULL,
-               cancellable, callback, user_data, mptcp_connection_open_subflow_async);
+  control_op_start_async (self, self, MPTCP_CONTROL_OP_OPEN, &tuple, tuple.local.port != 0, 0,
+                          FALSE, NULL, cancellable, callback, user_data,
+                          mptcp_connection_open_subflow_async);
 }
 
 /**
@@ -4031,8 +4036,8 @@ mptcp_connection_announce_address (MptcpConnection     *self,
 
   if (!check_announce (self, address, &tuple, error))
     return 0;
-  result = run_sync (self, self, OP_ANNOUNCE, &tuple, TRUE, 0, FALSE, NULL, cancellable,
-                     mptcp_connection_announce_address, error);
+  result = control_op_run_sync (self, self, MPTCP_CONTROL_OP_ANNOUNCE, &tuple, TRUE, 0, FALSE, NULL,
+                                cancellable, mptcp_connection_announce_address, error);
   if (result == NULL)
     return 0;
   id = g_task_propagate_int (G_TASK (result), error);
@@ -4086,8 +4091,9 @@ mptcp_connection_announce_address_async (MptcpConnection     *self,
                            error);
       return;
     }
-  start_async (self, self, OP_ANNOUNCE, &tuple, TRUE, 0, FALSE, NULL, cancellable, callback,
-               user_data, mptcp_connection_announce_address_async);
+  control_op_start_async (self, self, MPTCP_CONTROL_OP_ANNOUNCE, &tuple, TRUE, 0, FALSE, NULL,
+                          cancellable, callback, user_data,
+                          mptcp_connection_announce_address_async);
 }
 
 /**
@@ -4160,8 +4166,8 @@ mptcp_connection_remove_address (MptcpConnection  *self,
 
   if (!check_remove (self, id, error))
     return FALSE;
-  result = run_sync (self, self, OP_REMOVE, NULL, FALSE, id, FALSE, NULL, cancellable,
-                     mptcp_connection_remove_address, error);
+  result = control_op_run_sync (self, self, MPTCP_CONTROL_OP_REMOVE, NULL, FALSE, id, FALSE, NULL,
+                                cancellable, mptcp_connection_remove_address, error);
   if (result == NULL)
     return FALSE;
   return g_task_propagate_boolean (G_TASK (result), error);
@@ -4211,8 +4217,8 @@ mptcp_connection_remove_address_async (MptcpConnection     *self,
                            error);
       return;
     }
-  start_async (self, self, OP_REMOVE, NULL, FALSE, id, FALSE, NULL, cancellable, callback,
-               user_data, mptcp_connection_remove_address_async);
+  control_op_start_async (self, self, MPTCP_CONTROL_OP_REMOVE, NULL, FALSE, id, FALSE, NULL,
+                          cancellable, callback, user_data, mptcp_connection_remove_address_async);
 }
 
 /**
@@ -4286,8 +4292,8 @@ _mptcp_connection_close_subflow_async (MptcpConnection     *self,
       g_task_report_error (subflow, callback, user_data, source_tag, error);
       return;
     }
-  start_async (self, subflow, OP_CLOSE, &tuple, TRUE, 0, FALSE, subflow, cancellable,
-               callback, user_data, source_tag);
+  control_op_start_async (self, subflow, MPTCP_CONTROL_OP_CLOSE, &tuple, TRUE, 0, FALSE, subflow,
+                          cancellable, callback, user_data, source_tag);
 }
 
 gboolean
@@ -4304,8 +4310,8 @@ _mptcp_connection_close_subflow (MptcpConnection  *self,
 
   if (!check_subflow (self, subflow, &tuple, error))
     return FALSE;
-  result = run_sync (self, subflow, OP_CLOSE, &tuple, TRUE, 0, FALSE, subflow, cancellable,
-                     source_tag, error);
+  result = control_op_run_sync (self, subflow, MPTCP_CONTROL_OP_CLOSE, &tuple, TRUE, 0, FALSE,
+                                subflow, cancellable, source_tag, error);
   if (result == NULL)
     return FALSE;
   return g_task_propagate_boolean (G_TASK (result), error);
@@ -4330,8 +4336,8 @@ _mptcp_connection_set_backup_async (MptcpConnection     *self,
       g_task_report_error (subflow, callback, user_data, source_tag, error);
       return;
     }
-  start_async (self, subflow, OP_BACKUP, &tuple, TRUE, 0, !!backup, subflow, cancellable,
-               callback, user_data, source_tag);
+  control_op_start_async (self, subflow, MPTCP_CONTROL_OP_BACKUP, &tuple, TRUE, 0, !!backup,
+                          subflow, cancellable, callback, user_data, source_tag);
 }
 
 gboolean
@@ -4349,8 +4355,8 @@ _mptcp_connection_set_backup (MptcpConnection  *self,
 
   if (!check_subflow (self, subflow, &tuple, error))
     return FALSE;
-  result = run_sync (self, subflow, OP_BACKUP, &tuple, TRUE, 0, !!backup, subflow, cancellable,
-                     source_tag, error);
+  result = control_op_run_sync (self, subflow, MPTCP_CONTROL_OP_BACKUP, &tuple, TRUE, 0, !!backup,
+                                subflow, cancellable, source_tag, error);
   if (result == NULL)
     return FALSE;
   return g_task_propagate_boolean (G_TASK (result), error);
