@@ -63,8 +63,8 @@
  * (mptcp_subflow_get_stats()) are those of the last refresh.
  *
  * Reads need no privilege and cost one system call: on Linux 6.5 and later a
- * refresh is a single `MPTCP_FULL_INFO` getsockopt() (about a microsecond for
- * eight subflows). Older kernels (5.16 to 6.4) have no subflow ids: the
+ * refresh is a single `MPTCP_FULL_INFO` getsockopt(), linear in the number
+ * of subflows. Older kernels (5.16 to 6.4) have no subflow ids: the
  * library then reads `MPTCP_SUBFLOW_ADDRS` and `MPTCP_TCPINFO` and numbers
  * the subflows itself, in the order it first sees them, matching them across
  * refreshes by their 4-tuple (so a subflow closed and reopened with the same
@@ -121,16 +121,14 @@
  *
  * ## What it costs
  *
- * An idle connection that follows the kernel's events takes about 0.9 KiB of
- * heap and adds nothing to its main context's iterations: all the
+ * An idle connection that follows the kernel's events takes a small, constant
+ * amount of heap and adds nothing to its main context's iterations: all the
  * connections of a context share one netlink event socket and one epoll
  * instance that watches their sockets for a hangup, so GLib polls the same
  * few descriptors for one connection or a thousand. A control operation costs
- * its netlink request and the kernel's work plus some microseconds of the
- * library's (`bench/README.md` in the sources has the figures: opening and
- * closing a subflow takes about 1.4 times the bare netlink exchange on a
- * local link, where the kernel's part is a few tens of microseconds, and is
- * dominated by the network's round trips anywhere else).
+ * its netlink request and the kernel's work plus a constant part of the
+ * library's; anywhere but on a local link the network's round trips dominate
+ * (`bench/README.md` in the sources has the measured figures).
  *
  * Since: 0.1
  */
@@ -1546,8 +1544,8 @@ mptcp_connection_get_subflows (MptcpConnection *self)
  *
  * It also reads the kernel's backup flags of the subflows
  * (#MptcpSubflow:backup and #MptcpSubflow:peer-backup) through sock_diag,
- * one lookup per subflow (a few microseconds each, several times the
- * getsockopt()), so at most once every 100 ms: the first call reads them,
+ * one lookup per subflow (dearer than the getsockopt()), so at most once
+ * every 100 ms: the first call reads them,
  * a call within 100 ms of the last read does not. Where sock_diag gives
  * this process no MPTCP details of the subflows (Debian's 6.1 and 6.12
  * without `CAP_NET_ADMIN`) nothing changes: #MptcpSubflow:backup stays the
