@@ -224,4 +224,26 @@ void
 _mptcp_conn_end_pending_ops (MptcpConnection *self,
                              gboolean         fallback);
 
+G_GNUC_INTERNAL
+void
+_mptcp_conn_set_event_source (MptcpConnection  *self,
+                              MptcpEventSource  source);
+G_GNUC_INTERNAL
+gboolean
+_mptcp_conn_refresh_guarded (MptcpConnection  *self,
+                             gboolean          keep,
+                             GError          **error);
+G_GNUC_INTERNAL
+void
+_mptcp_conn_mark_closed (MptcpConnection *self);
+G_GNUC_INTERNAL
+void
+_mptcp_conn_start_events (MptcpConnection *self);
+G_GNUC_INTERNAL
+void
+_mptcp_conn_stop_events (MptcpConnection *self);
+G_GNUC_INTERNAL
+void
+_mptcp_conn_start_polling (MptcpConnection *self);
+
 G_END_DECLS
