@@ -22,7 +22,7 @@
 #include "mptcp-sockdiag-private.h"
 #include "mptcp-connection-impl-private.h"
 
-/* ==== events and signals ==================================================== */
+/* ---- events and signals ---- */
 
 /* An address as events and netlink replies give it, in the form subflows
  * keep (v4-mapped IPv6 turned into IPv4, no scope). */

@@ -148,7 +148,7 @@
  * Since: 0.1
  */
 
-/* ---- MptcpConnection ------------------------------------------------------- */
+/* ---- MptcpConnection ---- */
 
 #include "mptcp-connection-impl-private.h"
 
@@ -1458,7 +1458,7 @@ _mptcp_conn_set_event_source (MptcpConnection *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EVENT_SOURCE]);
 }
 
-/* ---- private API ------------------------------------------------------------ */
+/* ---- private API ---- */
 
 MptcpSockoptPath
 _mptcp_connection_get_list_path (MptcpConnection *self)

@@ -22,7 +22,7 @@
 #include "mptcp-connection-impl-private.h"
 #include "mptcp-control-op-private.h"
 
-/* ==== control: open, close, backup, announce, remove ======================== */
+/* ---- control: open, close, backup, announce, remove ---- */
 
 /* One entry of the connection's local address list as the library knows
  * it: address and port (the kernel's identity of an entry) and its id. */
