@@ -1,0 +1,249 @@
+/* mptcp-connection-impl-private.h: the instance of MptcpConnection, shared by its rooms
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#if !defined (MPTCP_GLIB_COMPILATION)
+#error "mptcp-connection-impl-private.h is private to mptcp-glib"
+#endif
+
+#include "mptcp-connection.h"
+#include "mptcp-connection-private.h"
+#include "mptcp-subflow-private.h"
+#include "mptcp-netlink-private.h"
+#include "mptcp-hangup-watch-private.h"
+#include "mptcp-subflow-list-private.h"
+#include "mptcp-error.h"
+
+G_BEGIN_DECLS
+
+/* What an idle connection does not use (failed init, caller's refreshes,
+ * polling, control operations), kept out of the instance to keep it small
+ * (about 1000 idle connections per MiB is a goal, see bench/README.md). */
+typedef struct
+{
+  GError *init_error;
+
+  guint next_id;                 /* legacy path: the library's subflow numbers */
+
+  /* Two read buffers, used in turn: the listed subflows' statistics point
+   * into kernel[cur] (the last successful read) while the next read fills
+   * the other one, so a subflow that disappears can still copy its last
+   * statistics. Both are reused across refreshes. NULL until the first
+   * mptcp_connection_refresh(): the library's own reads (construction,
+   * events, polling) go through a per-thread scratch list and copy each
+   * subflow's tcp_info into the subflow, so an idle connection holds no
+   * read buffer. */
+  MptcpSockoptList *kernel;
+  guint cur;
+
+  /* the kernel's backup flags (sock_diag), read by caller's refreshes */
+  guint64 netns_cookie;          /* of the socket's namespace; 0: not read yet */
+  gint64 flags_read_at;          /* monotonic time of the last read, 0: never */
+
+  /* events */
+  guint poll_interval;
+  GSource *poll_source;
+
+  /* control */
+  guint control_timeout;
+  GArray *ids;                   /* IdEntry: the kernel's local address list as we know it */
+  GList *ops;                    /* pending ops: opens tell their subflows apart, and all
+                                  * end when the connection does */
+  GList *event_ops;              /* pending opens and closes fed by this connection's
+                                  * event subscription (instead of their own) */
+  GArray *stale;                 /* Tuple: subflows a synchronous call closed, whose events
+                                  * the connection's own broker has still to deliver */
+  MptcpNetlink *ids_loading;     /* the broker a GET_ADDR of the connection is on, or NULL */
+  GList *ids_waiters;            /* MptcpControlOp*, referenced: what waits for that load */
+} ConnectionExtra;
+
+struct _MptcpConnection
+{
+  GObject parent_instance;
+
+  GSocket *socket;
+  GSocketConnection *stream;     /* kept alive: disposing it closes the socket */
+  GMainContext *context;
+  GThread *thread;               /* the constructing thread, no reference: the only caller */
+
+  guint32 token;
+  /* flags, as bits to keep the instance small (about 1000 idle connections
+   * per MiB is a goal, see bench/README.md) */
+  guint fallback : 1;
+  guint closed : 1;
+  guint in_refresh : 1;
+  guint initialized : 1;         /* GInitable: init ran, with this outcome */
+  guint path_forced : 1;
+  guint established : 1;         /* "established" was emitted */
+  guint ids_loaded : 1;
+
+  MptcpSockoptAddr local_raw;    /* normalised, read at init */
+  MptcpSockoptAddr remote_raw;
+  GInetSocketAddress *local;     /* made from the raw ones on first get */
+  GInetSocketAddress *remote;
+
+  MptcpSubflowList *subflows;
+  MptcpSubflowBackref *backref;  /* shared with our subflows, made by the first */
+
+  MptcpSockoptPath path;
+
+  /* events */
+  MptcpNetlink *netlink;         /* the broker of context, or NULL */
+  guint sub_id;                  /* its event subscription for token, 0 = none */
+  MptcpEventSource event_source;
+  MptcpHangupWatch hup;          /* NETLINK mode: the socket's HUP/ERR (a peer's reset sends no
+                                  * event) */
+
+  ConnectionExtra *extra;        /* NULL until first needed, see extra_get() */
+};
+
+/* Read access: the connection's extra fields, or their defaults if it has
+ * none yet (never to be written through). */
+static const ConnectionExtra extra_defaults = {
+  .next_id = 1,
+  .control_timeout = 10000,
+  .poll_interval = 1000,
+};
+
+static inline const ConnectionExtra *
+extra_ro (MptcpConnection *self)
+{
+  return self->extra != NULL ? self->extra : &extra_defaults;
+}
+
+/* Write access: allocates the extra fields, set to their defaults, on first
+ * need. */
+static inline ConnectionExtra *
+extra_get (MptcpConnection *self)
+{
+  if (self->extra == NULL)
+    self->extra = g_memdup2 (&extra_defaults, sizeof extra_defaults);
+  return self->extra;
+}
+
+typedef struct
+{
+  MptcpSockoptAddr local;
+  MptcpSockoptAddr remote;
+} Tuple;
+
+enum
+{
+  SIGNAL_SUBFLOW_ADDED,
+  SIGNAL_SUBFLOW_REMOVED,
+  SIGNAL_SUBFLOW_PRIORITY_CHANGED,
+  SIGNAL_ADDRESS_ANNOUNCED,
+  SIGNAL_ADDRESS_REMOVED,
+  SIGNAL_ESTABLISHED,
+  SIGNAL_CLOSED,
+  N_SIGNALS
+};
+
+
+extern guint _mptcp_connection_signals[N_SIGNALS];
+#define signals _mptcp_connection_signals
+
+G_GNUC_INTERNAL
+gboolean
+_mptcp_conn_tuple_same (const Tuple *a,
+                        const Tuple *b);
+G_GNUC_INTERNAL
+void
+_mptcp_conn_tuple_from_event (Tuple              *out,
+                              const MptcpNlEvent *event);
+G_GNUC_INTERNAL
+void
+_mptcp_conn_stale_add (MptcpConnection *self,
+                       const Tuple     *tuple);
+G_GNUC_INTERNAL
+void
+_mptcp_conn_set_fallback_error (GError **error);
+G_GNUC_INTERNAL
+void
+_mptcp_conn_set_closed_error (GError **error);
+G_GNUC_INTERNAL
+MptcpSockoptList *
+_mptcp_conn_scratch_list (void);
+G_GNUC_INTERNAL
+gboolean
+_mptcp_conn_resync (MptcpConnection  *self,
+                    GError          **error);
+G_GNUC_INTERNAL
+void
+_mptcp_conn_remove_with_signal (MptcpConnection *self,
+                                MptcpSubflow    *subflow,
+                                int              error,
+                                guint            reset_reason);
+G_GNUC_INTERNAL
+void
+_mptcp_conn_on_overrun (gpointer user_data);
+G_GNUC_INTERNAL
+gboolean
+_mptcp_conn_native_address (GSocketAddress    *address,
+                            MptcpSockoptAddr  *raw,
+                            GError           **error);
+G_GNUC_INTERNAL
+void
+_mptcp_conn_addr_to_nl (MptcpNlAddress         *out,
+                        const MptcpSockoptAddr *addr);
+G_GNUC_INTERNAL
+void
+_mptcp_conn_addr_from_nl (MptcpSockoptAddr      *out,
+                          int                    family,
+                          const MptcpNlInetAddr *addr,
+                          guint16                port);
+G_GNUC_INTERNAL
+void
+_mptcp_conn_mark_fallback (MptcpConnection *self);
+G_GNUC_INTERNAL
+gboolean
+_mptcp_conn_in_own_thread (MptcpConnection *self);
+G_GNUC_INTERNAL
+MptcpSubflow *
+_mptcp_conn_find_subflow (MptcpConnection *self,
+                          const Tuple     *tuple);
+G_GNUC_INTERNAL
+void
+_mptcp_conn_apply_event (MptcpConnection    *self,
+                         const MptcpNlEvent *event);
+G_GNUC_INTERNAL
+GPtrArray *
+_mptcp_conn_routed_ops (MptcpConnection *self);
+G_GNUC_INTERNAL
+void
+_mptcp_conn_route_event (GPtrArray          *ops,
+                         const MptcpNlEvent *event);
+G_GNUC_INTERNAL
+void
+_mptcp_conn_route_overrun (GPtrArray *ops);
+G_GNUC_INTERNAL
+void
+_mptcp_conn_end_pending_ops (MptcpConnection *self,
+                             gboolean         fallback);
+
+G_GNUC_INTERNAL
+void
+_mptcp_conn_set_event_source (MptcpConnection  *self,
+                              MptcpEventSource  source);
+G_GNUC_INTERNAL
+gboolean
+_mptcp_conn_refresh_guarded (MptcpConnection  *self,
+                             gboolean          keep,
+                             GError          **error);
+G_GNUC_INTERNAL
+void
+_mptcp_conn_mark_closed (MptcpConnection *self);
+G_GNUC_INTERNAL
+void
+_mptcp_conn_start_events (MptcpConnection *self);
+G_GNUC_INTERNAL
+void
+_mptcp_conn_stop_events (MptcpConnection *self);
+G_GNUC_INTERNAL
+void
+_mptcp_conn_start_polling (MptcpConnection *self);
+
+G_END_DECLS
