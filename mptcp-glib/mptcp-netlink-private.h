@@ -190,31 +190,6 @@ void          _mptcp_netlink_request_direct (MptcpNetlink         *self,
                                              MptcpNlReplyFunc      func,
                                              gpointer              user_data);
 
-/* Transitional names of the runner of mptcp-sync-private.h, for the callers not converted yet
- * (the thread's broker for its current namespace; no home). */
-typedef MptcpSync MptcpNlSync;
-
-static inline gboolean
-_mptcp_netlink_sync_begin (MptcpNlSync  *sync,
-                           GError      **error)
-{
-  return _mptcp_sync_begin (sync, NULL, error);
-}
-
-static inline void
-_mptcp_netlink_sync_end (MptcpNlSync *sync)
-{
-  GAsyncResult *result = _mptcp_sync_end (sync);
-
-  g_clear_object (&result);
-}
-
-static inline gboolean
-_mptcp_netlink_sync_is_current (void)
-{
-  return _mptcp_sync_is_current ();
-}
-
 /* The same request, run by the runner of mptcp-sync-private.h on the thread's broker for the
  * namespace the thread is in. */
 G_GNUC_INTERNAL G_GNUC_WARN_UNUSED_RESULT
