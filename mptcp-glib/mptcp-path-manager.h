@@ -39,11 +39,12 @@ typedef enum /*< prefix=MPTCP_PATH_MANAGER_MODE >*/
  * MPTCP_PATH_MANAGER_LIMIT_UNCHANGED:
  *
  * Pass it to mptcp_path_manager_set_limits() for a limit that should keep
- * its current value.
+ * its current value. It is %G_MAXUINT: the limits are #guint both ways, and
+ * no limit the kernel accepts comes near it.
  *
- * Since: 0.1
+ * Since: 0.1 (-1 and a #gint argument before 0.2)
  */
-#define MPTCP_PATH_MANAGER_LIMIT_UNCHANGED -1
+#define MPTCP_PATH_MANAGER_LIMIT_UNCHANGED ((guint) 0xffffffff)
 
 /**
  * MPTCP_TYPE_PATH_MANAGER:
@@ -203,14 +204,14 @@ gboolean       mptcp_path_manager_get_limits_finish (MptcpPathManager     *self,
 
 MPTCP_AVAILABLE_IN_0_1
 gboolean       mptcp_path_manager_set_limits        (MptcpPathManager     *self,
-                                                     int                   subflows,
-                                                     int                   add_addr_accepted,
+                                                     guint                 subflows,
+                                                     guint                 add_addr_accepted,
                                                      GCancellable         *cancellable,
                                                      GError              **error);
 MPTCP_AVAILABLE_IN_0_1
 void           mptcp_path_manager_set_limits_async  (MptcpPathManager     *self,
-                                                     int                   subflows,
-                                                     int                   add_addr_accepted,
+                                                     guint                 subflows,
+                                                     guint                 add_addr_accepted,
                                                      GCancellable         *cancellable,
                                                      GAsyncReadyCallback   callback,
                                                      gpointer              user_data);

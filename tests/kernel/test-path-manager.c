@@ -692,9 +692,10 @@ test_limits (void)
   g_assert_cmpuint (is, ==, 0);
   g_assert_cmpuint (ia, ==, 2);
 
-  /* negative values other than "unchanged" */
-  g_assert_false (mptcp_path_manager_set_limits (pm, -2, 1, NULL, &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  /* "unchanged" is G_MAXUINT; the value just below it is out of range */
+  g_assert_cmpuint (MPTCP_PATH_MANAGER_LIMIT_UNCHANGED, ==, G_MAXUINT);
+  g_assert_false (mptcp_path_manager_set_limits (pm, G_MAXUINT - 1, 1, NULL, &error));
+  g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_OUT_OF_RANGE);
   g_clear_error (&error);
 
   /* the maximum, which the testbed uses */
