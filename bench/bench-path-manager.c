@@ -317,8 +317,8 @@ main (int argc, char **argv)
   report ("get_endpoint", s / BATCH, a / BATCH, b / BATCH, r / BATCH);
 
   MEASURE (s, rounds / BATCH, for (k = 0; k < BATCH; k++)
-                                g_ptr_array_unref (mptcp_path_manager_list_endpoints (pm, NULL,
-                                                                                      NULL)));
+                                g_object_unref (mptcp_path_manager_list_endpoints (pm, NULL,
+                                                                                   NULL)));
   MEASURE (b, rounds / BATCH, for (k = 0; k < BATCH; k++)
                                 broker (MPTCP_PM_CMD_GET_ADDR, TRUE, 0));
   MEASURE (r, rounds / BATCH, for (k = 0; k < BATCH; k++) raw_dump (&raw));

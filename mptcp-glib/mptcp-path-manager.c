@@ -390,13 +390,15 @@ mptcp_path_manager_new (GCancellable  *cancellable,
  * `ip mptcp endpoint show` does, including the implicit ones the kernel made
  * itself (%MPTCP_ENDPOINT_FLAG_IMPLICIT). Needs no privilege.
  *
- * Returns: (transfer container) (element-type MptcpEndpoint): the endpoints, in
- *   the kernel's order, or %NULL on error; the array owns its endpoints: free
- *   it with g_ptr_array_unref()
+ * The list is a snapshot: it does not follow later changes of the kernel's
+ * table. Before 0.2 this returned a #GPtrArray.
+ *
+ * Returns: (transfer full): a #GListModel of #MptcpEndpoint, in the kernel's
+ *   order, or %NULL on error
  *
  * Since: 0.1
  */
-GPtrArray *
+GListModel *
 mptcp_path_manager_list_endpoints (MptcpPathManager  *self,
                                    GCancellable      *cancellable,
                                    GError           **error)
@@ -441,12 +443,12 @@ mptcp_path_manager_list_endpoints_async (MptcpPathManager    *self,
  *
  * Finishes mptcp_path_manager_list_endpoints_async().
  *
- * Returns: (transfer container) (element-type MptcpEndpoint): the endpoints, or
- *   %NULL on error; free the array with g_ptr_array_unref()
+ * Returns: (transfer full): a #GListModel of #MptcpEndpoint, in the kernel's
+ *   order, or %NULL on error
  *
  * Since: 0.1
  */
-GPtrArray *
+GListModel *
 mptcp_path_manager_list_endpoints_finish (MptcpPathManager  *self,
                                           GAsyncResult      *result,
                                           GError           **error)

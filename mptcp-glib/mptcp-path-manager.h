@@ -65,7 +65,7 @@ MptcpPathManager *mptcp_path_manager_new (GCancellable  *cancellable,
 /* endpoints */
 
 MPTCP_AVAILABLE_IN_0_1
-GPtrArray     *mptcp_path_manager_list_endpoints        (MptcpPathManager     *self,
+GListModel    *mptcp_path_manager_list_endpoints        (MptcpPathManager     *self,
                                                          GCancellable         *cancellable,
                                                          GError              **error) G_GNUC_WARN_UNUSED_RESULT;
 MPTCP_AVAILABLE_IN_0_1
@@ -74,7 +74,7 @@ void           mptcp_path_manager_list_endpoints_async  (MptcpPathManager     *s
                                                          GAsyncReadyCallback   callback,
                                                          gpointer              user_data);
 MPTCP_AVAILABLE_IN_0_1
-GPtrArray     *mptcp_path_manager_list_endpoints_finish (MptcpPathManager     *self,
+GListModel    *mptcp_path_manager_list_endpoints_finish (MptcpPathManager     *self,
                                                          GAsyncResult         *result,
                                                          GError              **error) G_GNUC_WARN_UNUSED_RESULT;
 

@@ -1276,11 +1276,11 @@ endpoints_listed_cb (GObject      *source,
                      gpointer      user_data)
 {
   GDBusMethodInvocation *invocation = user_data;
-  g_autoptr(GPtrArray) eps = NULL;
+  g_autoptr(GListModel) eps = NULL;
   GFlagsClass *klass = flags_class ();
   GVariantBuilder b;
   GError *error = NULL;
-  guint i, bit;
+  guint i, n, bit;
 
   eps = mptcp_path_manager_list_endpoints_finish (MPTCP_PATH_MANAGER (source), result, &error);
   if (eps == NULL)
@@ -1289,9 +1289,10 @@ endpoints_listed_cb (GObject      *source,
       return;
     }
   g_variant_builder_init (&b, G_VARIANT_TYPE ("a(usqasi)"));
-  for (i = 0; i < eps->len; i++)
+  n = g_list_model_get_n_items (eps);
+  for (i = 0; i < n; i++)
     {
-      MptcpEndpoint *ep = g_ptr_array_index (eps, i);
+      g_autoptr(MptcpEndpoint) ep = g_list_model_get_item (eps, i);
       g_autofree char *addr = g_inet_address_to_string (mptcp_endpoint_get_address (ep));
       GVariantBuilder fb;
 

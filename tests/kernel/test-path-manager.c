@@ -242,20 +242,33 @@ endpoint_describe (MptcpEndpoint *endpoint)
                    mptcp_endpoint_get_flags (endpoint), mptcp_endpoint_get_ifname (endpoint));
 }
 
+/* The list keeps a reference to its items: a borrowed endpoint */
+static MptcpEndpoint *
+nth_endpoint (GListModel *list,
+              guint       i)
+{
+  MptcpEndpoint *endpoint = g_list_model_get_item (list, i);
+
+  g_assert_true (MPTCP_IS_ENDPOINT (endpoint));
+  g_object_unref (endpoint);
+  return endpoint;
+}
+
 /* What the library sees */
 static char *
 lib_state (MptcpPathManager *pm)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) endpoints = NULL;
+  g_autoptr(GListModel) endpoints = NULL;
   g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
   guint i;
 
   endpoints = mptcp_path_manager_list_endpoints (pm, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (endpoints);
-  for (i = 0; i < endpoints->len; i++)
-    g_ptr_array_add (lines, endpoint_describe (endpoints->pdata[i]));
+  g_assert_true (g_list_model_get_item_type (endpoints) == MPTCP_TYPE_ENDPOINT);
+  for (i = 0; i < g_list_model_get_n_items (endpoints); i++)
+    g_ptr_array_add (lines, endpoint_describe (nth_endpoint (endpoints, i)));
 
   return join_sorted (lines);
 }
@@ -367,7 +380,7 @@ test_endpoint_add_list (void)
   g_autofree char *text = NULL;
   g_autofree char *expected = NULL;
   g_autofree char *ip = NULL;
-  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(GListModel) list = NULL;
   int c2 = (int) if_nametoindex ("c2");
   guint id = 0, port = 0;
   int ifindex = -1;
@@ -455,7 +468,7 @@ test_endpoint_add_list (void)
   IP ("mptcp", "endpoint", "add", "2001:db8:99::5", "id", "9", "signal", "port", "0");
   list = mptcp_path_manager_list_endpoints (pm, NULL, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (list->len, ==, 6);
+  g_assert_cmpuint (g_list_model_get_n_items (list), ==, 6);
   assert_same_state (pm);
 
   flush (pm);
@@ -612,7 +625,7 @@ test_flush (void)
   g_autoptr(MptcpPathManager) pm = pm_new ();
   g_autoptr(MptcpEndpoint) e1 = NULL;
   g_autoptr(MptcpEndpoint) e2 = NULL;
-  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(GListModel) list = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *ip = NULL;
 
@@ -626,7 +639,7 @@ test_flush (void)
   IP ("mptcp", "endpoint", "add", "203.0.113.23", "signal");
   list = mptcp_path_manager_list_endpoints (pm, NULL, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (list->len, ==, 2);
+  g_assert_cmpuint (g_list_model_get_n_items (list), ==, 2);
   flush (pm);
   g_free (ip);
   ip = ip_state ();
@@ -785,7 +798,7 @@ thread_in_server_netns (gpointer user_data)
   g_autofree char *path = g_strdup_printf ("/proc/%d/ns/net", (int) testbed_server_pid ());
   g_autoptr(GMainContext) context = g_main_context_new ();
   g_autoptr(MptcpPathManager) server_pm = NULL;
-  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(GListModel) list = NULL;
   g_autoptr(GError) error = NULL;
   MptcpPathManagerMode mode;
   guint i;
@@ -803,9 +816,9 @@ thread_in_server_netns (gpointer user_data)
   g_assert_cmpint (mode, ==, MPTCP_PATH_MANAGER_MODE_USERSPACE);
   list = mptcp_path_manager_list_endpoints (client_pm, NULL, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (list->len, ==, 1);
-  g_assert_cmpstr (mptcp_endpoint_get_ifname (list->pdata[0]), ==, "c2");
-  g_clear_pointer (&list, g_ptr_array_unref);
+  g_assert_cmpuint (g_list_model_get_n_items (list), ==, 1);
+  g_assert_cmpstr (mptcp_endpoint_get_ifname (nth_endpoint (list, 0)), ==, "c2");
+  g_clear_object (&list);
 
   /* an object made here: the server's in-kernel path manager, without that endpoint */
   g_main_context_push_thread_default (context);
@@ -815,8 +828,8 @@ thread_in_server_netns (gpointer user_data)
   g_assert_cmpint (mode, ==, MPTCP_PATH_MANAGER_MODE_KERNEL);
   list = mptcp_path_manager_list_endpoints (server_pm, NULL, &error);
   g_assert_no_error (error);
-  for (i = 0; i < list->len; i++)
-    g_assert_cmpstr (mptcp_endpoint_get_ifname (list->pdata[i]), !=, "c2");
+  for (i = 0; i < g_list_model_get_n_items (list); i++)
+    g_assert_cmpstr (mptcp_endpoint_get_ifname (nth_endpoint (list, i)), !=, "c2");
   g_clear_object (&server_pm);
   g_main_context_pop_thread_default (context);
 
@@ -954,7 +967,7 @@ unprivileged_child (gboolean userns)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(MptcpPathManager) pm = NULL;
-  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(GListModel) list = NULL;
   g_autoptr(GInetAddress) address = inet ("203.0.113.50");
   g_autoptr(MptcpEndpoint) endpoint = NULL;
   guint s = 0, a = 0;
@@ -985,7 +998,7 @@ unprivileged_child (gboolean userns)
 
   /* reads work */
   list = mptcp_path_manager_list_endpoints (pm, NULL, &error);
-  CHILD_CHECK (list != NULL && list->len == 1);
+  CHILD_CHECK (list != NULL && g_list_model_get_n_items (list) == 1);
   CHILD_CHECK (mptcp_path_manager_get_limits (pm, &s, &a, NULL, &error) && s == 8 && a == 8);
   CHILD_CHECK (mptcp_path_manager_get_mode (pm, &error) == MPTCP_PATH_MANAGER_MODE_USERSPACE &&
                error == NULL);
@@ -1235,7 +1248,7 @@ test_async (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(MptcpEndpoint) e = NULL;
   g_autoptr(MptcpEndpoint) got = NULL;
-  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(GListModel) list = NULL;
   g_autoptr(GInetAddress) address = inet ("203.0.113.70");
   g_autoptr(GInetAddress) address2 = inet ("203.0.113.71");
   g_autofree char *ip = NULL;
@@ -1258,7 +1271,7 @@ test_async (void)
   WAIT (&data)
     list = mptcp_path_manager_list_endpoints_finish (data.pm, data.result, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (list->len, ==, 1);
+  g_assert_cmpuint (g_list_model_get_n_items (list), ==, 1);
 
   mptcp_path_manager_get_endpoint_async (data.pm, mptcp_endpoint_get_id (e), NULL, got_result,
                                          &data);
@@ -1425,7 +1438,7 @@ test_sync_other_thread (void)
 {
   g_autoptr(MptcpPathManager) pm = pm_new ();
   g_autoptr(MptcpEndpoint) e = NULL;
-  GPtrArray *list;
+  GListModel *list;
   GThread *thread;
 
   flush (pm);
@@ -1433,8 +1446,8 @@ test_sync_other_thread (void)
   thread = g_thread_new ("list", thread_list, pm);
   list = g_thread_join (thread);
   g_assert_nonnull (list);
-  g_assert_cmpuint (list->len, ==, 1);
-  g_ptr_array_unref (list);
+  g_assert_cmpuint (g_list_model_get_n_items (list), ==, 1);
+  g_object_unref (list);
   flush (pm);
 }
 

@@ -61,11 +61,17 @@ async function main() {
     // ip writes, the library lists (async and sync)
     ip('mptcp', 'endpoint', 'add', '203.0.113.9', 'id', '90', 'signal', 'backup');
     const list = await pm.list_endpoints_async(null);
-    assert(list.length === 2, `listed ${list.length}`);
-    const other = list.find(e => e.id === 90);
+    assert(list instanceof Gio.ListModel && list.get_item_type() === Mptcp.Endpoint.$gtype,
+        'a GListModel of MptcpEndpoint');
+    assert(list.get_n_items() === 2, `listed ${list.get_n_items()}`);
+    let other = null;
+    for (let i = 0; i < list.get_n_items(); i++) {
+        if (list.get_item(i).id === 90)
+            other = list.get_item(i);
+    }
     assert(other && other.address.to_string() === '203.0.113.9' &&
         other.flags === (Mptcp.EndpointFlags.SIGNAL | Mptcp.EndpointFlags.BACKUP), 'ip-added one');
-    assert(pm.list_endpoints(null).length === 2, 'sync list');
+    assert(pm.list_endpoints(null).get_n_items() === 2, 'sync list');
 
     // limits: the finish function's out values
     const [subflows, accepted] = await pm.get_limits_async(null);

@@ -51,7 +51,9 @@ c2 = socket.if_nametoindex('c2')
 pm = Mptcp.PathManager.new(None)
 assert isinstance(pm, Gio.Initable)
 pm.flush_endpoints(None)
-assert pm.list_endpoints(None) == []
+endpoints = pm.list_endpoints(None)
+assert isinstance(endpoints, Gio.ListModel) and endpoints.get_item_type() == Mptcp.Endpoint.__gtype__
+assert len(endpoints) == 0
 assert ip_endpoints() == []
 
 # add: the library writes, ip reads
@@ -97,7 +99,7 @@ expect_error(Mptcp.error_quark(), Mptcp.Error.NO_SUCH_ENDPOINT, pm.remove_endpoi
 pm.remove_endpoint(ep.props.id, None)
 assert [e['id'] for e in ip_endpoints()] == [50]
 pm.remove_endpoint_by_address(Gio.InetAddress.new_from_string('203.0.113.5'), None)
-assert ip_endpoints() == [] and pm.list_endpoints(None) == []
+assert ip_endpoints() == [] and list(pm.list_endpoints(None)) == []
 
 # limits: a plain tuple, -1 keeps a value
 subflows, accepted = pm.get_limits(None)
