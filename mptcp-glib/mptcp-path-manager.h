@@ -40,9 +40,10 @@ typedef enum /*< prefix=MPTCP_PATH_MANAGER_MODE >*/
  *
  * Pass it to mptcp_path_manager_set_limits() for a limit that should keep
  * its current value. It is %G_MAXUINT: the limits are #guint both ways, and
- * no limit the kernel accepts comes near it.
+ * no limit the kernel accepts comes near it. (Before 0.2 it was -1, for a
+ * #gint argument.)
  *
- * Since: 0.1 (-1 and a #gint argument before 0.2)
+ * Since: 0.1
  */
 #define MPTCP_PATH_MANAGER_LIMIT_UNCHANGED ((guint) 0xffffffff)
 
@@ -96,20 +97,12 @@ MptcpEndpoint *mptcp_path_manager_get_endpoint_finish   (MptcpPathManager     *s
 
 MPTCP_AVAILABLE_IN_0_1
 MptcpEndpoint *mptcp_path_manager_add_endpoint          (MptcpPathManager     *self,
-                                                         GInetAddress         *address,
-                                                         guint16               port,
-                                                         int                   ifindex,
-                                                         MptcpEndpointFlags    flags,
-                                                         guint                 id,
+                                                         MptcpEndpoint        *endpoint,
                                                          GCancellable         *cancellable,
                                                          GError              **error) G_GNUC_WARN_UNUSED_RESULT;
 MPTCP_AVAILABLE_IN_0_1
 void           mptcp_path_manager_add_endpoint_async    (MptcpPathManager     *self,
-                                                         GInetAddress         *address,
-                                                         guint16               port,
-                                                         int                   ifindex,
-                                                         MptcpEndpointFlags    flags,
-                                                         guint                 id,
+                                                         MptcpEndpoint        *endpoint,
                                                          GCancellable         *cancellable,
                                                          GAsyncReadyCallback   callback,
                                                          gpointer              user_data);

@@ -1129,6 +1129,7 @@ admin_authorized (GError   *error,
       guint32 id;
       MptcpEndpointFlags flags = 0;
       g_autoptr(GInetAddress) inet = NULL;
+      g_autoptr(MptcpEndpoint) endpoint = NULL;
       GFlagsClass *klass = flags_class ();
 
       g_variant_get (call->params, "((&sq)asiu)", &text, &port, &flags_iter, &ifindex, &id);
@@ -1157,7 +1158,20 @@ admin_authorized (GError   *error,
                                "Endpoint id %u is out of range", id);
           goto fail;
         }
-      mptcp_path_manager_add_endpoint_async (pm, inet, port, ifindex, flags, id, NULL,
+      if (ifindex < 0)
+        {
+          error = g_error_new (G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               "Invalid interface index %d", ifindex);
+          goto fail;
+        }
+      endpoint = g_object_new (MPTCP_TYPE_ENDPOINT,
+                               "address", inet,
+                               "port", (guint) port,
+                               "ifindex", (int) ifindex,
+                               "flags", flags,
+                               "id", (guint) id,
+                               NULL);
+      mptcp_path_manager_add_endpoint_async (pm, endpoint, NULL,
                                              endpoint_added_cb, call->invocation);
     }
   else

@@ -50,7 +50,8 @@ async function main() {
 
     // add (async): the library writes, ip reads
     const address = Gio.InetAddress.new_from_string(client2);
-    const ep = await pm.add_endpoint_async(address, 0, 0, Mptcp.EndpointFlags.SUBFLOW, 0, null);
+    const wanted = new Mptcp.Endpoint({address, flags: Mptcp.EndpointFlags.SUBFLOW});
+    const ep = await pm.add_endpoint_async(wanted, null);
     assert(ep instanceof Mptcp.Endpoint, 'an endpoint');
     assert(ep.id >= 1 && ep.address.to_string() === client2, `endpoint ${ep.to_string()}`);
     assert(ep.flags === Mptcp.EndpointFlags.SUBFLOW && ep.ifname === null, 'flags, no device');
@@ -84,7 +85,8 @@ async function main() {
     // errors
     let caught = null;
     try {
-        await pm.add_endpoint_async(address, 0, 0, Mptcp.EndpointFlags.SIGNAL, 0, null);
+        await pm.add_endpoint_async(
+            new Mptcp.Endpoint({address, flags: Mptcp.EndpointFlags.SIGNAL}), null);
     } catch (e) {
         caught = e;
     }
