@@ -258,6 +258,7 @@ main (int argc, char **argv)
   g_autoptr(MptcpPathManager) pm = NULL;
   g_autoptr(MptcpEndpoint) endpoint = NULL;
   g_autoptr(GInetAddress) address = NULL;
+  g_autoptr(MptcpEndpoint) request = NULL;
   g_autoptr(GError) error = NULL;
   guint rounds = argc > 1 ? (guint) g_ascii_strtoull (argv[1], NULL, 10) : 2000;
   double s, a, b, r;
@@ -273,8 +274,9 @@ main (int argc, char **argv)
   g_assert_no_error (error);
   mptcp_path_manager_flush_endpoints (pm, NULL, NULL);
   address = g_inet_address_new_from_string (TESTBED_CLIENT2_V4);
-  endpoint = mptcp_path_manager_add_endpoint (pm, address, 0, 0, MPTCP_ENDPOINT_FLAG_SUBFLOW, 0,
-                                              NULL, &error);
+  request = g_object_new (MPTCP_TYPE_ENDPOINT, "address", address,
+                          "flags", MPTCP_ENDPOINT_FLAG_SUBFLOW, NULL);
+  endpoint = mptcp_path_manager_add_endpoint (pm, request, NULL, &error);
   g_assert_no_error (error);
   id = mptcp_endpoint_get_id (endpoint);
 
@@ -317,8 +319,8 @@ main (int argc, char **argv)
   report ("get_endpoint", s / BATCH, a / BATCH, b / BATCH, r / BATCH);
 
   MEASURE (s, rounds / BATCH, for (k = 0; k < BATCH; k++)
-                                g_ptr_array_unref (mptcp_path_manager_list_endpoints (pm, NULL,
-                                                                                      NULL)));
+                                g_object_unref (mptcp_path_manager_list_endpoints (pm, NULL,
+                                                                                   NULL)));
   MEASURE (b, rounds / BATCH, for (k = 0; k < BATCH; k++)
                                 broker (MPTCP_PM_CMD_GET_ADDR, TRUE, 0));
   MEASURE (r, rounds / BATCH, for (k = 0; k < BATCH; k++) raw_dump (&raw));
@@ -328,18 +330,16 @@ main (int argc, char **argv)
   g_clear_object (&endpoint);
   mptcp_path_manager_flush_endpoints (pm, NULL, NULL);
   MEASURE (s, 20, {
-    g_autoptr(MptcpEndpoint) e = mptcp_path_manager_add_endpoint (pm, address, 0, 0,
-                                                                  MPTCP_ENDPOINT_FLAG_SUBFLOW,
-                                                                  0, NULL, NULL);
+    g_autoptr(MptcpEndpoint) e = mptcp_path_manager_add_endpoint (pm, request, NULL,
+                                                                  NULL);
     gint64 t1 = g_get_monotonic_time ();
     mptcp_path_manager_remove_endpoint (pm, mptcp_endpoint_get_id (e), NULL, NULL);
     t0_ += g_get_monotonic_time () - t1;   /* count the add only */
   });
   report ("add_endpoint", s, NAN, NAN, NAN);
   MEASURE (s, 20, {
-    g_autoptr(MptcpEndpoint) e = mptcp_path_manager_add_endpoint (pm, address, 0, 0,
-                                                                  MPTCP_ENDPOINT_FLAG_SUBFLOW,
-                                                                  0, NULL, NULL);
+    g_autoptr(MptcpEndpoint) e = mptcp_path_manager_add_endpoint (pm, request, NULL,
+                                                                  NULL);
     t0_ = g_get_monotonic_time ();
     mptcp_path_manager_remove_endpoint (pm, mptcp_endpoint_get_id (e), NULL, NULL);
   });

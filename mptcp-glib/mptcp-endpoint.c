@@ -21,6 +21,21 @@
  * Endpoints are immutable snapshots returned by #MptcpPathManager: they do not
  * follow later changes of the kernel's table (the kernel announces none). Ask
  * the path manager again for the current state.
+ *
+ * To add an endpoint, build one with its properties and pass it to
+ * mptcp_path_manager_add_endpoint(): #MptcpEndpoint:address,
+ * #MptcpEndpoint:port, #MptcpEndpoint:ifindex, #MptcpEndpoint:flags and
+ * #MptcpEndpoint:id can be set when the object is constructed (and only then).
+ * In C:
+ * |[<!-- language="C" -->
+ * g_autoptr(MptcpEndpoint) wanted = g_object_new (MPTCP_TYPE_ENDPOINT,
+ *                                                 "address", address,
+ *                                                 "flags", MPTCP_ENDPOINT_FLAG_SUBFLOW,
+ *                                                 NULL);
+ * g_autoptr(MptcpEndpoint) added = mptcp_path_manager_add_endpoint (pm, wanted, NULL, &error);
+ * ]|
+ * In Python, `Mptcp.Endpoint(address=address, flags=Mptcp.EndpointFlags.SUBFLOW)`;
+ * in JavaScript, `new Mptcp.Endpoint({address, flags: Mptcp.EndpointFlags.SUBFLOW})`.
  */
 
 /**
@@ -106,12 +121,48 @@ mptcp_endpoint_get_property (GObject    *object,
 }
 
 static void
+mptcp_endpoint_set_property (GObject      *object,
+                             guint         prop_id,
+                             const GValue *value,
+                             GParamSpec   *pspec)
+{
+  MptcpEndpoint *self = MPTCP_ENDPOINT (object);
+
+  /* construct-only: each is set once, before anyone sees the object */
+  switch (prop_id)
+    {
+    case PROP_ID:
+      self->id = g_value_get_uint (value);
+      break;
+    case PROP_ADDRESS:
+      g_clear_object (&self->address);
+      self->address = g_value_dup_object (value);
+      break;
+    case PROP_PORT:
+      self->port = (guint16) g_value_get_uint (value);
+      break;
+    case PROP_IFINDEX:
+      self->ifindex = g_value_get_int (value);
+      break;
+    case PROP_FLAGS:
+      self->flags = g_value_get_flags (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+    }
+}
+
+static void
 mptcp_endpoint_class_init (MptcpEndpointClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags construct = G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                                G_PARAM_STATIC_STRINGS;
 
   object_class->finalize = mptcp_endpoint_finalize;
   object_class->get_property = mptcp_endpoint_get_property;
+  object_class->set_property = mptcp_endpoint_set_property;
 
   /**
    * MptcpEndpoint:id:
@@ -124,7 +175,7 @@ mptcp_endpoint_class_init (MptcpEndpointClass *klass)
   properties[PROP_ID] =
     g_param_spec_uint ("id", "Id", "The address id of the endpoint",
                        0, 255, 0,
-                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+                       construct);
 
   /**
    * MptcpEndpoint:address:
@@ -136,7 +187,7 @@ mptcp_endpoint_class_init (MptcpEndpointClass *klass)
   properties[PROP_ADDRESS] =
     g_param_spec_object ("address", "Address", "The local address of the endpoint",
                          G_TYPE_INET_ADDRESS,
-                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+                         construct);
 
   /**
    * MptcpEndpoint:port:
@@ -149,7 +200,7 @@ mptcp_endpoint_class_init (MptcpEndpointClass *klass)
   properties[PROP_PORT] =
     g_param_spec_uint ("port", "Port", "The port of the endpoint, or 0",
                        0, G_MAXUINT16, 0,
-                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+                       construct);
 
   /**
    * MptcpEndpoint:ifindex:
@@ -163,7 +214,7 @@ mptcp_endpoint_class_init (MptcpEndpointClass *klass)
     g_param_spec_int ("ifindex", "Interface index",
                       "The index of the device the endpoint is bound to, or 0",
                       0, G_MAXINT, 0,
-                      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+                      construct);
 
   /**
    * MptcpEndpoint:ifname:
@@ -191,7 +242,7 @@ mptcp_endpoint_class_init (MptcpEndpointClass *klass)
   properties[PROP_FLAGS] =
     g_param_spec_flags ("flags", "Flags", "The flags of the endpoint",
                         MPTCP_TYPE_ENDPOINT_FLAGS, MPTCP_ENDPOINT_FLAG_NONE,
-                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+                        construct);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -199,6 +250,27 @@ mptcp_endpoint_class_init (MptcpEndpointClass *klass)
 static void
 mptcp_endpoint_init (MptcpEndpoint *self)
 {
+}
+
+/**
+ * mptcp_endpoint_new:
+ * @address: the local address of the endpoint
+ *
+ * Makes an endpoint with @address and nothing else: no port, no device, no
+ * flags, and id 0 (the kernel picks one). To set the other properties, use
+ * g_object_new() with them, as the section description shows; pass the
+ * endpoint to mptcp_path_manager_add_endpoint().
+ *
+ * Returns: (transfer full): a new #MptcpEndpoint
+ *
+ * Since: 0.2
+ */
+MptcpEndpoint *
+mptcp_endpoint_new (GInetAddress *address)
+{
+  g_return_val_if_fail (G_IS_INET_ADDRESS (address), NULL);
+
+  return g_object_new (MPTCP_TYPE_ENDPOINT, "address", address, NULL);
 }
 
 MptcpEndpoint *
@@ -230,7 +302,8 @@ _mptcp_endpoint_new (guint         id,
  *
  * Gets #MptcpEndpoint:id.
  *
- * Returns: the address id of the endpoint, 1 to 255
+ * Returns: the address id of the endpoint, 1 to 255 (0 in an endpoint built
+ *   without an id, which no path manager has stored)
  *
  * Since: 0.1
  */
@@ -248,7 +321,8 @@ mptcp_endpoint_get_id (MptcpEndpoint *self)
  *
  * Gets #MptcpEndpoint:address.
  *
- * Returns: (transfer none): the local address of the endpoint
+ * Returns: (transfer none) (nullable): the local address of the endpoint;
+ *   %NULL only in an endpoint built without #MptcpEndpoint:address
  *
  * Since: 0.1
  */
@@ -378,7 +452,8 @@ mptcp_endpoint_to_string (MptcpEndpoint *self)
 
   g_return_val_if_fail (MPTCP_IS_ENDPOINT (self), NULL);
 
-  address = g_inet_address_to_string (self->address);
+  address = self->address != NULL ? g_inet_address_to_string (self->address)
+                                  : g_strdup ("(no address)");
   str = g_string_new (address);
   if (self->port != 0)
     g_string_append_printf (str, " port %u", self->port);

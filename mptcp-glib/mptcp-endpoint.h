@@ -62,6 +62,9 @@ typedef enum /*< flags,prefix=MPTCP_ENDPOINT_FLAG >*/
 MPTCP_AVAILABLE_IN_0_1
 G_DECLARE_FINAL_TYPE (MptcpEndpoint, mptcp_endpoint, MPTCP, ENDPOINT, GObject)
 
+MPTCP_AVAILABLE_IN_0_2
+MptcpEndpoint      *mptcp_endpoint_new         (GInetAddress  *address) G_GNUC_WARN_UNUSED_RESULT;
+
 MPTCP_AVAILABLE_IN_0_1
 guint               mptcp_endpoint_get_id      (MptcpEndpoint *self);
 

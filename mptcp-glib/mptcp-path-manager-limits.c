@@ -20,22 +20,6 @@
 #include "mptcp-netlink-private.h"
 #include "mptcp-path-manager-private.h"
 
-/* ---- argument checks ---------------------------------------------------------------------- */
-
-static gboolean
-check_limit (const char  *name,
-             int          value,
-             GError     **error)
-{
-  if (value >= MPTCP_PATH_MANAGER_LIMIT_UNCHANGED)
-    return TRUE;
-
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-               "Invalid %s limit %d (use MPTCP_PATH_MANAGER_LIMIT_UNCHANGED to keep it)",
-               name, value);
-  return FALSE;
-}
-
 /* ---- limits ------------------------------------------------------------------------------- */
 
 /**
@@ -145,15 +129,10 @@ mptcp_path_manager_get_limits_finish (MptcpPathManager  *self,
 }
 
 static PmOp *
-pm_op_new_set_limits (int       subflows,
-                   int       add_addr_accepted,
-                   GError  **error)
+pm_op_new_set_limits (guint subflows,
+                      guint add_addr_accepted)
 {
   PmOp *op;
-
-  if (!check_limit ("subflows", subflows, error) ||
-      !check_limit ("add_addr_accepted", add_addr_accepted, error))
-    return NULL;
 
   op = _mptcp_pm_op_new (PM_OP_SET_LIMITS);
   op->subflows = subflows;
@@ -165,9 +144,9 @@ pm_op_new_set_limits (int       subflows,
  * mptcp_path_manager_set_limits:
  * @self: an #MptcpPathManager
  * @subflows: the most additional subflows a connection may have, or
- *   %MPTCP_PATH_MANAGER_LIMIT_UNCHANGED (-1) to keep the current value
+ *   %MPTCP_PATH_MANAGER_LIMIT_UNCHANGED to keep the current value
  * @add_addr_accepted: the most announced addresses a connection accepts, or
- *   %MPTCP_PATH_MANAGER_LIMIT_UNCHANGED (-1) to keep the current value
+ *   %MPTCP_PATH_MANAGER_LIMIT_UNCHANGED to keep the current value
  * @cancellable: (nullable): a #GCancellable, or %NULL
  * @error: return location for a #GError, or %NULL
  *
@@ -176,9 +155,11 @@ pm_op_new_set_limits (int       subflows,
  * manager also refuses joins from peers beyond its @subflows limit.
  *
  * Fails with %MPTCP_ERROR_OUT_OF_RANGE when a value is above what the kernel
- * allows (8), %G_IO_ERROR_INVALID_ARGUMENT for a negative value other than
- * %MPTCP_PATH_MANAGER_LIMIT_UNCHANGED, and %MPTCP_ERROR_PERMISSION_DENIED
- * without CAP_NET_ADMIN. Either both limits change or neither does.
+ * allows (8), and with %MPTCP_ERROR_PERMISSION_DENIED without CAP_NET_ADMIN.
+ * Either both limits change or neither does.
+ *
+ * The limits are #guint here as in mptcp_path_manager_get_limits(); before
+ * 0.2 this took #gint with -1 for "unchanged".
  *
  * Returns: %TRUE on success
  *
@@ -186,8 +167,8 @@ pm_op_new_set_limits (int       subflows,
  */
 gboolean
 mptcp_path_manager_set_limits (MptcpPathManager  *self,
-                               int                subflows,
-                               int                add_addr_accepted,
+                               guint              subflows,
+                               guint              add_addr_accepted,
                                GCancellable      *cancellable,
                                GError           **error)
 {
@@ -196,10 +177,7 @@ mptcp_path_manager_set_limits (MptcpPathManager  *self,
   g_return_val_if_fail (MPTCP_IS_PATH_MANAGER (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  op = pm_op_new_set_limits (subflows, add_addr_accepted, error);
-  if (op == NULL)
-    return FALSE;
-
+  op = pm_op_new_set_limits (subflows, add_addr_accepted);
   return _mptcp_pm_run_sync_boolean (self, op, cancellable, mptcp_path_manager_set_limits, error);
 }
 
@@ -221,24 +199,20 @@ mptcp_path_manager_set_limits (MptcpPathManager  *self,
  */
 void
 mptcp_path_manager_set_limits_async (MptcpPathManager    *self,
-                                     int                  subflows,
-                                     int                  add_addr_accepted,
+                                     guint                subflows,
+                                     guint                add_addr_accepted,
                                      GCancellable        *cancellable,
                                      GAsyncReadyCallback  callback,
                                      gpointer             user_data)
 {
-  GError *error = NULL;
   PmOp *op;
 
   g_return_if_fail (MPTCP_IS_PATH_MANAGER (self));
   g_return_if_fail (_mptcp_pm_in_own_context (self));
 
-  op = pm_op_new_set_limits (subflows, add_addr_accepted, &error);
-  if (op == NULL)
-    g_task_report_error (self, callback, user_data, mptcp_path_manager_set_limits_async, error);
-  else
-    _mptcp_pm_start_async (self, op, cancellable, callback, user_data,
-                 mptcp_path_manager_set_limits_async);
+  op = pm_op_new_set_limits (subflows, add_addr_accepted);
+  _mptcp_pm_start_async (self, op, cancellable, callback, user_data,
+                         mptcp_path_manager_set_limits_async);
 }
 
 /**

@@ -285,15 +285,19 @@ advance_list (GTask        *task,
               MptcpNlReply *reply)
 {
   MptcpPathManager *self = g_task_get_source_object (task);
-  GPtrArray *endpoints;
+  GListStore *endpoints;
   guint i;
 
-  endpoints = g_ptr_array_new_full (reply->addresses->len, g_object_unref);
+  endpoints = g_list_store_new (MPTCP_TYPE_ENDPOINT);
   for (i = 0; i < reply->addresses->len; i++)
-    g_ptr_array_add (endpoints,
-                     endpoint_from_nl (self, &g_array_index (reply->addresses, MptcpNlAddress, i)));
+    {
+      g_autoptr(MptcpEndpoint) endpoint =
+        endpoint_from_nl (self, &g_array_index (reply->addresses, MptcpNlAddress, i));
 
-  g_task_return_pointer (task, endpoints, (GDestroyNotify) g_ptr_array_unref);
+      g_list_store_append (endpoints, endpoint);
+    }
+
+  g_task_return_pointer (task, endpoints, g_object_unref);
   g_object_unref (task);
 }
 

@@ -74,8 +74,8 @@ typedef struct
   guint           id;
   MptcpNlAddress  address;     /* add, remove by address */
   guint32         flags;
-  int             subflows;
-  int             add_addr_accepted;
+  guint           subflows;    /* set limits: MPTCP_PATH_MANAGER_LIMIT_UNCHANGED to keep */
+  guint           add_addr_accepted;
 
   GArray         *ids;         /* remove by address: ids still to delete */
   GError         *deferred;    /* add: the error to report after undoing the change */

@@ -390,13 +390,15 @@ mptcp_path_manager_new (GCancellable  *cancellable,
  * `ip mptcp endpoint show` does, including the implicit ones the kernel made
  * itself (%MPTCP_ENDPOINT_FLAG_IMPLICIT). Needs no privilege.
  *
- * Returns: (transfer container) (element-type MptcpEndpoint): the endpoints, in
- *   the kernel's order, or %NULL on error; the array owns its endpoints: free
- *   it with g_ptr_array_unref()
+ * The list is a snapshot: it does not follow later changes of the kernel's
+ * table. Before 0.2 this returned a #GPtrArray.
+ *
+ * Returns: (transfer full): a #GListModel of #MptcpEndpoint, in the kernel's
+ *   order, or %NULL on error
  *
  * Since: 0.1
  */
-GPtrArray *
+GListModel *
 mptcp_path_manager_list_endpoints (MptcpPathManager  *self,
                                    GCancellable      *cancellable,
                                    GError           **error)
@@ -441,12 +443,12 @@ mptcp_path_manager_list_endpoints_async (MptcpPathManager    *self,
  *
  * Finishes mptcp_path_manager_list_endpoints_async().
  *
- * Returns: (transfer container) (element-type MptcpEndpoint): the endpoints, or
- *   %NULL on error; free the array with g_ptr_array_unref()
+ * Returns: (transfer full): a #GListModel of #MptcpEndpoint, in the kernel's
+ *   order, or %NULL on error
  *
  * Since: 0.1
  */
-GPtrArray *
+GListModel *
 mptcp_path_manager_list_endpoints_finish (MptcpPathManager  *self,
                                           GAsyncResult      *result,
                                           GError           **error)
@@ -606,17 +608,27 @@ check_endpoint_address (MptcpPathManager  *self,
   return TRUE;
 }
 
+/* Everything nothing can be sent for; the endpoint's fields become the request */
 static PmOp *
-pm_op_new_add (GInetAddress        *address,
-            guint16              port,
-            int                  ifindex,
-            MptcpEndpointFlags   flags,
-            guint                id,
-            GError             **error)
+pm_op_new_add (MptcpPathManager  *self,
+               MptcpEndpoint     *endpoint,
+               GError           **error)
 {
+  GInetAddress *address = mptcp_endpoint_get_address (endpoint);
+  int ifindex = mptcp_endpoint_get_ifindex (endpoint);
+  guint16 port = mptcp_endpoint_get_port (endpoint);
+  guint32 flags = mptcp_endpoint_get_flags (endpoint);
+  guint id = mptcp_endpoint_get_id (endpoint);
   PmOp *op;
 
-  if (!check_add_arguments (port, ifindex, flags, id, error))
+  if (address == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "The endpoint to add has no address (set MptcpEndpoint:address)");
+      return NULL;
+    }
+  if (!check_endpoint_address (self, address, ifindex, error) ||
+      !check_add_arguments (port, ifindex, flags, id, error))
     return NULL;
 
   op = _mptcp_pm_op_new (PM_OP_ADD);
@@ -631,33 +643,42 @@ pm_op_new_add (GInetAddress        *address,
 /**
  * mptcp_path_manager_add_endpoint:
  * @self: an #MptcpPathManager
- * @address: the local address of the endpoint
- * @port: a port for a %MPTCP_ENDPOINT_FLAG_SIGNAL endpoint (the kernel then
- *   listens on it for joins, and @address must be an address of this host), or
- *   0
- * @ifindex: the index of the device subflows from this endpoint are bound to,
- *   or 0 for none
- * @flags: the flags of the endpoint
- * @id: the id the endpoint should get, 1 to 255, or 0 to let the kernel pick
- *   the next free one
+ * @endpoint: the endpoint to add, built with its properties (see
+ *   #MptcpEndpoint): #MptcpEndpoint:address (needed), and as wanted
+ *   #MptcpEndpoint:port (for a %MPTCP_ENDPOINT_FLAG_SIGNAL endpoint; the
+ *   kernel then listens on it for joins, and the address must be an address
+ *   of this host), #MptcpEndpoint:ifindex (the device subflows from it are
+ *   bound to), #MptcpEndpoint:flags and #MptcpEndpoint:id (1 to 255, or 0 to
+ *   let the kernel pick the next free one)
  * @cancellable: (nullable): a #GCancellable, or %NULL
  * @error: return location for a #GError, or %NULL
  *
  * Adds an endpoint to the in-kernel path manager, as
  * `ip mptcp endpoint add` does, and returns it as the kernel stored it (with
- * its id). It applies to connections made afterwards.
+ * its id). It applies to connections made afterwards. @endpoint itself is not
+ * changed; any #MptcpEndpoint, also one a path manager returned, can be
+ * passed (its #MptcpEndpoint:ifname is not used).
  *
- * Before anything is sent, it fails with %G_IO_ERROR_INVALID_ARGUMENT for
- * flags the kernel refuses: %MPTCP_ENDPOINT_FLAG_SIGNAL together with
- * %MPTCP_ENDPOINT_FLAG_FULLMESH, %MPTCP_ENDPOINT_FLAG_IMPLICIT, bits
- * #MptcpEndpointFlags does not name, or a @port without
- * %MPTCP_ENDPOINT_FLAG_SIGNAL or with %MPTCP_ENDPOINT_FLAG_SUBFLOW; and with
- * %MPTCP_ERROR_OUT_OF_RANGE for an @id above 255.
+ * |[<!-- language="Python" -->
+ * wanted = Mptcp.Endpoint(address=Gio.InetAddress.new_from_string('192.0.2.2'),
+ *                         flags=Mptcp.EndpointFlags.SUBFLOW)
+ * added = pm.add_endpoint(wanted, None)
+ * print(added.props.id)
+ * ]|
+ *
+ * Before anything is sent, it fails with %G_IO_ERROR_INVALID_ARGUMENT for an
+ * endpoint without an address, for flags the kernel refuses:
+ * %MPTCP_ENDPOINT_FLAG_SIGNAL together with %MPTCP_ENDPOINT_FLAG_FULLMESH,
+ * %MPTCP_ENDPOINT_FLAG_IMPLICIT, bits #MptcpEndpointFlags does not name, or a
+ * port without %MPTCP_ENDPOINT_FLAG_SIGNAL or with
+ * %MPTCP_ENDPOINT_FLAG_SUBFLOW, and for an interface index no device of the
+ * path manager's namespace has; with %MPTCP_ERROR_INVALID_ADDRESS for an
+ * unspecified, multicast or broadcast address.
  *
  * The kernel then refuses with %MPTCP_ERROR_ENDPOINT_EXISTS when an endpoint
- * has the same address (and port) or @id already, %MPTCP_ERROR_OUT_OF_RANGE
+ * has the same address (and port) or id already, %MPTCP_ERROR_OUT_OF_RANGE
  * when the table is full (8 endpoints), %MPTCP_ERROR_INVALID_ADDRESS when it
- * cannot listen on @address and @port, and %MPTCP_ERROR_PERMISSION_DENIED
+ * cannot listen on the address and port, and %MPTCP_ERROR_PERMISSION_DENIED
  * without CAP_NET_ADMIN. When the kernel dropped a flag it does not support
  * (%MPTCP_ENDPOINT_FLAG_LAMINAR before Linux 6.18), the endpoint is removed
  * again and the call fails with %MPTCP_ERROR_NOT_SUPPORTED.
@@ -665,29 +686,27 @@ pm_op_new_add (GInetAddress        *address,
  * An address the kernel holds as an implicit endpoint is turned into a normal
  * one, keeping its id.
  *
- * Returns: (transfer full): the new endpoint, or %NULL on error
+ * Before 0.2 this took the address, port, ifindex, flags and id as five
+ * arguments.
+ *
+ * Returns: (transfer full): the new endpoint, as the kernel stored it, or
+ *   %NULL on error
  *
  * Since: 0.1
  */
 MptcpEndpoint *
 mptcp_path_manager_add_endpoint (MptcpPathManager    *self,
-                                 GInetAddress        *address,
-                                 guint16              port,
-                                 int                  ifindex,
-                                 MptcpEndpointFlags   flags,
-                                 guint                id,
+                                 MptcpEndpoint       *endpoint,
                                  GCancellable        *cancellable,
                                  GError             **error)
 {
   PmOp *op;
 
   g_return_val_if_fail (MPTCP_IS_PATH_MANAGER (self), NULL);
-  g_return_val_if_fail (G_IS_INET_ADDRESS (address), NULL);
+  g_return_val_if_fail (MPTCP_IS_ENDPOINT (endpoint), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!check_endpoint_address (self, address, ifindex, error))
-    return NULL;
-  op = pm_op_new_add (address, port, ifindex, flags, id, error);
+  op = pm_op_new_add (self, endpoint, error);
   if (op == NULL)
     return NULL;
 
@@ -697,11 +716,8 @@ mptcp_path_manager_add_endpoint (MptcpPathManager    *self,
 /**
  * mptcp_path_manager_add_endpoint_async:
  * @self: an #MptcpPathManager
- * @address: the local address of the endpoint
- * @port: a port for a %MPTCP_ENDPOINT_FLAG_SIGNAL endpoint, or 0
- * @ifindex: the index of the device of the endpoint, or 0 for none
- * @flags: the flags of the endpoint
- * @id: the id the endpoint should get, 1 to 255, or 0 to let the kernel pick
+ * @endpoint: the endpoint to add, built with its properties; see
+ *   mptcp_path_manager_add_endpoint()
  * @cancellable: (nullable): a #GCancellable, or %NULL
  * @callback: (scope async): called when the endpoint is added
  * @user_data: data for @callback
@@ -717,11 +733,7 @@ mptcp_path_manager_add_endpoint (MptcpPathManager    *self,
  */
 void
 mptcp_path_manager_add_endpoint_async (MptcpPathManager    *self,
-                                       GInetAddress        *address,
-                                       guint16              port,
-                                       int                  ifindex,
-                                       MptcpEndpointFlags   flags,
-                                       guint                id,
+                                       MptcpEndpoint       *endpoint,
                                        GCancellable        *cancellable,
                                        GAsyncReadyCallback  callback,
                                        gpointer             user_data)
@@ -730,18 +742,15 @@ mptcp_path_manager_add_endpoint_async (MptcpPathManager    *self,
   PmOp *op;
 
   g_return_if_fail (MPTCP_IS_PATH_MANAGER (self));
-  g_return_if_fail (G_IS_INET_ADDRESS (address));
+  g_return_if_fail (MPTCP_IS_ENDPOINT (endpoint));
   g_return_if_fail (_mptcp_pm_in_own_context (self));
 
-  if (!check_endpoint_address (self, address, ifindex, &error))
-    op = NULL;
-  else
-    op = pm_op_new_add (address, port, ifindex, flags, id, &error);
+  op = pm_op_new_add (self, endpoint, &error);
   if (op == NULL)
     g_task_report_error (self, callback, user_data, mptcp_path_manager_add_endpoint_async, error);
   else
     _mptcp_pm_start_async (self, op, cancellable, callback, user_data,
-                 mptcp_path_manager_add_endpoint_async);
+                           mptcp_path_manager_add_endpoint_async);
 }
 
 /**
@@ -752,7 +761,8 @@ mptcp_path_manager_add_endpoint_async (MptcpPathManager    *self,
  *
  * Finishes mptcp_path_manager_add_endpoint_async().
  *
- * Returns: (transfer full): the new endpoint, or %NULL on error
+ * Returns: (transfer full): the new endpoint, as the kernel stored it, or
+ *   %NULL on error
  *
  * Since: 0.1
  */

@@ -39,11 +39,13 @@ typedef enum /*< prefix=MPTCP_PATH_MANAGER_MODE >*/
  * MPTCP_PATH_MANAGER_LIMIT_UNCHANGED:
  *
  * Pass it to mptcp_path_manager_set_limits() for a limit that should keep
- * its current value.
+ * its current value. It is %G_MAXUINT: the limits are #guint both ways, and
+ * no limit the kernel accepts comes near it. (Before 0.2 it was -1, for a
+ * #gint argument.)
  *
  * Since: 0.1
  */
-#define MPTCP_PATH_MANAGER_LIMIT_UNCHANGED -1
+#define MPTCP_PATH_MANAGER_LIMIT_UNCHANGED ((guint) 0xffffffff)
 
 /**
  * MPTCP_TYPE_PATH_MANAGER:
@@ -64,7 +66,7 @@ MptcpPathManager *mptcp_path_manager_new (GCancellable  *cancellable,
 /* endpoints */
 
 MPTCP_AVAILABLE_IN_0_1
-GPtrArray     *mptcp_path_manager_list_endpoints        (MptcpPathManager     *self,
+GListModel    *mptcp_path_manager_list_endpoints        (MptcpPathManager     *self,
                                                          GCancellable         *cancellable,
                                                          GError              **error) G_GNUC_WARN_UNUSED_RESULT;
 MPTCP_AVAILABLE_IN_0_1
@@ -73,7 +75,7 @@ void           mptcp_path_manager_list_endpoints_async  (MptcpPathManager     *s
                                                          GAsyncReadyCallback   callback,
                                                          gpointer              user_data);
 MPTCP_AVAILABLE_IN_0_1
-GPtrArray     *mptcp_path_manager_list_endpoints_finish (MptcpPathManager     *self,
+GListModel    *mptcp_path_manager_list_endpoints_finish (MptcpPathManager     *self,
                                                          GAsyncResult         *result,
                                                          GError              **error) G_GNUC_WARN_UNUSED_RESULT;
 
@@ -95,20 +97,12 @@ MptcpEndpoint *mptcp_path_manager_get_endpoint_finish   (MptcpPathManager     *s
 
 MPTCP_AVAILABLE_IN_0_1
 MptcpEndpoint *mptcp_path_manager_add_endpoint          (MptcpPathManager     *self,
-                                                         GInetAddress         *address,
-                                                         guint16               port,
-                                                         int                   ifindex,
-                                                         MptcpEndpointFlags    flags,
-                                                         guint                 id,
+                                                         MptcpEndpoint        *endpoint,
                                                          GCancellable         *cancellable,
                                                          GError              **error) G_GNUC_WARN_UNUSED_RESULT;
 MPTCP_AVAILABLE_IN_0_1
 void           mptcp_path_manager_add_endpoint_async    (MptcpPathManager     *self,
-                                                         GInetAddress         *address,
-                                                         guint16               port,
-                                                         int                   ifindex,
-                                                         MptcpEndpointFlags    flags,
-                                                         guint                 id,
+                                                         MptcpEndpoint        *endpoint,
                                                          GCancellable         *cancellable,
                                                          GAsyncReadyCallback   callback,
                                                          gpointer              user_data);
@@ -203,14 +197,14 @@ gboolean       mptcp_path_manager_get_limits_finish (MptcpPathManager     *self,
 
 MPTCP_AVAILABLE_IN_0_1
 gboolean       mptcp_path_manager_set_limits        (MptcpPathManager     *self,
-                                                     int                   subflows,
-                                                     int                   add_addr_accepted,
+                                                     guint                 subflows,
+                                                     guint                 add_addr_accepted,
                                                      GCancellable         *cancellable,
                                                      GError              **error);
 MPTCP_AVAILABLE_IN_0_1
 void           mptcp_path_manager_set_limits_async  (MptcpPathManager     *self,
-                                                     int                   subflows,
-                                                     int                   add_addr_accepted,
+                                                     guint                 subflows,
+                                                     guint                 add_addr_accepted,
                                                      GCancellable         *cancellable,
                                                      GAsyncReadyCallback   callback,
                                                      gpointer              user_data);

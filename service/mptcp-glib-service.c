@@ -1129,6 +1129,7 @@ admin_authorized (GError   *error,
       guint32 id;
       MptcpEndpointFlags flags = 0;
       g_autoptr(GInetAddress) inet = NULL;
+      g_autoptr(MptcpEndpoint) endpoint = NULL;
       GFlagsClass *klass = flags_class ();
 
       g_variant_get (call->params, "((&sq)asiu)", &text, &port, &flags_iter, &ifindex, &id);
@@ -1157,7 +1158,20 @@ admin_authorized (GError   *error,
                                "Endpoint id %u is out of range", id);
           goto fail;
         }
-      mptcp_path_manager_add_endpoint_async (pm, inet, port, ifindex, flags, id, NULL,
+      if (ifindex < 0)
+        {
+          error = g_error_new (G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               "Invalid interface index %d", ifindex);
+          goto fail;
+        }
+      endpoint = g_object_new (MPTCP_TYPE_ENDPOINT,
+                               "address", inet,
+                               "port", (guint) port,
+                               "ifindex", (int) ifindex,
+                               "flags", flags,
+                               "id", (guint) id,
+                               NULL);
+      mptcp_path_manager_add_endpoint_async (pm, endpoint, NULL,
                                              endpoint_added_cb, call->invocation);
     }
   else
@@ -1276,11 +1290,11 @@ endpoints_listed_cb (GObject      *source,
                      gpointer      user_data)
 {
   GDBusMethodInvocation *invocation = user_data;
-  g_autoptr(GPtrArray) eps = NULL;
+  g_autoptr(GListModel) eps = NULL;
   GFlagsClass *klass = flags_class ();
   GVariantBuilder b;
   GError *error = NULL;
-  guint i, bit;
+  guint i, n, bit;
 
   eps = mptcp_path_manager_list_endpoints_finish (MPTCP_PATH_MANAGER (source), result, &error);
   if (eps == NULL)
@@ -1289,9 +1303,10 @@ endpoints_listed_cb (GObject      *source,
       return;
     }
   g_variant_builder_init (&b, G_VARIANT_TYPE ("a(usqasi)"));
-  for (i = 0; i < eps->len; i++)
+  n = g_list_model_get_n_items (eps);
+  for (i = 0; i < n; i++)
     {
-      MptcpEndpoint *ep = g_ptr_array_index (eps, i);
+      g_autoptr(MptcpEndpoint) ep = g_list_model_get_item (eps, i);
       g_autofree char *addr = g_inet_address_to_string (mptcp_endpoint_get_address (ep));
       GVariantBuilder fb;
 

@@ -260,6 +260,7 @@ test_unusable_endpoints (void)
   g_autoptr(MptcpPathManager) pm = mptcp_path_manager_new (NULL, &error);
   g_autoptr(GInetAddress) good = g_inet_address_new_from_string (TESTBED_CLIENT2_V4);
   g_autoptr(MptcpEndpoint) ep = NULL;
+  g_autoptr(MptcpEndpoint) request = NULL;
   g_autofree char *out = NULL;
   guint i;
 
@@ -268,15 +269,19 @@ test_unusable_endpoints (void)
   for (i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_autoptr(GInetAddress) a = g_inet_address_new_from_string (bad[i]);
+      g_autoptr(MptcpEndpoint) bad_request = g_object_new (MPTCP_TYPE_ENDPOINT, "address", a,
+                                                           "flags", MPTCP_ENDPOINT_FLAG_SUBFLOW,
+                                                           NULL);
 
-      ep = mptcp_path_manager_add_endpoint (pm, a, 0, 0, MPTCP_ENDPOINT_FLAG_SUBFLOW, 0, NULL,
-                                            &error);
+      ep = mptcp_path_manager_add_endpoint (pm, bad_request, NULL, &error);
       g_assert_null (ep);
       g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_INVALID_ADDRESS);
       g_clear_error (&error);
     }
-  ep = mptcp_path_manager_add_endpoint (pm, good, 0, 9999, MPTCP_ENDPOINT_FLAG_SUBFLOW, 0, NULL,
-                                        &error);
+  g_clear_object (&request);
+  request = g_object_new (MPTCP_TYPE_ENDPOINT, "address", good, "ifindex", 9999,
+                          "flags", MPTCP_ENDPOINT_FLAG_SUBFLOW, NULL);
+  ep = mptcp_path_manager_add_endpoint (pm, request, NULL, &error);
   g_assert_null (ep);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
@@ -287,8 +292,11 @@ test_unusable_endpoints (void)
   g_assert_cmpstr (g_strstrip (out), ==, "");
 
   /* a real one still works, with a real interface */
-  ep = mptcp_path_manager_add_endpoint (pm, good, 0, (int) if_nametoindex (TESTBED_CLIENT2_IFNAME),
-                                        MPTCP_ENDPOINT_FLAG_SUBFLOW, 0, NULL, &error);
+  g_clear_object (&request);
+  request = g_object_new (MPTCP_TYPE_ENDPOINT, "address", good,
+                          "ifindex", (int) if_nametoindex (TESTBED_CLIENT2_IFNAME),
+                          "flags", MPTCP_ENDPOINT_FLAG_SUBFLOW, NULL);
+  ep = mptcp_path_manager_add_endpoint (pm, request, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (ep);
   read_run_client (flush);

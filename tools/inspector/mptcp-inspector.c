@@ -629,7 +629,7 @@ load_path_manager (Inspector *in)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(MptcpPathManager) pm = mptcp_path_manager_new (NULL, &error);
-  g_autoptr(GPtrArray) endpoints = NULL;
+  g_autoptr(GListModel) endpoints = NULL;
   guint subflows = 0, accepted = 0;
   GtkWidget *child;
 
@@ -664,12 +664,13 @@ load_path_manager (Inspector *in)
       gtk_list_box_append (in->endpoints, gtk_label_new (text));
       return;
     }
-  if (endpoints->len == 0)
+  if (g_list_model_get_n_items (endpoints) == 0)
     gtk_list_box_append (in->endpoints, gtk_label_new ("No endpoints: the kernel uses the "
                                                        "connection's own address only."));
-  for (guint i = 0; i < endpoints->len; i++)
+  for (guint i = 0; i < g_list_model_get_n_items (endpoints); i++)
     {
-      g_autofree char *text = mptcp_endpoint_to_string (g_ptr_array_index (endpoints, i));
+      g_autoptr(MptcpEndpoint) endpoint = g_list_model_get_item (endpoints, i);
+      g_autofree char *text = mptcp_endpoint_to_string (endpoint);
       GtkWidget *label = gtk_label_new (text);
 
       gtk_label_set_xalign (GTK_LABEL (label), 0);

@@ -50,7 +50,8 @@ async function main() {
 
     // add (async): the library writes, ip reads
     const address = Gio.InetAddress.new_from_string(client2);
-    const ep = await pm.add_endpoint_async(address, 0, 0, Mptcp.EndpointFlags.SUBFLOW, 0, null);
+    const wanted = new Mptcp.Endpoint({address, flags: Mptcp.EndpointFlags.SUBFLOW});
+    const ep = await pm.add_endpoint_async(wanted, null);
     assert(ep instanceof Mptcp.Endpoint, 'an endpoint');
     assert(ep.id >= 1 && ep.address.to_string() === client2, `endpoint ${ep.to_string()}`);
     assert(ep.flags === Mptcp.EndpointFlags.SUBFLOW && ep.ifname === null, 'flags, no device');
@@ -61,11 +62,17 @@ async function main() {
     // ip writes, the library lists (async and sync)
     ip('mptcp', 'endpoint', 'add', '203.0.113.9', 'id', '90', 'signal', 'backup');
     const list = await pm.list_endpoints_async(null);
-    assert(list.length === 2, `listed ${list.length}`);
-    const other = list.find(e => e.id === 90);
+    assert(list instanceof Gio.ListModel && list.get_item_type() === Mptcp.Endpoint.$gtype,
+        'a GListModel of MptcpEndpoint');
+    assert(list.get_n_items() === 2, `listed ${list.get_n_items()}`);
+    let other = null;
+    for (let i = 0; i < list.get_n_items(); i++) {
+        if (list.get_item(i).id === 90)
+            other = list.get_item(i);
+    }
     assert(other && other.address.to_string() === '203.0.113.9' &&
         other.flags === (Mptcp.EndpointFlags.SIGNAL | Mptcp.EndpointFlags.BACKUP), 'ip-added one');
-    assert(pm.list_endpoints(null).length === 2, 'sync list');
+    assert(pm.list_endpoints(null).get_n_items() === 2, 'sync list');
 
     // limits: the finish function's out values
     const [subflows, accepted] = await pm.get_limits_async(null);
@@ -78,7 +85,8 @@ async function main() {
     // errors
     let caught = null;
     try {
-        await pm.add_endpoint_async(address, 0, 0, Mptcp.EndpointFlags.SIGNAL, 0, null);
+        await pm.add_endpoint_async(
+            new Mptcp.Endpoint({address, flags: Mptcp.EndpointFlags.SIGNAL}), null);
     } catch (e) {
         caught = e;
     }

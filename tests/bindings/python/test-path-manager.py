@@ -51,13 +51,17 @@ c2 = socket.if_nametoindex('c2')
 pm = Mptcp.PathManager.new(None)
 assert isinstance(pm, Gio.Initable)
 pm.flush_endpoints(None)
-assert pm.list_endpoints(None) == []
+endpoints = pm.list_endpoints(None)
+assert isinstance(endpoints, Gio.ListModel) and endpoints.get_item_type() == Mptcp.Endpoint.__gtype__
+assert len(endpoints) == 0
 assert ip_endpoints() == []
 
 # add: the library writes, ip reads
-ep = pm.add_endpoint(Gio.InetAddress.new_from_string(client2), 0, c2,
-                     Mptcp.EndpointFlags.SUBFLOW | Mptcp.EndpointFlags.BACKUP, 0, None)
-assert isinstance(ep, Mptcp.Endpoint)
+wanted = Mptcp.Endpoint(address=Gio.InetAddress.new_from_string(client2), ifindex=c2,
+                        flags=Mptcp.EndpointFlags.SUBFLOW | Mptcp.EndpointFlags.BACKUP)
+assert wanted.props.id == 0 and wanted.props.port == 0
+ep = pm.add_endpoint(wanted, None)
+assert isinstance(ep, Mptcp.Endpoint) and ep is not wanted and wanted.props.id == 0
 assert 1 <= ep.props.id <= 255
 assert ep.props.address.to_string() == client2
 assert ep.props.ifindex == c2 and ep.props.ifname == 'c2'
@@ -85,11 +89,18 @@ expect_error(Gio.io_error_quark(), Gio.IOErrorEnum.INVALID_ARGUMENT,
 
 # errors
 dup = expect_error(Mptcp.error_quark(), Mptcp.Error.ENDPOINT_EXISTS, pm.add_endpoint,
-                   Gio.InetAddress.new_from_string(client2), 0, 0,
-                   Mptcp.EndpointFlags.SIGNAL, 0, None)
+                   Mptcp.Endpoint(address=Gio.InetAddress.new_from_string(client2),
+                                  flags=Mptcp.EndpointFlags.SIGNAL), None)
 expect_error(Gio.io_error_quark(), Gio.IOErrorEnum.INVALID_ARGUMENT, pm.add_endpoint,
-             Gio.InetAddress.new_from_string('203.0.113.6'), 0, 0,
-             Mptcp.EndpointFlags.SIGNAL | Mptcp.EndpointFlags.FULLMESH, 0, None)
+             Mptcp.Endpoint(address=Gio.InetAddress.new_from_string('203.0.113.6'),
+                            flags=Mptcp.EndpointFlags.SIGNAL | Mptcp.EndpointFlags.FULLMESH),
+             None)
+# no address: refused before anything is sent
+expect_error(Gio.io_error_quark(), Gio.IOErrorEnum.INVALID_ARGUMENT, pm.add_endpoint,
+             Mptcp.Endpoint(flags=Mptcp.EndpointFlags.SUBFLOW), None)
+# the constructor with the address only
+plain = Mptcp.Endpoint.new(Gio.InetAddress.new_from_string('203.0.113.8'))
+assert plain.props.address.to_string() == '203.0.113.8' and plain.props.flags == 0
 expect_error(Mptcp.error_quark(), Mptcp.Error.NO_SUCH_ENDPOINT, pm.get_endpoint, 99, None)
 expect_error(Mptcp.error_quark(), Mptcp.Error.NO_SUCH_ENDPOINT, pm.remove_endpoint, 99, None)
 
@@ -97,7 +108,7 @@ expect_error(Mptcp.error_quark(), Mptcp.Error.NO_SUCH_ENDPOINT, pm.remove_endpoi
 pm.remove_endpoint(ep.props.id, None)
 assert [e['id'] for e in ip_endpoints()] == [50]
 pm.remove_endpoint_by_address(Gio.InetAddress.new_from_string('203.0.113.5'), None)
-assert ip_endpoints() == [] and pm.list_endpoints(None) == []
+assert ip_endpoints() == [] and list(pm.list_endpoints(None)) == []
 
 # limits: a plain tuple, -1 keeps a value
 subflows, accepted = pm.get_limits(None)
@@ -123,8 +134,9 @@ def done(source, result, finish):
     loop.quit()
 
 
-pm.add_endpoint_async(Gio.InetAddress.new_from_string('203.0.113.7'), 0, 0,
-                      Mptcp.EndpointFlags.SIGNAL, 7, None, done, pm.add_endpoint_finish)
+pm.add_endpoint_async(Mptcp.Endpoint(address=Gio.InetAddress.new_from_string('203.0.113.7'),
+                                     flags=Mptcp.EndpointFlags.SIGNAL, id=7),
+                      None, done, pm.add_endpoint_finish)
 loop.run()
 added = results.pop()
 assert isinstance(added, Mptcp.Endpoint) and added.props.id == 7, added
