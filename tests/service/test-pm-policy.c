@@ -450,8 +450,9 @@ test_cli (void)
   a = mptcpctl ("path-manager", "kernel", &status);
   g_assert_cmpint (status, ==, 0);
   g_assert_cmpstr (a, ==, "{\"path_manager\": \"kernel\", \"service_acting\": false}\n");
-  sysctl = testbed_read_sysctl ("net.mptcp.path_manager");
-  g_assert_cmpstr (sysctl, ==, "kernel");
+  /* pm_type: on every kernel (net.mptcp.path_manager only from Linux 6.15) */
+  sysctl = testbed_read_sysctl ("net.mptcp.pm_type");
+  g_assert_cmpstr (sysctl, ==, "0");
   b = mptcpctl ("path-manager", "act", &status);
   g_assert_cmpint (status, !=, 0);
   g_test_message ("%s", b);
@@ -460,8 +461,8 @@ test_cli (void)
   g_assert_cmpint (status, ==, 0);
   g_assert_cmpstr (c, ==, "{\"path_manager\": \"userspace\", \"service_acting\": true}\n");
   g_clear_pointer (&sysctl, g_free);
-  sysctl = testbed_read_sysctl ("net.mptcp.path_manager");
-  g_assert_cmpstr (sysctl, ==, "userspace");
+  sysctl = testbed_read_sysctl ("net.mptcp.pm_type");
+  g_assert_cmpstr (sysctl, ==, "1");
   d = mptcpctl ("path-manager", NULL, &status);
   g_assert_cmpint (status, ==, 0);
   g_assert_cmpstr (d, ==, c);
