@@ -15,6 +15,13 @@
 #include "mptcp-pm-policy.h"
 
 #define POLICY_TIMEOUT_MS 5000
+/* Server side, one ANNOUNCE at a time with a gap: the in-kernel PM sends the next ADD_ADDR once
+ * the peer echoed the previous one, which user space does not see; a peer on Linux 6.1 or 6.12
+ * drops an ADD_ADDR that arrives while it still handles the previous one (measured: with all
+ * sent at once, a 6.1/6.12 peer joined only the first). A refused ANNOUNCE is asked again after
+ * the same gap, a few times. */
+#define ANNOUNCE_GAP_MS  100
+#define ANNOUNCE_RETRIES 10
 /* the endpoint table and limits read for one connection serve the connections established
  * within this time after it (no event tells of endpoint or limit changes) */
 #define TABLE_TTL_US (250 * 1000)
@@ -48,6 +55,9 @@ typedef struct
   GArray         *pairs;         /* of Pair: subflows asked for or found (no duplicates) */
   guint           next_endpoint; /* the endpoint walk: one endpoint at a time, as the kernel */
   gboolean        waiting;       /* for the walk's last subflow to be established or fail */
+  gboolean        announcing;    /* server side: the signal endpoints' walk has started */
+  guint           next_signal;   /* its next endpoint: one ANNOUNCE at a time, as the kernel */
+  guint           signal_retries;
 } Conn;
 
 struct _MgsPmPolicy
@@ -73,6 +83,7 @@ typedef struct
   guint32      token;
   guint        generation;
   Pair         pair;
+  gboolean     backup;      /* a subflow of a backup endpoint */
 } Req;
 
 /* one policy per process (the service makes at most one), so replies can check it is alive */
@@ -158,6 +169,44 @@ has_pair (Conn *conn, const Pair *p)
 static void advance (MgsPmPolicy *self, Conn *conn);
 
 static void
+set_flags_done (MptcpNlReply *reply,
+                GError       *error,
+                gpointer      user_data)
+{
+  if (error != NULL)
+    g_debug ("policy: backup flag not set: %s", error->message);
+  g_clear_error (&error);
+  if (reply != NULL)
+    _mptcp_nl_reply_free (reply);
+  g_free (user_data);
+}
+
+/* Linux 6.1 creates a subflow without the backup flag SUBFLOW_CREATE asks for: set it again
+ * (MP_PRIO), as the in-kernel PM's subflows of a backup endpoint have it; on later kernels
+ * this changes nothing. */
+static void
+mark_backup (MgsPmPolicy *self,
+             Conn        *conn,
+             const Pair  *p)
+{
+  MptcpNlRequest r = { 0 };
+
+  r.cmd = MPTCP_PM_CMD_SET_FLAGS;
+  r.token = conn->token;
+  r.has_token = TRUE;
+  r.has_addr = TRUE;
+  r.addr.family = p->family;
+  r.addr.addr = p->local;
+  r.addr.flags = MPTCP_PM_ADDR_FLAG_BACKUP;
+  r.addr.has_flags = TRUE;
+  r.has_remote = TRUE;
+  r.remote.family = p->family;
+  r.remote.addr = p->remote;
+  r.remote.port = p->rport;
+  _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, set_flags_done, req_new (self, conn));
+}
+
+static void
 create_done (MptcpNlReply *reply,
              GError       *error,
              gpointer      user_data)
@@ -187,6 +236,8 @@ create_done (MptcpNlReply *reply,
         }
       g_error_free (error);
     }
+  else if (conn != NULL && req->backup)
+    mark_backup (the_policy, conn, &req->pair);
   if (reply != NULL)
     _mptcp_nl_reply_free (reply);
   g_free (req);
@@ -242,6 +293,7 @@ create_subflow (MgsPmPolicy          *self,
   r.remote.port = rport;
   req = req_new (self, conn);
   req->pair = p;
+  req->backup = local != NULL && (local->flags & MPTCP_PM_ADDR_FLAG_BACKUP);
   _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, create_done, req);
   return TRUE;
 }
@@ -328,6 +380,47 @@ subflows_to (MgsPmPolicy           *self,
     }
 }
 
+static void announce_next (MgsPmPolicy *self, Conn *conn);
+
+static gboolean
+announce_retry_cb (gpointer user_data)
+{
+  Conn *conn = req_conn (user_data);
+
+  if (conn != NULL)
+    announce_next (the_policy, conn);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+announce_done (MptcpNlReply *reply,
+               GError       *error,
+               gpointer      user_data)
+{
+  Req *req = user_data;
+  Conn *conn = req_conn (req);
+
+  if (conn != NULL)
+    {
+      if (error != NULL && conn->signal_retries < ANNOUNCE_RETRIES)
+        conn->signal_retries++;
+      else
+        {
+          if (error != NULL)
+            g_debug ("policy: token %08x: announce failed: %s", conn->token, error->message);
+          conn->signal_retries = 0;
+          conn->next_signal++;
+        }
+      /* the next one (or this one again) after the gap */
+      g_timeout_add_full (G_PRIORITY_DEFAULT, ANNOUNCE_GAP_MS, announce_retry_cb,
+                          g_steal_pointer (&req), g_free);
+    }
+  g_clear_error (&error);
+  if (reply != NULL)
+    _mptcp_nl_reply_free (reply);
+  g_free (req);
+}
+
 static void
 announce (MgsPmPolicy          *self,
           Conn                 *conn,
@@ -343,7 +436,25 @@ announce (MgsPmPolicy          *self,
   r.addr.has_id = TRUE;
   r.addr.flags = MPTCP_PM_ADDR_FLAG_SIGNAL;
   r.addr.has_flags = TRUE;
-  _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, create_done, req_new (self, conn));
+  _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, announce_done, req_new (self, conn));
+}
+
+/* the next `signal` endpoint of a server-side connection's walk, if any */
+static void
+announce_next (MgsPmPolicy *self,
+               Conn        *conn)
+{
+  for (; conn->next_signal < conn->endpoints->len; conn->next_signal++)
+    {
+      const MptcpNlAddress *e = &g_array_index (conn->endpoints, MptcpNlAddress, conn->next_signal);
+
+      if ((e->flags & MPTCP_PM_ADDR_FLAG_SIGNAL) && endpoint_family (e) == conn->family &&
+          !same_addr (conn->family, &e->addr, &conn->saddr))
+        {
+          announce (self, conn, e);
+          return;
+        }
+    }
 }
 
 static void
@@ -371,16 +482,12 @@ apply (MgsPmPolicy *self,
   if (conn->server_side)
     {
       /* an adopted server-side connection may have had its ADD_ADDRs: not sent twice */
-      if (conn->adopted)
+      if (conn->adopted || conn->announcing)
         return;
-      for (guint i = 0; i < conn->endpoints->len; i++)
-        {
-          const MptcpNlAddress *e = &g_array_index (conn->endpoints, MptcpNlAddress, i);
-
-          if ((e->flags & MPTCP_PM_ADDR_FLAG_SIGNAL) && endpoint_family (e) == conn->family &&
-              !same_addr (conn->family, &e->addr, &conn->saddr))
-            announce (self, conn, e);
-        }
+      conn->announcing = TRUE;
+      conn->next_signal = 0;
+      conn->signal_retries = 0;
+      announce_next (self, conn);
       return;
     }
   conn->next_endpoint = 0;
