@@ -253,6 +253,19 @@ n_subflows (const char *set)
   return n;
 }
 
+/* set ("A -> B:P; ...", sorted) with each subflow once */
+static char *
+without_repeats (const char *set)
+{
+  g_auto(GStrv) members = g_strsplit (set, "; ", -1);
+  g_autoptr(GString) out = g_string_new (NULL);
+
+  for (guint i = 0; members[i] != NULL; i++)
+    if (i == 0 || g_strcmp0 (members[i], members[i - 1]) != 0)
+      g_string_append_printf (out, "%s%s", out->len > 0 ? "; " : "", members[i]);
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
 /* Every subflow of set is one of superset's ("A -> B:P; ..." both). */
 static void
 assert_members_of (const char *set,
@@ -320,15 +333,22 @@ test_differential (gconstpointer data)
     {
       g_test_message ("%s #%u kernel:  %s", sc->name, i, kernel[i]);
       g_test_message ("%s #%u service: %s", sc->name, i, service[i]);
+      /* Linux 6.1's in-kernel PM opens some fullmesh subflows two or three times (a kernel
+       * defect, measured under qemu); the service never does: its set must equal the
+       * kernel's without the repeats */
+      g_autofree char *k = without_repeats (kernel[i]);
+
+      if (g_strcmp0 (k, kernel[i]) != 0)
+        g_test_message ("%s #%u: the in-kernel PM repeated subflows", sc->name, i);
       if (sc->cut_of != NULL)
         {
-          assert_members_of (kernel[i], sc->cut_of);
+          assert_members_of (k, sc->cut_of);
           assert_members_of (service[i], sc->cut_of);
-          g_assert_cmpuint (n_subflows (service[i]), ==, n_subflows (kernel[i]));
+          g_assert_cmpuint (n_subflows (service[i]), ==, n_subflows (k));
         }
       else
-        g_assert_cmpstr (service[i], ==, kernel[i]);
-      g_assert_cmpuint (n_subflows (kernel[i]), >=, sc->min_extra);
+        g_assert_cmpstr (service[i], ==, k);
+      g_assert_cmpuint (n_subflows (k), >=, sc->min_extra);
     }
   _mptcp_sockdiag_free (diag);
 }
