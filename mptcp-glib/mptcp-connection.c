@@ -219,7 +219,7 @@ mptcp_connection_finalize (GObject *object)
 {
   MptcpConnection *self = MPTCP_CONNECTION (object);
 
-  /* our subflows' mptcp_subflow_get_connection() returns NULL from now on */
+  /* our subflows' mptcp_subflow_dup_connection() returns NULL from now on */
   if (self->backref != NULL)
     {
       self->backref->connection = NULL;

@@ -152,7 +152,7 @@ mptcp_subflow_get_property (GObject    *object,
       g_value_set_boolean (value, self->peer_backup);
       break;
     case PROP_CONNECTION:
-      g_value_take_object (value, mptcp_subflow_get_connection (self));
+      g_value_take_object (value, mptcp_subflow_dup_connection (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -436,18 +436,20 @@ mptcp_subflow_get_peer_backup (MptcpSubflow *self)
 }
 
 /**
- * mptcp_subflow_get_connection:
+ * mptcp_subflow_dup_connection:
  * @self: a #MptcpSubflow
  *
- * Gets the connection the subflow belongs to.
+ * Gets a new reference to the connection the subflow belongs to (a `dup_` name, after
+ * GLib's rule: the caller owns what it gets). Until 0.2 its name ended in
+ * get_connection.
  *
  * Returns: (transfer full) (nullable): the connection, or %NULL if it has
  *   been finalized
  *
- * Since: 0.1
+ * Since: 0.2
  */
 MptcpConnection *
-mptcp_subflow_get_connection (MptcpSubflow *self)
+mptcp_subflow_dup_connection (MptcpSubflow *self)
 {
   g_return_val_if_fail (MPTCP_IS_SUBFLOW (self), NULL);
 
@@ -481,7 +483,7 @@ static MptcpConnection *
 connection_or_error (MptcpSubflow  *self,
                      GError       **error)
 {
-  MptcpConnection *connection = mptcp_subflow_get_connection (self);
+  MptcpConnection *connection = mptcp_subflow_dup_connection (self);
 
   if (connection == NULL)
     g_set_error_literal (error, MPTCP_ERROR, MPTCP_ERROR_NO_SUCH_SUBFLOW,

@@ -42,8 +42,8 @@ gboolean            mptcp_subflow_get_backup         (MptcpSubflow *self);
 MPTCP_AVAILABLE_IN_0_2
 gboolean            mptcp_subflow_get_peer_backup    (MptcpSubflow *self);
 
-MPTCP_AVAILABLE_IN_0_1
-MptcpConnection    *mptcp_subflow_get_connection     (MptcpSubflow *self) G_GNUC_WARN_UNUSED_RESULT;
+MPTCP_AVAILABLE_IN_0_2
+MptcpConnection    *mptcp_subflow_dup_connection     (MptcpSubflow *self) G_GNUC_WARN_UNUSED_RESULT;
 
 MPTCP_AVAILABLE_IN_0_1
 MptcpSubflowStats  *mptcp_subflow_get_stats          (MptcpSubflow *self) G_GNUC_WARN_UNUSED_RESULT;

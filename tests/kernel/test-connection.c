@@ -220,7 +220,7 @@ check_fresh (GSocketFamily family,
   read_assert_same_address (mptcp_subflow_get_local_address (subflow), local);
   read_assert_same_address (mptcp_subflow_get_remote_address (subflow), remote);
   g_assert_false (mptcp_subflow_get_backup (subflow));
-  owner = mptcp_subflow_get_connection (subflow);
+  owner = mptcp_subflow_dup_connection (subflow);
   g_assert_true (owner == connection);
 
   stats = mptcp_subflow_get_stats (subflow);
@@ -660,14 +660,14 @@ test_lifetime (void)
   subflow = g_list_model_get_item (mptcp_connection_get_subflows (connection), 0);
 
   /* the subflow does not keep its connection alive */
-  owner = mptcp_subflow_get_connection (subflow);
+  owner = mptcp_subflow_dup_connection (subflow);
   g_assert_true (owner == connection);
   g_object_unref (owner);
   g_object_unref (connection);
   g_assert_null (connection);
   g_object_get (subflow, "connection", &owner, NULL);
   g_assert_null (owner);
-  g_assert_null (mptcp_subflow_get_connection (subflow));
+  g_assert_null (mptcp_subflow_dup_connection (subflow));
   g_assert_cmpuint (mptcp_subflow_get_id (subflow), ==, 1);
 
   /* nothing to act through any more: a clear error, sync and async */
