@@ -228,6 +228,27 @@ G_GNUC_INTERNAL
 void
 _mptcp_conn_set_event_source (MptcpConnection  *self,
                               MptcpEventSource  source);
+/* a GError of G_IO_ERROR for errno err: "what: strerror" */
+G_GNUC_INTERNAL
+void
+_mptcp_conn_set_errno_error (GError    **error,
+                             int         err,
+                             const char *what);
+/* emits subflow-removed for each subflow of gone (already out of the list): the signal's
+ * one emitter, in mptcp-connection.c */
+G_GNUC_INTERNAL
+void
+_mptcp_conn_emit_removed (MptcpConnection *self,
+                          GPtrArray       *gone,
+                          int              error,
+                          guint            reset_reason);
+/* mptcp-connection-refresh.c: reads the kernel's subflows into the list (keep: the subflows
+ * it no longer lists stay, for a caller's refresh between two events) */
+G_GNUC_INTERNAL
+gboolean
+_mptcp_conn_refresh (MptcpConnection  *self,
+                     gboolean          keep,
+                     GError          **error);
 G_GNUC_INTERNAL
 gboolean
 _mptcp_conn_refresh_guarded (MptcpConnection  *self,

@@ -459,19 +459,6 @@ _mptcp_conn_scratch_list (void)
   return list;
 }
 
-/* Points sf at entry i's tcp_info; copies it into sf if the list is a
- * scratch one (copy). */
-static inline void
-set_entry_info (MptcpSubflow           *sf,
-                const MptcpSockoptList *kl,
-                guint                   i,
-                gboolean                copy)
-{
-  _mptcp_subflow_set_tcp_info (sf, _mptcp_sockopt_list_tcp_info (kl, i), kl->tcp_info_len);
-  if (copy)
-    _mptcp_subflow_detach_tcp_info (sf);
-}
-
 /* The one-thread rule: a call from any other thread than the constructing one is refused
  * (a critical and the failure value) before it touches anything. */
 gboolean
@@ -480,10 +467,10 @@ _mptcp_conn_in_own_thread (MptcpConnection *self)
   return self->thread == g_thread_self ();
 }
 
-static void
-set_errno_error (GError    **error,
-                 int         err,
-                 const char *what)
+void
+_mptcp_conn_set_errno_error (GError    **error,
+                             int         err,
+                             const char *what)
 {
   g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err),
                "%s: %s", what, g_strerror (err));
@@ -504,11 +491,11 @@ _mptcp_conn_set_closed_error (GError **error)
 }
 
 /* Emits subflow-removed for each subflow of gone (already out of the list). */
-static void
-emit_removed (MptcpConnection *self,
-              GPtrArray       *gone,
-              int              error,
-              guint            reset_reason)
+void
+_mptcp_conn_emit_removed (MptcpConnection *self,
+                          GPtrArray       *gone,
+                          int              error,
+                          guint            reset_reason)
 {
   guint i;
 
@@ -533,7 +520,7 @@ clear_subflows (MptcpConnection *self)
   gone = self->subflows->items;
   self->subflows->items = g_ptr_array_new_with_free_func (g_object_unref);
   g_list_model_items_changed (G_LIST_MODEL (self->subflows), 0, n, 0);
-  emit_removed (self, gone, 0, 0);
+  _mptcp_conn_emit_removed (self, gone, 0, 0);
 }
 
 
@@ -565,405 +552,6 @@ _mptcp_conn_mark_closed (MptcpConnection *self)
     g_signal_emit (self, signals[SIGNAL_CLOSED], 0);
 }
 
-/* Finds the listed subflow entry i of the kernel's list belongs to, starting
- * the search at hint (the expected position). */
-static MptcpSubflow *
-match_entry (MptcpConnection        *self,
-             const MptcpSockoptList *kl,
-             guint                   i,
-             guint                   hint,
-             const MptcpSockoptAddr *local,
-             const MptcpSockoptAddr *remote)
-{
-  GPtrArray *items = self->subflows->items;
-  guint32 id = _mptcp_sockopt_list_id (kl, i);
-  guint n = items->len;
-  guint k;
-
-  for (k = 0; k < n; k++)
-    {
-      MptcpSubflow *sf = g_ptr_array_index (items, (hint + k) % n);
-
-      /* by kernel id; a subflow added from an event has no id yet (0)
-       * and is matched by its 4-tuple once, then takes the kernel's id */
-      if (kl->sfinfo_stride != 0
-          ? sf->id == id || (sf->id == 0 && _mptcp_subflow_matches (sf, local, remote))
-          : _mptcp_subflow_matches (sf, local, remote))
-        return sf;
-    }
-  return NULL;
-}
-
-/* Brings the list model in line with the kernel's list kl (a fresh read;
- * the subflows' statistics still point into the previous one). */
-static void
-apply_kernel_list (MptcpConnection        *self,
-                   const MptcpSockoptList *kl,
-                   gboolean                copy)
-{
-  GPtrArray *items = self->subflows->items;
-  gboolean by_id = kl->sfinfo_stride != 0;
-  guint n_old = items->len;
-  guint n_seen = 0;
-  guint live = 0;
-  guint i, j;
-  /* the new subflows (references), made on need: the general path is rare */
-  g_autoptr(GPtrArray) added = NULL;
-
-  /* Fast path: the same subflows in the same order (the common case of a
-   * periodic refresh): only the statistics change. */
-  for (i = 0, j = 0; i < kl->n_subflows; i++)
-    {
-      MptcpSubflow *sf;
-
-      if (_mptcp_sockopt_list_state (kl, i) == MPTCP_TCP_STATE_CLOSE)
-        continue;
-      if (j >= n_old)
-        break;
-      sf = g_ptr_array_index (items, j);
-      if (by_id)
-        {
-          if (sf->id != _mptcp_sockopt_list_id (kl, i))
-            break;
-        }
-      else
-        {
-          MptcpSockoptAddr local, remote;
-
-          _mptcp_sockopt_list_get_addrs (kl, i, &local, &remote);
-          if (!_mptcp_subflow_matches (sf, &local, &remote))
-            break;
-        }
-      set_entry_info (sf, kl, i, copy);
-      j++;
-    }
-  if (i == kl->n_subflows && j == n_old)
-    return;
-
-  /* General path: match every live kernel entry to a listed subflow (by id,
-   * or by 4-tuple on the legacy path), make objects for new ones, then drop
-   * the listed subflows nobody matched (seen[] holds the matched ones). */
-  {
-    g_autofree MptcpSubflow **seen = g_new0 (MptcpSubflow *, n_old + 1);
-
-    for (i = 0; i < kl->n_subflows; i++)
-      {
-        MptcpSockoptAddr local, remote;
-        MptcpSubflow *sf;
-
-        if (_mptcp_sockopt_list_state (kl, i) == MPTCP_TCP_STATE_CLOSE)
-          continue;
-        live++;
-
-        _mptcp_sockopt_list_get_addrs (kl, i, &local, &remote);
-        sf = match_entry (self, kl, i, live - 1, &local, &remote);
-        if (sf == NULL)
-          {
-            guint id = by_id ? _mptcp_sockopt_list_id (kl, i) : extra_get (self)->next_id++;
-
-            sf = _mptcp_subflow_new (self, id, &local, &remote);
-            if (added == NULL)
-              added = g_ptr_array_new ();
-            g_ptr_array_add (added, sf);
-          }
-        else
-          {
-            guint k;
-
-            /* the same kernel subflow listed twice cannot happen, but be
-             * safe: count each listed subflow once */
-            for (k = 0; k < n_seen && seen[k] != sf; k++)
-              ;
-            if (k == n_seen)
-              seen[n_seen++] = sf;
-            if (by_id && sf->id == 0)
-              _mptcp_subflow_set_id (sf, _mptcp_sockopt_list_id (kl, i));
-          }
-        set_entry_info (sf, kl, i, copy);
-      }
-
-    /* Remove the unmatched ones, one items-changed per contiguous run,
-     * back to front so positions stay valid; subflow-removed after the
-     * loop, so that a handler acting on the list (a synchronous close
-     * removes its subflow) cannot move it under the loop. */
-    if (n_seen < n_old)
-      {
-        g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func (g_object_unref);
-        guint end = n_old;
-
-        while (end > 0)
-          {
-            guint start;
-            guint k;
-            gboolean keep;
-
-            MptcpSubflow *sf = g_ptr_array_index (items, end - 1);
-
-            for (k = 0; k < n_seen && seen[k] != sf; k++)
-              ;
-            keep = k < n_seen;
-            if (keep)
-              {
-                end--;
-                continue;
-              }
-
-            start = end - 1;
-            while (start > 0)
-              {
-                sf = g_ptr_array_index (items, start - 1);
-                for (k = 0; k < n_seen && seen[k] != sf; k++)
-                  ;
-                if (k < n_seen)
-                  break;
-                start--;
-              }
-            for (k = start; k < end; k++)
-              {
-                _mptcp_subflow_detach_tcp_info (g_ptr_array_index (items, k));
-                g_ptr_array_add (gone, g_object_ref (g_ptr_array_index (items, k)));
-              }
-            g_ptr_array_remove_range (items, start, end - start);
-            g_list_model_items_changed (G_LIST_MODEL (self->subflows), start, end - start, 0);
-            end = start;
-          }
-        emit_removed (self, gone, 0, 0);
-      }
-  }
-
-  /* Append the new ones in the kernel's order. */
-  if (added != NULL)
-    {
-      guint pos = items->len;
-      guint n_added = added->len;
-
-      g_autoptr(GPtrArray) fresh = g_ptr_array_new_with_free_func (g_object_unref);
-
-      for (i = 0; i < n_added; i++)
-        {
-          g_ptr_array_add (items, g_ptr_array_index (added, i));
-          g_ptr_array_add (fresh, g_object_ref (g_ptr_array_index (added, i)));
-        }
-      g_ptr_array_set_size (added, 0);   /* references moved to items */
-      g_list_model_items_changed (G_LIST_MODEL (self->subflows), pos, 0, n_added);
-      for (i = 0; i < fresh->len; i++)
-        g_signal_emit (self, signals[SIGNAL_SUBFLOW_ADDED], 0, g_ptr_array_index (fresh, i));
-    }
-}
-
-/* ---- the kernel's backup flags, from sock_diag ---- */
-
-#ifndef SO_NETNS_COOKIE
-#define SO_NETNS_COOKIE 71
-#endif
-
-/* How often a caller's refresh reads the flags at most (see mptcp_connection_refresh()). */
-#define FLAGS_READ_INTERVAL_US (100 * G_TIME_SPAN_MILLISECOND)
-
-typedef struct
-{
-  MptcpSockDiag *diag;           /* NULL: could not be made (then tried again next time) */
-  guint64 netns_cookie;          /* of diag's namespace, 0: unknown */
-  GArray *sockets;               /* of MptcpDiagSocket, reused */
-} ThreadDiag;
-
-static void
-thread_diag_free (gpointer data)
-{
-  ThreadDiag *td = data;
-
-  _mptcp_sockdiag_free (td->diag);
-  g_clear_pointer (&td->sockets, g_array_unref);
-  g_free (td);
-}
-
-static guint64
-netns_cookie (int fd)
-{
-  guint64 cookie = 0;
-  socklen_t len = sizeof cookie;
-
-  if (getsockopt (fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) < 0 || len != sizeof cookie)
-    return 0;
-  return cookie;
-}
-
-/* The calling thread's sock_diag socket, in the namespace of the socket whose namespace cookie
- * is want (0: unknown, any), or NULL. */
-static ThreadDiag *
-thread_diag (guint64 want)
-{
-  static GPrivate key = G_PRIVATE_INIT (thread_diag_free);
-  ThreadDiag *td = g_private_get (&key);
-
-  if (td == NULL)
-    {
-      td = g_new0 (ThreadDiag, 1);
-      td->sockets = g_array_new (FALSE, TRUE, sizeof (MptcpDiagSocket));
-      g_private_set (&key, td);
-    }
-  /* made in another namespace than the thread's now (setns()): make it again */
-  if (td->diag != NULL && want != 0 && td->netns_cookie != want)
-    g_clear_pointer (&td->diag, _mptcp_sockdiag_free);
-  if (td->diag == NULL)
-    {
-      td->diag = _mptcp_sockdiag_new (NULL);
-      if (td->diag == NULL)
-        return NULL;
-      td->netns_cookie = netns_cookie (_mptcp_sockdiag_get_fd (td->diag));
-    }
-  if (want != 0 && td->netns_cookie != 0 && td->netns_cookie != want)
-    return NULL;               /* the thread is not in the socket's namespace */
-  return td;
-}
-
-/* Reads the backup flags of the listed subflows from sock_diag and applies them where the
- * kernel gave them (6.18, or CAP_NET_ADMIN); elsewhere changes nothing. */
-static void
-read_backup_flags (MptcpConnection *self)
-{
-  GPtrArray *items = self->subflows->items;
-  ConnectionExtra *extra = extra_get (self);
-  ThreadDiag *td;
-  guint i;
-
-  if (items->len == 0)
-    return;
-  if (extra->netns_cookie == 0)
-    extra->netns_cookie = netns_cookie (g_socket_get_fd (self->socket));
-  td = thread_diag (extra->netns_cookie);
-  if (td == NULL)
-    return;
-  g_array_set_size (td->sockets, items->len);
-  for (i = 0; i < items->len; i++)
-    {
-      MptcpSubflow *sf = g_ptr_array_index (items, i);
-      MptcpDiagSocket *d = &g_array_index (td->sockets, MptcpDiagSocket, i);
-      gsize alen = sf->local_raw.family == AF_INET ? 4 : 16;
-
-      d->family = (guint8) sf->local_raw.family;
-      d->sport = sf->local_raw.port;
-      d->dport = sf->remote_raw.port;
-      memcpy (d->src, sf->local_raw.addr, alen);
-      memcpy (d->dst, sf->remote_raw.addr, alen);
-    }
-  if (!_mptcp_sockdiag_lookup_subflows (td->diag, self->token,
-                                        (MptcpDiagSocket *) (gpointer) td->sockets->data,
-                                        items->len, NULL))
-    return;
-  /* the list may change under the notify handlers: look each subflow up again */
-  for (i = 0; i < td->sockets->len && i < items->len; i++)
-    {
-      const MptcpDiagSocket *d = &g_array_index (td->sockets, MptcpDiagSocket, i);
-      MptcpSubflow *sf = g_ptr_array_index (items, i);
-
-      if (!d->ulp_attrs || d->sport != sf->local_raw.port || d->dport != sf->remote_raw.port)
-        continue;
-      g_object_ref (sf);
-      _mptcp_subflow_set_backup (sf, (d->sf_flags & MPTCP_SUBFLOW_FLAG_BKUP_LOC) != 0);
-      _mptcp_subflow_set_peer_backup (sf, (d->sf_flags & MPTCP_SUBFLOW_FLAG_BKUP_REM) != 0);
-      g_object_unref (sf);
-    }
-}
-
-/* Reads the kernel's list (switching to the legacy path on kernels without
- * MPTCP_FULL_INFO) and applies it. keep: read into the connection's own
- * buffers (allocated now if needed: a caller's refresh), else into the
- * thread's scratch list if the connection has none. */
-static gboolean
-refresh_internal (MptcpConnection  *self,
-                  gboolean          keep,
-                  GError          **error)
-{
-  guint next = extra_ro (self)->cur ^ 1;
-  MptcpSockoptList *kl;
-  int fd;
-  int r;
-
-  if (self->fallback)
-    {
-      _mptcp_conn_set_fallback_error (error);
-      return FALSE;
-    }
-  if (self->closed || g_socket_is_closed (self->socket))
-    {
-      _mptcp_conn_mark_closed (self);
-      _mptcp_conn_set_closed_error (error);
-      return FALSE;
-    }
-
-  if (extra_ro (self)->kernel == NULL && keep)
-    extra_get (self)->kernel = g_new0 (MptcpSockoptList, 2);
-  kl = extra_ro (self)->kernel != NULL ? &self->extra->kernel[next] : _mptcp_conn_scratch_list ();
-
-  fd = g_socket_get_fd (self->socket);
-  r = _mptcp_sockopt_list_read (kl, fd, self->path);
-  if (r == -EOPNOTSUPP || r == -ENOPROTOOPT)
-    {
-      int is_mptcp = _mptcp_sockopt_is_mptcp (fd);
-
-      if (is_mptcp == 0)
-        {
-          _mptcp_conn_mark_fallback (self);
-          _mptcp_conn_set_fallback_error (error);
-          return FALSE;
-        }
-      if (is_mptcp == 1 && self->path == MPTCP_SOCKOPT_PATH_FULL_INFO && !self->path_forced)
-        {
-          /* Linux before 6.5: no MPTCP_FULL_INFO */
-          g_debug ("MPTCP_FULL_INFO not supported, listing subflows the legacy way");
-          self->path = MPTCP_SOCKOPT_PATH_LEGACY;
-          r = _mptcp_sockopt_list_read (kl, fd, self->path);
-        }
-    }
-  if (r < 0)
-    {
-      if (r == -EBADF)
-        {
-          _mptcp_conn_mark_closed (self);
-          _mptcp_conn_set_closed_error (error);
-        }
-      else
-        set_errno_error (error, -r, "Could not list the subflows");
-      return FALSE;
-    }
-
-  if (extra_ro (self)->kernel != NULL)
-    {
-      apply_kernel_list (self, kl, FALSE);
-      self->extra->cur = next;
-    }
-  else
-    apply_kernel_list (self, kl, TRUE);
-  if (keep)
-    {
-      gint64 now = g_get_monotonic_time ();
-
-      if (self->extra->flags_read_at == 0 || now - self->extra->flags_read_at >= FLAGS_READ_INTERVAL_US)
-        {
-          self->extra->flags_read_at = now;
-          read_backup_flags (self);
-        }
-    }
-  return TRUE;
-}
-
-/* refresh_internal(), unless one is running already (a signal handler of
- * its own refreshing again): then nothing. */
-gboolean
-_mptcp_conn_refresh_guarded (MptcpConnection *self,
-                             gboolean         keep,
-                             GError         **error)
-{
-  gboolean ok;
-
-  if (self->in_refresh)
-    return TRUE;
-  self->in_refresh = TRUE;
-  ok = refresh_internal (self, keep, error);
-  self->in_refresh = FALSE;
-  return ok;
-}
 
 gboolean
 _mptcp_conn_native_address (GSocketAddress   *address,
@@ -1074,7 +662,7 @@ init_once (MptcpConnection  *self,
   r = _mptcp_sockopt_probe (fd, &probe);
   if (r < 0)
     {
-      set_errno_error (error, -r, "Could not inspect the socket");
+      _mptcp_conn_set_errno_error (error, -r, "Could not inspect the socket");
       return FALSE;
     }
   switch (probe.kind)
@@ -1132,14 +720,14 @@ init_once (MptcpConnection  *self,
       }
     if (r < 0)
       {
-        set_errno_error (error, -r, "Could not read the MPTCP connection info");
+        _mptcp_conn_set_errno_error (error, -r, "Could not read the MPTCP connection info");
         return FALSE;
       }
     if (len >= G_STRUCT_OFFSET (mpx_mptcp_info, token) + sizeof info.token)
       self->token = info.token;
   }
 
-  if (!refresh_internal (self, FALSE, &local_error))
+  if (!_mptcp_conn_refresh (self, FALSE, &local_error))
     {
       if (g_error_matches (local_error, MPTCP_ERROR, MPTCP_ERROR_FALLBACK))
         return TRUE;
@@ -1441,7 +1029,7 @@ mptcp_connection_get_info (MptcpConnection  *self,
     }
   if (r < 0)
     {
-      set_errno_error (error, -r, "Could not read the MPTCP connection info");
+      _mptcp_conn_set_errno_error (error, -r, "Could not read the MPTCP connection info");
       return NULL;
     }
 
