@@ -1015,6 +1015,95 @@ _mptcp_control_host_address (MptcpConnection    *self,
   return TRUE;
 }
 
+/* ---- the subflow's operations: close, set_backup ---- */
+
+/* The subflow's tuple, when its connection is there, usable and lists it. */
+static gboolean
+check_subflow (MptcpConnection  *self,
+               MptcpSubflow     *subflow,
+               Tuple            *tuple,
+               GError          **error)
+{
+  if (self == NULL)
+    {
+      g_set_error_literal (error, MPTCP_ERROR, MPTCP_ERROR_NO_SUCH_SUBFLOW,
+                           "No such subflow: its connection is gone");
+      return FALSE;
+    }
+  if (self->closed)
+    {
+      g_set_error_literal (error, MPTCP_ERROR, MPTCP_ERROR_NO_SUCH_SUBFLOW,
+                           "No such subflow: the connection is closed");
+      return FALSE;
+    }
+  if (!_mptcp_control_check_usable (self, error))
+    return FALSE;
+  if (!g_ptr_array_find (self->subflows->items, subflow, NULL))
+    {
+      g_set_error_literal (error, MPTCP_ERROR, MPTCP_ERROR_NO_SUCH_SUBFLOW,
+                           "No such subflow: it is closed or is not listed by the connection");
+      return FALSE;
+    }
+  tuple->local = subflow->local_raw;
+  tuple->remote = subflow->remote_raw;
+  tuple->local.scope_id = 0;
+  tuple->remote.scope_id = 0;
+  return TRUE;
+}
+
+static MptcpControlOpKind
+subflow_op_kind (MptcpSubflowOp op)
+{
+  return op == MPTCP_SUBFLOW_OP_CLOSE ? MPTCP_CONTROL_OP_CLOSE : MPTCP_CONTROL_OP_BACKUP;
+}
+
+void
+_mptcp_control_subflow_start (MptcpSubflow        *subflow,
+                              MptcpSubflowOp       op,
+                              gboolean             backup,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data,
+                              gpointer             source_tag)
+{
+  g_autoptr(MptcpConnection) self = mptcp_subflow_dup_connection (subflow);
+  GError *error = NULL;
+  Tuple tuple;
+
+  g_return_if_fail (self == NULL || _mptcp_conn_in_own_thread (self));
+
+  if (!check_subflow (self, subflow, &tuple, &error))
+    {
+      g_task_report_error (subflow, callback, user_data, source_tag, error);
+      return;
+    }
+  _mptcp_control_op_start_async (self, subflow, subflow_op_kind (op), &tuple, TRUE, 0, !!backup,
+                                 subflow, cancellable, callback, user_data, source_tag);
+}
+
+gboolean
+_mptcp_control_subflow_run (MptcpSubflow   *subflow,
+                            MptcpSubflowOp  op,
+                            gboolean        backup,
+                            GCancellable   *cancellable,
+                            gpointer        source_tag,
+                            GError        **error)
+{
+  g_autoptr(MptcpConnection) self = mptcp_subflow_dup_connection (subflow);
+  g_autoptr(GAsyncResult) result = NULL;
+  Tuple tuple;
+
+  g_return_val_if_fail (self == NULL || _mptcp_conn_in_own_thread (self), FALSE);
+
+  if (!check_subflow (self, subflow, &tuple, error))
+    return FALSE;
+  result = _mptcp_control_op_run_sync (self, subflow, subflow_op_kind (op), &tuple, TRUE, 0,
+                                       !!backup, subflow, cancellable, source_tag, error);
+  if (result == NULL)
+    return FALSE;
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 /* The broker of the calling thread's context (the one async results go to). */
 static MptcpNetlink *
 caller_netlink (MptcpConnection  *self,

@@ -8,7 +8,6 @@
 #include "mptcp-subflow.h"
 #include "mptcp-subflow-private.h"
 #include "mptcp-connection.h"
-#include "mptcp-connection-private.h"
 #include "mptcp-info-private.h"
 #include "mptcp-error.h"
 
@@ -479,18 +478,6 @@ mptcp_subflow_get_stats (MptcpSubflow *self)
   return _mptcp_subflow_stats_new (self->tcp_info, self->tcp_info_len);
 }
 
-static MptcpConnection *
-connection_or_error (MptcpSubflow  *self,
-                     GError       **error)
-{
-  MptcpConnection *connection = mptcp_subflow_dup_connection (self);
-
-  if (connection == NULL)
-    g_set_error_literal (error, MPTCP_ERROR, MPTCP_ERROR_NO_SUCH_SUBFLOW,
-                         "No such subflow: its connection is gone");
-  return connection;
-}
-
 /**
  * mptcp_subflow_close:
  * @self: a #MptcpSubflow
@@ -511,17 +498,12 @@ mptcp_subflow_close (MptcpSubflow  *self,
                      GCancellable  *cancellable,
                      GError       **error)
 {
-  g_autoptr(MptcpConnection) connection = NULL;
-
   g_return_val_if_fail (MPTCP_IS_SUBFLOW (self), FALSE);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  connection = connection_or_error (self, error);
-  if (connection == NULL)
-    return FALSE;
-  return _mptcp_connection_close_subflow (connection, self, cancellable, mptcp_subflow_close,
-                                          error);
+  return _mptcp_control_subflow_run (self, MPTCP_SUBFLOW_OP_CLOSE, FALSE, cancellable,
+                                     mptcp_subflow_close, error);
 }
 
 /**
@@ -555,20 +537,11 @@ mptcp_subflow_close_async (MptcpSubflow        *self,
                            GAsyncReadyCallback  callback,
                            gpointer             user_data)
 {
-  g_autoptr(MptcpConnection) connection = NULL;
-  GError *error = NULL;
-
   g_return_if_fail (MPTCP_IS_SUBFLOW (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  connection = connection_or_error (self, &error);
-  if (connection == NULL)
-    {
-      g_task_report_error (self, callback, user_data, mptcp_subflow_close_async, error);
-      return;
-    }
-  _mptcp_connection_close_subflow_async (connection, self, cancellable, callback, user_data,
-                                         mptcp_subflow_close_async);
+  _mptcp_control_subflow_start (self, MPTCP_SUBFLOW_OP_CLOSE, FALSE, cancellable, callback,
+                                user_data, mptcp_subflow_close_async);
 }
 
 /**
@@ -616,17 +589,12 @@ mptcp_subflow_set_backup (MptcpSubflow  *self,
                           GCancellable  *cancellable,
                           GError       **error)
 {
-  g_autoptr(MptcpConnection) connection = NULL;
-
   g_return_val_if_fail (MPTCP_IS_SUBFLOW (self), FALSE);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  connection = connection_or_error (self, error);
-  if (connection == NULL)
-    return FALSE;
-  return _mptcp_connection_set_backup (connection, self, backup, cancellable,
-                                       mptcp_subflow_set_backup, error);
+  return _mptcp_control_subflow_run (self, MPTCP_SUBFLOW_OP_SET_BACKUP, backup, cancellable,
+                                     mptcp_subflow_set_backup, error);
 }
 
 /**
@@ -657,20 +625,11 @@ mptcp_subflow_set_backup_async (MptcpSubflow        *self,
                                 GAsyncReadyCallback  callback,
                                 gpointer             user_data)
 {
-  g_autoptr(MptcpConnection) connection = NULL;
-  GError *error = NULL;
-
   g_return_if_fail (MPTCP_IS_SUBFLOW (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  connection = connection_or_error (self, &error);
-  if (connection == NULL)
-    {
-      g_task_report_error (self, callback, user_data, mptcp_subflow_set_backup_async, error);
-      return;
-    }
-  _mptcp_connection_set_backup_async (connection, self, backup, cancellable, callback, user_data,
-                                      mptcp_subflow_set_backup_async);
+  _mptcp_control_subflow_start (self, MPTCP_SUBFLOW_OP_SET_BACKUP, backup, cancellable, callback,
+                                user_data, mptcp_subflow_set_backup_async);
 }
 
 /**
