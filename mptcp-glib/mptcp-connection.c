@@ -490,42 +490,106 @@ _mptcp_conn_set_closed_error (GError **error)
                        "The socket of the connection is closed");
 }
 
-/* Emits subflow-removed for each subflow of gone (already out of the list). */
-void
-_mptcp_conn_emit_removed (MptcpConnection *self,
-                          GPtrArray       *gone,
-                          int              error,
-                          guint            reset_reason)
-{
-  guint i;
+/* ---- the one writer of the subflow list, the one emitter of the connection's signals ---- */
 
-  for (i = 0; i < gone->len; i++)
-    g_signal_emit (self, signals[SIGNAL_SUBFLOW_REMOVED], 0,
-                   g_ptr_array_index (gone, i), error, reset_reason);
-}
-
-/* Empties the subflow list, emitting items-changed, then subflow-removed
- * for each subflow. */
+/* Appends new subflows in order (one items-changed), then emits subflow-added for each. A
+ * subflow made from an event or an open may have id 0: the next refresh matches it by its
+ * 4-tuple and gives it the kernel's id (on the legacy path it gets the next number of the
+ * connection's counter here). Its statistics stay empty until a refresh. */
 static void
-clear_subflows (MptcpConnection *self)
+subflows_up (MptcpConnection *self,
+             MptcpSubflow   **subflows,
+             guint            n)
 {
-  g_autoptr(GPtrArray) gone = NULL;
-  guint n = self->subflows->items->len;
+  GPtrArray *items = self->subflows->items;
+  guint pos = items->len;
+  g_autoptr(GPtrArray) fresh = g_ptr_array_new_full (n, g_object_unref);
   guint i;
 
   if (n == 0)
     return;
   for (i = 0; i < n; i++)
-    _mptcp_subflow_detach_tcp_info (g_ptr_array_index (self->subflows->items, i));
-  gone = self->subflows->items;
-  self->subflows->items = g_ptr_array_new_with_free_func (g_object_unref);
-  g_list_model_items_changed (G_LIST_MODEL (self->subflows), 0, n, 0);
-  _mptcp_conn_emit_removed (self, gone, 0, 0);
+    {
+      MptcpSubflow *sf = subflows[i];
+
+      if (sf->id == 0 && self->path == MPTCP_SOCKOPT_PATH_LEGACY)
+        _mptcp_subflow_set_id (sf, extra_get (self)->next_id++);
+      g_ptr_array_add (items, g_object_ref (sf));
+      g_ptr_array_add (fresh, g_object_ref (sf));
+    }
+  g_list_model_items_changed (G_LIST_MODEL (self->subflows), pos, 0, n);
+  for (i = 0; i < fresh->len; i++)
+    g_signal_emit (self, signals[SIGNAL_SUBFLOW_ADDED], 0, g_ptr_array_index (fresh, i));
 }
 
+static gboolean
+among (MptcpSubflow  *sf,
+       MptcpSubflow **subflows,
+       guint          n)
+{
+  guint i;
 
-void
-_mptcp_conn_mark_fallback (MptcpConnection *self)
+  for (i = 0; i < n; i++)
+    if (subflows[i] == sf)
+      return TRUE;
+  return FALSE;
+}
+
+/* Removes those of subflows the list holds: one items-changed per contiguous run, back to
+ * front so positions stay valid; subflow-removed after all the removals, so that a handler
+ * acting on the list (a synchronous close removes its subflow) cannot move it under the
+ * loop. The others are skipped (gone already: an event after a refresh). */
+static void
+subflows_down (MptcpConnection *self,
+               MptcpSubflow   **subflows,
+               guint            n,
+               int              error,
+               guint            reset_reason)
+{
+  GPtrArray *items = self->subflows->items;
+  g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func (g_object_unref);
+  guint end = items->len;
+  guint i;
+
+  while (end > 0)
+    {
+      guint start;
+
+      if (!among (g_ptr_array_index (items, end - 1), subflows, n))
+        {
+          end--;
+          continue;
+        }
+      start = end - 1;
+      while (start > 0 && among (g_ptr_array_index (items, start - 1), subflows, n))
+        start--;
+      for (i = start; i < end; i++)
+        {
+          _mptcp_subflow_detach_tcp_info (g_ptr_array_index (items, i));
+          g_ptr_array_add (gone, g_object_ref (g_ptr_array_index (items, i)));
+        }
+      g_ptr_array_remove_range (items, start, end - start);
+      g_list_model_items_changed (G_LIST_MODEL (self->subflows), start, end - start, 0);
+      end = start;
+    }
+  for (i = 0; i < gone->len; i++)
+    g_signal_emit (self, signals[SIGNAL_SUBFLOW_REMOVED], 0,
+                   g_ptr_array_index (gone, i), error, reset_reason);
+}
+
+/* Empties the subflow list (one items-changed), then emits subflow-removed for each. */
+static void
+clear_subflows (MptcpConnection *self)
+{
+  /* no references: the list holds them until the removal, then the removed ones */
+  g_autoptr(GPtrArray) all = g_ptr_array_copy (self->subflows->items, NULL, NULL);
+
+  g_ptr_array_set_free_func (all, NULL);
+  subflows_down (self, (MptcpSubflow **) all->pdata, all->len, 0, 0);
+}
+
+static void
+mark_fallback (MptcpConnection *self)
 {
   _mptcp_conn_end_pending_ops (self, TRUE);
   _mptcp_conn_stop_events (self);
@@ -539,8 +603,8 @@ _mptcp_conn_mark_fallback (MptcpConnection *self)
 
 /* The connection is gone: the list ends empty (a subflow-removed for each
  * subflow), then "closed" is emitted, once. */
-void
-_mptcp_conn_mark_closed (MptcpConnection *self)
+static void
+mark_closed (MptcpConnection *self)
 {
   gboolean was_closed = self->closed;
 
@@ -552,6 +616,56 @@ _mptcp_conn_mark_closed (MptcpConnection *self)
     g_signal_emit (self, signals[SIGNAL_CLOSED], 0);
 }
 
+void
+_mptcp_connection_apply (MptcpConnection       *self,
+                         const MptcpConnChange *change)
+{
+  MptcpSubflow **subflows = change->subflows != NULL
+                            ? (MptcpSubflow **) change->subflows->pdata
+                            : (MptcpSubflow **) &change->subflow;
+  guint n = change->subflows != NULL ? change->subflows->len : change->subflow != NULL;
+
+  switch (change->kind)
+    {
+    case MPTCP_CONN_CHANGE_SUBFLOWS_UP:
+      subflows_up (self, subflows, n);
+      break;
+    case MPTCP_CONN_CHANGE_SUBFLOWS_DOWN:
+      subflows_down (self, subflows, n, change->error, change->reset_reason);
+      break;
+    case MPTCP_CONN_CHANGE_PRIORITY:
+      g_signal_emit (self, signals[SIGNAL_SUBFLOW_PRIORITY_CHANGED], 0, change->subflow,
+                     change->backup);
+      break;
+    case MPTCP_CONN_CHANGE_BACKUP:
+      _mptcp_subflow_set_backup (change->subflow, change->backup);
+      break;
+    case MPTCP_CONN_CHANGE_PEER_BACKUP:
+      _mptcp_subflow_set_peer_backup (change->subflow, change->backup);
+      break;
+    case MPTCP_CONN_CHANGE_ADDRESS_ANNOUNCED:
+      g_signal_emit (self, signals[SIGNAL_ADDRESS_ANNOUNCED], 0, change->id, change->address);
+      break;
+    case MPTCP_CONN_CHANGE_ADDRESS_REMOVED:
+      g_signal_emit (self, signals[SIGNAL_ADDRESS_REMOVED], 0, change->id);
+      break;
+    case MPTCP_CONN_CHANGE_ESTABLISHED:
+      if (!self->established)
+        {
+          self->established = TRUE;
+          g_signal_emit (self, signals[SIGNAL_ESTABLISHED], 0);
+        }
+      break;
+    case MPTCP_CONN_CHANGE_FALLBACK:
+      mark_fallback (self);
+      break;
+    case MPTCP_CONN_CHANGE_CLOSED:
+      mark_closed (self);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
 
 gboolean
 _mptcp_conn_native_address (GSocketAddress   *address,
@@ -1020,7 +1134,7 @@ mptcp_connection_get_info (MptcpConnection  *self,
           if (!self->in_refresh)
             {
               self->in_refresh = TRUE;
-              _mptcp_conn_mark_fallback (self);
+              _mptcp_connection_apply_kind (self, MPTCP_CONN_CHANGE_FALLBACK);
               self->in_refresh = FALSE;
             }
           _mptcp_conn_set_fallback_error (error);
@@ -1052,32 +1166,6 @@ MptcpSockoptPath
 _mptcp_connection_get_list_path (MptcpConnection *self)
 {
   return self->path;
-}
-
-void
-_mptcp_connection_add_subflow (MptcpConnection *self,
-                               MptcpSubflow    *subflow)
-{
-  GPtrArray *items = self->subflows->items;
-
-  if (subflow->id == 0 && self->path == MPTCP_SOCKOPT_PATH_LEGACY)
-    _mptcp_subflow_set_id (subflow, extra_get (self)->next_id++);
-  g_ptr_array_add (items, g_object_ref (subflow));
-  g_list_model_items_changed (G_LIST_MODEL (self->subflows), items->len - 1, 0, 1);
-}
-
-gboolean
-_mptcp_connection_remove_subflow (MptcpConnection *self,
-                                  MptcpSubflow    *subflow)
-{
-  guint pos;
-
-  if (!g_ptr_array_find (self->subflows->items, subflow, &pos))
-    return FALSE;
-  _mptcp_subflow_detach_tcp_info (subflow);
-  g_ptr_array_remove_index (self->subflows->items, pos);
-  g_list_model_items_changed (G_LIST_MODEL (self->subflows), pos, 1, 0);
-  return TRUE;
 }
 
 /* ---- properties of the control side ---- */

@@ -373,6 +373,18 @@ _mptcp_control_op_give_up (MptcpControlOp *op,
   _mptcp_control_op_fail (op, error);
 }
 
+/* A close's subflow is gone: the op reports it to the connection. */
+static void
+report_closed (MptcpControlOp *op,
+               int             error,
+               guint           reset_reason)
+{
+  if (op->subflow != NULL)
+    _mptcp_connection_apply (op->conn, &(MptcpConnChange) {
+                               .kind = MPTCP_CONN_CHANGE_SUBFLOWS_DOWN, .subflow = op->subflow,
+                               .error = error, .reset_reason = reset_reason });
+}
+
 static gboolean
 timeout_cb (gpointer user_data)
 {
@@ -381,8 +393,7 @@ timeout_cb (gpointer user_data)
   if (op->kind == MPTCP_CONTROL_OP_CLOSE && op->acked)
     {
       /* the kernel took the request but we never heard the subflow close */
-      if (op->subflow != NULL)
-        _mptcp_conn_remove_with_signal (op->conn, op->subflow, 0, 0);
+      report_closed (op, 0, 0);
       control_op_return_boolean (op);
       return G_SOURCE_REMOVE;
     }
@@ -457,10 +468,8 @@ close_on_event (MptcpControlOp     *op,
       /* gone from the list before the result (a no-op when the connection's own
        * subscription applied the event first) */
       close_note_stale (op);
-      if (op->subflow != NULL)
-        _mptcp_conn_remove_with_signal (op->conn, op->subflow,
-                                        MPTCP_NL_EVENT_HAS (event, MPTCP_ATTR_ERROR) ? event->error : 0,
-                                        event->reset_reason);
+      report_closed (op, MPTCP_NL_EVENT_HAS (event, MPTCP_ATTR_ERROR) ? event->error : 0,
+                     event->reset_reason);
       control_op_return_boolean (op);
     }
 }
@@ -559,8 +568,7 @@ control_op_handle_overrun (MptcpControlOp *op)
           if (!listed)
             {
               close_note_stale (op);
-              if (op->subflow != NULL)
-                _mptcp_conn_remove_with_signal (op->conn, op->subflow, 0, 0);
+              report_closed (op, 0, 0);
               control_op_return_boolean (op);
             }
         }
@@ -716,7 +724,7 @@ kernel_refusal (MptcpControlOp *op,
   if (self->fallback || self->closed || g_socket_is_closed (self->socket) ||
       _mptcp_sockopt_is_mptcp (g_socket_get_fd (self->socket)) != 0)
     return error;
-  _mptcp_conn_mark_fallback (self);
+  _mptcp_connection_apply_kind (self, MPTCP_CONN_CHANGE_FALLBACK);
   g_error_free (error);
   _mptcp_conn_set_fallback_error (&fallback);
   return fallback;
@@ -768,14 +776,15 @@ control_op_done_cb (MptcpNlReply *reply_in,
            _mptcp_conn_find_subflow (op->conn, &op->tuple) == NULL))
         {
           close_note_stale (op);
-          if (op->subflow != NULL)
-            _mptcp_conn_remove_with_signal (op->conn, op->subflow, 0, 0);
+          report_closed (op, 0, 0);
           control_op_return_boolean (op);
         }
       break;
     case MPTCP_CONTROL_OP_BACKUP:
       /* the kernel applied it, even if the caller gave up meanwhile */
-      _mptcp_subflow_set_backup (op->subflow, op->backup);
+      _mptcp_connection_apply (op->conn, &(MptcpConnChange) {
+                                 .kind = MPTCP_CONN_CHANGE_BACKUP, .subflow = op->subflow,
+                                 .backup = op->backup });
       control_op_return_boolean (op);
       break;
     case MPTCP_CONTROL_OP_ANNOUNCE:

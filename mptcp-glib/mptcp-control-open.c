@@ -93,8 +93,8 @@ open_subflow_in_list (MptcpControlOp *op)
       g_autoptr(MptcpSubflow) fresh = _mptcp_subflow_new (self, 0, &op->tuple.local,
                                                           &op->tuple.remote);
 
-      _mptcp_connection_add_subflow (self, fresh);
-      g_signal_emit (self, signals[SIGNAL_SUBFLOW_ADDED], 0, fresh);
+      _mptcp_connection_apply (self, &(MptcpConnChange) {
+                                 .kind = MPTCP_CONN_CHANGE_SUBFLOWS_UP, .subflow = fresh });
       sf = fresh;
     }
   return sf;
