@@ -286,7 +286,7 @@ poll_cb (gpointer user_data)
   if (!_mptcp_conn_resync (self, &error))
     g_debug ("Polling the subflows failed: %s", error->message);
   else if (socket_is_dead (self))
-    _mptcp_connection_apply_kind (self, MPTCP_CONN_CHANGE_CLOSED);   /* reports what is left of the list, then "closed" */
+    _mptcp_connection_apply_kind (self, MPTCP_CONN_CHANGE_CLOSED);   /* reports what is left of the list, then notifies "closed" */
 
   g_object_unref (self);
   return G_SOURCE_CONTINUE;   /* _mptcp_conn_stop_events() destroys it when it is over */

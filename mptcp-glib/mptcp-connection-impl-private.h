@@ -77,7 +77,7 @@ struct _MptcpConnection
   guint in_refresh : 1;
   guint initialized : 1;         /* GInitable: init ran, with this outcome */
   guint path_forced : 1;
-  guint established : 1;         /* "established" was emitted */
+  guint established : 1;         /* MptcpConnection:established */
   guint ids_loaded : 1;
 
   MptcpSockoptAddr local_raw;    /* normalised, read at init */
@@ -137,8 +137,6 @@ enum
   SIGNAL_SUBFLOW_PRIORITY_CHANGED,
   SIGNAL_ADDRESS_ANNOUNCED,
   SIGNAL_ADDRESS_REMOVED,
-  SIGNAL_ESTABLISHED,
-  SIGNAL_CLOSED,
   N_SIGNALS
 };
 
@@ -152,8 +150,8 @@ extern guint _mptcp_connection_signals[N_SIGNALS];
 typedef enum
 {
   MPTCP_CONN_CHANGE_FALLBACK,          /* ends the ops, stops the events, empties the list */
-  MPTCP_CONN_CHANGE_CLOSED,            /* the same, then "closed" (once) */
-  MPTCP_CONN_CHANGE_ESTABLISHED,       /* "established" (once) */
+  MPTCP_CONN_CHANGE_CLOSED,            /* the same, then notifies "closed" (once) */
+  MPTCP_CONN_CHANGE_ESTABLISHED,       /* notifies "established" (once) */
   MPTCP_CONN_CHANGE_SUBFLOWS_UP,       /* new objects, appended in order (one items-changed),
                                         * then subflow-added each */
   MPTCP_CONN_CHANGE_SUBFLOWS_DOWN,     /* listed ones removed (one items-changed per run),

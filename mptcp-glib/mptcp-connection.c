@@ -164,6 +164,8 @@ enum
   PROP_CONTROL_TIMEOUT,
   PROP_EVENT_SOURCE,
   PROP_POLL_INTERVAL,
+  PROP_ESTABLISHED,
+  PROP_CLOSED,
   N_PROPS
 };
 
@@ -292,6 +294,12 @@ mptcp_connection_get_property (GObject    *object,
     case PROP_POLL_INTERVAL:
       g_value_set_uint (value, extra_ro (self)->poll_interval);
       break;
+    case PROP_ESTABLISHED:
+      g_value_set_boolean (value, self->established);
+      break;
+    case PROP_CLOSED:
+      g_value_set_boolean (value, self->closed);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -376,6 +384,46 @@ mptcp_connection_class_init (MptcpConnectionClass *klass)
   properties[PROP_FALLBACK] =
     g_param_spec_boolean ("fallback", "Fallback",
                           "Whether the connection has fallen back to TCP",
+                          FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * MptcpConnection:established:
+   *
+   * %TRUE once the kernel reported the connection fully established at the MPTCP level (a
+   * client's connection is, once it has sent data and the server acknowledged it): from then
+   * on subflows can be opened and addresses announced. Connect to its notify signal
+   * (`notify::established`) to act at that moment, or bind to it. It follows the kernel's
+   * events: it stays %FALSE without them (#MptcpConnection:event-source not
+   * %MPTCP_EVENT_SOURCE_NETLINK), and for a connection that was established before it was
+   * wrapped (an accepted one is, at accept time). (0.1 had a signal `established` instead.)
+   *
+   * Since: 0.2
+   */
+  properties[PROP_ESTABLISHED] =
+    g_param_spec_boolean ("established", "Established",
+                          "Whether the kernel reported the connection fully established",
+                          FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * MptcpConnection:closed:
+   *
+   * %TRUE once the connection is over, as the library learnt it: the kernel reported it
+   * closed (its socket was closed), or its last subflow went away and the socket reports the
+   * connection over (reset by the peer: poll() gives HUP or ERR; the kernel itself sends no
+   * closed event until the socket is closed), or a refresh or poll found its socket closed.
+   * Notified once (`notify::closed`), when it becomes %TRUE: the subflow list is empty by
+   * then (each subflow got #MptcpConnection::subflow-removed), pending control operations
+   * failed with %MPTCP_ERROR_CLOSED (new ones fail at once), and
+   * #MptcpConnection:event-source is %MPTCP_EVENT_SOURCE_NONE. (0.1 had a signal `closed`
+   * instead.)
+   *
+   * Since: 0.2
+   */
+  properties[PROP_CLOSED] =
+    g_param_spec_boolean ("closed", "Closed",
+                          "Whether the connection is over",
                           FALSE,
                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
@@ -548,6 +596,8 @@ subflows_down (MptcpConnection *self,
 {
   GPtrArray *items = self->subflows->items;
   g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GError) reason_error = NULL;
+  MptcpResetReason reason;
   guint end = items->len;
   guint i;
 
@@ -572,9 +622,15 @@ subflows_down (MptcpConnection *self,
       g_list_model_items_changed (G_LIST_MODEL (self->subflows), start, end - start, 0);
       end = start;
     }
+  if (gone->len == 0)
+    return;
+  if (error != 0)
+    _mptcp_conn_set_errno_error (&reason_error, error, "The subflow ended");
+  reason = reset_reason <= MPTCP_RESET_REASON_MIDDLEBOX ? (MptcpResetReason) reset_reason
+                                                        : MPTCP_RESET_REASON_UNSPECIFIED;
   for (i = 0; i < gone->len; i++)
     g_signal_emit (self, signals[SIGNAL_SUBFLOW_REMOVED], 0,
-                   g_ptr_array_index (gone, i), error, reset_reason);
+                   g_ptr_array_index (gone, i), reason_error, reason);
 }
 
 /* Empties the subflow list (one items-changed), then emits subflow-removed for each. */
@@ -602,7 +658,7 @@ mark_fallback (MptcpConnection *self)
 }
 
 /* The connection is gone: the list ends empty (a subflow-removed for each
- * subflow), then "closed" is emitted, once. */
+ * subflow), then "closed" is notified, once. */
 static void
 mark_closed (MptcpConnection *self)
 {
@@ -613,7 +669,7 @@ mark_closed (MptcpConnection *self)
   _mptcp_conn_stop_events (self);
   clear_subflows (self);
   if (!was_closed)
-    g_signal_emit (self, signals[SIGNAL_CLOSED], 0);
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLOSED]);
 }
 
 void
@@ -653,7 +709,7 @@ _mptcp_connection_apply (MptcpConnection       *self,
       if (!self->established)
         {
           self->established = TRUE;
-          g_signal_emit (self, signals[SIGNAL_ESTABLISHED], 0);
+          g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ESTABLISHED]);
         }
       break;
     case MPTCP_CONN_CHANGE_FALLBACK:
@@ -977,6 +1033,44 @@ mptcp_connection_get_fallback (MptcpConnection *self)
   g_return_val_if_fail (MPTCP_IS_CONNECTION (self), FALSE);
 
   return self->fallback;
+}
+
+/**
+ * mptcp_connection_is_established:
+ * @self: a #MptcpConnection
+ *
+ * Gets whether the kernel reported the connection fully established; see
+ * #MptcpConnection:established.
+ *
+ * Returns: %TRUE once the kernel reported the connection established
+ *
+ * Since: 0.2
+ */
+gboolean
+mptcp_connection_is_established (MptcpConnection *self)
+{
+  g_return_val_if_fail (MPTCP_IS_CONNECTION (self), FALSE);
+
+  return self->established;
+}
+
+/**
+ * mptcp_connection_is_closed:
+ * @self: a #MptcpConnection
+ *
+ * Gets whether the connection is over, as the library learnt it; see
+ * #MptcpConnection:closed.
+ *
+ * Returns: %TRUE once the connection is over
+ *
+ * Since: 0.2
+ */
+gboolean
+mptcp_connection_is_closed (MptcpConnection *self)
+{
+  g_return_val_if_fail (MPTCP_IS_CONNECTION (self), FALSE);
+
+  return self->closed;
 }
 
 /**
@@ -1305,7 +1399,7 @@ install_control_properties (GObjectClass *object_class)
    * subflow list every #MptcpConnection:poll-interval milliseconds (one
    * cheap getsockopt(), no privilege) and emits
    * #MptcpConnection::subflow-added and #MptcpConnection::subflow-removed
-   * (with error 0) for the differences, and #MptcpConnection::closed when
+   * (with no error) for the differences, and notifies #MptcpConnection:closed when
    * a poll finds the socket reporting the connection over (poll() gives HUP
    * or ERR); the other signals are not available then.
    * %MPTCP_EVENT_SOURCE_NONE once the connection closed or fell back to TCP.
@@ -1358,23 +1452,26 @@ install_control_properties (GObjectClass *object_class)
    * MptcpConnection::subflow-removed:
    * @self: the #MptcpConnection
    * @subflow: the subflow that is gone
-   * @error: the errno the kernel gave for the subflow's end (for example
-   *   110 ETIMEDOUT, 111 ECONNREFUSED, 113 EHOSTUNREACH), 0 for none
-   * @reset_reason: the MPTCP reset (MP_RST) reason the peer gave, 0 for none
+   * @error: (nullable): why the subflow ended, as the kernel gave it: a #G_IO_ERROR made
+   *   from its errno (for example %G_IO_ERROR_TIMED_OUT, %G_IO_ERROR_CONNECTION_REFUSED,
+   *   %G_IO_ERROR_HOST_UNREACHABLE), the same way mptcp_connection_open_subflow_finish()
+   *   reports a failed open; %NULL for none (a subflow closed without an error)
+   * @reset_reason: the reason the peer gave when it reset the subflow (MP_TCPRST),
+   *   %MPTCP_RESET_REASON_UNSPECIFIED for none
    *
    * Emitted when a subflow left the list of
    * mptcp_connection_get_subflows(), right after the list's
    * #GListModel::items-changed. When the connection closes, the list ends
-   * empty with one emission per subflow (error 0), then
-   * #MptcpConnection::closed. When polling, @error and @reset_reason are
-   * always 0.
+   * empty with one emission per subflow (no error), then
+   * #MptcpConnection:closed. When polling, @error is always %NULL and @reset_reason
+   * %MPTCP_RESET_REASON_UNSPECIFIED. (Before 0.2 it passed the errno and the raw reset code.)
    *
    * Since: 0.1
    */
   signals[SIGNAL_SUBFLOW_REMOVED] =
     g_signal_new ("subflow-removed", G_TYPE_FROM_CLASS (object_class), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 3, MPTCP_TYPE_SUBFLOW, G_TYPE_INT,
-                  G_TYPE_UINT);
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 3, MPTCP_TYPE_SUBFLOW, G_TYPE_ERROR,
+                  MPTCP_TYPE_RESET_REASON);
 
   /**
    * MptcpConnection::subflow-priority-changed:
@@ -1423,39 +1520,4 @@ install_control_properties (GObjectClass *object_class)
   signals[SIGNAL_ADDRESS_REMOVED] =
     g_signal_new ("address-removed", G_TYPE_FROM_CLASS (object_class), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
-
-  /**
-   * MptcpConnection::established:
-   * @self: the #MptcpConnection
-   *
-   * Emitted when the kernel reports the connection fully established (a
-   * client's connection is, once it has sent data; an accepted one is at
-   * accept time, before it can be wrapped, so it does not emit this). Only
-   * emitted if that happens after the connection was constructed. Needs
-   * kernel events.
-   *
-   * Since: 0.1
-   */
-  signals[SIGNAL_ESTABLISHED] =
-    g_signal_new ("established", G_TYPE_FROM_CLASS (object_class), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
-
-  /**
-   * MptcpConnection::closed:
-   * @self: the #MptcpConnection
-   *
-   * Emitted once when the connection is over: the kernel reported it
-   * closed (its socket was closed), or its last subflow went away and the
-   * socket reports the connection over (reset by the peer: poll() gives
-   * HUP or ERR; the kernel itself sends no closed event until the socket is
-   * closed), or a refresh or poll found its socket closed. The subflow list is empty by then (each
-   * subflow got #MptcpConnection::subflow-removed), pending control
-   * operations fail with %MPTCP_ERROR_CLOSED, and
-   * #MptcpConnection:event-source becomes %MPTCP_EVENT_SOURCE_NONE.
-   *
-   * Since: 0.1
-   */
-  signals[SIGNAL_CLOSED] =
-    g_signal_new ("closed", G_TYPE_FROM_CLASS (object_class), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
