@@ -23,17 +23,23 @@
 
 /* ---- open_subflow ---- */
 
+/* The op's tuple from the caller's addresses: local (named what in errors) and, for an
+ * open, remote (NULL for an announce). */
 static gboolean
-check_open (MptcpConnection     *self,
-            GInetSocketAddress  *local,
-            GInetSocketAddress  *remote,
-            Tuple               *tuple,
-            GError             **error)
+check_addresses (MptcpConnection     *self,
+                 GInetSocketAddress  *local,
+                 const char          *what,
+                 GInetSocketAddress  *remote,
+                 Tuple               *tuple,
+                 GError             **error)
 {
-  if (!_mptcp_control_check_usable (self, error))
+  memset (tuple, 0, sizeof *tuple);
+  if (!_mptcp_control_check_usable (self, error) ||
+      !_mptcp_control_host_address (self, local, what, &tuple->local, error))
     return FALSE;
-  if (!_mptcp_control_host_address (self, local, "local", &tuple->local, error) ||
-      !_mptcp_control_host_address (self, remote, "remote", &tuple->remote, error))
+  if (remote == NULL)
+    return TRUE;
+  if (!_mptcp_control_host_address (self, remote, "remote", &tuple->remote, error))
     return FALSE;
   if (tuple->local.family != tuple->remote.family)
     {
@@ -88,7 +94,7 @@ mptcp_connection_open_subflow (MptcpConnection     *self,
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!check_open (self, local, remote, &tuple, error))
+  if (!check_addresses (self, local, "local", remote, &tuple, error))
     return NULL;
   result = _mptcp_control_op_run_sync (self, self, MPTCP_CONTROL_OP_OPEN, &tuple,
                                        tuple.local.port != 0, 0, FALSE, NULL, cancellable,
@@ -180,7 +186,7 @@ mptcp_connection_open_subflow_async (MptcpConnection     *self,
   g_return_if_fail (G_IS_INET_SOCKET_ADDRESS (remote));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  if (!check_open (self, local, remote, &tuple, &error))
+  if (!check_addresses (self, local, "local", remote, &tuple, &error))
     {
       g_task_report_error (self, callback, user_data, mptcp_connection_open_subflow_async, error);
       return;
@@ -217,17 +223,6 @@ mptcp_connection_open_subflow_finish (MptcpConnection  *self,
 
 /* ---- announce / remove ---- */
 
-static gboolean
-check_announce (MptcpConnection     *self,
-                GInetSocketAddress  *address,
-                Tuple               *tuple,
-                GError             **error)
-{
-  memset (tuple, 0, sizeof *tuple);
-  return _mptcp_control_check_usable (self, error) &&
-         _mptcp_control_host_address (self, address, "announced", &tuple->local, error);
-}
-
 /**
  * mptcp_connection_announce_address:
  * @self: a #MptcpConnection
@@ -256,7 +251,7 @@ mptcp_connection_announce_address (MptcpConnection     *self,
   g_return_val_if_fail (G_IS_INET_SOCKET_ADDRESS (address), 0);
   g_return_val_if_fail (error == NULL || *error == NULL, 0);
 
-  if (!check_announce (self, address, &tuple, error))
+  if (!check_addresses (self, address, "announced", NULL, &tuple, error))
     return 0;
   result = _mptcp_control_op_run_sync (self, self, MPTCP_CONTROL_OP_ANNOUNCE, &tuple, TRUE, 0,
                                        FALSE, NULL, cancellable, mptcp_connection_announce_address,
@@ -308,7 +303,7 @@ mptcp_connection_announce_address_async (MptcpConnection     *self,
   g_return_if_fail (_mptcp_conn_in_own_thread (self));
   g_return_if_fail (G_IS_INET_SOCKET_ADDRESS (address));
 
-  if (!check_announce (self, address, &tuple, &error))
+  if (!check_addresses (self, address, "announced", NULL, &tuple, &error))
     {
       g_task_report_error (self, callback, user_data, mptcp_connection_announce_address_async,
                            error);

@@ -85,6 +85,9 @@ void            _mptcp_control_request_init      (MptcpControlOp *op,
 G_GNUC_INTERNAL
 int             _mptcp_control_read_kernel       (MptcpConnection *self,
                                                   GArray          *out);
+G_GNUC_INTERNAL
+int             _mptcp_control_kernel_find       (MptcpControlOp *op,
+                                                  guint8         *state);
 
 /* the open state machine (mptcp-control-open.c) */
 G_GNUC_INTERNAL

@@ -48,16 +48,17 @@ ids_lookup (MptcpConnection        *self,
   return 0;
 }
 
-static gboolean
-ids_id_used (MptcpConnection *self,
-             guint8           id)
+/* Where id is in the table, -1 if it is not. */
+static gint
+ids_index_of (MptcpConnection *self,
+              guint8           id)
 {
   guint i;
 
   for (i = 0; extra_ro (self)->ids != NULL && i < self->extra->ids->len; i++)
     if (g_array_index (self->extra->ids, IdEntry, i).id == id)
-      return TRUE;
-  return FALSE;
+      return (gint) i;
+  return -1;
 }
 
 /* The id of addr (address + port): the one it has, else the lowest free one,
@@ -73,7 +74,7 @@ ids_get (MptcpConnection        *self,
   e.id = ids_lookup (self, addr);
   if (e.id != 0)
     return e.id;
-  for (id = 1; id <= 255 && ids_id_used (self, id); id++)
+  for (id = 1; id <= 255 && ids_index_of (self, id) >= 0; id++)
     ;
   if (id > 255)
     return 0;
@@ -90,14 +91,10 @@ static void
 ids_forget_id (MptcpConnection *self,
                guint8           id)
 {
-  guint i;
+  gint i = ids_index_of (self, id);
 
-  for (i = 0; extra_ro (self)->ids != NULL && i < self->extra->ids->len; i++)
-    if (g_array_index (self->extra->ids, IdEntry, i).id == id)
-      {
-        g_array_remove_index (self->extra->ids, i);
-        return;
-      }
+  if (i >= 0)
+    g_array_remove_index (self->extra->ids, i);
 }
 
 /* The kernel refused id for our address: someone else holds it. Our entry for it becomes a
@@ -106,18 +103,10 @@ static void
 ids_reserve_foreign (MptcpConnection *self,
                      guint8           id)
 {
-  guint i;
+  gint i = ids_index_of (self, id);
 
-  for (i = 0; extra_ro (self)->ids != NULL && i < self->extra->ids->len; i++)
-    {
-      IdEntry *e = &g_array_index (self->extra->ids, IdEntry, i);
-
-      if (e->id == id)
-        {
-          memset (&e->addr, 0, sizeof e->addr);
-          return;
-        }
-    }
+  if (i >= 0)
+    memset (&g_array_index (self->extra->ids, IdEntry, i).addr, 0, sizeof (MptcpSockoptAddr));
 }
 
 /* Takes the kernel's list (a GET_ADDR dump by token). Entries we knew that
@@ -187,6 +176,31 @@ _mptcp_control_read_kernel (MptcpConnection *self,
       g_array_append_val (out, e);
     }
   return r;
+}
+
+/* Whether the kernel lists the op's tuple: 1 (its state in *state if not NULL), 0 not, -1 the
+ * list could not be read. */
+int
+_mptcp_control_kernel_find (MptcpControlOp *op,
+                            guint8         *state)
+{
+  g_autoptr(GArray) kernel = g_array_new (FALSE, FALSE, sizeof (KernelEntry));
+  guint i;
+
+  if (_mptcp_control_read_kernel (op->conn, kernel) < 0)
+    return -1;
+  for (i = 0; i < kernel->len; i++)
+    {
+      KernelEntry *e = &g_array_index (kernel, KernelEntry, i);
+
+      if (_mptcp_conn_tuple_same (&e->tuple, &op->tuple))
+        {
+          if (state != NULL)
+            *state = e->state;
+          return 1;
+        }
+    }
+  return 0;
 }
 
 /* the service path (mptcp-connection-service.c) takes the kind as it is */
@@ -557,15 +571,8 @@ control_op_handle_overrun (MptcpControlOp *op)
         _mptcp_control_open_on_overrun (op);
       else if (op->kind == MPTCP_CONTROL_OP_CLOSE)
         {
-          g_autoptr(GArray) kernel = g_array_new (FALSE, FALSE, sizeof (KernelEntry));
-          gboolean listed = FALSE;
-          guint i;
-
-          if (_mptcp_control_read_kernel (op->conn, kernel) == 0)
-            for (i = 0; i < kernel->len && !listed; i++)
-              listed = _mptcp_conn_tuple_same (&g_array_index (kernel, KernelEntry, i).tuple,
-                                               &op->tuple);
-          if (!listed)
+          /* not listed (or no list to read): gone */
+          if (_mptcp_control_kernel_find (op, NULL) != 1)
             {
               close_note_stale (op);
               report_closed (op, 0, 0);
@@ -602,7 +609,7 @@ is_id_clash (const GError *error)
          strstr (error->message, "did not match address and id") != NULL;
 }
 
-static void ids_loaded_cb (MptcpNlReply *reply, GError *error, gpointer user_data);
+static void ids_own_loaded_cb (MptcpNlReply *reply, GError *error, gpointer user_data);
 static void ids_shared_loaded_cb (MptcpNlReply *reply, GError *error, gpointer user_data);
 static GError *kernel_refusal (MptcpControlOp *op, GError *error);
 
@@ -621,7 +628,7 @@ load_ids (MptcpControlOp *op)
       /* a load on another context's broker (a synchronous call): ours goes alone */
       _mptcp_control_request_init (op, &request, MPTCP_PM_CMD_GET_ADDR);
       request.dump = TRUE;
-      send_request (op, &request, ids_loaded_cb);
+      send_request (op, &request, ids_own_loaded_cb);
       return;
     }
   op->requests++;
@@ -635,17 +642,31 @@ load_ids (MptcpControlOp *op)
                                  ids_shared_loaded_cb, g_object_ref (self));
 }
 
+/* A GET_ADDR of the connection is done: the table takes the kernel's list, then the ops that
+ * waited for it go on, in the order they came. Takes the list and the ops' references. */
 static void
-ids_loaded_one (MptcpControlOp     *op,
-                const MptcpNlReply *reply,
-                const GError       *error)
+ids_loaded (MptcpConnection    *self,
+            GList              *waiters,
+            const MptcpNlReply *reply,
+            const GError       *error)
 {
-  if (op->task == NULL)
-    return;
-  if (reply == NULL)
-    _mptcp_control_op_fail (op, kernel_refusal (op, g_error_copy (error)));
-  else
-    control_op_send (op);
+  GList *l;
+
+  if (reply != NULL)
+    ids_load (self, reply);
+  for (l = waiters; l != NULL; l = l->next)
+    {
+      MptcpControlOp *op = l->data;
+
+      op->requests--;
+      if (op->task == NULL)
+        continue;
+      if (reply == NULL)
+        _mptcp_control_op_fail (op, kernel_refusal (op, g_error_copy (error)));
+      else
+        control_op_send (op);
+    }
+  g_list_free_full (waiters, (GDestroyNotify) _mptcp_control_op_unref);
 }
 
 /* The shared load is done: user_data is the connection. */
@@ -658,38 +679,24 @@ ids_shared_loaded_cb (MptcpNlReply *reply_in,
   g_autoptr(MptcpNlReply) reply = reply_in;
   g_autoptr(GError) error = error_in;
   ConnectionExtra *x = extra_get (self);
-  GList *waiters, *l;
+  GList *waiters = g_steal_pointer (&x->ids_waiters);
 
-  waiters = g_steal_pointer (&x->ids_waiters);
   x->ids_loading = NULL;
-  if (reply != NULL)
-    ids_load (self, reply);
-  for (l = waiters; l != NULL; l = l->next)
-    {
-      MptcpControlOp *op = l->data;
-
-      op->requests--;
-      ids_loaded_one (op, reply, error);
-    }
-  g_list_free_full (waiters, (GDestroyNotify) _mptcp_control_op_unref);
+  ids_loaded (self, waiters, reply, error);
   g_object_unref (self);
 }
 
-/* An op's own load is done. */
+/* An op's own load is done: user_data is the op. */
 static void
-ids_loaded_cb (MptcpNlReply *reply_in,
-               GError       *error_in,
-               gpointer      user_data)
+ids_own_loaded_cb (MptcpNlReply *reply_in,
+                   GError       *error_in,
+                   gpointer      user_data)
 {
   MptcpControlOp *op = user_data;
   g_autoptr(MptcpNlReply) reply = reply_in;
   g_autoptr(GError) error = error_in;
 
-  op->requests--;
-  if (reply != NULL)
-    ids_load (op->conn, reply);
-  ids_loaded_one (op, reply, error);
-  _mptcp_control_op_unref (op);
+  ids_loaded (op->conn, g_list_prepend (NULL, op), reply, error);
 }
 
 /* The kernel refused an op's request: if the connection fell back to TCP since

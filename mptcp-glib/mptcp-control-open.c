@@ -113,19 +113,9 @@ peer_refused_error (void)
 static gboolean
 kernel_has_established (MptcpControlOp *op)
 {
-  g_autoptr(GArray) kernel = g_array_new (FALSE, FALSE, sizeof (KernelEntry));
-  guint i;
+  guint8 state = 0;
 
-  if (_mptcp_control_read_kernel (op->conn, kernel) < 0)
-    return FALSE;
-  for (i = 0; i < kernel->len; i++)
-    {
-      KernelEntry *e = &g_array_index (kernel, KernelEntry, i);
-
-      if (_mptcp_conn_tuple_same (&e->tuple, &op->tuple))
-        return e->state == MPTCP_TCP_STATE_ESTABLISHED;
-    }
-  return FALSE;
+  return _mptcp_control_kernel_find (op, &state) == 1 && state == MPTCP_TCP_STATE_ESTABLISHED;
 }
 
 /* The op's subflow is known (it came back, failed or was cleaned up): the other opens whose
@@ -475,24 +465,20 @@ void
 _mptcp_control_open_on_overrun (MptcpControlOp *op)
 {
   /* look at the kernel */
-  g_autoptr(GArray) kernel = g_array_new (FALSE, FALSE, sizeof (KernelEntry));
-  gboolean listed = FALSE;
-  guint i;
+  int listed;
 
   if (!op->port_known)
-    _mptcp_control_open_check_kernel (op);   /* learns the port, or waits on */
-  else if (_mptcp_control_read_kernel (op->conn, kernel) == 0)
     {
-      for (i = 0; i < kernel->len && !listed; i++)
-        listed = _mptcp_conn_tuple_same (&g_array_index (kernel, KernelEntry, i).tuple,
-                                         &op->tuple);
-      if (!listed)
-        _mptcp_control_op_fail (op, g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED,
-                                "The subflow failed before it was established (its "
-                                "event was lost in a netlink overrun)"));
-      else
-        _mptcp_control_open_check_kernel (op);
+      _mptcp_control_open_check_kernel (op);   /* learns the port, or waits on */
+      return;
     }
+  listed = _mptcp_control_kernel_find (op, NULL);
+  if (listed == 0)
+    _mptcp_control_op_fail (op, g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED,
+                            "The subflow failed before it was established (its "
+                            "event was lost in a netlink overrun)"));
+  else if (listed == 1)
+    _mptcp_control_open_check_kernel (op);
 }
 
 /* The kernel took the open's request. */
