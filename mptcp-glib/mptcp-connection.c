@@ -119,6 +119,41 @@
  * then ends in the connection's context. Work for several threads goes
  * through the connection's main context (g_main_context_invoke()).
  *
+ * ## What to use when
+ *
+ * - The connection's state: read or bind its properties, and watch their notify signals:
+ *   #MptcpConnection:established (subflows can be opened from then on),
+ *   #MptcpConnection:closed, #MptcpConnection:fallback and #MptcpConnection:event-source.
+ * - The set of subflows: a list widget binds the #GListModel of
+ *   mptcp_connection_get_subflows() (#GListModel::items-changed); code that acts on one
+ *   subflow connects to #MptcpConnection::subflow-added and #MptcpConnection::subflow-removed
+ *   (the latter says why: a #GError and a #MptcpResetReason). Both are emitted for the same
+ *   changes, the list first.
+ * - One subflow's flags: #MptcpSubflow:backup and #MptcpSubflow:peer-backup (notify), or
+ *   #MptcpConnection::subflow-priority-changed for the moment the peer's MP_PRIO arrives.
+ * - Counters: mptcp_connection_refresh() then mptcp_subflow_get_stats() for the subflows,
+ *   mptcp_connection_get_info() for the connection; neither is notified.
+ * - Steering: the asynchronous calls in an application with a main loop; the synchronous
+ *   ones block the calling thread on a private main context (see the Threads section of
+ *   the overview). Without CAP_NET_ADMIN the same calls go through mptcp-glib-service when
+ *   it runs (see #MptcpConnection:event-source).
+ * - Not your socket: #MptcpConnectionList shows every MPTCP connection of the network
+ *   namespace (any process's, no socket needed), #MptcpMonitor the namespace's raw events,
+ *   #MptcpPathManager the in-kernel path manager's endpoints and limits.
+ *
+ * ## Where it lives
+ *
+ * One type over several files of the sources, sharing mptcp-connection-impl-private.h:
+ * mptcp-connection.c (the object, its properties and signals, and the one writer of the
+ * subflow list: refresh, events and the control machinery report what they learnt to it),
+ * mptcp-connection-refresh.c (the kernel's list applied, the backup flags from sock_diag),
+ * mptcp-connection-events.c (the kernel's events applied, polling without them),
+ * mptcp-connection-control.c (the public open, announce and remove calls),
+ * mptcp-control-op.c and mptcp-control-open.c (the control machinery: address ids, requests,
+ * timeouts, cancellation, the open state machine; #MptcpSubflow's calls run there too),
+ * mptcp-hangup-watch.c and mptcp-subflow-list.c. The map of every room, and the rule that
+ * no two rooms include each other, is mptcp-glib/README.md in the sources.
+ *
  * ## What it costs
  *
  * An idle connection that follows the kernel's events takes a small, constant

@@ -56,6 +56,24 @@
  * made the connection are refused with a critical; the getters of its id and
  * addresses may be called from any thread.
  *
+ * ## What to use when
+ *
+ * Keep a reference or bind to the properties: #MptcpSubflow:backup and
+ * #MptcpSubflow:peer-backup are notified when they change, #MptcpSubflow:id once a subflow
+ * made from an event gets the kernel's id. Learn that a subflow is gone from
+ * #MptcpConnection::subflow-removed (with why) or the connection's list model, not from the
+ * object: it stays valid, with its last statistics. mptcp_subflow_close() ends one subflow;
+ * mptcp_connection_remove_address() withdraws an address, and the peer closes every subflow
+ * using it.
+ *
+ * ## Where it lives
+ *
+ * mptcp-subflow.c holds the object and its getters. Its close and set_backup calls run in
+ * the connection's control machinery (mptcp-control-op.c), and the connection fills in its
+ * fields (list, statistics, flags) through the setters of mptcp-subflow-private.h: the
+ * subflow includes no header of the connection. mptcp-glib/README.md in the sources maps
+ * every room.
+ *
  * ## Per-subflow socket options
  *
  * Upstream Linux has no per-subflow socket options: a subflow is not a
