@@ -21,6 +21,49 @@
 #include "mptcp-connection-impl-private.h"
 #include "mptcp-control-op-private.h"
 
+/* ---- the timeout of the control calls ---- */
+
+/**
+ * mptcp_connection_get_control_timeout:
+ * @self: a #MptcpConnection
+ *
+ * Gets #MptcpConnection:control-timeout.
+ *
+ * Returns: the timeout of control operations, in milliseconds
+ *
+ * Since: 0.1
+ */
+guint
+mptcp_connection_get_control_timeout (MptcpConnection *self)
+{
+  g_return_val_if_fail (MPTCP_IS_CONNECTION (self), 0);
+
+  return extra_ro (self)->control_timeout;
+}
+
+/**
+ * mptcp_connection_set_control_timeout:
+ * @self: a #MptcpConnection
+ * @timeout_ms: the timeout in milliseconds (at least 1)
+ *
+ * Sets #MptcpConnection:control-timeout, for operations started afterwards.
+ *
+ * Since: 0.1
+ */
+void
+mptcp_connection_set_control_timeout (MptcpConnection *self,
+                                      guint            timeout_ms)
+{
+  g_return_if_fail (MPTCP_IS_CONNECTION (self));
+  g_return_if_fail (_mptcp_conn_in_own_thread (self));
+
+  timeout_ms = MAX (timeout_ms, 1);
+  if (extra_ro (self)->control_timeout == timeout_ms)
+    return;
+  extra_get (self)->control_timeout = timeout_ms;
+  g_object_notify (G_OBJECT (self), "control-timeout");
+}
+
 /* ---- open_subflow ---- */
 
 /* The op's tuple from the caller's addresses: local (named what in errors) and, for an

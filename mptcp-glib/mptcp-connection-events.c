@@ -421,3 +421,66 @@ _mptcp_connection_get_netlink (MptcpConnection *self)
 {
   return self->netlink;
 }
+
+/* ---- where the events come from, and the poll interval ---- */
+
+/**
+ * mptcp_connection_get_event_source:
+ * @self: a #MptcpConnection
+ *
+ * Gets #MptcpConnection:event-source.
+ *
+ * Returns: where the connection's signals come from
+ *
+ * Since: 0.1
+ */
+MptcpEventSource
+mptcp_connection_get_event_source (MptcpConnection *self)
+{
+  g_return_val_if_fail (MPTCP_IS_CONNECTION (self), MPTCP_EVENT_SOURCE_NONE);
+
+  return self->event_source;
+}
+
+/**
+ * mptcp_connection_get_poll_interval:
+ * @self: a #MptcpConnection
+ *
+ * Gets #MptcpConnection:poll-interval.
+ *
+ * Returns: the polling interval in milliseconds
+ *
+ * Since: 0.1
+ */
+guint
+mptcp_connection_get_poll_interval (MptcpConnection *self)
+{
+  g_return_val_if_fail (MPTCP_IS_CONNECTION (self), 0);
+
+  return extra_ro (self)->poll_interval;
+}
+
+/**
+ * mptcp_connection_set_poll_interval:
+ * @self: a #MptcpConnection
+ * @interval_ms: the interval in milliseconds (at least 10)
+ *
+ * Sets #MptcpConnection:poll-interval; a running poll restarts with it.
+ *
+ * Since: 0.1
+ */
+void
+mptcp_connection_set_poll_interval (MptcpConnection *self,
+                                    guint            interval_ms)
+{
+  g_return_if_fail (MPTCP_IS_CONNECTION (self));
+  g_return_if_fail (_mptcp_conn_in_own_thread (self));
+
+  interval_ms = MAX (interval_ms, 10);
+  if (extra_ro (self)->poll_interval == interval_ms)
+    return;
+  extra_get (self)->poll_interval = interval_ms;
+  if (self->extra->poll_source != NULL)
+    _mptcp_conn_start_polling (self);
+  g_object_notify (G_OBJECT (self), "poll-interval");
+}
