@@ -639,7 +639,7 @@ second_opened_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-second_established_cb (MptcpConnection *connection, gpointer user_data)
+second_established_cb (MptcpConnection *connection, GParamSpec *pspec, gpointer user_data)
 {
   Second *sc = user_data;
 
@@ -660,7 +660,7 @@ lib_second (Lib *lib)
 
   sc.connection = mptcp_connection_new (socket, &error);
   g_assert_no_error (error);
-  g_signal_connect (sc.connection, "established", G_CALLBACK (second_established_cb), &sc);
+  g_signal_connect (sc.connection, "notify::established", G_CALLBACK (second_established_cb), &sc);
   read_send_bytes (socket, 100);
   while (sc.t_done == 0)
     g_main_context_iteration (NULL, TRUE);

@@ -498,14 +498,14 @@ on_subflow_added (MptcpConnection *connection,
 }
 
 static void
-on_subflow_removed (MptcpConnection *connection,
-                    MptcpSubflow    *subflow,
-                    gint             error,
-                    guint            reset_reason,
-                    Demo            *demo)
+on_subflow_removed (MptcpConnection  *connection,
+                    MptcpSubflow     *subflow,
+                    const GError     *error,
+                    MptcpResetReason  reset_reason,
+                    Demo             *demo)
 {
   demo_log (demo, "signal subflow-removed: %u%s%s", mptcp_subflow_get_id (subflow),
-            error != 0 ? ", " : "", error != 0 ? g_strerror (error) : "");
+            error != NULL ? ", " : "", error != NULL ? error->message : "");
 }
 
 static void

@@ -93,16 +93,16 @@ on_subflow_added (MptcpConnection *connection,
 }
 
 static void
-on_subflow_removed (MptcpConnection *connection,
-                    MptcpSubflow    *subflow,
-                    gint             error,
-                    guint            reset_reason,
-                    Seen            *seen)
+on_subflow_removed (MptcpConnection  *connection,
+                    MptcpSubflow     *subflow,
+                    const GError     *error,
+                    MptcpResetReason  reset_reason,
+                    Seen             *seen)
 {
   seen->removed++;
   g_set_object (&seen->last_removed, subflow);
   g_print ("  signal: subflow %u removed%s%s\n", mptcp_subflow_get_id (subflow),
-           error != 0 ? ": " : "", error != 0 ? g_strerror (error) : "");
+           error != NULL ? ": " : "", error != NULL ? error->message : "");
 }
 
 static void

@@ -114,7 +114,7 @@ async function main() {
     });
     connection.connect('subflow-removed', (c, subflow, error, resetReason) => {
         removed.push(subflow);
-        print(`  signal: subflow ${subflow.id} removed${error ? `: errno ${error}` : ''}`);
+        print(`  signal: subflow ${subflow.id} removed${error ? `: ${error.message}` : ''}`);
     });
     connection.connect('subflow-priority-changed', (c, subflow, backup) => {
         print(`  signal: the peer wants subflow ${subflow.id} ` +

@@ -120,7 +120,7 @@ def main():
     def on_removed(connection, subflow, error, reset_reason):
         removed.append(subflow)
         print('  signal: subflow %d removed%s' % (
-            subflow.props.id, ': ' + os.strerror(error) if error else ''))
+            subflow.props.id, ': ' + error.message if error else ''))
 
     def on_priority(connection, subflow, backup):
         print('  signal: the peer wants subflow %d %s' % (

@@ -101,6 +101,13 @@ class Example : Object {
         check (!connection.fallback, "the connection fell back to TCP");
         print ("connected, token %08x\n", connection.get_token ());
 
+        /* the state is a property: bind to it, or watch its notify signal */
+        connection.notify["established"].connect (() => {
+            print ("  notify: established %s\n", connection.established.to_string ());
+        });
+        connection.notify["closed"].connect (() => {
+            print ("  notify: closed %s\n", connection.closed.to_string ());
+        });
         connection.subflow_added.connect ((subflow) => {
             added.add (subflow);
             print ("  signal: subflow %u added (%s -> %s)\n", subflow.id,
@@ -108,8 +115,10 @@ class Example : Object {
         });
         connection.subflow_removed.connect ((subflow, error, reset_reason) => {
             removed.add (subflow);
-            print ("  signal: subflow %u removed%s\n", subflow.id,
-                   error != 0 ? ": " + strerror (error) : "");
+            print ("  signal: subflow %u removed%s%s\n", subflow.id,
+                   error != null ? ": " + error.message : "",
+                   reset_reason != Mptcp.ResetReason.UNSPECIFIED
+                   ? " (reset: " + reset_reason.to_string () + ")" : "");
         });
         connection.subflow_priority_changed.connect ((subflow, backup) => {
             print ("  signal: the peer wants subflow %u %s\n", subflow.id,

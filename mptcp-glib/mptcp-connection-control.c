@@ -21,19 +21,68 @@
 #include "mptcp-connection-impl-private.h"
 #include "mptcp-control-op-private.h"
 
+/* ---- the timeout of the control calls ---- */
+
+/**
+ * mptcp_connection_get_control_timeout:
+ * @self: a #MptcpConnection
+ *
+ * Gets #MptcpConnection:control-timeout.
+ *
+ * Returns: the timeout of control operations, in milliseconds
+ *
+ * Since: 0.1
+ */
+guint
+mptcp_connection_get_control_timeout (MptcpConnection *self)
+{
+  g_return_val_if_fail (MPTCP_IS_CONNECTION (self), 0);
+
+  return extra_ro (self)->control_timeout;
+}
+
+/**
+ * mptcp_connection_set_control_timeout:
+ * @self: a #MptcpConnection
+ * @timeout_ms: the timeout in milliseconds (at least 1)
+ *
+ * Sets #MptcpConnection:control-timeout, for operations started afterwards.
+ *
+ * Since: 0.1
+ */
+void
+mptcp_connection_set_control_timeout (MptcpConnection *self,
+                                      guint            timeout_ms)
+{
+  g_return_if_fail (MPTCP_IS_CONNECTION (self));
+  g_return_if_fail (_mptcp_conn_in_own_thread (self));
+
+  timeout_ms = MAX (timeout_ms, 1);
+  if (extra_ro (self)->control_timeout == timeout_ms)
+    return;
+  extra_get (self)->control_timeout = timeout_ms;
+  g_object_notify (G_OBJECT (self), "control-timeout");
+}
+
 /* ---- open_subflow ---- */
 
+/* The op's tuple from the caller's addresses: local (named what in errors) and, for an
+ * open, remote (NULL for an announce). */
 static gboolean
-check_open (MptcpConnection     *self,
-            GInetSocketAddress  *local,
-            GInetSocketAddress  *remote,
-            Tuple               *tuple,
-            GError             **error)
+check_addresses (MptcpConnection     *self,
+                 GInetSocketAddress  *local,
+                 const char          *what,
+                 GInetSocketAddress  *remote,
+                 Tuple               *tuple,
+                 GError             **error)
 {
-  if (!_mptcp_control_check_usable (self, error))
+  memset (tuple, 0, sizeof *tuple);
+  if (!_mptcp_control_check_usable (self, error) ||
+      !_mptcp_control_host_address (self, local, what, &tuple->local, error))
     return FALSE;
-  if (!_mptcp_control_host_address (self, local, "local", &tuple->local, error) ||
-      !_mptcp_control_host_address (self, remote, "remote", &tuple->remote, error))
+  if (remote == NULL)
+    return TRUE;
+  if (!_mptcp_control_host_address (self, remote, "remote", &tuple->remote, error))
     return FALSE;
   if (tuple->local.family != tuple->remote.family)
     {
@@ -88,7 +137,7 @@ mptcp_connection_open_subflow (MptcpConnection     *self,
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!check_open (self, local, remote, &tuple, error))
+  if (!check_addresses (self, local, "local", remote, &tuple, error))
     return NULL;
   result = _mptcp_control_op_run_sync (self, self, MPTCP_CONTROL_OP_OPEN, &tuple,
                                        tuple.local.port != 0, 0, FALSE, NULL, cancellable,
@@ -180,7 +229,7 @@ mptcp_connection_open_subflow_async (MptcpConnection     *self,
   g_return_if_fail (G_IS_INET_SOCKET_ADDRESS (remote));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  if (!check_open (self, local, remote, &tuple, &error))
+  if (!check_addresses (self, local, "local", remote, &tuple, &error))
     {
       g_task_report_error (self, callback, user_data, mptcp_connection_open_subflow_async, error);
       return;
@@ -217,17 +266,6 @@ mptcp_connection_open_subflow_finish (MptcpConnection  *self,
 
 /* ---- announce / remove ---- */
 
-static gboolean
-check_announce (MptcpConnection     *self,
-                GInetSocketAddress  *address,
-                Tuple               *tuple,
-                GError             **error)
-{
-  memset (tuple, 0, sizeof *tuple);
-  return _mptcp_control_check_usable (self, error) &&
-         _mptcp_control_host_address (self, address, "announced", &tuple->local, error);
-}
-
 /**
  * mptcp_connection_announce_address:
  * @self: a #MptcpConnection
@@ -256,7 +294,7 @@ mptcp_connection_announce_address (MptcpConnection     *self,
   g_return_val_if_fail (G_IS_INET_SOCKET_ADDRESS (address), 0);
   g_return_val_if_fail (error == NULL || *error == NULL, 0);
 
-  if (!check_announce (self, address, &tuple, error))
+  if (!check_addresses (self, address, "announced", NULL, &tuple, error))
     return 0;
   result = _mptcp_control_op_run_sync (self, self, MPTCP_CONTROL_OP_ANNOUNCE, &tuple, TRUE, 0,
                                        FALSE, NULL, cancellable, mptcp_connection_announce_address,
@@ -308,7 +346,7 @@ mptcp_connection_announce_address_async (MptcpConnection     *self,
   g_return_if_fail (_mptcp_conn_in_own_thread (self));
   g_return_if_fail (G_IS_INET_SOCKET_ADDRESS (address));
 
-  if (!check_announce (self, address, &tuple, &error))
+  if (!check_addresses (self, address, "announced", NULL, &tuple, &error))
     {
       g_task_report_error (self, callback, user_data, mptcp_connection_announce_address_async,
                            error);
@@ -468,121 +506,3 @@ mptcp_connection_remove_address_finish (MptcpConnection  *self,
 
   return g_task_propagate_boolean (G_TASK (result), error);
 }
-
-/* ---- the subflow side: close, set_backup ---- */
-
-static gboolean
-check_subflow (MptcpConnection  *self,
-               MptcpSubflow     *subflow,
-               Tuple            *tuple,
-               GError          **error)
-{
-  if (self->closed)
-    {
-      g_set_error_literal (error, MPTCP_ERROR, MPTCP_ERROR_NO_SUCH_SUBFLOW,
-                           "No such subflow: the connection is closed");
-      return FALSE;
-    }
-  if (!_mptcp_control_check_usable (self, error))
-    return FALSE;
-  if (!g_ptr_array_find (self->subflows->items, subflow, NULL))
-    {
-      g_set_error_literal (error, MPTCP_ERROR, MPTCP_ERROR_NO_SUCH_SUBFLOW,
-                           "No such subflow: it is closed or is not listed by the connection");
-      return FALSE;
-    }
-  tuple->local = subflow->local_raw;
-  tuple->remote = subflow->remote_raw;
-  tuple->local.scope_id = 0;
-  tuple->remote.scope_id = 0;
-  return TRUE;
-}
-
-void
-_mptcp_connection_close_subflow_async (MptcpConnection     *self,
-                                       MptcpSubflow        *subflow,
-                                       GCancellable        *cancellable,
-                                       GAsyncReadyCallback  callback,
-                                       gpointer             user_data,
-                                       gpointer             source_tag)
-{
-  GError *error = NULL;
-  Tuple tuple;
-
-  g_return_if_fail (_mptcp_conn_in_own_thread (self));
-
-  if (!check_subflow (self, subflow, &tuple, &error))
-    {
-      g_task_report_error (subflow, callback, user_data, source_tag, error);
-      return;
-    }
-  _mptcp_control_op_start_async (self, subflow, MPTCP_CONTROL_OP_CLOSE, &tuple, TRUE, 0, FALSE,
-                                 subflow, cancellable, callback, user_data, source_tag);
-}
-
-gboolean
-_mptcp_connection_close_subflow (MptcpConnection  *self,
-                                 MptcpSubflow     *subflow,
-                                 GCancellable     *cancellable,
-                                 gpointer          source_tag,
-                                 GError          **error)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-  Tuple tuple;
-
-  g_return_val_if_fail (_mptcp_conn_in_own_thread (self), FALSE);
-
-  if (!check_subflow (self, subflow, &tuple, error))
-    return FALSE;
-  result = _mptcp_control_op_run_sync (self, subflow, MPTCP_CONTROL_OP_CLOSE, &tuple, TRUE, 0,
-                                       FALSE, subflow, cancellable, source_tag, error);
-  if (result == NULL)
-    return FALSE;
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-void
-_mptcp_connection_set_backup_async (MptcpConnection     *self,
-                                    MptcpSubflow        *subflow,
-                                    gboolean             backup,
-                                    GCancellable        *cancellable,
-                                    GAsyncReadyCallback  callback,
-                                    gpointer             user_data,
-                                    gpointer             source_tag)
-{
-  GError *error = NULL;
-  Tuple tuple;
-
-  g_return_if_fail (_mptcp_conn_in_own_thread (self));
-
-  if (!check_subflow (self, subflow, &tuple, &error))
-    {
-      g_task_report_error (subflow, callback, user_data, source_tag, error);
-      return;
-    }
-  _mptcp_control_op_start_async (self, subflow, MPTCP_CONTROL_OP_BACKUP, &tuple, TRUE, 0, !!backup,
-                                 subflow, cancellable, callback, user_data, source_tag);
-}
-
-gboolean
-_mptcp_connection_set_backup (MptcpConnection  *self,
-                              MptcpSubflow     *subflow,
-                              gboolean          backup,
-                              GCancellable     *cancellable,
-                              gpointer          source_tag,
-                              GError          **error)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-  Tuple tuple;
-
-  g_return_val_if_fail (_mptcp_conn_in_own_thread (self), FALSE);
-
-  if (!check_subflow (self, subflow, &tuple, error))
-    return FALSE;
-  result = _mptcp_control_op_run_sync (self, subflow, MPTCP_CONTROL_OP_BACKUP, &tuple, TRUE, 0,
-                                       !!backup, subflow, cancellable, source_tag, error);
-  if (result == NULL)
-    return FALSE;
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-

@@ -101,19 +101,6 @@ _mptcp_conn_resync (MptcpConnection *self,
   return _mptcp_conn_refresh_guarded (self, FALSE, error);
 }
 
-/* Removes a listed subflow, then emits subflow-removed. */
-void
-_mptcp_conn_remove_with_signal (MptcpConnection *self,
-                                MptcpSubflow    *subflow,
-                                int              error,
-                                guint            reset_reason)
-{
-  g_autoptr(MptcpSubflow) sf = g_object_ref (subflow);
-
-  if (_mptcp_connection_remove_subflow (self, sf))
-    g_signal_emit (self, signals[SIGNAL_SUBFLOW_REMOVED], 0, sf, error, reset_reason);
-}
-
 /* Whether the socket reports the connection over (reset by the peer, or
  * closed both ways): poll() gives HUP or ERR. The kernel sends no CLOSED
  * event until the application closes its socket. */
@@ -139,15 +126,11 @@ _mptcp_conn_apply_event (MptcpConnection    *self,
   switch (event->type)
     {
     case MPTCP_EVENT_ESTABLISHED:
-      if (!self->established)
-        {
-          self->established = TRUE;
-          g_signal_emit (self, signals[SIGNAL_ESTABLISHED], 0);
-        }
+      _mptcp_connection_apply_kind (self, MPTCP_CONN_CHANGE_ESTABLISHED);
       break;
 
     case MPTCP_EVENT_CLOSED:
-      _mptcp_conn_mark_closed (self);
+      _mptcp_connection_apply_kind (self, MPTCP_CONN_CHANGE_CLOSED);
       break;
 
     case MPTCP_EVENT_SUB_ESTABLISHED:
@@ -167,19 +150,19 @@ _mptcp_conn_apply_event (MptcpConnection    *self,
       _mptcp_conn_tuple_from_event (&tuple, event);
       sf = _mptcp_conn_find_subflow (self, &tuple);
       if (sf != NULL)
-        {
-          _mptcp_conn_remove_with_signal (self, sf,
-                                          MPTCP_NL_EVENT_HAS (event, MPTCP_ATTR_ERROR) ? event->error : 0,
-                                          event->reset_reason);
-        }
+        _mptcp_connection_apply (self, &(MptcpConnChange) {
+                                   .kind = MPTCP_CONN_CHANGE_SUBFLOWS_DOWN, .subflow = sf,
+                                   .error = MPTCP_NL_EVENT_HAS (event, MPTCP_ATTR_ERROR) ? event->error : 0,
+                                   .reset_reason = event->reset_reason });
       break;
 
     case MPTCP_EVENT_SUB_PRIORITY:
       _mptcp_conn_tuple_from_event (&tuple, event);
       sf = _mptcp_conn_find_subflow (self, &tuple);
       if (sf != NULL)
-        g_signal_emit (self, signals[SIGNAL_SUBFLOW_PRIORITY_CHANGED], 0, sf,
-                       (gboolean) (event->backup != 0));
+        _mptcp_connection_apply (self, &(MptcpConnChange) {
+                                   .kind = MPTCP_CONN_CHANGE_PRIORITY, .subflow = sf,
+                                   .backup = event->backup != 0 });
       break;
 
     case MPTCP_EVENT_ANNOUNCED:
@@ -191,13 +174,15 @@ _mptcp_conn_apply_event (MptcpConnection    *self,
         address = _mptcp_sockopt_addr_to_inet (&addr);
         if (address == NULL)
           break;
-        g_signal_emit (self, signals[SIGNAL_ADDRESS_ANNOUNCED], 0,
-                       (guint) event->rem_id, address);
+        _mptcp_connection_apply (self, &(MptcpConnChange) {
+                                   .kind = MPTCP_CONN_CHANGE_ADDRESS_ANNOUNCED,
+                                   .id = event->rem_id, .address = address });
       }
       break;
 
     case MPTCP_EVENT_REMOVED:
-      g_signal_emit (self, signals[SIGNAL_ADDRESS_REMOVED], 0, (guint) event->rem_id);
+      _mptcp_connection_apply (self, &(MptcpConnChange) {
+                                 .kind = MPTCP_CONN_CHANGE_ADDRESS_REMOVED, .id = event->rem_id });
       break;
 
     default:
@@ -301,7 +286,7 @@ poll_cb (gpointer user_data)
   if (!_mptcp_conn_resync (self, &error))
     g_debug ("Polling the subflows failed: %s", error->message);
   else if (socket_is_dead (self))
-    _mptcp_conn_mark_closed (self);   /* reports what is left of the list, then "closed" */
+    _mptcp_connection_apply_kind (self, MPTCP_CONN_CHANGE_CLOSED);   /* reports what is left of the list, then notifies "closed" */
 
   g_object_unref (self);
   return G_SOURCE_CONTINUE;   /* _mptcp_conn_stop_events() destroys it when it is over */
@@ -333,7 +318,7 @@ hup_cb (MptcpConnection *self)
   if (!self->closed && !_mptcp_conn_resync (self, &error))
     g_debug ("Could not list the subflows of a dead connection: %s", error->message);
   if (!self->closed)
-    _mptcp_conn_mark_closed (self);
+    _mptcp_connection_apply_kind (self, MPTCP_CONN_CHANGE_CLOSED);
 }
 
 /* The socket's hangup (a peer's reset sends no event): one shared watch per
@@ -415,8 +400,8 @@ _mptcp_conn_stop_events (MptcpConnection *self)
       _mptcp_netlink_unsubscribe (self->netlink, self->sub_id);
       self->sub_id = 0;
     }
-  /* pending ops hold the connection, and _mptcp_conn_mark_closed() /
-   * _mptcp_conn_mark_fallback() end them first */
+  /* pending ops hold the connection, and _mptcp_connection_apply() of
+   * CLOSED and FALLBACK ends them first */
   g_assert (extra_ro (self)->event_ops == NULL);
   if (extra_ro (self)->poll_source != NULL)
     {
@@ -435,4 +420,67 @@ MptcpNetlink *
 _mptcp_connection_get_netlink (MptcpConnection *self)
 {
   return self->netlink;
+}
+
+/* ---- where the events come from, and the poll interval ---- */
+
+/**
+ * mptcp_connection_get_event_source:
+ * @self: a #MptcpConnection
+ *
+ * Gets #MptcpConnection:event-source.
+ *
+ * Returns: where the connection's signals come from
+ *
+ * Since: 0.1
+ */
+MptcpEventSource
+mptcp_connection_get_event_source (MptcpConnection *self)
+{
+  g_return_val_if_fail (MPTCP_IS_CONNECTION (self), MPTCP_EVENT_SOURCE_NONE);
+
+  return self->event_source;
+}
+
+/**
+ * mptcp_connection_get_poll_interval:
+ * @self: a #MptcpConnection
+ *
+ * Gets #MptcpConnection:poll-interval.
+ *
+ * Returns: the polling interval in milliseconds
+ *
+ * Since: 0.1
+ */
+guint
+mptcp_connection_get_poll_interval (MptcpConnection *self)
+{
+  g_return_val_if_fail (MPTCP_IS_CONNECTION (self), 0);
+
+  return extra_ro (self)->poll_interval;
+}
+
+/**
+ * mptcp_connection_set_poll_interval:
+ * @self: a #MptcpConnection
+ * @interval_ms: the interval in milliseconds (at least 10)
+ *
+ * Sets #MptcpConnection:poll-interval; a running poll restarts with it.
+ *
+ * Since: 0.1
+ */
+void
+mptcp_connection_set_poll_interval (MptcpConnection *self,
+                                    guint            interval_ms)
+{
+  g_return_if_fail (MPTCP_IS_CONNECTION (self));
+  g_return_if_fail (_mptcp_conn_in_own_thread (self));
+
+  interval_ms = MAX (interval_ms, 10);
+  if (extra_ro (self)->poll_interval == interval_ms)
+    return;
+  extra_get (self)->poll_interval = interval_ms;
+  if (self->extra->poll_source != NULL)
+    _mptcp_conn_start_polling (self);
+  g_object_notify (G_OBJECT (self), "poll-interval");
 }

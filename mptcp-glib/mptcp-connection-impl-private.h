@@ -77,7 +77,7 @@ struct _MptcpConnection
   guint in_refresh : 1;
   guint initialized : 1;         /* GInitable: init ran, with this outcome */
   guint path_forced : 1;
-  guint established : 1;         /* "established" was emitted */
+  guint established : 1;         /* MptcpConnection:established */
   guint ids_loaded : 1;
 
   MptcpSockoptAddr local_raw;    /* normalised, read at init */
@@ -137,14 +137,58 @@ enum
   SIGNAL_SUBFLOW_PRIORITY_CHANGED,
   SIGNAL_ADDRESS_ANNOUNCED,
   SIGNAL_ADDRESS_REMOVED,
-  SIGNAL_ESTABLISHED,
-  SIGNAL_CLOSED,
   N_SIGNALS
 };
 
 
 extern guint _mptcp_connection_signals[N_SIGNALS];
 #define signals _mptcp_connection_signals
+
+/* What a room of the connection learnt (refresh, event application, the control room),
+ * reported to _mptcp_connection_apply() in mptcp-connection.c: the one writer of the subflow
+ * list and the one emitter of the connection's signals. */
+typedef enum
+{
+  MPTCP_CONN_CHANGE_FALLBACK,          /* ends the ops, stops the events, empties the list */
+  MPTCP_CONN_CHANGE_CLOSED,            /* the same, then notifies "closed" (once) */
+  MPTCP_CONN_CHANGE_ESTABLISHED,       /* notifies "established" (once) */
+  MPTCP_CONN_CHANGE_SUBFLOWS_UP,       /* new objects, appended in order (one items-changed),
+                                        * then subflow-added each */
+  MPTCP_CONN_CHANGE_SUBFLOWS_DOWN,     /* listed ones removed (one items-changed per run),
+                                        * then subflow-removed each; unlisted ones skipped */
+  MPTCP_CONN_CHANGE_PRIORITY,          /* the peer's MP_PRIO: subflow-priority-changed */
+  MPTCP_CONN_CHANGE_BACKUP,            /* this side's backup flag as the kernel has it */
+  MPTCP_CONN_CHANGE_PEER_BACKUP,       /* the peer's backup flag (sock_diag) */
+  MPTCP_CONN_CHANGE_ADDRESS_ANNOUNCED, /* the peer announced id at address */
+  MPTCP_CONN_CHANGE_ADDRESS_REMOVED,   /* the peer removed id */
+} MptcpConnChangeKind;
+
+typedef struct
+{
+  MptcpConnChangeKind kind;
+  MptcpSubflow *subflow;         /* the subflow of the change (UP, DOWN: or subflows) */
+  GPtrArray *subflows;           /* UP, DOWN: several at once, in order */
+  int error;                     /* DOWN: the kernel's errno, 0 if none */
+  guint reset_reason;            /* DOWN: the kernel's MPTCP_RST_* code, 0 if none */
+  gboolean backup;               /* PRIORITY, BACKUP, PEER_BACKUP */
+  guint id;                      /* ADDRESS_* */
+  GInetSocketAddress *address;   /* ADDRESS_ANNOUNCED */
+} MptcpConnChange;
+
+G_GNUC_INTERNAL
+void
+_mptcp_connection_apply (MptcpConnection       *self,
+                         const MptcpConnChange *change);
+
+/* A change that is its kind alone (FALLBACK, CLOSED, ESTABLISHED). */
+static inline void
+_mptcp_connection_apply_kind (MptcpConnection     *self,
+                              MptcpConnChangeKind  kind)
+{
+  MptcpConnChange change = { .kind = kind };
+
+  _mptcp_connection_apply (self, &change);
+}
 
 G_GNUC_INTERNAL
 gboolean
@@ -173,12 +217,6 @@ _mptcp_conn_resync (MptcpConnection  *self,
                     GError          **error);
 G_GNUC_INTERNAL
 void
-_mptcp_conn_remove_with_signal (MptcpConnection *self,
-                                MptcpSubflow    *subflow,
-                                int              error,
-                                guint            reset_reason);
-G_GNUC_INTERNAL
-void
 _mptcp_conn_on_overrun (gpointer user_data);
 G_GNUC_INTERNAL
 gboolean
@@ -195,9 +233,6 @@ _mptcp_conn_addr_from_nl (MptcpSockoptAddr      *out,
                           int                    family,
                           const MptcpNlInetAddr *addr,
                           guint16                port);
-G_GNUC_INTERNAL
-void
-_mptcp_conn_mark_fallback (MptcpConnection *self);
 G_GNUC_INTERNAL
 gboolean
 _mptcp_conn_in_own_thread (MptcpConnection *self);
@@ -234,14 +269,6 @@ void
 _mptcp_conn_set_errno_error (GError    **error,
                              int         err,
                              const char *what);
-/* emits subflow-removed for each subflow of gone (already out of the list): the signal's
- * one emitter, in mptcp-connection.c */
-G_GNUC_INTERNAL
-void
-_mptcp_conn_emit_removed (MptcpConnection *self,
-                          GPtrArray       *gone,
-                          int              error,
-                          guint            reset_reason);
 /* mptcp-connection-refresh.c: reads the kernel's subflows into the list (keep: the subflows
  * it no longer lists stay, for a caller's refresh between two events) */
 G_GNUC_INTERNAL
@@ -254,9 +281,6 @@ gboolean
 _mptcp_conn_refresh_guarded (MptcpConnection  *self,
                              gboolean          keep,
                              GError          **error);
-G_GNUC_INTERNAL
-void
-_mptcp_conn_mark_closed (MptcpConnection *self);
 G_GNUC_INTERNAL
 void
 _mptcp_conn_start_events (MptcpConnection *self);

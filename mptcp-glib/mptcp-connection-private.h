@@ -25,52 +25,6 @@ G_BEGIN_DECLS
 G_GNUC_INTERNAL
 MptcpSockoptPath _mptcp_connection_get_list_path (MptcpConnection        *self);
 
-/* Appends a subflow to the list (emits items-changed); takes a reference.
- * A subflow made from an event may have id 0: the next refresh matches it by
- * its 4-tuple and gives it the kernel's id (on the legacy path it gets the
- * next number of the connection's counter here). Its statistics stay empty
- * until a refresh. */
-G_GNUC_INTERNAL
-void             _mptcp_connection_add_subflow   (MptcpConnection        *self,
-                                                  MptcpSubflow           *subflow);
-
-/* Removes a listed subflow (emits items-changed); FALSE if not listed. */
-G_GNUC_INTERNAL
-gboolean         _mptcp_connection_remove_subflow (MptcpConnection       *self,
-                                                   MptcpSubflow          *subflow);
-
-/* The control side of MptcpSubflow: the subflow is the task's source object;
- * the operation runs on the connection (which must be alive). Sync variants
- * iterate a private context. */
-G_GNUC_INTERNAL
-void             _mptcp_connection_close_subflow_async (MptcpConnection     *self,
-                                                        MptcpSubflow        *subflow,
-                                                        GCancellable        *cancellable,
-                                                        GAsyncReadyCallback  callback,
-                                                        gpointer             user_data,
-                                                        gpointer             source_tag);
-G_GNUC_INTERNAL
-gboolean         _mptcp_connection_close_subflow       (MptcpConnection     *self,
-                                                        MptcpSubflow        *subflow,
-                                                        GCancellable        *cancellable,
-                                                        gpointer             source_tag,
-                                                        GError             **error);
-G_GNUC_INTERNAL
-void             _mptcp_connection_set_backup_async    (MptcpConnection     *self,
-                                                        MptcpSubflow        *subflow,
-                                                        gboolean             backup,
-                                                        GCancellable        *cancellable,
-                                                        GAsyncReadyCallback  callback,
-                                                        gpointer             user_data,
-                                                        gpointer             source_tag);
-G_GNUC_INTERNAL
-gboolean         _mptcp_connection_set_backup          (MptcpConnection     *self,
-                                                        MptcpSubflow        *subflow,
-                                                        gboolean             backup,
-                                                        GCancellable        *cancellable,
-                                                        gpointer             source_tag,
-                                                        GError             **error);
-
 /* For tests and benches: the connection's event subscription and broker
  * (NULL when it has none). */
 typedef struct _MptcpNetlink MptcpNetlink;

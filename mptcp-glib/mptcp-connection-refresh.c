@@ -151,72 +151,32 @@ apply_kernel_list (MptcpConnection        *self,
         set_entry_info (sf, kl, i, copy);
       }
 
-    /* Remove the unmatched ones, one items-changed per contiguous run,
-     * back to front so positions stay valid; subflow-removed after the
-     * loop, so that a handler acting on the list (a synchronous close
-     * removes its subflow) cannot move it under the loop. */
+    /* the listed subflows nobody matched are gone */
     if (n_seen < n_old)
       {
-        g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func (g_object_unref);
-        guint end = n_old;
+        g_autoptr(GPtrArray) gone = g_ptr_array_new ();
 
-        while (end > 0)
+        for (i = 0; i < n_old; i++)
           {
-            guint start;
+            MptcpSubflow *sf = g_ptr_array_index (items, i);
             guint k;
-            gboolean keep;
-
-            MptcpSubflow *sf = g_ptr_array_index (items, end - 1);
 
             for (k = 0; k < n_seen && seen[k] != sf; k++)
               ;
-            keep = k < n_seen;
-            if (keep)
-              {
-                end--;
-                continue;
-              }
-
-            start = end - 1;
-            while (start > 0)
-              {
-                sf = g_ptr_array_index (items, start - 1);
-                for (k = 0; k < n_seen && seen[k] != sf; k++)
-                  ;
-                if (k < n_seen)
-                  break;
-                start--;
-              }
-            for (k = start; k < end; k++)
-              {
-                _mptcp_subflow_detach_tcp_info (g_ptr_array_index (items, k));
-                g_ptr_array_add (gone, g_object_ref (g_ptr_array_index (items, k)));
-              }
-            g_ptr_array_remove_range (items, start, end - start);
-            g_list_model_items_changed (G_LIST_MODEL (self->subflows), start, end - start, 0);
-            end = start;
+            if (k == n_seen)
+              g_ptr_array_add (gone, sf);
           }
-        _mptcp_conn_emit_removed (self, gone, 0, 0);
+        _mptcp_connection_apply (self, &(MptcpConnChange) {
+                                   .kind = MPTCP_CONN_CHANGE_SUBFLOWS_DOWN, .subflows = gone });
       }
   }
 
-  /* Append the new ones in the kernel's order. */
+  /* the new ones, in the kernel's order */
   if (added != NULL)
     {
-      guint pos = items->len;
-      guint n_added = added->len;
-
-      g_autoptr(GPtrArray) fresh = g_ptr_array_new_with_free_func (g_object_unref);
-
-      for (i = 0; i < n_added; i++)
-        {
-          g_ptr_array_add (items, g_ptr_array_index (added, i));
-          g_ptr_array_add (fresh, g_object_ref (g_ptr_array_index (added, i)));
-        }
-      g_ptr_array_set_size (added, 0);   /* references moved to items */
-      g_list_model_items_changed (G_LIST_MODEL (self->subflows), pos, 0, n_added);
-      for (i = 0; i < fresh->len; i++)
-        g_signal_emit (self, signals[SIGNAL_SUBFLOW_ADDED], 0, g_ptr_array_index (fresh, i));
+      g_ptr_array_set_free_func (added, g_object_unref);   /* the list takes its own */
+      _mptcp_connection_apply (self, &(MptcpConnChange) {
+                                 .kind = MPTCP_CONN_CHANGE_SUBFLOWS_UP, .subflows = added });
     }
 }
 
@@ -329,8 +289,12 @@ read_backup_flags (MptcpConnection *self)
       if (!d->ulp_attrs || d->sport != sf->local_raw.port || d->dport != sf->remote_raw.port)
         continue;
       g_object_ref (sf);
-      _mptcp_subflow_set_backup (sf, (d->sf_flags & MPTCP_SUBFLOW_FLAG_BKUP_LOC) != 0);
-      _mptcp_subflow_set_peer_backup (sf, (d->sf_flags & MPTCP_SUBFLOW_FLAG_BKUP_REM) != 0);
+      _mptcp_connection_apply (self, &(MptcpConnChange) {
+                                 .kind = MPTCP_CONN_CHANGE_BACKUP, .subflow = sf,
+                                 .backup = (d->sf_flags & MPTCP_SUBFLOW_FLAG_BKUP_LOC) != 0 });
+      _mptcp_connection_apply (self, &(MptcpConnChange) {
+                                 .kind = MPTCP_CONN_CHANGE_PEER_BACKUP, .subflow = sf,
+                                 .backup = (d->sf_flags & MPTCP_SUBFLOW_FLAG_BKUP_REM) != 0 });
       g_object_unref (sf);
     }
 }
@@ -356,7 +320,7 @@ _mptcp_conn_refresh (MptcpConnection  *self,
     }
   if (self->closed || g_socket_is_closed (self->socket))
     {
-      _mptcp_conn_mark_closed (self);
+      _mptcp_connection_apply_kind (self, MPTCP_CONN_CHANGE_CLOSED);
       _mptcp_conn_set_closed_error (error);
       return FALSE;
     }
@@ -373,7 +337,7 @@ _mptcp_conn_refresh (MptcpConnection  *self,
 
       if (is_mptcp == 0)
         {
-          _mptcp_conn_mark_fallback (self);
+          _mptcp_connection_apply_kind (self, MPTCP_CONN_CHANGE_FALLBACK);
           _mptcp_conn_set_fallback_error (error);
           return FALSE;
         }
@@ -389,7 +353,7 @@ _mptcp_conn_refresh (MptcpConnection  *self,
     {
       if (r == -EBADF)
         {
-          _mptcp_conn_mark_closed (self);
+          _mptcp_connection_apply_kind (self, MPTCP_CONN_CHANGE_CLOSED);
           _mptcp_conn_set_closed_error (error);
         }
       else

@@ -119,6 +119,41 @@
  * then ends in the connection's context. Work for several threads goes
  * through the connection's main context (g_main_context_invoke()).
  *
+ * ## What to use when
+ *
+ * - The connection's state: read or bind its properties, and watch their notify signals:
+ *   #MptcpConnection:established (subflows can be opened from then on),
+ *   #MptcpConnection:closed, #MptcpConnection:fallback and #MptcpConnection:event-source.
+ * - The set of subflows: a list widget binds the #GListModel of
+ *   mptcp_connection_get_subflows() (#GListModel::items-changed); code that acts on one
+ *   subflow connects to #MptcpConnection::subflow-added and #MptcpConnection::subflow-removed
+ *   (the latter says why: a #GError and a #MptcpResetReason). Both are emitted for the same
+ *   changes, the list first.
+ * - One subflow's flags: #MptcpSubflow:backup and #MptcpSubflow:peer-backup (notify), or
+ *   #MptcpConnection::subflow-priority-changed for the moment the peer's MP_PRIO arrives.
+ * - Counters: mptcp_connection_refresh() then mptcp_subflow_get_stats() for the subflows,
+ *   mptcp_connection_get_info() for the connection; neither is notified.
+ * - Steering: the asynchronous calls in an application with a main loop; the synchronous
+ *   ones block the calling thread on a private main context (see the Threads section of
+ *   the overview). Without CAP_NET_ADMIN the same calls go through mptcp-glib-service when
+ *   it runs (see #MptcpConnection:event-source).
+ * - Not your socket: #MptcpConnectionList shows every MPTCP connection of the network
+ *   namespace (any process's, no socket needed), #MptcpMonitor the namespace's raw events,
+ *   #MptcpPathManager the in-kernel path manager's endpoints and limits.
+ *
+ * ## Where it lives
+ *
+ * One type over several files of the sources, sharing mptcp-connection-impl-private.h:
+ * mptcp-connection.c (the object, its properties and signals, and the one writer of the
+ * subflow list: refresh, events and the control machinery report what they learnt to it),
+ * mptcp-connection-refresh.c (the kernel's list applied, the backup flags from sock_diag),
+ * mptcp-connection-events.c (the kernel's events applied, polling without them),
+ * mptcp-connection-control.c (the public open, announce and remove calls),
+ * mptcp-control-op.c and mptcp-control-open.c (the control machinery: address ids, requests,
+ * timeouts, cancellation, the open state machine; #MptcpSubflow's calls run there too),
+ * mptcp-hangup-watch.c and mptcp-subflow-list.c. The map of every room, and the rule that
+ * no two rooms include each other, is mptcp-glib/README.md in the sources.
+ *
  * ## What it costs
  *
  * An idle connection that follows the kernel's events takes a small, constant
@@ -164,6 +199,8 @@ enum
   PROP_CONTROL_TIMEOUT,
   PROP_EVENT_SOURCE,
   PROP_POLL_INTERVAL,
+  PROP_ESTABLISHED,
+  PROP_CLOSED,
   N_PROPS
 };
 
@@ -292,6 +329,12 @@ mptcp_connection_get_property (GObject    *object,
     case PROP_POLL_INTERVAL:
       g_value_set_uint (value, extra_ro (self)->poll_interval);
       break;
+    case PROP_ESTABLISHED:
+      g_value_set_boolean (value, self->established);
+      break;
+    case PROP_CLOSED:
+      g_value_set_boolean (value, self->closed);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -376,6 +419,46 @@ mptcp_connection_class_init (MptcpConnectionClass *klass)
   properties[PROP_FALLBACK] =
     g_param_spec_boolean ("fallback", "Fallback",
                           "Whether the connection has fallen back to TCP",
+                          FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * MptcpConnection:established:
+   *
+   * %TRUE once the kernel reported the connection fully established at the MPTCP level (a
+   * client's connection is, once it has sent data and the server acknowledged it): from then
+   * on subflows can be opened and addresses announced. Connect to its notify signal
+   * (`notify::established`) to act at that moment, or bind to it. It follows the kernel's
+   * events: it stays %FALSE without them (#MptcpConnection:event-source not
+   * %MPTCP_EVENT_SOURCE_NETLINK), and for a connection that was established before it was
+   * wrapped (an accepted one is, at accept time). (0.1 had a signal `established` instead.)
+   *
+   * Since: 0.2
+   */
+  properties[PROP_ESTABLISHED] =
+    g_param_spec_boolean ("established", "Established",
+                          "Whether the kernel reported the connection fully established",
+                          FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * MptcpConnection:closed:
+   *
+   * %TRUE once the connection is over, as the library learnt it: the kernel reported it
+   * closed (its socket was closed), or its last subflow went away and the socket reports the
+   * connection over (reset by the peer: poll() gives HUP or ERR; the kernel itself sends no
+   * closed event until the socket is closed), or a refresh or poll found its socket closed.
+   * Notified once (`notify::closed`), when it becomes %TRUE: the subflow list is empty by
+   * then (each subflow got #MptcpConnection::subflow-removed), pending control operations
+   * failed with %MPTCP_ERROR_CLOSED (new ones fail at once), and
+   * #MptcpConnection:event-source is %MPTCP_EVENT_SOURCE_NONE. (0.1 had a signal `closed`
+   * instead.)
+   *
+   * Since: 0.2
+   */
+  properties[PROP_CLOSED] =
+    g_param_spec_boolean ("closed", "Closed",
+                          "Whether the connection is over",
                           FALSE,
                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
@@ -490,42 +573,114 @@ _mptcp_conn_set_closed_error (GError **error)
                        "The socket of the connection is closed");
 }
 
-/* Emits subflow-removed for each subflow of gone (already out of the list). */
-void
-_mptcp_conn_emit_removed (MptcpConnection *self,
-                          GPtrArray       *gone,
-                          int              error,
-                          guint            reset_reason)
-{
-  guint i;
+/* ---- the one writer of the subflow list, the one emitter of the connection's signals ---- */
 
-  for (i = 0; i < gone->len; i++)
-    g_signal_emit (self, signals[SIGNAL_SUBFLOW_REMOVED], 0,
-                   g_ptr_array_index (gone, i), error, reset_reason);
-}
-
-/* Empties the subflow list, emitting items-changed, then subflow-removed
- * for each subflow. */
+/* Appends new subflows in order (one items-changed), then emits subflow-added for each. A
+ * subflow made from an event or an open may have id 0: the next refresh matches it by its
+ * 4-tuple and gives it the kernel's id (on the legacy path it gets the next number of the
+ * connection's counter here). Its statistics stay empty until a refresh. */
 static void
-clear_subflows (MptcpConnection *self)
+subflows_up (MptcpConnection *self,
+             MptcpSubflow   **subflows,
+             guint            n)
 {
-  g_autoptr(GPtrArray) gone = NULL;
-  guint n = self->subflows->items->len;
+  GPtrArray *items = self->subflows->items;
+  guint pos = items->len;
+  g_autoptr(GPtrArray) fresh = g_ptr_array_new_full (n, g_object_unref);
   guint i;
 
   if (n == 0)
     return;
   for (i = 0; i < n; i++)
-    _mptcp_subflow_detach_tcp_info (g_ptr_array_index (self->subflows->items, i));
-  gone = self->subflows->items;
-  self->subflows->items = g_ptr_array_new_with_free_func (g_object_unref);
-  g_list_model_items_changed (G_LIST_MODEL (self->subflows), 0, n, 0);
-  _mptcp_conn_emit_removed (self, gone, 0, 0);
+    {
+      MptcpSubflow *sf = subflows[i];
+
+      if (sf->id == 0 && self->path == MPTCP_SOCKOPT_PATH_LEGACY)
+        _mptcp_subflow_set_id (sf, extra_get (self)->next_id++);
+      g_ptr_array_add (items, g_object_ref (sf));
+      g_ptr_array_add (fresh, g_object_ref (sf));
+    }
+  g_list_model_items_changed (G_LIST_MODEL (self->subflows), pos, 0, n);
+  for (i = 0; i < fresh->len; i++)
+    g_signal_emit (self, signals[SIGNAL_SUBFLOW_ADDED], 0, g_ptr_array_index (fresh, i));
 }
 
+static gboolean
+among (MptcpSubflow  *sf,
+       MptcpSubflow **subflows,
+       guint          n)
+{
+  guint i;
 
-void
-_mptcp_conn_mark_fallback (MptcpConnection *self)
+  for (i = 0; i < n; i++)
+    if (subflows[i] == sf)
+      return TRUE;
+  return FALSE;
+}
+
+/* Removes those of subflows the list holds: one items-changed per contiguous run, back to
+ * front so positions stay valid; subflow-removed after all the removals, so that a handler
+ * acting on the list (a synchronous close removes its subflow) cannot move it under the
+ * loop. The others are skipped (gone already: an event after a refresh). */
+static void
+subflows_down (MptcpConnection *self,
+               MptcpSubflow   **subflows,
+               guint            n,
+               int              error,
+               guint            reset_reason)
+{
+  GPtrArray *items = self->subflows->items;
+  g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GError) reason_error = NULL;
+  MptcpResetReason reason;
+  guint end = items->len;
+  guint i;
+
+  while (end > 0)
+    {
+      guint start;
+
+      if (!among (g_ptr_array_index (items, end - 1), subflows, n))
+        {
+          end--;
+          continue;
+        }
+      start = end - 1;
+      while (start > 0 && among (g_ptr_array_index (items, start - 1), subflows, n))
+        start--;
+      for (i = start; i < end; i++)
+        {
+          _mptcp_subflow_detach_tcp_info (g_ptr_array_index (items, i));
+          g_ptr_array_add (gone, g_object_ref (g_ptr_array_index (items, i)));
+        }
+      g_ptr_array_remove_range (items, start, end - start);
+      g_list_model_items_changed (G_LIST_MODEL (self->subflows), start, end - start, 0);
+      end = start;
+    }
+  if (gone->len == 0)
+    return;
+  if (error != 0)
+    _mptcp_conn_set_errno_error (&reason_error, error, "The subflow ended");
+  reason = reset_reason <= MPTCP_RESET_REASON_MIDDLEBOX ? (MptcpResetReason) reset_reason
+                                                        : MPTCP_RESET_REASON_UNSPECIFIED;
+  for (i = 0; i < gone->len; i++)
+    g_signal_emit (self, signals[SIGNAL_SUBFLOW_REMOVED], 0,
+                   g_ptr_array_index (gone, i), reason_error, reason);
+}
+
+/* Empties the subflow list (one items-changed), then emits subflow-removed for each. */
+static void
+clear_subflows (MptcpConnection *self)
+{
+  /* no references: the list holds them until the removal, then the removed ones */
+  g_autoptr(GPtrArray) all = g_ptr_array_copy (self->subflows->items, NULL, NULL);
+
+  g_ptr_array_set_free_func (all, NULL);
+  subflows_down (self, (MptcpSubflow **) all->pdata, all->len, 0, 0);
+}
+
+static void
+mark_fallback (MptcpConnection *self)
 {
   _mptcp_conn_end_pending_ops (self, TRUE);
   _mptcp_conn_stop_events (self);
@@ -538,9 +693,9 @@ _mptcp_conn_mark_fallback (MptcpConnection *self)
 }
 
 /* The connection is gone: the list ends empty (a subflow-removed for each
- * subflow), then "closed" is emitted, once. */
-void
-_mptcp_conn_mark_closed (MptcpConnection *self)
+ * subflow), then "closed" is notified, once. */
+static void
+mark_closed (MptcpConnection *self)
 {
   gboolean was_closed = self->closed;
 
@@ -549,9 +704,59 @@ _mptcp_conn_mark_closed (MptcpConnection *self)
   _mptcp_conn_stop_events (self);
   clear_subflows (self);
   if (!was_closed)
-    g_signal_emit (self, signals[SIGNAL_CLOSED], 0);
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLOSED]);
 }
 
+void
+_mptcp_connection_apply (MptcpConnection       *self,
+                         const MptcpConnChange *change)
+{
+  MptcpSubflow **subflows = change->subflows != NULL
+                            ? (MptcpSubflow **) change->subflows->pdata
+                            : (MptcpSubflow **) &change->subflow;
+  guint n = change->subflows != NULL ? change->subflows->len : change->subflow != NULL;
+
+  switch (change->kind)
+    {
+    case MPTCP_CONN_CHANGE_SUBFLOWS_UP:
+      subflows_up (self, subflows, n);
+      break;
+    case MPTCP_CONN_CHANGE_SUBFLOWS_DOWN:
+      subflows_down (self, subflows, n, change->error, change->reset_reason);
+      break;
+    case MPTCP_CONN_CHANGE_PRIORITY:
+      g_signal_emit (self, signals[SIGNAL_SUBFLOW_PRIORITY_CHANGED], 0, change->subflow,
+                     change->backup);
+      break;
+    case MPTCP_CONN_CHANGE_BACKUP:
+      _mptcp_subflow_set_backup (change->subflow, change->backup);
+      break;
+    case MPTCP_CONN_CHANGE_PEER_BACKUP:
+      _mptcp_subflow_set_peer_backup (change->subflow, change->backup);
+      break;
+    case MPTCP_CONN_CHANGE_ADDRESS_ANNOUNCED:
+      g_signal_emit (self, signals[SIGNAL_ADDRESS_ANNOUNCED], 0, change->id, change->address);
+      break;
+    case MPTCP_CONN_CHANGE_ADDRESS_REMOVED:
+      g_signal_emit (self, signals[SIGNAL_ADDRESS_REMOVED], 0, change->id);
+      break;
+    case MPTCP_CONN_CHANGE_ESTABLISHED:
+      if (!self->established)
+        {
+          self->established = TRUE;
+          g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ESTABLISHED]);
+        }
+      break;
+    case MPTCP_CONN_CHANGE_FALLBACK:
+      mark_fallback (self);
+      break;
+    case MPTCP_CONN_CHANGE_CLOSED:
+      mark_closed (self);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
 
 gboolean
 _mptcp_conn_native_address (GSocketAddress   *address,
@@ -866,6 +1071,44 @@ mptcp_connection_get_fallback (MptcpConnection *self)
 }
 
 /**
+ * mptcp_connection_is_established:
+ * @self: a #MptcpConnection
+ *
+ * Gets whether the kernel reported the connection fully established; see
+ * #MptcpConnection:established.
+ *
+ * Returns: %TRUE once the kernel reported the connection established
+ *
+ * Since: 0.2
+ */
+gboolean
+mptcp_connection_is_established (MptcpConnection *self)
+{
+  g_return_val_if_fail (MPTCP_IS_CONNECTION (self), FALSE);
+
+  return self->established;
+}
+
+/**
+ * mptcp_connection_is_closed:
+ * @self: a #MptcpConnection
+ *
+ * Gets whether the connection is over, as the library learnt it; see
+ * #MptcpConnection:closed.
+ *
+ * Returns: %TRUE once the connection is over
+ *
+ * Since: 0.2
+ */
+gboolean
+mptcp_connection_is_closed (MptcpConnection *self)
+{
+  g_return_val_if_fail (MPTCP_IS_CONNECTION (self), FALSE);
+
+  return self->closed;
+}
+
+/**
  * mptcp_connection_get_local_address:
  * @self: a #MptcpConnection
  *
@@ -1020,7 +1263,7 @@ mptcp_connection_get_info (MptcpConnection  *self,
           if (!self->in_refresh)
             {
               self->in_refresh = TRUE;
-              _mptcp_conn_mark_fallback (self);
+              _mptcp_connection_apply_kind (self, MPTCP_CONN_CHANGE_FALLBACK);
               self->in_refresh = FALSE;
             }
           _mptcp_conn_set_fallback_error (error);
@@ -1052,136 +1295,6 @@ MptcpSockoptPath
 _mptcp_connection_get_list_path (MptcpConnection *self)
 {
   return self->path;
-}
-
-void
-_mptcp_connection_add_subflow (MptcpConnection *self,
-                               MptcpSubflow    *subflow)
-{
-  GPtrArray *items = self->subflows->items;
-
-  if (subflow->id == 0 && self->path == MPTCP_SOCKOPT_PATH_LEGACY)
-    _mptcp_subflow_set_id (subflow, extra_get (self)->next_id++);
-  g_ptr_array_add (items, g_object_ref (subflow));
-  g_list_model_items_changed (G_LIST_MODEL (self->subflows), items->len - 1, 0, 1);
-}
-
-gboolean
-_mptcp_connection_remove_subflow (MptcpConnection *self,
-                                  MptcpSubflow    *subflow)
-{
-  guint pos;
-
-  if (!g_ptr_array_find (self->subflows->items, subflow, &pos))
-    return FALSE;
-  _mptcp_subflow_detach_tcp_info (subflow);
-  g_ptr_array_remove_index (self->subflows->items, pos);
-  g_list_model_items_changed (G_LIST_MODEL (self->subflows), pos, 1, 0);
-  return TRUE;
-}
-
-/* ---- properties of the control side ---- */
-
-/**
- * mptcp_connection_get_control_timeout:
- * @self: a #MptcpConnection
- *
- * Gets #MptcpConnection:control-timeout.
- *
- * Returns: the timeout of control operations, in milliseconds
- *
- * Since: 0.1
- */
-guint
-mptcp_connection_get_control_timeout (MptcpConnection *self)
-{
-  g_return_val_if_fail (MPTCP_IS_CONNECTION (self), 0);
-
-  return extra_ro (self)->control_timeout;
-}
-
-/**
- * mptcp_connection_set_control_timeout:
- * @self: a #MptcpConnection
- * @timeout_ms: the timeout in milliseconds (at least 1)
- *
- * Sets #MptcpConnection:control-timeout, for operations started afterwards.
- *
- * Since: 0.1
- */
-void
-mptcp_connection_set_control_timeout (MptcpConnection *self,
-                                      guint            timeout_ms)
-{
-  g_return_if_fail (MPTCP_IS_CONNECTION (self));
-  g_return_if_fail (_mptcp_conn_in_own_thread (self));
-
-  timeout_ms = MAX (timeout_ms, 1);
-  if (extra_ro (self)->control_timeout == timeout_ms)
-    return;
-  extra_get (self)->control_timeout = timeout_ms;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONTROL_TIMEOUT]);
-}
-
-/**
- * mptcp_connection_get_event_source:
- * @self: a #MptcpConnection
- *
- * Gets #MptcpConnection:event-source.
- *
- * Returns: where the connection's signals come from
- *
- * Since: 0.1
- */
-MptcpEventSource
-mptcp_connection_get_event_source (MptcpConnection *self)
-{
-  g_return_val_if_fail (MPTCP_IS_CONNECTION (self), MPTCP_EVENT_SOURCE_NONE);
-
-  return self->event_source;
-}
-
-/**
- * mptcp_connection_get_poll_interval:
- * @self: a #MptcpConnection
- *
- * Gets #MptcpConnection:poll-interval.
- *
- * Returns: the polling interval in milliseconds
- *
- * Since: 0.1
- */
-guint
-mptcp_connection_get_poll_interval (MptcpConnection *self)
-{
-  g_return_val_if_fail (MPTCP_IS_CONNECTION (self), 0);
-
-  return extra_ro (self)->poll_interval;
-}
-
-/**
- * mptcp_connection_set_poll_interval:
- * @self: a #MptcpConnection
- * @interval_ms: the interval in milliseconds (at least 10)
- *
- * Sets #MptcpConnection:poll-interval; a running poll restarts with it.
- *
- * Since: 0.1
- */
-void
-mptcp_connection_set_poll_interval (MptcpConnection *self,
-                                    guint            interval_ms)
-{
-  g_return_if_fail (MPTCP_IS_CONNECTION (self));
-  g_return_if_fail (_mptcp_conn_in_own_thread (self));
-
-  interval_ms = MAX (interval_ms, 10);
-  if (extra_ro (self)->poll_interval == interval_ms)
-    return;
-  extra_get (self)->poll_interval = interval_ms;
-  if (self->extra->poll_source != NULL)
-    _mptcp_conn_start_polling (self);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_POLL_INTERVAL]);
 }
 
 /* ---- properties and signals of the control and event side ---- */
@@ -1217,7 +1330,7 @@ install_control_properties (GObjectClass *object_class)
    * subflow list every #MptcpConnection:poll-interval milliseconds (one
    * cheap getsockopt(), no privilege) and emits
    * #MptcpConnection::subflow-added and #MptcpConnection::subflow-removed
-   * (with error 0) for the differences, and #MptcpConnection::closed when
+   * (with no error) for the differences, and notifies #MptcpConnection:closed when
    * a poll finds the socket reporting the connection over (poll() gives HUP
    * or ERR); the other signals are not available then.
    * %MPTCP_EVENT_SOURCE_NONE once the connection closed or fell back to TCP.
@@ -1270,23 +1383,26 @@ install_control_properties (GObjectClass *object_class)
    * MptcpConnection::subflow-removed:
    * @self: the #MptcpConnection
    * @subflow: the subflow that is gone
-   * @error: the errno the kernel gave for the subflow's end (for example
-   *   110 ETIMEDOUT, 111 ECONNREFUSED, 113 EHOSTUNREACH), 0 for none
-   * @reset_reason: the MPTCP reset (MP_RST) reason the peer gave, 0 for none
+   * @error: (nullable): why the subflow ended, as the kernel gave it: a #G_IO_ERROR made
+   *   from its errno (for example %G_IO_ERROR_TIMED_OUT, %G_IO_ERROR_CONNECTION_REFUSED,
+   *   %G_IO_ERROR_HOST_UNREACHABLE), the same way mptcp_connection_open_subflow_finish()
+   *   reports a failed open; %NULL for none (a subflow closed without an error)
+   * @reset_reason: the reason the peer gave when it reset the subflow (MP_TCPRST),
+   *   %MPTCP_RESET_REASON_UNSPECIFIED for none
    *
    * Emitted when a subflow left the list of
    * mptcp_connection_get_subflows(), right after the list's
    * #GListModel::items-changed. When the connection closes, the list ends
-   * empty with one emission per subflow (error 0), then
-   * #MptcpConnection::closed. When polling, @error and @reset_reason are
-   * always 0.
+   * empty with one emission per subflow (no error), then
+   * #MptcpConnection:closed. When polling, @error is always %NULL and @reset_reason
+   * %MPTCP_RESET_REASON_UNSPECIFIED. (Before 0.2 it passed the errno and the raw reset code.)
    *
    * Since: 0.1
    */
   signals[SIGNAL_SUBFLOW_REMOVED] =
     g_signal_new ("subflow-removed", G_TYPE_FROM_CLASS (object_class), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 3, MPTCP_TYPE_SUBFLOW, G_TYPE_INT,
-                  G_TYPE_UINT);
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 3, MPTCP_TYPE_SUBFLOW, G_TYPE_ERROR,
+                  MPTCP_TYPE_RESET_REASON);
 
   /**
    * MptcpConnection::subflow-priority-changed:
@@ -1335,39 +1451,4 @@ install_control_properties (GObjectClass *object_class)
   signals[SIGNAL_ADDRESS_REMOVED] =
     g_signal_new ("address-removed", G_TYPE_FROM_CLASS (object_class), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
-
-  /**
-   * MptcpConnection::established:
-   * @self: the #MptcpConnection
-   *
-   * Emitted when the kernel reports the connection fully established (a
-   * client's connection is, once it has sent data; an accepted one is at
-   * accept time, before it can be wrapped, so it does not emit this). Only
-   * emitted if that happens after the connection was constructed. Needs
-   * kernel events.
-   *
-   * Since: 0.1
-   */
-  signals[SIGNAL_ESTABLISHED] =
-    g_signal_new ("established", G_TYPE_FROM_CLASS (object_class), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
-
-  /**
-   * MptcpConnection::closed:
-   * @self: the #MptcpConnection
-   *
-   * Emitted once when the connection is over: the kernel reported it
-   * closed (its socket was closed), or its last subflow went away and the
-   * socket reports the connection over (reset by the peer: poll() gives
-   * HUP or ERR; the kernel itself sends no closed event until the socket is
-   * closed), or a refresh or poll found its socket closed. The subflow list is empty by then (each
-   * subflow got #MptcpConnection::subflow-removed), pending control
-   * operations fail with %MPTCP_ERROR_CLOSED, and
-   * #MptcpConnection:event-source becomes %MPTCP_EVENT_SOURCE_NONE.
-   *
-   * Since: 0.1
-   */
-  signals[SIGNAL_CLOSED] =
-    g_signal_new ("closed", G_TYPE_FROM_CLASS (object_class), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }

@@ -46,6 +46,38 @@ typedef enum
   MPTCP_EVENT_SOURCE_POLLING,
 } MptcpEventSource;
 
+/**
+ * MptcpResetReason:
+ * @MPTCP_RESET_REASON_UNSPECIFIED: no reason given, or one this library does not know
+ *   (the kernel's `MPTCP_RST_EUNSPEC`, 0)
+ * @MPTCP_RESET_REASON_MPTCP_ERROR: an MPTCP-specific error (`MPTCP_RST_EMPTCP`, 1)
+ * @MPTCP_RESET_REASON_NO_RESOURCES: the sender lacks resources for the subflow
+ *   (`MPTCP_RST_ERESOURCE`, 2)
+ * @MPTCP_RESET_REASON_PROHIBITED: administratively prohibited (`MPTCP_RST_EPROHIBIT`, 3)
+ * @MPTCP_RESET_REASON_TOO_MUCH_OUTSTANDING: too much data waits to be sent or acknowledged
+ *   (`MPTCP_RST_EWQ2BIG`, 4)
+ * @MPTCP_RESET_REASON_UNACCEPTABLE_PERFORMANCE: the subflow performs too badly to be kept
+ *   (`MPTCP_RST_EBADPERF`, 5)
+ * @MPTCP_RESET_REASON_MIDDLEBOX: a middlebox interferes with MPTCP on the path
+ *   (`MPTCP_RST_EMIDDLEBOX`, 6)
+ *
+ * Why a subflow was reset, as the MP_TCPRST option of RFC 8684 (section 3.6) carries it:
+ * the values of the kernel's `MPTCP_RST_*` codes (include/uapi/linux/mptcp.h). Given by
+ * #MptcpConnection::subflow-removed.
+ *
+ * Since: 0.2
+ */
+typedef enum
+{
+  MPTCP_RESET_REASON_UNSPECIFIED = 0,
+  MPTCP_RESET_REASON_MPTCP_ERROR = 1,
+  MPTCP_RESET_REASON_NO_RESOURCES = 2,
+  MPTCP_RESET_REASON_PROHIBITED = 3,
+  MPTCP_RESET_REASON_TOO_MUCH_OUTSTANDING = 4,
+  MPTCP_RESET_REASON_UNACCEPTABLE_PERFORMANCE = 5,
+  MPTCP_RESET_REASON_MIDDLEBOX = 6,
+} MptcpResetReason;
+
 MPTCP_AVAILABLE_IN_0_1
 G_DECLARE_FINAL_TYPE (MptcpConnection, mptcp_connection, MPTCP, CONNECTION, GObject)
 
@@ -70,6 +102,12 @@ guint32              mptcp_connection_get_token          (MptcpConnection    *se
 
 MPTCP_AVAILABLE_IN_0_1
 gboolean             mptcp_connection_get_fallback       (MptcpConnection    *self);
+
+MPTCP_AVAILABLE_IN_0_2
+gboolean             mptcp_connection_is_established     (MptcpConnection    *self);
+
+MPTCP_AVAILABLE_IN_0_2
+gboolean             mptcp_connection_is_closed          (MptcpConnection    *self);
 
 MPTCP_AVAILABLE_IN_0_1
 GInetSocketAddress  *mptcp_connection_get_local_address  (MptcpConnection    *self);

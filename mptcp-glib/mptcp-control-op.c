@@ -20,7 +20,7 @@
 #include "mptcp-sync-private.h"
 #include "mptcp-enum-types.h"
 #include "mptcp-connection-impl-private.h"
-#include "mptcp-control-op-private.h"
+#include "mptcp-control-op-impl-private.h"
 
 /* ---- control: open, close, backup, announce, remove ---- */
 
@@ -48,16 +48,17 @@ ids_lookup (MptcpConnection        *self,
   return 0;
 }
 
-static gboolean
-ids_id_used (MptcpConnection *self,
-             guint8           id)
+/* Where id is in the table, -1 if it is not. */
+static gint
+ids_index_of (MptcpConnection *self,
+              guint8           id)
 {
   guint i;
 
   for (i = 0; extra_ro (self)->ids != NULL && i < self->extra->ids->len; i++)
     if (g_array_index (self->extra->ids, IdEntry, i).id == id)
-      return TRUE;
-  return FALSE;
+      return (gint) i;
+  return -1;
 }
 
 /* The id of addr (address + port): the one it has, else the lowest free one,
@@ -73,7 +74,7 @@ ids_get (MptcpConnection        *self,
   e.id = ids_lookup (self, addr);
   if (e.id != 0)
     return e.id;
-  for (id = 1; id <= 255 && ids_id_used (self, id); id++)
+  for (id = 1; id <= 255 && ids_index_of (self, id) >= 0; id++)
     ;
   if (id > 255)
     return 0;
@@ -90,14 +91,10 @@ static void
 ids_forget_id (MptcpConnection *self,
                guint8           id)
 {
-  guint i;
+  gint i = ids_index_of (self, id);
 
-  for (i = 0; extra_ro (self)->ids != NULL && i < self->extra->ids->len; i++)
-    if (g_array_index (self->extra->ids, IdEntry, i).id == id)
-      {
-        g_array_remove_index (self->extra->ids, i);
-        return;
-      }
+  if (i >= 0)
+    g_array_remove_index (self->extra->ids, i);
 }
 
 /* The kernel refused id for our address: someone else holds it. Our entry for it becomes a
@@ -106,18 +103,10 @@ static void
 ids_reserve_foreign (MptcpConnection *self,
                      guint8           id)
 {
-  guint i;
+  gint i = ids_index_of (self, id);
 
-  for (i = 0; extra_ro (self)->ids != NULL && i < self->extra->ids->len; i++)
-    {
-      IdEntry *e = &g_array_index (self->extra->ids, IdEntry, i);
-
-      if (e->id == id)
-        {
-          memset (&e->addr, 0, sizeof e->addr);
-          return;
-        }
-    }
+  if (i >= 0)
+    memset (&g_array_index (self->extra->ids, IdEntry, i).addr, 0, sizeof (MptcpSockoptAddr));
 }
 
 /* Takes the kernel's list (a GET_ADDR dump by token). Entries we knew that
@@ -160,17 +149,10 @@ ids_load (MptcpConnection    *self,
   self->ids_loaded = TRUE;
 }
 
-/* A live subflow of the kernel's list, for the opens. */
-typedef struct
-{
-  Tuple tuple;
-  guint8 state;
-} KernelEntry;
-
 /* Reads the kernel's subflows (all states but CLOSE) into out. */
-static int
-read_kernel (MptcpConnection *self,
-             GArray          *out)
+int
+_mptcp_control_read_kernel (MptcpConnection *self,
+                            GArray          *out)
 {
   MptcpSockoptList *kl = _mptcp_conn_scratch_list ();
   guint i;
@@ -196,58 +178,44 @@ read_kernel (MptcpConnection *self,
   return r;
 }
 
+/* Whether the kernel lists the op's tuple: 1 (its state in *state if not NULL), 0 not, -1 the
+ * list could not be read. */
+int
+_mptcp_control_kernel_find (MptcpControlOp *op,
+                            guint8         *state)
+{
+  g_autoptr(GArray) kernel = g_array_new (FALSE, FALSE, sizeof (KernelEntry));
+  guint i;
+
+  if (_mptcp_control_read_kernel (op->conn, kernel) < 0)
+    return -1;
+  for (i = 0; i < kernel->len; i++)
+    {
+      KernelEntry *e = &g_array_index (kernel, KernelEntry, i);
+
+      if (_mptcp_conn_tuple_same (&e->tuple, &op->tuple))
+        {
+          if (state != NULL)
+            *state = e->state;
+          return 1;
+        }
+    }
+  return 0;
+}
 
 /* the service path (mptcp-connection-service.c) takes the kind as it is */
 G_STATIC_ASSERT ((int) MPTCP_CONTROL_OP_OPEN == (int) MPTCP_SERVICE_OP_OPEN &&
                  (int) MPTCP_CONTROL_OP_REMOVE == (int) MPTCP_SERVICE_OP_REMOVE);
 
-typedef struct
-{
-  Tuple tuple;
-  guint8 type;    /* MPTCP_EVENT_SUB_ESTABLISHED or _SUB_CLOSED */
-  guint8 error;
-} EarlyEvent;
-
-typedef struct
-{
-  gint ref_count;
-  MptcpControlOpKind kind;
-  MptcpConnection *conn;      /* strong */
-  MptcpNetlink *netlink;      /* strong: the broker of the task's context */
-  GMainContext *context;      /* the task's context */
-  GTask *task;                /* strong until the result is returned */
-  guint sub_id;               /* this op's own event subscription */
-  gboolean routed;            /* or in conn->event_ops: fed by the connection's one */
-  GSource *timeout;           /* control-timeout */
-  GSource *cancel_source;
-  GSource *poll;              /* open without events: watch the list */
-  guint requests;             /* netlink requests in flight */
-
-  Tuple tuple;                /* open, close, backup; local.port may be 0 until known */
-  gboolean port_known;
-  guint8 id;                  /* open, announce, remove: the local address id */
-  gboolean backup;
-  guint8 retries;             /* id clashes resolved so far (at most ID_CLASH_RETRIES) */
-  gboolean acked;
-  gboolean closed_seen;       /* close: SUB_CLOSED arrived */
-  gboolean established_seen;  /* open: SUB_ESTABLISHED arrived for its tuple */
-  guint idle_polls;           /* open: looks at the kernel that found nothing of its */
-  gboolean cleanup_done;
-  GArray *before;             /* open, port unknown: KernelEntry present before the request */
-  GArray *others;             /* open, port unknown: Tuple of other opens that completed */
-  GArray *early;              /* EarlyEvent: events that came before the tuple was known */
-  MptcpSubflow *subflow;      /* close, backup: the target */
-} MptcpControlOp;
-
-static MptcpControlOp *
-control_op_ref (MptcpControlOp *op)
+MptcpControlOp *
+_mptcp_control_op_ref (MptcpControlOp *op)
 {
   g_atomic_int_inc (&op->ref_count);
   return op;
 }
 
-static void
-control_op_unref (MptcpControlOp *op)
+void
+_mptcp_control_op_unref (MptcpControlOp *op)
 {
   if (!g_atomic_int_dec_and_test (&op->ref_count))
     return;
@@ -297,31 +265,26 @@ control_op_detach (MptcpControlOp *op)
 
 /* Takes the task to return it; drops the reference the pending op held on
  * itself (the caller holds one). */
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (MptcpControlOp, control_op_unref)
-
-static void open_pass_on_tuple (MptcpControlOp *op);
-static gboolean other_open_pending (MptcpControlOp *op);
-
-static GTask *
-control_op_steal_task (MptcpControlOp *op)
+GTask *
+_mptcp_control_op_steal_task (MptcpControlOp *op)
 {
   GTask *task = g_steal_pointer (&op->task);
 
   if (task != NULL)
     {
       if (op->kind == MPTCP_CONTROL_OP_OPEN)
-        open_pass_on_tuple (op);
+        _mptcp_control_open_pass_on_tuple (op);
       control_op_detach (op);
-      control_op_unref (op);
+      _mptcp_control_op_unref (op);
     }
   return task;
 }
 
-static void
-control_op_fail (MptcpControlOp *op,
-                 GError         *error)
+void
+_mptcp_control_op_fail (MptcpControlOp *op,
+                        GError         *error)
 {
-  g_autoptr(GTask) task = control_op_steal_task (op);
+  g_autoptr(GTask) task = _mptcp_control_op_steal_task (op);
 
   if (task == NULL)
     {
@@ -334,7 +297,7 @@ control_op_fail (MptcpControlOp *op,
 static void
 control_op_return_boolean (MptcpControlOp *op)
 {
-  g_autoptr(GTask) task = control_op_steal_task (op);
+  g_autoptr(GTask) task = _mptcp_control_op_steal_task (op);
 
   if (task != NULL)
     g_task_return_boolean (task, TRUE);
@@ -343,7 +306,7 @@ control_op_return_boolean (MptcpControlOp *op)
 static void
 control_op_return_id (MptcpControlOp *op)
 {
-  g_autoptr(GTask) task = control_op_steal_task (op);
+  g_autoptr(GTask) task = _mptcp_control_op_steal_task (op);
 
   if (task != NULL)
     g_task_return_int (task, op->id);
@@ -360,7 +323,7 @@ _mptcp_conn_end_pending_ops (MptcpConnection *self,
 
   if (extra_ro (self)->ops == NULL)
     return;
-  ops = g_list_copy_deep (self->extra->ops, (GCopyFunc) (void (*) (void)) control_op_ref, NULL);
+  ops = g_list_copy_deep (self->extra->ops, (GCopyFunc) (void (*) (void)) _mptcp_control_op_ref, NULL);
   for (l = ops; l != NULL; l = l->next)
     {
       MptcpControlOp *op = l->data;
@@ -374,10 +337,10 @@ _mptcp_conn_end_pending_ops (MptcpConnection *self,
             _mptcp_conn_set_fallback_error (&error);
           else
             _mptcp_conn_set_closed_error (&error);
-          control_op_fail (op, error);
+          _mptcp_control_op_fail (op, error);
         }
     }
-  g_list_free_full (ops, (GDestroyNotify) control_op_unref);
+  g_list_free_full (ops, (GDestroyNotify) _mptcp_control_op_unref);
 }
 
 static void send_request (MptcpControlOp *op, const MptcpNlRequest *request,
@@ -386,12 +349,11 @@ static void control_op_on_event (const MptcpNlEvent *event, gpointer user_data);
 static void control_op_on_overrun (gpointer user_data);
 
 /* Whether the kernel's events about the connection reach the op. */
-static gboolean
-control_op_listens (MptcpControlOp *op)
+gboolean
+_mptcp_control_op_listens (MptcpControlOp *op)
 {
   return op->sub_id != 0 || op->routed;
 }
-static void open_check_kernel (MptcpControlOp *op);
 static void control_op_send (MptcpControlOp *op);
 
 /* Whether the op must update the connection itself: the connection does
@@ -405,10 +367,10 @@ control_op_drives_connection (MptcpControlOp *op)
   return op->conn->sub_id == 0;
 }
 
-static void
-request_init (MptcpControlOp *op,
-              MptcpNlRequest *request,
-              guint8          cmd)
+void
+_mptcp_control_request_init (MptcpControlOp *op,
+                             MptcpNlRequest *request,
+                             guint8          cmd)
 {
   memset (request, 0, sizeof *request);
   request->cmd = cmd;
@@ -416,95 +378,52 @@ request_init (MptcpControlOp *op,
   request->has_token = TRUE;
 }
 
-/* ---- cleanup of an open that was cancelled or timed out ---- */
-
-static void
-cleanup_done_cb (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  MptcpControlOp *op = user_data;
-  g_autoptr(MptcpNlReply) reply = NULL;
-  g_autoptr(GError) error = NULL;
-
-  reply = _mptcp_netlink_request_finish (op->netlink, result, &error);
-  if (reply == NULL)
-    g_debug ("Closing an abandoned subflow: %s", error->message);
-  op->requests--;
-  control_op_unref (op);
-}
-
-static gboolean matches_request (MptcpControlOp *op, const Tuple *tuple);
-
-/* Closes the subflow of an open that was given up (cancelled, timed out),
- * if it exists. */
-static void
-open_cleanup (MptcpControlOp *op)
-{
-  g_autoptr(GArray) kernel = g_array_new (FALSE, FALSE, sizeof (KernelEntry));
-  MptcpNlRequest request;
-  guint i;
-
-  if (op->cleanup_done || !op->acked)
-    return;
-  op->cleanup_done = TRUE;
-  if (read_kernel (op->conn, kernel) < 0)
-    return;
-  for (i = 0; i < kernel->len; i++)
-    {
-      KernelEntry *e = &g_array_index (kernel, KernelEntry, i);
-
-      if (!matches_request (op, &e->tuple))
-        continue;
-
-      request_init (op, &request, MPTCP_PM_CMD_SUBFLOW_DESTROY);
-      _mptcp_conn_addr_to_nl (&request.addr, &e->tuple.local);
-      request.has_addr = TRUE;
-      _mptcp_conn_addr_to_nl (&request.remote, &e->tuple.remote);
-      request.has_remote = TRUE;
-      op->requests++;
-      _mptcp_netlink_request_async (op->netlink, &request,
-                                    extra_ro (op->conn)->control_timeout, NULL,
-                                    cleanup_done_cb, control_op_ref (op));
-      break;
-    }
-}
-
-static void
-control_op_give_up (MptcpControlOp *op,
-                    GError         *error)
+void
+_mptcp_control_op_give_up (MptcpControlOp *op,
+                           GError         *error)
 {
   if (op->kind == MPTCP_CONTROL_OP_OPEN)
-    open_cleanup (op);
-  control_op_fail (op, error);
+    _mptcp_control_open_cleanup (op);
+  _mptcp_control_op_fail (op, error);
+}
+
+/* A close's subflow is gone: the op reports it to the connection. */
+static void
+report_closed (MptcpControlOp *op,
+               int             error,
+               guint           reset_reason)
+{
+  if (op->subflow != NULL)
+    _mptcp_connection_apply (op->conn, &(MptcpConnChange) {
+                               .kind = MPTCP_CONN_CHANGE_SUBFLOWS_DOWN, .subflow = op->subflow,
+                               .error = error, .reset_reason = reset_reason });
 }
 
 static gboolean
 timeout_cb (gpointer user_data)
 {
-  g_autoptr(MptcpControlOp) op = control_op_ref (user_data);
+  g_autoptr(MptcpControlOp) op = _mptcp_control_op_ref (user_data);
 
   if (op->kind == MPTCP_CONTROL_OP_CLOSE && op->acked)
     {
       /* the kernel took the request but we never heard the subflow close */
-      if (op->subflow != NULL)
-        _mptcp_conn_remove_with_signal (op->conn, op->subflow, 0, 0);
+      report_closed (op, 0, 0);
       control_op_return_boolean (op);
       return G_SOURCE_REMOVE;
     }
   if (op->kind == MPTCP_CONTROL_OP_OPEN && op->acked)
-    control_op_give_up (op, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                        "The kernel took the request, but reported no outcome of the "
-                        "new subflow within %u ms (MptcpConnection:control-timeout; "
-                        "port %s, established %s)",
-                        extra_ro (op->conn)->control_timeout,
-                        op->port_known ? "known" : "unknown",
-                        op->established_seen ? "seen" : "not seen"));
+    _mptcp_control_op_give_up (op, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                               "The kernel took the request, but reported no outcome of the "
+                               "new subflow within %u ms (MptcpConnection:control-timeout; "
+                               "port %s, established %s)",
+                               extra_ro (op->conn)->control_timeout,
+                               op->port_known ? "known" : "unknown",
+                               op->established_seen ? "seen" : "not seen"));
   else
-    control_op_give_up (op, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                        "No answer from the kernel within %u ms "
-                        "(MptcpConnection:control-timeout)",
-                        extra_ro (op->conn)->control_timeout));
+    _mptcp_control_op_give_up (op, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                               "No answer from the kernel within %u ms "
+                               "(MptcpConnection:control-timeout)",
+                               extra_ro (op->conn)->control_timeout));
   return G_SOURCE_REMOVE;
 }
 
@@ -522,397 +441,12 @@ static gboolean
 cancelled_cb (GCancellable *cancellable,
               gpointer      user_data)
 {
-  g_autoptr(MptcpControlOp) op = control_op_ref (user_data);
+  g_autoptr(MptcpControlOp) op = _mptcp_control_op_ref (user_data);
   GError *error = NULL;
 
   g_cancellable_set_error_if_cancelled (cancellable, &error);
-  control_op_give_up (op, error);
+  _mptcp_control_op_give_up (op, error);
   return G_SOURCE_REMOVE;
-}
-
-/* ---- open ---- */
-
-/* The subflow the list holds for the op's tuple, added if the kernel lists
- * it and the list does not have it yet. */
-static MptcpSubflow *
-open_subflow_in_list (MptcpControlOp *op)
-{
-  MptcpConnection *self = op->conn;
-  MptcpSubflow *sf = _mptcp_conn_find_subflow (self, &op->tuple);
-
-  if (sf == NULL)
-    {
-      g_autoptr(GError) error = NULL;
-
-      if (!_mptcp_conn_resync (self, &error))
-        g_debug ("Could not list the subflows: %s", error->message);
-      sf = _mptcp_conn_find_subflow (self, &op->tuple);
-    }
-  if (sf == NULL && self->in_refresh && !self->closed && !self->fallback)
-    {
-      /* not listed because a refresh is running: report it as the event did */
-      g_autoptr(MptcpSubflow) fresh = _mptcp_subflow_new (self, 0, &op->tuple.local,
-                                                          &op->tuple.remote);
-
-      _mptcp_connection_add_subflow (self, fresh);
-      g_signal_emit (self, signals[SIGNAL_SUBFLOW_ADDED], 0, fresh);
-      sf = fresh;
-    }
-  return sf;
-}
-
-static GError *
-peer_refused_error (void)
-{
-  return g_error_new_literal (MPTCP_ERROR, MPTCP_ERROR_PEER_REFUSED,
-                              "The peer refused the new subflow: it reset the join right "
-                              "after the handshake (most likely the peer's path manager is at "
-                              "its limit of subflows per connection)");
-}
-
-/* Whether the kernel lists the op's tuple as an established subflow now. */
-static gboolean
-kernel_has_established (MptcpControlOp *op)
-{
-  g_autoptr(GArray) kernel = g_array_new (FALSE, FALSE, sizeof (KernelEntry));
-  guint i;
-
-  if (read_kernel (op->conn, kernel) < 0)
-    return FALSE;
-  for (i = 0; i < kernel->len; i++)
-    {
-      KernelEntry *e = &g_array_index (kernel, KernelEntry, i);
-
-      if (_mptcp_conn_tuple_same (&e->tuple, &op->tuple))
-        return e->state == MPTCP_TCP_STATE_ESTABLISHED;
-    }
-  return FALSE;
-}
-
-/* The op's subflow is known (it came back, failed or was cleaned up): the other opens whose
- * port is not known yet must never take its later events (its close, by whoever makes it) for
- * theirs. It joins what they found there before their request. */
-static void
-open_pass_on_tuple (MptcpControlOp *op)
-{
-  GList *l;
-
-  if (!op->port_known || op->conn->extra == NULL)
-    return;
-  for (l = op->conn->extra->ops; l != NULL; l = l->next)
-    {
-      MptcpControlOp *other = l->data;
-
-      if (other == op || other->kind != MPTCP_CONTROL_OP_OPEN || other->port_known ||
-          other->task == NULL)
-        continue;
-      if (other->others == NULL)
-        other->others = g_array_new (FALSE, FALSE, sizeof (Tuple));
-      g_array_append_val (other->others, op->tuple);
-    }
-}
-
-static void
-open_succeed (MptcpControlOp *op)
-{
-  g_autoptr(GTask) task = NULL;
-  MptcpSubflow *sf;
-
-  if (op->task == NULL)
-    return;
-  if (g_cancellable_is_cancelled (g_task_get_cancellable (op->task)))
-    {
-      GError *error = NULL;
-
-      /* cancelled, and its cancel source has not run yet: the task would report the
-       * cancellation and the subflow would stay, unseen; close it as a give-up does */
-      g_cancellable_set_error_if_cancelled (g_task_get_cancellable (op->task), &error);
-      control_op_give_up (op, error);
-      return;
-    }
-  sf = open_subflow_in_list (op);
-  task = control_op_steal_task (op);
-  if (sf == NULL && (op->conn->closed || op->conn->fallback))
-    {
-      g_task_return_new_error (task, MPTCP_ERROR, MPTCP_ERROR_CLOSED,
-                               "The connection closed while the subflow was opened");
-      return;
-    }
-  if (sf == NULL)
-    {
-      /* established, and gone again before the library could report it: the peer reset the
-       * join (an in-kernel path manager past its subflows limit does so right after the
-       * handshake) */
-      g_task_return_error (task, peer_refused_error ());
-      return;
-    }
-  g_task_return_pointer (task, g_object_ref (sf), g_object_unref);
-}
-
-/* Whether an ESTABLISHED of the op's tuple came, as an early event or after the ack. */
-static gboolean
-seen_established (MptcpControlOp *op)
-{
-  guint i;
-
-  if (op->established_seen)
-    return TRUE;
-  for (i = 0; op->early != NULL && i < op->early->len; i++)
-    {
-      EarlyEvent *ev = &g_array_index (op->early, EarlyEvent, i);
-
-      if (ev->type == MPTCP_EVENT_SUB_ESTABLISHED &&
-          _mptcp_conn_tuple_same (&ev->tuple, &op->tuple))
-        return TRUE;
-    }
-  return FALSE;
-}
-
-static void
-open_fail_closed_subflow (MptcpControlOp *op,
-                          int             err)
-{
-  if ((err == 0 || err == ECONNRESET) && op->port_known)
-    {
-      /* reset with no error of ours: the peer refused the join, at its SYN or right after
-       * the handshake (seen_established()); an in-kernel path manager at its limit of
-       * subflows does both, depending on how many joins are on their way */
-      g_debug ("The peer reset a new subflow (after its handshake: %s)",
-               seen_established (op) ? "yes" : "no");
-      control_op_fail (op, peer_refused_error ());
-      return;
-    }
-  if (err != 0)
-    control_op_fail (op, g_error_new (G_IO_ERROR, g_io_error_from_errno (err),
-                     "The subflow could not be opened: %s", g_strerror (err)));
-  else
-    control_op_fail (op, g_error_new (G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
-                     "The subflow was closed before it was established "
-                     "(the peer refused or reset it)"));
-}
-
-/* Another pending open claims this tuple already. */
-static gboolean
-tuple_claimed (MptcpControlOp *op,
-               const Tuple    *tuple)
-{
-  GList *l;
-
-  for (l = extra_ro (op->conn)->ops; l != NULL; l = l->next)
-    {
-      MptcpControlOp *other = l->data;
-
-      if (other != op && other->kind == MPTCP_CONTROL_OP_OPEN && other->port_known &&
-          _mptcp_conn_tuple_same (&other->tuple, tuple))
-        return TRUE;
-    }
-  return FALSE;
-}
-
-static gboolean
-was_there_before (MptcpControlOp *op,
-                  const Tuple    *tuple)
-{
-  guint k;
-
-  for (k = 0; op->before != NULL && k < op->before->len; k++)
-    if (_mptcp_conn_tuple_same (&g_array_index (op->before, KernelEntry, k).tuple, tuple))
-      return TRUE;
-  for (k = 0; op->others != NULL && k < op->others->len; k++)
-    if (_mptcp_conn_tuple_same (&g_array_index (op->others, Tuple, k), tuple))
-      return TRUE;
-  return FALSE;
-}
-
-static gboolean
-matches_request (MptcpControlOp *op,
-                 const Tuple    *tuple)
-{
-  if (op->port_known)
-    return _mptcp_conn_tuple_same (tuple, &op->tuple);
-  return _mptcp_sockopt_addr_same_host (&tuple->local, &op->tuple.local) &&
-         _mptcp_sockopt_addr_equal (&tuple->remote, &op->tuple.remote) &&
-         !was_there_before (op, tuple) && !tuple_claimed (op, tuple);
-}
-
-static gboolean
-open_poll_cb (gpointer user_data)
-{
-  g_autoptr(MptcpControlOp) op = control_op_ref (user_data);
-
-  open_check_kernel (op);
-  return G_SOURCE_CONTINUE;
-}
-
-/* An acked open that listens for its subflow's events: a look at the kernel's list every
- * 50 ms. A subflow of its (one nobody else claims) is adopted; when there is none for
- * OPEN_IDLE_POLLS looks in a row, the open fails rather than wait for its timeout: among many
- * opens between the same addresses, the events of its subflow were taken for another's. */
-#define OPEN_IDLE_POLLS 6
-
-static gboolean
-open_watch_cb (gpointer user_data)
-{
-  g_autoptr(MptcpControlOp) op = control_op_ref (user_data);
-
-  op->idle_polls++;
-  open_check_kernel (op);
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-open_watch (MptcpControlOp *op)
-{
-  if (op->poll != NULL)
-    return;
-  op->poll = g_timeout_source_new (50);
-  g_source_set_callback (op->poll, open_watch_cb, op, NULL);
-  g_source_set_static_name (op->poll, "[mptcp-glib] open watch");
-  g_source_attach (op->poll, op->context);
-}
-
-/* The outcome an early event (one that came before the ack) gives for the
- * op's tuple, which must be known: 1 established, -1 closed (error in
- * *err), 0 none. The last event counts. */
-static int
-early_outcome (MptcpControlOp *op,
-               guint8         *err)
-{
-  int outcome = 0;
-  guint i;
-
-  for (i = 0; op->early != NULL && i < op->early->len; i++)
-    {
-      EarlyEvent *ev = &g_array_index (op->early, EarlyEvent, i);
-
-      if (!_mptcp_conn_tuple_same (&ev->tuple, &op->tuple))
-        continue;
-      outcome = ev->type == MPTCP_EVENT_SUB_ESTABLISHED ? 1 : -1;
-      *err = ev->error;
-    }
-  return outcome;
-}
-
-/* After the ack: learn the local port if needed (the kernel's list first: an
- * early event may be a stale one of another subflow between the same
- * addresses), then settle with what is known already or wait. */
-static void
-open_check_kernel (MptcpControlOp *op)
-{
-  g_autoptr(GArray) kernel = g_array_new (FALSE, FALSE, sizeof (KernelEntry));
-  const KernelEntry *found = NULL;
-  guint8 err = 0;
-  guint i;
-  int r;
-
-  if (op->task == NULL)
-    return;
-
-  r = read_kernel (op->conn, kernel);
-  if (r < 0)
-    {
-      control_op_fail (op, g_error_new (MPTCP_ERROR, MPTCP_ERROR_CLOSED,
-                       "The connection closed while the subflow was opened"));
-      return;
-    }
-  for (i = 0; i < kernel->len && found == NULL; i++)
-    if (matches_request (op, &g_array_index (kernel, KernelEntry, i).tuple))
-      found = &g_array_index (kernel, KernelEntry, i);
-
-  if (found != NULL)
-    {
-      op->idle_polls = 0;
-      op->tuple = found->tuple;
-      op->port_known = TRUE;
-      if (found->state == MPTCP_TCP_STATE_ESTABLISHED || early_outcome (op, &err) > 0)
-        {
-          open_succeed (op);
-          return;
-        }
-    }
-  else
-    {
-      /* not listed: it failed already; its events tell why (the last
-       * matching early one, else the one on its way) */
-      for (i = op->early != NULL ? op->early->len : 0; i > 0 && !op->port_known; i--)
-        {
-          EarlyEvent *ev = &g_array_index (op->early, EarlyEvent, i - 1);
-
-          if (ev->type == MPTCP_EVENT_SUB_CLOSED && matches_request (op, &ev->tuple))
-            {
-              op->tuple = ev->tuple;
-              op->port_known = TRUE;
-            }
-        }
-      if (op->port_known && early_outcome (op, &err) < 0)
-        {
-          open_fail_closed_subflow (op, err);
-          return;
-        }
-      if (control_op_listens (op) && op->idle_polls < OPEN_IDLE_POLLS)
-        {
-          /* its SUB_CLOSED is on its way; the watch gives up if none comes (with many opens
-           * between the same addresses, its events may have been taken for another's) */
-          open_watch (op);
-          return;
-        }
-      control_op_fail (op, g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED,
-                       "The subflow failed before it was established (the kernel "
-                       "reported no reason the library could read)"));
-      return;
-    }
-
-  if (!control_op_listens (op) && op->poll == NULL)
-    {
-      /* no events: watch the list */
-      op->poll = g_timeout_source_new (10);
-      g_source_set_callback (op->poll, open_poll_cb, op, NULL);
-      g_source_attach (op->poll, op->context);
-    }
-}
-
-static void
-open_on_event (MptcpControlOp     *op,
-               const MptcpNlEvent *event)
-{
-  Tuple tuple;
-
-  if (event->type == MPTCP_EVENT_CLOSED)
-    {
-      control_op_fail (op, g_error_new (MPTCP_ERROR, MPTCP_ERROR_CLOSED,
-                       "The connection closed while the subflow was opened"));
-      return;
-    }
-  if (event->type != MPTCP_EVENT_SUB_ESTABLISHED && event->type != MPTCP_EVENT_SUB_CLOSED)
-    return;
-
-  _mptcp_conn_tuple_from_event (&tuple, event);
-  if (!matches_request (op, &tuple))
-    return;
-  if (!op->acked)
-    {
-      EarlyEvent ev = { tuple, event->type, event->error };
-
-      if (op->early == NULL)
-        op->early = g_array_new (FALSE, FALSE, sizeof (EarlyEvent));
-      g_array_append_val (op->early, ev);
-      return;
-    }
-  if (event->type == MPTCP_EVENT_SUB_ESTABLISHED)
-    {
-      /* the kernel must list it established now, or the peer reset the join at once
-       * (its SUB_CLOSED follows: the open then fails as refused by the peer) */
-      op->tuple = tuple;
-      op->port_known = TRUE;
-      op->established_seen = TRUE;
-      if (kernel_has_established (op))
-        open_succeed (op);
-      return;
-    }
-  /* the first event of a subflow whose port we did not know yet */
-  op->tuple = tuple;
-  op->port_known = TRUE;
-  open_fail_closed_subflow (op, MPTCP_NL_EVENT_HAS (event, MPTCP_ATTR_ERROR) ? event->error : 0);
 }
 
 /* ---- close ---- */
@@ -948,10 +482,8 @@ close_on_event (MptcpControlOp     *op,
       /* gone from the list before the result (a no-op when the connection's own
        * subscription applied the event first) */
       close_note_stale (op);
-      if (op->subflow != NULL)
-        _mptcp_conn_remove_with_signal (op->conn, op->subflow,
-                                        MPTCP_NL_EVENT_HAS (event, MPTCP_ATTR_ERROR) ? event->error : 0,
-                                        event->reset_reason);
+      report_closed (op, MPTCP_NL_EVENT_HAS (event, MPTCP_ATTR_ERROR) ? event->error : 0,
+                     event->reset_reason);
       control_op_return_boolean (op);
     }
 }
@@ -965,7 +497,7 @@ control_op_handle_event (MptcpControlOp     *op,
   if (op->task != NULL)
     {
       if (op->kind == MPTCP_CONTROL_OP_OPEN)
-        open_on_event (op, event);
+        _mptcp_control_open_on_event (op, event);
       else if (op->kind == MPTCP_CONTROL_OP_CLOSE)
         close_on_event (op, event);
     }
@@ -975,14 +507,14 @@ static void
 control_op_on_event (const MptcpNlEvent *event,
                      gpointer            user_data)
 {
-  MptcpControlOp *op = control_op_ref (user_data);
+  MptcpControlOp *op = _mptcp_control_op_ref (user_data);
   MptcpConnection *conn = g_object_ref (op->conn);
 
   if (control_op_drives_connection (op))
     _mptcp_conn_apply_event (conn, event);
   control_op_handle_event (op, event);
   g_object_unref (conn);
-  control_op_unref (op);
+  _mptcp_control_op_unref (op);
 }
 
 static void control_op_handle_overrun (MptcpControlOp *op);
@@ -990,12 +522,12 @@ static void control_op_handle_overrun (MptcpControlOp *op);
 static void
 control_op_on_overrun (gpointer user_data)
 {
-  MptcpControlOp *op = control_op_ref (user_data);
+  MptcpControlOp *op = _mptcp_control_op_ref (user_data);
 
   if (control_op_drives_connection (op))
     _mptcp_conn_on_overrun (op->conn);
   control_op_handle_overrun (op);
-  control_op_unref (op);
+  _mptcp_control_op_unref (op);
 }
 
 /* The ops the connection's subscription feeds, referenced (a handler may
@@ -1003,11 +535,11 @@ control_op_on_overrun (gpointer user_data)
 GPtrArray *
 _mptcp_conn_routed_ops (MptcpConnection *self)
 {
-  GPtrArray *ops = g_ptr_array_new_with_free_func ((GDestroyNotify) control_op_unref);
+  GPtrArray *ops = g_ptr_array_new_with_free_func ((GDestroyNotify) _mptcp_control_op_unref);
   GList *l;
 
   for (l = extra_ro (self)->event_ops; l != NULL; l = l->next)
-    g_ptr_array_add (ops, control_op_ref (l->data));
+    g_ptr_array_add (ops, _mptcp_control_op_ref (l->data));
   return ops;
 }
 
@@ -1036,42 +568,14 @@ control_op_handle_overrun (MptcpControlOp *op)
   if (op->task != NULL && op->acked)
     {
       if (op->kind == MPTCP_CONTROL_OP_OPEN)
-        {
-          /* the events of our subflow may be lost: look at the kernel */
-          g_autoptr(GArray) kernel = g_array_new (FALSE, FALSE, sizeof (KernelEntry));
-          gboolean listed = FALSE;
-          guint i;
-
-          if (!op->port_known)
-            open_check_kernel (op);   /* learns the port, or waits on */
-          else if (read_kernel (op->conn, kernel) == 0)
-            {
-              for (i = 0; i < kernel->len && !listed; i++)
-                listed = _mptcp_conn_tuple_same (&g_array_index (kernel, KernelEntry, i).tuple,
-                                                 &op->tuple);
-              if (!listed)
-                control_op_fail (op, g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED,
-                                 "The subflow failed before it was established (its "
-                                 "event was lost in a netlink overrun)"));
-              else
-                open_check_kernel (op);
-            }
-        }
+        _mptcp_control_open_on_overrun (op);
       else if (op->kind == MPTCP_CONTROL_OP_CLOSE)
         {
-          g_autoptr(GArray) kernel = g_array_new (FALSE, FALSE, sizeof (KernelEntry));
-          gboolean listed = FALSE;
-          guint i;
-
-          if (read_kernel (op->conn, kernel) == 0)
-            for (i = 0; i < kernel->len && !listed; i++)
-              listed = _mptcp_conn_tuple_same (&g_array_index (kernel, KernelEntry, i).tuple,
-                                               &op->tuple);
-          if (!listed)
+          /* not listed (or no list to read): gone */
+          if (_mptcp_control_kernel_find (op, NULL) != 1)
             {
               close_note_stale (op);
-              if (op->subflow != NULL)
-                _mptcp_conn_remove_with_signal (op->conn, op->subflow, 0, 0);
+              report_closed (op, 0, 0);
               control_op_return_boolean (op);
             }
         }
@@ -1089,7 +593,7 @@ send_request (MptcpControlOp       *op,
 {
   op->requests++;
   _mptcp_netlink_request_direct (op->netlink, request, extra_ro (op->conn)->control_timeout,
-                                 callback, control_op_ref (op));
+                                 callback, _mptcp_control_op_ref (op));
 }
 
 /* How often one open or announce may learn from an id clash. One is enough where GET_ADDR by
@@ -1105,7 +609,7 @@ is_id_clash (const GError *error)
          strstr (error->message, "did not match address and id") != NULL;
 }
 
-static void ids_loaded_cb (MptcpNlReply *reply, GError *error, gpointer user_data);
+static void ids_own_loaded_cb (MptcpNlReply *reply, GError *error, gpointer user_data);
 static void ids_shared_loaded_cb (MptcpNlReply *reply, GError *error, gpointer user_data);
 static GError *kernel_refusal (MptcpControlOp *op, GError *error);
 
@@ -1122,33 +626,47 @@ load_ids (MptcpControlOp *op)
   if (x->ids_loading != NULL && x->ids_loading != op->netlink)
     {
       /* a load on another context's broker (a synchronous call): ours goes alone */
-      request_init (op, &request, MPTCP_PM_CMD_GET_ADDR);
+      _mptcp_control_request_init (op, &request, MPTCP_PM_CMD_GET_ADDR);
       request.dump = TRUE;
-      send_request (op, &request, ids_loaded_cb);
+      send_request (op, &request, ids_own_loaded_cb);
       return;
     }
   op->requests++;
-  x->ids_waiters = g_list_append (x->ids_waiters, control_op_ref (op));
+  x->ids_waiters = g_list_append (x->ids_waiters, _mptcp_control_op_ref (op));
   if (x->ids_loading != NULL)
     return;
   x->ids_loading = op->netlink;
-  request_init (op, &request, MPTCP_PM_CMD_GET_ADDR);
+  _mptcp_control_request_init (op, &request, MPTCP_PM_CMD_GET_ADDR);
   request.dump = TRUE;
   _mptcp_netlink_request_direct (op->netlink, &request, x->control_timeout,
                                  ids_shared_loaded_cb, g_object_ref (self));
 }
 
+/* A GET_ADDR of the connection is done: the table takes the kernel's list, then the ops that
+ * waited for it go on, in the order they came. Takes the list and the ops' references. */
 static void
-ids_loaded_one (MptcpControlOp     *op,
-                const MptcpNlReply *reply,
-                const GError       *error)
+ids_loaded (MptcpConnection    *self,
+            GList              *waiters,
+            const MptcpNlReply *reply,
+            const GError       *error)
 {
-  if (op->task == NULL)
-    return;
-  if (reply == NULL)
-    control_op_fail (op, kernel_refusal (op, g_error_copy (error)));
-  else
-    control_op_send (op);
+  GList *l;
+
+  if (reply != NULL)
+    ids_load (self, reply);
+  for (l = waiters; l != NULL; l = l->next)
+    {
+      MptcpControlOp *op = l->data;
+
+      op->requests--;
+      if (op->task == NULL)
+        continue;
+      if (reply == NULL)
+        _mptcp_control_op_fail (op, kernel_refusal (op, g_error_copy (error)));
+      else
+        control_op_send (op);
+    }
+  g_list_free_full (waiters, (GDestroyNotify) _mptcp_control_op_unref);
 }
 
 /* The shared load is done: user_data is the connection. */
@@ -1161,38 +679,24 @@ ids_shared_loaded_cb (MptcpNlReply *reply_in,
   g_autoptr(MptcpNlReply) reply = reply_in;
   g_autoptr(GError) error = error_in;
   ConnectionExtra *x = extra_get (self);
-  GList *waiters, *l;
+  GList *waiters = g_steal_pointer (&x->ids_waiters);
 
-  waiters = g_steal_pointer (&x->ids_waiters);
   x->ids_loading = NULL;
-  if (reply != NULL)
-    ids_load (self, reply);
-  for (l = waiters; l != NULL; l = l->next)
-    {
-      MptcpControlOp *op = l->data;
-
-      op->requests--;
-      ids_loaded_one (op, reply, error);
-    }
-  g_list_free_full (waiters, (GDestroyNotify) control_op_unref);
+  ids_loaded (self, waiters, reply, error);
   g_object_unref (self);
 }
 
-/* An op's own load is done. */
+/* An op's own load is done: user_data is the op. */
 static void
-ids_loaded_cb (MptcpNlReply *reply_in,
-               GError       *error_in,
-               gpointer      user_data)
+ids_own_loaded_cb (MptcpNlReply *reply_in,
+                   GError       *error_in,
+                   gpointer      user_data)
 {
   MptcpControlOp *op = user_data;
   g_autoptr(MptcpNlReply) reply = reply_in;
   g_autoptr(GError) error = error_in;
 
-  op->requests--;
-  if (reply != NULL)
-    ids_load (op->conn, reply);
-  ids_loaded_one (op, reply, error);
-  control_op_unref (op);
+  ids_loaded (op->conn, g_list_prepend (NULL, op), reply, error);
 }
 
 /* The kernel refused an op's request: if the connection fell back to TCP since
@@ -1227,7 +731,7 @@ kernel_refusal (MptcpControlOp *op,
   if (self->fallback || self->closed || g_socket_is_closed (self->socket) ||
       _mptcp_sockopt_is_mptcp (g_socket_get_fd (self->socket)) != 0)
     return error;
-  _mptcp_conn_mark_fallback (self);
+  _mptcp_connection_apply_kind (self, MPTCP_CONN_CHANGE_FALLBACK);
   g_error_free (error);
   _mptcp_conn_set_fallback_error (&fallback);
   return fallback;
@@ -1257,13 +761,13 @@ control_op_done_cb (MptcpNlReply *reply_in,
           ids_reserve_foreign (op->conn, op->id);
           op->conn->ids_loaded = FALSE;
           load_ids (op);
-          control_op_unref (op);
+          _mptcp_control_op_unref (op);
           return;
         }
       if (op->kind == MPTCP_CONTROL_OP_OPEN)
         op->conn->ids_loaded = FALSE;  /* the kernel drops entries on failed creates */
-      control_op_fail (op, kernel_refusal (op, g_steal_pointer (&error)));
-      control_op_unref (op);
+      _mptcp_control_op_fail (op, kernel_refusal (op, g_steal_pointer (&error)));
+      _mptcp_control_op_unref (op);
       return;
     }
 
@@ -1271,38 +775,23 @@ control_op_done_cb (MptcpNlReply *reply_in,
   switch (op->kind)
     {
     case MPTCP_CONTROL_OP_OPEN:
-      if (op->task == NULL)
-        open_cleanup (op);   /* given up while the request was on its way */
-      else if (control_op_listens (op) && !op->port_known && op->early == NULL &&
-               !other_open_pending (op))
-        open_watch (op);   /* alone: the first event of a new subflow between the addresses
-                            * is ours (open_on_event()); the watch looks at the kernel now
-                            * and then */
-      else
-        {
-          /* among other opens, the kernel's list says which subflow is ours: it creates
-           * them in the order of the requests and lists them oldest first, and the acks come
-           * in that order too, so the oldest unclaimed one between the addresses is this
-           * op's (taking the first event instead mismatched opens when many were in flight) */
-          open_check_kernel (op);
-          if (op->task != NULL && control_op_listens (op) && !op->port_known)
-            open_watch (op);
-        }
+      _mptcp_control_open_acked (op);
       break;
     case MPTCP_CONTROL_OP_CLOSE:
       if (op->task != NULL &&
-          (op->closed_seen || !control_op_listens (op) ||
+          (op->closed_seen || !_mptcp_control_op_listens (op) ||
            _mptcp_conn_find_subflow (op->conn, &op->tuple) == NULL))
         {
           close_note_stale (op);
-          if (op->subflow != NULL)
-            _mptcp_conn_remove_with_signal (op->conn, op->subflow, 0, 0);
+          report_closed (op, 0, 0);
           control_op_return_boolean (op);
         }
       break;
     case MPTCP_CONTROL_OP_BACKUP:
       /* the kernel applied it, even if the caller gave up meanwhile */
-      _mptcp_subflow_set_backup (op->subflow, op->backup);
+      _mptcp_connection_apply (op->conn, &(MptcpConnChange) {
+                                 .kind = MPTCP_CONN_CHANGE_BACKUP, .subflow = op->subflow,
+                                 .backup = op->backup });
       control_op_return_boolean (op);
       break;
     case MPTCP_CONTROL_OP_ANNOUNCE:
@@ -1315,23 +804,7 @@ control_op_done_cb (MptcpNlReply *reply_in,
     default:
       g_assert_not_reached ();
     }
-  control_op_unref (op);
-}
-
-/* Another open of the connection is pending. */
-static gboolean
-other_open_pending (MptcpControlOp *op)
-{
-  GList *l;
-
-  for (l = extra_ro (op->conn)->ops; l != NULL; l = l->next)
-    {
-      MptcpControlOp *other = l->data;
-
-      if (other != op && other->kind == MPTCP_CONTROL_OP_OPEN && other->task != NULL)
-        return TRUE;
-    }
-  return FALSE;
+  _mptcp_control_op_unref (op);
 }
 
 /* Sends the op's command (the address ids are known by now). */
@@ -1348,45 +821,14 @@ control_op_send (MptcpControlOp *op)
       op->id = ids_get (self, &op->tuple.local);
       if (op->id == 0)
         {
-          control_op_fail (op, g_error_new_literal (MPTCP_ERROR, MPTCP_ERROR_OUT_OF_RANGE,
-                           "All 255 local address ids of the connection "
-                           "are in use"));
+          _mptcp_control_op_fail (op, g_error_new_literal (MPTCP_ERROR, MPTCP_ERROR_OUT_OF_RANGE,
+                                  "All 255 local address ids of the connection "
+                                  "are in use"));
           return;
         }
-      if (!op->port_known && op->before == NULL && op->routed && !other_open_pending (op))
-        {
-          /* the connection's list is kept up to date by the same events
-           * the op sees: it stands for the kernel's (but it lists only
-           * established subflows: with another open pending, the kernel
-           * is read, so that its half-open subflow is known as not ours) */
-          GPtrArray *items = self->subflows->items;
-          guint k;
-
-          op->before = g_array_sized_new (FALSE, FALSE, sizeof (KernelEntry), items->len);
-          for (k = 0; k < items->len; k++)
-            {
-              MptcpSubflow *sf = g_ptr_array_index (items, k);
-              KernelEntry e;
-
-              e.tuple.local = sf->local_raw;
-              e.tuple.remote = sf->remote_raw;
-              e.tuple.local.scope_id = 0;
-              e.tuple.remote.scope_id = 0;
-              e.state = MPTCP_TCP_STATE_ESTABLISHED;
-              g_array_append_val (op->before, e);
-            }
-        }
-      else if (!op->port_known && op->before == NULL)
-        {
-          op->before = g_array_new (FALSE, FALSE, sizeof (KernelEntry));
-          if (read_kernel (self, op->before) < 0)
-            {
-              control_op_fail (op, g_error_new_literal (MPTCP_ERROR, MPTCP_ERROR_CLOSED,
-                               "The connection is closed"));
-              return;
-            }
-        }
-      request_init (op, &request, MPTCP_PM_CMD_SUBFLOW_CREATE);
+      if (!_mptcp_control_open_prepare (op))
+        return;
+      _mptcp_control_request_init (op, &request, MPTCP_PM_CMD_SUBFLOW_CREATE);
       _mptcp_conn_addr_to_nl (&request.addr, &op->tuple.local);
       request.addr.id = op->id;
       request.addr.has_id = TRUE;
@@ -1396,7 +838,7 @@ control_op_send (MptcpControlOp *op)
       break;
 
     case MPTCP_CONTROL_OP_CLOSE:
-      request_init (op, &request, MPTCP_PM_CMD_SUBFLOW_DESTROY);
+      _mptcp_control_request_init (op, &request, MPTCP_PM_CMD_SUBFLOW_DESTROY);
       _mptcp_conn_addr_to_nl (&request.addr, &op->tuple.local);
       request.has_addr = TRUE;
       _mptcp_conn_addr_to_nl (&request.remote, &op->tuple.remote);
@@ -1404,7 +846,7 @@ control_op_send (MptcpControlOp *op)
       break;
 
     case MPTCP_CONTROL_OP_BACKUP:
-      request_init (op, &request, MPTCP_PM_CMD_SET_FLAGS);
+      _mptcp_control_request_init (op, &request, MPTCP_PM_CMD_SET_FLAGS);
       _mptcp_conn_addr_to_nl (&request.addr, &op->tuple.local);
       request.addr.flags = op->backup ? MPTCP_PM_ADDR_FLAG_BACKUP : 0;
       request.addr.has_flags = TRUE;
@@ -1417,12 +859,12 @@ control_op_send (MptcpControlOp *op)
       op->id = ids_get (self, &op->tuple.local);
       if (op->id == 0)
         {
-          control_op_fail (op, g_error_new_literal (MPTCP_ERROR, MPTCP_ERROR_OUT_OF_RANGE,
-                           "All 255 local address ids of the connection "
-                           "are in use"));
+          _mptcp_control_op_fail (op, g_error_new_literal (MPTCP_ERROR, MPTCP_ERROR_OUT_OF_RANGE,
+                                  "All 255 local address ids of the connection "
+                                  "are in use"));
           return;
         }
-      request_init (op, &request, MPTCP_PM_CMD_ANNOUNCE);
+      _mptcp_control_request_init (op, &request, MPTCP_PM_CMD_ANNOUNCE);
       _mptcp_conn_addr_to_nl (&request.addr, &op->tuple.local);
       request.addr.id = op->id;
       request.addr.has_id = TRUE;
@@ -1432,7 +874,7 @@ control_op_send (MptcpControlOp *op)
       break;
 
     case MPTCP_CONTROL_OP_REMOVE:
-      request_init (op, &request, MPTCP_PM_CMD_REMOVE);
+      _mptcp_control_request_init (op, &request, MPTCP_PM_CMD_REMOVE);
       request.loc_id = op->id;
       request.has_loc_id = TRUE;
       break;
@@ -1453,12 +895,12 @@ control_op_start (MptcpControlOp *op,
   MptcpConnection *self = op->conn;
   GError *cancelled = NULL;
 
-  control_op_ref (op);   /* held while the task is pending, dropped by control_op_steal_task() */
+  _mptcp_control_op_ref (op);   /* held while the task is pending, dropped by _mptcp_control_op_steal_task() */
   /* cancelled already: nothing goes to the kernel (a cancel source would only fire after
    * the request left) */
   if (g_cancellable_set_error_if_cancelled (cancellable, &cancelled))
     {
-      control_op_fail (op, cancelled);
+      _mptcp_control_op_fail (op, cancelled);
       return;
     }
   {
@@ -1589,6 +1031,95 @@ _mptcp_control_host_address (MptcpConnection    *self,
   return TRUE;
 }
 
+/* ---- the subflow's operations: close, set_backup ---- */
+
+/* The subflow's tuple, when its connection is there, usable and lists it. */
+static gboolean
+check_subflow (MptcpConnection  *self,
+               MptcpSubflow     *subflow,
+               Tuple            *tuple,
+               GError          **error)
+{
+  if (self == NULL)
+    {
+      g_set_error_literal (error, MPTCP_ERROR, MPTCP_ERROR_NO_SUCH_SUBFLOW,
+                           "No such subflow: its connection is gone");
+      return FALSE;
+    }
+  if (self->closed)
+    {
+      g_set_error_literal (error, MPTCP_ERROR, MPTCP_ERROR_NO_SUCH_SUBFLOW,
+                           "No such subflow: the connection is closed");
+      return FALSE;
+    }
+  if (!_mptcp_control_check_usable (self, error))
+    return FALSE;
+  if (!g_ptr_array_find (self->subflows->items, subflow, NULL))
+    {
+      g_set_error_literal (error, MPTCP_ERROR, MPTCP_ERROR_NO_SUCH_SUBFLOW,
+                           "No such subflow: it is closed or is not listed by the connection");
+      return FALSE;
+    }
+  tuple->local = subflow->local_raw;
+  tuple->remote = subflow->remote_raw;
+  tuple->local.scope_id = 0;
+  tuple->remote.scope_id = 0;
+  return TRUE;
+}
+
+static MptcpControlOpKind
+subflow_op_kind (MptcpSubflowOp op)
+{
+  return op == MPTCP_SUBFLOW_OP_CLOSE ? MPTCP_CONTROL_OP_CLOSE : MPTCP_CONTROL_OP_BACKUP;
+}
+
+void
+_mptcp_control_subflow_start (MptcpSubflow        *subflow,
+                              MptcpSubflowOp       op,
+                              gboolean             backup,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data,
+                              gpointer             source_tag)
+{
+  g_autoptr(MptcpConnection) self = mptcp_subflow_dup_connection (subflow);
+  GError *error = NULL;
+  Tuple tuple;
+
+  g_return_if_fail (self == NULL || _mptcp_conn_in_own_thread (self));
+
+  if (!check_subflow (self, subflow, &tuple, &error))
+    {
+      g_task_report_error (subflow, callback, user_data, source_tag, error);
+      return;
+    }
+  _mptcp_control_op_start_async (self, subflow, subflow_op_kind (op), &tuple, TRUE, 0, !!backup,
+                                 subflow, cancellable, callback, user_data, source_tag);
+}
+
+gboolean
+_mptcp_control_subflow_run (MptcpSubflow   *subflow,
+                            MptcpSubflowOp  op,
+                            gboolean        backup,
+                            GCancellable   *cancellable,
+                            gpointer        source_tag,
+                            GError        **error)
+{
+  g_autoptr(MptcpConnection) self = mptcp_subflow_dup_connection (subflow);
+  g_autoptr(GAsyncResult) result = NULL;
+  Tuple tuple;
+
+  g_return_val_if_fail (self == NULL || _mptcp_conn_in_own_thread (self), FALSE);
+
+  if (!check_subflow (self, subflow, &tuple, error))
+    return FALSE;
+  result = _mptcp_control_op_run_sync (self, subflow, subflow_op_kind (op), &tuple, TRUE, 0,
+                                       !!backup, subflow, cancellable, source_tag, error);
+  if (result == NULL)
+    return FALSE;
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 /* The broker of the calling thread's context (the one async results go to). */
 static MptcpNetlink *
 caller_netlink (MptcpConnection  *self,
@@ -1648,11 +1179,11 @@ _mptcp_control_op_run_sync (MptcpConnection   *self,
   op->backup = backup;
   if (subflow != NULL)
     op->subflow = g_object_ref (subflow);
-  control_op_ref (op);
+  _mptcp_control_op_ref (op);
   control_op_start (op, cancellable);
   _mptcp_sync_wait (&sync, control_op_busy, op);
-  control_op_unref (op);
-  control_op_unref (op);
+  _mptcp_control_op_unref (op);
+  _mptcp_control_op_unref (op);
   g_object_unref (task);
   return _mptcp_sync_end (&sync);
 }
@@ -1712,7 +1243,7 @@ _mptcp_control_op_start_async (MptcpConnection    *self,
   if (subflow != NULL)
     op->subflow = g_object_ref (subflow);
   control_op_start (op, cancellable);
-  control_op_unref (op);
+  _mptcp_control_op_unref (op);
   if (from_sync)
     g_main_context_pop_thread_default (self->context);
 }

@@ -26,8 +26,6 @@
 #include <netinet/in.h>
 #include <linux/netlink.h>
 
-#include "mptcp-sync-private.h"
-
 G_BEGIN_DECLS
 
 /* An IPv4 or IPv6 address in network byte order; which one is told by a family next to it. */
@@ -191,7 +189,8 @@ void          _mptcp_netlink_request_direct (MptcpNetlink         *self,
                                              gpointer              user_data);
 
 /* The same request, run by the runner of mptcp-sync-private.h on the thread's broker for the
- * namespace the thread is in. */
+ * namespace the thread is in (it lives in mptcp-sync-private.c: the runner uses the broker,
+ * never the other way round). */
 G_GNUC_INTERNAL G_GNUC_WARN_UNUSED_RESULT
 MptcpNlReply *_mptcp_netlink_request_sync   (const MptcpNlRequest *request,
                                              guint                 timeout_ms,

@@ -32,7 +32,6 @@
 #include "mptcp-kernel-private.h"
 #include "mptcp-netlink-private.h"
 #include "mptcp-netlink-broker-private.h"
-#include "mptcp-sync-private.h"
 
 
 #define DEFAULT_TIMEOUT_MS   5000
@@ -1175,29 +1174,3 @@ _mptcp_netlink_get_event_fd (MptcpNetlink *self)
 {
   return self->event_sock != NULL ? self->event_sock->fd : -1;
 }
-
-/* ---- the sync variant ---------------------------------------------------------------------- */
-
-MptcpNlReply *
-_mptcp_netlink_request_sync (const MptcpNlRequest *request,
-                             guint                 timeout_ms,
-                             GCancellable         *cancellable,
-                             GError              **error)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-  MptcpSync sync;
-  MptcpNlReply *reply;
-
-  g_return_val_if_fail (request != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  if (!_mptcp_sync_begin (&sync, NULL, error))
-    return NULL;
-  _mptcp_netlink_request_async (sync.broker, request, timeout_ms, cancellable,
-                                _mptcp_sync_done, &sync);
-  _mptcp_sync_wait (&sync, NULL, NULL);
-  reply = _mptcp_netlink_request_finish (sync.broker, sync.result, error);
-  result = _mptcp_sync_end (&sync);
-  return reply;
-}
-

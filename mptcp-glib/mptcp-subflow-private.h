@@ -1,4 +1,5 @@
-/* mptcp-subflow-private.h: what MptcpConnection uses to keep its subflows
+/* mptcp-subflow-private.h: what MptcpConnection uses to keep its subflows (one direction:
+ * the subflow includes no header of the connection), and what the subflow's operations run on
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -101,5 +102,31 @@ void          _mptcp_subflow_set_backup      (MptcpSubflow           *self,
 G_GNUC_INTERNAL
 void          _mptcp_subflow_set_peer_backup (MptcpSubflow           *self,
                                               gboolean                peer_backup);
+
+/* The subflow's own operations, run by the control room (mptcp-control-op.c) on the
+ * subflow's connection: the subflow calls them directly and knows no connection internals.
+ * The task's source object is the subflow; @backup is for SET_BACKUP. The sync variant runs
+ * on the runner of mptcp-sync-private.h and returns the task's boolean. */
+typedef enum
+{
+  MPTCP_SUBFLOW_OP_CLOSE,
+  MPTCP_SUBFLOW_OP_SET_BACKUP,
+} MptcpSubflowOp;
+
+G_GNUC_INTERNAL
+void          _mptcp_control_subflow_start   (MptcpSubflow           *subflow,
+                                              MptcpSubflowOp          op,
+                                              gboolean                backup,
+                                              GCancellable           *cancellable,
+                                              GAsyncReadyCallback     callback,
+                                              gpointer                user_data,
+                                              gpointer                source_tag);
+G_GNUC_INTERNAL
+gboolean      _mptcp_control_subflow_run     (MptcpSubflow           *subflow,
+                                              MptcpSubflowOp          op,
+                                              gboolean                backup,
+                                              GCancellable           *cancellable,
+                                              gpointer                source_tag,
+                                              GError                **error);
 
 G_END_DECLS

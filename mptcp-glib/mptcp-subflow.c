@@ -8,7 +8,6 @@
 #include "mptcp-subflow.h"
 #include "mptcp-subflow-private.h"
 #include "mptcp-connection.h"
-#include "mptcp-connection-private.h"
 #include "mptcp-info-private.h"
 #include "mptcp-error.h"
 
@@ -56,6 +55,24 @@
  * (and their asynchronous variants) from another thread than the one that
  * made the connection are refused with a critical; the getters of its id and
  * addresses may be called from any thread.
+ *
+ * ## What to use when
+ *
+ * Keep a reference or bind to the properties: #MptcpSubflow:backup and
+ * #MptcpSubflow:peer-backup are notified when they change, #MptcpSubflow:id once a subflow
+ * made from an event gets the kernel's id. Learn that a subflow is gone from
+ * #MptcpConnection::subflow-removed (with why) or the connection's list model, not from the
+ * object: it stays valid, with its last statistics. mptcp_subflow_close() ends one subflow;
+ * mptcp_connection_remove_address() withdraws an address, and the peer closes every subflow
+ * using it.
+ *
+ * ## Where it lives
+ *
+ * mptcp-subflow.c holds the object and its getters. Its close and set_backup calls run in
+ * the connection's control machinery (mptcp-control-op.c), and the connection fills in its
+ * fields (list, statistics, flags) through the setters of mptcp-subflow-private.h: the
+ * subflow includes no header of the connection. mptcp-glib/README.md in the sources maps
+ * every room.
  *
  * ## Per-subflow socket options
  *
@@ -479,18 +496,6 @@ mptcp_subflow_get_stats (MptcpSubflow *self)
   return _mptcp_subflow_stats_new (self->tcp_info, self->tcp_info_len);
 }
 
-static MptcpConnection *
-connection_or_error (MptcpSubflow  *self,
-                     GError       **error)
-{
-  MptcpConnection *connection = mptcp_subflow_dup_connection (self);
-
-  if (connection == NULL)
-    g_set_error_literal (error, MPTCP_ERROR, MPTCP_ERROR_NO_SUCH_SUBFLOW,
-                         "No such subflow: its connection is gone");
-  return connection;
-}
-
 /**
  * mptcp_subflow_close:
  * @self: a #MptcpSubflow
@@ -511,17 +516,12 @@ mptcp_subflow_close (MptcpSubflow  *self,
                      GCancellable  *cancellable,
                      GError       **error)
 {
-  g_autoptr(MptcpConnection) connection = NULL;
-
   g_return_val_if_fail (MPTCP_IS_SUBFLOW (self), FALSE);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  connection = connection_or_error (self, error);
-  if (connection == NULL)
-    return FALSE;
-  return _mptcp_connection_close_subflow (connection, self, cancellable, mptcp_subflow_close,
-                                          error);
+  return _mptcp_control_subflow_run (self, MPTCP_SUBFLOW_OP_CLOSE, FALSE, cancellable,
+                                     mptcp_subflow_close, error);
 }
 
 /**
@@ -555,20 +555,11 @@ mptcp_subflow_close_async (MptcpSubflow        *self,
                            GAsyncReadyCallback  callback,
                            gpointer             user_data)
 {
-  g_autoptr(MptcpConnection) connection = NULL;
-  GError *error = NULL;
-
   g_return_if_fail (MPTCP_IS_SUBFLOW (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  connection = connection_or_error (self, &error);
-  if (connection == NULL)
-    {
-      g_task_report_error (self, callback, user_data, mptcp_subflow_close_async, error);
-      return;
-    }
-  _mptcp_connection_close_subflow_async (connection, self, cancellable, callback, user_data,
-                                         mptcp_subflow_close_async);
+  _mptcp_control_subflow_start (self, MPTCP_SUBFLOW_OP_CLOSE, FALSE, cancellable, callback,
+                                user_data, mptcp_subflow_close_async);
 }
 
 /**
@@ -616,17 +607,12 @@ mptcp_subflow_set_backup (MptcpSubflow  *self,
                           GCancellable  *cancellable,
                           GError       **error)
 {
-  g_autoptr(MptcpConnection) connection = NULL;
-
   g_return_val_if_fail (MPTCP_IS_SUBFLOW (self), FALSE);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  connection = connection_or_error (self, error);
-  if (connection == NULL)
-    return FALSE;
-  return _mptcp_connection_set_backup (connection, self, backup, cancellable,
-                                       mptcp_subflow_set_backup, error);
+  return _mptcp_control_subflow_run (self, MPTCP_SUBFLOW_OP_SET_BACKUP, backup, cancellable,
+                                     mptcp_subflow_set_backup, error);
 }
 
 /**
@@ -657,20 +643,11 @@ mptcp_subflow_set_backup_async (MptcpSubflow        *self,
                                 GAsyncReadyCallback  callback,
                                 gpointer             user_data)
 {
-  g_autoptr(MptcpConnection) connection = NULL;
-  GError *error = NULL;
-
   g_return_if_fail (MPTCP_IS_SUBFLOW (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  connection = connection_or_error (self, &error);
-  if (connection == NULL)
-    {
-      g_task_report_error (self, callback, user_data, mptcp_subflow_set_backup_async, error);
-      return;
-    }
-  _mptcp_connection_set_backup_async (connection, self, backup, cancellable, callback, user_data,
-                                      mptcp_subflow_set_backup_async);
+  _mptcp_control_subflow_start (self, MPTCP_SUBFLOW_OP_SET_BACKUP, backup, cancellable, callback,
+                                user_data, mptcp_subflow_set_backup_async);
 }
 
 /**

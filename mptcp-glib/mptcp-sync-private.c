@@ -207,3 +207,29 @@ _mptcp_sync_is_current (void)
   return state != NULL && state->depth > 0 &&
          g_main_context_get_thread_default () == state->current;
 }
+
+/* ---- the broker's sync variant (declared in mptcp-netlink-private.h) ---- */
+
+MptcpNlReply *
+_mptcp_netlink_request_sync (const MptcpNlRequest *request,
+                             guint                 timeout_ms,
+                             GCancellable         *cancellable,
+                             GError              **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  MptcpSync sync;
+  MptcpNlReply *reply;
+
+  g_return_val_if_fail (request != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!_mptcp_sync_begin (&sync, NULL, error))
+    return NULL;
+  _mptcp_netlink_request_async (sync.broker, request, timeout_ms, cancellable,
+                                _mptcp_sync_done, &sync);
+  _mptcp_sync_wait (&sync, NULL, NULL);
+  reply = _mptcp_netlink_request_finish (sync.broker, sync.result, error);
+  result = _mptcp_sync_end (&sync);
+  return reply;
+}
+

@@ -33,9 +33,10 @@ wait_for_flag (gboolean *flag,
 
 static inline void
 on_established (MptcpConnection *connection,
+                GParamSpec      *pspec,
                 gpointer         user_data)
 {
-  *(gboolean *) user_data = TRUE;
+  *(gboolean *) user_data = mptcp_connection_is_established (connection);
 }
 
 /* The server's path manager for the connections made from now on. */
@@ -70,7 +71,7 @@ connect_established (gboolean  userspace_peer,
   socket = read_connect_mptcp (G_SOCKET_FAMILY_IPV4, 1, TESTBED_PORT_SINK);
   connection = mptcp_connection_new (socket, &error);
   g_assert_no_error (error);
-  g_signal_connect (connection, "established", G_CALLBACK (on_established), &established);
+  g_signal_connect (connection, "notify::established", G_CALLBACK (on_established), &established);
   read_send_bytes (socket, 1000);
   g_assert_true (wait_for_flag (&established, 5000));
   g_signal_handlers_disconnect_by_func (connection, on_established, &established);

@@ -212,7 +212,7 @@ test_peer_closed (void)
   g_assert_cmpint (afd, >=, 0);
   connection = mptcp_connection_new (socket, &error);
   g_assert_no_error (error);
-  g_signal_connect (connection, "established", G_CALLBACK (on_established), &established);
+  g_signal_connect (connection, "notify::established", G_CALLBACK (on_established), &established);
   read_send_bytes (socket, 100);
   g_assert_cmpint (recv (afd, buf, sizeof buf, MSG_WAITALL), ==, 100);
   g_assert_true (wait_for_flag (&established, 5000));

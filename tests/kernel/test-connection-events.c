@@ -58,7 +58,7 @@ typedef struct
   GPtrArray *shadow;        /* the list as the signals tell it */
   gboolean closed;
   guint n_added, n_removed;
-  int last_error;
+  GError *last_error;       /* of the last subflow-removed, NULL if none */
   guint announced_id;
   GInetSocketAddress *announced;
   guint removed_id;         /* G_MAXUINT until address-removed */
@@ -81,19 +81,25 @@ on_added (MptcpConnection *connection,
 }
 
 static void
-on_removed (MptcpConnection *connection,
-            MptcpSubflow    *subflow,
-            gint             error,
-            guint            reset_reason,
-            Watch           *w)
+on_removed (MptcpConnection  *connection,
+            MptcpSubflow     *subflow,
+            const GError     *error,
+            MptcpResetReason  reset_reason,
+            Watch            *w)
 {
+  g_autoptr(GEnumClass) reasons = g_type_class_ref (MPTCP_TYPE_RESET_REASON);
   g_autofree char *t = read_subflow_tuple (subflow);
 
   g_assert_false (read_model_holds (connection, subflow));
   g_assert_true (g_ptr_array_remove (w->shadow, subflow));
-  g_string_append_printf (w->log, "-%s/%d;", t, error);
+  g_assert_nonnull (g_enum_get_value (reasons, reset_reason));
+  g_assert_true (error == NULL || error->domain == G_IO_ERROR);
+  /* the error's code, 0 for none */
+  g_string_append_printf (w->log, "-%s/%d;", t, error != NULL ? error->code : 0);
   w->n_removed++;
-  w->last_error = error;
+  g_clear_error (&w->last_error);
+  if (error != NULL)
+    w->last_error = g_error_copy (error);
 }
 
 static void
@@ -132,8 +138,10 @@ on_priority_changed (MptcpConnection *connection,
 
 static void
 on_closed (MptcpConnection *connection,
+           GParamSpec      *pspec,
            Watch           *w)
 {
+  g_assert_true (mptcp_connection_is_closed (connection));
   g_assert_cmpuint (g_list_model_get_n_items (mptcp_connection_get_subflows (connection)), ==, 0);
   g_string_append (w->log, "closed;");
   w->closed = TRUE;
@@ -158,7 +166,7 @@ watch_init (Watch           *w,
   g_signal_connect (connection, "address-announced", G_CALLBACK (on_announced), w);
   g_signal_connect (connection, "address-removed", G_CALLBACK (on_address_removed), w);
   g_signal_connect (connection, "subflow-priority-changed", G_CALLBACK (on_priority_changed), w);
-  g_signal_connect (connection, "closed", G_CALLBACK (on_closed), w);
+  g_signal_connect (connection, "notify::closed", G_CALLBACK (on_closed), w);
 }
 
 static void
@@ -169,6 +177,7 @@ watch_clear (Watch *w)
   g_ptr_array_unref (w->shadow);
   g_clear_object (&w->announced);
   g_clear_object (&w->priority_subflow);
+  g_clear_error (&w->last_error);
 }
 
 /* The signals' view equals the list, which equals the kernel's. */
@@ -205,9 +214,10 @@ assert_in_sync (Watch   *w,
 
 static void
 on_established (MptcpConnection *connection,
+                GParamSpec      *pspec,
                 gpointer         user_data)
 {
-  *(gboolean *) user_data = TRUE;
+  *(gboolean *) user_data = mptcp_connection_is_established (connection);
 }
 
 static MptcpConnection *
@@ -219,7 +229,7 @@ connect_established (GSocket **out_socket)
   gboolean established = FALSE;
 
   g_assert_no_error (error);
-  g_signal_connect (connection, "established", G_CALLBACK (on_established), &established);
+  g_signal_connect (connection, "notify::established", G_CALLBACK (on_established), &established);
   read_send_bytes (socket, 1000);
   g_assert_true (wait_until (flag_set, &established, 5000));
   g_signal_handlers_disconnect_by_func (connection, on_established, &established);
@@ -424,8 +434,8 @@ test_link_down (void)
 
   g_assert_cmpuint (w.n_removed, ==, 1);
   g_assert_false (read_model_holds (connection, sf));
-  g_test_message ("subflow-removed error %d", w.last_error);
-  g_assert_cmpint (w.last_error, !=, 0);
+  g_assert_nonnull (w.last_error);
+  g_test_message ("subflow-removed error: %s", w.last_error->message);
   watch_clear (&w);
 }
 

@@ -21,9 +21,10 @@
 
 static void
 on_established (MptcpConnection *connection,
+                GParamSpec      *pspec,
                 gpointer         user_data)
 {
-  *(gboolean *) user_data = TRUE;
+  *(gboolean *) user_data = mptcp_connection_is_established (connection);
 }
 
 static gboolean
@@ -61,7 +62,7 @@ connect_established (GSocketFamily family,
 
   g_assert_no_error (error);
   g_assert_cmpint (mptcp_connection_get_event_source (connection), ==, MPTCP_EVENT_SOURCE_NETLINK);
-  g_signal_connect (connection, "established", G_CALLBACK (on_established), &established);
+  g_signal_connect (connection, "notify::established", G_CALLBACK (on_established), &established);
   read_send_bytes (socket, 1000);
   g_assert_true (wait_for_flag (&established, 5000));
   g_signal_handlers_disconnect_by_func (connection, on_established, &established);
@@ -403,11 +404,11 @@ on_added (MptcpConnection *connection,
 }
 
 static void
-on_removed (MptcpConnection *connection,
-            MptcpSubflow    *subflow,
-            gint             error,
-            guint            reset_reason,
-            gpointer         user_data)
+on_removed (MptcpConnection  *connection,
+            MptcpSubflow     *subflow,
+            const GError     *error,
+            MptcpResetReason  reset_reason,
+            gpointer          user_data)
 {
   GString *log = user_data;
   g_autofree char *t = read_subflow_tuple (subflow);
@@ -639,7 +640,7 @@ test_peer_reset_in_flight (void)
   g_assert_cmpint (afd, >=, 0);
   connection = mptcp_connection_new (socket, &error);
   g_assert_no_error (error);
-  g_signal_connect (connection, "established", G_CALLBACK (on_established), &established);
+  g_signal_connect (connection, "notify::established", G_CALLBACK (on_established), &established);
   read_send_bytes (socket, 100);
   g_assert_cmpint (recv (afd, buf, sizeof buf, MSG_WAITALL), ==, 100);
   g_assert_true (wait_for_flag (&established, 5000));
@@ -817,9 +818,10 @@ test_refused (void)
 
 static void
 on_closed (MptcpConnection *connection,
+           GParamSpec      *pspec,
            gpointer         user_data)
 {
-  *(gboolean *) user_data = TRUE;
+  *(gboolean *) user_data = mptcp_connection_is_closed (connection);
 }
 
 static void
@@ -834,7 +836,7 @@ test_closed_in_flight (void)
   gboolean closed = FALSE;
   g_autoptr(GError) error = NULL;
 
-  g_signal_connect (connection, "closed", G_CALLBACK (on_closed), &closed);
+  g_signal_connect (connection, "notify::closed", G_CALLBACK (on_closed), &closed);
   mptcp_connection_open_subflow_async (connection, l2, silent, NULL, open_cb, &r);
   /* let the request leave, then close the socket */
   while (g_main_context_iteration (NULL, FALSE))

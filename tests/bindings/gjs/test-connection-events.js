@@ -7,6 +7,7 @@
 
 import GLib from 'gi://GLib';
 import Gio from 'gi://Gio';
+import GObject from 'gi://GObject';
 import Mptcp from 'gi://Mptcp?version=1.0';
 
 function assert(cond, what) {
@@ -65,16 +66,28 @@ function record(...entry) {
     log.push(entry);
     poke();
 }
-connection.connect('established', () => record('established'));
+// the state is a property: notify::established, notify::closed (bindable)
+assert(!connection.established && !connection.closed, 'initial state');
+connection.connect('notify::established', () => record('established'));
 connection.connect('subflow-added', (c, sf) => record('added', tupleString(sf)));
-connection.connect('subflow-removed', (c, sf) => record('removed', tupleString(sf)));
+connection.connect('subflow-removed', (c, sf, err, reason) => {
+    // a GLib.Error or null, and a registered enum
+    assert(err === null || err instanceof GLib.Error, `error ${err}`);
+    assert(Object.values(Mptcp.ResetReason).includes(reason), `reason ${reason}`);
+    record('removed', tupleString(sf));
+});
 connection.connect('address-announced', (c, id, a) => record('announced', id, addressString(a)));
 connection.connect('address-removed', (c, id) => record('address-removed', id));
-connection.connect('closed', () => record('closed'));
+connection.connect('notify::closed', () => record('closed'));
+// bound to another object's property
+const closedView = Gio.SimpleAction.new('closed-view', null);
+connection.bind_property('closed', closedView, 'enabled', GObject.BindingFlags.SYNC_CREATE);
+assert(!closedView.enabled, 'bound at creation');
 
 // established: the client side is once it sent data
 stream.get_output_stream().write_all(new Uint8Array(1000), null);
 assert(runUntil(() => has(log, ['established'])), JSON.stringify(log));
+assert(connection.established && connection.is_established(), 'established property');
 
 // open then close a subflow, async, chained in the callbacks
 const results = [];
@@ -119,5 +132,7 @@ stream.close(null);
 assert(runUntil(() => has(log, ['closed'])), JSON.stringify(log));
 assert(log.filter(e => e[0] === 'closed').length === 1, JSON.stringify(log));
 assert(log.filter(e => e[0] === 'established').length === 1, JSON.stringify(log));
+assert(connection.closed && connection.is_closed(), 'closed property');
+assert(closedView.enabled, 'bound property');
 assert(connection.event_source === Mptcp.EventSource.NONE, 'event source after close');
 print('ok');

@@ -83,8 +83,8 @@ const log = [];
 connection.connect('subflow-added', (c, sf) => log.push(`+${tupleString(sf)}`));
 connection.connect('subflow-removed', (c, sf, err, reason) => log.push(`-${tupleString(sf)}`));
 let established = false;
-connection.connect('established', () => {
-    established = true;
+connection.connect('notify::established', c => {
+    established = c.established;
 });
 stream.get_output_stream().write_all(new Uint8Array(1000), null);
 runUntil(() => established);
@@ -135,7 +135,7 @@ assert(error !== null && error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CAN
     `cancel: ${error}`);
 
 let closed = -1;
-connection.connect('closed', c => {
+connection.connect('notify::closed', c => {
     closed = subflows(c).length;
 });
 stream.close(null);

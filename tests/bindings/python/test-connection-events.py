@@ -14,7 +14,7 @@ import testlib  # noqa: F401 (exits on exceptions in callbacks)
 import gi
 gi.require_version('Mptcp', '1.0')
 gi.require_version('Gio', '2.0')
-from gi.repository import Gio, GLib, Mptcp  # noqa: E402
+from gi.repository import Gio, GLib, GObject, Mptcp  # noqa: E402
 
 SERVER1 = os.environ['MPTCP_TESTBED_SERVER1_V4']
 SERVER2 = os.environ['MPTCP_TESTBED_SERVER2_V4']
@@ -73,18 +73,31 @@ def record(*entry):
     poke()
 
 
-connection.connect('established', lambda c: record('established'))
+def on_removed(c, sf, err, reason):
+    # a GLib.Error or None, and a registered enum
+    assert err is None or isinstance(err, GLib.Error), err
+    assert isinstance(reason, Mptcp.ResetReason), reason
+    record('removed', tuple_string(sf))
+
+
+# the state is a property: notify::established, notify::closed (bindable)
+assert not connection.props.established and not connection.props.closed
+connection.connect('notify::established', lambda c, pspec: record('established'))
 connection.connect('subflow-added', lambda c, sf: record('added', tuple_string(sf)))
-connection.connect('subflow-removed',
-                   lambda c, sf, err, reason: record('removed', tuple_string(sf)))
+connection.connect('subflow-removed', on_removed)
 connection.connect('address-announced',
                    lambda c, i, a: record('announced', i, address_string(a)))
 connection.connect('address-removed', lambda c, i: record('address-removed', i))
-connection.connect('closed', lambda c: record('closed'))
+connection.connect('notify::closed', lambda c, pspec: record('closed'))
+# bound to another object's property
+closed_view = Gio.SimpleAction.new('closed-view', None)
+connection.bind_property('closed', closed_view, 'enabled', GObject.BindingFlags.SYNC_CREATE)
+assert not closed_view.props.enabled
 
 # established: the client side is once it sent data
 stream.get_output_stream().write_all(b'x' * 1000, None)
 assert run_until(lambda: ('established',) in log), log
+assert connection.props.established and connection.is_established()
 
 # open then close a subflow, async, chained in the callbacks
 results = []
@@ -127,5 +140,7 @@ assert connection.get_subflows().get_n_items() == 1
 stream.close(None)
 assert run_until(lambda: ('closed',) in log), log
 assert log.count(('closed',)) == 1 and log.count(('established',)) == 1, log
+assert connection.props.closed and connection.is_closed()
+assert closed_view.props.enabled
 assert connection.props.event_source == Mptcp.EventSource.NONE
 print('ok')

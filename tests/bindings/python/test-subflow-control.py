@@ -72,11 +72,12 @@ connection.connect('subflow-added', lambda c, sf: log.append('+' + tuple_string(
 connection.connect('subflow-removed',
                    lambda c, sf, err, reason: log.append('-' + tuple_string(sf)))
 established = []
-connection.connect('established', lambda c: established.append(True))
+connection.connect('notify::established', lambda c, pspec: established.append(c.props.established))
 
 # the client is established once it sent data
 stream.get_output_stream().write_all(b'x' * 1000, None)
 run_until(lambda: established)
+assert established == [True], established
 
 local2 = Gio.InetSocketAddress.new_from_string(CLIENT2, 0)
 remote2 = Gio.InetSocketAddress.new_from_string(SERVER2, SINK)
@@ -156,7 +157,7 @@ except GLib.Error as e:
 
 # the peer's close: closed, with the list emptied first
 closed = []
-connection.connect('closed', lambda c: closed.append(len(subflows(c))))
+connection.connect('notify::closed', lambda c, pspec: closed.append(len(subflows(c))))
 stream.close(None)
 run_until(lambda: closed)
 assert closed == [0], closed

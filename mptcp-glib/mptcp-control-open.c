@@ -1,0 +1,551 @@
+/* mptcp-control-open.c: the open state machine of MptcpConnection's control room: telling
+ * the new subflow apart from the others between the same addresses, its outcome from the
+ * kernel's events and list, and the cleanup of an open that was given up
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <errno.h>
+#include <string.h>
+
+#include "mptcp-connection.h"
+#include "mptcp-connection-private.h"
+#include "mptcp-subflow-private.h"
+#include "mptcp-netlink-private.h"
+#include "mptcp-connection-impl-private.h"
+#include "mptcp-control-op-impl-private.h"
+
+/* ---- cleanup of an open that was cancelled or timed out ---- */
+
+static void
+cleanup_done_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  MptcpControlOp *op = user_data;
+  g_autoptr(MptcpNlReply) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  reply = _mptcp_netlink_request_finish (op->netlink, result, &error);
+  if (reply == NULL)
+    g_debug ("Closing an abandoned subflow: %s", error->message);
+  op->requests--;
+  _mptcp_control_op_unref (op);
+}
+
+static gboolean matches_request (MptcpControlOp *op, const Tuple *tuple);
+
+/* Closes the subflow of an open that was given up (cancelled, timed out),
+ * if it exists. */
+void
+_mptcp_control_open_cleanup (MptcpControlOp *op)
+{
+  g_autoptr(GArray) kernel = g_array_new (FALSE, FALSE, sizeof (KernelEntry));
+  MptcpNlRequest request;
+  guint i;
+
+  if (op->cleanup_done || !op->acked)
+    return;
+  op->cleanup_done = TRUE;
+  if (_mptcp_control_read_kernel (op->conn, kernel) < 0)
+    return;
+  for (i = 0; i < kernel->len; i++)
+    {
+      KernelEntry *e = &g_array_index (kernel, KernelEntry, i);
+
+      if (!matches_request (op, &e->tuple))
+        continue;
+
+      _mptcp_control_request_init (op, &request, MPTCP_PM_CMD_SUBFLOW_DESTROY);
+      _mptcp_conn_addr_to_nl (&request.addr, &e->tuple.local);
+      request.has_addr = TRUE;
+      _mptcp_conn_addr_to_nl (&request.remote, &e->tuple.remote);
+      request.has_remote = TRUE;
+      op->requests++;
+      _mptcp_netlink_request_async (op->netlink, &request,
+                                    extra_ro (op->conn)->control_timeout, NULL,
+                                    cleanup_done_cb, _mptcp_control_op_ref (op));
+      break;
+    }
+}
+
+/* ---- open ---- */
+
+/* The subflow the list holds for the op's tuple, added if the kernel lists
+ * it and the list does not have it yet. */
+static MptcpSubflow *
+open_subflow_in_list (MptcpControlOp *op)
+{
+  MptcpConnection *self = op->conn;
+  MptcpSubflow *sf = _mptcp_conn_find_subflow (self, &op->tuple);
+
+  if (sf == NULL)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!_mptcp_conn_resync (self, &error))
+        g_debug ("Could not list the subflows: %s", error->message);
+      sf = _mptcp_conn_find_subflow (self, &op->tuple);
+    }
+  if (sf == NULL && self->in_refresh && !self->closed && !self->fallback)
+    {
+      /* not listed because a refresh is running: report it as the event did */
+      g_autoptr(MptcpSubflow) fresh = _mptcp_subflow_new (self, 0, &op->tuple.local,
+                                                          &op->tuple.remote);
+
+      _mptcp_connection_apply (self, &(MptcpConnChange) {
+                                 .kind = MPTCP_CONN_CHANGE_SUBFLOWS_UP, .subflow = fresh });
+      sf = fresh;
+    }
+  return sf;
+}
+
+static GError *
+peer_refused_error (void)
+{
+  return g_error_new_literal (MPTCP_ERROR, MPTCP_ERROR_PEER_REFUSED,
+                              "The peer refused the new subflow: it reset the join right "
+                              "after the handshake (most likely the peer's path manager is at "
+                              "its limit of subflows per connection)");
+}
+
+/* Whether the kernel lists the op's tuple as an established subflow now. */
+static gboolean
+kernel_has_established (MptcpControlOp *op)
+{
+  guint8 state = 0;
+
+  return _mptcp_control_kernel_find (op, &state) == 1 && state == MPTCP_TCP_STATE_ESTABLISHED;
+}
+
+/* The op's subflow is known (it came back, failed or was cleaned up): the other opens whose
+ * port is not known yet must never take its later events (its close, by whoever makes it) for
+ * theirs. It joins what they found there before their request. */
+void
+_mptcp_control_open_pass_on_tuple (MptcpControlOp *op)
+{
+  GList *l;
+
+  if (!op->port_known || op->conn->extra == NULL)
+    return;
+  for (l = op->conn->extra->ops; l != NULL; l = l->next)
+    {
+      MptcpControlOp *other = l->data;
+
+      if (other == op || other->kind != MPTCP_CONTROL_OP_OPEN || other->port_known ||
+          other->task == NULL)
+        continue;
+      if (other->others == NULL)
+        other->others = g_array_new (FALSE, FALSE, sizeof (Tuple));
+      g_array_append_val (other->others, op->tuple);
+    }
+}
+
+static void
+open_succeed (MptcpControlOp *op)
+{
+  g_autoptr(GTask) task = NULL;
+  MptcpSubflow *sf;
+
+  if (op->task == NULL)
+    return;
+  if (g_cancellable_is_cancelled (g_task_get_cancellable (op->task)))
+    {
+      GError *error = NULL;
+
+      /* cancelled, and its cancel source has not run yet: the task would report the
+       * cancellation and the subflow would stay, unseen; close it as a give-up does */
+      g_cancellable_set_error_if_cancelled (g_task_get_cancellable (op->task), &error);
+      _mptcp_control_op_give_up (op, error);
+      return;
+    }
+  sf = open_subflow_in_list (op);
+  task = _mptcp_control_op_steal_task (op);
+  if (sf == NULL && (op->conn->closed || op->conn->fallback))
+    {
+      g_task_return_new_error (task, MPTCP_ERROR, MPTCP_ERROR_CLOSED,
+                               "The connection closed while the subflow was opened");
+      return;
+    }
+  if (sf == NULL)
+    {
+      /* established, and gone again before the library could report it: the peer reset the
+       * join (an in-kernel path manager past its subflows limit does so right after the
+       * handshake) */
+      g_task_return_error (task, peer_refused_error ());
+      return;
+    }
+  g_task_return_pointer (task, g_object_ref (sf), g_object_unref);
+}
+
+/* Whether an ESTABLISHED of the op's tuple came, as an early event or after the ack. */
+static gboolean
+seen_established (MptcpControlOp *op)
+{
+  guint i;
+
+  if (op->established_seen)
+    return TRUE;
+  for (i = 0; op->early != NULL && i < op->early->len; i++)
+    {
+      EarlyEvent *ev = &g_array_index (op->early, EarlyEvent, i);
+
+      if (ev->type == MPTCP_EVENT_SUB_ESTABLISHED &&
+          _mptcp_conn_tuple_same (&ev->tuple, &op->tuple))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+open_fail_closed_subflow (MptcpControlOp *op,
+                          int             err)
+{
+  if ((err == 0 || err == ECONNRESET) && op->port_known)
+    {
+      /* reset with no error of ours: the peer refused the join, at its SYN or right after
+       * the handshake (seen_established()); an in-kernel path manager at its limit of
+       * subflows does both, depending on how many joins are on their way */
+      g_debug ("The peer reset a new subflow (after its handshake: %s)",
+               seen_established (op) ? "yes" : "no");
+      _mptcp_control_op_fail (op, peer_refused_error ());
+      return;
+    }
+  if (err != 0)
+    _mptcp_control_op_fail (op, g_error_new (G_IO_ERROR, g_io_error_from_errno (err),
+                            "The subflow could not be opened: %s", g_strerror (err)));
+  else
+    _mptcp_control_op_fail (op, g_error_new (G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+                            "The subflow was closed before it was established "
+                            "(the peer refused or reset it)"));
+}
+
+/* Another pending open claims this tuple already. */
+static gboolean
+tuple_claimed (MptcpControlOp *op,
+               const Tuple    *tuple)
+{
+  GList *l;
+
+  for (l = extra_ro (op->conn)->ops; l != NULL; l = l->next)
+    {
+      MptcpControlOp *other = l->data;
+
+      if (other != op && other->kind == MPTCP_CONTROL_OP_OPEN && other->port_known &&
+          _mptcp_conn_tuple_same (&other->tuple, tuple))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+was_there_before (MptcpControlOp *op,
+                  const Tuple    *tuple)
+{
+  guint k;
+
+  for (k = 0; op->before != NULL && k < op->before->len; k++)
+    if (_mptcp_conn_tuple_same (&g_array_index (op->before, KernelEntry, k).tuple, tuple))
+      return TRUE;
+  for (k = 0; op->others != NULL && k < op->others->len; k++)
+    if (_mptcp_conn_tuple_same (&g_array_index (op->others, Tuple, k), tuple))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+matches_request (MptcpControlOp *op,
+                 const Tuple    *tuple)
+{
+  if (op->port_known)
+    return _mptcp_conn_tuple_same (tuple, &op->tuple);
+  return _mptcp_sockopt_addr_same_host (&tuple->local, &op->tuple.local) &&
+         _mptcp_sockopt_addr_equal (&tuple->remote, &op->tuple.remote) &&
+         !was_there_before (op, tuple) && !tuple_claimed (op, tuple);
+}
+
+static gboolean
+open_poll_cb (gpointer user_data)
+{
+  g_autoptr(MptcpControlOp) op = _mptcp_control_op_ref (user_data);
+
+  _mptcp_control_open_check_kernel (op);
+  return G_SOURCE_CONTINUE;
+}
+
+/* An acked open that listens for its subflow's events: a look at the kernel's list every
+ * 50 ms. A subflow of its (one nobody else claims) is adopted; when there is none for
+ * OPEN_IDLE_POLLS looks in a row, the open fails rather than wait for its timeout: among many
+ * opens between the same addresses, the events of its subflow were taken for another's. */
+#define OPEN_IDLE_POLLS 6
+
+static gboolean
+open_watch_cb (gpointer user_data)
+{
+  g_autoptr(MptcpControlOp) op = _mptcp_control_op_ref (user_data);
+
+  op->idle_polls++;
+  _mptcp_control_open_check_kernel (op);
+  return G_SOURCE_CONTINUE;
+}
+
+void
+_mptcp_control_open_watch (MptcpControlOp *op)
+{
+  if (op->poll != NULL)
+    return;
+  op->poll = g_timeout_source_new (50);
+  g_source_set_callback (op->poll, open_watch_cb, op, NULL);
+  g_source_set_static_name (op->poll, "[mptcp-glib] open watch");
+  g_source_attach (op->poll, op->context);
+}
+
+/* The outcome an early event (one that came before the ack) gives for the
+ * op's tuple, which must be known: 1 established, -1 closed (error in
+ * *err), 0 none. The last event counts. */
+static int
+early_outcome (MptcpControlOp *op,
+               guint8         *err)
+{
+  int outcome = 0;
+  guint i;
+
+  for (i = 0; op->early != NULL && i < op->early->len; i++)
+    {
+      EarlyEvent *ev = &g_array_index (op->early, EarlyEvent, i);
+
+      if (!_mptcp_conn_tuple_same (&ev->tuple, &op->tuple))
+        continue;
+      outcome = ev->type == MPTCP_EVENT_SUB_ESTABLISHED ? 1 : -1;
+      *err = ev->error;
+    }
+  return outcome;
+}
+
+/* After the ack: learn the local port if needed (the kernel's list first: an
+ * early event may be a stale one of another subflow between the same
+ * addresses), then settle with what is known already or wait. */
+void
+_mptcp_control_open_check_kernel (MptcpControlOp *op)
+{
+  g_autoptr(GArray) kernel = g_array_new (FALSE, FALSE, sizeof (KernelEntry));
+  const KernelEntry *found = NULL;
+  guint8 err = 0;
+  guint i;
+  int r;
+
+  if (op->task == NULL)
+    return;
+
+  r = _mptcp_control_read_kernel (op->conn, kernel);
+  if (r < 0)
+    {
+      _mptcp_control_op_fail (op, g_error_new (MPTCP_ERROR, MPTCP_ERROR_CLOSED,
+                              "The connection closed while the subflow was opened"));
+      return;
+    }
+  for (i = 0; i < kernel->len && found == NULL; i++)
+    if (matches_request (op, &g_array_index (kernel, KernelEntry, i).tuple))
+      found = &g_array_index (kernel, KernelEntry, i);
+
+  if (found != NULL)
+    {
+      op->idle_polls = 0;
+      op->tuple = found->tuple;
+      op->port_known = TRUE;
+      if (found->state == MPTCP_TCP_STATE_ESTABLISHED || early_outcome (op, &err) > 0)
+        {
+          open_succeed (op);
+          return;
+        }
+    }
+  else
+    {
+      /* not listed: it failed already; its events tell why (the last
+       * matching early one, else the one on its way) */
+      for (i = op->early != NULL ? op->early->len : 0; i > 0 && !op->port_known; i--)
+        {
+          EarlyEvent *ev = &g_array_index (op->early, EarlyEvent, i - 1);
+
+          if (ev->type == MPTCP_EVENT_SUB_CLOSED && matches_request (op, &ev->tuple))
+            {
+              op->tuple = ev->tuple;
+              op->port_known = TRUE;
+            }
+        }
+      if (op->port_known && early_outcome (op, &err) < 0)
+        {
+          open_fail_closed_subflow (op, err);
+          return;
+        }
+      if (_mptcp_control_op_listens (op) && op->idle_polls < OPEN_IDLE_POLLS)
+        {
+          /* its SUB_CLOSED is on its way; the watch gives up if none comes (with many opens
+           * between the same addresses, its events may have been taken for another's) */
+          _mptcp_control_open_watch (op);
+          return;
+        }
+      _mptcp_control_op_fail (op, g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED,
+                              "The subflow failed before it was established (the kernel "
+                              "reported no reason the library could read)"));
+      return;
+    }
+
+  if (!_mptcp_control_op_listens (op) && op->poll == NULL)
+    {
+      /* no events: watch the list */
+      op->poll = g_timeout_source_new (10);
+      g_source_set_callback (op->poll, open_poll_cb, op, NULL);
+      g_source_attach (op->poll, op->context);
+    }
+}
+
+void
+_mptcp_control_open_on_event (MptcpControlOp     *op,
+                              const MptcpNlEvent *event)
+{
+  Tuple tuple;
+
+  if (event->type == MPTCP_EVENT_CLOSED)
+    {
+      _mptcp_control_op_fail (op, g_error_new (MPTCP_ERROR, MPTCP_ERROR_CLOSED,
+                              "The connection closed while the subflow was opened"));
+      return;
+    }
+  if (event->type != MPTCP_EVENT_SUB_ESTABLISHED && event->type != MPTCP_EVENT_SUB_CLOSED)
+    return;
+
+  _mptcp_conn_tuple_from_event (&tuple, event);
+  if (!matches_request (op, &tuple))
+    return;
+  if (!op->acked)
+    {
+      EarlyEvent ev = { tuple, event->type, event->error };
+
+      if (op->early == NULL)
+        op->early = g_array_new (FALSE, FALSE, sizeof (EarlyEvent));
+      g_array_append_val (op->early, ev);
+      return;
+    }
+  if (event->type == MPTCP_EVENT_SUB_ESTABLISHED)
+    {
+      /* the kernel must list it established now, or the peer reset the join at once
+       * (its SUB_CLOSED follows: the open then fails as refused by the peer) */
+      op->tuple = tuple;
+      op->port_known = TRUE;
+      op->established_seen = TRUE;
+      if (kernel_has_established (op))
+        open_succeed (op);
+      return;
+    }
+  /* the first event of a subflow whose port we did not know yet */
+  op->tuple = tuple;
+  op->port_known = TRUE;
+  open_fail_closed_subflow (op, MPTCP_NL_EVENT_HAS (event, MPTCP_ATTR_ERROR) ? event->error : 0);
+}
+
+/* Another open of the connection is pending. */
+gboolean
+_mptcp_control_open_other_pending (MptcpControlOp *op)
+{
+  GList *l;
+
+  for (l = extra_ro (op->conn)->ops; l != NULL; l = l->next)
+    {
+      MptcpControlOp *other = l->data;
+
+      if (other != op && other->kind == MPTCP_CONTROL_OP_OPEN && other->task != NULL)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* A netlink overrun while an acked open waits: the events of its subflow may be lost. */
+void
+_mptcp_control_open_on_overrun (MptcpControlOp *op)
+{
+  /* look at the kernel */
+  int listed;
+
+  if (!op->port_known)
+    {
+      _mptcp_control_open_check_kernel (op);   /* learns the port, or waits on */
+      return;
+    }
+  listed = _mptcp_control_kernel_find (op, NULL);
+  if (listed == 0)
+    _mptcp_control_op_fail (op, g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED,
+                            "The subflow failed before it was established (its "
+                            "event was lost in a netlink overrun)"));
+  else if (listed == 1)
+    _mptcp_control_open_check_kernel (op);
+}
+
+/* The kernel took the open's request. */
+void
+_mptcp_control_open_acked (MptcpControlOp *op)
+{
+  if (op->task == NULL)
+    _mptcp_control_open_cleanup (op);   /* given up while the request was on its way */
+  else if (_mptcp_control_op_listens (op) && !op->port_known && op->early == NULL &&
+           !_mptcp_control_open_other_pending (op))
+    {
+      /* alone: the first event of a new subflow between the addresses is ours
+       * (_mptcp_control_open_on_event()); the watch looks at the kernel now and then */
+      _mptcp_control_open_watch (op);
+    }
+  else
+    {
+      /* among other opens, the kernel's list says which subflow is ours: it creates
+       * them in the order of the requests and lists them oldest first, and the acks come
+       * in that order too, so the oldest unclaimed one between the addresses is this
+       * op's (taking the first event instead mismatched opens when many were in flight) */
+      _mptcp_control_open_check_kernel (op);
+      if (op->task != NULL && _mptcp_control_op_listens (op) && !op->port_known)
+        _mptcp_control_open_watch (op);
+    }
+}
+
+/* Before an open's SUBFLOW_CREATE whose local port is not known: what the kernel has
+ * already, so that the new subflow is told apart. FALSE when the open failed. */
+gboolean
+_mptcp_control_open_prepare (MptcpControlOp *op)
+{
+  MptcpConnection *self = op->conn;
+
+  if (!op->port_known && op->before == NULL && op->routed &&
+      !_mptcp_control_open_other_pending (op))
+    {
+      /* the connection's list is kept up to date by the same events
+       * the op sees: it stands for the kernel's (but it lists only
+       * established subflows: with another open pending, the kernel
+       * is read, so that its half-open subflow is known as not ours) */
+      GPtrArray *items = self->subflows->items;
+      guint k;
+
+      op->before = g_array_sized_new (FALSE, FALSE, sizeof (KernelEntry), items->len);
+      for (k = 0; k < items->len; k++)
+        {
+          MptcpSubflow *sf = g_ptr_array_index (items, k);
+          KernelEntry e;
+
+          e.tuple.local = sf->local_raw;
+          e.tuple.remote = sf->remote_raw;
+          e.tuple.local.scope_id = 0;
+          e.tuple.remote.scope_id = 0;
+          e.state = MPTCP_TCP_STATE_ESTABLISHED;
+          g_array_append_val (op->before, e);
+        }
+    }
+  else if (!op->port_known && op->before == NULL)
+    {
+      op->before = g_array_new (FALSE, FALSE, sizeof (KernelEntry));
+      if (_mptcp_control_read_kernel (self, op->before) < 0)
+        {
+          _mptcp_control_op_fail (op, g_error_new_literal (MPTCP_ERROR, MPTCP_ERROR_CLOSED,
+                                   "The connection is closed"));
+          return FALSE;
+        }
+    }
+  return TRUE;
+}

@@ -1,0 +1,2 @@
+/* a room that uses b */
+#include "mptcp-b-private.h"
