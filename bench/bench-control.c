@@ -22,7 +22,9 @@
  * per round of each side, its ratio to raw, and the median and quartiles over the cycles of
  * the ratio of the cycle's batch medians (robust to slow spells of a shared machine). The
  * target for the library is <= 1.1. With BENCH_CONTROL_SIDE=raw, loop, loop-task, library or
- * library-sync in the environment only that side runs (for profilers: callgrind, perf).
+ * library-sync in the environment only that side runs (for profilers: callgrind, perf);
+ * with BENCH_CONTROL_ONLY=flight or second, one batch of the cycle (a warm-up) and then only
+ * that section.
  *
  * Memory: mallinfo2() before and after making 1000 MptcpConnection objects of 1000 idle
  * connections (each subscribed to the kernel's events), divided by 1000 (target <= 1 KiB).
@@ -833,6 +835,7 @@ main (int argc, char **argv)
   const char *userspace[] = { "sysctl", "-q", "-w", "net.mptcp.path_manager=userspace", NULL };
   const char *kernel[] = { "sysctl", "-q", "-w", "net.mptcp.path_manager=kernel", NULL };
   guint rounds = argc > 1 ? (guint) atoi (argv[1]) : 1000;
+  const char *only = g_getenv ("BENCH_CONTROL_ONLY");   /* flight or second: that section */
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocket) socket = NULL;
   g_autoptr(MptcpNetlink) broker = NULL;
@@ -848,6 +851,8 @@ main (int argc, char **argv)
   char buf[100];
 
   testbed_init_or_exit ();
+  if (only != NULL)
+    rounds = BATCH;   /* the cycle benchmark as a warm-up only */
   rounds = MAX (rounds / BATCH, 1) * BATCH;
   for (k = 0; k < N_SIDES; k++)
     run[k] = g_getenv ("BENCH_CONTROL_SIDE") == NULL ||
@@ -963,8 +968,10 @@ main (int argc, char **argv)
 
   if (g_getenv ("BENCH_CONTROL_SIDE") == NULL)
     {
-      bench_in_flight (&raw, &lib);
-      bench_second_subflow (&raw, &lib, lfd);
+      if (only == NULL || g_strcmp0 (only, "flight") == 0)
+        bench_in_flight (&raw, &lib);
+      if (only == NULL || g_strcmp0 (only, "second") == 0)
+        bench_second_subflow (&raw, &lib, lfd);
     }
 
   mnl_socket_close (raw.req);
