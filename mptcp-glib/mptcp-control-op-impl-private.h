@@ -56,6 +56,9 @@ typedef struct
   gboolean established_seen;  /* open: SUB_ESTABLISHED arrived for its tuple */
   guint idle_polls;           /* open: looks at the kernel that found nothing of its */
   gboolean cleanup_done;
+  gboolean sent;              /* open: its SUBFLOW_CREATE went out */
+  gboolean gated;             /* open: waits for the one before it (_mptcp_control_open_must_wait()) */
+  gboolean succeeded;         /* open: returned its subflow (nothing to clean up) */
   GArray *before;             /* open, port unknown: KernelEntry present before the request */
   GArray *others;             /* open, port unknown: Tuple of other opens that completed */
   GArray *early;              /* EarlyEvent: events that came before the tuple was known */
@@ -85,6 +88,8 @@ void            _mptcp_control_request_init      (MptcpControlOp *op,
 G_GNUC_INTERNAL
 int             _mptcp_control_read_kernel       (MptcpConnection *self,
                                                   GArray          *out);
+G_GNUC_INTERNAL
+void            _mptcp_control_op_send           (MptcpControlOp *op);
 
 /* the open state machine (mptcp-control-open.c) */
 G_GNUC_INTERNAL
@@ -106,5 +111,9 @@ G_GNUC_INTERNAL
 void            _mptcp_control_open_pass_on_tuple (MptcpControlOp *op);
 G_GNUC_INTERNAL
 gboolean        _mptcp_control_open_other_pending (MptcpControlOp *op);
+G_GNUC_INTERNAL
+gboolean        _mptcp_control_open_must_wait    (MptcpControlOp *op);
+G_GNUC_INTERNAL
+void            _mptcp_control_open_release      (MptcpControlOp *op);
 
 G_END_DECLS

@@ -261,6 +261,8 @@ _mptcp_control_op_steal_task (MptcpControlOp *op)
       if (op->kind == MPTCP_CONTROL_OP_OPEN)
         _mptcp_control_open_pass_on_tuple (op);
       control_op_detach (op);
+      if (op->kind == MPTCP_CONTROL_OP_OPEN)
+        _mptcp_control_open_release (op);
       _mptcp_control_op_unref (op);
     }
   return task;
@@ -340,7 +342,6 @@ _mptcp_control_op_listens (MptcpControlOp *op)
 {
   return op->sub_id != 0 || op->routed;
 }
-static void control_op_send (MptcpControlOp *op);
 
 /* Whether the op must update the connection itself: the connection does
  * not listen to the kernel's events. */
@@ -637,7 +638,7 @@ ids_loaded_one (MptcpControlOp     *op,
   if (reply == NULL)
     _mptcp_control_op_fail (op, kernel_refusal (op, g_error_copy (error)));
   else
-    control_op_send (op);
+    _mptcp_control_op_send (op);
 }
 
 /* The shared load is done: user_data is the connection. */
@@ -791,9 +792,10 @@ control_op_done_cb (MptcpNlReply *reply_in,
   _mptcp_control_op_unref (op);
 }
 
-/* Sends the op's command (the address ids are known by now). */
-static void
-control_op_send (MptcpControlOp *op)
+/* Sends the op's command (the address ids are known by now); an open may have to wait for
+ * the one before it (_mptcp_control_open_must_wait()). */
+void
+_mptcp_control_op_send (MptcpControlOp *op)
 {
   MptcpConnection *self = op->conn;
   MptcpNlRequest request;
@@ -802,6 +804,8 @@ control_op_send (MptcpControlOp *op)
   switch (op->kind)
     {
     case MPTCP_CONTROL_OP_OPEN:
+      if (_mptcp_control_open_must_wait (op))
+        return;
       op->id = ids_get (self, &op->tuple.local);
       if (op->id == 0)
         {
@@ -819,6 +823,7 @@ control_op_send (MptcpControlOp *op)
       request.has_addr = TRUE;
       _mptcp_conn_addr_to_nl (&request.remote, &op->tuple.remote);
       request.has_remote = TRUE;
+      op->sent = TRUE;
       break;
 
     case MPTCP_CONTROL_OP_CLOSE:
@@ -934,7 +939,7 @@ control_op_start (MptcpControlOp *op,
     {
       if (op->kind == MPTCP_CONTROL_OP_OPEN || op->kind == MPTCP_CONTROL_OP_ANNOUNCE)
         self->ids_loaded = TRUE;
-      control_op_send (op);
+      _mptcp_control_op_send (op);
     }
 }
 

@@ -185,6 +185,7 @@ open_succeed (MptcpControlOp *op)
       g_task_return_error (task, peer_refused_error ());
       return;
     }
+  op->succeeded = TRUE;
   g_task_return_pointer (task, g_object_ref (sf), g_object_unref);
 }
 
@@ -274,6 +275,96 @@ matches_request (MptcpControlOp *op,
          !was_there_before (op, tuple) && !tuple_claimed (op, tuple);
 }
 
+/* ---- one open at a time whose subflow is not known yet, per address pair ---- */
+
+/* Two opens of port 0 between the same addresses that are in flight at once cannot tell their
+ * subflows apart when one of them is gone before the library looked (an in-kernel-PM peer
+ * resets the joins past its limit right after the handshake): which open the vanished subflow
+ * was is then a guess. So such an open waits until the one before it knows its subflow (its
+ * port: from its first event or the kernel's list at its ack) or has ended; the kernel's list
+ * then holds at most one new subflow between the addresses, and its events come before those of
+ * the next open. The wait is the kernel's own work on the request (its ack), not the handshake.
+ * Only among the opens of one broker: an open of a synchronous call must not wait for an
+ * asynchronous one whose ack only the main loop it blocks can read. */
+
+static gboolean
+same_pair (const MptcpControlOp *a,
+           const MptcpControlOp *b)
+{
+  return _mptcp_sockopt_addr_same_host (&a->tuple.local, &b->tuple.local) &&
+         _mptcp_sockopt_addr_equal (&a->tuple.remote, &b->tuple.remote);
+}
+
+/* A pending open between op's addresses whose request went out and whose subflow is not known
+ * yet; on op's broker only if same_broker. */
+static MptcpControlOp *
+open_unidentified (MptcpControlOp *op,
+                   gboolean        same_broker)
+{
+  GList *l;
+
+  for (l = extra_ro (op->conn)->ops; l != NULL; l = l->next)
+    {
+      MptcpControlOp *other = l->data;
+
+      if (other != op && other->kind == MPTCP_CONTROL_OP_OPEN && other->task != NULL &&
+          other->sent && !other->port_known &&
+          (!same_broker || other->netlink == op->netlink) && same_pair (other, op))
+        return other;
+    }
+  return NULL;
+}
+
+/* Whether op (about to send its SUBFLOW_CREATE) must wait for another open first; it then
+ * goes from _mptcp_control_open_release(). */
+gboolean
+_mptcp_control_open_must_wait (MptcpControlOp *op)
+{
+  if (op->port_known || op->sent || open_unidentified (op, TRUE) == NULL)
+    return FALSE;
+  op->gated = TRUE;
+  return TRUE;
+}
+
+/* op knows its subflow or has ended: the oldest open waiting behind it goes. */
+void
+_mptcp_control_open_release (MptcpControlOp *op)
+{
+  MptcpControlOp *next = NULL;
+  GList *l;
+
+  if (op->conn->extra == NULL)
+    return;
+  /* newest first: the last one found is the oldest */
+  for (l = op->conn->extra->ops; l != NULL; l = l->next)
+    {
+      MptcpControlOp *other = l->data;
+
+      if (other != op && other->kind == MPTCP_CONTROL_OP_OPEN && other->gated &&
+          other->task != NULL && other->netlink == op->netlink && same_pair (other, op))
+        next = other;
+    }
+  if (next == NULL || open_unidentified (next, TRUE) != NULL)
+    return;
+  next->gated = FALSE;
+  _mptcp_control_op_ref (next);
+  _mptcp_control_op_send (next);
+  _mptcp_control_op_unref (next);
+}
+
+/* The op's subflow is tuple: the next open between the addresses may go. */
+static void
+open_identify (MptcpControlOp *op,
+               const Tuple    *tuple)
+{
+  gboolean was_known = op->port_known;
+
+  op->tuple = *tuple;
+  op->port_known = TRUE;
+  if (!was_known)
+    _mptcp_control_open_release (op);
+}
+
 static gboolean
 open_poll_cb (gpointer user_data)
 {
@@ -354,16 +445,31 @@ _mptcp_control_open_check_kernel (MptcpControlOp *op)
                               "The connection closed while the subflow was opened"));
       return;
     }
-  for (i = 0; i < kernel->len && found == NULL; i++)
-    if (matches_request (op, &g_array_index (kernel, KernelEntry, i).tuple))
-      found = &g_array_index (kernel, KernelEntry, i);
+  if (op->port_known || open_unidentified (op, FALSE) != NULL)
+    {
+      for (i = 0; i < kernel->len && found == NULL; i++)
+        if (matches_request (op, &g_array_index (kernel, KernelEntry, i).tuple))
+          found = &g_array_index (kernel, KernelEntry, i);
+    }
+  else
+    {
+      /* the only open between the addresses whose subflow is not known: a new one is the
+       * newest there (the kernel lists them oldest first), found at the first look when it
+       * lives */
+      for (i = kernel->len; i > 0 && found == NULL; i--)
+        if (matches_request (op, &g_array_index (kernel, KernelEntry, i - 1).tuple))
+          found = &g_array_index (kernel, KernelEntry, i - 1);
+    }
 
   if (found != NULL)
     {
+      KernelEntry entry = *found;
+
       op->idle_polls = 0;
-      op->tuple = found->tuple;
-      op->port_known = TRUE;
-      if (found->state == MPTCP_TCP_STATE_ESTABLISHED || early_outcome (op, &err) > 0)
+      open_identify (op, &entry.tuple);
+      if (op->task == NULL)
+        return;
+      if (entry.state == MPTCP_TCP_STATE_ESTABLISHED || early_outcome (op, &err) > 0)
         {
           open_succeed (op);
           return;
@@ -379,8 +485,11 @@ _mptcp_control_open_check_kernel (MptcpControlOp *op)
 
           if (ev->type == MPTCP_EVENT_SUB_CLOSED && matches_request (op, &ev->tuple))
             {
-              op->tuple = ev->tuple;
-              op->port_known = TRUE;
+              Tuple closed = ev->tuple;
+
+              open_identify (op, &closed);
+              if (op->task == NULL)
+                return;
             }
         }
       if (op->port_known && early_outcome (op, &err) < 0)
@@ -428,6 +537,19 @@ _mptcp_control_open_on_event (MptcpControlOp     *op,
   _mptcp_conn_tuple_from_event (&tuple, event);
   if (!matches_request (op, &tuple))
     return;
+  if (!op->acked && event->type == MPTCP_EVENT_SUB_ESTABLISHED && op->routed && op->sent &&
+      !op->port_known && open_unidentified (op, FALSE) == NULL &&
+      _mptcp_conn_find_subflow (op->conn, &tuple) != NULL)
+    {
+      /* before the ack, and the only open between the addresses whose subflow is not known:
+       * a new subflow established there, which the kernel listed when the connection applied
+       * this event (in its list now; a stale event's subflow is not), is this op's. It
+       * completes now, not after one more wake-up for the ack (which then finds it done) */
+      open_identify (op, &tuple);
+      op->established_seen = TRUE;
+      open_succeed (op);
+      return;
+    }
   if (!op->acked)
     {
       EarlyEvent ev = { tuple, event->type, event->error };
@@ -441,16 +563,21 @@ _mptcp_control_open_on_event (MptcpControlOp     *op,
     {
       /* the kernel must list it established now, or the peer reset the join at once
        * (its SUB_CLOSED follows: the open then fails as refused by the peer) */
-      op->tuple = tuple;
-      op->port_known = TRUE;
+      open_identify (op, &tuple);
+      if (op->task == NULL)
+        return;
       op->established_seen = TRUE;
-      if (kernel_has_established (op))
+      /* routed: the connection applied this event first, and its list holds the subflow if
+       * the kernel listed it then (no second read of the kernel's list) */
+      if (op->routed ? _mptcp_conn_find_subflow (op->conn, &op->tuple) != NULL
+                     : kernel_has_established (op))
         open_succeed (op);
       return;
     }
   /* the first event of a subflow whose port we did not know yet */
-  op->tuple = tuple;
-  op->port_known = TRUE;
+  open_identify (op, &tuple);
+  if (op->task == NULL)
+    return;
   open_fail_closed_subflow (op, MPTCP_NL_EVENT_HAS (event, MPTCP_ATTR_ERROR) ? event->error : 0);
 }
 
@@ -500,7 +627,10 @@ void
 _mptcp_control_open_acked (MptcpControlOp *op)
 {
   if (op->task == NULL)
-    _mptcp_control_open_cleanup (op);   /* given up while the request was on its way */
+    {
+      if (!op->succeeded)
+        _mptcp_control_open_cleanup (op);   /* given up while the request was on its way */
+    }
   else if (_mptcp_control_op_listens (op) && !op->port_known && op->early == NULL &&
            !_mptcp_control_open_other_pending (op))
     {
@@ -528,12 +658,14 @@ _mptcp_control_open_prepare (MptcpControlOp *op)
   MptcpConnection *self = op->conn;
 
   if (!op->port_known && op->before == NULL && op->routed &&
-      !_mptcp_control_open_other_pending (op))
+      open_unidentified (op, FALSE) == NULL)
     {
       /* the connection's list is kept up to date by the same events
-       * the op sees: it stands for the kernel's (but it lists only
-       * established subflows: with another open pending, the kernel
-       * is read, so that its half-open subflow is known as not ours) */
+       * the op sees: it stands for the kernel's. It lists only
+       * established subflows: the half-open ones of other opens between
+       * the addresses are claimed by them (their ports are known: no
+       * other open there is unidentified); with one that is (on another
+       * broker), the kernel is read */
       GPtrArray *items = self->subflows->items;
       guint k;
 
