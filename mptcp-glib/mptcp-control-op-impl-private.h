@@ -52,7 +52,7 @@ typedef struct
   gboolean backup;
   guint8 retries;             /* id clashes resolved so far (at most ID_CLASH_RETRIES) */
   gboolean acked;
-  gboolean closed_seen;       /* close: SUB_CLOSED arrived */
+  gboolean closed_seen;       /* close, open: SUB_CLOSED of its subflow arrived */
   gboolean established_seen;  /* open: SUB_ESTABLISHED arrived for its tuple */
   guint idle_polls;           /* open: looks at the kernel that found nothing of its */
   gboolean cleanup_done;

@@ -131,6 +131,8 @@ kernel_has_established (MptcpControlOp *op)
 /* The op's subflow is known (it came back, failed or was cleaned up): the other opens whose
  * port is not known yet must never take its later events (its close, by whoever makes it) for
  * theirs. It joins what they found there before their request. */
+static void forget_tuple (MptcpControlOp *op, const Tuple *tuple);
+
 void
 _mptcp_control_open_pass_on_tuple (MptcpControlOp *op)
 {
@@ -145,6 +147,14 @@ _mptcp_control_open_pass_on_tuple (MptcpControlOp *op)
       if (other == op || other->kind != MPTCP_CONTROL_OP_OPEN || other->port_known ||
           other->task == NULL)
         continue;
+      if (op->closed_seen)
+        {
+          /* gone, all its events seen: the kernel may give its 4-tuple (a port freed by a
+           * reset, no TIME_WAIT) to the next subflow between the addresses, which must not
+           * be excluded as this one; what the other recorded of it goes */
+          forget_tuple (other, &op->tuple);
+          continue;
+        }
       if (other->others == NULL)
         other->others = g_array_new (FALSE, FALSE, sizeof (Tuple));
       g_array_append_val (other->others, op->tuple);
@@ -212,6 +222,7 @@ static void
 open_fail_closed_subflow (MptcpControlOp *op,
                           int             err)
 {
+  op->closed_seen = TRUE;   /* gone: its 4-tuple may come back as another subflow's */
   if ((err == 0 || err == ECONNRESET) && op->port_known)
     {
       /* reset with no error of ours: the peer refused the join, at its SYN or right after
@@ -262,6 +273,25 @@ was_there_before (MptcpControlOp *op,
     if (_mptcp_conn_tuple_same (&g_array_index (op->others, Tuple, k), tuple))
       return TRUE;
   return FALSE;
+}
+
+/* The subflow of tuple is gone (its SUB_CLOSED came): op no longer excludes the tuple, and
+ * drops the events it recorded of it. A later subflow with the same 4-tuple is another. */
+static void
+forget_tuple (MptcpControlOp *op,
+              const Tuple    *tuple)
+{
+  guint k;
+
+  for (k = op->before != NULL ? op->before->len : 0; k > 0; k--)
+    if (_mptcp_conn_tuple_same (&g_array_index (op->before, KernelEntry, k - 1).tuple, tuple))
+      g_array_remove_index (op->before, k - 1);
+  for (k = op->others != NULL ? op->others->len : 0; k > 0; k--)
+    if (_mptcp_conn_tuple_same (&g_array_index (op->others, Tuple, k - 1), tuple))
+      g_array_remove_index (op->others, k - 1);
+  for (k = op->early != NULL ? op->early->len : 0; k > 0; k--)
+    if (_mptcp_conn_tuple_same (&g_array_index (op->early, EarlyEvent, k - 1).tuple, tuple))
+      g_array_remove_index (op->early, k - 1);
 }
 
 static gboolean
@@ -534,7 +564,16 @@ _mptcp_control_open_on_event (MptcpControlOp     *op,
   if (event->type != MPTCP_EVENT_SUB_ESTABLISHED && event->type != MPTCP_EVENT_SUB_CLOSED)
     return;
 
+  /* before its request went out (waiting for the open before it), no event is its own */
+  if (!op->sent)
+    return;
   _mptcp_conn_tuple_from_event (&tuple, event);
+  if (event->type == MPTCP_EVENT_SUB_CLOSED && !op->port_known && was_there_before (op, &tuple))
+    {
+      /* a subflow that was there before ours closed: its 4-tuple is free again */
+      forget_tuple (op, &tuple);
+      return;
+    }
   if (!matches_request (op, &tuple))
     return;
   if (!op->acked && event->type == MPTCP_EVENT_SUB_ESTABLISHED && op->routed && op->sent &&
