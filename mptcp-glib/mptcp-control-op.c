@@ -789,6 +789,9 @@ control_op_done_cb (MptcpNlReply *reply_in,
     default:
       g_assert_not_reached ();
     }
+  /* still waiting (an open or a close for its events): from now on the op's timeout */
+  if (op->task != NULL && op->timeout == NULL)
+    control_op_arm_timeout (op);
   _mptcp_control_op_unref (op);
 }
 
@@ -918,7 +921,10 @@ control_op_start (MptcpControlOp *op,
                                              &error);
     }
 
-  control_op_arm_timeout (op);
+  /* no timeout of the op's own yet: until the ack, the broker's deadline for the request
+   * (the same control-timeout) bounds it; the op's timeout starts at the ack, for what it
+   * then waits for (control_op_done_cb()). Most ops end at their ack or before: a GSource
+   * less to make, attach and destroy on the way from a call to its result */
 
   if (cancellable != NULL)
     {
