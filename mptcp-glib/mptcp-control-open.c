@@ -144,8 +144,10 @@ _mptcp_control_open_pass_on_tuple (MptcpControlOp *op)
     {
       MptcpControlOp *other = l->data;
 
+      /* an open whose request has not gone out takes what is there when it goes (the
+       * connection's list, or the kernel's: this one's subflow, if it lives, is in both) */
       if (other == op || other->kind != MPTCP_CONTROL_OP_OPEN || other->port_known ||
-          other->task == NULL)
+          other->task == NULL || !other->sent)
         continue;
       if (op->closed_seen)
         {
