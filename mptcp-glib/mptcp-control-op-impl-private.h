@@ -59,6 +59,10 @@ typedef struct
   gboolean sent;              /* open: its SUBFLOW_CREATE went out */
   gboolean gated;             /* open: waits for the one before it (_mptcp_control_open_must_wait()) */
   gboolean succeeded;         /* open: returned its subflow (nothing to clean up) */
+  gboolean creating;          /* open: its SUBFLOW_CREATE is in flight */
+  gboolean ghost;             /* open: given up with its SUBFLOW_CREATE in flight and its subflow
+                               * unknown: stays in the ops (blocking the next open between its
+                               * addresses) until the ack lets its cleanup find the subflow */
   GArray *before;             /* open, port unknown: KernelEntry present before the request */
   GArray *others;             /* open, port unknown: Tuple of other opens that completed */
   GArray *early;              /* EarlyEvent: events that came before the tuple was known */
@@ -115,5 +119,8 @@ G_GNUC_INTERNAL
 gboolean        _mptcp_control_open_must_wait    (MptcpControlOp *op);
 G_GNUC_INTERNAL
 void            _mptcp_control_open_release      (MptcpControlOp *op);
+G_GNUC_INTERNAL
+void            _mptcp_control_open_ghost_acked  (MptcpControlOp *op,
+                                                  gboolean        created);
 
 G_END_DECLS

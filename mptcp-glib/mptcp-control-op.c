@@ -245,7 +245,7 @@ control_op_detach (MptcpControlOp *op)
   destroy_source (&op->timeout);
   destroy_source (&op->cancel_source);
   destroy_source (&op->poll);
-  if (op->conn->extra != NULL)
+  if (op->conn->extra != NULL && !op->ghost)
     op->conn->extra->ops = g_list_remove (op->conn->extra->ops, op);
 }
 
@@ -259,9 +259,15 @@ _mptcp_control_op_steal_task (MptcpControlOp *op)
   if (task != NULL)
     {
       if (op->kind == MPTCP_CONTROL_OP_OPEN)
-        _mptcp_control_open_pass_on_tuple (op);
+        {
+          _mptcp_control_open_pass_on_tuple (op);
+          /* given up before its subflow was known, with the request on its way: the next
+           * open between the addresses must not go (nor take that subflow for its own) until
+           * the ack tells (_mptcp_control_open_ghost_acked()) */
+          op->ghost = op->creating && !op->port_known;
+        }
       control_op_detach (op);
-      if (op->kind == MPTCP_CONTROL_OP_OPEN)
+      if (op->kind == MPTCP_CONTROL_OP_OPEN && !op->ghost)
         _mptcp_control_open_release (op);
       _mptcp_control_op_unref (op);
     }
@@ -733,6 +739,13 @@ control_op_done_cb (MptcpNlReply *reply_in,
   g_autoptr(GError) error = error_in;
 
   op->requests--;
+  op->creating = FALSE;
+  if (op->ghost)
+    {
+      _mptcp_control_open_ghost_acked (op, reply != NULL);
+      _mptcp_control_op_unref (op);
+      return;
+    }
 
   if (reply == NULL)
     {
@@ -827,6 +840,7 @@ _mptcp_control_op_send (MptcpControlOp *op)
       _mptcp_conn_addr_to_nl (&request.remote, &op->tuple.remote);
       request.has_remote = TRUE;
       op->sent = TRUE;
+      op->creating = TRUE;
       break;
 
     case MPTCP_CONTROL_OP_CLOSE:

@@ -56,6 +56,14 @@ _mptcp_control_open_cleanup (MptcpControlOp *op)
       if (!matches_request (op, &e->tuple))
         continue;
 
+      /* known now: the next open between the addresses excludes it */
+      op->tuple = e->tuple;
+      op->port_known = TRUE;
+      /* its events still to come are no open's: the kernel may give the 4-tuple to the next
+       * subflow (no TIME_WAIT after the destroy), which an open identifies from the kernel's
+       * list before this one's SUB_CLOSED is read */
+      if (op->conn->sub_id != 0)
+        _mptcp_conn_stale_add (op->conn, &e->tuple);
       _mptcp_control_request_init (op, &request, MPTCP_PM_CMD_SUBFLOW_DESTROY);
       _mptcp_conn_addr_to_nl (&request.addr, &e->tuple.local);
       request.has_addr = TRUE;
@@ -339,8 +347,8 @@ open_unidentified (MptcpControlOp *op,
     {
       MptcpControlOp *other = l->data;
 
-      if (other != op && other->kind == MPTCP_CONTROL_OP_OPEN && other->task != NULL &&
-          other->sent && !other->port_known &&
+      if (other != op && other->kind == MPTCP_CONTROL_OP_OPEN &&
+          (other->task != NULL || other->ghost) && other->sent && !other->port_known &&
           (!same_broker || other->netlink == op->netlink) && same_pair (other, op))
         return other;
     }
@@ -378,10 +386,35 @@ _mptcp_control_open_release (MptcpControlOp *op)
     }
   if (next == NULL || open_unidentified (next, TRUE) != NULL)
     return;
+  if (op->port_known && !op->closed_seen)
+    {
+      /* op's subflow (live, or being closed by a cleanup) is not the next one's, whatever
+       * list next takes as what was there before */
+      if (next->others == NULL)
+        next->others = g_array_new (FALSE, FALSE, sizeof (Tuple));
+      g_array_append_val (next->others, op->tuple);
+    }
   next->gated = FALSE;
   _mptcp_control_op_ref (next);
   _mptcp_control_op_send (next);
   _mptcp_control_op_unref (next);
+}
+
+/* The ack of a ghost (an open given up with its request on its way): its cleanup finds and
+ * closes the subflow the kernel made (if created), then the next open may go. */
+void
+_mptcp_control_open_ghost_acked (MptcpControlOp *op,
+                                 gboolean        created)
+{
+  op->ghost = FALSE;
+  if (created)
+    {
+      op->acked = TRUE;
+      _mptcp_control_open_cleanup (op);
+    }
+  if (op->conn->extra != NULL)
+    op->conn->extra->ops = g_list_remove (op->conn->extra->ops, op);
+  _mptcp_control_open_release (op);
 }
 
 /* The op's subflow is tuple: the next open between the addresses may go. */
