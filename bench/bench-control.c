@@ -23,8 +23,8 @@
  * the ratio of the cycle's batch medians (robust to slow spells of a shared machine). The
  * target for the library is <= 1.1. With BENCH_CONTROL_SIDE=raw, loop, loop-task, library or
  * library-sync in the environment only that side runs (for profilers: callgrind, perf);
- * with BENCH_CONTROL_ONLY=flight or second, one batch of the cycle (a warm-up) and then only
- * that section.
+ * with BENCH_CONTROL_ONLY=flight, second or kernel-pm, one batch of the cycle (a warm-up) and
+ * then only that section.
  *
  * Memory: mallinfo2() before and after making 1000 MptcpConnection objects of 1000 idle
  * connections (each subscribed to the kernel's events), divided by 1000 (target <= 1 KiB).
@@ -47,6 +47,7 @@
 #include "read-common.h"
 #include "mptcp-connection-private.h"
 #include "mptcp-netlink-private.h"
+#include "mptcp-sockopt-private.h"
 
 #define PORT 6100
 #define BATCH 50
@@ -823,6 +824,145 @@ bench_second_subflow (Raw *raw, Lib *lib, Loop *loop, int lfd)
            (double) tl[REPS / 2] / tf[REPS / 2]);
 }
 
+/* ---- an in-kernel path manager's subflow, observed ------------------------------------------ */
+
+/* The client's in-kernel path manager (a subflow endpoint on path 2) opens the second subflow
+ * itself once the connection is established; from connect() returning to the application
+ * knowing of it. Library: mptcp_connection_new(), 100 bytes sent, the first ::subflow-added.
+ * Raw: the same connect and data, then MPTCP_FULL_INFO read in a busy loop until a second
+ * subflow is in TCP_ESTABLISHED. */
+static gint64 kpm_added;
+
+static void
+kpm_added_cb (MptcpConnection *connection, MptcpSubflow *subflow, gpointer user_data)
+{
+  if (kpm_added == 0)
+    kpm_added = now_ns ();
+}
+
+static gint64
+lib_kernel_pm (void)
+{
+  g_autoptr(GSocket) socket = read_connect_mptcp (G_SOCKET_FAMILY_IPV4, 1, PORT);
+  gint64 t0 = now_ns ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MptcpConnection) connection = mptcp_connection_new (socket, &error);
+
+  g_assert_no_error (error);
+  kpm_added = 0;
+  g_signal_connect (connection, "subflow-added", G_CALLBACK (kpm_added_cb), NULL);
+  read_send_bytes (socket, 100);
+  while (kpm_added == 0 && now_ns () - t0 < G_TIME_SPAN_SECOND * 1000)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (kpm_added, !=, 0);
+  return kpm_added - t0;
+}
+
+static gint64
+raw_kernel_pm (void)
+{
+  g_autoptr(GSocket) socket = read_connect_mptcp (G_SOCKET_FAMILY_IPV4, 1, PORT);
+  gint64 t0 = now_ns ();
+  MptcpSockoptList kl;
+  int fd = g_socket_get_fd (socket);
+  gint64 dt = 0;
+
+  _mptcp_sockopt_list_init (&kl);
+  read_send_bytes (socket, 100);
+  while (dt == 0 && now_ns () - t0 < G_TIME_SPAN_SECOND * 1000)
+    {
+      guint i, est = 0;
+
+      if (_mptcp_sockopt_list_read (&kl, fd, MPTCP_SOCKOPT_PATH_FULL_INFO) < 0)
+        break;
+      for (i = 0; i < kl.n_subflows; i++)
+        est += _mptcp_sockopt_list_state (&kl, i) == MPTCP_TCP_STATE_ESTABLISHED;
+      if (est >= 2)
+        dt = now_ns () - t0;
+    }
+  _mptcp_sockopt_list_clear (&kl);
+  g_assert_cmpint (dt, !=, 0);
+  return dt;
+}
+
+/* Raw, event-driven: the same connect and data, the events read with libmnl (blocking) until
+ * the SUB_ESTABLISHED of the connection (its token from its first event). */
+static gint64
+raw_event_kernel_pm (Raw *raw)
+{
+  g_autoptr(GSocket) socket = read_connect_mptcp (G_SOCKET_FAMILY_IPV4, 1, PORT);
+  gint64 t0 = now_ns ();
+  guint32 token = 0;
+
+  read_send_bytes (socket, 100);
+  for (;;)
+    {
+      int n = mnl_socket_recvfrom (raw->ev, raw->buf, sizeof raw->buf);
+      struct nlmsghdr *nlh = (struct nlmsghdr *) raw->buf;
+      struct genlmsghdr *genl = mnl_nlmsg_get_payload (nlh);
+      RawEvent ev = { 0 };
+
+      g_assert_cmpint (n, >, 0);
+      mnl_attr_parse (nlh, sizeof *genl, raw_event_attr, &ev);
+      if (token == 0 && genl->cmd == MPTCP_EVENT_CREATED)
+        token = ev.token;
+      else if (token != 0 && ev.token == token && genl->cmd == MPTCP_EVENT_SUB_ESTABLISHED)
+        break;
+    }
+  return now_ns () - t0;
+}
+
+static void
+bench_kernel_pm (Raw *raw, int lfd)
+{
+  const char *pm_kernel[] = { "sysctl", "-q", "-w", "net.mptcp.pm_type=0", NULL };
+  const char *pm_userspace[] = { "sysctl", "-q", "-w", "net.mptcp.pm_type=1", NULL };
+  const char *limits[] = { "ip", "mptcp", "limits", "set", "subflows", "2", NULL };
+  const char *endpoint[] = { "ip", "mptcp", "endpoint", "add", TESTBED_CLIENT2_V4, "subflow",
+                             NULL };
+  const char *flush[] = { "ip", "mptcp", "endpoint", "flush", NULL };
+  enum { REPS = 60 };
+  gint64 tl[REPS], tr[REPS], te[REPS];
+  g_autoptr(GError) error = NULL;
+  guint r;
+
+  g_assert_true (testbed_run_in_client (pm_kernel, NULL, &error));
+  g_assert_true (testbed_run_in_client (limits, NULL, &error));
+  g_assert_true (testbed_run_in_client (endpoint, NULL, &error));
+  g_assert_no_error (error);
+  for (r = 0; r < REPS; r++)
+    {
+      int afd;
+
+      tl[r] = lib_kernel_pm ();
+      afd = accept (lfd, NULL, NULL);
+      close (afd);
+      tr[r] = raw_kernel_pm ();
+      afd = accept (lfd, NULL, NULL);
+      close (afd);
+      side_drain (raw);
+      te[r] = raw_event_kernel_pm (raw);
+      afd = accept (lfd, NULL, NULL);
+      close (afd);
+      side_drain (raw);
+    }
+  g_assert_true (testbed_run_in_client (flush, NULL, &error));
+  g_assert_true (testbed_run_in_client (pm_userspace, NULL, &error));
+  g_assert_no_error (error);
+  qsort (tl, REPS, sizeof (gint64), cmp_i64);
+  qsort (tr, REPS, sizeof (gint64), cmp_i64);
+  qsort (te, REPS, sizeof (gint64), cmp_i64);
+  g_print ("connect() returning to an in-kernel-PM subflow known (median of %d, quartiles):\n"
+           "  library (::subflow-added)                 %6.1f us (%.1f-%.1f)\n"
+           "  raw (MPTCP_FULL_INFO polled in a busy loop) %6.1f us (%.1f-%.1f)\n"
+           "  raw (its SUB_ESTABLISHED read, blocking)  %6.1f us (%.1f-%.1f)\n"
+           "  ratio %.2f to polling (target <= 1.3), %.2f to the event\n", REPS,
+           tl[REPS / 2] / 1000.0, tl[REPS / 4] / 1000.0, tl[REPS * 3 / 4] / 1000.0,
+           tr[REPS / 2] / 1000.0, tr[REPS / 4] / 1000.0, tr[REPS * 3 / 4] / 1000.0,
+           te[REPS / 2] / 1000.0, te[REPS / 4] / 1000.0, te[REPS * 3 / 4] / 1000.0,
+           (double) tl[REPS / 2] / tr[REPS / 2], (double) tl[REPS / 2] / te[REPS / 2]);
+}
+
 /* ---- setup -------------------------------------------------------------------------------- */
 
 static int
@@ -1052,6 +1192,8 @@ main (int argc, char **argv)
         bench_in_flight (&raw, &lib);
       if (only == NULL || g_strcmp0 (only, "second") == 0)
         bench_second_subflow (&raw, &lib, &loop_task_side, lfd);
+      if (only == NULL || g_strcmp0 (only, "kernel-pm") == 0)
+        bench_kernel_pm (&raw, lfd);
     }
 
   mnl_socket_close (raw.req);
