@@ -373,8 +373,8 @@ _mptcp_control_open_release (MptcpControlOp *op)
   MptcpControlOp *next = NULL;
   GList *l;
 
-  if (op->conn->extra == NULL)
-    return;
+  if (op->conn->extra == NULL || op->conn->closed || op->conn->fallback)
+    return;   /* closing: the waiting ones end with the connection (_mptcp_conn_end_pending_ops()) */
   /* newest first: the last one found is the oldest */
   for (l = op->conn->extra->ops; l != NULL; l = l->next)
     {
@@ -396,7 +396,16 @@ _mptcp_control_open_release (MptcpControlOp *op)
     }
   next->gated = FALSE;
   _mptcp_control_op_ref (next);
-  _mptcp_control_op_send (next);
+  if (g_cancellable_is_cancelled (g_task_get_cancellable (next->task)))
+    {
+      GError *error = NULL;
+
+      /* cancelled while it waited (its cancel source has not run yet): nothing goes out */
+      g_cancellable_set_error_if_cancelled (g_task_get_cancellable (next->task), &error);
+      _mptcp_control_op_fail (next, error);
+    }
+  else
+    _mptcp_control_op_send (next);
   _mptcp_control_op_unref (next);
 }
 
