@@ -92,8 +92,6 @@ void            _mptcp_control_request_init      (MptcpControlOp *op,
 G_GNUC_INTERNAL
 int             _mptcp_control_read_kernel       (MptcpConnection *self,
                                                   GArray          *out);
-G_GNUC_INTERNAL
-void            _mptcp_control_op_send           (MptcpControlOp *op);
 
 /* the open state machine (mptcp-control-open.c) */
 G_GNUC_INTERNAL
@@ -122,5 +120,9 @@ void            _mptcp_control_open_release      (MptcpControlOp *op);
 G_GNUC_INTERNAL
 void            _mptcp_control_open_ghost_acked  (MptcpControlOp *op,
                                                   gboolean        created);
+
+/* an open that waited goes (mptcp-control-op.c) */
+G_GNUC_INTERNAL
+void            _mptcp_control_op_send           (MptcpControlOp *op);
 
 G_END_DECLS

@@ -348,6 +348,7 @@ _mptcp_control_op_listens (MptcpControlOp *op)
 {
   return op->sub_id != 0 || op->routed;
 }
+static void control_op_send (MptcpControlOp *op);
 
 /* Whether the op must update the connection itself: the connection does
  * not listen to the kernel's events. */
@@ -644,7 +645,7 @@ ids_loaded_one (MptcpControlOp     *op,
   if (reply == NULL)
     _mptcp_control_op_fail (op, kernel_refusal (op, g_error_copy (error)));
   else
-    _mptcp_control_op_send (op);
+    control_op_send (op);
 }
 
 /* The shared load is done: user_data is the connection. */
@@ -810,8 +811,8 @@ control_op_done_cb (MptcpNlReply *reply_in,
 
 /* Sends the op's command (the address ids are known by now); an open may have to wait for
  * the one before it (_mptcp_control_open_must_wait()). */
-void
-_mptcp_control_op_send (MptcpControlOp *op)
+static void
+control_op_send (MptcpControlOp *op)
 {
   MptcpConnection *self = op->conn;
   MptcpNlRequest request;
@@ -959,7 +960,7 @@ control_op_start (MptcpControlOp *op,
     {
       if (op->kind == MPTCP_CONTROL_OP_OPEN || op->kind == MPTCP_CONTROL_OP_ANNOUNCE)
         self->ids_loaded = TRUE;
-      _mptcp_control_op_send (op);
+      control_op_send (op);
     }
 }
 
@@ -1166,4 +1167,11 @@ _mptcp_control_op_start_async (MptcpConnection    *self,
   _mptcp_control_op_unref (op);
   if (from_sync)
     g_main_context_pop_thread_default (self->context);
+}
+
+/* An open that waited for the one before it goes (mptcp-control-open.c). */
+void
+_mptcp_control_op_send (MptcpControlOp *op)
+{
+  control_op_send (op);
 }
