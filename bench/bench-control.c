@@ -189,18 +189,37 @@ raw_event_attr (const struct nlattr *attr,
   return MNL_CB_OK;
 }
 
+/* Parses the event in raw->buf. */
+static void
+raw_parse_event (Raw      *raw,
+                 RawEvent *ev)
+{
+  struct nlmsghdr *nlh = (struct nlmsghdr *) raw->buf;
+  struct genlmsghdr *genl = mnl_nlmsg_get_payload (nlh);
+
+  memset (ev, 0, sizeof *ev);
+  mnl_attr_parse (nlh, sizeof *genl, raw_event_attr, ev);
+  ev->type = genl->cmd;
+}
+
+/* Reads the next event (blocking) and parses it. */
+static void
+raw_read_event (Raw      *raw,
+                RawEvent *ev)
+{
+  g_assert_cmpint (mnl_socket_recvfrom (raw->ev, raw->buf, sizeof raw->buf), >, 0);
+  raw_parse_event (raw, ev);
+}
+
 /* Parses the event in raw->buf: TRUE if it is of type for our token (*sport set). */
 static gboolean
 raw_event_is (Raw     *raw,
               guint8   type,
               guint16 *sport)
 {
-  struct nlmsghdr *nlh = (struct nlmsghdr *) raw->buf;
-  struct genlmsghdr *genl = mnl_nlmsg_get_payload (nlh);
-  RawEvent ev = { 0 };
+  RawEvent ev;
 
-  ev.type = genl->cmd;
-  mnl_attr_parse (nlh, sizeof *genl, raw_event_attr, &ev);
+  raw_parse_event (raw, &ev);
   *sport = ev.sport;
   return ev.type == type && ev.token == raw->token;
 }
@@ -691,14 +710,10 @@ raw_second (Raw *raw)
   read_send_bytes (socket, 100);
   for (;;)
     {
-      int n = mnl_socket_recvfrom (raw->ev, raw->buf, sizeof raw->buf);
-      struct nlmsghdr *nlh = (struct nlmsghdr *) raw->buf;
-      struct genlmsghdr *genl = mnl_nlmsg_get_payload (nlh);
-      RawEvent ev = { 0 };
+      RawEvent ev;
 
-      g_assert_cmpint (n, >, 0);
-      mnl_attr_parse (nlh, sizeof *genl, raw_event_attr, &ev);
-      if (genl->cmd == MPTCP_EVENT_ESTABLISHED)
+      raw_read_event (raw, &ev);
+      if (ev.type == MPTCP_EVENT_ESTABLISHED)
         {
           raw->token = ev.token;
           break;
@@ -734,12 +749,10 @@ second_loop_opened_cb (GObject *source, GAsyncResult *result, gpointer user_data
 static void
 loop_second_start (Loop *loop)
 {
-  struct nlmsghdr *nlh = (struct nlmsghdr *) loop->raw->buf;
-  struct genlmsghdr *genl = mnl_nlmsg_get_payload (nlh);
-  RawEvent ev = { 0 };
+  RawEvent ev;
 
-  mnl_attr_parse (nlh, sizeof *genl, raw_event_attr, &ev);
-  if (genl->cmd != MPTCP_EVENT_ESTABLISHED)
+  raw_parse_event (loop->raw, &ev);
+  if (ev.type != MPTCP_EVENT_ESTABLISHED)
     return;
   second_loop_est = now_ns ();
   loop->raw->token = ev.token;
@@ -897,16 +910,12 @@ raw_event_kernel_pm (Raw *raw)
   read_send_bytes (socket, 100);
   for (;;)
     {
-      int n = mnl_socket_recvfrom (raw->ev, raw->buf, sizeof raw->buf);
-      struct nlmsghdr *nlh = (struct nlmsghdr *) raw->buf;
-      struct genlmsghdr *genl = mnl_nlmsg_get_payload (nlh);
-      RawEvent ev = { 0 };
+      RawEvent ev;
 
-      g_assert_cmpint (n, >, 0);
-      mnl_attr_parse (nlh, sizeof *genl, raw_event_attr, &ev);
-      if (token == 0 && genl->cmd == MPTCP_EVENT_CREATED)
+      raw_read_event (raw, &ev);
+      if (token == 0 && ev.type == MPTCP_EVENT_CREATED)
         token = ev.token;
-      else if (token != 0 && ev.token == token && genl->cmd == MPTCP_EVENT_SUB_ESTABLISHED)
+      else if (token != 0 && ev.token == token && ev.type == MPTCP_EVENT_SUB_ESTABLISHED)
         break;
     }
   return now_ns () - t0;
