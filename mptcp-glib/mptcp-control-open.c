@@ -136,11 +136,26 @@ kernel_has_established (MptcpControlOp *op)
   return FALSE;
 }
 
+static void forget_tuple (MptcpControlOp *op, const Tuple *tuple);
+
+/* Whether the kernel lists the op's tuple (in any state but CLOSE). */
+static gboolean
+kernel_lists (MptcpControlOp *op)
+{
+  g_autoptr(GArray) kernel = g_array_new (FALSE, FALSE, sizeof (KernelEntry));
+  guint i;
+
+  if (_mptcp_control_read_kernel (op->conn, kernel) < 0)
+    return FALSE;
+  for (i = 0; i < kernel->len; i++)
+    if (_mptcp_conn_tuple_same (&g_array_index (kernel, KernelEntry, i).tuple, &op->tuple))
+      return TRUE;
+  return FALSE;
+}
+
 /* The op's subflow is known (it came back, failed or was cleaned up): the other opens whose
  * port is not known yet must never take its later events (its close, by whoever makes it) for
  * theirs. It joins what they found there before their request. */
-static void forget_tuple (MptcpControlOp *op, const Tuple *tuple);
-
 void
 _mptcp_control_open_pass_on_tuple (MptcpControlOp *op)
 {
@@ -620,7 +635,7 @@ _mptcp_control_open_on_event (MptcpControlOp     *op,
     }
   if (!matches_request (op, &tuple))
     return;
-  if (!op->acked && event->type == MPTCP_EVENT_SUB_ESTABLISHED && op->routed && op->sent &&
+  if (!op->acked && event->type == MPTCP_EVENT_SUB_ESTABLISHED && op->routed &&
       !op->port_known && open_unidentified (op, FALSE) == NULL &&
       _mptcp_conn_find_subflow (op->conn, &tuple) != NULL)
     {
@@ -655,6 +670,12 @@ _mptcp_control_open_on_event (MptcpControlOp     *op,
       if (op->routed ? _mptcp_conn_find_subflow (op->conn, &op->tuple) != NULL
                      : kernel_has_established (op))
         open_succeed (op);
+      return;
+    }
+  if (op->port_known && !op->established_seen && kernel_lists (op))
+    {
+      /* known from the kernel's list, and listed still: this SUB_CLOSED is of an earlier
+       * subflow with the same 4-tuple (the kernel reuses a port a reset freed at once) */
       return;
     }
   /* the first event of a subflow whose port we did not know yet */
