@@ -83,8 +83,9 @@ test_opens_kernel_peer (void)
 /* Port-0 opens between the same addresses tell their subflows apart exactly: round after
  * round of 50 at once against the in-kernel-PM peer (limit 8), on new connections, every open
  * ends as a subflow or as refused by the peer, never as "failed before it was established"
- * (the old code inferred which open a join that was gone already belonged to, and now and then
- * guessed wrong: one open in a round came back with that error). */
+ * (the old code guessed among pipelined opens which one a join that was gone belonged to, and
+ * kept excluding a 4-tuple the kernel gives again after a reset: now and then an open in a
+ * round came back with that error; in about one run of this test in three). */
 static void
 test_opens_kernel_peer_identified (void)
 {
