@@ -22,7 +22,9 @@
  * per round of each side, its ratio to raw, and the median and quartiles over the cycles of
  * the ratio of the cycle's batch medians (robust to slow spells of a shared machine). The
  * target for the library is <= 1.1. With BENCH_CONTROL_SIDE=raw, loop, loop-task, library or
- * library-sync in the environment only that side runs (for profilers: callgrind, perf).
+ * library-sync in the environment only that side runs (for profilers: callgrind, perf);
+ * with BENCH_CONTROL_ONLY=flight, second or kernel-pm, one batch of the cycle (a warm-up) and
+ * then only that section.
  *
  * Memory: mallinfo2() before and after making 1000 MptcpConnection objects of 1000 idle
  * connections (each subscribed to the kernel's events), divided by 1000 (target <= 1 KiB).
@@ -45,6 +47,7 @@
 #include "read-common.h"
 #include "mptcp-connection-private.h"
 #include "mptcp-netlink-private.h"
+#include "mptcp-sockopt-private.h"
 
 #define PORT 6100
 #define BATCH 50
@@ -186,18 +189,37 @@ raw_event_attr (const struct nlattr *attr,
   return MNL_CB_OK;
 }
 
+/* Parses the event in raw->buf. */
+static void
+raw_parse_event (Raw      *raw,
+                 RawEvent *ev)
+{
+  struct nlmsghdr *nlh = (struct nlmsghdr *) raw->buf;
+  struct genlmsghdr *genl = mnl_nlmsg_get_payload (nlh);
+
+  memset (ev, 0, sizeof *ev);
+  mnl_attr_parse (nlh, sizeof *genl, raw_event_attr, ev);
+  ev->type = genl->cmd;
+}
+
+/* Reads the next event (blocking) and parses it. */
+static void
+raw_read_event (Raw      *raw,
+                RawEvent *ev)
+{
+  g_assert_cmpint (mnl_socket_recvfrom (raw->ev, raw->buf, sizeof raw->buf), >, 0);
+  raw_parse_event (raw, ev);
+}
+
 /* Parses the event in raw->buf: TRUE if it is of type for our token (*sport set). */
 static gboolean
 raw_event_is (Raw     *raw,
               guint8   type,
               guint16 *sport)
 {
-  struct nlmsghdr *nlh = (struct nlmsghdr *) raw->buf;
-  struct genlmsghdr *genl = mnl_nlmsg_get_payload (nlh);
-  RawEvent ev = { 0 };
+  RawEvent ev;
 
-  ev.type = genl->cmd;
-  mnl_attr_parse (nlh, sizeof *genl, raw_event_attr, &ev);
+  raw_parse_event (raw, &ev);
   *sport = ev.sport;
   return ev.type == type && ev.token == raw->token;
 }
@@ -240,7 +262,7 @@ typedef struct
 {
   Raw *raw;
   gboolean use_task;
-  guint8 phase;                 /* 0 idle, 1 opening, 2 closing */
+  guint8 phase;                 /* 0 idle, 1 opening, 2 closing, 3 waiting for ESTABLISHED */
   gboolean acked, evented, done;
   guint16 sport;
   GMainContext *context;        /* its own, so that the library's sources cost it nothing */
@@ -316,6 +338,8 @@ loop_req_cb (gint fd, GIOCondition condition, gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+static void loop_second_start (Loop *loop);
+
 static gboolean
 loop_ev_cb (gint fd, GIOCondition condition, gpointer user_data)
 {
@@ -326,7 +350,9 @@ loop_ev_cb (gint fd, GIOCondition condition, gpointer user_data)
     {
       guint16 sport;
 
-      if (loop->phase == 1 && raw_event_is (loop->raw, MPTCP_EVENT_SUB_ESTABLISHED, &sport))
+      if (loop->phase == 3)
+        loop_second_start (loop);
+      else if (loop->phase == 1 && raw_event_is (loop->raw, MPTCP_EVENT_SUB_ESTABLISHED, &sport))
         {
           loop->sport = sport;
           loop->evented = TRUE;
@@ -625,6 +651,7 @@ typedef struct
 } Second;
 
 static gint64 second_lib_est, second_raw_est;   /* connect() to the ESTABLISHED event, last run */
+static gint64 second_lib_new;                   /* connect() to mptcp_connection_new() returning */
 
 static void
 second_opened_cb (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -659,6 +686,7 @@ lib_second (Lib *lib)
   Second sc = { NULL, lib, 0, 0 };
 
   sc.connection = mptcp_connection_new (socket, &error);
+  second_lib_new = now_ns () - t0;
   g_assert_no_error (error);
   g_signal_connect (sc.connection, "notify::established", G_CALLBACK (second_established_cb), &sc);
   read_send_bytes (socket, 100);
@@ -682,14 +710,10 @@ raw_second (Raw *raw)
   read_send_bytes (socket, 100);
   for (;;)
     {
-      int n = mnl_socket_recvfrom (raw->ev, raw->buf, sizeof raw->buf);
-      struct nlmsghdr *nlh = (struct nlmsghdr *) raw->buf;
-      struct genlmsghdr *genl = mnl_nlmsg_get_payload (nlh);
-      RawEvent ev = { 0 };
+      RawEvent ev;
 
-      g_assert_cmpint (n, >, 0);
-      mnl_attr_parse (nlh, sizeof *genl, raw_event_attr, &ev);
-      if (genl->cmd == MPTCP_EVENT_ESTABLISHED)
+      raw_read_event (raw, &ev);
+      if (ev.type == MPTCP_EVENT_ESTABLISHED)
         {
           raw->token = ev.token;
           break;
@@ -704,11 +728,67 @@ raw_second (Raw *raw)
   return t0;
 }
 
+/* The floor of any main-loop + GTask API on this path: the loop-task side's machinery (the
+ * raw sockets read by fd sources of a GMainContext, one GTask for the open) driven from the
+ * ESTABLISHED event of the new connection, as an application's handler would be. No library
+ * code, no connection object. */
+static gint64 second_loop_est, second_loop_done;
+
 static void
-bench_second_subflow (Raw *raw, Lib *lib, int lfd)
+second_loop_opened_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  enum { REPS = 60 };
-  gint64 tl[REPS], tr[REPS], el[REPS], er[REPS];
+  Loop *loop = user_data;
+
+  g_assert_true (g_task_propagate_boolean (G_TASK (result), NULL));
+  second_loop_done = now_ns ();
+  loop->phase = 0;
+  loop->done = TRUE;
+}
+
+/* The event in loop->raw->buf, while waiting for the connection's ESTABLISHED. */
+static void
+loop_second_start (Loop *loop)
+{
+  RawEvent ev;
+
+  raw_parse_event (loop->raw, &ev);
+  if (ev.type != MPTCP_EVENT_ESTABLISHED)
+    return;
+  second_loop_est = now_ns ();
+  loop->raw->token = ev.token;
+  loop->phase = 1;
+  loop->acked = loop->evented = FALSE;
+  loop_task = g_task_new (NULL, NULL, second_loop_opened_cb, loop);
+  raw_send (loop->raw, MPTCP_PM_CMD_SUBFLOW_CREATE, 0);
+}
+
+static gint64
+loop_second (Loop *loop)
+{
+  g_autoptr(GSocket) socket = read_connect_mptcp (G_SOCKET_FAMILY_IPV4, 1, PORT);
+  gint64 t0 = now_ns ();
+  guint32 saved = loop->raw->token;
+
+  loop->done = FALSE;
+  loop->phase = 3;
+  read_send_bytes (socket, 100);
+  while (!loop->done)
+    g_main_context_iteration (loop->context, TRUE);
+  loop->raw->token = saved;
+  second_loop_est -= t0;
+  return second_loop_done - t0;
+}
+
+static void
+bench_second_subflow (Raw *raw, Lib *lib, Loop *loop, int lfd)
+{
+  /* BENCH_CONTROL_REPS: more runs, for a profiler */
+  const guint REPS = g_getenv ("BENCH_CONTROL_REPS") != NULL
+                     ? CLAMP ((guint) atoi (g_getenv ("BENCH_CONTROL_REPS")), 4, 20000) : 60;
+  g_autofree gint64 *tl = g_new (gint64, REPS), *tr = g_new (gint64, REPS);
+  g_autofree gint64 *el = g_new (gint64, REPS), *er = g_new (gint64, REPS);
+  g_autofree gint64 *nl = g_new (gint64, REPS);
+  g_autofree gint64 *tf = g_new (gint64, REPS), *ef = g_new (gint64, REPS);
   guint r;
 
   for (r = 0; r < REPS; r++)
@@ -717,6 +797,7 @@ bench_second_subflow (Raw *raw, Lib *lib, int lfd)
 
       tl[r] = lib_second (lib);
       el[r] = second_lib_est;
+      nl[r] = second_lib_new;
       afd = accept (lfd, NULL, NULL);
       close (afd);
       side_drain (raw);
@@ -725,20 +806,170 @@ bench_second_subflow (Raw *raw, Lib *lib, int lfd)
       afd = accept (lfd, NULL, NULL);
       close (afd);
       side_drain (raw);
+      loop_attach (loop);
+      tf[r] = loop_second (loop);
+      ef[r] = second_loop_est;
+      loop_detach (loop);
+      afd = accept (lfd, NULL, NULL);
+      close (afd);
+      side_drain (raw);
     }
   qsort (tl, REPS, sizeof (gint64), cmp_i64);
   qsort (tr, REPS, sizeof (gint64), cmp_i64);
   qsort (el, REPS, sizeof (gint64), cmp_i64);
   qsort (er, REPS, sizeof (gint64), cmp_i64);
-  g_print ("connect() to the ESTABLISHED event seen: library %.1f us, raw %.1f us (medians)\n",
-           el[REPS / 2] / 1000.0, er[REPS / 2] / 1000.0);
+  qsort (nl, REPS, sizeof (gint64), cmp_i64);
+  qsort (tf, REPS, sizeof (gint64), cmp_i64);
+  qsort (ef, REPS, sizeof (gint64), cmp_i64);
+  g_print ("connect() to the ESTABLISHED event seen: library %.1f us (of which "
+           "mptcp_connection_new() %.1f us), main loop + GTask %.1f us, raw %.1f us (medians)\n",
+           el[REPS / 2] / 1000.0, nl[REPS / 2] / 1000.0, ef[REPS / 2] / 1000.0,
+           er[REPS / 2] / 1000.0);
   g_print ("connect() returning to the second subflow established (median of %d, quartiles):\n"
            "  library (open_subflow_async from ::established) %6.1f us (%.1f-%.1f)\n"
+           "  main loop + GTask, no library (the floor)      %6.1f us (%.1f-%.1f)\n"
            "  raw libmnl (SUBFLOW_CREATE on the ESTABLISHED event) %6.1f us (%.1f-%.1f)\n"
-           "  ratio %.2f (target <= 1.3)\n", REPS,
+           "  ratio %.2f (target <= 1.3); floor / raw %.2f, library / floor %.2f\n", (int) REPS,
+           tl[REPS / 2] / 1000.0, tl[REPS / 4] / 1000.0, tl[REPS * 3 / 4] / 1000.0,
+           tf[REPS / 2] / 1000.0, tf[REPS / 4] / 1000.0, tf[REPS * 3 / 4] / 1000.0,
+           tr[REPS / 2] / 1000.0, tr[REPS / 4] / 1000.0, tr[REPS * 3 / 4] / 1000.0,
+           (double) tl[REPS / 2] / tr[REPS / 2], (double) tf[REPS / 2] / tr[REPS / 2],
+           (double) tl[REPS / 2] / tf[REPS / 2]);
+}
+
+/* ---- an in-kernel path manager's subflow, observed ------------------------------------------ */
+
+/* The client's in-kernel path manager (a subflow endpoint on path 2) opens the second subflow
+ * itself once the connection is established; from connect() returning to the application
+ * knowing of it. Library: mptcp_connection_new(), 100 bytes sent, the first ::subflow-added.
+ * Raw: the same connect and data, then MPTCP_FULL_INFO read in a busy loop until a second
+ * subflow is in TCP_ESTABLISHED. */
+static gint64 kpm_added;
+
+static void
+kpm_added_cb (MptcpConnection *connection, MptcpSubflow *subflow, gpointer user_data)
+{
+  if (kpm_added == 0)
+    kpm_added = now_ns ();
+}
+
+static gint64
+lib_kernel_pm (void)
+{
+  g_autoptr(GSocket) socket = read_connect_mptcp (G_SOCKET_FAMILY_IPV4, 1, PORT);
+  gint64 t0 = now_ns ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MptcpConnection) connection = mptcp_connection_new (socket, &error);
+
+  g_assert_no_error (error);
+  kpm_added = 0;
+  g_signal_connect (connection, "subflow-added", G_CALLBACK (kpm_added_cb), NULL);
+  read_send_bytes (socket, 100);
+  while (kpm_added == 0 && now_ns () - t0 < G_TIME_SPAN_SECOND * 1000)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (kpm_added, !=, 0);
+  return kpm_added - t0;
+}
+
+static gint64
+raw_kernel_pm (void)
+{
+  g_autoptr(GSocket) socket = read_connect_mptcp (G_SOCKET_FAMILY_IPV4, 1, PORT);
+  gint64 t0 = now_ns ();
+  MptcpSockoptList kl;
+  int fd = g_socket_get_fd (socket);
+  gint64 dt = 0;
+
+  _mptcp_sockopt_list_init (&kl);
+  read_send_bytes (socket, 100);
+  while (dt == 0 && now_ns () - t0 < G_TIME_SPAN_SECOND * 1000)
+    {
+      guint i, est = 0;
+
+      if (_mptcp_sockopt_list_read (&kl, fd, MPTCP_SOCKOPT_PATH_FULL_INFO) < 0)
+        break;
+      for (i = 0; i < kl.n_subflows; i++)
+        est += _mptcp_sockopt_list_state (&kl, i) == MPTCP_TCP_STATE_ESTABLISHED;
+      if (est >= 2)
+        dt = now_ns () - t0;
+    }
+  _mptcp_sockopt_list_clear (&kl);
+  g_assert_cmpint (dt, !=, 0);
+  return dt;
+}
+
+/* Raw, event-driven: the same connect and data, the events read with libmnl (blocking) until
+ * the SUB_ESTABLISHED of the connection (its token from its first event). */
+static gint64
+raw_event_kernel_pm (Raw *raw)
+{
+  g_autoptr(GSocket) socket = read_connect_mptcp (G_SOCKET_FAMILY_IPV4, 1, PORT);
+  gint64 t0 = now_ns ();
+  guint32 token = 0;
+
+  read_send_bytes (socket, 100);
+  for (;;)
+    {
+      RawEvent ev;
+
+      raw_read_event (raw, &ev);
+      if (token == 0 && ev.type == MPTCP_EVENT_CREATED)
+        token = ev.token;
+      else if (token != 0 && ev.token == token && ev.type == MPTCP_EVENT_SUB_ESTABLISHED)
+        break;
+    }
+  return now_ns () - t0;
+}
+
+static void
+bench_kernel_pm (Raw *raw, int lfd)
+{
+  const char *pm_kernel[] = { "sysctl", "-q", "-w", "net.mptcp.pm_type=0", NULL };
+  const char *pm_userspace[] = { "sysctl", "-q", "-w", "net.mptcp.pm_type=1", NULL };
+  const char *limits[] = { "ip", "mptcp", "limits", "set", "subflows", "2", NULL };
+  const char *endpoint[] = { "ip", "mptcp", "endpoint", "add", TESTBED_CLIENT2_V4, "subflow",
+                             NULL };
+  const char *flush[] = { "ip", "mptcp", "endpoint", "flush", NULL };
+  enum { REPS = 60 };
+  gint64 tl[REPS], tr[REPS], te[REPS];
+  g_autoptr(GError) error = NULL;
+  guint r;
+
+  g_assert_true (testbed_run_in_client (pm_kernel, NULL, &error));
+  g_assert_true (testbed_run_in_client (limits, NULL, &error));
+  g_assert_true (testbed_run_in_client (endpoint, NULL, &error));
+  g_assert_no_error (error);
+  for (r = 0; r < REPS; r++)
+    {
+      int afd;
+
+      tl[r] = lib_kernel_pm ();
+      afd = accept (lfd, NULL, NULL);
+      close (afd);
+      tr[r] = raw_kernel_pm ();
+      afd = accept (lfd, NULL, NULL);
+      close (afd);
+      side_drain (raw);
+      te[r] = raw_event_kernel_pm (raw);
+      afd = accept (lfd, NULL, NULL);
+      close (afd);
+      side_drain (raw);
+    }
+  g_assert_true (testbed_run_in_client (flush, NULL, &error));
+  g_assert_true (testbed_run_in_client (pm_userspace, NULL, &error));
+  g_assert_no_error (error);
+  qsort (tl, REPS, sizeof (gint64), cmp_i64);
+  qsort (tr, REPS, sizeof (gint64), cmp_i64);
+  qsort (te, REPS, sizeof (gint64), cmp_i64);
+  g_print ("connect() returning to an in-kernel-PM subflow known (median of %d, quartiles):\n"
+           "  library (::subflow-added)                 %6.1f us (%.1f-%.1f)\n"
+           "  raw (MPTCP_FULL_INFO polled in a busy loop) %6.1f us (%.1f-%.1f)\n"
+           "  raw (its SUB_ESTABLISHED read, blocking)  %6.1f us (%.1f-%.1f)\n"
+           "  ratio %.2f to polling (target <= 1.3), %.2f to the event\n", REPS,
            tl[REPS / 2] / 1000.0, tl[REPS / 4] / 1000.0, tl[REPS * 3 / 4] / 1000.0,
            tr[REPS / 2] / 1000.0, tr[REPS / 4] / 1000.0, tr[REPS * 3 / 4] / 1000.0,
-           (double) tl[REPS / 2] / tr[REPS / 2]);
+           te[REPS / 2] / 1000.0, te[REPS / 4] / 1000.0, te[REPS * 3 / 4] / 1000.0,
+           (double) tl[REPS / 2] / tr[REPS / 2], (double) tl[REPS / 2] / te[REPS / 2]);
 }
 
 /* ---- setup -------------------------------------------------------------------------------- */
@@ -833,6 +1064,7 @@ main (int argc, char **argv)
   const char *userspace[] = { "sysctl", "-q", "-w", "net.mptcp.path_manager=userspace", NULL };
   const char *kernel[] = { "sysctl", "-q", "-w", "net.mptcp.path_manager=kernel", NULL };
   guint rounds = argc > 1 ? (guint) atoi (argv[1]) : 1000;
+  const char *only = g_getenv ("BENCH_CONTROL_ONLY");   /* flight or second: that section */
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocket) socket = NULL;
   g_autoptr(MptcpNetlink) broker = NULL;
@@ -848,6 +1080,8 @@ main (int argc, char **argv)
   char buf[100];
 
   testbed_init_or_exit ();
+  if (only != NULL)
+    rounds = BATCH;   /* the cycle benchmark as a warm-up only */
   rounds = MAX (rounds / BATCH, 1) * BATCH;
   for (k = 0; k < N_SIDES; k++)
     run[k] = g_getenv ("BENCH_CONTROL_SIDE") == NULL ||
@@ -963,8 +1197,12 @@ main (int argc, char **argv)
 
   if (g_getenv ("BENCH_CONTROL_SIDE") == NULL)
     {
-      bench_in_flight (&raw, &lib);
-      bench_second_subflow (&raw, &lib, lfd);
+      if (only == NULL || g_strcmp0 (only, "flight") == 0)
+        bench_in_flight (&raw, &lib);
+      if (only == NULL || g_strcmp0 (only, "second") == 0)
+        bench_second_subflow (&raw, &lib, &loop_task_side, lfd);
+      if (only == NULL || g_strcmp0 (only, "kernel-pm") == 0)
+        bench_kernel_pm (&raw, lfd);
     }
 
   mnl_socket_close (raw.req);

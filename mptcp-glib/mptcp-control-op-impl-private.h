@@ -52,10 +52,17 @@ typedef struct
   gboolean backup;
   guint8 retries;             /* id clashes resolved so far (at most ID_CLASH_RETRIES) */
   gboolean acked;
-  gboolean closed_seen;       /* close: SUB_CLOSED arrived */
+  gboolean closed_seen;       /* close, open: SUB_CLOSED of its subflow arrived */
   gboolean established_seen;  /* open: SUB_ESTABLISHED arrived for its tuple */
   guint idle_polls;           /* open: looks at the kernel that found nothing of its */
   gboolean cleanup_done;
+  gboolean sent;              /* open: its SUBFLOW_CREATE went out */
+  gboolean gated;             /* open: waits for the one before it (_mptcp_control_open_must_wait()) */
+  gboolean succeeded;         /* open: returned its subflow (nothing to clean up) */
+  gboolean creating;          /* open: its SUBFLOW_CREATE is in flight */
+  gboolean ghost;             /* open: given up with its SUBFLOW_CREATE in flight and its subflow
+                               * unknown: stays in the ops (blocking the next open between its
+                               * addresses) until the ack lets its cleanup find the subflow */
   GArray *before;             /* open, port unknown: KernelEntry present before the request */
   GArray *others;             /* open, port unknown: Tuple of other opens that completed */
   GArray *early;              /* EarlyEvent: events that came before the tuple was known */
@@ -109,5 +116,16 @@ G_GNUC_INTERNAL
 void            _mptcp_control_open_pass_on_tuple (MptcpControlOp *op);
 G_GNUC_INTERNAL
 gboolean        _mptcp_control_open_other_pending (MptcpControlOp *op);
+G_GNUC_INTERNAL
+gboolean        _mptcp_control_open_must_wait    (MptcpControlOp *op);
+G_GNUC_INTERNAL
+void            _mptcp_control_open_release      (MptcpControlOp *op);
+G_GNUC_INTERNAL
+void            _mptcp_control_open_ghost_acked  (MptcpControlOp *op,
+                                                  gboolean        created);
+
+/* an open that waited goes (mptcp-control-op.c) */
+G_GNUC_INTERNAL
+void            _mptcp_control_op_send           (MptcpControlOp *op);
 
 G_END_DECLS

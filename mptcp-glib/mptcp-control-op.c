@@ -259,7 +259,7 @@ control_op_detach (MptcpControlOp *op)
   destroy_source (&op->timeout);
   destroy_source (&op->cancel_source);
   destroy_source (&op->poll);
-  if (op->conn->extra != NULL)
+  if (op->conn->extra != NULL && !op->ghost)
     op->conn->extra->ops = g_list_remove (op->conn->extra->ops, op);
 }
 
@@ -273,8 +273,16 @@ _mptcp_control_op_steal_task (MptcpControlOp *op)
   if (task != NULL)
     {
       if (op->kind == MPTCP_CONTROL_OP_OPEN)
-        _mptcp_control_open_pass_on_tuple (op);
+        {
+          _mptcp_control_open_pass_on_tuple (op);
+          /* given up before its subflow was known, with the request on its way: the next
+           * open between the addresses must not go (nor take that subflow for its own) until
+           * the ack tells (_mptcp_control_open_ghost_acked()) */
+          op->ghost = op->creating && !op->port_known;
+        }
       control_op_detach (op);
+      if (op->kind == MPTCP_CONTROL_OP_OPEN && !op->ghost)
+        _mptcp_control_open_release (op);
       _mptcp_control_op_unref (op);
     }
   return task;
@@ -747,6 +755,13 @@ control_op_done_cb (MptcpNlReply *reply_in,
   g_autoptr(GError) error = error_in;
 
   op->requests--;
+  op->creating = FALSE;
+  if (op->ghost)
+    {
+      _mptcp_control_open_ghost_acked (op, reply != NULL);
+      _mptcp_control_op_unref (op);
+      return;
+    }
 
   if (reply == NULL)
     {
@@ -804,10 +819,14 @@ control_op_done_cb (MptcpNlReply *reply_in,
     default:
       g_assert_not_reached ();
     }
+  /* still waiting (an open or a close for its events): from now on the op's timeout */
+  if (op->task != NULL && op->timeout == NULL)
+    control_op_arm_timeout (op);
   _mptcp_control_op_unref (op);
 }
 
-/* Sends the op's command (the address ids are known by now). */
+/* Sends the op's command (the address ids are known by now); an open may have to wait for
+ * the one before it (_mptcp_control_open_must_wait()). */
 static void
 control_op_send (MptcpControlOp *op)
 {
@@ -818,6 +837,8 @@ control_op_send (MptcpControlOp *op)
   switch (op->kind)
     {
     case MPTCP_CONTROL_OP_OPEN:
+      if (_mptcp_control_open_must_wait (op))
+        return;
       op->id = ids_get (self, &op->tuple.local);
       if (op->id == 0)
         {
@@ -835,6 +856,8 @@ control_op_send (MptcpControlOp *op)
       request.has_addr = TRUE;
       _mptcp_conn_addr_to_nl (&request.remote, &op->tuple.remote);
       request.has_remote = TRUE;
+      op->sent = TRUE;
+      op->creating = TRUE;
       break;
 
     case MPTCP_CONTROL_OP_CLOSE:
@@ -929,7 +952,10 @@ control_op_start (MptcpControlOp *op,
                                              &error);
     }
 
-  control_op_arm_timeout (op);
+  /* no timeout of the op's own yet: until the ack, the broker's deadline for the request
+   * (the same control-timeout) bounds it; the op's timeout starts at the ack, for what it
+   * then waits for (control_op_done_cb()). Most ops end at their ack or before: a GSource
+   * less to make, attach and destroy on the way from a call to its result */
 
   if (cancellable != NULL)
     {
@@ -1246,4 +1272,11 @@ _mptcp_control_op_start_async (MptcpConnection    *self,
   _mptcp_control_op_unref (op);
   if (from_sync)
     g_main_context_pop_thread_default (self->context);
+}
+
+/* An open that waited for the one before it goes (mptcp-control-open.c). */
+void
+_mptcp_control_op_send (MptcpControlOp *op)
+{
+  control_op_send (op);
 }

@@ -56,6 +56,14 @@ _mptcp_control_open_cleanup (MptcpControlOp *op)
       if (!matches_request (op, &e->tuple))
         continue;
 
+      /* known now: the next open between the addresses excludes it */
+      op->tuple = e->tuple;
+      op->port_known = TRUE;
+      /* its events still to come are no open's: the kernel may give the 4-tuple to the next
+       * subflow (no TIME_WAIT after the destroy), which an open identifies from the kernel's
+       * list before this one's SUB_CLOSED is read */
+      if (op->conn->sub_id != 0)
+        _mptcp_conn_stale_add (op->conn, &e->tuple);
       _mptcp_control_request_init (op, &request, MPTCP_PM_CMD_SUBFLOW_DESTROY);
       _mptcp_conn_addr_to_nl (&request.addr, &e->tuple.local);
       request.has_addr = TRUE;
@@ -118,6 +126,23 @@ kernel_has_established (MptcpControlOp *op)
   return _mptcp_control_kernel_find (op, &state) == 1 && state == MPTCP_TCP_STATE_ESTABLISHED;
 }
 
+static void forget_tuple (MptcpControlOp *op, const Tuple *tuple);
+
+/* Whether the kernel lists the op's tuple (in any state but CLOSE). */
+static gboolean
+kernel_lists (MptcpControlOp *op)
+{
+  g_autoptr(GArray) kernel = g_array_new (FALSE, FALSE, sizeof (KernelEntry));
+  guint i;
+
+  if (_mptcp_control_read_kernel (op->conn, kernel) < 0)
+    return FALSE;
+  for (i = 0; i < kernel->len; i++)
+    if (_mptcp_conn_tuple_same (&g_array_index (kernel, KernelEntry, i).tuple, &op->tuple))
+      return TRUE;
+  return FALSE;
+}
+
 /* The op's subflow is known (it came back, failed or was cleaned up): the other opens whose
  * port is not known yet must never take its later events (its close, by whoever makes it) for
  * theirs. It joins what they found there before their request. */
@@ -132,9 +157,19 @@ _mptcp_control_open_pass_on_tuple (MptcpControlOp *op)
     {
       MptcpControlOp *other = l->data;
 
+      /* an open whose request has not gone out takes what is there when it goes (the
+       * connection's list, or the kernel's: this one's subflow, if it lives, is in both) */
       if (other == op || other->kind != MPTCP_CONTROL_OP_OPEN || other->port_known ||
-          other->task == NULL)
+          other->task == NULL || !other->sent)
         continue;
+      if (op->closed_seen)
+        {
+          /* gone, all its events seen: the kernel may give its 4-tuple (a port freed by a
+           * reset, no TIME_WAIT) to the next subflow between the addresses, which must not
+           * be excluded as this one; what the other recorded of it goes */
+          forget_tuple (other, &op->tuple);
+          continue;
+        }
       if (other->others == NULL)
         other->others = g_array_new (FALSE, FALSE, sizeof (Tuple));
       g_array_append_val (other->others, op->tuple);
@@ -175,6 +210,7 @@ open_succeed (MptcpControlOp *op)
       g_task_return_error (task, peer_refused_error ());
       return;
     }
+  op->succeeded = TRUE;
   g_task_return_pointer (task, g_object_ref (sf), g_object_unref);
 }
 
@@ -201,6 +237,7 @@ static void
 open_fail_closed_subflow (MptcpControlOp *op,
                           int             err)
 {
+  op->closed_seen = TRUE;   /* gone: its 4-tuple may come back as another subflow's */
   if ((err == 0 || err == ECONNRESET) && op->port_known)
     {
       /* reset with no error of ours: the peer refused the join, at its SYN or right after
@@ -253,6 +290,25 @@ was_there_before (MptcpControlOp *op,
   return FALSE;
 }
 
+/* The subflow of tuple is gone (its SUB_CLOSED came): op no longer excludes the tuple, and
+ * drops the events it recorded of it. A later subflow with the same 4-tuple is another. */
+static void
+forget_tuple (MptcpControlOp *op,
+              const Tuple    *tuple)
+{
+  guint k;
+
+  for (k = op->before != NULL ? op->before->len : 0; k > 0; k--)
+    if (_mptcp_conn_tuple_same (&g_array_index (op->before, KernelEntry, k - 1).tuple, tuple))
+      g_array_remove_index (op->before, k - 1);
+  for (k = op->others != NULL ? op->others->len : 0; k > 0; k--)
+    if (_mptcp_conn_tuple_same (&g_array_index (op->others, Tuple, k - 1), tuple))
+      g_array_remove_index (op->others, k - 1);
+  for (k = op->early != NULL ? op->early->len : 0; k > 0; k--)
+    if (_mptcp_conn_tuple_same (&g_array_index (op->early, EarlyEvent, k - 1).tuple, tuple))
+      g_array_remove_index (op->early, k - 1);
+}
+
 static gboolean
 matches_request (MptcpControlOp *op,
                  const Tuple    *tuple)
@@ -262,6 +318,130 @@ matches_request (MptcpControlOp *op,
   return _mptcp_sockopt_addr_same_host (&tuple->local, &op->tuple.local) &&
          _mptcp_sockopt_addr_equal (&tuple->remote, &op->tuple.remote) &&
          !was_there_before (op, tuple) && !tuple_claimed (op, tuple);
+}
+
+/* ---- one open at a time whose subflow is not known yet, per address pair ---- */
+
+/* Two opens of port 0 between the same addresses that are in flight at once cannot tell their
+ * subflows apart when one of them is gone before the library looked (an in-kernel-PM peer
+ * resets the joins past its limit right after the handshake): which open the vanished subflow
+ * was is then a guess. So such an open waits until the one before it knows its subflow (its
+ * port: from its first event or the kernel's list at its ack) or has ended; the kernel's list
+ * then holds at most one new subflow between the addresses, and its events come before those of
+ * the next open. The wait is the kernel's own work on the request (its ack), not the handshake.
+ * Only among the opens of one broker: an open of a synchronous call must not wait for an
+ * asynchronous one whose ack only the main loop it blocks can read. */
+
+static gboolean
+same_pair (const MptcpControlOp *a,
+           const MptcpControlOp *b)
+{
+  return _mptcp_sockopt_addr_same_host (&a->tuple.local, &b->tuple.local) &&
+         _mptcp_sockopt_addr_equal (&a->tuple.remote, &b->tuple.remote);
+}
+
+/* A pending open between op's addresses whose request went out and whose subflow is not known
+ * yet; on op's broker only if same_broker. */
+static MptcpControlOp *
+open_unidentified (MptcpControlOp *op,
+                   gboolean        same_broker)
+{
+  GList *l;
+
+  for (l = extra_ro (op->conn)->ops; l != NULL; l = l->next)
+    {
+      MptcpControlOp *other = l->data;
+
+      if (other != op && other->kind == MPTCP_CONTROL_OP_OPEN &&
+          (other->task != NULL || other->ghost) && other->sent && !other->port_known &&
+          (!same_broker || other->netlink == op->netlink) && same_pair (other, op))
+        return other;
+    }
+  return NULL;
+}
+
+/* Whether op (about to send its SUBFLOW_CREATE) must wait for another open first; it then
+ * goes from _mptcp_control_open_release(). */
+gboolean
+_mptcp_control_open_must_wait (MptcpControlOp *op)
+{
+  if (op->port_known || op->sent || open_unidentified (op, TRUE) == NULL)
+    return FALSE;
+  op->gated = TRUE;
+  return TRUE;
+}
+
+/* op knows its subflow or has ended: the oldest open waiting behind it goes. */
+void
+_mptcp_control_open_release (MptcpControlOp *op)
+{
+  MptcpControlOp *next = NULL;
+  GList *l;
+
+  if (op->conn->extra == NULL || op->conn->closed || op->conn->fallback)
+    return;   /* closing: the waiting ones end with the connection (_mptcp_conn_end_pending_ops()) */
+  /* newest first: the last one found is the oldest */
+  for (l = op->conn->extra->ops; l != NULL; l = l->next)
+    {
+      MptcpControlOp *other = l->data;
+
+      if (other != op && other->kind == MPTCP_CONTROL_OP_OPEN && other->gated &&
+          other->task != NULL && other->netlink == op->netlink && same_pair (other, op))
+        next = other;
+    }
+  if (next == NULL || open_unidentified (next, TRUE) != NULL)
+    return;
+  if (op->port_known && !op->closed_seen)
+    {
+      /* op's subflow (live, or being closed by a cleanup) is not the next one's, whatever
+       * list next takes as what was there before */
+      if (next->others == NULL)
+        next->others = g_array_new (FALSE, FALSE, sizeof (Tuple));
+      g_array_append_val (next->others, op->tuple);
+    }
+  next->gated = FALSE;
+  _mptcp_control_op_ref (next);
+  if (g_cancellable_is_cancelled (g_task_get_cancellable (next->task)))
+    {
+      GError *error = NULL;
+
+      /* cancelled while it waited (its cancel source has not run yet): nothing goes out */
+      g_cancellable_set_error_if_cancelled (g_task_get_cancellable (next->task), &error);
+      _mptcp_control_op_fail (next, error);
+    }
+  else
+    _mptcp_control_op_send (next);
+  _mptcp_control_op_unref (next);
+}
+
+/* The ack of a ghost (an open given up with its request on its way): its cleanup finds and
+ * closes the subflow the kernel made (if created), then the next open may go. */
+void
+_mptcp_control_open_ghost_acked (MptcpControlOp *op,
+                                 gboolean        created)
+{
+  op->ghost = FALSE;
+  if (created)
+    {
+      op->acked = TRUE;
+      _mptcp_control_open_cleanup (op);
+    }
+  if (op->conn->extra != NULL)
+    op->conn->extra->ops = g_list_remove (op->conn->extra->ops, op);
+  _mptcp_control_open_release (op);
+}
+
+/* The op's subflow is tuple: the next open between the addresses may go. */
+static void
+open_identify (MptcpControlOp *op,
+               const Tuple    *tuple)
+{
+  gboolean was_known = op->port_known;
+
+  op->tuple = *tuple;
+  op->port_known = TRUE;
+  if (!was_known)
+    _mptcp_control_open_release (op);
 }
 
 static gboolean
@@ -344,16 +524,31 @@ _mptcp_control_open_check_kernel (MptcpControlOp *op)
                               "The connection closed while the subflow was opened"));
       return;
     }
-  for (i = 0; i < kernel->len && found == NULL; i++)
-    if (matches_request (op, &g_array_index (kernel, KernelEntry, i).tuple))
-      found = &g_array_index (kernel, KernelEntry, i);
+  if (op->port_known || open_unidentified (op, FALSE) != NULL)
+    {
+      for (i = 0; i < kernel->len && found == NULL; i++)
+        if (matches_request (op, &g_array_index (kernel, KernelEntry, i).tuple))
+          found = &g_array_index (kernel, KernelEntry, i);
+    }
+  else
+    {
+      /* the only open between the addresses whose subflow is not known: a new one is the
+       * newest there (the kernel lists them oldest first), found at the first look when it
+       * lives */
+      for (i = kernel->len; i > 0 && found == NULL; i--)
+        if (matches_request (op, &g_array_index (kernel, KernelEntry, i - 1).tuple))
+          found = &g_array_index (kernel, KernelEntry, i - 1);
+    }
 
   if (found != NULL)
     {
+      KernelEntry entry = *found;
+
       op->idle_polls = 0;
-      op->tuple = found->tuple;
-      op->port_known = TRUE;
-      if (found->state == MPTCP_TCP_STATE_ESTABLISHED || early_outcome (op, &err) > 0)
+      open_identify (op, &entry.tuple);
+      if (op->task == NULL)
+        return;
+      if (entry.state == MPTCP_TCP_STATE_ESTABLISHED || early_outcome (op, &err) > 0)
         {
           open_succeed (op);
           return;
@@ -369,8 +564,11 @@ _mptcp_control_open_check_kernel (MptcpControlOp *op)
 
           if (ev->type == MPTCP_EVENT_SUB_CLOSED && matches_request (op, &ev->tuple))
             {
-              op->tuple = ev->tuple;
-              op->port_known = TRUE;
+              Tuple closed = ev->tuple;
+
+              open_identify (op, &closed);
+              if (op->task == NULL)
+                return;
             }
         }
       if (op->port_known && early_outcome (op, &err) < 0)
@@ -415,9 +613,31 @@ _mptcp_control_open_on_event (MptcpControlOp     *op,
   if (event->type != MPTCP_EVENT_SUB_ESTABLISHED && event->type != MPTCP_EVENT_SUB_CLOSED)
     return;
 
+  /* before its request went out (waiting for the open before it), no event is its own */
+  if (!op->sent)
+    return;
   _mptcp_conn_tuple_from_event (&tuple, event);
+  if (event->type == MPTCP_EVENT_SUB_CLOSED && !op->port_known && was_there_before (op, &tuple))
+    {
+      /* a subflow that was there before ours closed: its 4-tuple is free again */
+      forget_tuple (op, &tuple);
+      return;
+    }
   if (!matches_request (op, &tuple))
     return;
+  if (!op->acked && event->type == MPTCP_EVENT_SUB_ESTABLISHED && op->routed &&
+      !op->port_known && open_unidentified (op, FALSE) == NULL &&
+      _mptcp_conn_find_subflow (op->conn, &tuple) != NULL)
+    {
+      /* before the ack, and the only open between the addresses whose subflow is not known:
+       * a new subflow established there, which the kernel listed when the connection applied
+       * this event (in its list now; a stale event's subflow is not), is this op's. It
+       * completes now, not after one more wake-up for the ack (which then finds it done) */
+      open_identify (op, &tuple);
+      op->established_seen = TRUE;
+      open_succeed (op);
+      return;
+    }
   if (!op->acked)
     {
       EarlyEvent ev = { tuple, event->type, event->error };
@@ -431,16 +651,27 @@ _mptcp_control_open_on_event (MptcpControlOp     *op,
     {
       /* the kernel must list it established now, or the peer reset the join at once
        * (its SUB_CLOSED follows: the open then fails as refused by the peer) */
-      op->tuple = tuple;
-      op->port_known = TRUE;
+      open_identify (op, &tuple);
+      if (op->task == NULL)
+        return;
       op->established_seen = TRUE;
-      if (kernel_has_established (op))
+      /* routed: the connection applied this event first, and its list holds the subflow if
+       * the kernel listed it then (no second read of the kernel's list) */
+      if (op->routed ? _mptcp_conn_find_subflow (op->conn, &op->tuple) != NULL
+                     : kernel_has_established (op))
         open_succeed (op);
       return;
     }
+  if (op->port_known && !op->established_seen && kernel_lists (op))
+    {
+      /* known from the kernel's list, and listed still: this SUB_CLOSED is of an earlier
+       * subflow with the same 4-tuple (the kernel reuses a port a reset freed at once) */
+      return;
+    }
   /* the first event of a subflow whose port we did not know yet */
-  op->tuple = tuple;
-  op->port_known = TRUE;
+  open_identify (op, &tuple);
+  if (op->task == NULL)
+    return;
   open_fail_closed_subflow (op, MPTCP_NL_EVENT_HAS (event, MPTCP_ATTR_ERROR) ? event->error : 0);
 }
 
@@ -486,7 +717,10 @@ void
 _mptcp_control_open_acked (MptcpControlOp *op)
 {
   if (op->task == NULL)
-    _mptcp_control_open_cleanup (op);   /* given up while the request was on its way */
+    {
+      if (!op->succeeded)
+        _mptcp_control_open_cleanup (op);   /* given up while the request was on its way */
+    }
   else if (_mptcp_control_op_listens (op) && !op->port_known && op->early == NULL &&
            !_mptcp_control_open_other_pending (op))
     {
@@ -514,12 +748,14 @@ _mptcp_control_open_prepare (MptcpControlOp *op)
   MptcpConnection *self = op->conn;
 
   if (!op->port_known && op->before == NULL && op->routed &&
-      !_mptcp_control_open_other_pending (op))
+      open_unidentified (op, FALSE) == NULL)
     {
       /* the connection's list is kept up to date by the same events
-       * the op sees: it stands for the kernel's (but it lists only
-       * established subflows: with another open pending, the kernel
-       * is read, so that its half-open subflow is known as not ours) */
+       * the op sees: it stands for the kernel's. It lists only
+       * established subflows: the half-open ones of other opens between
+       * the addresses are claimed by them (their ports are known: no
+       * other open there is unidentified); with one that is (on another
+       * broker), the kernel is read */
       GPtrArray *items = self->subflows->items;
       guint k;
 

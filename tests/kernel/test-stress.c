@@ -284,10 +284,9 @@ test_concurrent_opens_repeated (void)
           wait_opens (&o, 30000);
           g_test_message ("round %u.%u: %u ok, %u refused, %u other", round, rep, o.ok, o.refused,
                           o.other);
-          /* the known residual against the in-kernel peer (see test-concurrency) */
-          g_assert_cmpuint (o.other, <=, userspace ? 0 : 1);
+          g_assert_cmpuint (o.other, ==, 0);
           g_assert_cmpuint (o.ok, ==, userspace ? 50 : 8);
-          g_assert_cmpuint (o.refused + o.other, ==, userspace ? 0 : 42);
+          g_assert_cmpuint (o.refused, ==, userspace ? 0 : 42);
           assert_list_is_kernel (connection, socket);
           for (i = 0; i < o.subflows->len; i++)
             {
