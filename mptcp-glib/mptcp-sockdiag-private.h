@@ -142,6 +142,20 @@ gboolean       _mptcp_sockdiag_lookup_subflows (MptcpSockDiag   *self,
                                                 guint            n,
                                                 GError         **error);
 
+/* One socket without a dump, answered before send() returns: with mptcp TRUE the MPTCP socket
+ * of the local token (the kernel's MPTCP diag finds it by token; key unused), with mptcp FALSE
+ * the TCP socket of key's 4-tuple (family, ports, src, dst as for _lookup_subflows()), with
+ * its ULP info when the kernel gives it. *found FALSE (and TRUE returned) when the kernel has
+ * no such socket. FALSE with a GError when the socket fails or the reply is malformed. */
+G_GNUC_INTERNAL
+gboolean       _mptcp_sockdiag_lookup_one (MptcpSockDiag         *self,
+                                           gboolean               mptcp,
+                                           guint32                token,
+                                           const MptcpDiagSocket *key,
+                                           MptcpDiagSocket       *out,
+                                           gboolean              *found,
+                                           GError               **error);
+
 /* The same two endpoints (addresses compared with IPv4-mapped IPv6 as IPv4, and ports). */
 G_GNUC_INTERNAL
 gboolean       _mptcp_diag_socket_same_tuple (const MptcpDiagSocket *a,

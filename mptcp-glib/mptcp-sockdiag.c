@@ -439,6 +439,105 @@ _mptcp_sockdiag_lookup_subflows (MptcpSockDiag   *self,
   return TRUE;
 }
 
+/* ---- looking up one socket ------------------------------------------------------------------ */
+
+gboolean
+_mptcp_sockdiag_lookup_one (MptcpSockDiag         *self,
+                            gboolean               mptcp,
+                            guint32                token,
+                            const MptcpDiagSocket *key,
+                            MptcpDiagSocket       *out,
+                            gboolean              *found,
+                            GError               **error)
+{
+  guint8 buf[LOOKUP_MSG_SIZE] __attribute__ ((aligned (8)));
+  struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+  struct nlmsghdr *nlh;
+  struct inet_diag_req_v2 *req;
+  guint32 seq;
+  gsize len;
+  ssize_t r;
+
+  *found = FALSE;
+  seq = self->next_seq++;
+  if (self->next_seq == 0)
+    self->next_seq = 1;
+  if (mptcp)
+    {
+      /* the kernel's MPTCP diag finds a connection by its token (idiag_cookie[0]) */
+      memset (buf, 0, sizeof buf);
+      nlh = mnl_nlmsg_put_header (buf);
+      nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+      nlh->nlmsg_flags = NLM_F_REQUEST;
+      nlh->nlmsg_seq = seq;
+      req = mnl_nlmsg_put_extra_header (nlh, sizeof *req);
+      req->sdiag_family = AF_INET;
+      req->sdiag_protocol = IPPROTO_TCP;
+      req->idiag_ext = 1 << (INET_DIAG_INFO - 1);
+      req->idiag_states = 0xfff;
+      req->id.idiag_cookie[0] = token;
+      req->id.idiag_cookie[1] = 0;
+      mnl_attr_put_u32 (nlh, INET_DIAG_REQ_PROTOCOL, IPPROTO_MPTCP);
+      len = MNL_ALIGN (nlh->nlmsg_len);
+    }
+  else
+    len = build_lookup (key, seq, buf);
+  if (self->netlink)
+    r = sendto (self->fd, buf, len, 0, (struct sockaddr *) &kernel, sizeof kernel);
+  else
+    r = send (self->fd, buf, len, MSG_NOSIGNAL);
+  if (r < 0 || (gsize) r != len)
+    {
+      int errsv = r < 0 ? errno : EMSGSIZE;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                   "Cannot send a sock_diag request: %s", g_strerror (errsv));
+      return FALSE;
+    }
+  /* the reply (the socket or an error) is already queued; anything else is skipped */
+  for (;;)
+    {
+      struct sockaddr_nl sender;
+      socklen_t sender_len = sizeof sender;
+      gboolean done;
+
+      memset (&sender, 0, sizeof sender);
+      r = recvfrom (self->fd, self->buf, RECV_BUF_SIZE, MSG_DONTWAIT,
+                    self->netlink ? (struct sockaddr *) &sender : NULL,
+                    self->netlink ? &sender_len : NULL);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0 && errno == EAGAIN)
+        return TRUE;
+      if (r <= 0)
+        {
+          int errsv = r < 0 ? errno : ECONNRESET;
+
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                       "Cannot read a sock_diag reply: %s", g_strerror (errsv));
+          return FALSE;
+        }
+      nlh = (struct nlmsghdr *) self->buf;
+      if (self->netlink && (sender.nl_family != AF_NETLINK || sender.nl_pid != 0))
+        continue;
+      if ((gsize) r < sizeof *nlh || nlh->nlmsg_seq != seq)
+        continue;
+      if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+        return TRUE;           /* ENOENT: no such socket (any more) */
+      if (self->lookup == NULL)
+        self->lookup = g_array_sized_new (FALSE, FALSE, sizeof (MptcpDiagSocket), 1);
+      g_array_set_size (self->lookup, 0);
+      if (!_mptcp_sockdiag_parse_datagram (self->buf, (gsize) r, seq, mptcp, TRUE, self->lookup,
+                                           &done, error))
+        return FALSE;
+      if (self->lookup->len != 1)
+        return TRUE;
+      *out = g_array_index (self->lookup, MptcpDiagSocket, 0);
+      *found = TRUE;
+      return TRUE;
+    }
+}
+
 /* ---- the parser ---------------------------------------------------------------------------- */
 
 static gboolean

@@ -970,6 +970,240 @@ test_async (void)
   close (fd);
 }
 
+static void
+flag_cb (gpointer instance, gpointer arg, gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+static void
+removed_cb (MptcpConnection *c, MptcpSubflow *sf, int error, guint reason, gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+static void
+opened_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  MptcpSubflow **out = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *out = mptcp_connection_open_subflow_finish (MPTCP_CONNECTION (source), result, &error);
+  g_assert_no_error (error);
+}
+
+/* Iterates the default context until *flag, for at most 5 s. */
+static void
+iterate_until (gboolean *flag)
+{
+  gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+  while (!*flag && g_get_monotonic_time () < end)
+    g_main_context_iteration (g_main_context_get_thread_default (), FALSE) ||
+      (g_usleep (1000), TRUE);
+  g_assert_true (*flag);
+}
+
+static void
+n_items_cb (GListModel *model, guint position, guint removed, guint added, gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+/* uid 65534: no events, the periodic dumps find a new connection (in a forked child). */
+static void
+events_as_nobody (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GMainContext) context = NULL;
+  g_autoptr(MptcpConnectionList) list = NULL;
+  gboolean changed = FALSE;
+  guint dumps;
+  int fd;
+
+  if (setgroups (0, NULL) != 0 || setresgid (NOBODY, NOBODY, NOBODY) != 0 ||
+      setresuid (NOBODY, NOBODY, NOBODY) != 0)
+    _exit (2);
+  /* a context of its own: the parent's broker (and its event socket) came with the fork */
+  context = g_main_context_new ();
+  g_main_context_push_thread_default (context);
+  list = mptcp_connection_list_new (NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (mptcp_connection_list_get_event_source (list), ==, MPTCP_EVENT_SOURCE_POLLING);
+  dumps = _mptcp_connection_list_get_n_dumps (list);
+  mptcp_connection_list_set_interval (list, 50);
+  g_signal_connect (list, "items-changed", G_CALLBACK (n_items_cb), &changed);
+  fd = connect_raw (TESTBED_SERVER1_V4, TESTBED_PORT_SINK);
+  iterate_until (&changed);
+  g_assert_cmpuint (_mptcp_connection_list_get_n_dumps (list), >, dumps);
+  g_assert_cmpuint (count_uid (list, NOBODY), ==, 1);
+  g_signal_handlers_disconnect_by_data (list, &changed);
+  close (fd);
+  g_clear_object (&list);
+  g_main_context_pop_thread_default (context);
+}
+
+/* With CAP_NET_ADMIN the list follows the event stream: a connection, its second subflow,
+ * the peer's backup flag and the closes each show within the main-loop iteration that read
+ * their event, with exact items-changed, and no dump (the interval is an hour). As uid 65534
+ * the list polls: events_as_nobody(). */
+static void
+test_events (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(MptcpConnection) connection = NULL;
+  g_autoptr(MptcpConnectionList) list = NULL;
+  g_autoptr(GInetSocketAddress) l2 = read_inet_address (TESTBED_CLIENT2_V4, 0);
+  g_autoptr(GInetSocketAddress) r2 = read_inet_address (TESTBED_SERVER2_V4, TESTBED_PORT_SINK);
+  g_autoptr(MptcpSubflow) sf2 = NULL;
+  g_autoptr(MptcpSubflowEntry) entry2 = NULL;
+  g_autoptr(MptcpConnectionEntry) entry = NULL;
+  g_autoptr(GArray) changes = g_array_new (FALSE, FALSE, sizeof (Change));
+  g_autoptr(GArray) list_changes = g_array_new (FALSE, FALSE, sizeof (Change));
+  const char *add_ep[] = { "ip", "mptcp", "endpoint", "add", TESTBED_SERVER2_V4, "dev",
+                           TESTBED_SERVER2_IFNAME, "id", "7", NULL };
+  const char *backup_ep[] = { "ip", "mptcp", "endpoint", "change", "id", "7", "backup", NULL };
+  const char *del_ep[] = { "ip", "mptcp", "endpoint", "delete", "id", "7", NULL };
+  gboolean added = FALSE, removed = FALSE, peer = FALSE;
+  GListModel *sfs;
+  guint dumps, token, position;
+  int status;
+  GPid child;
+
+  g_assert_true (testbed_run_in_server (add_ep, NULL, &error));
+  g_assert_no_error (error);
+
+  list = mptcp_connection_list_new (NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (mptcp_connection_list_get_event_source (list), ==, MPTCP_EVENT_SOURCE_NETLINK);
+  mptcp_connection_list_set_interval (list, 3600 * 1000);
+  dumps = _mptcp_connection_list_get_n_dumps (list);
+  g_signal_connect (list, "items-changed", G_CALLBACK (record_change_cb), list_changes);
+
+  /* a connection: CREATED / ESTABLISHED */
+  socket = read_connect_mptcp (G_SOCKET_FAMILY_IPV4, 1, TESTBED_PORT_SINK);
+  connection = mptcp_connection_new (socket, &error);
+  g_assert_no_error (error);
+  read_send_bytes (socket, 1000);
+  g_assert_true (read_wait_for_established (connection, 5000));
+  token = mptcp_connection_get_token (connection);
+  {
+    gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+    while (mptcp_connection_list_find_token (list, token) == NULL &&
+           g_get_monotonic_time () < end)
+      g_main_context_iteration (NULL, FALSE) || (g_usleep (1000), TRUE);
+  }
+  g_assert_nonnull (mptcp_connection_list_find_token (list, token));
+  entry = g_object_ref (mptcp_connection_list_find_token (list, token));
+  g_assert_cmpuint (list_changes->len, ==, 1);
+  g_assert_cmpuint (g_array_index (list_changes, Change, 0).position, ==,
+                    g_list_model_get_n_items (G_LIST_MODEL (list)) - 1);
+  g_assert_cmpuint (g_array_index (list_changes, Change, 0).added, ==, 1);
+  g_assert_cmpuint (g_array_index (list_changes, Change, 0).removed, ==, 0);
+  g_assert_cmpuint (mptcp_connection_entry_get_state (entry), ==, MPTCP_TCP_STATE_ESTABLISHED);
+  g_assert_cmpuint (mptcp_connection_entry_get_uid (entry), ==, 0);
+  g_assert_cmpuint (mptcp_connection_entry_get_inode (entry), >, 0);
+  sfs = mptcp_connection_entry_get_subflows (entry);
+  g_assert_cmpuint (g_list_model_get_n_items (sfs), ==, 1);
+  g_signal_connect (sfs, "items-changed", G_CALLBACK (record_change_cb), changes);
+
+  /* a second subflow: in the list within the iteration that emitted subflow-added (the same
+   * SUB_ESTABLISHED event, read once by the broker) */
+  g_signal_connect (connection, "subflow-added", G_CALLBACK (flag_cb), &added);
+  mptcp_connection_open_subflow_async (connection, l2, r2, NULL, opened_cb, &sf2);
+  iterate_until (&added);
+  g_assert_cmpuint (g_list_model_get_n_items (sfs), ==, 2);
+  g_assert_cmpuint (changes->len, ==, 1);
+  g_assert_cmpuint (g_array_index (changes, Change, 0).position, ==, 1);
+  g_assert_cmpuint (g_array_index (changes, Change, 0).added, ==, 1);
+  entry2 = g_list_model_get_item (sfs, 1);
+  read_assert_same_address (mptcp_subflow_entry_get_remote_address (entry2), G_SOCKET_ADDRESS (r2));
+  g_assert_cmpuint (mptcp_subflow_entry_get_remote_id (entry2), ==, 7);
+  g_assert_true (mptcp_subflow_entry_get_join (entry2));
+  g_assert_false (mptcp_subflow_entry_get_peer_backup (entry2));
+  {
+    g_autoptr(MptcpSubflowStats) stats = mptcp_subflow_entry_get_stats (entry2);
+
+    g_assert_cmpuint (mptcp_subflow_stats_get_state (stats), ==, MPTCP_TCP_STATE_ESTABLISHED);
+  }
+  while (sf2 == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  /* the peer's MP_PRIO: SUB_PRIORITY */
+  g_signal_connect (entry2, "notify::peer-backup", G_CALLBACK (flag_cb), &peer);
+  g_assert_true (testbed_run_in_server (backup_ep, NULL, &error));
+  g_assert_no_error (error);
+  iterate_until (&peer);
+  g_assert_true (mptcp_subflow_entry_get_peer_backup (entry2));
+
+  /* the subflow closes: SUB_CLOSED */
+  g_signal_connect (connection, "subflow-removed", G_CALLBACK (removed_cb), &removed);
+  g_assert_true (mptcp_subflow_close (sf2, NULL, &error));
+  g_assert_no_error (error);
+  iterate_until (&removed);
+  {
+    gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+    while (g_list_model_get_n_items (sfs) > 1 && g_get_monotonic_time () < end)
+      g_main_context_iteration (NULL, FALSE) || (g_usleep (1000), TRUE);
+  }
+  g_assert_cmpuint (g_list_model_get_n_items (sfs), ==, 1);
+  g_assert_cmpuint (changes->len, ==, 2);
+  g_assert_cmpuint (g_array_index (changes, Change, 1).position, ==, 1);
+  g_assert_cmpuint (g_array_index (changes, Change, 1).removed, ==, 1);
+  g_assert_cmpuint (g_array_index (changes, Change, 1).added, ==, 0);
+  g_assert_cmpuint (mptcp_subflow_entry_get_state (entry2), ==, MPTCP_TCP_STATE_CLOSE);
+
+  /* the connection closes: CLOSED */
+  g_array_set_size (list_changes, 0);
+  for (position = 0; position < g_list_model_get_n_items (G_LIST_MODEL (list)); position++)
+    {
+      g_autoptr(MptcpConnectionEntry) e = g_list_model_get_item (G_LIST_MODEL (list), position);
+
+      if (e == entry)
+        break;
+    }
+  g_signal_handlers_disconnect_by_data (connection, &added);
+  g_signal_handlers_disconnect_by_data (connection, &removed);
+  g_clear_object (&connection);
+  g_clear_object (&sf2);
+  g_socket_close (socket, NULL);
+  {
+    gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+    while (mptcp_connection_list_find_token (list, token) != NULL &&
+           g_get_monotonic_time () < end)
+      g_main_context_iteration (NULL, FALSE) || (g_usleep (1000), TRUE);
+  }
+  g_assert_null (mptcp_connection_list_find_token (list, token));
+  g_assert_cmpuint (list_changes->len, ==, 1);
+  g_assert_cmpuint (g_array_index (list_changes, Change, 0).position, ==, position);
+  g_assert_cmpuint (g_array_index (list_changes, Change, 0).removed, ==, 1);
+  g_assert_cmpuint (mptcp_connection_entry_get_state (entry), ==, MPTCP_TCP_STATE_CLOSE);
+  g_assert_cmpuint (g_list_model_get_n_items (sfs), ==, 0);
+
+  /* all of it without a dump */
+  g_assert_cmpuint (_mptcp_connection_list_get_n_dumps (list), ==, dumps);
+  g_signal_handlers_disconnect_by_data (list, list_changes);
+  g_signal_handlers_disconnect_by_data (sfs, changes);
+  g_signal_handlers_disconnect_by_data (entry2, &peer);
+  g_assert_true (testbed_run_in_server (del_ep, NULL, &error));
+  g_assert_no_error (error);
+
+  child = fork ();
+  g_assert_cmpint (child, >=, 0);
+  if (child == 0)
+    {
+      events_as_nobody ();
+      _exit (0);
+    }
+  g_assert_cmpint (waitpid (child, &status, 0), ==, child);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -981,5 +1215,6 @@ main (int argc, char **argv)
   g_test_add_func ("/connection-list/own-subflow-backup", test_own_subflow_backup);
   g_test_add_func ("/connection-list/thousand", test_thousand);
   g_test_add_func ("/connection-list/async", test_async);
+  g_test_add_func ("/connection-list/events", test_events);
   return g_test_run ();
 }
