@@ -49,10 +49,13 @@
  * #MptcpMonitor (it needs CAP_NET_ADMIN). To see every connection of the namespace with its
  * subflows and statistics, without privilege, #MptcpConnectionList.
  *
- * An entry is a read-only view, never a handle: it controls nothing, and it does not hand out
- * an #MptcpConnection (that class is built around a socket the caller holds). For a
- * connection of your own, the entry and the #MptcpConnection meet through their token:
- * mptcp_connection_list_find_token() with mptcp_connection_get_token(). The entry's subflow
+ * An entry is a read-only view: it controls nothing itself. For a connection of your own, the
+ * entry and the #MptcpConnection you made from its socket meet through their token:
+ * mptcp_connection_list_find_token() with mptcp_connection_get_token(). For any other
+ * connection of the namespace, a caller with CAP_NET_ADMIN gets a controllable
+ * #MptcpConnection without a socket from mptcp_connection_entry_dup_connection() (see
+ * mptcp_connection_new_for_token() for what works on it): it steers the connection by
+ * token, reads it through sock_diag, and the list shows what it did. The entry's subflow
  * backup flags are the kernel's state in both directions as of the list's last dump;
  * #MptcpSubflow:backup and #MptcpSubflow:peer-backup read the same kernel flags for the
  * caller's own connection (mptcp_connection_refresh(), where sock_diag gives them).

@@ -1204,6 +1204,166 @@ test_events (void)
   g_assert_cmpint (WEXITSTATUS (status), ==, 0);
 }
 
+static void
+closed_cb (MptcpConnection *c, gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+/* Iterates the default context until the subflow model has n items, for at most 5 s. */
+static void
+iterate_until_n (GListModel *model, guint n)
+{
+  gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+  while (g_list_model_get_n_items (model) != n && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE) || (g_usleep (1000), TRUE);
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, n);
+}
+
+/* A connection of another process (a child holds its socket), steered through the
+ * socketless MptcpConnection its list entry hands out: a subflow opened, marked backup and
+ * closed by token; the list shows each step; the owner's close ends the handle. */
+static void
+test_steer_by_token (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MptcpConnectionList) list = NULL;
+  g_autoptr(MptcpConnectionEntry) entry = NULL;
+  g_autoptr(MptcpConnection) connection = NULL;
+  g_autoptr(MptcpConnection) again = NULL;
+  g_autoptr(MptcpConnectionInfo) info = NULL;
+  g_autoptr(MptcpSubflow) sf2 = NULL;
+  g_autoptr(MptcpSubflowEntry) entry2 = NULL;
+  g_autoptr(GInetSocketAddress) l2 = read_inet_address (TESTBED_CLIENT2_V4, 0);
+  g_autoptr(GInetSocketAddress) r2 = read_inet_address (TESTBED_SERVER2_V4, TESTBED_PORT_SINK);
+  GListModel *sfs, *listed;
+  gboolean closed = FALSE;
+  int hold, status;
+  GPid holder;
+
+  holder = spawn_holder (1, FALSE, 0, &hold);
+  list = mptcp_connection_list_new (NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (list)) && entry == NULL; i++)
+    {
+      g_autoptr(MptcpConnectionEntry) e = g_list_model_get_item (G_LIST_MODEL (list), i);
+
+      if (mptcp_connection_entry_find_pid (e) == holder)
+        entry = g_steal_pointer (&e);
+    }
+  g_assert_nonnull (entry);
+  listed = mptcp_connection_entry_get_subflows (entry);
+  g_assert_cmpuint (g_list_model_get_n_items (listed), ==, 1);
+
+  connection = mptcp_connection_entry_dup_connection (entry, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (connection);
+  again = mptcp_connection_entry_dup_connection (entry, &error);
+  g_assert_no_error (error);
+  g_assert_true (again == connection);
+  g_assert_null (mptcp_connection_get_socket (connection));
+  g_assert_cmpuint (mptcp_connection_get_token (connection), ==,
+                    mptcp_connection_entry_get_token (entry));
+  g_assert_cmpint (mptcp_connection_get_event_source (connection), ==, MPTCP_EVENT_SOURCE_NETLINK);
+  g_assert_false (mptcp_connection_get_fallback (connection));
+  read_assert_same_address (mptcp_connection_get_local_address (connection),
+                            G_SOCKET_ADDRESS (mptcp_connection_entry_get_local_address (entry)));
+  read_assert_same_address (mptcp_connection_get_remote_address (connection),
+                            G_SOCKET_ADDRESS (mptcp_connection_entry_get_remote_address (entry)));
+  sfs = mptcp_connection_get_subflows (connection);
+  g_assert_cmpuint (g_list_model_get_n_items (sfs), ==, 1);
+  info = mptcp_connection_get_info (connection, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (mptcp_connection_info_get_token (info), ==,
+                    mptcp_connection_get_token (connection));
+  g_signal_connect (connection, "closed", G_CALLBACK (closed_cb), &closed);
+
+  /* open */
+  sf2 = mptcp_connection_open_subflow (connection, l2, r2, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (sf2);
+  g_assert_cmpuint (g_list_model_get_n_items (sfs), ==, 2);
+  {
+    g_autoptr(MptcpSubflowStats) stats = mptcp_subflow_get_stats (sf2);
+
+    g_assert_nonnull (stats);
+    g_assert_cmpuint (mptcp_subflow_stats_get_state (stats), ==, MPTCP_TCP_STATE_ESTABLISHED);
+  }
+  read_assert_same_address (mptcp_subflow_get_remote_address (sf2), G_SOCKET_ADDRESS (r2));
+  iterate_until_n (listed, 2);
+  entry2 = g_list_model_get_item (listed, 1);
+  read_assert_same_address (mptcp_subflow_entry_get_remote_address (entry2), G_SOCKET_ADDRESS (r2));
+
+  /* backup: the request, then the kernel's flag read back from sock_diag */
+  g_assert_true (mptcp_subflow_set_backup (sf2, TRUE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (mptcp_subflow_get_backup (sf2));
+  g_assert_true (mptcp_connection_refresh (connection, &error));
+  g_assert_no_error (error);
+  g_assert_true (mptcp_subflow_get_backup (sf2));
+  g_assert_true (mptcp_connection_list_refresh (list, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (mptcp_subflow_entry_get_backup (entry2));
+
+  /* close */
+  g_assert_true (mptcp_subflow_close (sf2, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_list_model_get_n_items (sfs), ==, 1);
+  iterate_until_n (listed, 1);
+  g_assert_cmpuint (mptcp_subflow_entry_get_state (entry2), ==, MPTCP_TCP_STATE_CLOSE);
+
+  /* the owner closes its socket: CLOSED */
+  release_holder (holder, hold);
+  iterate_until (&closed);
+  g_assert_cmpuint (g_list_model_get_n_items (sfs), ==, 0);
+  g_assert_null (mptcp_connection_get_info (connection, &error));
+  g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_CLOSED);
+  g_clear_error (&error);
+  g_assert_null (mptcp_connection_open_subflow (connection, l2, r2, NULL, &error));
+  g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_CLOSED);
+  g_clear_error (&error);
+  g_signal_handlers_disconnect_by_data (connection, &closed);
+
+  /* a token nobody has; no privilege (a child as uid 65534) */
+  g_assert_null (mptcp_connection_new_for_token (mptcp_connection_get_token (connection), &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  {
+    int fd = connect_raw (TESTBED_SERVER1_V4, TESTBED_PORT_SINK);
+    g_autoptr(GSocket) mine = g_socket_new_from_fd (fd, &error);
+    g_autoptr(MptcpConnection) own = mptcp_connection_new (mine, &error);
+    guint32 token;
+
+    g_assert_no_error (error);
+    token = mptcp_connection_get_token (own);
+    holder = fork ();
+    g_assert_cmpint (holder, >=, 0);
+    if (holder == 0)
+      {
+        /* privileges dropped before anything joins the event group (the parent's broker came
+         * with the fork: a context of its own) */
+        g_autoptr(GMainContext) context = NULL;
+        g_autoptr(MptcpConnection) other = NULL;
+
+        if (setgroups (0, NULL) != 0 || setresgid (NOBODY, NOBODY, NOBODY) != 0 ||
+            setresuid (NOBODY, NOBODY, NOBODY) != 0)
+          _exit (2);
+        context = g_main_context_new ();
+        g_main_context_push_thread_default (context);
+        other = mptcp_connection_new_for_token (token, &error);
+        g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_PERMISSION_DENIED);
+        g_assert_null (other);
+        g_clear_error (&error);
+        g_main_context_pop_thread_default (context);
+        _exit (0);
+      }
+  }
+  g_assert_cmpint (waitpid (holder, &status, 0), ==, holder);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1216,5 +1376,6 @@ main (int argc, char **argv)
   g_test_add_func ("/connection-list/thousand", test_thousand);
   g_test_add_func ("/connection-list/async", test_async);
   g_test_add_func ("/connection-list/events", test_events);
+  g_test_add_func ("/connection-list/steer-by-token", test_steer_by_token);
   return g_test_run ();
 }
