@@ -1045,8 +1045,7 @@ events_as_nobody (void)
 
 /* With CAP_NET_ADMIN the list follows the event stream: a connection, its second subflow,
  * the peer's backup flag and the closes each show within the main-loop iteration that read
- * their event, with exact items-changed, and no dump (the interval is an hour). As uid 65534
- * the list polls: events_as_nobody(). */
+ * their event, with exact items-changed, and no dump (the interval is an hour). */
 static void
 test_events (void)
 {
@@ -1068,8 +1067,6 @@ test_events (void)
   gboolean added = FALSE, removed = FALSE, peer = FALSE;
   GListModel *sfs;
   guint dumps, token, position;
-  int status;
-  GPid child;
 
   g_assert_true (testbed_run_in_server (add_ep, NULL, &error));
   g_assert_no_error (error);
@@ -1191,8 +1188,16 @@ test_events (void)
   g_signal_handlers_disconnect_by_data (entry2, &peer);
   g_assert_true (testbed_run_in_server (del_ep, NULL, &error));
   g_assert_no_error (error);
+}
 
-  child = fork ();
+/* As uid 65534 the list polls (a test of its own: nothing of the previous one is alive in
+ * the child, which valgrind checks too). */
+static void
+test_events_unprivileged (void)
+{
+  int status;
+  GPid child = fork ();
+
   g_assert_cmpint (child, >=, 0);
   if (child == 0)
     {
@@ -1239,7 +1244,7 @@ test_steer_by_token (void)
   g_autoptr(GInetSocketAddress) r2 = read_inet_address (TESTBED_SERVER2_V4, TESTBED_PORT_SINK);
   GListModel *sfs, *listed;
   gboolean closed = FALSE;
-  int hold, status;
+  int hold;
   GPid holder;
 
   holder = spawn_holder (1, FALSE, 0, &hold);
@@ -1325,40 +1330,53 @@ test_steer_by_token (void)
   g_clear_error (&error);
   g_signal_handlers_disconnect_by_data (connection, &closed);
 
-  /* a token nobody has; no privilege (a child as uid 65534) */
+  /* a token nobody has */
   g_assert_null (mptcp_connection_new_for_token (mptcp_connection_get_token (connection), &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
   g_clear_error (&error);
-  {
-    int fd = connect_raw (TESTBED_SERVER1_V4, TESTBED_PORT_SINK);
-    g_autoptr(GSocket) mine = g_socket_new_from_fd (fd, &error);
-    g_autoptr(MptcpConnection) own = mptcp_connection_new (mine, &error);
-    guint32 token;
+}
 
-    g_assert_no_error (error);
-    token = mptcp_connection_get_token (own);
-    holder = fork ();
-    g_assert_cmpint (holder, >=, 0);
-    if (holder == 0)
-      {
-        /* privileges dropped before anything joins the event group (the parent's broker came
-         * with the fork: a context of its own) */
-        g_autoptr(GMainContext) context = NULL;
-        g_autoptr(MptcpConnection) other = NULL;
+/* privileges dropped before anything joins the event group (the parent's broker came with
+ * the fork: a context of its own) */
+static void
+token_as_nobody (guint32 token)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GMainContext) context = NULL;
+  g_autoptr(MptcpConnection) other = NULL;
 
-        if (setgroups (0, NULL) != 0 || setresgid (NOBODY, NOBODY, NOBODY) != 0 ||
-            setresuid (NOBODY, NOBODY, NOBODY) != 0)
-          _exit (2);
-        context = g_main_context_new ();
-        g_main_context_push_thread_default (context);
-        other = mptcp_connection_new_for_token (token, &error);
-        g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_PERMISSION_DENIED);
-        g_assert_null (other);
-        g_clear_error (&error);
-        g_main_context_pop_thread_default (context);
-        _exit (0);
-      }
-  }
+  if (setgroups (0, NULL) != 0 || setresgid (NOBODY, NOBODY, NOBODY) != 0 ||
+      setresuid (NOBODY, NOBODY, NOBODY) != 0)
+    _exit (2);
+  context = g_main_context_new ();
+  g_main_context_push_thread_default (context);
+  other = mptcp_connection_new_for_token (token, &error);
+  g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_PERMISSION_DENIED);
+  g_assert_null (other);
+  g_main_context_pop_thread_default (context);
+}
+
+/* Without CAP_NET_ADMIN (a child as uid 65534): MPTCP_ERROR_PERMISSION_DENIED. */
+static void
+test_token_unprivileged (void)
+{
+  g_autoptr(GError) error = NULL;
+  int fd = connect_raw (TESTBED_SERVER1_V4, TESTBED_PORT_SINK);
+  g_autoptr(GSocket) mine = g_socket_new_from_fd (fd, &error);
+  g_autoptr(MptcpConnection) own = mptcp_connection_new (mine, &error);
+  guint32 token;
+  int status;
+  GPid holder;
+
+  g_assert_no_error (error);
+  token = mptcp_connection_get_token (own);
+  holder = fork ();
+  g_assert_cmpint (holder, >=, 0);
+  if (holder == 0)
+    {
+      token_as_nobody (token);
+      _exit (0);
+    }
   g_assert_cmpint (waitpid (holder, &status, 0), ==, holder);
   g_assert_true (WIFEXITED (status));
   g_assert_cmpint (WEXITSTATUS (status), ==, 0);
@@ -1376,6 +1394,8 @@ main (int argc, char **argv)
   g_test_add_func ("/connection-list/thousand", test_thousand);
   g_test_add_func ("/connection-list/async", test_async);
   g_test_add_func ("/connection-list/events", test_events);
+  g_test_add_func ("/connection-list/events-unprivileged", test_events_unprivileged);
   g_test_add_func ("/connection-list/steer-by-token", test_steer_by_token);
+  g_test_add_func ("/connection-list/token-unprivileged", test_token_unprivileged);
   return g_test_run ();
 }
