@@ -90,6 +90,9 @@ mptcp_connection_entry_get_property (GObject *object, guint prop_id, GValue *val
     case CE_PROP_SUBFLOWS:
       g_value_set_object (value, self->subflows);
       break;
+    case CE_PROP_IS_LISTENER:
+      g_value_set_boolean (value, self->listener);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -174,6 +177,19 @@ mptcp_connection_entry_class_init (MptcpConnectionEntryClass *klass)
    */
   _mptcp_connection_entry_pspecs[CE_PROP_SUBFLOWS] =
     g_param_spec_object ("subflows", "Subflows", "The subflows", G_TYPE_LIST_MODEL, ro);
+  /**
+   * MptcpConnectionEntry:is-listener:
+   *
+   * %TRUE for a listening MPTCP socket (listed only when
+   * #MptcpConnectionList:include-listeners is %TRUE): its local address is the one it
+   * listens on, its remote address is unspecified with port 0, its token is 0 and it has no
+   * subflows. Constant.
+   *
+   * Since: 0.2
+   */
+  _mptcp_connection_entry_pspecs[CE_PROP_IS_LISTENER] =
+    g_param_spec_boolean ("is-listener", "Is listener", "Whether it is a listening socket",
+                          FALSE, ro);
   g_object_class_install_properties (object_class, CE_N_PROPS, _mptcp_connection_entry_pspecs);
 }
 
@@ -251,6 +267,23 @@ mptcp_connection_entry_get_state (MptcpConnectionEntry *self)
 {
   g_return_val_if_fail (MPTCP_IS_CONNECTION_ENTRY (self), MPTCP_TCP_STATE_UNKNOWN);
   return self->state;
+}
+
+/**
+ * mptcp_connection_entry_get_is_listener:
+ * @self: a #MptcpConnectionEntry
+ *
+ * Reads a property of the entry.
+ *
+ * Returns: whether the entry is a listening socket, see #MptcpConnectionEntry:is-listener
+ *
+ * Since: 0.2
+ */
+gboolean
+mptcp_connection_entry_get_is_listener (MptcpConnectionEntry *self)
+{
+  g_return_val_if_fail (MPTCP_IS_CONNECTION_ENTRY (self), FALSE);
+  return self->listener;
 }
 
 /**

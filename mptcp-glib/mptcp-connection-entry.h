@@ -47,6 +47,8 @@ MptcpConnectionInfo  *mptcp_connection_entry_get_info           (MptcpConnection
 MPTCP_AVAILABLE_IN_0_2
 GListModel           *mptcp_connection_entry_get_subflows       (MptcpConnectionEntry *self);
 MPTCP_AVAILABLE_IN_0_2
+gboolean              mptcp_connection_entry_get_is_listener    (MptcpConnectionEntry *self);
+MPTCP_AVAILABLE_IN_0_2
 MptcpConnection      *mptcp_connection_entry_dup_connection     (MptcpConnectionEntry *self,
                                                                  GError              **error) G_GNUC_WARN_UNUSED_RESULT;
 

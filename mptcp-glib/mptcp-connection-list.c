@@ -42,7 +42,8 @@
  * applies the difference. An entry keeps its object for as long as its connection lives;
  * #GListModel::items-changed is emitted for exactly the connections that appeared (appended at
  * the end) and disappeared, and each entry's subflow model likewise for its subflows. A dump
- * that finds nothing new emits nothing and allocates nothing. Listening sockets are not listed.
+ * that finds nothing new emits nothing and allocates nothing. Listening sockets are listed
+ * on request only (#MptcpConnectionList:include-listeners).
  *
  * Which class to use: for a connection of your own (you hold its socket), #MptcpConnection
  * reads and steers it. To be told of every MPTCP event of the namespace as it happens,
@@ -167,6 +168,7 @@ struct _MptcpConnectionList
   MptcpSockDiag *lookup;
   GArray        *pending_events;   /* MptcpNlEvent: came while a dump ran or was applied */
   gboolean       resync;           /* an overrun came while a dump ran: dump again after it */
+  gboolean       include_listeners;
 };
 
 enum
@@ -176,6 +178,7 @@ enum
   PROP_SUBFLOWS_VISIBLE,
   PROP_N_ITEMS,
   PROP_EVENT_SOURCE,
+  PROP_INCLUDE_LISTENERS,
   N_PROPS
 };
 
@@ -324,6 +327,7 @@ entry_new (const MptcpDiagSocket *s, guint32 token)
   entry->uid = s->uid;
   entry->inode = s->inode;
   entry->state = s->state;
+  entry->listener = s->state == MPTCP_TCP_STATE_LISTEN;
   return entry;
 }
 
@@ -614,6 +618,7 @@ apply_dump (MptcpConnectionList *self)
 static void start_async_dump (MptcpConnectionList *self);
 static void apply_pending_events (MptcpConnectionList *self);
 static void stop_events (MptcpConnectionList *self);
+static void on_overrun (gpointer user_data);
 
 static void
 return_tasks (GPtrArray *tasks, const GError *error)
@@ -908,6 +913,38 @@ event_remove_connection (MptcpConnectionList *self, MptcpConnectionEntry *entry)
   g_object_unref (entry);
 }
 
+/* The listed listener of a LISTENER_* event (its local address and port), or NULL. */
+static MptcpConnectionEntry *
+find_listener (MptcpConnectionList *self, const MptcpNlEvent *event)
+{
+  MptcpDiagSocket key;
+
+  event_key (event, &key);
+  /* a listener has no peer */
+  memset (key.dst, 0, sizeof key.dst);
+  key.dport = 0;
+  for (guint i = 0; i < self->items->len; i++)
+    {
+      MptcpConnectionEntry *entry = g_ptr_array_index (self->items, i);
+      GInetAddress *a;
+      gsize size;
+      MptcpDiagSocket mine;
+
+      if (!entry->listener ||
+          g_inet_socket_address_get_port (entry->local) != key.sport)
+        continue;
+      a = g_inet_socket_address_get_address (entry->local);
+      size = g_inet_address_get_native_size (a);
+      memset (&mine, 0, G_STRUCT_OFFSET (MptcpDiagSocket, info));
+      mine.family = size == 4 ? AF_INET : AF_INET6;
+      memcpy (mine.src, g_inet_address_to_bytes (a), size);
+      mine.sport = key.sport;
+      if (_mptcp_diag_socket_same_tuple (&mine, &key))
+        return entry;
+    }
+  return NULL;
+}
+
 /* One event, applied at once: the lookups it needs, the items-changed it implies. */
 static void
 apply_event (MptcpConnectionList *self, const MptcpNlEvent *event)
@@ -941,10 +978,18 @@ apply_event (MptcpConnectionList *self, const MptcpNlEvent *event)
       if (entry != NULL)
         event_remove_subflow (self, entry, event);
       break;
+    case MPX_EVENT_LISTENER_CLOSED:
+      entry = self->include_listeners ? find_listener (self, event) : NULL;
+      if (entry != NULL)
+        event_remove_connection (self, entry);
+      break;
     default:
       break;
     }
   self->applying = FALSE;
+  /* a new listener has no token to look it up by: a dump tells its cookie, owner, inode */
+  if (event->type == MPX_EVENT_LISTENER_CREATED && self->include_listeners)
+    on_overrun (self);
 }
 
 /* The events that came while a dump ran or was applied, after it (their lookups read the
@@ -1154,6 +1199,9 @@ mptcp_connection_list_get_property (GObject *object, guint prop_id, GValue *valu
     case PROP_EVENT_SOURCE:
       g_value_set_enum (value, self->event_source);
       break;
+    case PROP_INCLUDE_LISTENERS:
+      g_value_set_boolean (value, self->include_listeners);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1169,6 +1217,9 @@ mptcp_connection_list_set_property (GObject *object, guint prop_id, const GValue
     {
     case PROP_INTERVAL:
       mptcp_connection_list_set_interval (self, g_value_get_uint (value));
+      break;
+    case PROP_INCLUDE_LISTENERS:
+      mptcp_connection_list_set_include_listeners (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1240,6 +1291,26 @@ mptcp_connection_list_class_init (MptcpConnectionListClass *klass)
     g_param_spec_enum ("event-source", "Event source", "How the list follows the namespace",
                        MPTCP_TYPE_EVENT_SOURCE, MPTCP_EVENT_SOURCE_NONE,
                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  /**
+   * MptcpConnectionList:include-listeners:
+   *
+   * Whether the list also holds the namespace's listening MPTCP sockets (entries with
+   * #MptcpConnectionEntry:is-listener %TRUE, appended like connections). Default %FALSE.
+   * Set at construction (`g_object_new (MPTCP_TYPE_CONNECTION_LIST, "include-listeners",
+   * TRUE, NULL)` with g_initable_init(), or from a binding) the first dump has them;
+   * changed later, the next dump adds or drops them. With
+   * #MptcpConnectionList:event-source %MPTCP_EVENT_SOURCE_NETLINK, a listener that closes
+   * leaves the list at its LISTENER_CLOSED event, and one that is made makes the list dump
+   * at its LISTENER_CREATED event (a listener has no token to look it up by); Linux before
+   * 6.2 has no listener events: there they change with the periodic dumps.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_INCLUDE_LISTENERS] =
+    g_param_spec_boolean ("include-listeners", "Include listeners",
+                          "Whether listening sockets are listed too", FALSE,
+                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS |
+                          G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -1538,4 +1609,46 @@ guint
 _mptcp_connection_list_get_n_dumps (MptcpConnectionList *self)
 {
   return self->n_dumps;
+}
+
+/**
+ * mptcp_connection_list_get_include_listeners:
+ * @self: a #MptcpConnectionList
+ *
+ * Reads a property of the list.
+ *
+ * Returns: whether listening sockets are listed, see
+ *   #MptcpConnectionList:include-listeners
+ *
+ * Since: 0.2
+ */
+gboolean
+mptcp_connection_list_get_include_listeners (MptcpConnectionList *self)
+{
+  g_return_val_if_fail (MPTCP_IS_CONNECTION_LIST (self), FALSE);
+  return self->include_listeners;
+}
+
+/**
+ * mptcp_connection_list_set_include_listeners:
+ * @self: a #MptcpConnectionList
+ * @include: whether to list listening sockets too
+ *
+ * Sets #MptcpConnectionList:include-listeners; the next dump (periodic, or
+ * mptcp_connection_list_refresh()) adds or drops the listeners.
+ *
+ * Since: 0.2
+ */
+void
+mptcp_connection_list_set_include_listeners (MptcpConnectionList *self, gboolean include)
+{
+  g_return_if_fail (MPTCP_IS_CONNECTION_LIST (self));
+
+  include = !!include;
+  if (self->include_listeners == include)
+    return;
+  self->include_listeners = include;
+  self->dumps[0].listeners = include;
+  self->dumps[1].listeners = include;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_INCLUDE_LISTENERS]);
 }

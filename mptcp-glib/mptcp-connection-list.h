@@ -58,6 +58,11 @@ gboolean              mptcp_connection_list_check_subflows   (MptcpConnectionLis
 MPTCP_AVAILABLE_IN_0_2
 MptcpEventSource      mptcp_connection_list_get_event_source (MptcpConnectionList *self);
 MPTCP_AVAILABLE_IN_0_2
+gboolean              mptcp_connection_list_get_include_listeners (MptcpConnectionList *self);
+MPTCP_AVAILABLE_IN_0_2
+void                  mptcp_connection_list_set_include_listeners (MptcpConnectionList *self,
+                                                                   gboolean             include);
+MPTCP_AVAILABLE_IN_0_2
 MptcpConnectionEntry *mptcp_connection_list_find_token       (MptcpConnectionList  *self,
                                                               guint32               token);
 

@@ -109,6 +109,12 @@ _mptcp_diag_dump_clear (MptcpDiagDump *dump)
 gsize
 _mptcp_sockdiag_build_request (guint step, guint32 seq, guint8 *buf)
 {
+  return _mptcp_sockdiag_build_request_for (step, seq, FALSE, buf);
+}
+
+gsize
+_mptcp_sockdiag_build_request_for (guint step, guint32 seq, gboolean listeners, guint8 *buf)
+{
   struct nlmsghdr *nlh;
   struct inet_diag_req_v2 *req;
 
@@ -123,6 +129,8 @@ _mptcp_sockdiag_build_request (guint step, guint32 seq, guint8 *buf)
   req->idiag_ext = 1 << (INET_DIAG_INFO - 1);
   /* every state but LISTEN, TIME_WAIT and NEW_SYN_RECV (mini sockets carry no MPTCP state) */
   req->idiag_states = 0xfff & ~((1u << TCP_LISTEN) | (1u << TCP_TIME_WAIT) | (1u << 12));
+  if (step < 2 && listeners)
+    req->idiag_states |= 1u << TCP_LISTEN;
   if (step < 2)
     mnl_attr_put_u32 (nlh, INET_DIAG_REQ_PROTOCOL, IPPROTO_MPTCP);
   return nlh->nlmsg_len;
@@ -139,7 +147,7 @@ send_request (MptcpSockDiag *self, MptcpDiagDump *dump, GError **error)
   dump->seq = self->next_seq++;
   if (self->next_seq == 0)
     self->next_seq = 1;
-  len = _mptcp_sockdiag_build_request (dump->step, dump->seq, buf);
+  len = _mptcp_sockdiag_build_request_for (dump->step, dump->seq, dump->listeners, buf);
   if (self->netlink)
     n = sendto (self->fd, buf, len, 0, (struct sockaddr *) &kernel, sizeof kernel);
   else
@@ -179,11 +187,14 @@ tcp_step_needed (const MptcpDiagDump *dump)
 
   if (dump->step < 2)
     return TRUE;
-  if (dump->step == 2)
-    return dump->connections->len > 0;
+  /* a listener has no subflow to look for */
   for (i = 0; i < dump->connections->len; i++)
-    if (g_array_index (dump->connections, MptcpDiagSocket, i).family == AF_INET6)
-      return TRUE;
+    {
+      const MptcpDiagSocket *c = &g_array_index (dump->connections, MptcpDiagSocket, i);
+
+      if (c->state != TCP_LISTEN && (dump->step == 2 || c->family == AF_INET6))
+        return TRUE;
+    }
   return FALSE;
 }
 

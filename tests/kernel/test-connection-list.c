@@ -1382,6 +1382,130 @@ test_token_unprivileged (void)
   g_assert_cmpint (WEXITSTATUS (status), ==, 0);
 }
 
+static GSocket *
+listen_on (GSocketFamily family, const char *ip, guint16 *port)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new_from_string (ip, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  GSocket *socket;
+
+  socket = mptcp_socket_new (family, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (socket, address, TRUE, &error));
+  g_assert_true (g_socket_listen (socket, &error));
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  return socket;
+}
+
+/* The listed listener on port, or NULL (transfer none). */
+static MptcpConnectionEntry *
+find_listener_entry (MptcpConnectionList *list, guint16 port)
+{
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (list)); i++)
+    {
+      g_autoptr(MptcpConnectionEntry) e = g_list_model_get_item (G_LIST_MODEL (list), i);
+
+      if (mptcp_connection_entry_get_is_listener (e) &&
+          g_inet_socket_address_get_port (mptcp_connection_entry_get_local_address (e)) == port)
+        return e;   /* the list holds it */
+    }
+  return NULL;
+}
+
+/* Listening sockets: not listed by default, listed with include-listeners (at construction
+ * or set later), with is-listener; with events (6.2+) a closed listener leaves at its
+ * LISTENER_CLOSED event without a dump, a new one comes with the dump its LISTENER_CREATED
+ * event starts. */
+static void
+test_listeners (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) v4 = NULL;
+  g_autoptr(GSocket) v6 = NULL;
+  g_autoptr(GSocket) later = NULL;
+  g_autoptr(MptcpConnectionList) plain = NULL;
+  g_autoptr(MptcpConnectionList) list = NULL;
+  g_autoptr(GArray) changes = g_array_new (FALSE, FALSE, sizeof (Change));
+  MptcpConnectionEntry *e;
+  guint16 port4, port6, port_later;
+  guint dumps;
+  gint64 end;
+
+  v4 = listen_on (G_SOCKET_FAMILY_IPV4, TESTBED_CLIENT1_V4, &port4);
+  v6 = listen_on (G_SOCKET_FAMILY_IPV6, "::", &port6);
+
+  plain = mptcp_connection_list_new (NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (mptcp_connection_list_get_include_listeners (plain));
+  g_assert_null (find_listener_entry (plain, port4));
+  g_assert_null (find_listener_entry (plain, port6));
+
+  list = g_initable_new (MPTCP_TYPE_CONNECTION_LIST, NULL, &error, "include-listeners", TRUE,
+                         "interval", 3600 * 1000, NULL);
+  g_assert_no_error (error);
+  g_assert_true (mptcp_connection_list_get_include_listeners (list));
+  for (guint k = 0; k < 2; k++)
+    {
+      e = find_listener_entry (list, k == 0 ? port4 : port6);
+      g_assert_nonnull (e);
+      g_assert_cmpuint (mptcp_connection_entry_get_state (e), ==, MPTCP_TCP_STATE_LISTEN);
+      g_assert_cmpuint (mptcp_connection_entry_get_token (e), ==, 0);
+      g_assert_cmpuint (mptcp_connection_entry_get_uid (e), ==, 0);
+      g_assert_cmpuint (mptcp_connection_entry_get_inode (e), >, 0);
+      g_assert_cmpuint (g_list_model_get_n_items (mptcp_connection_entry_get_subflows (e)), ==, 0);
+      g_assert_cmpint (mptcp_connection_entry_find_pid (e), ==, getpid ());
+    }
+
+  /* set later: the next dump adds them, and drops them again */
+  mptcp_connection_list_set_include_listeners (plain, TRUE);
+  g_assert_true (mptcp_connection_list_refresh (plain, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (find_listener_entry (plain, port4));
+  g_assert_nonnull (find_listener_entry (plain, port6));
+  mptcp_connection_list_set_include_listeners (plain, FALSE);
+  g_assert_true (mptcp_connection_list_refresh (plain, NULL, &error));
+  g_assert_null (find_listener_entry (plain, port4));
+  g_assert_null (find_listener_entry (plain, port6));
+
+  if (!read_kernel_at_least (6, 2) ||
+      mptcp_connection_list_get_event_source (list) != MPTCP_EVENT_SOURCE_NETLINK)
+    {
+      g_test_message ("no listener events: the dumps follow the listeners");
+      g_assert_true (g_socket_close (v4, &error));
+      g_assert_true (mptcp_connection_list_refresh (list, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_null (find_listener_entry (list, port4));
+      return;
+    }
+
+  /* closed: LISTENER_CLOSED, no dump */
+  dumps = _mptcp_connection_list_get_n_dumps (list);
+  g_signal_connect (list, "items-changed", G_CALLBACK (record_change_cb), changes);
+  g_assert_true (g_socket_close (v4, &error));
+  end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (find_listener_entry (list, port4) != NULL && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE) || (g_usleep (1000), TRUE);
+  g_assert_null (find_listener_entry (list, port4));
+  g_assert_nonnull (find_listener_entry (list, port6));
+  g_assert_cmpuint (changes->len, ==, 1);
+  g_assert_cmpuint (g_array_index (changes, Change, 0).removed, ==, 1);
+  g_assert_cmpuint (g_array_index (changes, Change, 0).added, ==, 0);
+  g_assert_cmpuint (_mptcp_connection_list_get_n_dumps (list), ==, dumps);
+
+  /* made: LISTENER_CREATED starts a dump */
+  later = listen_on (G_SOCKET_FAMILY_IPV4, TESTBED_CLIENT1_V4, &port_later);
+  end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (find_listener_entry (list, port_later) == NULL && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE) || (g_usleep (1000), TRUE);
+  g_assert_nonnull (find_listener_entry (list, port_later));
+  g_assert_cmpuint (_mptcp_connection_list_get_n_dumps (list), ==, dumps + 1);
+  g_signal_handlers_disconnect_by_data (list, changes);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1397,5 +1521,6 @@ main (int argc, char **argv)
   g_test_add_func ("/connection-list/events-unprivileged", test_events_unprivileged);
   g_test_add_func ("/connection-list/steer-by-token", test_steer_by_token);
   g_test_add_func ("/connection-list/token-unprivileged", test_token_unprivileged);
+  g_test_add_func ("/connection-list/listeners", test_listeners);
   return g_test_run ();
 }
