@@ -136,18 +136,13 @@ _mptcp_sockdiag_build_request_for (guint step, guint32 seq, gboolean listeners, 
   return nlh->nlmsg_len;
 }
 
+/* Sends requests (one datagram) to the kernel. */
 static gboolean
-send_request (MptcpSockDiag *self, MptcpDiagDump *dump, GError **error)
+send_buf (MptcpSockDiag *self, const guint8 *buf, gsize len, GError **error)
 {
-  guint8 buf[128] __attribute__ ((aligned (8)));
   struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-  gsize len;
   ssize_t n;
 
-  dump->seq = self->next_seq++;
-  if (self->next_seq == 0)
-    self->next_seq = 1;
-  len = _mptcp_sockdiag_build_request_for (dump->step, dump->seq, dump->listeners, buf);
   if (self->netlink)
     n = sendto (self->fd, buf, len, 0, (struct sockaddr *) &kernel, sizeof kernel);
   else
@@ -158,6 +153,56 @@ send_request (MptcpSockDiag *self, MptcpDiagDump *dump, GError **error)
 
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
                    "Cannot send a sock_diag request: %s", g_strerror (errsv));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* One reply datagram of the kernel into self->buf, without blocking: its length, 0 when none
+ * is queued, -1 with error. Datagrams that did not come from the kernel are dropped. */
+static gssize
+recv_reply (MptcpSockDiag *self, GError **error)
+{
+  for (;;)
+    {
+      struct sockaddr_nl sender;
+      socklen_t sender_len = sizeof sender;
+      ssize_t r;
+
+      memset (&sender, 0, sizeof sender);
+      r = recvfrom (self->fd, self->buf, RECV_BUF_SIZE, MSG_DONTWAIT,
+                    self->netlink ? (struct sockaddr *) &sender : NULL,
+                    self->netlink ? &sender_len : NULL);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0 && errno == EAGAIN)
+        return 0;
+      if (r <= 0)
+        {
+          int errsv = r < 0 ? errno : ECONNRESET;
+
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                       "Cannot read a sock_diag reply: %s", g_strerror (errsv));
+          return -1;
+        }
+      if (self->netlink && (sender.nl_family != AF_NETLINK || sender.nl_pid != 0))
+        continue;
+      return r;
+    }
+}
+
+static gboolean
+send_request (MptcpSockDiag *self, MptcpDiagDump *dump, GError **error)
+{
+  guint8 buf[128] __attribute__ ((aligned (8)));
+  gsize len;
+
+  dump->seq = self->next_seq++;
+  if (self->next_seq == 0)
+    self->next_seq = 1;
+  len = _mptcp_sockdiag_build_request_for (dump->step, dump->seq, dump->listeners, buf);
+  if (!send_buf (self, buf, len, error))
+    {
       dump->running = FALSE;
       return FALSE;
     }
@@ -355,10 +400,9 @@ _mptcp_sockdiag_lookup_subflows (MptcpSockDiag   *self,
   guint8 stack[8 * LOOKUP_MSG_SIZE] __attribute__ ((aligned (8)));
   g_autofree guint8 *heap = NULL;
   guint8 *buf = stack;
-  struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
   guint32 first;
   gsize len = 0;
-  ssize_t r;
+  gssize r;
   guint i, answered = 0;
 
   if (n == 0)
@@ -377,47 +421,22 @@ _mptcp_sockdiag_lookup_subflows (MptcpSockDiag   *self,
   self->next_seq += n;
   if (self->next_seq < first || self->next_seq == 0)
     self->next_seq = 1;
-  if (self->netlink)
-    r = sendto (self->fd, buf, len, 0, (struct sockaddr *) &kernel, sizeof kernel);
-  else
-    r = send (self->fd, buf, len, MSG_NOSIGNAL);
-  if (r < 0 || (gsize) r != len)
-    {
-      int errsv = r < 0 ? errno : EMSGSIZE;
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   "Cannot send a sock_diag request: %s", g_strerror (errsv));
-      return FALSE;
-    }
+  if (!send_buf (self, buf, len, error))
+    return FALSE;
 
   /* one reply per request (the socket or an error), already queued; anything else is skipped */
   while (answered < n)
     {
       MptcpDiagSocket *found;
       const struct nlmsghdr *nlh = (const struct nlmsghdr *) self->buf;
-      struct sockaddr_nl sender;
-      socklen_t sender_len = sizeof sender;
       guint32 k;
       gboolean done;
 
-      memset (&sender, 0, sizeof sender);
-      r = recvfrom (self->fd, self->buf, RECV_BUF_SIZE, MSG_DONTWAIT,
-                    self->netlink ? (struct sockaddr *) &sender : NULL,
-                    self->netlink ? &sender_len : NULL);
-      if (r < 0 && errno == EINTR)
-        continue;
-      if (r < 0 && errno == EAGAIN)
+      r = recv_reply (self, error);
+      if (r < 0)
+        return FALSE;
+      if (r == 0)
         break;               /* fewer replies than asked: the others stay unknown */
-      if (r <= 0)
-        {
-          int errsv = r < 0 ? errno : ECONNRESET;
-
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                       "Cannot read a sock_diag reply: %s", g_strerror (errsv));
-          return FALSE;
-        }
-      if (self->netlink && (sender.nl_family != AF_NETLINK || sender.nl_pid != 0))
-        continue;
       if ((gsize) r < sizeof *nlh)
         continue;
       k = nlh->nlmsg_seq - first;
@@ -462,12 +481,11 @@ _mptcp_sockdiag_lookup_one (MptcpSockDiag         *self,
                             GError               **error)
 {
   guint8 buf[LOOKUP_MSG_SIZE] __attribute__ ((aligned (8)));
-  struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
   struct nlmsghdr *nlh;
   struct inet_diag_req_v2 *req;
   guint32 seq;
   gsize len;
-  ssize_t r;
+  gssize r;
 
   *found = FALSE;
   seq = self->next_seq++;
@@ -493,44 +511,19 @@ _mptcp_sockdiag_lookup_one (MptcpSockDiag         *self,
     }
   else
     len = build_lookup (key, seq, buf);
-  if (self->netlink)
-    r = sendto (self->fd, buf, len, 0, (struct sockaddr *) &kernel, sizeof kernel);
-  else
-    r = send (self->fd, buf, len, MSG_NOSIGNAL);
-  if (r < 0 || (gsize) r != len)
-    {
-      int errsv = r < 0 ? errno : EMSGSIZE;
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   "Cannot send a sock_diag request: %s", g_strerror (errsv));
-      return FALSE;
-    }
+  if (!send_buf (self, buf, len, error))
+    return FALSE;
   /* the reply (the socket or an error) is already queued; anything else is skipped */
   for (;;)
     {
-      struct sockaddr_nl sender;
-      socklen_t sender_len = sizeof sender;
       gboolean done;
 
-      memset (&sender, 0, sizeof sender);
-      r = recvfrom (self->fd, self->buf, RECV_BUF_SIZE, MSG_DONTWAIT,
-                    self->netlink ? (struct sockaddr *) &sender : NULL,
-                    self->netlink ? &sender_len : NULL);
-      if (r < 0 && errno == EINTR)
-        continue;
-      if (r < 0 && errno == EAGAIN)
+      r = recv_reply (self, error);
+      if (r < 0)
+        return FALSE;
+      if (r == 0)
         return TRUE;
-      if (r <= 0)
-        {
-          int errsv = r < 0 ? errno : ECONNRESET;
-
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                       "Cannot read a sock_diag reply: %s", g_strerror (errsv));
-          return FALSE;
-        }
       nlh = (struct nlmsghdr *) self->buf;
-      if (self->netlink && (sender.nl_family != AF_NETLINK || sender.nl_pid != 0))
-        continue;
       if ((gsize) r < sizeof *nlh || nlh->nlmsg_seq != seq)
         continue;
       if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY)

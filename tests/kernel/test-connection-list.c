@@ -1382,25 +1382,6 @@ test_token_unprivileged (void)
   g_assert_cmpint (WEXITSTATUS (status), ==, 0);
 }
 
-static GSocket *
-listen_on (GSocketFamily family, const char *ip, guint16 *port)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new_from_string (ip, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-  GSocket *socket;
-
-  socket = mptcp_socket_new (family, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_socket_bind (socket, address, TRUE, &error));
-  g_assert_true (g_socket_listen (socket, &error));
-  g_assert_no_error (error);
-  bound = g_socket_get_local_address (socket, &error);
-  g_assert_no_error (error);
-  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  return socket;
-}
-
 /* The listed listener on port, or NULL (transfer none). */
 static MptcpConnectionEntry *
 find_listener_entry (MptcpConnectionList *list, guint16 port)
@@ -1435,8 +1416,8 @@ test_listeners (void)
   guint dumps;
   gint64 end;
 
-  v4 = listen_on (G_SOCKET_FAMILY_IPV4, TESTBED_CLIENT1_V4, &port4);
-  v6 = listen_on (G_SOCKET_FAMILY_IPV6, "::", &port6);
+  v4 = read_listen_mptcp (G_SOCKET_FAMILY_IPV4, TESTBED_CLIENT1_V4, &port4);
+  v6 = read_listen_mptcp (G_SOCKET_FAMILY_IPV6, "::", &port6);
 
   plain = mptcp_connection_list_new (NULL, &error);
   g_assert_no_error (error);
@@ -1497,7 +1478,7 @@ test_listeners (void)
   g_assert_cmpuint (_mptcp_connection_list_get_n_dumps (list), ==, dumps);
 
   /* made: LISTENER_CREATED starts a dump */
-  later = listen_on (G_SOCKET_FAMILY_IPV4, TESTBED_CLIENT1_V4, &port_later);
+  later = read_listen_mptcp (G_SOCKET_FAMILY_IPV4, TESTBED_CLIENT1_V4, &port_later);
   end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
   while (find_listener_entry (list, port_later) == NULL && g_get_monotonic_time () < end)
     g_main_context_iteration (NULL, FALSE) || (g_usleep (1000), TRUE);
