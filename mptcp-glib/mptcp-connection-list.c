@@ -1021,6 +1021,8 @@ on_event (const MptcpNlEvent *event, gpointer user_data)
     }
   g_object_ref (self);
   apply_event (self, event);
+  /* those a handler's nested main loop brought while this one was applied */
+  apply_pending_events (self);
   g_object_unref (self);
 }
 
