@@ -344,10 +344,10 @@ mptcp_connection_new_for_token (guint32   token,
         g_propagate_error (error, g_steal_pointer (&local_error));
       return NULL;
     }
-  if (!found)
+  if (!found || s.state == MPTCP_TCP_STATE_CLOSE)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                   "No MPTCP connection of this network namespace has token %08x", token);
+                   "No open MPTCP connection of this network namespace has token %08x", token);
       return NULL;
     }
   diag_addr (&s, FALSE, &self->local_raw);
