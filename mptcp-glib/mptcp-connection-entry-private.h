@@ -62,6 +62,7 @@ struct _MptcpConnectionEntry
   guint32             uid;
   guint32             inode;
   guint8              state;
+  guint8              listener;       /* a listening socket (state LISTEN when listed) */
   gboolean            in_list;
   guint               generation;
   guint               n_subflows;     /* items in subflows */
@@ -83,6 +84,7 @@ enum
   CE_PROP_UID,
   CE_PROP_INODE,
   CE_PROP_SUBFLOWS,
+  CE_PROP_IS_LISTENER,
   CE_N_PROPS
 };
 

@@ -90,6 +90,9 @@ mptcp_connection_entry_get_property (GObject *object, guint prop_id, GValue *val
     case CE_PROP_SUBFLOWS:
       g_value_set_object (value, self->subflows);
       break;
+    case CE_PROP_IS_LISTENER:
+      g_value_set_boolean (value, self->listener);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -174,6 +177,19 @@ mptcp_connection_entry_class_init (MptcpConnectionEntryClass *klass)
    */
   _mptcp_connection_entry_pspecs[CE_PROP_SUBFLOWS] =
     g_param_spec_object ("subflows", "Subflows", "The subflows", G_TYPE_LIST_MODEL, ro);
+  /**
+   * MptcpConnectionEntry:is-listener:
+   *
+   * %TRUE for a listening MPTCP socket (listed only when
+   * #MptcpConnectionList:include-listeners is %TRUE): its local address is the one it
+   * listens on, its remote address is unspecified with port 0, its token is 0 and it has no
+   * subflows. Constant.
+   *
+   * Since: 0.2
+   */
+  _mptcp_connection_entry_pspecs[CE_PROP_IS_LISTENER] =
+    g_param_spec_boolean ("is-listener", "Is listener", "Whether it is a listening socket",
+                          FALSE, ro);
   g_object_class_install_properties (object_class, CE_N_PROPS, _mptcp_connection_entry_pspecs);
 }
 
@@ -251,6 +267,23 @@ mptcp_connection_entry_get_state (MptcpConnectionEntry *self)
 {
   g_return_val_if_fail (MPTCP_IS_CONNECTION_ENTRY (self), MPTCP_TCP_STATE_UNKNOWN);
   return self->state;
+}
+
+/**
+ * mptcp_connection_entry_get_is_listener:
+ * @self: a #MptcpConnectionEntry
+ *
+ * Reads a property of the entry.
+ *
+ * Returns: whether the entry is a listening socket, see #MptcpConnectionEntry:is-listener
+ *
+ * Since: 0.2
+ */
+gboolean
+mptcp_connection_entry_get_is_listener (MptcpConnectionEntry *self)
+{
+  g_return_val_if_fail (MPTCP_IS_CONNECTION_ENTRY (self), FALSE);
+  return self->listener;
 }
 
 /**
@@ -380,3 +413,71 @@ mptcp_connection_entry_get_subflows (MptcpConnectionEntry *self)
   return G_LIST_MODEL (self->subflows);
 }
 
+
+#define CONNECTION_KEY "mptcp-glib-entry-connection"
+
+static void
+weak_ref_free (gpointer data)
+{
+  g_weak_ref_clear (data);
+  g_free (data);
+}
+
+/**
+ * mptcp_connection_entry_dup_connection:
+ * @self: a #MptcpConnectionEntry
+ * @error: return location for a #GError, or %NULL
+ *
+ * An #MptcpConnection of the entry's connection, to steer it (open, close and mark subflows
+ * backup, announce and remove addresses) whichever process holds its socket: the object of
+ * mptcp_connection_new_for_token() for the entry's token, which documents what works on it
+ * (it has no socket; it reads the kernel through sock_diag). While that object lives, every
+ * call returns it again (a new reference); call it from the thread that uses the connection.
+ * It needs CAP_NET_ADMIN.
+ *
+ * For a connection of your own, the #MptcpConnection you made from its socket is the better
+ * handle (mptcp_connection_list_find_token() finds the entry of that one).
+ *
+ * Returns: (transfer full): the connection, or %NULL with @error set: as for
+ *   mptcp_connection_new_for_token() (%MPTCP_ERROR_PERMISSION_DENIED without
+ *   CAP_NET_ADMIN, %G_IO_ERROR_NOT_FOUND when the connection is gone), and
+ *   %MPTCP_ERROR_CLOSED for an entry that left its list
+ *
+ * Since: 0.2
+ */
+MptcpConnection *
+mptcp_connection_entry_dup_connection (MptcpConnectionEntry  *self,
+                                       GError               **error)
+{
+  GWeakRef *ref;
+  MptcpConnection *connection;
+
+  g_return_val_if_fail (MPTCP_IS_CONNECTION_ENTRY (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  ref = g_object_get_data (G_OBJECT (self), CONNECTION_KEY);
+  if (ref != NULL)
+    {
+      connection = g_weak_ref_get (ref);
+      if (connection != NULL && mptcp_connection_get_token (connection) == self->token)
+        return connection;
+      g_clear_object (&connection);
+    }
+  if (!self->in_list)
+    {
+      g_set_error_literal (error, MPTCP_ERROR, MPTCP_ERROR_CLOSED,
+                           "The connection of this entry is closed");
+      return NULL;
+    }
+  connection = mptcp_connection_new_for_token (self->token, error);
+  if (connection == NULL)
+    return NULL;
+  if (ref == NULL)
+    {
+      ref = g_new0 (GWeakRef, 1);
+      g_weak_ref_init (ref, NULL);
+      g_object_set_data_full (G_OBJECT (self), CONNECTION_KEY, ref, weak_ref_free);
+    }
+  g_weak_ref_set (ref, connection);
+  return connection;
+}

@@ -12,6 +12,7 @@
 #include <gio/gio.h>
 #include "mptcp-version-macros.h"
 #include "mptcp-info.h"
+#include "mptcp-connection.h"
 
 G_BEGIN_DECLS
 
@@ -45,5 +46,10 @@ MPTCP_AVAILABLE_IN_0_2
 MptcpConnectionInfo  *mptcp_connection_entry_get_info           (MptcpConnectionEntry *self) G_GNUC_WARN_UNUSED_RESULT;
 MPTCP_AVAILABLE_IN_0_2
 GListModel           *mptcp_connection_entry_get_subflows       (MptcpConnectionEntry *self);
+MPTCP_AVAILABLE_IN_0_2
+gboolean              mptcp_connection_entry_get_is_listener    (MptcpConnectionEntry *self);
+MPTCP_AVAILABLE_IN_0_2
+MptcpConnection      *mptcp_connection_entry_dup_connection     (MptcpConnectionEntry *self,
+                                                                 GError              **error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

@@ -382,7 +382,8 @@ _mptcp_conn_start_events (MptcpConnection *self)
                                              on_event, conn_on_overrun, self, &error);
   if (self->sub_id != 0)
     {
-      hup_watch (self);
+      if (self->socket != NULL)             /* none: mptcp_connection_new_for_token() */
+        hup_watch (self);
       _mptcp_conn_set_event_source (self, MPTCP_EVENT_SOURCE_NETLINK);
       return;
     }

@@ -276,6 +276,12 @@ gboolean
 _mptcp_conn_refresh (MptcpConnection  *self,
                      gboolean          keep,
                      GError          **error);
+/* applies a kernel list read elsewhere (copy: the subflows keep their own tcp_info) */
+G_GNUC_INTERNAL
+void
+_mptcp_conn_apply_kernel_list (MptcpConnection        *self,
+                               const MptcpSockoptList *kl,
+                               gboolean                copy);
 G_GNUC_INTERNAL
 gboolean
 _mptcp_conn_refresh_guarded (MptcpConnection  *self,

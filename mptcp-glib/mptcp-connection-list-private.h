@@ -18,6 +18,11 @@ G_BEGIN_DECLS
 G_GNUC_INTERNAL
 MptcpConnectionList *_mptcp_connection_list_new_for_fd (int fd);
 
+/* Dumps applied since the list was made (the first one included): the tests check that an
+ * event needed none. */
+G_GNUC_INTERNAL
+guint _mptcp_connection_list_get_n_dumps (MptcpConnectionList *self);
+
 /* Bytes of heap a refresh allocated, for the bench (counted by nothing: see bench-sockdiag). */
 
 G_END_DECLS

@@ -17,6 +17,9 @@
 #include "mptcp-connection-entry-private.h"
 #include "mptcp-sockdiag-private.h"
 #include "mptcp-info-private.h"
+#include "mptcp-netlink-private.h"
+#include "mptcp-kernel-private.h"
+#include "mptcp-connection.h"
 #include "mptcp-enum-types.h"
 #include "mptcp-error.h"
 
@@ -39,17 +42,21 @@
  * applies the difference. An entry keeps its object for as long as its connection lives;
  * #GListModel::items-changed is emitted for exactly the connections that appeared (appended at
  * the end) and disappeared, and each entry's subflow model likewise for its subflows. A dump
- * that finds nothing new emits nothing and allocates nothing. Listening sockets are not listed.
+ * that finds nothing new emits nothing and allocates nothing. Listening sockets are listed
+ * on request only (#MptcpConnectionList:include-listeners).
  *
  * Which class to use: for a connection of your own (you hold its socket), #MptcpConnection
  * reads and steers it. To be told of every MPTCP event of the namespace as it happens,
  * #MptcpMonitor (it needs CAP_NET_ADMIN). To see every connection of the namespace with its
  * subflows and statistics, without privilege, #MptcpConnectionList.
  *
- * An entry is a read-only view, never a handle: it controls nothing, and it does not hand out
- * an #MptcpConnection (that class is built around a socket the caller holds). For a
- * connection of your own, the entry and the #MptcpConnection meet through their token:
- * mptcp_connection_list_find_token() with mptcp_connection_get_token(). The entry's subflow
+ * An entry is a read-only view: it controls nothing itself. For a connection of your own, the
+ * entry and the #MptcpConnection you made from its socket meet through their token:
+ * mptcp_connection_list_find_token() with mptcp_connection_get_token(). For any other
+ * connection of the namespace, a caller with CAP_NET_ADMIN gets a controllable
+ * #MptcpConnection without a socket from mptcp_connection_entry_dup_connection() (see
+ * mptcp_connection_new_for_token() for what works on it): it steers the connection by
+ * token, reads it through sock_diag, and the list shows what it did. The entry's subflow
  * backup flags are the kernel's state in both directions as of the list's last dump;
  * #MptcpSubflow:backup and #MptcpSubflow:peer-backup read the same kernel flags for the
  * caller's own connection (mptcp_connection_refresh(), where sock_diag gives them).
@@ -61,8 +68,15 @@
  * listed, with empty subflow models, #MptcpConnectionList:subflows-visible becomes %FALSE and
  * mptcp_connection_list_check_subflows() says why with %MPTCP_ERROR_PERMISSION_DENIED.
  *
- * The list updates by periodic dumps only: it does not join the MPTCP event stream, even with
- * CAP_NET_ADMIN (a change shows at the next dump, within #MptcpConnectionList:interval).
+ * How the list follows changes (#MptcpConnectionList:event-source): a process that may join
+ * the kernel's MPTCP event stream (CAP_NET_ADMIN) gets each change applied as its event
+ * arrives, within the main-loop iteration that reads the event: a connection created,
+ * established or closed, a subflow established or closed, a subflow's backup flags changed
+ * (MP_PRIO). Each event costs a sock_diag lookup of the one socket it names (no dump) and
+ * emits exactly the #GListModel::items-changed and notifications of that change. The periodic
+ * dumps go on, to refresh the counters (and to catch up when the kernel dropped events: an
+ * overrun makes the list dump at once and apply the difference). Without the privilege, the
+ * list changes at each dump, within #MptcpConnectionList:interval.
  *
  * The counters (mptcp_connection_entry_get_info(), mptcp_subflow_entry_get_stats()) are
  * snapshots of the last dump, made on each call; they change at every dump (some of them
@@ -144,6 +158,17 @@ struct _MptcpConnectionList
   gboolean       applying;         /* in apply_dump(): its signal handlers may call us */
   GPtrArray     *waiting;          /* GTasks the running dump answers */
   GPtrArray     *queued;           /* GTasks for the next dump */
+  guint          n_dumps;          /* dumps applied, for the tests */
+
+  /* events (CAP_NET_ADMIN): the broker's "all" subscription, and a second sock_diag socket
+   * for the lookups an event needs (the first one may be in a dump) */
+  MptcpEventSource event_source;
+  MptcpNetlink  *netlink;
+  guint          sub_id;
+  MptcpSockDiag *lookup;
+  GArray        *pending_events;   /* MptcpNlEvent: came while a dump ran or was applied */
+  gboolean       resync;           /* an overrun came while a dump ran: dump again after it */
+  gboolean       include_listeners;
 };
 
 enum
@@ -152,6 +177,8 @@ enum
   PROP_INTERVAL,
   PROP_SUBFLOWS_VISIBLE,
   PROP_N_ITEMS,
+  PROP_EVENT_SOURCE,
+  PROP_INCLUDE_LISTENERS,
   N_PROPS
 };
 
@@ -236,6 +263,26 @@ entry_detach (MptcpConnectionEntry *entry)
     }
 }
 
+/* An object's counters from s: pointing into the dump (copy FALSE: s is in NEXT_DUMP), or its
+ * own copy (an event's lookup). Invariant: *own is NULL or *info is *own. */
+static void
+take_info (guint8 **own, const guint8 **info, guint16 *info_len, const MptcpDiagSocket *s,
+           gboolean copy)
+{
+  if (copy)
+    {
+      g_free (*own);
+      *own = g_memdup2 (s->info, MAX (s->info_len, 1));
+      *info = *own;
+    }
+  else
+    {
+      g_clear_pointer (own, g_free);
+      *info = s->info;
+    }
+  *info_len = s->info_len;
+}
+
 static void
 subflow_store_remove (GListStore *store, guint position)
 {
@@ -280,6 +327,7 @@ entry_new (const MptcpDiagSocket *s, guint32 token)
   entry->uid = s->uid;
   entry->inode = s->inode;
   entry->state = s->state;
+  entry->listener = s->state == MPTCP_TCP_STATE_LISTEN;
   return entry;
 }
 
@@ -319,64 +367,41 @@ apply_connection (MptcpConnectionList *self, const MptcpDiagSocket *s, GPtrArray
   entry->token_changed = FALSE;
   entry->generation = self->generation;
   entry->seen_subflows = 0;
-  entry->info_len = s->info_len;
-  entry->info = s->info;
+  take_info (&entry->own_info, &entry->info, &entry->info_len, s, FALSE);
 }
 
+/* A new subflow of entry, appended to its model. */
 static void
-apply_subflow (MptcpConnectionList *self, const MptcpDiagSocket *s)
+subflow_add (MptcpConnectionList *self, MptcpConnectionEntry *entry, const MptcpDiagSocket *s,
+             gboolean copy)
 {
-  MptcpSubflowEntry *sf = g_hash_table_lookup (self->subflows, &s->cookie);
-  MptcpConnectionEntry *entry;
+  MptcpSubflowEntry *sf = g_object_new (MPTCP_TYPE_SUBFLOW_ENTRY, NULL);
+
+  sf->cookie = s->cookie;
+  sf->parent = entry;
+  sf->local = diag_address (s, FALSE);
+  sf->remote = diag_address (s, TRUE);
+  sf->id_loc = s->id_loc;
+  sf->id_rem = s->id_rem;
+  sf->token_rem = s->token_rem;
+  sf->flags = s->sf_flags;
+  sf->state = s->state;
+  sf->generation = self->generation;
+  take_info (&sf->own_info, &sf->info, &sf->info_len, s, copy);
+  g_hash_table_insert (self->subflows, &sf->cookie, sf);
+  entry->n_subflows++;
+  entry->seen_subflows++;
+  g_list_store_append (entry->subflows, sf);
+  g_object_unref (sf);
+}
+
+/* A listed subflow as s shows it now: the notifications of what changed. */
+static void
+subflow_update (MptcpSubflowEntry *sf, const MptcpDiagSocket *s, gboolean copy)
+{
   guint32 changed;
 
-  /* the common case: a known subflow of a connection this dump saw */
-  if (sf != NULL && sf->parent != NULL && sf->parent->token == s->token_loc &&
-      sf->parent->generation == self->generation)
-    entry = sf->parent;
-  else
-    entry = g_hash_table_lookup (self->by_token, GUINT_TO_POINTER (s->token_loc));
-  if (entry == NULL || entry->generation != self->generation)
-    return;
-  if (sf != NULL && sf->parent != entry)
-    {
-      /* the token was taken by another connection: a new subflow */
-      guint position;
-
-      if (sf->parent != NULL &&
-          g_list_store_find (sf->parent->subflows, sf, &position))
-        subflow_store_remove (sf->parent->subflows, position);
-      g_hash_table_remove (self->subflows, &s->cookie);
-      sf = NULL;
-    }
-  if (sf == NULL)
-    {
-      sf = g_object_new (MPTCP_TYPE_SUBFLOW_ENTRY, NULL);
-      sf->cookie = s->cookie;
-      sf->parent = entry;
-      sf->local = diag_address (s, FALSE);
-      sf->remote = diag_address (s, TRUE);
-      sf->id_loc = s->id_loc;
-      sf->id_rem = s->id_rem;
-      sf->token_rem = s->token_rem;
-      sf->flags = s->sf_flags;
-      sf->state = s->state;
-      sf->generation = self->generation;
-      sf->info_len = s->info_len;
-      sf->info = s->info;
-      g_hash_table_insert (self->subflows, &sf->cookie, sf);
-      entry->n_subflows++;
-      entry->seen_subflows++;
-      g_list_store_append (entry->subflows, sf);
-      g_object_unref (sf);
-      return;
-    }
-
-  if (sf->generation != self->generation)
-    entry->seen_subflows++;
-  sf->generation = self->generation;
-  sf->info_len = s->info_len;
-  sf->info = s->info;
+  take_info (&sf->own_info, &sf->info, &sf->info_len, s, copy);
   changed = sf->flags ^ s->sf_flags;
   sf->flags = s->sf_flags;
   sf->id_loc = s->id_loc;
@@ -387,6 +412,47 @@ apply_subflow (MptcpConnectionList *self, const MptcpDiagSocket *s)
   if (changed & MPTCP_SUBFLOW_FLAG_BKUP_REM)
     g_object_notify_by_pspec (G_OBJECT (sf), _mptcp_subflow_entry_pspecs[SF_PROP_PEER_BACKUP]);
   set_state (G_OBJECT (sf), &sf->state, s->state, _mptcp_subflow_entry_pspecs[SF_PROP_STATE]);
+}
+
+/* The subflow the kernel lists with s (its cookie) for entry, or NULL after taking it from
+ * another entry (the token was taken by another connection: a new subflow). */
+static MptcpSubflowEntry *
+subflow_of (MptcpConnectionList *self, MptcpConnectionEntry *entry, MptcpSubflowEntry *sf)
+{
+  guint position;
+
+  if (sf == NULL || sf->parent == entry)
+    return sf;
+  if (sf->parent != NULL && g_list_store_find (sf->parent->subflows, sf, &position))
+    subflow_store_remove (sf->parent->subflows, position);
+  g_hash_table_remove (self->subflows, &sf->cookie);
+  return NULL;
+}
+
+static void
+apply_subflow (MptcpConnectionList *self, const MptcpDiagSocket *s)
+{
+  MptcpSubflowEntry *sf = g_hash_table_lookup (self->subflows, &s->cookie);
+  MptcpConnectionEntry *entry;
+
+  /* the common case: a known subflow of a connection this dump saw */
+  if (sf != NULL && sf->parent != NULL && sf->parent->token == s->token_loc &&
+      sf->parent->generation == self->generation)
+    entry = sf->parent;
+  else
+    entry = g_hash_table_lookup (self->by_token, GUINT_TO_POINTER (s->token_loc));
+  if (entry == NULL || entry->generation != self->generation)
+    return;
+  sf = subflow_of (self, entry, sf);
+  if (sf == NULL)
+    {
+      subflow_add (self, entry, s, FALSE);
+      return;
+    }
+  if (sf->generation != self->generation)
+    entry->seen_subflows++;
+  sf->generation = self->generation;
+  subflow_update (sf, s, FALSE);
 }
 
 /* What the dump says about the kernel's subflow details: TRUE (details seen), FALSE (the TCP
@@ -439,6 +505,27 @@ detect_subflow_visibility (MptcpConnectionList *self)
       self->subflows_visible = visible;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SUBFLOWS_VISIBLE]);
     }
+}
+
+/* An entry leaves the list: out of the tables, with its own counters. */
+static void
+entry_forget (MptcpConnectionList *self, MptcpConnectionEntry *entry)
+{
+  g_hash_table_remove (self->by_cookie, &entry->cookie);
+  if (entry->token != 0 &&
+      g_hash_table_lookup (self->by_token, GUINT_TO_POINTER (entry->token)) == entry)
+    g_hash_table_remove (self->by_token, GUINT_TO_POINTER (entry->token));
+  entry->in_list = FALSE;
+  entry_detach (entry);
+}
+
+/* After the list's items-changed for a removed entry: its subflows go, its state is CLOSE. */
+static void
+entry_gone (MptcpConnectionList *self, MptcpConnectionEntry *entry)
+{
+  entry_sweep_subflows (self, entry, TRUE);
+  set_state (G_OBJECT (entry), &entry->state, MPTCP_TCP_STATE_CLOSE,
+             _mptcp_connection_entry_pspecs[CE_PROP_STATE]);
 }
 
 /* Applies a complete dump: updates in place, removes what went, appends what came. */
@@ -497,23 +584,12 @@ apply_dump (MptcpConnectionList *self)
             MptcpConnectionEntry *entry = g_ptr_array_index (self->items, k);
 
             g_ptr_array_add (gone, g_object_ref (entry));
-            g_hash_table_remove (self->by_cookie, &entry->cookie);
-            if (entry->token != 0 &&
-                g_hash_table_lookup (self->by_token, GUINT_TO_POINTER (entry->token)) == entry)
-              g_hash_table_remove (self->by_token, GUINT_TO_POINTER (entry->token));
-            entry->in_list = FALSE;
-            entry_detach (entry);
+            entry_forget (self, entry);
           }
         g_ptr_array_remove_range (self->items, start, end - start);
         g_list_model_items_changed (G_LIST_MODEL (self), start, end - start, 0);
         for (guint k = 0; k < gone->len; k++)
-          {
-            MptcpConnectionEntry *entry = g_ptr_array_index (gone, k);
-
-            entry_sweep_subflows (self, entry, TRUE);
-            set_state (G_OBJECT (entry), &entry->state, MPTCP_TCP_STATE_CLOSE,
-                       _mptcp_connection_entry_pspecs[CE_PROP_STATE]);
-          }
+          entry_gone (self, g_ptr_array_index (gone, k));
         g_ptr_array_unref (gone);
       }
     }
@@ -526,8 +602,10 @@ apply_dump (MptcpConnectionList *self)
       g_list_model_items_changed (G_LIST_MODEL (self), n_before, 0, added->len);
       g_ptr_array_unref (added);
     }
-  /* every object in the list now points into this dump (the others got their own copy) */
+  /* every object in the list now points into this dump or into a copy of its own (the
+   * others got their own copy) */
   self->active = !self->active;
+  self->n_dumps++;
   self->applying = FALSE;
   if (self->items->len != old_len)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
@@ -538,6 +616,9 @@ apply_dump (MptcpConnectionList *self)
 /* ---- dumps ---------------------------------------------------------------------------------- */
 
 static void start_async_dump (MptcpConnectionList *self);
+static void apply_pending_events (MptcpConnectionList *self);
+static void stop_events (MptcpConnectionList *self);
+static void on_overrun (gpointer user_data);
 
 static void
 return_tasks (GPtrArray *tasks, const GError *error)
@@ -568,6 +649,24 @@ start_queued (MptcpConnectionList *self)
   start_async_dump (self);
 }
 
+/* After a dump (applied or failed): the events that waited for it, then the next dump (an
+ * overrun's, or one for async callers queued meanwhile). */
+static void
+after_dump (MptcpConnectionList *self)
+{
+  apply_pending_events (self);
+  if (self->resync && !NEXT_DUMP (self)->running && !self->applying)
+    {
+      self->resync = FALSE;
+      if (self->queued->len == 0)
+        {
+          start_async_dump (self);
+          return;
+        }
+    }
+  start_queued (self);
+}
+
 /* The running dump ended (error NULL: complete). */
 static void
 dump_finished (MptcpConnectionList *self, GError *error)
@@ -581,7 +680,7 @@ dump_finished (MptcpConnectionList *self, GError *error)
 
   waiting = g_steal_pointer (&self->waiting);
   self->waiting = g_ptr_array_new_with_free_func (g_object_unref);
-  start_queued (self);
+  after_dump (self);
   g_object_ref (self);
   return_tasks (waiting, error);
   g_object_unref (self);
@@ -672,6 +771,307 @@ finish_running_dump (MptcpConnectionList *self)
   dump_finished (self, error);
 }
 
+/* ---- events ---------------------------------------------------------------------------------- */
+
+/* The lookup key of an event's subflow 4-tuple (IPv4-mapped addresses as IPv4). */
+static void
+event_key (const MptcpNlEvent *event, MptcpDiagSocket *key)
+{
+  MptcpNlInetAddr saddr = event->saddr, daddr = event->daddr;
+  int sfamily = event->family, dfamily = event->family;
+
+  _mptcp_nl_inet_normalize (&sfamily, &saddr);
+  _mptcp_nl_inet_normalize (&dfamily, &daddr);
+  memset (key, 0, G_STRUCT_OFFSET (MptcpDiagSocket, info));
+  key->family = sfamily == AF_INET6 ? AF_INET6 : AF_INET;
+  key->sport = event->sport;
+  key->dport = event->dport;
+  memcpy (key->src, &saddr, key->family == AF_INET ? 4 : 16);
+  memcpy (key->dst, &daddr, key->family == AF_INET ? 4 : 16);
+}
+
+/* Whether a listed subflow has the 4-tuple of key (IPv4-mapped addresses as IPv4). */
+static gboolean
+subflow_has_tuple (MptcpSubflowEntry *sf, const MptcpDiagSocket *key)
+{
+  MptcpDiagSocket mine;
+  GInetSocketAddress *ends[2] = { sf->local, sf->remote };
+
+  memset (&mine, 0, G_STRUCT_OFFSET (MptcpDiagSocket, info));
+  for (guint i = 0; i < 2; i++)
+    {
+      GInetAddress *a = g_inet_socket_address_get_address (ends[i]);
+      gsize size = g_inet_address_get_native_size (a);
+
+      mine.family = size == 4 ? AF_INET : AF_INET6;
+      memcpy (i == 0 ? mine.src : mine.dst, g_inet_address_to_bytes (a), size);
+    }
+  mine.sport = g_inet_socket_address_get_port (sf->local);
+  mine.dport = g_inet_socket_address_get_port (sf->remote);
+  return _mptcp_diag_socket_same_tuple (&mine, key);
+}
+
+/* The entry of token as the kernel shows it now (looked up by token, no dump): updated, or
+ * added at the end of the list. NULL when the kernel has no such connection. */
+static MptcpConnectionEntry *
+event_sync_connection (MptcpConnectionList *self, guint32 token)
+{
+  MptcpConnectionEntry *entry = g_hash_table_lookup (self->by_token, GUINT_TO_POINTER (token));
+  g_autoptr(GError) error = NULL;
+  MptcpDiagSocket s;
+  gboolean found;
+
+  if (!_mptcp_sockdiag_lookup_one (self->lookup, TRUE, token, NULL, &s, &found, &error))
+    {
+      g_debug ("sock_diag lookup of connection %08x failed: %s", token, error->message);
+      return entry;
+    }
+  if (!found)
+    return entry;
+  if (entry == NULL)
+    entry = g_hash_table_lookup (self->by_cookie, &s.cookie);
+  if (entry != NULL)
+    {
+      take_info (&entry->own_info, &entry->info, &entry->info_len, &s, TRUE);
+      set_state (G_OBJECT (entry), &entry->state, s.state,
+                 _mptcp_connection_entry_pspecs[CE_PROP_STATE]);
+      return entry;
+    }
+  entry = entry_new (&s, token);
+  entry->in_list = TRUE;
+  entry->generation = self->generation;
+  take_info (&entry->own_info, &entry->info, &entry->info_len, &s, TRUE);
+  g_hash_table_insert (self->by_cookie, &entry->cookie, entry);
+  g_hash_table_replace (self->by_token, GUINT_TO_POINTER (token), entry);
+  g_ptr_array_add (self->items, entry);
+  g_list_model_items_changed (G_LIST_MODEL (self), self->items->len - 1, 0, 1);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
+  return entry;
+}
+
+/* The subflow of an event's 4-tuple as the kernel shows it now (one lookup): updated, or
+ * appended to the entry's subflows. */
+static void
+event_sync_subflow (MptcpConnectionList *self, MptcpConnectionEntry *entry,
+                    const MptcpNlEvent *event)
+{
+  g_autoptr(GError) error = NULL;
+  MptcpDiagSocket key, s;
+  MptcpSubflowEntry *sf;
+  gboolean found;
+
+  event_key (event, &key);
+  if (!_mptcp_sockdiag_lookup_one (self->lookup, FALSE, 0, &key, &s, &found, &error))
+    {
+      g_debug ("sock_diag lookup of a subflow of %08x failed: %s", entry->token,
+               error->message);
+      return;
+    }
+  if (!found || !s.ulp_attrs || s.token_loc != entry->token)
+    return;
+  sf = subflow_of (self, entry, g_hash_table_lookup (self->subflows, &s.cookie));
+  if (sf == NULL)
+    subflow_add (self, entry, &s, TRUE);
+  else
+    subflow_update (sf, &s, TRUE);
+}
+
+static void
+event_remove_subflow (MptcpConnectionList *self, MptcpConnectionEntry *entry,
+                      const MptcpNlEvent *event)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (entry->subflows));
+  MptcpDiagSocket key;
+
+  event_key (event, &key);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(MptcpSubflowEntry) sf = g_list_model_get_item (G_LIST_MODEL (entry->subflows), i);
+
+      if (subflow_has_tuple (sf, &key))
+        {
+          g_hash_table_remove (self->subflows, &sf->cookie);
+          subflow_store_remove (entry->subflows, i);
+          return;
+        }
+    }
+}
+
+static void
+event_remove_connection (MptcpConnectionList *self, MptcpConnectionEntry *entry)
+{
+  guint position;
+
+  if (!g_ptr_array_find (self->items, entry, &position))
+    return;
+  g_object_ref (entry);
+  entry_forget (self, entry);
+  g_ptr_array_remove_index (self->items, position);
+  g_list_model_items_changed (G_LIST_MODEL (self), position, 1, 0);
+  entry_gone (self, entry);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
+  g_object_unref (entry);
+}
+
+/* The listed listener of a LISTENER_* event (its local address and port), or NULL. */
+static MptcpConnectionEntry *
+find_listener (MptcpConnectionList *self, const MptcpNlEvent *event)
+{
+  MptcpDiagSocket key;
+
+  event_key (event, &key);
+  /* a listener has no peer */
+  memset (key.dst, 0, sizeof key.dst);
+  key.dport = 0;
+  for (guint i = 0; i < self->items->len; i++)
+    {
+      MptcpConnectionEntry *entry = g_ptr_array_index (self->items, i);
+      GInetAddress *a;
+      gsize size;
+      MptcpDiagSocket mine;
+
+      if (!entry->listener ||
+          g_inet_socket_address_get_port (entry->local) != key.sport)
+        continue;
+      a = g_inet_socket_address_get_address (entry->local);
+      size = g_inet_address_get_native_size (a);
+      memset (&mine, 0, G_STRUCT_OFFSET (MptcpDiagSocket, info));
+      mine.family = size == 4 ? AF_INET : AF_INET6;
+      memcpy (mine.src, g_inet_address_to_bytes (a), size);
+      mine.sport = key.sport;
+      if (_mptcp_diag_socket_same_tuple (&mine, &key))
+        return entry;
+    }
+  return NULL;
+}
+
+/* One event, applied at once: the lookups it needs, the items-changed it implies. */
+static void
+apply_event (MptcpConnectionList *self, const MptcpNlEvent *event)
+{
+  MptcpConnectionEntry *entry = NULL;
+
+  if (event->token != 0)
+    entry = g_hash_table_lookup (self->by_token, GUINT_TO_POINTER (event->token));
+  self->applying = TRUE;
+  switch (event->type)
+    {
+    case MPTCP_EVENT_CREATED:
+    case MPTCP_EVENT_ESTABLISHED:
+      /* the event's 4-tuple is the first subflow's */
+      entry = event_sync_connection (self, event->token);
+      if (entry != NULL && entry->n_subflows == 0)
+        event_sync_subflow (self, entry, event);
+      break;
+    case MPTCP_EVENT_CLOSED:
+      if (entry != NULL)
+        event_remove_connection (self, entry);
+      break;
+    case MPTCP_EVENT_SUB_ESTABLISHED:
+    case MPTCP_EVENT_SUB_PRIORITY:
+      if (entry == NULL)
+        entry = event_sync_connection (self, event->token);
+      if (entry != NULL)
+        event_sync_subflow (self, entry, event);
+      break;
+    case MPTCP_EVENT_SUB_CLOSED:
+      if (entry != NULL)
+        event_remove_subflow (self, entry, event);
+      break;
+    case MPX_EVENT_LISTENER_CLOSED:
+      entry = self->include_listeners ? find_listener (self, event) : NULL;
+      if (entry != NULL)
+        event_remove_connection (self, entry);
+      break;
+    default:
+      break;
+    }
+  self->applying = FALSE;
+  /* a new listener has no token to look it up by: a dump tells its cookie, owner, inode */
+  if (event->type == MPX_EVENT_LISTENER_CREATED && self->include_listeners)
+    on_overrun (self);
+}
+
+/* The events that came while a dump ran or was applied, after it (their lookups read the
+ * kernel as it is now: applying one twice changes nothing). */
+static void
+apply_pending_events (MptcpConnectionList *self)
+{
+  while (self->pending_events != NULL && self->pending_events->len > 0 &&
+         !NEXT_DUMP (self)->running && !self->applying)
+    {
+      MptcpNlEvent event = g_array_index (self->pending_events, MptcpNlEvent, 0);
+
+      g_array_remove_index (self->pending_events, 0);
+      apply_event (self, &event);
+    }
+}
+
+static void
+on_event (const MptcpNlEvent *event, gpointer user_data)
+{
+  MptcpConnectionList *self = user_data;
+
+  if (NEXT_DUMP (self)->running || self->applying)
+    {
+      if (self->pending_events == NULL)
+        self->pending_events = g_array_new (FALSE, FALSE, sizeof (MptcpNlEvent));
+      g_array_append_val (self->pending_events, *event);
+      return;
+    }
+  g_object_ref (self);
+  apply_event (self, event);
+  /* those a handler's nested main loop brought while this one was applied */
+  apply_pending_events (self);
+  g_object_unref (self);
+}
+
+/* Events were lost: a full dump, and its diff, tells what changed. */
+static void
+on_overrun (gpointer user_data)
+{
+  MptcpConnectionList *self = user_data;
+
+  g_debug ("MPTCP events were lost: the connection list dumps the namespace again");
+  if (NEXT_DUMP (self)->running || self->applying)
+    self->resync = TRUE;
+  else
+    start_async_dump (self);
+}
+
+/* Joins the event stream if this process may (CAP_NET_ADMIN); polling otherwise. */
+static void
+start_events (MptcpConnectionList *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  self->netlink = _mptcp_netlink_get_for_context (self->context, &error);
+  if (self->netlink != NULL)
+    self->sub_id = _mptcp_netlink_subscribe (self->netlink, TRUE, 0, on_event, on_overrun, self,
+                                             &error);
+  if (self->sub_id != 0)
+    self->lookup = _mptcp_sockdiag_new (&error);
+  if (self->lookup == NULL)
+    {
+      g_debug ("The connection list follows no MPTCP events (%s): dumps every %u ms",
+               error != NULL ? error->message : "?", self->interval);
+      stop_events (self);
+      self->event_source = MPTCP_EVENT_SOURCE_POLLING;
+      return;
+    }
+  self->event_source = MPTCP_EVENT_SOURCE_NETLINK;
+}
+
+static void
+stop_events (MptcpConnectionList *self)
+{
+  if (self->sub_id != 0)
+    _mptcp_netlink_unsubscribe (self->netlink, self->sub_id);
+  self->sub_id = 0;
+  g_clear_pointer (&self->netlink, _mptcp_netlink_unref);
+  g_clear_pointer (&self->lookup, _mptcp_sockdiag_free);
+}
+
 static gboolean
 mptcp_connection_list_initable_init (GInitable *initable, GCancellable *cancellable,
                                      GError **error)
@@ -690,14 +1090,19 @@ mptcp_connection_list_initable_init (GInitable *initable, GCancellable *cancella
       self->diag = _mptcp_sockdiag_new (error);
       if (self->diag == NULL)
         return FALSE;
+      /* subscribed before the first dump: what changes after it is told */
+      start_events (self);
       if (!_mptcp_sockdiag_dump_sync (self->diag, NEXT_DUMP (self), DUMP_TIMEOUT_MS, cancellable,
                                       error))
         {
+          stop_events (self);
           g_clear_pointer (&self->diag, _mptcp_sockdiag_free);
           return FALSE;
         }
       apply_dump (self);
     }
+  if (self->event_source == MPTCP_EVENT_SOURCE_NONE)
+    self->event_source = MPTCP_EVENT_SOURCE_POLLING;
   self->fd_source = g_unix_fd_source_new (_mptcp_sockdiag_get_fd (self->diag), G_IO_IN);
   g_source_set_callback (self->fd_source, G_SOURCE_FUNC (on_readable), self, NULL);
   g_source_set_static_name (self->fd_source, "[mptcp-glib] sock_diag");
@@ -735,6 +1140,7 @@ mptcp_connection_list_dispose (GObject *object)
       g_clear_pointer (&self->fd_source, g_source_unref);
     }
   NEXT_DUMP (self)->running = FALSE;
+  stop_events (self);
   G_OBJECT_CLASS (mptcp_connection_list_parent_class)->dispose (object);
 }
 
@@ -765,6 +1171,7 @@ mptcp_connection_list_finalize (GObject *object)
   g_ptr_array_unref (self->items);
   g_ptr_array_unref (self->waiting);
   g_ptr_array_unref (self->queued);
+  g_clear_pointer (&self->pending_events, g_array_unref);
   _mptcp_diag_dump_clear (&self->dumps[0]);
   _mptcp_diag_dump_clear (&self->dumps[1]);
   _mptcp_sockdiag_free (self->diag);
@@ -791,6 +1198,12 @@ mptcp_connection_list_get_property (GObject *object, guint prop_id, GValue *valu
     case PROP_N_ITEMS:
       g_value_set_uint (value, self->items->len);
       break;
+    case PROP_EVENT_SOURCE:
+      g_value_set_enum (value, self->event_source);
+      break;
+    case PROP_INCLUDE_LISTENERS:
+      g_value_set_boolean (value, self->include_listeners);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -806,6 +1219,9 @@ mptcp_connection_list_set_property (GObject *object, guint prop_id, const GValue
     {
     case PROP_INTERVAL:
       mptcp_connection_list_set_interval (self, g_value_get_uint (value));
+      break;
+    case PROP_INCLUDE_LISTENERS:
+      mptcp_connection_list_set_include_listeners (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -859,6 +1275,44 @@ mptcp_connection_list_class_init (MptcpConnectionListClass *klass)
     g_param_spec_uint ("n-items", "Number of items", "The number of connections",
                        0, G_MAXUINT, 0,
                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  /**
+   * MptcpConnectionList:event-source:
+   *
+   * How the list follows the namespace, decided when it is made:
+   * %MPTCP_EVENT_SOURCE_NETLINK when the process could join the kernel's MPTCP event stream
+   * (it needs CAP_NET_ADMIN): each connection and subflow that comes, goes or changes its
+   * backup flags is applied as its event arrives (a sock_diag lookup of that one socket, no
+   * dump), and the periodic dumps of #MptcpConnectionList:interval refresh the counters (and
+   * catch up after lost events). %MPTCP_EVENT_SOURCE_POLLING otherwise: the list changes with
+   * the periodic dumps and mptcp_connection_list_refresh() only. Never
+   * %MPTCP_EVENT_SOURCE_NONE once the list is made.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_EVENT_SOURCE] =
+    g_param_spec_enum ("event-source", "Event source", "How the list follows the namespace",
+                       MPTCP_TYPE_EVENT_SOURCE, MPTCP_EVENT_SOURCE_NONE,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  /**
+   * MptcpConnectionList:include-listeners:
+   *
+   * Whether the list also holds the namespace's listening MPTCP sockets (entries with
+   * #MptcpConnectionEntry:is-listener %TRUE, appended like connections). Default %FALSE.
+   * Set at construction (`g_object_new (MPTCP_TYPE_CONNECTION_LIST, "include-listeners",
+   * TRUE, NULL)` with g_initable_init(), or from a binding) the first dump has them;
+   * changed later, the next dump adds or drops them. With
+   * #MptcpConnectionList:event-source %MPTCP_EVENT_SOURCE_NETLINK, a listener that closes
+   * leaves the list at its LISTENER_CLOSED event, and one that is made makes the list dump
+   * at its LISTENER_CREATED event (a listener has no token to look it up by); Linux before
+   * 6.2 has no listener events: there they change with the periodic dumps.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_INCLUDE_LISTENERS] =
+    g_param_spec_boolean ("include-listeners", "Include listeners",
+                          "Whether listening sockets are listed too", FALSE,
+                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS |
+                          G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -969,7 +1423,7 @@ mptcp_connection_list_refresh (MptcpConnectionList *self, GCancellable *cancella
                                   error))
     return FALSE;
   apply_dump (self);
-  start_queued (self);
+  after_dump (self);
   return TRUE;
 }
 
@@ -1134,4 +1588,69 @@ mptcp_connection_list_find_token (MptcpConnectionList *self, guint32 token)
   if (token == 0)
     return NULL;
   return g_hash_table_lookup (self->by_token, GUINT_TO_POINTER (token));
+}
+
+/**
+ * mptcp_connection_list_get_event_source:
+ * @self: a #MptcpConnectionList
+ *
+ * Reads a property of the list.
+ *
+ * Returns: how the list follows the namespace, see #MptcpConnectionList:event-source
+ *
+ * Since: 0.2
+ */
+MptcpEventSource
+mptcp_connection_list_get_event_source (MptcpConnectionList *self)
+{
+  g_return_val_if_fail (MPTCP_IS_CONNECTION_LIST (self), MPTCP_EVENT_SOURCE_NONE);
+  return self->event_source;
+}
+
+guint
+_mptcp_connection_list_get_n_dumps (MptcpConnectionList *self)
+{
+  return self->n_dumps;
+}
+
+/**
+ * mptcp_connection_list_get_include_listeners:
+ * @self: a #MptcpConnectionList
+ *
+ * Reads a property of the list.
+ *
+ * Returns: whether listening sockets are listed, see
+ *   #MptcpConnectionList:include-listeners
+ *
+ * Since: 0.2
+ */
+gboolean
+mptcp_connection_list_get_include_listeners (MptcpConnectionList *self)
+{
+  g_return_val_if_fail (MPTCP_IS_CONNECTION_LIST (self), FALSE);
+  return self->include_listeners;
+}
+
+/**
+ * mptcp_connection_list_set_include_listeners:
+ * @self: a #MptcpConnectionList
+ * @include: whether to list listening sockets too
+ *
+ * Sets #MptcpConnectionList:include-listeners; the next dump (periodic, or
+ * mptcp_connection_list_refresh()) adds or drops the listeners.
+ *
+ * Since: 0.2
+ */
+void
+mptcp_connection_list_set_include_listeners (MptcpConnectionList *self, gboolean include)
+{
+  g_return_if_fail (MPTCP_IS_CONNECTION_LIST (self));
+
+  include = !!include;
+  if (self->include_listeners == include)
+    return;
+  self->include_listeners = include;
+  self->dumps[0].listeners = include;
+  self->dumps[1].listeners = include;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_INCLUDE_LISTENERS]);
 }

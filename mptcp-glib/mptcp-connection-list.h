@@ -13,6 +13,7 @@
 #include "mptcp-version-macros.h"
 #include "mptcp-info.h"
 #include "mptcp-connection-entry.h"
+#include "mptcp-connection.h"
 
 G_BEGIN_DECLS
 
@@ -54,6 +55,13 @@ gboolean              mptcp_connection_list_get_subflows_visible (MptcpConnectio
 MPTCP_AVAILABLE_IN_0_2
 gboolean              mptcp_connection_list_check_subflows   (MptcpConnectionList  *self,
                                                               GError              **error);
+MPTCP_AVAILABLE_IN_0_2
+MptcpEventSource      mptcp_connection_list_get_event_source (MptcpConnectionList *self);
+MPTCP_AVAILABLE_IN_0_2
+gboolean              mptcp_connection_list_get_include_listeners (MptcpConnectionList *self);
+MPTCP_AVAILABLE_IN_0_2
+void                  mptcp_connection_list_set_include_listeners (MptcpConnectionList *self,
+                                                                   gboolean             include);
 MPTCP_AVAILABLE_IN_0_2
 MptcpConnectionEntry *mptcp_connection_list_find_token       (MptcpConnectionList  *self,
                                                               guint32               token);

@@ -18,6 +18,7 @@
 #include "mptcp-error.h"
 #include "mptcp-sockdiag-private.h"
 #include "mptcp-connection-impl-private.h"
+#include "mptcp-connection-token-private.h"
 
 /* ---- the kernel's list, applied ---- */
 
@@ -180,6 +181,14 @@ apply_kernel_list (MptcpConnection        *self,
     }
 }
 
+void
+_mptcp_conn_apply_kernel_list (MptcpConnection        *self,
+                               const MptcpSockoptList *kl,
+                               gboolean                copy)
+{
+  apply_kernel_list (self, kl, copy);
+}
+
 /* ---- the kernel's backup flags, from sock_diag ---- */
 
 #ifndef SO_NETNS_COOKIE
@@ -318,6 +327,8 @@ _mptcp_conn_refresh (MptcpConnection  *self,
       _mptcp_conn_set_fallback_error (error);
       return FALSE;
     }
+  if (self->socket == NULL)                 /* mptcp_connection_new_for_token() */
+    return _mptcp_conn_token_refresh (self, error);
   if (self->closed || g_socket_is_closed (self->socket))
     {
       _mptcp_connection_apply_kind (self, MPTCP_CONN_CHANGE_CLOSED);

@@ -38,6 +38,8 @@ _mptcp_connection_service_wanted (MptcpConnection *self)
 {
   const char *mode = g_getenv (MPTCP_CONNECTION_SERVICE_ENV);
 
+  if (mptcp_connection_get_socket (self) == NULL)   /* by token: CAP_NET_ADMIN already */
+    return FALSE;
   if (g_strcmp0 (mode, "never") == 0)
     return FALSE;
   if (g_strcmp0 (mode, "always") == 0)

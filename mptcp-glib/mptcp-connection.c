@@ -186,6 +186,7 @@
 /* ---- MptcpConnection ---- */
 
 #include "mptcp-connection-impl-private.h"
+#include "mptcp-connection-token-private.h"
 
 enum
 {
@@ -1019,7 +1020,8 @@ mptcp_connection_new_for_connection (GSocketConnection  *connection,
  *
  * Gets the socket of the connection.
  *
- * Returns: (transfer none): the socket
+ * Returns: (transfer none) (nullable): the socket, or %NULL for a connection made by
+ *   mptcp_connection_new_for_token()
  *
  * Since: 0.1
  */
@@ -1248,6 +1250,8 @@ mptcp_connection_get_info (MptcpConnection  *self,
       _mptcp_conn_set_fallback_error (error);
       return NULL;
     }
+  if (self->socket == NULL)                 /* mptcp_connection_new_for_token() */
+    return _mptcp_conn_token_get_info (self, error);
   if (self->closed || g_socket_is_closed (self->socket))
     {
       _mptcp_conn_set_closed_error (error);

@@ -94,6 +94,10 @@ MPTCP_AVAILABLE_IN_0_1
 MptcpConnection     *mptcp_connection_new_for_connection (GSocketConnection  *connection,
                                                           GError            **error) G_GNUC_WARN_UNUSED_RESULT;
 
+MPTCP_AVAILABLE_IN_0_2
+MptcpConnection     *mptcp_connection_new_for_token      (guint32             token,
+                                                          GError            **error) G_GNUC_WARN_UNUSED_RESULT;
+
 MPTCP_AVAILABLE_IN_0_1
 GSocket             *mptcp_connection_get_socket         (MptcpConnection    *self);
 

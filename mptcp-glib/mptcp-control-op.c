@@ -21,6 +21,7 @@
 #include "mptcp-enum-types.h"
 #include "mptcp-connection-impl-private.h"
 #include "mptcp-control-op-impl-private.h"
+#include "mptcp-connection-token-private.h"
 
 /* ---- control: open, close, backup, announce, remove ---- */
 
@@ -159,10 +160,13 @@ _mptcp_control_read_kernel (MptcpConnection *self,
   int r;
 
   g_array_set_size (out, 0);
-  if (self->closed || g_socket_is_closed (self->socket))
+  if (self->closed || (self->socket != NULL && g_socket_is_closed (self->socket)))
     return -EBADF;
   /* the scratch list: nothing here runs user code while it is read */
-  r = _mptcp_sockopt_list_read (kl, g_socket_get_fd (self->socket), self->path);
+  if (self->socket == NULL)                 /* mptcp_connection_new_for_token() */
+    r = _mptcp_conn_token_read_list (self, kl);
+  else
+    r = _mptcp_sockopt_list_read (kl, g_socket_get_fd (self->socket), self->path);
   for (i = 0; r == 0 && i < kl->n_subflows; i++)
     {
       KernelEntry e;
@@ -716,6 +720,8 @@ kernel_refusal (MptcpControlOp *op,
   MptcpConnection *self = op->conn;
   GError *fallback = NULL;
 
+  if (self->socket == NULL)                 /* mptcp_connection_new_for_token() */
+    return error;
   if (g_error_matches (error, MPTCP_ERROR, MPTCP_ERROR_NOT_ESTABLISHED) &&
       !g_socket_is_closed (self->socket))
     {
@@ -1003,7 +1009,7 @@ gboolean
 _mptcp_control_check_usable (MptcpConnection *self,
                              GError         **error)
 {
-  if (self->closed || g_socket_is_closed (self->socket))
+  if (self->closed || (self->socket != NULL && g_socket_is_closed (self->socket)))
     {
       _mptcp_conn_set_closed_error (error);
       return FALSE;
@@ -1046,7 +1052,8 @@ _mptcp_control_host_address (MptcpConnection    *self,
       return FALSE;
     }
   raw->scope_id = 0;
-  if (raw->family == AF_INET6 && g_socket_get_family (self->socket) == G_SOCKET_FAMILY_IPV4)
+  if (raw->family == AF_INET6 && self->socket != NULL &&
+      g_socket_get_family (self->socket) == G_SOCKET_FAMILY_IPV4)
     {
       text = g_inet_address_to_string (ia);
       g_set_error (error, MPTCP_ERROR, MPTCP_ERROR_INVALID_ADDRESS,

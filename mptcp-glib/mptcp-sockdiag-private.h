@@ -7,8 +7,8 @@
  * sockets of AF_INET and AF_INET6 (protocol IPPROTO_MPTCP through INET_DIAG_REQ_PROTOCOL,
  * with INET_DIAG_INFO = struct mptcp_info), then the TCP sockets of both families (with
  * INET_DIAG_INFO = struct tcp_info and, for MPTCP subflows, INET_DIAG_ULP_INFO with the
- * MPTCP_SUBFLOW_ATTR_* attributes). Listening, TIME_WAIT and NEW_SYN_RECV sockets are not
- * asked for. The replies land in plain structs, in arrays the caller keeps and that are reused
+ * MPTCP_SUBFLOW_ATTR_* attributes). Listening sockets are asked for only when the dump's
+ * listeners flag is set (and only MPTCP ones); TIME_WAIT and NEW_SYN_RECV sockets never. The replies land in plain structs, in arrays the caller keeps and that are reused
  * from one dump to the next (a dump of unchanged sockets allocates nothing once the arrays
  * have grown).
  *
@@ -61,6 +61,7 @@ typedef struct
   GArray  *subflows;         /* of MptcpDiagSocket, TCP sockets carrying MPTCP ULP info, or
                               * (ulp_mptcp 0) any other TCP socket when keep_tcp is set */
   gboolean keep_tcp;         /* keep TCP sockets without ULP info (to detect a degraded kernel) */
+  gboolean listeners;        /* the MPTCP requests ask for listening sockets too */
   guint    step;             /* 0..3: which of the four requests is running; 4: done */
   guint32  seq;
   gboolean running;
@@ -110,6 +111,12 @@ G_GNUC_INTERNAL
 gsize          _mptcp_sockdiag_build_request (guint    step,
                                               guint32  seq,
                                               guint8  *buf);
+/* The same; with listeners, the MPTCP requests (steps 0, 1) ask for listening sockets too. */
+G_GNUC_INTERNAL
+gsize          _mptcp_sockdiag_build_request_for (guint    step,
+                                                  guint32  seq,
+                                                  gboolean listeners,
+                                                  guint8  *buf);
 
 /* The pure parser: walks one datagram (4-byte aligned) of replies to request seq, appends
  * the sockets to out (MPTCP dump when mptcp is TRUE: every socket; TCP dump: those with MPTCP
@@ -141,6 +148,20 @@ gboolean       _mptcp_sockdiag_lookup_subflows (MptcpSockDiag   *self,
                                                 MptcpDiagSocket *sockets,
                                                 guint            n,
                                                 GError         **error);
+
+/* One socket without a dump, answered before send() returns: with mptcp TRUE the MPTCP socket
+ * of the local token (the kernel's MPTCP diag finds it by token; key unused), with mptcp FALSE
+ * the TCP socket of key's 4-tuple (family, ports, src, dst as for _lookup_subflows()), with
+ * its ULP info when the kernel gives it. *found FALSE (and TRUE returned) when the kernel has
+ * no such socket. FALSE with a GError when the socket fails or the reply is malformed. */
+G_GNUC_INTERNAL
+gboolean       _mptcp_sockdiag_lookup_one (MptcpSockDiag         *self,
+                                           gboolean               mptcp,
+                                           guint32                token,
+                                           const MptcpDiagSocket *key,
+                                           MptcpDiagSocket       *out,
+                                           gboolean              *found,
+                                           GError               **error);
 
 /* The same two endpoints (addresses compared with IPv4-mapped IPv6 as IPv4, and ports). */
 G_GNUC_INTERNAL

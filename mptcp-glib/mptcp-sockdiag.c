@@ -109,6 +109,12 @@ _mptcp_diag_dump_clear (MptcpDiagDump *dump)
 gsize
 _mptcp_sockdiag_build_request (guint step, guint32 seq, guint8 *buf)
 {
+  return _mptcp_sockdiag_build_request_for (step, seq, FALSE, buf);
+}
+
+gsize
+_mptcp_sockdiag_build_request_for (guint step, guint32 seq, gboolean listeners, guint8 *buf)
+{
   struct nlmsghdr *nlh;
   struct inet_diag_req_v2 *req;
 
@@ -123,23 +129,20 @@ _mptcp_sockdiag_build_request (guint step, guint32 seq, guint8 *buf)
   req->idiag_ext = 1 << (INET_DIAG_INFO - 1);
   /* every state but LISTEN, TIME_WAIT and NEW_SYN_RECV (mini sockets carry no MPTCP state) */
   req->idiag_states = 0xfff & ~((1u << TCP_LISTEN) | (1u << TCP_TIME_WAIT) | (1u << 12));
+  if (step < 2 && listeners)
+    req->idiag_states |= 1u << TCP_LISTEN;
   if (step < 2)
     mnl_attr_put_u32 (nlh, INET_DIAG_REQ_PROTOCOL, IPPROTO_MPTCP);
   return nlh->nlmsg_len;
 }
 
+/* Sends requests (one datagram) to the kernel. */
 static gboolean
-send_request (MptcpSockDiag *self, MptcpDiagDump *dump, GError **error)
+send_buf (MptcpSockDiag *self, const guint8 *buf, gsize len, GError **error)
 {
-  guint8 buf[128] __attribute__ ((aligned (8)));
   struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-  gsize len;
   ssize_t n;
 
-  dump->seq = self->next_seq++;
-  if (self->next_seq == 0)
-    self->next_seq = 1;
-  len = _mptcp_sockdiag_build_request (dump->step, dump->seq, buf);
   if (self->netlink)
     n = sendto (self->fd, buf, len, 0, (struct sockaddr *) &kernel, sizeof kernel);
   else
@@ -150,6 +153,56 @@ send_request (MptcpSockDiag *self, MptcpDiagDump *dump, GError **error)
 
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
                    "Cannot send a sock_diag request: %s", g_strerror (errsv));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* One reply datagram of the kernel into self->buf, without blocking: its length, 0 when none
+ * is queued, -1 with error. Datagrams that did not come from the kernel are dropped. */
+static gssize
+recv_reply (MptcpSockDiag *self, GError **error)
+{
+  for (;;)
+    {
+      struct sockaddr_nl sender;
+      socklen_t sender_len = sizeof sender;
+      ssize_t r;
+
+      memset (&sender, 0, sizeof sender);
+      r = recvfrom (self->fd, self->buf, RECV_BUF_SIZE, MSG_DONTWAIT,
+                    self->netlink ? (struct sockaddr *) &sender : NULL,
+                    self->netlink ? &sender_len : NULL);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0 && errno == EAGAIN)
+        return 0;
+      if (r <= 0)
+        {
+          int errsv = r < 0 ? errno : ECONNRESET;
+
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                       "Cannot read a sock_diag reply: %s", g_strerror (errsv));
+          return -1;
+        }
+      if (self->netlink && (sender.nl_family != AF_NETLINK || sender.nl_pid != 0))
+        continue;
+      return r;
+    }
+}
+
+static gboolean
+send_request (MptcpSockDiag *self, MptcpDiagDump *dump, GError **error)
+{
+  guint8 buf[128] __attribute__ ((aligned (8)));
+  gsize len;
+
+  dump->seq = self->next_seq++;
+  if (self->next_seq == 0)
+    self->next_seq = 1;
+  len = _mptcp_sockdiag_build_request_for (dump->step, dump->seq, dump->listeners, buf);
+  if (!send_buf (self, buf, len, error))
+    {
       dump->running = FALSE;
       return FALSE;
     }
@@ -179,11 +232,14 @@ tcp_step_needed (const MptcpDiagDump *dump)
 
   if (dump->step < 2)
     return TRUE;
-  if (dump->step == 2)
-    return dump->connections->len > 0;
+  /* a listener has no subflow to look for */
   for (i = 0; i < dump->connections->len; i++)
-    if (g_array_index (dump->connections, MptcpDiagSocket, i).family == AF_INET6)
-      return TRUE;
+    {
+      const MptcpDiagSocket *c = &g_array_index (dump->connections, MptcpDiagSocket, i);
+
+      if (c->state != TCP_LISTEN && (dump->step == 2 || c->family == AF_INET6))
+        return TRUE;
+    }
   return FALSE;
 }
 
@@ -344,10 +400,9 @@ _mptcp_sockdiag_lookup_subflows (MptcpSockDiag   *self,
   guint8 stack[8 * LOOKUP_MSG_SIZE] __attribute__ ((aligned (8)));
   g_autofree guint8 *heap = NULL;
   guint8 *buf = stack;
-  struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
   guint32 first;
   gsize len = 0;
-  ssize_t r;
+  gssize r;
   guint i, answered = 0;
 
   if (n == 0)
@@ -366,47 +421,22 @@ _mptcp_sockdiag_lookup_subflows (MptcpSockDiag   *self,
   self->next_seq += n;
   if (self->next_seq < first || self->next_seq == 0)
     self->next_seq = 1;
-  if (self->netlink)
-    r = sendto (self->fd, buf, len, 0, (struct sockaddr *) &kernel, sizeof kernel);
-  else
-    r = send (self->fd, buf, len, MSG_NOSIGNAL);
-  if (r < 0 || (gsize) r != len)
-    {
-      int errsv = r < 0 ? errno : EMSGSIZE;
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   "Cannot send a sock_diag request: %s", g_strerror (errsv));
-      return FALSE;
-    }
+  if (!send_buf (self, buf, len, error))
+    return FALSE;
 
   /* one reply per request (the socket or an error), already queued; anything else is skipped */
   while (answered < n)
     {
       MptcpDiagSocket *found;
       const struct nlmsghdr *nlh = (const struct nlmsghdr *) self->buf;
-      struct sockaddr_nl sender;
-      socklen_t sender_len = sizeof sender;
       guint32 k;
       gboolean done;
 
-      memset (&sender, 0, sizeof sender);
-      r = recvfrom (self->fd, self->buf, RECV_BUF_SIZE, MSG_DONTWAIT,
-                    self->netlink ? (struct sockaddr *) &sender : NULL,
-                    self->netlink ? &sender_len : NULL);
-      if (r < 0 && errno == EINTR)
-        continue;
-      if (r < 0 && errno == EAGAIN)
+      r = recv_reply (self, error);
+      if (r < 0)
+        return FALSE;
+      if (r == 0)
         break;               /* fewer replies than asked: the others stay unknown */
-      if (r <= 0)
-        {
-          int errsv = r < 0 ? errno : ECONNRESET;
-
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                       "Cannot read a sock_diag reply: %s", g_strerror (errsv));
-          return FALSE;
-        }
-      if (self->netlink && (sender.nl_family != AF_NETLINK || sender.nl_pid != 0))
-        continue;
       if ((gsize) r < sizeof *nlh)
         continue;
       k = nlh->nlmsg_seq - first;
@@ -437,6 +467,79 @@ _mptcp_sockdiag_lookup_subflows (MptcpSockDiag   *self,
       sockets[k].sf_flags = found->sf_flags;
     }
   return TRUE;
+}
+
+/* ---- looking up one socket ------------------------------------------------------------------ */
+
+gboolean
+_mptcp_sockdiag_lookup_one (MptcpSockDiag         *self,
+                            gboolean               mptcp,
+                            guint32                token,
+                            const MptcpDiagSocket *key,
+                            MptcpDiagSocket       *out,
+                            gboolean              *found,
+                            GError               **error)
+{
+  guint8 buf[LOOKUP_MSG_SIZE] __attribute__ ((aligned (8)));
+  struct nlmsghdr *nlh;
+  struct inet_diag_req_v2 *req;
+  guint32 seq;
+  gsize len;
+  gssize r;
+
+  *found = FALSE;
+  seq = self->next_seq++;
+  if (self->next_seq == 0)
+    self->next_seq = 1;
+  if (mptcp)
+    {
+      /* the kernel's MPTCP diag finds a connection by its token (idiag_cookie[0]) */
+      memset (buf, 0, sizeof buf);
+      nlh = mnl_nlmsg_put_header (buf);
+      nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+      nlh->nlmsg_flags = NLM_F_REQUEST;
+      nlh->nlmsg_seq = seq;
+      req = mnl_nlmsg_put_extra_header (nlh, sizeof *req);
+      req->sdiag_family = AF_INET;
+      req->sdiag_protocol = IPPROTO_TCP;
+      req->idiag_ext = 1 << (INET_DIAG_INFO - 1);
+      req->idiag_states = 0xfff;
+      req->id.idiag_cookie[0] = token;
+      req->id.idiag_cookie[1] = 0;
+      mnl_attr_put_u32 (nlh, INET_DIAG_REQ_PROTOCOL, IPPROTO_MPTCP);
+      len = MNL_ALIGN (nlh->nlmsg_len);
+    }
+  else
+    len = build_lookup (key, seq, buf);
+  if (!send_buf (self, buf, len, error))
+    return FALSE;
+  /* the reply (the socket or an error) is already queued; anything else is skipped */
+  for (;;)
+    {
+      gboolean done;
+
+      r = recv_reply (self, error);
+      if (r < 0)
+        return FALSE;
+      if (r == 0)
+        return TRUE;
+      nlh = (struct nlmsghdr *) self->buf;
+      if ((gsize) r < sizeof *nlh || nlh->nlmsg_seq != seq)
+        continue;
+      if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+        return TRUE;           /* ENOENT: no such socket (any more) */
+      if (self->lookup == NULL)
+        self->lookup = g_array_sized_new (FALSE, FALSE, sizeof (MptcpDiagSocket), 1);
+      g_array_set_size (self->lookup, 0);
+      if (!_mptcp_sockdiag_parse_datagram (self->buf, (gsize) r, seq, mptcp, TRUE, self->lookup,
+                                           &done, error))
+        return FALSE;
+      if (self->lookup->len != 1)
+        return TRUE;
+      *out = g_array_index (self->lookup, MptcpDiagSocket, 0);
+      *found = TRUE;
+      return TRUE;
+    }
 }
 
 /* ---- the parser ---------------------------------------------------------------------------- */

@@ -142,6 +142,29 @@ read_inet_address (const char *ip,
   return G_INET_SOCKET_ADDRESS (g_inet_socket_address_new_from_string (ip, port));
 }
 
+/* A listening MPTCP socket on ip, port 0 (the kernel picks *port) (transfer full). */
+static inline GSocket *
+read_listen_mptcp (GSocketFamily family,
+                   const char   *ip,
+                   guint16      *port)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new_from_string (ip, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  GSocket *socket;
+
+  socket = mptcp_socket_new (family, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (socket, address, TRUE, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_socket_listen (socket, &error));
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  return socket;
+}
+
 /* Whether the connection's list model holds this very subflow object. */
 static inline gboolean
 read_model_holds (MptcpConnection *connection,

@@ -970,6 +970,553 @@ test_async (void)
   close (fd);
 }
 
+static void
+flag_cb (gpointer instance, gpointer arg, gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+static void
+removed_cb (MptcpConnection *c, MptcpSubflow *sf, int error, guint reason, gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+static void
+opened_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  MptcpSubflow **out = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *out = mptcp_connection_open_subflow_finish (MPTCP_CONNECTION (source), result, &error);
+  g_assert_no_error (error);
+}
+
+/* Iterates the default context until *flag, for at most 5 s. */
+static void
+iterate_until (gboolean *flag)
+{
+  gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+  while (!*flag && g_get_monotonic_time () < end)
+    g_main_context_iteration (g_main_context_get_thread_default (), FALSE) ||
+      (g_usleep (1000), TRUE);
+  g_assert_true (*flag);
+}
+
+static void
+n_items_cb (GListModel *model, guint position, guint removed, guint added, gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+/* uid 65534: no events, the periodic dumps find a new connection (in a forked child). */
+static void
+events_as_nobody (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GMainContext) context = NULL;
+  g_autoptr(MptcpConnectionList) list = NULL;
+  gboolean changed = FALSE;
+  guint dumps;
+  int fd;
+
+  if (setgroups (0, NULL) != 0 || setresgid (NOBODY, NOBODY, NOBODY) != 0 ||
+      setresuid (NOBODY, NOBODY, NOBODY) != 0)
+    _exit (2);
+  /* a context of its own: the parent's broker (and its event socket) came with the fork */
+  context = g_main_context_new ();
+  g_main_context_push_thread_default (context);
+  list = mptcp_connection_list_new (NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (mptcp_connection_list_get_event_source (list), ==, MPTCP_EVENT_SOURCE_POLLING);
+  dumps = _mptcp_connection_list_get_n_dumps (list);
+  mptcp_connection_list_set_interval (list, 50);
+  g_signal_connect (list, "items-changed", G_CALLBACK (n_items_cb), &changed);
+  fd = connect_raw (TESTBED_SERVER1_V4, TESTBED_PORT_SINK);
+  iterate_until (&changed);
+  g_assert_cmpuint (_mptcp_connection_list_get_n_dumps (list), >, dumps);
+  g_assert_cmpuint (count_uid (list, NOBODY), ==, 1);
+  g_signal_handlers_disconnect_by_data (list, &changed);
+  close (fd);
+  g_clear_object (&list);
+  g_main_context_pop_thread_default (context);
+}
+
+/* With CAP_NET_ADMIN the list follows the event stream: a connection, its second subflow,
+ * the peer's backup flag and the closes each show within the main-loop iteration that read
+ * their event, with exact items-changed, and no dump (the interval is an hour). */
+static void
+test_events (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(MptcpConnection) connection = NULL;
+  g_autoptr(MptcpConnectionList) list = NULL;
+  g_autoptr(GInetSocketAddress) l2 = read_inet_address (TESTBED_CLIENT2_V4, 0);
+  g_autoptr(GInetSocketAddress) r2 = read_inet_address (TESTBED_SERVER2_V4, TESTBED_PORT_SINK);
+  g_autoptr(MptcpSubflow) sf2 = NULL;
+  g_autoptr(MptcpSubflowEntry) entry2 = NULL;
+  g_autoptr(MptcpConnectionEntry) entry = NULL;
+  g_autoptr(GArray) changes = g_array_new (FALSE, FALSE, sizeof (Change));
+  g_autoptr(GArray) list_changes = g_array_new (FALSE, FALSE, sizeof (Change));
+  const char *add_ep[] = { "ip", "mptcp", "endpoint", "add", TESTBED_SERVER2_V4, "dev",
+                           TESTBED_SERVER2_IFNAME, "id", "7", NULL };
+  const char *backup_ep[] = { "ip", "mptcp", "endpoint", "change", "id", "7", "backup", NULL };
+  const char *del_ep[] = { "ip", "mptcp", "endpoint", "delete", "id", "7", NULL };
+  gboolean added = FALSE, removed = FALSE, peer = FALSE;
+  GListModel *sfs;
+  guint dumps, token, position;
+
+  g_assert_true (testbed_run_in_server (add_ep, NULL, &error));
+  g_assert_no_error (error);
+
+  list = mptcp_connection_list_new (NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (mptcp_connection_list_get_event_source (list), ==, MPTCP_EVENT_SOURCE_NETLINK);
+  mptcp_connection_list_set_interval (list, 3600 * 1000);
+  dumps = _mptcp_connection_list_get_n_dumps (list);
+  g_signal_connect (list, "items-changed", G_CALLBACK (record_change_cb), list_changes);
+
+  /* a connection: CREATED / ESTABLISHED */
+  socket = read_connect_mptcp (G_SOCKET_FAMILY_IPV4, 1, TESTBED_PORT_SINK);
+  connection = mptcp_connection_new (socket, &error);
+  g_assert_no_error (error);
+  read_send_bytes (socket, 1000);
+  g_assert_true (read_wait_for_established (connection, 5000));
+  token = mptcp_connection_get_token (connection);
+  {
+    gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+    while (mptcp_connection_list_find_token (list, token) == NULL &&
+           g_get_monotonic_time () < end)
+      g_main_context_iteration (NULL, FALSE) || (g_usleep (1000), TRUE);
+  }
+  g_assert_nonnull (mptcp_connection_list_find_token (list, token));
+  entry = g_object_ref (mptcp_connection_list_find_token (list, token));
+  /* appended (a CLOSED event of an older connection that still lingered in the first dump
+   * may remove that one meanwhile: single removals are allowed besides) */
+  {
+    const Change *last = &g_array_index (list_changes, Change, list_changes->len - 1);
+
+    g_assert_cmpuint (list_changes->len, >=, 1);
+    g_assert_cmpuint (last->position, ==, g_list_model_get_n_items (G_LIST_MODEL (list)) - 1);
+    g_assert_cmpuint (last->added, ==, 1);
+    g_assert_cmpuint (last->removed, ==, 0);
+    for (guint i = 0; i + 1 < list_changes->len; i++)
+      g_assert_true (g_array_index (list_changes, Change, i).removed == 1 &&
+                     g_array_index (list_changes, Change, i).added == 0);
+  }
+  g_assert_cmpuint (mptcp_connection_entry_get_state (entry), ==, MPTCP_TCP_STATE_ESTABLISHED);
+  g_assert_cmpuint (mptcp_connection_entry_get_uid (entry), ==, 0);
+  g_assert_cmpuint (mptcp_connection_entry_get_inode (entry), >, 0);
+  sfs = mptcp_connection_entry_get_subflows (entry);
+  g_assert_cmpuint (g_list_model_get_n_items (sfs), ==, 1);
+  g_signal_connect (sfs, "items-changed", G_CALLBACK (record_change_cb), changes);
+
+  /* a second subflow: in the list within the iteration that emitted subflow-added (the same
+   * SUB_ESTABLISHED event, read once by the broker) */
+  g_signal_connect (connection, "subflow-added", G_CALLBACK (flag_cb), &added);
+  mptcp_connection_open_subflow_async (connection, l2, r2, NULL, opened_cb, &sf2);
+  iterate_until (&added);
+  g_assert_cmpuint (g_list_model_get_n_items (sfs), ==, 2);
+  g_assert_cmpuint (changes->len, ==, 1);
+  g_assert_cmpuint (g_array_index (changes, Change, 0).position, ==, 1);
+  g_assert_cmpuint (g_array_index (changes, Change, 0).added, ==, 1);
+  entry2 = g_list_model_get_item (sfs, 1);
+  read_assert_same_address (mptcp_subflow_entry_get_remote_address (entry2), G_SOCKET_ADDRESS (r2));
+  g_assert_cmpuint (mptcp_subflow_entry_get_remote_id (entry2), ==, 7);
+  g_assert_true (mptcp_subflow_entry_get_join (entry2));
+  g_assert_false (mptcp_subflow_entry_get_peer_backup (entry2));
+  {
+    g_autoptr(MptcpSubflowStats) stats = mptcp_subflow_entry_get_stats (entry2);
+
+    g_assert_cmpuint (mptcp_subflow_stats_get_state (stats), ==, MPTCP_TCP_STATE_ESTABLISHED);
+  }
+  while (sf2 == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  /* the peer's MP_PRIO: SUB_PRIORITY */
+  g_signal_connect (entry2, "notify::peer-backup", G_CALLBACK (flag_cb), &peer);
+  g_assert_true (testbed_run_in_server (backup_ep, NULL, &error));
+  g_assert_no_error (error);
+  iterate_until (&peer);
+  g_assert_true (mptcp_subflow_entry_get_peer_backup (entry2));
+
+  /* the subflow closes: SUB_CLOSED */
+  g_signal_connect (connection, "subflow-removed", G_CALLBACK (removed_cb), &removed);
+  g_assert_true (mptcp_subflow_close (sf2, NULL, &error));
+  g_assert_no_error (error);
+  iterate_until (&removed);
+  {
+    gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+    while (g_list_model_get_n_items (sfs) > 1 && g_get_monotonic_time () < end)
+      g_main_context_iteration (NULL, FALSE) || (g_usleep (1000), TRUE);
+  }
+  g_assert_cmpuint (g_list_model_get_n_items (sfs), ==, 1);
+  g_assert_cmpuint (changes->len, ==, 2);
+  g_assert_cmpuint (g_array_index (changes, Change, 1).position, ==, 1);
+  g_assert_cmpuint (g_array_index (changes, Change, 1).removed, ==, 1);
+  g_assert_cmpuint (g_array_index (changes, Change, 1).added, ==, 0);
+  g_assert_cmpuint (mptcp_subflow_entry_get_state (entry2), ==, MPTCP_TCP_STATE_CLOSE);
+
+  /* the connection closes: CLOSED */
+  g_array_set_size (list_changes, 0);
+  for (position = 0; position < g_list_model_get_n_items (G_LIST_MODEL (list)); position++)
+    {
+      g_autoptr(MptcpConnectionEntry) e = g_list_model_get_item (G_LIST_MODEL (list), position);
+
+      if (e == entry)
+        break;
+    }
+  g_signal_handlers_disconnect_by_data (connection, &added);
+  g_signal_handlers_disconnect_by_data (connection, &removed);
+  g_clear_object (&connection);
+  g_clear_object (&sf2);
+  g_socket_close (socket, NULL);
+  {
+    gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+    while (mptcp_connection_list_find_token (list, token) != NULL &&
+           g_get_monotonic_time () < end)
+      g_main_context_iteration (NULL, FALSE) || (g_usleep (1000), TRUE);
+  }
+  g_assert_null (mptcp_connection_list_find_token (list, token));
+  /* single removals only; the entry's at its position (less those removed before it) */
+  {
+    guint before = 0;
+    gboolean seen = FALSE;
+
+    for (guint i = 0; i < list_changes->len; i++)
+      {
+        const Change *c = &g_array_index (list_changes, Change, i);
+
+        g_assert_true (c->removed == 1 && c->added == 0);
+        if (c->position == position - before && !seen)
+          seen = TRUE;
+        else if (c->position < position - before)
+          before++;
+      }
+    g_assert_true (seen);
+  }
+  g_assert_cmpuint (mptcp_connection_entry_get_state (entry), ==, MPTCP_TCP_STATE_CLOSE);
+  g_assert_cmpuint (g_list_model_get_n_items (sfs), ==, 0);
+
+  /* all of it without a dump */
+  g_assert_cmpuint (_mptcp_connection_list_get_n_dumps (list), ==, dumps);
+  g_signal_handlers_disconnect_by_data (list, list_changes);
+  g_signal_handlers_disconnect_by_data (sfs, changes);
+  g_signal_handlers_disconnect_by_data (entry2, &peer);
+  g_assert_true (testbed_run_in_server (del_ep, NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* As uid 65534 the list polls (a test of its own: nothing of the previous one is alive in
+ * the child, which valgrind checks too). */
+static void
+test_events_unprivileged (void)
+{
+  int status;
+  GPid child = fork ();
+
+  g_assert_cmpint (child, >=, 0);
+  if (child == 0)
+    {
+      events_as_nobody ();
+      _exit (0);
+    }
+  g_assert_cmpint (waitpid (child, &status, 0), ==, child);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+}
+
+static void
+closed_cb (MptcpConnection *c, gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+/* Iterates the default context until the subflow model has n items, for at most 5 s. */
+static void
+iterate_until_n (GListModel *model, guint n)
+{
+  gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+  while (g_list_model_get_n_items (model) != n && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE) || (g_usleep (1000), TRUE);
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, n);
+}
+
+/* A connection of another process (a child holds its socket), steered through the
+ * socketless MptcpConnection its list entry hands out: a subflow opened, marked backup and
+ * closed by token; the list shows each step; the owner's close ends the handle. */
+static void
+test_steer_by_token (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MptcpConnectionList) list = NULL;
+  g_autoptr(MptcpConnectionEntry) entry = NULL;
+  g_autoptr(MptcpConnection) connection = NULL;
+  g_autoptr(MptcpConnection) again = NULL;
+  g_autoptr(MptcpConnectionInfo) info = NULL;
+  g_autoptr(MptcpSubflow) sf2 = NULL;
+  g_autoptr(MptcpSubflowEntry) entry2 = NULL;
+  g_autoptr(GInetSocketAddress) l2 = read_inet_address (TESTBED_CLIENT2_V4, 0);
+  g_autoptr(GInetSocketAddress) r2 = read_inet_address (TESTBED_SERVER2_V4, TESTBED_PORT_SINK);
+  GListModel *sfs, *listed;
+  gboolean closed = FALSE;
+  int hold;
+  GPid holder;
+
+  holder = spawn_holder (1, FALSE, 0, &hold);
+  list = mptcp_connection_list_new (NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (list)) && entry == NULL; i++)
+    {
+      g_autoptr(MptcpConnectionEntry) e = g_list_model_get_item (G_LIST_MODEL (list), i);
+
+      if (mptcp_connection_entry_find_pid (e) == holder)
+        entry = g_steal_pointer (&e);
+    }
+  g_assert_nonnull (entry);
+  listed = mptcp_connection_entry_get_subflows (entry);
+  g_assert_cmpuint (g_list_model_get_n_items (listed), ==, 1);
+
+  connection = mptcp_connection_entry_dup_connection (entry, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (connection);
+  again = mptcp_connection_entry_dup_connection (entry, &error);
+  g_assert_no_error (error);
+  g_assert_true (again == connection);
+  g_assert_null (mptcp_connection_get_socket (connection));
+  g_assert_cmpuint (mptcp_connection_get_token (connection), ==,
+                    mptcp_connection_entry_get_token (entry));
+  g_assert_cmpint (mptcp_connection_get_event_source (connection), ==, MPTCP_EVENT_SOURCE_NETLINK);
+  g_assert_false (mptcp_connection_get_fallback (connection));
+  read_assert_same_address (mptcp_connection_get_local_address (connection),
+                            G_SOCKET_ADDRESS (mptcp_connection_entry_get_local_address (entry)));
+  read_assert_same_address (mptcp_connection_get_remote_address (connection),
+                            G_SOCKET_ADDRESS (mptcp_connection_entry_get_remote_address (entry)));
+  sfs = mptcp_connection_get_subflows (connection);
+  g_assert_cmpuint (g_list_model_get_n_items (sfs), ==, 1);
+  info = mptcp_connection_get_info (connection, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (mptcp_connection_info_get_token (info), ==,
+                    mptcp_connection_get_token (connection));
+  g_signal_connect (connection, "closed", G_CALLBACK (closed_cb), &closed);
+
+  /* open */
+  sf2 = mptcp_connection_open_subflow (connection, l2, r2, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (sf2);
+  g_assert_cmpuint (g_list_model_get_n_items (sfs), ==, 2);
+  {
+    g_autoptr(MptcpSubflowStats) stats = mptcp_subflow_get_stats (sf2);
+
+    g_assert_nonnull (stats);
+    g_assert_cmpuint (mptcp_subflow_stats_get_state (stats), ==, MPTCP_TCP_STATE_ESTABLISHED);
+  }
+  read_assert_same_address (mptcp_subflow_get_remote_address (sf2), G_SOCKET_ADDRESS (r2));
+  iterate_until_n (listed, 2);
+  entry2 = g_list_model_get_item (listed, 1);
+  read_assert_same_address (mptcp_subflow_entry_get_remote_address (entry2), G_SOCKET_ADDRESS (r2));
+
+  /* backup: the request, then the kernel's flag read back from sock_diag */
+  g_assert_true (mptcp_subflow_set_backup (sf2, TRUE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (mptcp_subflow_get_backup (sf2));
+  g_assert_true (mptcp_connection_refresh (connection, &error));
+  g_assert_no_error (error);
+  g_assert_true (mptcp_subflow_get_backup (sf2));
+  g_assert_true (mptcp_connection_list_refresh (list, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (mptcp_subflow_entry_get_backup (entry2));
+
+  /* close */
+  g_assert_true (mptcp_subflow_close (sf2, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_list_model_get_n_items (sfs), ==, 1);
+  iterate_until_n (listed, 1);
+  g_assert_cmpuint (mptcp_subflow_entry_get_state (entry2), ==, MPTCP_TCP_STATE_CLOSE);
+
+  /* the owner closes its socket: CLOSED */
+  release_holder (holder, hold);
+  iterate_until (&closed);
+  g_assert_cmpuint (g_list_model_get_n_items (sfs), ==, 0);
+  g_assert_null (mptcp_connection_get_info (connection, &error));
+  g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_CLOSED);
+  g_clear_error (&error);
+  g_assert_null (mptcp_connection_open_subflow (connection, l2, r2, NULL, &error));
+  g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_CLOSED);
+  g_clear_error (&error);
+  g_signal_handlers_disconnect_by_data (connection, &closed);
+
+  /* a token nobody has (the closed connection's may stay in the kernel's table a while) */
+  {
+    guint32 unknown = mptcp_connection_get_token (connection);
+
+    g_assert_true (mptcp_connection_list_refresh (list, NULL, &error));
+    do
+      unknown = unknown * 1103515245u + 12345u;
+    while (unknown == 0 || mptcp_connection_list_find_token (list, unknown) != NULL);
+    g_assert_null (mptcp_connection_new_for_token (unknown, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+    g_clear_error (&error);
+  }
+}
+
+/* privileges dropped before anything joins the event group (the parent's broker came with
+ * the fork: a context of its own) */
+static void
+token_as_nobody (guint32 token)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GMainContext) context = NULL;
+  g_autoptr(MptcpConnection) other = NULL;
+
+  if (setgroups (0, NULL) != 0 || setresgid (NOBODY, NOBODY, NOBODY) != 0 ||
+      setresuid (NOBODY, NOBODY, NOBODY) != 0)
+    _exit (2);
+  context = g_main_context_new ();
+  g_main_context_push_thread_default (context);
+  other = mptcp_connection_new_for_token (token, &error);
+  g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_PERMISSION_DENIED);
+  g_assert_null (other);
+  g_main_context_pop_thread_default (context);
+}
+
+/* Without CAP_NET_ADMIN (a child as uid 65534): MPTCP_ERROR_PERMISSION_DENIED. */
+static void
+test_token_unprivileged (void)
+{
+  g_autoptr(GError) error = NULL;
+  int fd = connect_raw (TESTBED_SERVER1_V4, TESTBED_PORT_SINK);
+  g_autoptr(GSocket) mine = g_socket_new_from_fd (fd, &error);
+  g_autoptr(MptcpConnection) own = mptcp_connection_new (mine, &error);
+  guint32 token;
+  int status;
+  GPid holder;
+
+  g_assert_no_error (error);
+  token = mptcp_connection_get_token (own);
+  holder = fork ();
+  g_assert_cmpint (holder, >=, 0);
+  if (holder == 0)
+    {
+      token_as_nobody (token);
+      _exit (0);
+    }
+  g_assert_cmpint (waitpid (holder, &status, 0), ==, holder);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+}
+
+/* The listed listener on port, or NULL (transfer none). */
+static MptcpConnectionEntry *
+find_listener_entry (MptcpConnectionList *list, guint16 port)
+{
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (list)); i++)
+    {
+      g_autoptr(MptcpConnectionEntry) e = g_list_model_get_item (G_LIST_MODEL (list), i);
+
+      if (mptcp_connection_entry_get_is_listener (e) &&
+          g_inet_socket_address_get_port (mptcp_connection_entry_get_local_address (e)) == port)
+        return e;   /* the list holds it */
+    }
+  return NULL;
+}
+
+/* Listening sockets: not listed by default, listed with include-listeners (at construction
+ * or set later), with is-listener; with events (6.2+) a closed listener leaves at its
+ * LISTENER_CLOSED event without a dump, a new one comes with the dump its LISTENER_CREATED
+ * event starts. */
+static void
+test_listeners (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) v4 = NULL;
+  g_autoptr(GSocket) v6 = NULL;
+  g_autoptr(GSocket) later = NULL;
+  g_autoptr(MptcpConnectionList) plain = NULL;
+  g_autoptr(MptcpConnectionList) list = NULL;
+  g_autoptr(GArray) changes = g_array_new (FALSE, FALSE, sizeof (Change));
+  MptcpConnectionEntry *e;
+  guint16 port4, port6, port_later;
+  guint dumps;
+  gint64 end;
+
+  v4 = read_listen_mptcp (G_SOCKET_FAMILY_IPV4, TESTBED_CLIENT1_V4, &port4);
+  v6 = read_listen_mptcp (G_SOCKET_FAMILY_IPV6, "::", &port6);
+
+  plain = mptcp_connection_list_new (NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (mptcp_connection_list_get_include_listeners (plain));
+  g_assert_null (find_listener_entry (plain, port4));
+  g_assert_null (find_listener_entry (plain, port6));
+
+  list = g_initable_new (MPTCP_TYPE_CONNECTION_LIST, NULL, &error, "include-listeners", TRUE,
+                         "interval", 3600 * 1000, NULL);
+  g_assert_no_error (error);
+  g_assert_true (mptcp_connection_list_get_include_listeners (list));
+  for (guint k = 0; k < 2; k++)
+    {
+      e = find_listener_entry (list, k == 0 ? port4 : port6);
+      g_assert_nonnull (e);
+      g_assert_cmpuint (mptcp_connection_entry_get_state (e), ==, MPTCP_TCP_STATE_LISTEN);
+      g_assert_cmpuint (mptcp_connection_entry_get_token (e), ==, 0);
+      g_assert_cmpuint (mptcp_connection_entry_get_uid (e), ==, 0);
+      g_assert_cmpuint (mptcp_connection_entry_get_inode (e), >, 0);
+      g_assert_cmpuint (g_list_model_get_n_items (mptcp_connection_entry_get_subflows (e)), ==, 0);
+      g_assert_cmpint (mptcp_connection_entry_find_pid (e), ==, getpid ());
+    }
+
+  /* set later: the next dump adds them, and drops them again */
+  mptcp_connection_list_set_include_listeners (plain, TRUE);
+  g_assert_true (mptcp_connection_list_refresh (plain, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (find_listener_entry (plain, port4));
+  g_assert_nonnull (find_listener_entry (plain, port6));
+  mptcp_connection_list_set_include_listeners (plain, FALSE);
+  g_assert_true (mptcp_connection_list_refresh (plain, NULL, &error));
+  g_assert_null (find_listener_entry (plain, port4));
+  g_assert_null (find_listener_entry (plain, port6));
+
+  if (!read_kernel_at_least (6, 2) ||
+      mptcp_connection_list_get_event_source (list) != MPTCP_EVENT_SOURCE_NETLINK)
+    {
+      g_test_message ("no listener events: the dumps follow the listeners");
+      g_assert_true (g_socket_close (v4, &error));
+      g_assert_true (mptcp_connection_list_refresh (list, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_null (find_listener_entry (list, port4));
+      return;
+    }
+
+  /* closed: LISTENER_CLOSED, no dump */
+  dumps = _mptcp_connection_list_get_n_dumps (list);
+  g_signal_connect (list, "items-changed", G_CALLBACK (record_change_cb), changes);
+  g_assert_true (g_socket_close (v4, &error));
+  end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (find_listener_entry (list, port4) != NULL && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE) || (g_usleep (1000), TRUE);
+  g_assert_null (find_listener_entry (list, port4));
+  g_assert_nonnull (find_listener_entry (list, port6));
+  g_assert_cmpuint (changes->len, ==, 1);
+  g_assert_cmpuint (g_array_index (changes, Change, 0).removed, ==, 1);
+  g_assert_cmpuint (g_array_index (changes, Change, 0).added, ==, 0);
+  g_assert_cmpuint (_mptcp_connection_list_get_n_dumps (list), ==, dumps);
+
+  /* made: LISTENER_CREATED starts a dump */
+  later = read_listen_mptcp (G_SOCKET_FAMILY_IPV4, TESTBED_CLIENT1_V4, &port_later);
+  end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (find_listener_entry (list, port_later) == NULL && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE) || (g_usleep (1000), TRUE);
+  g_assert_nonnull (find_listener_entry (list, port_later));
+  g_assert_cmpuint (_mptcp_connection_list_get_n_dumps (list), ==, dumps + 1);
+  g_signal_handlers_disconnect_by_data (list, changes);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -981,5 +1528,10 @@ main (int argc, char **argv)
   g_test_add_func ("/connection-list/own-subflow-backup", test_own_subflow_backup);
   g_test_add_func ("/connection-list/thousand", test_thousand);
   g_test_add_func ("/connection-list/async", test_async);
+  g_test_add_func ("/connection-list/events", test_events);
+  g_test_add_func ("/connection-list/events-unprivileged", test_events_unprivileged);
+  g_test_add_func ("/connection-list/steer-by-token", test_steer_by_token);
+  g_test_add_func ("/connection-list/token-unprivileged", test_token_unprivileged);
+  g_test_add_func ("/connection-list/listeners", test_listeners);
   return g_test_run ();
 }

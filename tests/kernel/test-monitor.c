@@ -238,23 +238,6 @@ test_connection (void)
   recorder_clear (&rec);
 }
 
-static GSocket *
-listen_on (GSocketFamily family, const char *ip, guint16 *port)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new_from_string (ip, 0);
-  GSocket *socket;
-
-  socket = mptcp_socket_new (family, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_socket_bind (socket, address, TRUE, &error));
-  g_assert_no_error (error);
-  g_assert_true (g_socket_listen (socket, &error));
-  g_assert_no_error (error);
-  *port = socket_local_port (socket);
-  return socket;
-}
-
 /* LISTENER_CREATED / LISTENER_CLOSED of listeners made here, IPv4 and dual-stack IPv6.
  * Linux before 6.2 has no listener events: there the monitor must deliver none for the same
  * listeners, and the connection events of a connection made after them. */
@@ -270,8 +253,8 @@ test_listener (void)
   guint16 port4, port6;
 
   monitor = monitor_new_recording (&rec);
-  v4 = listen_on (G_SOCKET_FAMILY_IPV4, TESTBED_CLIENT1_V4, &port4);
-  v6 = listen_on (G_SOCKET_FAMILY_IPV6, "::", &port6);
+  v4 = read_listen_mptcp (G_SOCKET_FAMILY_IPV4, TESTBED_CLIENT1_V4, &port4);
+  v6 = read_listen_mptcp (G_SOCKET_FAMILY_IPV6, "::", &port6);
 
   if (!read_kernel_at_least (6, 2))
     {
@@ -466,7 +449,7 @@ test_context (void)
     }
   else
     {
-      listener = listen_on (G_SOCKET_FAMILY_IPV4, TESTBED_CLIENT1_V4, &port);
+      listener = read_listen_mptcp (G_SOCKET_FAMILY_IPV4, TESTBED_CLIENT1_V4, &port);
       drain (NULL, 100);
       g_assert_cmpuint (rec.events->len, ==, 0);
       g_assert_nonnull (wait_event (context, &rec, MPTCP_EVENT_TYPE_LISTENER_CREATED, 0, port));
@@ -508,7 +491,7 @@ test_overrun (void)
       g_autoptr(GSocket) l = NULL;
 
       if (listener_events)
-        l = listen_on (G_SOCKET_FAMILY_IPV4, TESTBED_CLIENT1_V4, &port);
+        l = read_listen_mptcp (G_SOCKET_FAMILY_IPV4, TESTBED_CLIENT1_V4, &port);
       else if (i % 2 == 0)
         l = connect_sink (&token, &port);   /* half as many, three events each */
       else
@@ -525,7 +508,7 @@ test_overrun (void)
   g_ptr_array_set_size (rec.events, 0);
   if (listener_events)
     {
-      listener = listen_on (G_SOCKET_FAMILY_IPV4, TESTBED_CLIENT1_V4, &port);
+      listener = read_listen_mptcp (G_SOCKET_FAMILY_IPV4, TESTBED_CLIENT1_V4, &port);
       g_assert_nonnull (wait_event (NULL, &rec, MPTCP_EVENT_TYPE_LISTENER_CREATED, 0, port));
     }
   else

@@ -45,6 +45,53 @@ assert(first.get_local_address().get_port() === localPort, 'subflow port');
 assert(!first.backup && !first.peer_backup, 'no backup flags');
 assert(first.get_stats().get_state() === Mptcp.TcpState.ESTABLISHED, 'subflow stats');
 
+// 0.2: events (the testbed runs as root), the socketless handle, listeners
+assert(list.get_event_source() === Mptcp.EventSource.NETLINK, 'event source');
+assert(list.event_source === Mptcp.EventSource.NETLINK, 'event-source property');
+let handle = entry.dup_connection();
+assert(handle !== null && handle.get_socket() === null, 'a handle without a socket');
+assert(entry.dup_connection() === handle, 'the same handle');
+assert(handle.get_token() === connection.get_token(), 'handle token');
+assert(handle.get_local_address().get_port() === localPort, 'handle local port');
+assert(handle.get_subflows().get_n_items() === 1, 'handle subflows');
+assert(handle.refresh(), 'handle refresh');
+assert(handle.get_info().get_token() === connection.get_token(), 'handle info');
+assert(Mptcp.Connection.new_for_token(connection.get_token()).get_socket() === null, 'new_for_token');
+try {
+    Mptcp.Connection.new_for_token(0);
+    assert(false, 'token 0');
+} catch (e) {
+    assert(e.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.NOT_SUPPORTED), `token 0: ${e}`);
+}
+handle = null;
+
+const listener = Mptcp.socket_new(Gio.SocketFamily.IPV4);
+listener.bind(Gio.InetSocketAddress.new_from_string(CLIENT, 0), true);
+listener.listen();
+const lport = listener.get_local_address().get_port();
+assert(!list.include_listeners, 'no listeners by default');
+const withListeners = new Mptcp.ConnectionList({include_listeners: true});
+withListeners.init(null);
+assert(withListeners.get_include_listeners(), 'include-listeners');
+let listed = 0;
+for (let i = 0; i < withListeners.get_n_items(); i++) {
+    const e = withListeners.get_item(i);
+    if (e.is_listener && e.get_local_address().get_port() === lport) {
+        assert(e.get_state() === Mptcp.TcpState.LISTEN && e.get_token() === 0, 'listener entry');
+        listed++;
+    }
+}
+assert(listed === 1, 'listener listed');
+list.set_include_listeners(true);
+assert(list.refresh(null), 'refresh with listeners');
+let seen = false;
+for (let i = 0; i < list.get_n_items(); i++)
+    seen ||= list.get_item(i).get_is_listener();
+assert(seen, 'listener after set_include_listeners');
+list.set_include_listeners(false);
+assert(list.refresh(null), 'refresh without listeners');
+listener.close();
+
 // the connection goes: refresh_async until it left, with its items-changed
 const changes = [];
 list.connect('items-changed', (_m, p, r, a) => changes.push(`${p},${r},${a}`));

@@ -52,6 +52,48 @@ assert first.get_local_address().get_port() == local_port
 assert not first.get_backup() and not first.props.peer_backup
 assert first.get_stats().get_state() == Mptcp.TcpState.ESTABLISHED
 
+# 0.2: events (the testbed runs as root), the socketless handle, listeners
+assert clist.get_event_source() == Mptcp.EventSource.NETLINK
+assert clist.props.event_source == Mptcp.EventSource.NETLINK
+handle = entry.dup_connection()
+assert handle is not None and handle.get_socket() is None
+assert entry.dup_connection() == handle
+assert handle.get_token() == connection.get_token()
+assert handle.get_event_source() == Mptcp.EventSource.NETLINK
+assert handle.get_local_address().get_port() == local_port
+assert handle.get_subflows().get_n_items() == 1
+assert handle.refresh()
+assert handle.get_info().get_token() == connection.get_token()
+other = Mptcp.Connection.new_for_token(connection.get_token())
+assert other.get_socket() is None
+try:
+    Mptcp.Connection.new_for_token(0)
+    raise AssertionError('token 0')
+except GLib.Error as e:
+    assert e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.NOT_SUPPORTED), e
+del other, handle
+
+listener = Mptcp.socket_new(Gio.SocketFamily.IPV4)
+listener.bind(Gio.InetSocketAddress.new_from_string(CLIENT, 0), True)
+listener.listen()
+lport = listener.get_local_address().get_port()
+assert not clist.props.include_listeners
+assert not any(e.get_is_listener() for e in clist)
+with_listeners = Mptcp.ConnectionList(include_listeners=True)
+with_listeners.init(None)
+assert with_listeners.get_include_listeners()
+found = [e for e in with_listeners
+         if e.props.is_listener and e.get_local_address().get_port() == lport]
+assert len(found) == 1, 'listener listed'
+assert found[0].get_state() == Mptcp.TcpState.LISTEN and found[0].get_token() == 0
+clist.set_include_listeners(True)
+assert clist.refresh(None)
+assert any(e.get_is_listener() and e.get_local_address().get_port() == lport for e in clist)
+clist.set_include_listeners(False)
+assert clist.refresh(None)
+listener.close()
+del found, with_listeners
+
 # a refresh_async, through the main loop, after the connection went
 changes = []
 clist.connect('items-changed', lambda m, p, r, a: changes.append((p, r, a)))

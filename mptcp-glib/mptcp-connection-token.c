@@ -1,0 +1,373 @@
+/* mptcp-connection-token.c: an MptcpConnection without a socket, steered by token
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * See mptcp-connection-token-private.h.
+ */
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include "mptcp-connection.h"
+#include "mptcp-connection-private.h"
+#include "mptcp-connection-token-private.h"
+#include "mptcp-subflow-private.h"
+#include "mptcp-info-private.h"
+#include "mptcp-sockdiag-private.h"
+#include "mptcp-error.h"
+#include "mptcp-connection-impl-private.h"
+
+#define TOKEN_KEY "mptcp-glib-token-state"
+#define DIAG_TIMEOUT_MS 5000
+
+/* What a socketless connection keeps (object data: nothing in the instance of every other
+ * connection). */
+typedef struct
+{
+  MptcpSockDiag *diag;
+  MptcpDiagDump  dump;       /* the last dump (the backup flags are read from it) */
+} TokenState;
+
+static void
+token_state_free (gpointer data)
+{
+  TokenState *ts = data;
+
+  _mptcp_sockdiag_free (ts->diag);
+  _mptcp_diag_dump_clear (&ts->dump);
+  g_free (ts);
+}
+
+static TokenState *
+token_state (MptcpConnection *self)
+{
+  return g_object_get_data (G_OBJECT (self), TOKEN_KEY);
+}
+
+/* A diag socket's end (local: src) as a normalised address. */
+static void
+diag_addr (const MptcpDiagSocket *s, gboolean remote, MptcpSockoptAddr *out)
+{
+  struct sockaddr_storage ss;
+  gsize len;
+
+  memset (&ss, 0, sizeof ss);
+  if (s->family == AF_INET)
+    {
+      struct sockaddr_in *sin = (struct sockaddr_in *) &ss;
+
+      sin->sin_family = AF_INET;
+      sin->sin_port = g_htons (remote ? s->dport : s->sport);
+      memcpy (&sin->sin_addr, remote ? s->dst : s->src, 4);
+      len = sizeof *sin;
+    }
+  else
+    {
+      struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &ss;
+
+      sin6->sin6_family = AF_INET6;
+      sin6->sin6_port = g_htons (remote ? s->dport : s->sport);
+      memcpy (&sin6->sin6_addr, remote ? s->dst : s->src, 16);
+      len = sizeof *sin6;
+    }
+  _mptcp_sockopt_addr_from_sockaddr (out, (struct sockaddr *) &ss, len);
+}
+
+static gsize
+addr_to_sockaddr (const MptcpDiagSocket *s, gboolean remote, struct sockaddr_storage *out)
+{
+  MptcpSockoptAddr a;
+
+  diag_addr (s, remote, &a);
+  return _mptcp_sockopt_addr_to_sockaddr (&a, out);
+}
+
+/* The token's own connection socket in the dump, or NULL. */
+static const MptcpDiagSocket *
+dump_connection (const MptcpDiagDump *dump, guint32 token)
+{
+  for (guint i = 0; i < dump->connections->len; i++)
+    {
+      const MptcpDiagSocket *c = &g_array_index (dump->connections, MptcpDiagSocket, i);
+      guint32 t = 0;
+
+      if (c->info_len >= 16)
+        memcpy (&t, c->info + 12, 4);
+      if (t == token)
+        return c;
+    }
+  return NULL;
+}
+
+static gboolean
+dump_subflow_of (const MptcpDiagSocket *s, guint32 token)
+{
+  return s->ulp_attrs && s->token_loc == token && s->state != MPTCP_TCP_STATE_CLOSE;
+}
+
+int
+_mptcp_conn_token_read_list (MptcpConnection *self, MptcpSockoptList *out)
+{
+  TokenState *ts = token_state (self);
+  g_autoptr(GError) error = NULL;
+  const gsize head = sizeof (struct mptcp_subflow_data);
+  const gsize tcp_len = MPTCP_SOCKOPT_TCP_INFO_SIZE;
+  guint n = 0, k = 0;
+
+  if (!_mptcp_sockdiag_dump_sync (ts->diag, &ts->dump, DIAG_TIMEOUT_MS, NULL, &error))
+    {
+      g_debug ("sock_diag dump for connection %08x failed: %s", self->token, error->message);
+      return error->domain == G_IO_ERROR && error->code == G_IO_ERROR_TIMED_OUT ? -ETIMEDOUT
+                                                                                  : -EIO;
+    }
+  if (dump_connection (&ts->dump, self->token) == NULL)
+    return -EBADF;
+  for (guint i = 0; i < ts->dump.subflows->len; i++)
+    if (dump_subflow_of (&g_array_index (ts->dump.subflows, MptcpDiagSocket, i), self->token))
+      n++;
+
+  if (out->n_alloc < n || out->alloc_path != MPTCP_SOCKOPT_PATH_LEGACY || out->sf_buf == NULL)
+    {
+      g_free (out->sf_buf);
+      g_free (out->tcp_buf);
+      out->alloc_path = MPTCP_SOCKOPT_PATH_LEGACY;
+      out->n_alloc = MAX (n, 4);
+      out->sf_buf = g_malloc0 (head + out->n_alloc * sizeof (struct mptcp_subflow_addrs));
+      out->tcp_buf = g_malloc0 (head + out->n_alloc * tcp_len);
+    }
+  for (guint i = 0; i < ts->dump.subflows->len; i++)
+    {
+      const MptcpDiagSocket *s = &g_array_index (ts->dump.subflows, MptcpDiagSocket, i);
+      struct mptcp_subflow_addrs *a;
+      struct sockaddr_storage ss;
+      gsize len;
+      guint8 *ti;
+
+      if (!dump_subflow_of (s, self->token))
+        continue;
+      a = (struct mptcp_subflow_addrs *) (gpointer)
+        (out->sf_buf + head + k * sizeof (struct mptcp_subflow_addrs));
+      memset (a, 0, sizeof *a);
+      len = addr_to_sockaddr (s, FALSE, &ss);
+      memcpy (&a->ss_local, &ss, MIN (len, sizeof a->ss_local));
+      len = addr_to_sockaddr (s, TRUE, &ss);
+      memcpy (&a->ss_remote, &ss, MIN (len, sizeof a->ss_remote));
+      ti = out->tcp_buf + head + k * tcp_len;
+      memset (ti, 0, tcp_len);
+      memcpy (ti, s->info, MIN ((gsize) s->info_len, tcp_len));
+      k++;
+    }
+  out->n_subflows = n;
+  out->n_kernel = n;
+  out->sfinfo_stride = 0;
+  out->addrs_stride = sizeof (struct mptcp_subflow_addrs);
+  out->tcp_info_len = tcp_len;
+  return 0;
+}
+
+/* The backup flags of the listed subflows, from the dump just read (both directions: the
+ * subflow's BKUP_LOC and the peer's BKUP_REM). */
+static void
+apply_backup_flags (MptcpConnection *self)
+{
+  TokenState *ts = token_state (self);
+  GPtrArray *items = self->subflows->items;
+
+  for (guint i = 0; i < ts->dump.subflows->len; i++)
+    {
+      const MptcpDiagSocket *s = &g_array_index (ts->dump.subflows, MptcpDiagSocket, i);
+      MptcpSockoptAddr local, remote;
+
+      if (!dump_subflow_of (s, self->token))
+        continue;
+      diag_addr (s, FALSE, &local);
+      diag_addr (s, TRUE, &remote);
+      for (guint k = 0; k < items->len; k++)
+        {
+          MptcpSubflow *sf = g_ptr_array_index (items, k);
+
+          if (!_mptcp_subflow_matches (sf, &local, &remote))
+            continue;
+          g_object_ref (sf);
+          _mptcp_subflow_set_backup (sf, (s->sf_flags & MPTCP_SUBFLOW_FLAG_BKUP_LOC) != 0);
+          _mptcp_subflow_set_peer_backup (sf, (s->sf_flags & MPTCP_SUBFLOW_FLAG_BKUP_REM) != 0);
+          g_object_unref (sf);
+          break;
+        }
+      /* the notify handlers may have changed the list */
+      items = self->subflows->items;
+    }
+}
+
+gboolean
+_mptcp_conn_token_refresh (MptcpConnection *self, GError **error)
+{
+  MptcpSockoptList *kl = _mptcp_conn_scratch_list ();
+  int r;
+
+  if (self->closed)
+    {
+      _mptcp_conn_set_closed_error (error);
+      return FALSE;
+    }
+  r = _mptcp_conn_token_read_list (self, kl);
+  if (r == -EBADF)
+    {
+      _mptcp_conn_mark_closed (self);
+      _mptcp_conn_set_closed_error (error);
+      return FALSE;
+    }
+  if (r < 0)
+    {
+      _mptcp_conn_set_errno_error (error, -r, "Could not list the subflows through sock_diag");
+      return FALSE;
+    }
+  _mptcp_conn_apply_kernel_list (self, kl, TRUE);
+  apply_backup_flags (self);
+  return TRUE;
+}
+
+MptcpConnectionInfo *
+_mptcp_conn_token_get_info (MptcpConnection *self, GError **error)
+{
+  TokenState *ts = token_state (self);
+  g_autoptr(GError) local_error = NULL;
+  MptcpDiagSocket s;
+  gboolean found;
+
+  if (self->closed)
+    {
+      _mptcp_conn_set_closed_error (error);
+      return NULL;
+    }
+  if (!_mptcp_sockdiag_lookup_one (ts->diag, TRUE, self->token, NULL, &s, &found, &local_error))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  if (!found)
+    {
+      _mptcp_conn_set_closed_error (error);
+      return NULL;
+    }
+  return _mptcp_connection_info_new (s.info, s.info_len);
+}
+
+/**
+ * mptcp_connection_new_for_token:
+ * @token: the local token of a connection of this network namespace (as
+ *   mptcp_connection_entry_get_token() or mptcp_event_get_token() give it)
+ * @error: return location for a #GError, or %NULL
+ *
+ * Makes a connection object for any MPTCP connection of the calling thread's network
+ * namespace, whichever process holds its socket, to steer it by its token as `pm_nl_ctl`
+ * does. It needs CAP_NET_ADMIN (to join the kernel's MPTCP events and to send the path
+ * manager's per-connection commands); opening subflows and announcing addresses also need a
+ * connection of the userspace path manager, as for any #MptcpConnection.
+ *
+ * The object has no socket: mptcp_connection_get_socket() returns %NULL, and what a socket
+ * would tell comes from sock_diag instead. Which calls work, and how:
+ *
+ * - mptcp_connection_get_token(), mptcp_connection_get_local_address() and
+ *   mptcp_connection_get_remote_address(): the connection's, read at construction;
+ * - mptcp_connection_get_subflows() and mptcp_connection_refresh(): the subflows from a
+ *   sock_diag dump of the namespace (one dump per refresh, and one per subflow event of the
+ *   connection), with their addresses, TCP statistics (mptcp_subflow_get_stats()) and the
+ *   kernel's backup flags in both directions (#MptcpSubflow:backup, #MptcpSubflow:peer-backup);
+ *   mptcp_subflow_get_id() numbers the subflows in the order the object saw them (sock_diag
+ *   reports no kernel subflow id);
+ * - mptcp_connection_get_info(): the connection's counters, from a sock_diag lookup by token;
+ * - mptcp_connection_open_subflow(), mptcp_subflow_close(), mptcp_subflow_set_backup(),
+ *   mptcp_connection_announce_address() and mptcp_connection_remove_address(), sync and
+ *   async: by token, as for a connection of one's own, with the same results and errors;
+ * - the signals: from the token's events (#MptcpConnection:event-source is
+ *   %MPTCP_EVENT_SOURCE_NETLINK); #MptcpConnection::closed comes with the kernel's CLOSED
+ *   event (the owner closed its socket), or when a read no longer finds the token; every call
+ *   then fails with %MPTCP_ERROR_CLOSED. There is no hangup watch: a connection the peer
+ *   reset is seen closed only with its CLOSED event.
+ *
+ * #MptcpConnection:fallback stays %FALSE: a connection that fell back to TCP has no token
+ * (the constructor does not find it).
+ *
+ * Fails with %MPTCP_ERROR_PERMISSION_DENIED without CAP_NET_ADMIN, with
+ * %G_IO_ERROR_NOT_FOUND when no connection of the namespace has @token, and with
+ * %G_IO_ERROR_NOT_SUPPORTED for @token 0 or when the kernel's sock_diag cannot find an MPTCP
+ * connection by token (it can since Linux 5.9).
+ *
+ * Returns: (transfer full): a new #MptcpConnection without a socket, or %NULL on error
+ *
+ * Since: 0.2
+ */
+MptcpConnection *
+mptcp_connection_new_for_token (guint32   token,
+                                GError  **error)
+{
+  g_autoptr(MptcpConnection) self = NULL;
+  g_autoptr(GError) local_error = NULL;
+  TokenState *ts;
+  MptcpDiagSocket s;
+  gboolean found;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (token == 0)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                           "Token 0 names no MPTCP connection");
+      return NULL;
+    }
+  ts = g_new0 (TokenState, 1);
+  _mptcp_diag_dump_init (&ts->dump);
+  ts->dump.keep_tcp = FALSE;
+  ts->diag = _mptcp_sockdiag_new (error);
+  if (ts->diag == NULL)
+    {
+      token_state_free (ts);
+      return NULL;
+    }
+  self = g_object_new (MPTCP_TYPE_CONNECTION, NULL);
+  g_object_set_data_full (G_OBJECT (self), TOKEN_KEY, ts, token_state_free);
+  self->initialized = TRUE;
+  self->token = token;
+  self->path = MPTCP_SOCKOPT_PATH_LEGACY;
+  self->path_forced = TRUE;
+
+  if (!_mptcp_sockdiag_lookup_one (ts->diag, TRUE, token, NULL, &s, &found, &local_error))
+    {
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT))
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                     "This kernel's sock_diag cannot find an MPTCP connection by token: %s",
+                     local_error->message);
+      else
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  if (!found || s.state == MPTCP_TCP_STATE_CLOSE)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   "No open MPTCP connection of this network namespace has token %08x", token);
+      return NULL;
+    }
+  diag_addr (&s, FALSE, &self->local_raw);
+  diag_addr (&s, TRUE, &self->remote_raw);
+  if (s.state == MPTCP_TCP_STATE_ESTABLISHED)
+    self->established = TRUE;
+
+  _mptcp_conn_start_events (self);
+  if (self->event_source != MPTCP_EVENT_SOURCE_NETLINK)
+    {
+      _mptcp_conn_stop_events (self);
+      g_set_error (error, MPTCP_ERROR, MPTCP_ERROR_PERMISSION_DENIED,
+                   "Steering connection %08x by its token needs CAP_NET_ADMIN (to follow "
+                   "its events and send the path manager's commands)", token);
+      return NULL;
+    }
+  if (!_mptcp_conn_token_refresh (self, error))
+    {
+      _mptcp_conn_stop_events (self);
+      return NULL;
+    }
+  return g_steal_pointer (&self);
+}
