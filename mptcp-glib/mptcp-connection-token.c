@@ -215,7 +215,7 @@ _mptcp_conn_token_refresh (MptcpConnection *self, GError **error)
   r = _mptcp_conn_token_read_list (self, kl);
   if (r == -EBADF)
     {
-      _mptcp_conn_mark_closed (self);
+      _mptcp_connection_apply_kind (self, MPTCP_CONN_CHANGE_CLOSED);
       _mptcp_conn_set_closed_error (error);
       return FALSE;
     }
