@@ -977,7 +977,8 @@ flag_cb (gpointer instance, gpointer arg, gpointer user_data)
 }
 
 static void
-removed_cb (MptcpConnection *c, MptcpSubflow *sf, int error, guint reason, gpointer user_data)
+removed_cb (MptcpConnection *c, MptcpSubflow *sf, const GError *error, MptcpResetReason reason,
+            gpointer user_data)
 {
   *(gboolean *) user_data = TRUE;
 }
@@ -1232,9 +1233,9 @@ test_events_unprivileged (void)
 }
 
 static void
-closed_cb (MptcpConnection *c, gpointer user_data)
+closed_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
 {
-  *(gboolean *) user_data = TRUE;
+  *(gboolean *) user_data = mptcp_connection_is_closed (MPTCP_CONNECTION (object));
 }
 
 /* Iterates the default context until the subflow model has n items, for at most 5 s. */
@@ -1304,7 +1305,7 @@ test_steer_by_token (void)
   g_assert_no_error (error);
   g_assert_cmpuint (mptcp_connection_info_get_token (info), ==,
                     mptcp_connection_get_token (connection));
-  g_signal_connect (connection, "closed", G_CALLBACK (closed_cb), &closed);
+  g_signal_connect (connection, "notify::closed", G_CALLBACK (closed_cb), &closed);
 
   /* open */
   sf2 = mptcp_connection_open_subflow (connection, l2, r2, NULL, &error);
