@@ -283,7 +283,7 @@ _mptcp_conn_token_get_info (MptcpConnection *self, GError **error)
  *   mptcp_connection_announce_address() and mptcp_connection_remove_address(), sync and
  *   async: by token, as for a connection of one's own, with the same results and errors;
  * - the signals: from the token's events (#MptcpConnection:event-source is
- *   %MPTCP_EVENT_SOURCE_NETLINK); #MptcpConnection::closed comes with the kernel's CLOSED
+ *   %MPTCP_EVENT_SOURCE_NETLINK); #MptcpConnection:closed is notified with the kernel's CLOSED
  *   event (the owner closed its socket), or when a read no longer finds the token; every call
  *   then fails with %MPTCP_ERROR_CLOSED. There is no hangup watch: a connection the peer
  *   reset is seen closed only with its CLOSED event.
