@@ -164,6 +164,7 @@ enum
   PROP_CONTROL_TIMEOUT,
   PROP_EVENT_SOURCE,
   PROP_POLL_INTERVAL,
+  PROP_SERVICE_POLICY,
   N_PROPS
 };
 
@@ -184,6 +185,7 @@ mptcp_connection_dispose (GObject *object)
 {
   MptcpConnection *self = MPTCP_CONNECTION (object);
 
+  _mptcp_connection_service_drop (self, FALSE);
   _mptcp_conn_stop_events (self);
 
   /* The subflows point back through the shared back reference (cleared in
@@ -292,6 +294,9 @@ mptcp_connection_get_property (GObject    *object,
     case PROP_POLL_INTERVAL:
       g_value_set_uint (value, extra_ro (self)->poll_interval);
       break;
+    case PROP_SERVICE_POLICY:
+      g_value_set_enum (value, self->service_policy);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -317,6 +322,9 @@ mptcp_connection_set_property (GObject      *object,
       break;
     case PROP_POLL_INTERVAL:
       mptcp_connection_set_poll_interval (self, g_value_get_uint (value));
+      break;
+    case PROP_SERVICE_POLICY:
+      mptcp_connection_set_service_policy (self, g_value_get_enum (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1184,6 +1192,50 @@ mptcp_connection_set_poll_interval (MptcpConnection *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_POLL_INTERVAL]);
 }
 
+/**
+ * mptcp_connection_get_service_policy:
+ * @self: an #MptcpConnection
+ *
+ * Gets #MptcpConnection:service-policy.
+ *
+ * Returns: whether the connection uses mptcp-glib-service
+ *
+ * Since: 0.2
+ */
+MptcpServicePolicy
+mptcp_connection_get_service_policy (MptcpConnection *self)
+{
+  g_return_val_if_fail (MPTCP_IS_CONNECTION (self), MPTCP_SERVICE_POLICY_AUTO);
+
+  return self->service_policy;
+}
+
+/**
+ * mptcp_connection_set_service_policy:
+ * @self: an #MptcpConnection
+ * @policy: the new policy
+ *
+ * Sets #MptcpConnection:service-policy. Call it from the thread that made
+ * the connection.
+ *
+ * Since: 0.2
+ */
+void
+mptcp_connection_set_service_policy (MptcpConnection   *self,
+                                     MptcpServicePolicy policy)
+{
+  g_return_if_fail (MPTCP_IS_CONNECTION (self));
+  g_return_if_fail (policy <= MPTCP_SERVICE_POLICY_ALWAYS);
+  g_return_if_fail (_mptcp_conn_in_own_thread (self));
+
+  if (self->service_policy == policy)
+    return;
+  self->service_policy = policy;
+  if (policy == MPTCP_SERVICE_POLICY_NEVER)
+    _mptcp_connection_service_drop (self, TRUE);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SERVICE_POLICY]);
+}
+
 /* ---- properties and signals of the control and event side ---- */
 
 static void
@@ -1220,6 +1272,14 @@ install_control_properties (GObjectClass *object_class)
    * (with error 0) for the differences, and #MptcpConnection::closed when
    * a poll finds the socket reporting the connection over (poll() gives HUP
    * or ERR); the other signals are not available then.
+   * %MPTCP_EVENT_SOURCE_SERVICE once the connection registered with
+   * mptcp-glib-service (see #MptcpConnection:service-policy; it registers on
+   * its first control operation, so a connection starts in one of the other
+   * two): the service forwards the kernel's events of the connection to
+   * this process, and every signal is available as with
+   * %MPTCP_EVENT_SOURCE_NETLINK. Should the service leave the bus, the
+   * connection polls until its next control operation registers it again
+   * (the bus starts the service anew).
    * %MPTCP_EVENT_SOURCE_NONE once the connection closed or fell back to TCP.
    *
    * Both sources run in the #GMainContext that was the thread-default one
@@ -1246,6 +1306,36 @@ install_control_properties (GObjectClass *object_class)
                        "How often the subflows are polled without events, in milliseconds",
                        10, G_MAXUINT, 1000,
                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * MptcpConnection:service-policy:
+   *
+   * Whether the control operations go through mptcp-glib-service, the D-Bus
+   * system service that lets a process without CAP_NET_ADMIN steer the
+   * connections it owns (it proves ownership by passing the socket).
+   * %MPTCP_SERVICE_POLICY_AUTO (the default) uses it when the process may
+   * not steer the connection itself, %MPTCP_SERVICE_POLICY_NEVER forbids it
+   * and %MPTCP_SERVICE_POLICY_ALWAYS forces it. The environment variable
+   * `MPTCP_GLIB_USE_SERVICE` (`never`, `always`), read at each operation,
+   * overrides %MPTCP_SERVICE_POLICY_AUTO only: an explicit choice of the
+   * application wins over the environment, which is there for tests and
+   * for trying the service without changing a program.
+   *
+   * The connection registers with the service on its first control
+   * operation through it; #MptcpConnection:event-source then becomes
+   * %MPTCP_EVENT_SOURCE_SERVICE. The policy is read at each operation:
+   * set it at construction or before the first operation. Setting
+   * %MPTCP_SERVICE_POLICY_NEVER later ends a registration (the connection
+   * follows the kernel directly again, or polls).
+   *
+   * Since: 0.2
+   */
+  properties[PROP_SERVICE_POLICY] =
+    g_param_spec_enum ("service-policy", "Service policy",
+                       "Whether control operations go through mptcp-glib-service",
+                       MPTCP_TYPE_SERVICE_POLICY, MPTCP_SERVICE_POLICY_AUTO,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS |
+                       G_PARAM_EXPLICIT_NOTIFY);
 
   /**
    * MptcpConnection::subflow-added:

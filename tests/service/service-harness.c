@@ -246,6 +246,20 @@ harness_restart_service (void)
 }
 
 void
+harness_stop_service (void)
+{
+  g_assert_true (stop_service ());
+  while (name_has_owner (MPTCP_SERVICE_BUS_NAME))
+    g_usleep (5000);
+}
+
+void
+harness_start_service (void)
+{
+  start_service ();
+}
+
+void
 harness_kill_service (void)
 {
   g_subprocess_force_exit (service_proc);   /* SIGKILL, to this pid only */

@@ -34,6 +34,9 @@ void             harness_setup        (guint max_per_client);
 gboolean         harness_teardown     (void);
 /* Stops the service (asserting a clean exit) and starts a new one. */
 void             harness_restart_service (void);
+/* Stops the service (asserting a clean exit) until harness_start_service(). */
+void             harness_stop_service  (void);
+void             harness_start_service (void);
 /* SIGKILLs the service (a crash) and starts a new one. */
 void             harness_kill_service (void);
 /* One more argument for the service (e.g. "--path-manager"), NULL = none; set before setup. */

@@ -364,12 +364,111 @@ app_library (const char *arg)
   return 0;
 }
 
+static MptcpSubflow *
+open_second (MptcpConnection *mc,
+             GError         **error)
+{
+  g_autoptr(GInetSocketAddress) local = NULL, remote = NULL;
+
+  local = G_INET_SOCKET_ADDRESS (g_inet_socket_address_new_from_string (TESTBED_CLIENT2_V4, 0));
+  remote = G_INET_SOCKET_ADDRESS (g_inet_socket_address_new_from_string (TESTBED_SERVER2_V4,
+                                                                         TESTBED_PORT_ECHO));
+  return mptcp_connection_open_subflow (mc, local, remote, NULL, error);
+}
+
+static MptcpConnection *
+connection_new (MptcpServicePolicy policy)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) sock = NULL;
+  MptcpConnection *mc;
+  int fd = mptcp_connect (TESTBED_SERVER1_V4, TESTBED_PORT_ECHO, TRUE);
+
+  sock = g_socket_new_from_fd (fd, &error);
+  g_assert_no_error (error);
+  mc = g_initable_new (MPTCP_TYPE_CONNECTION, NULL, &error, "socket", sock,
+                       "service-policy", policy, NULL);
+  g_assert_no_error (error);
+  return mc;
+}
+
+/* MptcpConnection:service-policy without CAP_NET_ADMIN. arg "noservice": the parent stopped
+ * the service. */
+static int
+app_policy (const char *arg)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MptcpConnection) mc = NULL, never = NULL;
+  g_autoptr(MptcpSubflow) sf = NULL;
+
+  g_assert_cmpuint (geteuid (), !=, 0);
+  g_unsetenv ("MPTCP_GLIB_USE_SERVICE");
+  mc = connection_new (MPTCP_SERVICE_POLICY_AUTO);
+  g_assert_cmpint (mptcp_connection_get_service_policy (mc), ==, MPTCP_SERVICE_POLICY_AUTO);
+  g_assert_cmpint (mptcp_connection_get_event_source (mc), ==, MPTCP_EVENT_SOURCE_POLLING);
+
+  if (g_strcmp0 (arg, "noservice") == 0)
+    {
+      /* AUTO: the direct path's refusal, which names what is missing */
+      sf = open_second (mc, &error);
+      g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_PERMISSION_DENIED);
+      g_assert_nonnull (strstr (error->message, "CAP_NET_ADMIN"));
+      g_assert_nonnull (strstr (error->message, MPTCP_SERVICE_BUS_NAME));
+      g_clear_error (&error);
+      /* ALWAYS: the service that was asked for is not there */
+      mptcp_connection_set_service_policy (mc, MPTCP_SERVICE_POLICY_ALWAYS);
+      sf = open_second (mc, &error);
+      g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_NOT_SUPPORTED);
+      g_assert_nonnull (strstr (error->message, MPTCP_SERVICE_BUS_NAME));
+      g_assert_null (sf);
+      g_clear_error (&error);
+      g_assert_cmpint (mptcp_connection_get_event_source (mc), ==, MPTCP_EVENT_SOURCE_POLLING);
+      return 0;
+    }
+
+  /* NEVER: the direct path, refused as before; the environment does not override it */
+  never = connection_new (MPTCP_SERVICE_POLICY_NEVER);
+  g_setenv ("MPTCP_GLIB_USE_SERVICE", "always", TRUE);
+  sf = open_second (never, &error);
+  g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_PERMISSION_DENIED);
+  g_assert_null (sf);
+  g_clear_error (&error);
+  g_assert_cmpint (mptcp_connection_get_event_source (never), ==, MPTCP_EVENT_SOURCE_POLLING);
+  g_unsetenv ("MPTCP_GLIB_USE_SERVICE");
+
+  /* AUTO: through the service, whose events the connection follows from then on */
+  sf = open_second (mc, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (mptcp_connection_get_event_source (mc), ==, MPTCP_EVENT_SOURCE_SERVICE);
+  g_assert_true (mptcp_subflow_close (sf, NULL, &error));
+  g_assert_no_error (error);
+  g_clear_object (&sf);
+
+  /* NEVER set later ends the registration: polling again */
+  mptcp_connection_set_service_policy (mc, MPTCP_SERVICE_POLICY_NEVER);
+  g_assert_cmpint (mptcp_connection_get_event_source (mc), ==, MPTCP_EVENT_SOURCE_POLLING);
+  sf = open_second (mc, &error);
+  g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_PERMISSION_DENIED);
+  g_clear_error (&error);
+
+  /* ALWAYS: the service */
+  mptcp_connection_set_service_policy (mc, MPTCP_SERVICE_POLICY_ALWAYS);
+  g_setenv ("MPTCP_GLIB_USE_SERVICE", "never", TRUE);
+  sf = open_second (mc, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (mptcp_connection_get_event_source (mc), ==, MPTCP_EVENT_SOURCE_SERVICE);
+  g_unsetenv ("MPTCP_GLIB_USE_SERVICE");
+  return 0;
+}
+
 static int
 app_main (const char *mode,
           const char *arg)
 {
   if (g_str_equal (mode, "library"))
     return app_library (arg);
+  if (g_str_equal (mode, "policy"))
+    return app_policy (arg);
   _mptcp_service_register_error_domain ();
   if (g_str_equal (mode, "steer"))
     return app_steer ();
@@ -845,7 +944,7 @@ test_restart (void)
   g_clear_error (&error);
   again = register_fd (conn, fd, &error);
   g_assert_no_error (error);
-  g_assert_cmpstr (again, !=, path);
+  /* (it may have the old object's number: the new instance counts from 1 again) */
   reply = call (conn, again, MPTCP_SERVICE_CONNECTION_IFACE, "OpenSubflow",
                 g_variant_new ("((sq)(sq)a{sv})", TESTBED_CLIENT2_V4, 0, TESTBED_SERVER2_V4,
                                TESTBED_PORT_ECHO, NULL), "((sq)(sq)yyb)", &error);
@@ -882,6 +981,167 @@ test_library (void)
   g_output_stream_close (g_subprocess_get_stdin_pipe (app), NULL, NULL);
   assert_exit_ok (app);
   g_socket_close (sock, NULL);
+}
+
+static void run_binding (const char *const *argv);
+
+/* every client's registrations (the library in this process has a bus connection of its own) */
+static guint
+n_all_registrations (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) all = call (bus, MPTCP_SERVICE_PATH, MPTCP_SERVICE_IFACE,
+                                  "ListAllRegistrations", NULL, "(a(ou(sq)(sq)s))", &error);
+  g_autoptr(GVariant) list = NULL;
+
+  g_assert_no_error (error);
+  list = g_variant_get_child_value (all, 0);
+  return g_variant_n_children (list);
+}
+
+static void
+removed_count_cb (MptcpConnection *conn,
+                  MptcpSubflow    *sf,
+                  int              error,
+                  guint            reason,
+                  gpointer         user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+/* MptcpConnection:service-policy with CAP_NET_ADMIN (this process), and as uid 65534 with and
+ * without a service; the environment variable overrides AUTO only. */
+static void
+test_policy (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MptcpConnection) mc = connection_new (MPTCP_SERVICE_POLICY_AUTO);
+  g_autoptr(MptcpSubflow) sf = NULL;
+  g_autoptr(GSubprocess) app = NULL;
+  guint removed = 0;
+
+  /* the library's system bus is the private one */
+  g_setenv ("DBUS_SYSTEM_BUS_ADDRESS", bus_address, TRUE);
+  g_unsetenv ("MPTCP_GLIB_USE_SERVICE");
+  g_assert_cmpint (mptcp_connection_get_event_source (mc), ==, MPTCP_EVENT_SOURCE_NETLINK);
+  g_assert_cmpuint (n_all_registrations (), ==, 0);
+  /* AUTO with CAP_NET_ADMIN: directly */
+  sf = open_second (mc, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_all_registrations (), ==, 0);
+  g_assert_true (mptcp_subflow_close (sf, NULL, &error));
+  g_clear_object (&sf);
+
+  /* ALWAYS: through the service, also with CAP_NET_ADMIN, whatever the environment says */
+  g_setenv ("MPTCP_GLIB_USE_SERVICE", "never", TRUE);
+  g_object_set (mc, "service-policy", MPTCP_SERVICE_POLICY_ALWAYS, NULL);
+  sf = open_second (mc, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (mptcp_connection_get_event_source (mc), ==, MPTCP_EVENT_SOURCE_SERVICE);
+  g_assert_cmpuint (n_all_registrations (), ==, 1);
+  /* the service's events reach the connection: a close the library did not make */
+  g_signal_connect (mc, "subflow-removed", G_CALLBACK (removed_count_cb), &removed);
+  {
+    /* another connection object on the same socket closes the subflow directly */
+    {
+      g_autoptr(MptcpConnection) other = NULL;
+      g_autoptr(GSocket) copy = g_socket_new_from_fd (dup (g_socket_get_fd (mptcp_connection_get_socket (mc))), &error);
+
+      g_assert_no_error (error);
+      other = g_initable_new (MPTCP_TYPE_CONNECTION, NULL, &error, "socket", copy,
+                              "service-policy", MPTCP_SERVICE_POLICY_NEVER, NULL);
+      g_assert_no_error (error);
+      g_assert_cmpuint (g_list_model_get_n_items (mptcp_connection_get_subflows (other)), ==, 2);
+      for (guint i = 0; i < 2; i++)
+        {
+          g_autoptr(MptcpSubflow) osf = g_list_model_get_item (mptcp_connection_get_subflows (other), i);
+          g_autofree char *host = g_inet_address_to_string (
+            g_inet_socket_address_get_address (mptcp_subflow_get_local_address (osf)));
+
+          if (g_str_equal (host, TESTBED_CLIENT2_V4))
+            {
+              g_assert_true (mptcp_subflow_close (osf, NULL, &error));
+              g_assert_no_error (error);
+            }
+        }
+      g_clear_object (&other);
+      g_socket_close (copy, NULL);
+    }
+  }
+  {
+    gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+    /* no poll: the SubflowClosed signal tells it */
+    while (removed == 0)
+      {
+        g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+        g_main_context_iteration (NULL, TRUE);
+      }
+  }
+  g_clear_object (&sf);
+
+  /* NEVER: the registration ends, netlink again; the environment does not override it */
+  g_setenv ("MPTCP_GLIB_USE_SERVICE", "always", TRUE);
+  mptcp_connection_set_service_policy (mc, MPTCP_SERVICE_POLICY_NEVER);
+  g_assert_cmpint (mptcp_connection_get_event_source (mc), ==, MPTCP_EVENT_SOURCE_NETLINK);
+  while (n_all_registrations () > 0)
+    g_usleep (10000);
+  sf = open_second (mc, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_all_registrations (), ==, 0);
+  g_assert_true (mptcp_subflow_close (sf, NULL, &error));
+  g_clear_object (&sf);
+
+  /* AUTO: the environment decides */
+  mptcp_connection_set_service_policy (mc, MPTCP_SERVICE_POLICY_AUTO);
+  sf = open_second (mc, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (mptcp_connection_get_event_source (mc), ==, MPTCP_EVENT_SOURCE_SERVICE);
+  g_assert_true (mptcp_subflow_close (sf, NULL, &error));
+  g_clear_object (&sf);
+  g_unsetenv ("MPTCP_GLIB_USE_SERVICE");
+
+  /* uid 65534 */
+  app = spawn_app (65534, "policy", NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_close (g_subprocess_get_stdin_pipe (app), NULL, NULL);
+  assert_exit_ok (app);
+  g_clear_object (&app);
+
+  /* without a service: ALWAYS fails naming the bus name */
+  harness_stop_service ();
+  {
+    gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+    /* the registration's end reaches the connection */
+    while (mptcp_connection_get_event_source (mc) == MPTCP_EVENT_SOURCE_SERVICE)
+      {
+        g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+        g_main_context_iteration (NULL, FALSE);
+        g_usleep (1000);
+      }
+  }
+  mptcp_connection_set_service_policy (mc, MPTCP_SERVICE_POLICY_ALWAYS);
+  sf = open_second (mc, &error);
+  g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, MPTCP_SERVICE_BUS_NAME));
+  g_clear_error (&error);
+  app = spawn_app (65534, "policy", "noservice", &error);
+  g_assert_no_error (error);
+  g_output_stream_close (g_subprocess_get_stdin_pipe (app), NULL, NULL);
+  assert_exit_ok (app);
+  if (g_getenv ("MPTCP_GLIB_TYPELIB_DIR") != NULL)
+    {
+      g_autofree char *script = g_build_filename (g_getenv ("MPTCP_GLIB_SERVICE_TESTDIR"),
+                                                  "service_client.py", NULL);
+      const char *argv[] = { "/usr/bin/python3", script, "noservice", NULL };
+
+      run_binding (argv);
+    }
+  harness_start_service ();
+  g_clear_object (&mc);
+  while (n_all_registrations () > 0)
+    g_usleep (10000);
 }
 
 /* The same scenario from Python and gjs, as uid 65534 (the build's typelib). */
@@ -1072,6 +1332,7 @@ main (int    argc,
       g_test_add_func ("/service/python", test_python);
       g_test_add_func ("/service/gjs", test_gjs);
     }
+  g_test_add_func ("/service/policy", test_policy);
   g_test_add_func ("/service/cli", test_cli);
   g_test_add_func ("/service/restart", test_restart);
   g_test_add_func ("/service/cycles", test_cycles);
