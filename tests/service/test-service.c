@@ -35,6 +35,7 @@
 #include <sys/un.h>
 
 #include <gio/gunixfdlist.h>
+#include <glib-unix.h>
 
 #include "testbed.h"
 #include "mptcp-glib.h"
@@ -461,6 +462,100 @@ app_policy (const char *arg)
   return 0;
 }
 
+static void
+restart_open_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  GError **out = user_data;
+  g_autoptr(MptcpSubflow) sf = NULL;
+
+  sf = mptcp_connection_open_subflow_finish (MPTCP_CONNECTION (source), result, out);
+  if (sf != NULL)
+    *out = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "the open succeeded?");
+}
+
+static gboolean
+stdin_cb (int          fd,
+          GIOCondition condition,
+          gpointer     user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* The service is killed (by pid) and started again under a registered connection with an open
+ * in flight: the open fails saying so, the connection registers again by itself and steers. */
+static int
+app_restart (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MptcpConnection) mc = connection_new (MPTCP_SERVICE_POLICY_AUTO);
+  g_autoptr(MptcpSubflow) sf = NULL;
+  g_autoptr(GInetSocketAddress) local = NULL, silent = NULL;
+  g_autoptr(GDBusConnection) own = NULL;
+  GError *open_error = NULL;
+  gboolean restarted = FALSE;
+  gint64 deadline;
+  guint added = 0;
+
+  g_assert_cmpuint (geteuid (), !=, 0);
+  g_unsetenv ("MPTCP_GLIB_USE_SERVICE");
+  g_signal_connect (mc, "subflow-added", G_CALLBACK (added_cb), &added);
+  sf = open_second (mc, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (mptcp_connection_get_event_source (mc), ==, MPTCP_EVENT_SOURCE_SERVICE);
+  g_assert_true (mptcp_subflow_close (sf, NULL, &error));
+  g_clear_object (&sf);
+
+  local = G_INET_SOCKET_ADDRESS (g_inet_socket_address_new_from_string (TESTBED_CLIENT2_V4, 0));
+  silent = G_INET_SOCKET_ADDRESS (g_inet_socket_address_new_from_string (TESTBED_SILENT_V4, 80));
+  mptcp_connection_open_subflow_async (mc, local, silent, NULL, restart_open_cb, &open_error);
+  /* the library's bus connection: a round trip after the open means the service has it */
+  own = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(GVariant) r = call (own, MPTCP_SERVICE_PATH, "org.freedesktop.DBus.Peer", "Ping",
+                                  NULL, "()", &error);
+
+    g_assert_no_error (error);
+  }
+  g_assert_null (open_error);
+  g_unix_fd_add (STDIN_FILENO, G_IO_IN | G_IO_HUP, stdin_cb, &restarted);
+  g_print ("ready\n");
+  fflush (stdout);
+  deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (!restarted || open_error == NULL)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  /* not a hang, not a crash: the operation fails and says why */
+  g_assert_error (open_error, MPTCP_ERROR, MPTCP_ERROR_FAILED);
+  g_assert_nonnull (strstr (open_error->message, MPTCP_SERVICE_BUS_NAME));
+  g_test_message ("in flight: %s", open_error->message);
+  g_clear_error (&open_error);
+
+  /* registered again with the new instance, without an operation asking */
+  while (mptcp_connection_get_event_source (mc) != MPTCP_EVENT_SOURCE_SERVICE)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  /* (the kernel may still list the join to the silent host: the service died, not the SYN) */
+  added = 0;
+  sf = open_second (mc, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (sf);
+  g_assert_cmpuint (added, ==, 1);
+  g_assert_true (mptcp_subflow_set_backup (sf, TRUE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (mptcp_subflow_close (sf, NULL, &error));
+  g_assert_no_error (error);
+  return 0;
+}
+
 static int
 app_main (const char *mode,
           const char *arg)
@@ -469,6 +564,8 @@ app_main (const char *mode,
     return app_library (arg);
   if (g_str_equal (mode, "policy"))
     return app_policy (arg);
+  if (g_str_equal (mode, "restart"))
+    return app_restart ();
   _mptcp_service_register_error_domain ();
   if (g_str_equal (mode, "steer"))
     return app_steer ();
@@ -954,6 +1051,31 @@ test_restart (void)
     g_usleep (10000);
 }
 
+/* The service killed (SIGKILL to its pid) and started again under an unprivileged application's
+ * registered connection: the library registers again and goes on (app_restart). */
+static void
+test_restart_library (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) app = NULL;
+  g_autofree char *line = NULL;
+  GOutputStream *in;
+
+  app = spawn_app (65534, "restart", NULL, &error);
+  g_assert_no_error (error);
+  line = read_line (app);
+  g_assert_cmpstr (line, ==, "ready");
+  /* let the open reach the kernel */
+  g_usleep (200000);
+  harness_kill_service ();
+  in = g_subprocess_get_stdin_pipe (app);
+  g_assert_true (g_output_stream_write_all (in, "go\n", 3, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_output_stream_close (in, NULL, NULL);
+  assert_exit_ok (app);
+  assert_service_alive ();
+}
+
 /* uid 65534 through the ordinary MptcpConnection API (the library uses the service itself). */
 static void
 test_library (void)
@@ -1335,6 +1457,7 @@ main (int    argc,
   g_test_add_func ("/service/policy", test_policy);
   g_test_add_func ("/service/cli", test_cli);
   g_test_add_func ("/service/restart", test_restart);
+  g_test_add_func ("/service/restart-library", test_restart_library);
   g_test_add_func ("/service/cycles", test_cycles);
   status = g_test_run ();
   if (!harness_teardown ())
