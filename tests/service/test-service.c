@@ -556,6 +556,164 @@ app_restart (void)
   return 0;
 }
 
+#define PM_TEST_ADDRESS "10.213.0.1"
+
+static void
+run_done (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static MptcpEndpoint *
+pm_test_endpoint (guint id)
+{
+  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (PM_TEST_ADDRESS);
+
+  return g_object_new (MPTCP_TYPE_ENDPOINT, "address", inet, "id", id, NULL);
+}
+
+/* MptcpPathManager without CAP_NET_ADMIN: arg "deny" (polkit refuses the admin action) or the
+ * direct path's error codes with CAP_NET_ADMIN, "REMOVE_UNKNOWN,ADD_TWICE" (the service path
+ * must give the same). */
+static int
+app_pm (const char *arg)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MptcpPathManager) pm = mptcp_path_manager_new (NULL, &error);
+  g_autoptr(MptcpEndpoint) ep = NULL, again = NULL, asked = pm_test_endpoint (0);
+  g_autoptr(GListModel) list = NULL;
+  g_auto(GStrv) codes = NULL;
+  guint subflows, accepted;
+  MptcpPathManagerMode mode;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (geteuid (), !=, 0);
+  g_unsetenv ("MPTCP_GLIB_USE_SERVICE");
+  g_assert_cmpint (mptcp_path_manager_get_service_policy (pm), ==, MPTCP_SERVICE_POLICY_AUTO);
+
+  if (g_str_equal (arg, "deny"))
+    {
+      /* polkit says no: the error names the action */
+      ep = mptcp_path_manager_add_endpoint (pm, asked, NULL, &error);
+      g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_PERMISSION_DENIED);
+      g_assert_nonnull (strstr (error->message, MPTCP_SERVICE_ACTION_ADMIN));
+      g_clear_error (&error);
+      g_assert_false (mptcp_path_manager_set_limits (pm, 7, MPTCP_PATH_MANAGER_LIMIT_UNCHANGED,
+                                                     NULL, &error));
+      g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_PERMISSION_DENIED);
+      g_assert_nonnull (strstr (error->message, MPTCP_SERVICE_ACTION_ADMIN));
+      g_clear_error (&error);
+      mode = mptcp_path_manager_get_mode (pm, &error);
+      g_assert_no_error (error);
+      g_assert_false (mptcp_path_manager_set_mode (pm, mode, &error));
+      g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_PERMISSION_DENIED);
+      g_assert_nonnull (strstr (error->message, MPTCP_SERVICE_ACTION_ADMIN));
+      return 0;
+    }
+  codes = g_strsplit (arg, ",", 2);
+
+  /* NEVER: the kernel's refusal, as before */
+  mptcp_path_manager_set_service_policy (pm, MPTCP_SERVICE_POLICY_NEVER);
+  ep = mptcp_path_manager_add_endpoint (pm, asked, NULL, &error);
+  g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_PERMISSION_DENIED);
+  g_assert_null (strstr (error->message, MPTCP_SERVICE_ACTION_ADMIN));
+  g_clear_error (&error);
+  mptcp_path_manager_set_service_policy (pm, MPTCP_SERVICE_POLICY_AUTO);
+
+  /* add (sync), read back as the kernel stored it */
+  ep = mptcp_path_manager_add_endpoint (pm, asked, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (mptcp_endpoint_get_id (ep), >, 0);
+  {
+    g_autofree char *text = g_inet_address_to_string (mptcp_endpoint_get_address (ep));
+
+    g_assert_cmpstr (text, ==, PM_TEST_ADDRESS);
+  }
+  /* the same address again: the kernel's refusal, with the direct path's code */
+  again = mptcp_path_manager_add_endpoint (pm, asked, NULL, &error);
+  g_assert_error (error, MPTCP_ERROR, atoi (codes[1]));
+  g_assert_null (again);
+  g_clear_error (&error);
+  /* flags (async) */
+  {
+    GAsyncResult *result = NULL;
+
+    mptcp_path_manager_set_endpoint_flags_async (pm, mptcp_endpoint_get_id (ep),
+                                                 MPTCP_ENDPOINT_FLAG_BACKUP, NULL,
+                                                 run_done, &result);
+    while (result == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    g_assert_true (mptcp_path_manager_set_endpoint_flags_finish (pm, result, &error));
+    g_assert_no_error (error);
+    g_object_unref (result);
+  }
+  g_clear_object (&again);
+  again = mptcp_path_manager_get_endpoint (pm, mptcp_endpoint_get_id (ep), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (mptcp_endpoint_get_flags (again) & MPTCP_ENDPOINT_FLAG_BACKUP);
+  /* remove, remove by address, flush */
+  g_assert_true (mptcp_path_manager_remove_endpoint (pm, mptcp_endpoint_get_id (ep), NULL,
+                                                     &error));
+  g_assert_no_error (error);
+  g_assert_false (mptcp_path_manager_remove_endpoint (pm, 200, NULL, &error));
+  g_assert_error (error, MPTCP_ERROR, atoi (codes[0]));
+  g_clear_error (&error);
+  g_clear_object (&ep);
+  ep = mptcp_path_manager_add_endpoint (pm, asked, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (mptcp_path_manager_remove_endpoint_by_address (pm, mptcp_endpoint_get_address (ep),
+                                                                NULL, &error));
+  g_assert_no_error (error);
+  g_clear_object (&ep);
+  ep = mptcp_path_manager_add_endpoint (pm, asked, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (mptcp_path_manager_flush_endpoints (pm, NULL, &error));
+  g_assert_no_error (error);
+  list = mptcp_path_manager_list_endpoints (pm, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_list_model_get_n_items (list), ==, 0);
+
+  /* limits: one changed and put back, the other kept */
+  g_assert_true (mptcp_path_manager_get_limits (pm, &subflows, &accepted, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (mptcp_path_manager_set_limits (pm, subflows - 1,
+                                                MPTCP_PATH_MANAGER_LIMIT_UNCHANGED, NULL, &error));
+  g_assert_no_error (error);
+  {
+    guint s2, a2;
+
+    g_assert_true (mptcp_path_manager_get_limits (pm, &s2, &a2, NULL, &error));
+    g_assert_cmpuint (s2, ==, subflows - 1);
+    g_assert_cmpuint (a2, ==, accepted);
+  }
+  g_assert_false (mptcp_path_manager_set_limits (pm, 100, MPTCP_PATH_MANAGER_LIMIT_UNCHANGED,
+                                                 NULL, &error));
+  g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_OUT_OF_RANGE);
+  g_clear_error (&error);
+  g_assert_true (mptcp_path_manager_set_limits (pm, subflows, MPTCP_PATH_MANAGER_LIMIT_UNCHANGED,
+                                                NULL, &error));
+  g_assert_no_error (error);
+
+  /* the mode, written as it is */
+  mode = mptcp_path_manager_get_mode (pm, &error);
+  g_assert_no_error (error);
+  g_assert_true (mptcp_path_manager_set_mode (pm, mode, &error));
+  g_assert_no_error (error);
+
+  /* ALWAYS: the service first, also where the environment says never */
+  g_setenv ("MPTCP_GLIB_USE_SERVICE", "never", TRUE);
+  mptcp_path_manager_set_service_policy (pm, MPTCP_SERVICE_POLICY_ALWAYS);
+  g_clear_object (&ep);
+  ep = mptcp_path_manager_add_endpoint (pm, asked, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (mptcp_path_manager_remove_endpoint (pm, mptcp_endpoint_get_id (ep), NULL,
+                                                     &error));
+  g_assert_no_error (error);
+  return 0;
+}
+
 static int
 app_main (const char *mode,
           const char *arg)
@@ -566,6 +724,8 @@ app_main (const char *mode,
     return app_policy (arg);
   if (g_str_equal (mode, "restart"))
     return app_restart ();
+  if (g_str_equal (mode, "pm"))
+    return app_pm (arg);
   _mptcp_service_register_error_domain ();
   if (g_str_equal (mode, "steer"))
     return app_steer ();
@@ -1076,6 +1236,49 @@ test_restart_library (void)
   assert_service_alive ();
 }
 
+/* MptcpPathManager as uid 65534: through the service's admin methods when polkit allows it,
+ * with the direct path's error codes; refused, naming the action, when it does not. */
+static void
+test_path_manager (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) app = NULL;
+  g_autoptr(MptcpPathManager) pm = mptcp_path_manager_new (NULL, &error);
+  g_autoptr(MptcpEndpoint) ep = NULL, again = NULL, asked = pm_test_endpoint (0);
+  g_autofree char *codes = NULL;
+  int remove_code, add_code;
+
+  /* the direct path's codes, with CAP_NET_ADMIN */
+  g_assert_no_error (error);
+  g_assert_false (mptcp_path_manager_remove_endpoint (pm, 200, NULL, &error));
+  g_assert_true (error != NULL && error->domain == MPTCP_ERROR);
+  remove_code = error->code;
+  g_clear_error (&error);
+  ep = mptcp_path_manager_add_endpoint (pm, asked, NULL, &error);
+  g_assert_no_error (error);
+  again = mptcp_path_manager_add_endpoint (pm, asked, NULL, &error);
+  g_assert_true (error != NULL && error->domain == MPTCP_ERROR);
+  add_code = error->code;
+  g_clear_error (&error);
+  g_assert_true (mptcp_path_manager_remove_endpoint (pm, mptcp_endpoint_get_id (ep), NULL,
+                                                     &error));
+  codes = g_strdup_printf ("%d,%d", remove_code, add_code);
+
+  harness_set_admin_for_nobody (TRUE);
+  app = spawn_app (65534, "pm", codes, &error);
+  g_assert_no_error (error);
+  g_output_stream_close (g_subprocess_get_stdin_pipe (app), NULL, NULL);
+  assert_exit_ok (app);
+  g_clear_object (&app);
+
+  harness_set_admin_for_nobody (FALSE);
+  app = spawn_app (65534, "pm", "deny", &error);
+  g_assert_no_error (error);
+  g_output_stream_close (g_subprocess_get_stdin_pipe (app), NULL, NULL);
+  assert_exit_ok (app);
+  assert_service_alive ();
+}
+
 /* uid 65534 through the ordinary MptcpConnection API (the library uses the service itself). */
 static void
 test_library (void)
@@ -1455,6 +1658,7 @@ main (int    argc,
       g_test_add_func ("/service/gjs", test_gjs);
     }
   g_test_add_func ("/service/policy", test_policy);
+  g_test_add_func ("/service/path-manager", test_path_manager);
   g_test_add_func ("/service/cli", test_cli);
   g_test_add_func ("/service/restart", test_restart);
   g_test_add_func ("/service/restart-library", test_restart_library);
