@@ -515,7 +515,8 @@ op_reply_cb (GObject      *source,
 
         g_variant_get (reply, "((&sq)(&sq)yyb)", &lhost, &lport, NULL, NULL, NULL, NULL, NULL);
         d->local.port = lport;
-        if (!mptcp_connection_refresh (d->conn, &error))
+        /* the kernel's list, as an event would bring it (no backup-flag read) */
+        if (!_mptcp_conn_resync (d->conn, &error))
           {
             g_task_return_error (task, error);
             return;
@@ -554,7 +555,7 @@ op_reply_cb (GObject      *source,
       }
     case MPTCP_SERVICE_OP_CLOSE:
       /* the list follows from the socket: the refresh emits the removal */
-      mptcp_connection_refresh (d->conn, NULL);
+      _mptcp_conn_resync (d->conn, NULL);
       g_task_return_boolean (task, TRUE);
       return;
     case MPTCP_SERVICE_OP_REMOVE:

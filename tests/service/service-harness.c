@@ -45,7 +45,8 @@ mptcp_connect (const char *host,
 
   g_assert_cmpint (fd, >=, 0);
   g_assert_cmpint (inet_pton (AF_INET, host, &sin.sin_addr), ==, 1);
-  g_assert_cmpint (connect (fd, (struct sockaddr *) &sin, sizeof sin), ==, 0);
+  if (connect (fd, (struct sockaddr *) &sin, sizeof sin) != 0)
+    g_error ("connect to %s:%u: %s", host, port, g_strerror (errno));
   if (talk)
     {
       /* the connection is fully established once the server has seen data */
