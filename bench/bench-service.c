@@ -107,7 +107,7 @@ round_service (GDBusConnection *conn,
                                TESTBED_PORT_ECHO, NULL), "((sq)(sq)yyb)", &error);
   g_assert_no_error (error);
   if (g_getenv ("BENCH_DETAIL"))
-    g_printerr ("open %" G_GINT64_FORMAT " ", g_get_monotonic_time () - t0);
+    g_printerr ("%s open %" G_GINT64_FORMAT " ", path != NULL ? "reg" : "hand", g_get_monotonic_time () - t0);
   lv = g_variant_get_child_value (reply, 0);
   rv = g_variant_get_child_value (reply, 1);
   g_clear_pointer (&reply, g_variant_unref);
