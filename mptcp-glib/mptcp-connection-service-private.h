@@ -36,8 +36,6 @@
 
 G_BEGIN_DECLS
 
-#define MPTCP_CONNECTION_SERVICE_ENV "MPTCP_GLIB_USE_SERVICE"
-
 /* The operations, in the order of mptcp-connection.c's OpKind. */
 typedef enum
 {

@@ -71,19 +71,6 @@ _mptcp_connection_service_drop (MptcpConnection *self,
     _mptcp_conn_use_service_events (self, FALSE);
 }
 
-/* Whether the environment forces (1) or forbids (-1) the service; 0: it says nothing. */
-static int
-env_choice (void)
-{
-  const char *mode = g_getenv (MPTCP_CONNECTION_SERVICE_ENV);
-
-  if (g_strcmp0 (mode, "never") == 0)
-    return -1;
-  if (g_strcmp0 (mode, "always") == 0)
-    return 1;
-  return 0;
-}
-
 gboolean
 _mptcp_connection_service_wanted (MptcpConnection *self)
 {
@@ -95,8 +82,8 @@ _mptcp_connection_service_wanted (MptcpConnection *self)
       return TRUE;
     case MPTCP_SERVICE_POLICY_AUTO:
     default:
-      if (env_choice () != 0)
-        return env_choice () > 0;
+      if (_mptcp_service_env_choice () != 0)
+        return _mptcp_service_env_choice () > 0;
       return self->event_source == MPTCP_EVENT_SOURCE_POLLING ||
              self->event_source == MPTCP_EVENT_SOURCE_SERVICE;
     }
@@ -416,7 +403,7 @@ static gboolean
 op_forced (MptcpConnection *self)
 {
   return self->service_policy == MPTCP_SERVICE_POLICY_ALWAYS ||
-         (self->service_policy == MPTCP_SERVICE_POLICY_AUTO && env_choice () > 0);
+         (self->service_policy == MPTCP_SERVICE_POLICY_AUTO && _mptcp_service_env_choice () > 0);
 }
 
 /* A D-Bus failure to reach the service reads as the direct path's refusal, or, when the
@@ -428,11 +415,7 @@ translate_error (GError  *error,
 {
   GError *out = NULL;
 
-  if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
-      g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER) ||
-      g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_FILE_NOT_FOUND) ||
-      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) ||
-      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
+  if (_mptcp_service_error_is_absent (error))
     {
       if (forced)
         out = g_error_new (MPTCP_ERROR, MPTCP_ERROR_NOT_SUPPORTED,

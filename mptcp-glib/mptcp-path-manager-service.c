@@ -23,8 +23,6 @@
 #include "mptcp-service-private.h"
 #include "mptcp-path-manager-private.h"
 
-#define ENV "MPTCP_GLIB_USE_SERVICE"
-
 static gboolean
 is_change (PmOpKind kind)
 {
@@ -36,22 +34,11 @@ is_change (PmOpKind kind)
 static int
 choice (MptcpPathManager *self)
 {
-  const char *env = g_getenv (ENV);
-
-  switch (self->service_policy)
-    {
-    case MPTCP_SERVICE_POLICY_NEVER:
-      return -1;
-    case MPTCP_SERVICE_POLICY_ALWAYS:
-      return 1;
-    case MPTCP_SERVICE_POLICY_AUTO:
-    default:
-      if (g_strcmp0 (env, "never") == 0)
-        return -1;
-      if (g_strcmp0 (env, "always") == 0)
-        return 1;
-      return 0;
-    }
+  if (self->service_policy == MPTCP_SERVICE_POLICY_NEVER)
+    return -1;
+  if (self->service_policy == MPTCP_SERVICE_POLICY_ALWAYS)
+    return 1;
+  return _mptcp_service_env_choice ();
 }
 
 gboolean
@@ -141,11 +128,7 @@ translate_error (GError  *error,
 {
   GError *out;
 
-  if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
-      g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER) ||
-      g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_FILE_NOT_FOUND) ||
-      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) ||
-      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
+  if (_mptcp_service_error_is_absent (error))
     out = g_error_new (MPTCP_ERROR,
                        forced ? MPTCP_ERROR_NOT_SUPPORTED : MPTCP_ERROR_PERMISSION_DENIED,
                        "%s, and mptcp-glib-service (" MPTCP_SERVICE_BUS_NAME ") is not "
