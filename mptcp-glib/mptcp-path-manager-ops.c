@@ -197,8 +197,7 @@ pm_op_return_error (GTask  *task,
   if (_mptcp_pm_service_fallback (g_task_get_source_object (task), op, error))
     {
       g_debug ("%s; asking mptcp-glib-service", error->message);
-      g_error_free (error);
-      _mptcp_pm_service_run (task);
+      _mptcp_pm_service_run (task, error);
       return;
     }
   g_task_return_error (task, error);
@@ -234,7 +233,7 @@ pm_op_start (GTask *task)
     }
   if (_mptcp_pm_service_first (g_task_get_source_object (task), op))
     {
-      _mptcp_pm_service_run (task);
+      _mptcp_pm_service_run (task, NULL);
       return;
     }
 

@@ -130,8 +130,10 @@ G_GNUC_INTERNAL
 gboolean  _mptcp_pm_service_fallback (MptcpPathManager    *self,
                                       const PmOp          *op,
                                       const GError        *error);
+/* direct (taken): the kernel's refusal, returned if no service is there; NULL for ALWAYS */
 G_GNUC_INTERNAL
-void      _mptcp_pm_service_run      (GTask               *task);
+void      _mptcp_pm_service_run      (GTask               *task,
+                                      GError              *direct);
 /* the same for set_mode(), synchronously */
 G_GNUC_INTERNAL
 gboolean  _mptcp_pm_service_mode_first    (MptcpPathManager     *self);
@@ -141,6 +143,7 @@ gboolean  _mptcp_pm_service_mode_fallback (MptcpPathManager     *self,
 G_GNUC_INTERNAL
 gboolean  _mptcp_pm_service_set_mode      (MptcpPathManager     *self,
                                            MptcpPathManagerMode  mode,
+                                           GError               *direct,
                                            GError              **error);
 
 G_END_DECLS

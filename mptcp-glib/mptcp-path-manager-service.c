@@ -7,7 +7,7 @@
  * mptcp-glib-service, whose admin action (polkit, auth_admin_keep) decides, when
  * MptcpPathManager:service-policy allows it: AUTO (the environment variable
  * MPTCP_GLIB_USE_SERVICE, never or always, overrides it) or ALWAYS, which skips the direct
- * try. Reads stay direct: they need no privilege. The result is the direct path's, on the
+ * try (without a service, AUTO keeps the kernel's refusal). Reads stay direct: they need no privilege. The result is the direct path's, on the
  * same task (source object, source tag, return type), with the same GError codes (the
  * MptcpError domain is registered for D-Bus); an added endpoint is read back from the kernel
  * as the direct path does. The service acts on its own network namespace: the change is
@@ -121,21 +121,25 @@ op_call (const PmOp *op,
     }
 }
 
-/* What D-Bus said, in the library's terms. */
+/* What D-Bus said, in the library's terms; direct (taken, or NULL): the kernel's refusal that
+ * sent the change to the service, which stands when there is no service. */
 static GError *
 translate_error (GError  *error,
-                 gboolean forced)
+                 gboolean forced,
+                 GError  *direct)
 {
   GError *out;
 
+  if (direct != NULL && _mptcp_service_error_is_absent (error))
+    {
+      g_error_free (error);
+      return direct;
+    }
+  g_clear_error (&direct);
   if (_mptcp_service_error_is_absent (error))
-    out = g_error_new (MPTCP_ERROR,
-                       forced ? MPTCP_ERROR_NOT_SUPPORTED : MPTCP_ERROR_PERMISSION_DENIED,
-                       "%s, and mptcp-glib-service (" MPTCP_SERVICE_BUS_NAME ") is not "
-                       "available: %s",
-                       forced ? "The path manager must use the service"
-                              : "Changing the path manager needs CAP_NET_ADMIN",
-                       error->message);
+    out = g_error_new (MPTCP_ERROR, MPTCP_ERROR_NOT_SUPPORTED,
+                       "The path manager must use mptcp-glib-service, and "
+                       MPTCP_SERVICE_BUS_NAME " is not on the system bus: %s", error->message);
   else if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD))
     out = g_error_new (MPTCP_ERROR, MPTCP_ERROR_NOT_SUPPORTED,
                        "mptcp-glib-service (" MPTCP_SERVICE_BUS_NAME ") is older than this "
@@ -188,9 +192,10 @@ check_service (MptcpPathManager *self,
 
 typedef struct
 {
-  GTask           *task;   /* owned */
+  GTask           *task;    /* owned */
   GDBusConnection *bus;
   gboolean         forced;
+  GError          *direct;  /* the kernel's refusal (AUTO), or NULL */
 } Call;
 
 static void
@@ -203,6 +208,7 @@ call_finish (Call   *c,
       g_object_unref (c->task);
     }
   g_clear_object (&c->bus);
+  g_clear_error (&c->direct);
   g_free (c);
 }
 
@@ -219,7 +225,7 @@ method_cb (GObject      *source,
   reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
   if (reply == NULL)
     {
-      call_finish (c, translate_error (error, c->forced));
+      call_finish (c, translate_error (error, c->forced, g_steal_pointer (&c->direct)));
       return;
     }
   if (op->kind == PM_OP_ADD)
@@ -254,7 +260,7 @@ props_cb (GObject      *source,
   props = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
   if (props == NULL)
     {
-      call_finish (c, translate_error (error, c->forced));
+      call_finish (c, translate_error (error, c->forced, g_steal_pointer (&c->direct)));
       return;
     }
   if (!check_service (self, props, &error))
@@ -280,7 +286,7 @@ bus_cb (GObject      *source,
   c->bus = g_bus_get_finish (result, &error);
   if (c->bus == NULL)
     {
-      call_finish (c, translate_error (error, c->forced));
+      call_finish (c, translate_error (error, c->forced, g_steal_pointer (&c->direct)));
       return;
     }
   g_dbus_connection_call (c->bus, MPTCP_SERVICE_BUS_NAME, MPTCP_SERVICE_PATH,
@@ -291,13 +297,15 @@ bus_cb (GObject      *source,
 }
 
 void
-_mptcp_pm_service_run (GTask *task)
+_mptcp_pm_service_run (GTask  *task,
+                       GError *direct)
 {
   MptcpPathManager *self = g_task_get_source_object (task);
   Call *c = g_new0 (Call, 1);
 
   _mptcp_service_register_error_domain ();
   c->task = task;
+  c->direct = direct;
   c->forced = choice (self) > 0;
   g_bus_get (G_BUS_TYPE_SYSTEM, g_task_get_cancellable (task), bus_cb, c);
 }
@@ -321,6 +329,7 @@ _mptcp_pm_service_mode_fallback (MptcpPathManager *self,
 gboolean
 _mptcp_pm_service_set_mode (MptcpPathManager     *self,
                             MptcpPathManagerMode  mode,
+                            GError               *direct,
                             GError              **error)
 {
   g_autoptr(GDBusConnection) bus = NULL;
@@ -338,9 +347,10 @@ _mptcp_pm_service_set_mode (MptcpPathManager     *self,
                                          NULL, &local);
   if (props == NULL)
     {
-      g_propagate_error (error, translate_error (local, forced));
+      g_propagate_error (error, translate_error (local, forced, direct));
       return FALSE;
     }
+  g_clear_error (&direct);
   if (!check_service (self, props, error))
     return FALSE;
   reply = g_dbus_connection_call_sync (bus, MPTCP_SERVICE_BUS_NAME, MPTCP_SERVICE_PATH,
@@ -353,7 +363,7 @@ _mptcp_pm_service_set_mode (MptcpPathManager     *self,
                                        NULL, &local);
   if (reply == NULL)
     {
-      g_propagate_error (error, translate_error (local, forced));
+      g_propagate_error (error, translate_error (local, forced, NULL));
       return FALSE;
     }
   return TRUE;

@@ -1470,15 +1470,12 @@ mptcp_path_manager_set_mode (MptcpPathManager      *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   if (_mptcp_pm_service_mode_first (self))
-    return _mptcp_pm_service_set_mode (self, mode, error);
+    return _mptcp_pm_service_set_mode (self, mode, NULL, error);
   g_mutex_lock (&self->mode_lock);
   ok = write_mode_locked (self, mode, &local_error);
   g_mutex_unlock (&self->mode_lock);
   if (!ok && _mptcp_pm_service_mode_fallback (self, local_error))
-    {
-      g_clear_error (&local_error);
-      return _mptcp_pm_service_set_mode (self, mode, error);
-    }
+    return _mptcp_pm_service_set_mode (self, mode, local_error, error);
   if (!ok)
     g_propagate_error (error, local_error);
 
