@@ -86,4 +86,14 @@ try:
 except GLib.Error as e:
     assert e.domain == 'mptcp-error-quark', e.domain
     assert e.code == int(sys.argv[1]), (e.code, sys.argv[1])
+# MptcpPathManager: a change goes to the service's admin action, which this user lacks here
+pm = Mptcp.PathManager.new(None)
+assert pm.props.service_policy == Mptcp.ServicePolicy.AUTO
+try:
+    pm.add_endpoint(Mptcp.Endpoint.new(Gio.InetAddress.new_from_string('10.213.0.1')), None)
+    raise AssertionError('adding an endpoint succeeded')
+except GLib.Error as e:
+    assert e.domain == 'mptcp-error-quark', e.domain
+    assert e.code == Mptcp.Error.PERMISSION_DENIED, (e.code, e.message)
+    assert 'io.github.MptcpGlib.Service.admin' in e.message, e.message
 print('ok')
