@@ -393,6 +393,44 @@ _mptcp_conn_start_events (MptcpConnection *self)
   _mptcp_conn_start_polling (self);
 }
 
+/* The connection registered with mptcp-glib-service (use) or lost its registration (!use):
+ * its events come from the service's signals (_mptcp_conn_apply_event), with the hangup
+ * watch for a peer's reset; without them, from netlink or polling again. A netlink
+ * subscription that pending direct operations are fed by stays. */
+void
+_mptcp_conn_use_service_events (MptcpConnection *self,
+                                gboolean         use)
+{
+  if (self->closed || self->fallback || !self->initialized)
+    return;
+  if (!use)
+    {
+      if (self->event_source != MPTCP_EVENT_SOURCE_SERVICE)
+        return;
+      if (self->hup.mode != MPTCP_HANGUP_NONE)
+        hup_unwatch (self);
+      _mptcp_conn_start_events (self);
+      return;
+    }
+  if (self->sub_id != 0)
+    {
+      if (extra_ro (self)->event_ops != NULL)
+        return;
+      _mptcp_netlink_unsubscribe (self->netlink, self->sub_id);
+      self->sub_id = 0;
+    }
+  if (extra_ro (self)->poll_source != NULL)
+    {
+      GSource *source = g_steal_pointer (&self->extra->poll_source);
+
+      g_source_destroy (source);
+      g_source_unref (source);
+    }
+  if (self->hup.mode == MPTCP_HANGUP_NONE)
+    hup_watch (self);
+  _mptcp_conn_set_event_source (self, MPTCP_EVENT_SOURCE_SERVICE);
+}
+
 void
 _mptcp_conn_stop_events (MptcpConnection *self)
 {

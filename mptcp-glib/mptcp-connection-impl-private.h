@@ -79,6 +79,7 @@ struct _MptcpConnection
   guint path_forced : 1;
   guint established : 1;         /* MptcpConnection:established */
   guint ids_loaded : 1;
+  guint service_policy : 2;      /* MptcpServicePolicy */
 
   MptcpSockoptAddr local_raw;    /* normalised, read at init */
   MptcpSockoptAddr remote_raw;
@@ -296,5 +297,9 @@ _mptcp_conn_stop_events (MptcpConnection *self);
 G_GNUC_INTERNAL
 void
 _mptcp_conn_start_polling (MptcpConnection *self);
+G_GNUC_INTERNAL
+void
+_mptcp_conn_use_service_events (MptcpConnection *self,
+                                gboolean         use);
 
 G_END_DECLS

@@ -202,6 +202,7 @@ enum
   PROP_POLL_INTERVAL,
   PROP_ESTABLISHED,
   PROP_CLOSED,
+  PROP_SERVICE_POLICY,
   N_PROPS
 };
 
@@ -222,6 +223,7 @@ mptcp_connection_dispose (GObject *object)
 {
   MptcpConnection *self = MPTCP_CONNECTION (object);
 
+  _mptcp_connection_service_drop (self, FALSE);
   _mptcp_conn_stop_events (self);
 
   /* The subflows point back through the shared back reference (cleared in
@@ -336,6 +338,9 @@ mptcp_connection_get_property (GObject    *object,
     case PROP_CLOSED:
       g_value_set_boolean (value, self->closed);
       break;
+    case PROP_SERVICE_POLICY:
+      g_value_set_enum (value, self->service_policy);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -361,6 +366,9 @@ mptcp_connection_set_property (GObject      *object,
       break;
     case PROP_POLL_INTERVAL:
       mptcp_connection_set_poll_interval (self, g_value_get_uint (value));
+      break;
+    case PROP_SERVICE_POLICY:
+      mptcp_connection_set_service_policy (self, g_value_get_enum (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1337,6 +1345,14 @@ install_control_properties (GObjectClass *object_class)
    * (with no error) for the differences, and notifies #MptcpConnection:closed when
    * a poll finds the socket reporting the connection over (poll() gives HUP
    * or ERR); the other signals are not available then.
+   * %MPTCP_EVENT_SOURCE_SERVICE once the connection registered with
+   * mptcp-glib-service (see #MptcpConnection:service-policy; it registers on
+   * its first control operation, so a connection starts in one of the other
+   * two): the service forwards the kernel's events of the connection to
+   * this process, and every signal is available as with
+   * %MPTCP_EVENT_SOURCE_NETLINK. Should the service leave the bus, the
+   * connection polls until its next control operation registers it again
+   * (the bus starts the service anew).
    * %MPTCP_EVENT_SOURCE_NONE once the connection closed or fell back to TCP.
    *
    * Both sources run in the #GMainContext that was the thread-default one
@@ -1363,6 +1379,36 @@ install_control_properties (GObjectClass *object_class)
                        "How often the subflows are polled without events, in milliseconds",
                        10, G_MAXUINT, 1000,
                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * MptcpConnection:service-policy:
+   *
+   * Whether the control operations go through mptcp-glib-service, the D-Bus
+   * system service that lets a process without CAP_NET_ADMIN steer the
+   * connections it owns (it proves ownership by passing the socket).
+   * %MPTCP_SERVICE_POLICY_AUTO (the default) uses it when the process may
+   * not steer the connection itself, %MPTCP_SERVICE_POLICY_NEVER forbids it
+   * and %MPTCP_SERVICE_POLICY_ALWAYS forces it. The environment variable
+   * `MPTCP_GLIB_USE_SERVICE` (`never`, `always`), read at each operation,
+   * overrides %MPTCP_SERVICE_POLICY_AUTO only: an explicit choice of the
+   * application wins over the environment, which is there for tests and
+   * for trying the service without changing a program.
+   *
+   * The connection registers with the service on its first control
+   * operation through it; #MptcpConnection:event-source then becomes
+   * %MPTCP_EVENT_SOURCE_SERVICE. The policy is read at each operation:
+   * set it at construction or before the first operation. Setting
+   * %MPTCP_SERVICE_POLICY_NEVER later ends a registration (the connection
+   * follows the kernel directly again, or polls).
+   *
+   * Since: 0.2
+   */
+  properties[PROP_SERVICE_POLICY] =
+    g_param_spec_enum ("service-policy", "Service policy",
+                       "Whether control operations go through mptcp-glib-service",
+                       MPTCP_TYPE_SERVICE_POLICY, MPTCP_SERVICE_POLICY_AUTO,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS |
+                       G_PARAM_EXPLICIT_NOTIFY);
 
   /**
    * MptcpConnection::subflow-added:

@@ -33,6 +33,9 @@ G_BEGIN_DECLS
  *   which needs CAP_NET_ADMIN)
  * @MPTCP_EVENT_SOURCE_POLLING: the connection reads its subflow list every
  *   #MptcpConnection:poll-interval milliseconds and reports the differences
+ * @MPTCP_EVENT_SOURCE_SERVICE: the connection is registered with
+ *   mptcp-glib-service: its control operations go through the service and
+ *   its signals come from the service's forwarded kernel events (Since: 0.2)
  *
  * Where the signals of an #MptcpConnection come from; see
  * #MptcpConnection:event-source.
@@ -44,6 +47,7 @@ typedef enum
   MPTCP_EVENT_SOURCE_NONE,
   MPTCP_EVENT_SOURCE_NETLINK,
   MPTCP_EVENT_SOURCE_POLLING,
+  MPTCP_EVENT_SOURCE_SERVICE,
 } MptcpEventSource;
 
 /**
@@ -77,6 +81,32 @@ typedef enum
   MPTCP_RESET_REASON_UNACCEPTABLE_PERFORMANCE = 5,
   MPTCP_RESET_REASON_MIDDLEBOX = 6,
 } MptcpResetReason;
+
+/**
+ * MptcpServicePolicy:
+ * @MPTCP_SERVICE_POLICY_AUTO: use mptcp-glib-service when the process may
+ *   not steer the connection itself (it has no CAP_NET_ADMIN: the
+ *   connection could not join the kernel's event group), the kernel
+ *   directly otherwise. The environment variable `MPTCP_GLIB_USE_SERVICE`
+ *   (`never` or `always`) overrides this value, and only this one.
+ * @MPTCP_SERVICE_POLICY_NEVER: never use the service: without CAP_NET_ADMIN
+ *   the control operations fail with %MPTCP_ERROR_PERMISSION_DENIED
+ * @MPTCP_SERVICE_POLICY_ALWAYS: always use the service, also with
+ *   CAP_NET_ADMIN; without a service on the system bus the control
+ *   operations fail with %MPTCP_ERROR_NOT_SUPPORTED, naming the bus name
+ *
+ * Whether the control operations of an #MptcpConnection go through
+ * mptcp-glib-service (the D-Bus system service io.github.MptcpGlib.Service);
+ * see #MptcpConnection:service-policy.
+ *
+ * Since: 0.2
+ */
+typedef enum
+{
+  MPTCP_SERVICE_POLICY_AUTO,
+  MPTCP_SERVICE_POLICY_NEVER,
+  MPTCP_SERVICE_POLICY_ALWAYS,
+} MptcpServicePolicy;
 
 MPTCP_AVAILABLE_IN_0_1
 G_DECLARE_FINAL_TYPE (MptcpConnection, mptcp_connection, MPTCP, CONNECTION, GObject)
@@ -193,5 +223,11 @@ guint                mptcp_connection_get_poll_interval   (MptcpConnection *self
 MPTCP_AVAILABLE_IN_0_1
 void                 mptcp_connection_set_poll_interval   (MptcpConnection *self,
                                                            guint            interval_ms);
+
+MPTCP_AVAILABLE_IN_0_2
+MptcpServicePolicy   mptcp_connection_get_service_policy  (MptcpConnection   *self);
+MPTCP_AVAILABLE_IN_0_2
+void                 mptcp_connection_set_service_policy  (MptcpConnection   *self,
+                                                           MptcpServicePolicy policy);
 
 G_END_DECLS

@@ -191,6 +191,15 @@ static void
 pm_op_return_error (GTask  *task,
                  GError *error)
 {
+  PmOp *op = g_task_get_task_data (task);
+
+  /* no CAP_NET_ADMIN: mptcp-glib-service may make the change (mptcp-path-manager-service.c) */
+  if (_mptcp_pm_service_fallback (g_task_get_source_object (task), op, error))
+    {
+      g_debug ("%s; asking mptcp-glib-service", error->message);
+      _mptcp_pm_service_run (task, error);
+      return;
+    }
   g_task_return_error (task, error);
   g_object_unref (task);
 }
@@ -216,9 +225,15 @@ pm_op_start (GTask *task)
   PmOp *op = g_task_get_task_data (task);
   MptcpNlRequest request = { 0 };
 
-  if (g_task_return_error_if_cancelled (task))
+  /* (a read back after the service's change runs to its end) */
+  if (!op->committed && g_task_return_error_if_cancelled (task))
     {
       g_object_unref (task);
+      return;
+    }
+  if (_mptcp_pm_service_first (g_task_get_source_object (task), op))
+    {
+      _mptcp_pm_service_run (task, NULL);
       return;
     }
 
@@ -638,6 +653,19 @@ pm_op_reply_cb (GObject      *source,
 
   op->step++;
   pm_op_advance (task, reply);
+}
+
+void
+_mptcp_pm_op_read_back (GTask *task,
+                        guint  id)
+{
+  PmOp *op = g_task_get_task_data (task);
+
+  op->kind = PM_OP_GET;
+  op->id = id;
+  op->step = 0;
+  pm_op_commit (task);
+  pm_op_start (task);
 }
 
 /* ---- running operations ------------------------------------------------------------------- */

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * mptcp-path-manager.c: the object, the argument checks, endpoints and mode.
+ * mptcp-path-manager-service.c: the changes through mptcp-glib-service (no CAP_NET_ADMIN).
  * mptcp-path-manager-limits.c: the limits. mptcp-path-manager-ops.c: the operations (a chain of broker requests driven by
  * their replies) and how they run, asynchronously on the object's context or synchronously with
  * the runner of mptcp-sync-private.h on the object's home.
@@ -43,6 +44,7 @@ struct _MptcpPathManager
   gboolean       has_netns;
   dev_t          netns_dev;      /* the namespace the object was made in */
   ino_t          netns_ino;
+  MptcpServicePolicy service_policy;
 };
 
 typedef enum
@@ -113,5 +115,35 @@ G_GNUC_INTERNAL
 gboolean  _mptcp_pm_check_result     (MptcpPathManager    *self,
                                       GAsyncResult        *result,
                                       gpointer             source_tag);
+/* An endpoint the service added (id): the task goes on as a read of it (takes the task). */
+G_GNUC_INTERNAL
+void      _mptcp_pm_op_read_back     (GTask               *task,
+                                      guint                id);
+
+/* mptcp-path-manager-service.c: whether an op goes to the service first (ALWAYS), or after
+ * the kernel refused it for lack of CAP_NET_ADMIN (AUTO); then run it there (takes the
+ * task, completes it as the direct path would). */
+G_GNUC_INTERNAL
+gboolean  _mptcp_pm_service_first    (MptcpPathManager    *self,
+                                      const PmOp          *op);
+G_GNUC_INTERNAL
+gboolean  _mptcp_pm_service_fallback (MptcpPathManager    *self,
+                                      const PmOp          *op,
+                                      const GError        *error);
+/* direct (taken): the kernel's refusal, returned if no service is there; NULL for ALWAYS */
+G_GNUC_INTERNAL
+void      _mptcp_pm_service_run      (GTask               *task,
+                                      GError              *direct);
+/* the same for set_mode(), synchronously */
+G_GNUC_INTERNAL
+gboolean  _mptcp_pm_service_mode_first    (MptcpPathManager     *self);
+G_GNUC_INTERNAL
+gboolean  _mptcp_pm_service_mode_fallback (MptcpPathManager     *self,
+                                           const GError         *error);
+G_GNUC_INTERNAL
+gboolean  _mptcp_pm_service_set_mode      (MptcpPathManager     *self,
+                                           MptcpPathManagerMode  mode,
+                                           GError               *direct,
+                                           GError              **error);
 
 G_END_DECLS

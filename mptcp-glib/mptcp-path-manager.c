@@ -57,7 +57,10 @@
  * privilege. Every change needs CAP_NET_ADMIN in the user namespace that owns
  * the network namespace; without it the change fails with
  * %MPTCP_ERROR_PERMISSION_DENIED. (The mode sysctl may also be written by the
- * root user of that user namespace, who owns it.)
+ * root user of that user namespace, who owns it.) Unless
+ * #MptcpPathManager:service-policy forbids it, a change refused that way is
+ * made through mptcp-glib-service when it runs: its admin action then
+ * decides (polkit, an administrator's password, remembered for a while).
  *
  * # Errors change nothing
  *
@@ -333,12 +336,134 @@ mptcp_path_manager_finalize (GObject *object)
   G_OBJECT_CLASS (mptcp_path_manager_parent_class)->finalize (object);
 }
 
+enum
+{
+  PROP_0,
+  PROP_SERVICE_POLICY,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+mptcp_path_manager_get_property (GObject    *object,
+                                 guint       prop_id,
+                                 GValue     *value,
+                                 GParamSpec *pspec)
+{
+  MptcpPathManager *self = MPTCP_PATH_MANAGER (object);
+
+  switch (prop_id)
+    {
+    case PROP_SERVICE_POLICY:
+      g_value_set_enum (value, self->service_policy);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+    }
+}
+
+static void
+mptcp_path_manager_set_property (GObject      *object,
+                                 guint         prop_id,
+                                 const GValue *value,
+                                 GParamSpec   *pspec)
+{
+  MptcpPathManager *self = MPTCP_PATH_MANAGER (object);
+
+  switch (prop_id)
+    {
+    case PROP_SERVICE_POLICY:
+      mptcp_path_manager_set_service_policy (self, g_value_get_enum (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+    }
+}
+
 static void
 mptcp_path_manager_class_init (MptcpPathManagerClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->finalize = mptcp_path_manager_finalize;
+  object_class->get_property = mptcp_path_manager_get_property;
+  object_class->set_property = mptcp_path_manager_set_property;
+
+  /**
+   * MptcpPathManager:service-policy:
+   *
+   * Whether changes go through mptcp-glib-service, the D-Bus system service
+   * whose admin action (polkit: an administrator, remembered for a while)
+   * lets a process without CAP_NET_ADMIN change the path manager.
+   * %MPTCP_SERVICE_POLICY_AUTO (the default): a change the kernel refuses
+   * with %MPTCP_ERROR_PERMISSION_DENIED is made again through the service,
+   * if it is there and runs in the object's network namespace (the refusal
+   * stands otherwise); %MPTCP_SERVICE_POLICY_NEVER: never;
+   * %MPTCP_SERVICE_POLICY_ALWAYS: every change goes to the service (without
+   * one, it fails with %MPTCP_ERROR_NOT_SUPPORTED naming its bus name). The
+   * environment variable `MPTCP_GLIB_USE_SERVICE` (`never`, `always`)
+   * overrides %MPTCP_SERVICE_POLICY_AUTO only.
+   *
+   * Through the service a change has the same results and the same errors
+   * as made directly (an added endpoint is read back from the kernel); a
+   * refusal by polkit is %MPTCP_ERROR_PERMISSION_DENIED naming the action
+   * (io.github.MptcpGlib.Service.admin). Reading needs no privilege and never
+   * goes through the service.
+   *
+   * Since: 0.2
+   */
+  properties[PROP_SERVICE_POLICY] =
+    g_param_spec_enum ("service-policy", "Service policy",
+                       "Whether changes go through mptcp-glib-service",
+                       MPTCP_TYPE_SERVICE_POLICY, MPTCP_SERVICE_POLICY_AUTO,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS |
+                       G_PARAM_EXPLICIT_NOTIFY);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+/**
+ * mptcp_path_manager_get_service_policy:
+ * @self: an #MptcpPathManager
+ *
+ * Gets #MptcpPathManager:service-policy.
+ *
+ * Returns: whether changes go through mptcp-glib-service
+ *
+ * Since: 0.2
+ */
+MptcpServicePolicy
+mptcp_path_manager_get_service_policy (MptcpPathManager *self)
+{
+  g_return_val_if_fail (MPTCP_IS_PATH_MANAGER (self), MPTCP_SERVICE_POLICY_AUTO);
+
+  return self->service_policy;
+}
+
+/**
+ * mptcp_path_manager_set_service_policy:
+ * @self: an #MptcpPathManager
+ * @policy: the new policy
+ *
+ * Sets #MptcpPathManager:service-policy; operations started from then on
+ * follow it.
+ *
+ * Since: 0.2
+ */
+void
+mptcp_path_manager_set_service_policy (MptcpPathManager   *self,
+                                       MptcpServicePolicy  policy)
+{
+  g_return_if_fail (MPTCP_IS_PATH_MANAGER (self));
+  g_return_if_fail (policy <= MPTCP_SERVICE_POLICY_ALWAYS);
+
+  if (self->service_policy == policy)
+    return;
+  self->service_policy = policy;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SERVICE_POLICY]);
 }
 
 static void
@@ -1336,6 +1461,7 @@ mptcp_path_manager_set_mode (MptcpPathManager      *self,
                              MptcpPathManagerMode   mode,
                              GError               **error)
 {
+  GError *local_error = NULL;
   gboolean ok;
 
   g_return_val_if_fail (MPTCP_IS_PATH_MANAGER (self), FALSE);
@@ -1343,9 +1469,15 @@ mptcp_path_manager_set_mode (MptcpPathManager      *self,
                         mode == MPTCP_PATH_MANAGER_MODE_USERSPACE, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  if (_mptcp_pm_service_mode_first (self))
+    return _mptcp_pm_service_set_mode (self, mode, NULL, error);
   g_mutex_lock (&self->mode_lock);
-  ok = write_mode_locked (self, mode, error);
+  ok = write_mode_locked (self, mode, &local_error);
   g_mutex_unlock (&self->mode_lock);
+  if (!ok && _mptcp_pm_service_mode_fallback (self, local_error))
+    return _mptcp_pm_service_set_mode (self, mode, local_error, error);
+  if (!ok)
+    g_propagate_error (error, local_error);
 
   return ok;
 }

@@ -12,6 +12,7 @@
 #include <gio/gio.h>
 #include "mptcp-version-macros.h"
 #include "mptcp-endpoint.h"
+#include "mptcp-connection.h"   /* MptcpServicePolicy */
 
 G_BEGIN_DECLS
 
@@ -218,6 +219,12 @@ gboolean       mptcp_path_manager_set_limits_finish (MptcpPathManager     *self,
 MPTCP_AVAILABLE_IN_0_1
 MptcpPathManagerMode mptcp_path_manager_get_mode (MptcpPathManager      *self,
                                                   GError               **error);
+MPTCP_AVAILABLE_IN_0_2
+MptcpServicePolicy   mptcp_path_manager_get_service_policy (MptcpPathManager   *self);
+MPTCP_AVAILABLE_IN_0_2
+void                 mptcp_path_manager_set_service_policy (MptcpPathManager   *self,
+                                                            MptcpServicePolicy  policy);
+
 MPTCP_AVAILABLE_IN_0_1
 gboolean             mptcp_path_manager_set_mode (MptcpPathManager      *self,
                                                   MptcpPathManagerMode   mode,

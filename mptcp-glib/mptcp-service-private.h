@@ -32,4 +32,14 @@ G_BEGIN_DECLS
 G_GNUC_INTERNAL
 void _mptcp_service_register_error_domain (void);
 
+/* The environment variable MPTCP_GLIB_USE_SERVICE, which overrides the AUTO service policy of
+ * MptcpConnection and MptcpPathManager: 1 "always", -1 "never", 0 anything else or unset. */
+#define MPTCP_SERVICE_ENV "MPTCP_GLIB_USE_SERVICE"
+G_GNUC_INTERNAL
+int      _mptcp_service_env_choice     (void);
+
+/* Whether a D-Bus error says the service (or the system bus) is not there. */
+G_GNUC_INTERNAL
+gboolean _mptcp_service_error_is_absent (const GError *error);
+
 G_END_DECLS

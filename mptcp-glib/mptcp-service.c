@@ -33,3 +33,25 @@ _mptcp_service_register_error_domain (void)
   g_dbus_error_register_error_domain ("mptcp-error-quark", &quark, error_entries,
                                       G_N_ELEMENTS (error_entries));
 }
+
+int
+_mptcp_service_env_choice (void)
+{
+  const char *mode = g_getenv (MPTCP_SERVICE_ENV);
+
+  if (g_strcmp0 (mode, "never") == 0)
+    return -1;
+  if (g_strcmp0 (mode, "always") == 0)
+    return 1;
+  return 0;
+}
+
+gboolean
+_mptcp_service_error_is_absent (const GError *error)
+{
+  return g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
+         g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER) ||
+         g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_FILE_NOT_FOUND) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+}

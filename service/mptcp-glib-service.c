@@ -16,7 +16,10 @@
  * Authorisation (polkit, CheckAuthorization on the caller's bus name):
  *   io.github.MptcpGlib.Service.steer-own   Register (checked once, when registering)
  *   io.github.MptcpGlib.Service.admin       RegisterToken, AddEndpoint, RemoveEndpoint,
- *                                           SetPathManager, ActAsPathManager
+ *                                           SetPathManager, ActAsPathManager, and (version 2,
+ *                                           for MptcpPathManager's clients) SetEndpointFlags,
+ *                                           RemoveEndpointByAddress, FlushEndpoints,
+ *                                           SetLimits, SetPathManagerSysctl
  *
  * As the namespace's path manager (--path-manager or ActAsPathManager), mptcp-pm-policy.c
  * steers every connection no application registered as the in-kernel path manager would.
@@ -923,7 +926,7 @@ typedef struct
   Client                *client;
   guint                  kind;     /* 0 RegisterToken, 1 AddEndpoint, 2 RemoveEndpoint,
                                     * 3 ListAllRegistrations, 4 SetPathManager,
-                                    * 5 ActAsPathManager */
+                                    * 5 ActAsPathManager, 6.. admin_pm_change() */
   GVariant              *params;
 } AdminCall;
 
@@ -1045,6 +1048,139 @@ set_path_manager (MptcpPathManager *pm,
   return ok;
 }
 
+/* ---- version 2: MptcpPathManager's other changes, for the library's clients ---------------- */
+
+enum
+{
+  ADMIN_SET_ENDPOINT_FLAGS = 6,
+  ADMIN_REMOVE_ENDPOINT_BY_ADDRESS,
+  ADMIN_FLUSH_ENDPOINTS,
+  ADMIN_SET_LIMITS,
+  ADMIN_SET_PATH_MANAGER_SYSCTL,
+};
+
+static void
+pm_change_done_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  GDBusMethodInvocation *invocation = user_data;
+  MptcpPathManager *pm = MPTCP_PATH_MANAGER (source);
+  const char *method = g_dbus_method_invocation_get_method_name (invocation);
+  GError *error = NULL;
+  gboolean ok;
+
+  if (g_str_equal (method, "SetEndpointFlags"))
+    ok = mptcp_path_manager_set_endpoint_flags_finish (pm, result, &error);
+  else if (g_str_equal (method, "RemoveEndpointByAddress"))
+    ok = mptcp_path_manager_remove_endpoint_by_address_finish (pm, result, &error);
+  else if (g_str_equal (method, "FlushEndpoints"))
+    ok = mptcp_path_manager_flush_endpoints_finish (pm, result, &error);
+  else
+    ok = mptcp_path_manager_set_limits_finish (pm, result, &error);
+  if (ok)
+    g_dbus_method_invocation_return_value (invocation, NULL);
+  else
+    g_dbus_method_invocation_take_error (invocation, error);
+}
+
+/* An authorised change of kind ADMIN_*: answers the call (now or when done). */
+static void
+admin_pm_change (MptcpPathManager      *pm,
+                 guint                  kind,
+                 GVariant              *params,
+                 GDBusMethodInvocation *invocation)
+{
+  GError *error = NULL;
+
+  switch (kind)
+    {
+    case ADMIN_SET_ENDPOINT_FLAGS:
+      {
+        g_autoptr(GVariantIter) iter = NULL;
+        MptcpEndpointFlags flags = 0;
+        const char *nick;
+        guint32 id;
+
+        g_variant_get (params, "(uas)", &id, &iter);
+        while (g_variant_iter_next (iter, "&s", &nick))
+          {
+            GFlagsValue *v = g_flags_get_value_by_nick (flags_class (), nick);
+
+            if (v == NULL)
+              {
+                g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR,
+                                                       G_DBUS_ERROR_INVALID_ARGS,
+                                                       "Unknown endpoint flag \"%s\"", nick);
+                return;
+              }
+            flags |= v->value;
+          }
+        mptcp_path_manager_set_endpoint_flags_async (pm, id, flags, NULL, pm_change_done_cb,
+                                                     invocation);
+        return;
+      }
+    case ADMIN_REMOVE_ENDPOINT_BY_ADDRESS:
+      {
+        g_autoptr(GInetAddress) inet = NULL;
+        const char *text;
+
+        g_variant_get (params, "(&s)", &text);
+        inet = g_inet_address_new_from_string (text);
+        if (inet == NULL)
+          {
+            g_dbus_method_invocation_return_error (invocation, MPTCP_ERROR,
+                                                   MPTCP_ERROR_INVALID_ADDRESS,
+                                                   "\"%s\" is not an IP address", text);
+            return;
+          }
+        mptcp_path_manager_remove_endpoint_by_address_async (pm, inet, NULL, pm_change_done_cb,
+                                                             invocation);
+        return;
+      }
+    case ADMIN_FLUSH_ENDPOINTS:
+      mptcp_path_manager_flush_endpoints_async (pm, NULL, pm_change_done_cb, invocation);
+      return;
+    case ADMIN_SET_LIMITS:
+      {
+        guint32 subflows, accepted;
+
+        g_variant_get (params, "(uu)", &subflows, &accepted);
+        mptcp_path_manager_set_limits_async (pm, subflows, accepted, NULL, pm_change_done_cb,
+                                             invocation);
+        return;
+      }
+    case ADMIN_SET_PATH_MANAGER_SYSCTL:
+    default:
+      {
+        const char *mode;
+        gboolean ok;
+
+        g_variant_get (params, "(&s)", &mode);
+        if (g_strcmp0 (mode, "userspace") == 0)
+          ok = mptcp_path_manager_set_mode (pm, MPTCP_PATH_MANAGER_MODE_USERSPACE, &error);
+        else if (g_strcmp0 (mode, "kernel") == 0)
+          {
+            /* nobody makes the subflows of the userspace path manager any more */
+            act_as_path_manager (FALSE, NULL);
+            ok = mptcp_path_manager_set_mode (pm, MPTCP_PATH_MANAGER_MODE_KERNEL, &error);
+          }
+        else
+          {
+            ok = FALSE;
+            error = g_error_new (G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                                 "Unknown path manager \"%s\" (kernel or userspace)", mode);
+          }
+        update_pm_properties ();
+        if (ok)
+          g_dbus_method_invocation_return_value (invocation, NULL);
+        else
+          g_dbus_method_invocation_take_error (invocation, error);
+        return;
+      }
+    }
+}
+
 static void
 admin_authorized (GError   *error,
                   gpointer  user_data)
@@ -1109,6 +1245,11 @@ admin_authorized (GError   *error,
   pm = path_manager (&error);
   if (pm == NULL)
     goto fail;
+  if (call->kind >= ADMIN_SET_ENDPOINT_FLAGS)
+    {
+      admin_pm_change (pm, call->kind, call->params, call->invocation);
+      goto out;
+    }
   if (call->kind == 4)
     {
       const char *mode;
@@ -1273,6 +1414,50 @@ handle_act_as_path_manager (MgsDbusService1       *object,
 {
   admin_call (invocation, 5, g_dbus_method_invocation_get_parameters (invocation));
   return TRUE;
+}
+
+/* the version 2 changes: every one needs the admin action */
+static gboolean
+pm_change (GDBusMethodInvocation *invocation,
+           guint                  kind)
+{
+  admin_call (invocation, kind, g_dbus_method_invocation_get_parameters (invocation));
+  return TRUE;
+}
+
+static gboolean
+handle_set_endpoint_flags (MgsDbusService1 *o, GDBusMethodInvocation *invocation, guint id,
+                           const char *const *flags, gpointer user_data)
+{
+  return pm_change (invocation, ADMIN_SET_ENDPOINT_FLAGS);
+}
+
+static gboolean
+handle_remove_endpoint_by_address (MgsDbusService1 *o, GDBusMethodInvocation *invocation,
+                                   const char *address, gpointer user_data)
+{
+  return pm_change (invocation, ADMIN_REMOVE_ENDPOINT_BY_ADDRESS);
+}
+
+static gboolean
+handle_flush_endpoints (MgsDbusService1 *o, GDBusMethodInvocation *invocation,
+                        gpointer user_data)
+{
+  return pm_change (invocation, ADMIN_FLUSH_ENDPOINTS);
+}
+
+static gboolean
+handle_set_limits (MgsDbusService1 *o, GDBusMethodInvocation *invocation, guint subflows,
+                   guint accepted, gpointer user_data)
+{
+  return pm_change (invocation, ADMIN_SET_LIMITS);
+}
+
+static gboolean
+handle_set_path_manager_sysctl (MgsDbusService1 *o, GDBusMethodInvocation *invocation,
+                                const char *mode, gpointer user_data)
+{
+  return pm_change (invocation, ADMIN_SET_PATH_MANAGER_SYSCTL);
 }
 
 static gboolean
@@ -1454,7 +1639,7 @@ main (int    argc,
                                                NULL, NULL);
 
   manager = mgs_dbus_service1_skeleton_new ();
-  mgs_dbus_service1_set_version (manager, 1);
+  mgs_dbus_service1_set_version (manager, 2);
   mgs_dbus_service1_set_max_registrations_per_client (manager, max_per_client);
   g_signal_connect (manager, "handle-register", G_CALLBACK (handle_register), NULL);
   g_signal_connect (manager, "handle-register-token", G_CALLBACK (handle_register_token), NULL);
@@ -1468,6 +1653,23 @@ main (int    argc,
   g_signal_connect (manager, "handle-set-path-manager", G_CALLBACK (handle_set_path_manager), NULL);
   g_signal_connect (manager, "handle-act-as-path-manager",
                     G_CALLBACK (handle_act_as_path_manager), NULL);
+  g_signal_connect (manager, "handle-set-endpoint-flags",
+                    G_CALLBACK (handle_set_endpoint_flags), NULL);
+  g_signal_connect (manager, "handle-remove-endpoint-by-address",
+                    G_CALLBACK (handle_remove_endpoint_by_address), NULL);
+  g_signal_connect (manager, "handle-flush-endpoints", G_CALLBACK (handle_flush_endpoints), NULL);
+  g_signal_connect (manager, "handle-set-limits", G_CALLBACK (handle_set_limits), NULL);
+  g_signal_connect (manager, "handle-set-path-manager-sysctl",
+                    G_CALLBACK (handle_set_path_manager_sysctl), NULL);
+  {
+    struct stat ns;
+
+    /* the namespace everything the service does acts on */
+    if (stat ("/proc/self/ns/net", &ns) == 0)
+      mgs_dbus_service1_set_network_namespace (manager,
+                                               g_variant_new ("(tt)", (guint64) ns.st_dev,
+                                                              (guint64) ns.st_ino));
+  }
   update_pm_properties ();
   if (as_pm && !act_as_path_manager (TRUE, &error))
     {

@@ -45,7 +45,8 @@ mptcp_connect (const char *host,
 
   g_assert_cmpint (fd, >=, 0);
   g_assert_cmpint (inet_pton (AF_INET, host, &sin.sin_addr), ==, 1);
-  g_assert_cmpint (connect (fd, (struct sockaddr *) &sin, sizeof sin), ==, 0);
+  if (connect (fd, (struct sockaddr *) &sin, sizeof sin) != 0)
+    g_error ("connect to %s:%u: %s", host, port, g_strerror (errno));
   if (talk)
     {
       /* the connection is fully established once the server has seen data */
@@ -246,6 +247,31 @@ harness_restart_service (void)
 }
 
 void
+harness_set_admin_for_nobody (gboolean allow)
+{
+  g_autofree char *flag = g_build_filename (tmpdir, "admin-for-nobody", NULL);
+
+  if (allow)
+    write_file (flag, "");
+  else
+    g_assert_cmpint (unlink (flag), ==, 0);
+}
+
+void
+harness_stop_service (void)
+{
+  g_assert_true (stop_service ());
+  while (name_has_owner (MPTCP_SERVICE_BUS_NAME))
+    g_usleep (5000);
+}
+
+void
+harness_start_service (void)
+{
+  start_service ();
+}
+
+void
 harness_kill_service (void)
 {
   g_subprocess_force_exit (service_proc);   /* SIGKILL, to this pid only */
@@ -324,15 +350,27 @@ harness_setup (guint max_per_client)
   {
     g_autofree char *dst = g_build_filename (rules, "10-mptcp-glib-test.rules", NULL);
 
-    write_file (dst,
+    g_autofree char *text = NULL;
+
+    /* admin for nobody while the file admin-for-nobody exists (harness_set_admin_for_nobody) */
+    text = g_strdup_printf (
                 "polkit.addRule(function(action, subject) {\n"
                 "  if (action.id == \"" MPTCP_SERVICE_ACTION_STEER_OWN "\" &&\n"
                 "      (subject.user == \"root\" || subject.user == \"nobody\"))\n"
                 "    return polkit.Result.YES;\n"
                 "  if (action.id == \"" MPTCP_SERVICE_ACTION_ADMIN "\" && subject.user == \"root\")\n"
                 "    return polkit.Result.YES;\n"
+                "  if (action.id == \"" MPTCP_SERVICE_ACTION_ADMIN "\" && subject.user == \"nobody\") {\n"
+                "    try {\n"
+                "      polkit.spawn([\"/usr/bin/test\", \"-e\", \"%s/admin-for-nobody\"]);\n"
+                "      return polkit.Result.YES;\n"
+                "    } catch (e) {\n"
+                "      return polkit.Result.NO;\n"
+                "    }\n"
+                "  }\n"
                 "  return polkit.Result.NO;\n"
-                "});\n");
+                "});\n", tmpdir);
+    write_file (dst, text);
   }
   bind_dir (actions, "/usr/share/polkit-1/actions");
   bind_dir (rules, "/usr/share/polkit-1/rules.d");

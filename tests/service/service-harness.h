@@ -7,7 +7,8 @@
  *   - a mount namespace of its own, in which a temporary directory is bind-mounted over
  *     /usr/share/polkit-1/actions (the service's .policy and nothing else) and over both
  *     polkit rules directories (one test rules file: steer-own is granted to root and to
- *     nobody (65534), admin to root only, everything else is refused);
+ *     nobody (65534), admin to root only (and to nobody while harness_set_admin_for_nobody()
+ *     says so), everything else is refused);
  *   - a private dbus-daemon with a system-bus configuration that includes the service's own
  *     bus policy file; its address goes to children as DBUS_SYSTEM_BUS_ADDRESS;
  *   - the real polkitd (Debian's /usr/lib/polkit-1/polkitd) on that bus;
@@ -34,6 +35,11 @@ void             harness_setup        (guint max_per_client);
 gboolean         harness_teardown     (void);
 /* Stops the service (asserting a clean exit) and starts a new one. */
 void             harness_restart_service (void);
+/* Whether the test rules grant the admin action to nobody (65534) too (default: no). */
+void             harness_set_admin_for_nobody (gboolean allow);
+/* Stops the service (asserting a clean exit) until harness_start_service(). */
+void             harness_stop_service  (void);
+void             harness_start_service (void);
 /* SIGKILLs the service (a crash) and starts a new one. */
 void             harness_kill_service (void);
 /* One more argument for the service (e.g. "--path-manager"), NULL = none; set before setup. */

@@ -22,10 +22,48 @@ s.sendall(b'ping')
 assert s.recv(4) == b'ping'
 conn = Mptcp.Connection.new(Gio.Socket.new_from_fd(s.detach()))
 assert conn.get_event_source() == Mptcp.EventSource.POLLING
+assert conn.props.service_policy == Mptcp.ServicePolicy.AUTO
 
 local = Gio.InetSocketAddress.new_from_string(CLIENT2, 0)
 remote = Gio.InetSocketAddress.new_from_string(SERVER2, ECHO)
+
+
+def refused(code, text):
+    try:
+        conn.open_subflow(local, remote, None)
+        raise AssertionError('the open succeeded')
+    except GLib.Error as e:
+        assert e.domain == 'mptcp-error-quark', e.domain
+        assert e.code == code, (e.code, e.message)
+        assert text in e.message, e.message
+
+
+if sys.argv[1] == 'noservice':
+    # the test stopped the service: AUTO is the direct path's refusal, ALWAYS names the bus
+    refused(Mptcp.Error.PERMISSION_DENIED, 'CAP_NET_ADMIN')
+    conn.props.service_policy = Mptcp.ServicePolicy.ALWAYS
+    refused(Mptcp.Error.NOT_SUPPORTED, 'io.github.MptcpGlib.Service')
+    print('ok')
+    sys.exit(0)
+
+# NEVER: the direct path, which cannot without CAP_NET_ADMIN
+conn.set_service_policy(Mptcp.ServicePolicy.NEVER)
+refused(Mptcp.Error.PERMISSION_DENIED, '')
+assert conn.get_event_source() == Mptcp.EventSource.POLLING
+# ALWAYS, then AUTO: the service
+conn.set_service_policy(Mptcp.ServicePolicy.ALWAYS)
 sf = conn.open_subflow(local, remote, None)
+assert conn.get_event_source() == Mptcp.EventSource.SERVICE
+assert sf.close(None)
+conn.set_service_policy(Mptcp.ServicePolicy.AUTO)
+deadline = time.monotonic() + 10
+while conn.get_subflows().get_n_items() != 1:
+    conn.refresh()
+    assert time.monotonic() < deadline, 'the subflow did not go'
+    time.sleep(0.01)
+
+sf = conn.open_subflow(local, remote, None)
+assert conn.get_event_source() == Mptcp.EventSource.SERVICE
 assert conn.get_subflows().get_n_items() == 2
 assert sf.get_local_address().get_address().to_string() == CLIENT2
 assert sf.set_backup(True, None)
@@ -48,4 +86,14 @@ try:
 except GLib.Error as e:
     assert e.domain == 'mptcp-error-quark', e.domain
     assert e.code == int(sys.argv[1]), (e.code, sys.argv[1])
+# MptcpPathManager: a change goes to the service's admin action, which this user lacks here
+pm = Mptcp.PathManager.new(None)
+assert pm.props.service_policy == Mptcp.ServicePolicy.AUTO
+try:
+    pm.add_endpoint(Mptcp.Endpoint.new(Gio.InetAddress.new_from_string('10.213.0.1')), None)
+    raise AssertionError('adding an endpoint succeeded')
+except GLib.Error as e:
+    assert e.domain == 'mptcp-error-quark', e.domain
+    assert e.code == Mptcp.Error.PERMISSION_DENIED, (e.code, e.message)
+    assert 'io.github.MptcpGlib.Service.admin' in e.message, e.message
 print('ok')

@@ -35,6 +35,7 @@
 #include <sys/un.h>
 
 #include <gio/gunixfdlist.h>
+#include <glib-unix.h>
 
 #include "testbed.h"
 #include "mptcp-glib.h"
@@ -364,12 +365,368 @@ app_library (const char *arg)
   return 0;
 }
 
+static MptcpSubflow *
+open_second (MptcpConnection *mc,
+             GError         **error)
+{
+  g_autoptr(GInetSocketAddress) local = NULL, remote = NULL;
+
+  local = G_INET_SOCKET_ADDRESS (g_inet_socket_address_new_from_string (TESTBED_CLIENT2_V4, 0));
+  remote = G_INET_SOCKET_ADDRESS (g_inet_socket_address_new_from_string (TESTBED_SERVER2_V4,
+                                                                         TESTBED_PORT_ECHO));
+  return mptcp_connection_open_subflow (mc, local, remote, NULL, error);
+}
+
+static MptcpConnection *
+connection_new (MptcpServicePolicy policy)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) sock = NULL;
+  MptcpConnection *mc;
+  int fd = mptcp_connect (TESTBED_SERVER1_V4, TESTBED_PORT_ECHO, TRUE);
+
+  sock = g_socket_new_from_fd (fd, &error);
+  g_assert_no_error (error);
+  mc = g_initable_new (MPTCP_TYPE_CONNECTION, NULL, &error, "socket", sock,
+                       "service-policy", policy, NULL);
+  g_assert_no_error (error);
+  return mc;
+}
+
+/* MptcpConnection:service-policy without CAP_NET_ADMIN. arg "noservice": the parent stopped
+ * the service. */
+static int
+app_policy (const char *arg)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MptcpConnection) mc = NULL, never = NULL;
+  g_autoptr(MptcpSubflow) sf = NULL;
+
+  g_assert_cmpuint (geteuid (), !=, 0);
+  g_unsetenv ("MPTCP_GLIB_USE_SERVICE");
+  mc = connection_new (MPTCP_SERVICE_POLICY_AUTO);
+  g_assert_cmpint (mptcp_connection_get_service_policy (mc), ==, MPTCP_SERVICE_POLICY_AUTO);
+  g_assert_cmpint (mptcp_connection_get_event_source (mc), ==, MPTCP_EVENT_SOURCE_POLLING);
+
+  if (g_strcmp0 (arg, "noservice") == 0)
+    {
+      /* AUTO: the direct path's refusal, which names what is missing */
+      sf = open_second (mc, &error);
+      g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_PERMISSION_DENIED);
+      g_assert_nonnull (strstr (error->message, "CAP_NET_ADMIN"));
+      g_assert_nonnull (strstr (error->message, MPTCP_SERVICE_BUS_NAME));
+      g_clear_error (&error);
+      /* ALWAYS: the service that was asked for is not there */
+      mptcp_connection_set_service_policy (mc, MPTCP_SERVICE_POLICY_ALWAYS);
+      sf = open_second (mc, &error);
+      g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_NOT_SUPPORTED);
+      g_assert_nonnull (strstr (error->message, MPTCP_SERVICE_BUS_NAME));
+      g_assert_null (sf);
+      g_clear_error (&error);
+      g_assert_cmpint (mptcp_connection_get_event_source (mc), ==, MPTCP_EVENT_SOURCE_POLLING);
+      return 0;
+    }
+
+  /* NEVER: the direct path, refused as before; the environment does not override it */
+  never = connection_new (MPTCP_SERVICE_POLICY_NEVER);
+  g_setenv ("MPTCP_GLIB_USE_SERVICE", "always", TRUE);
+  sf = open_second (never, &error);
+  g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_PERMISSION_DENIED);
+  g_assert_null (sf);
+  g_clear_error (&error);
+  g_assert_cmpint (mptcp_connection_get_event_source (never), ==, MPTCP_EVENT_SOURCE_POLLING);
+  g_unsetenv ("MPTCP_GLIB_USE_SERVICE");
+
+  /* AUTO: through the service, whose events the connection follows from then on */
+  sf = open_second (mc, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (mptcp_connection_get_event_source (mc), ==, MPTCP_EVENT_SOURCE_SERVICE);
+  g_assert_true (mptcp_subflow_close (sf, NULL, &error));
+  g_assert_no_error (error);
+  g_clear_object (&sf);
+
+  /* NEVER set later ends the registration: polling again */
+  mptcp_connection_set_service_policy (mc, MPTCP_SERVICE_POLICY_NEVER);
+  g_assert_cmpint (mptcp_connection_get_event_source (mc), ==, MPTCP_EVENT_SOURCE_POLLING);
+  sf = open_second (mc, &error);
+  g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_PERMISSION_DENIED);
+  g_clear_error (&error);
+
+  /* ALWAYS: the service */
+  mptcp_connection_set_service_policy (mc, MPTCP_SERVICE_POLICY_ALWAYS);
+  g_setenv ("MPTCP_GLIB_USE_SERVICE", "never", TRUE);
+  sf = open_second (mc, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (mptcp_connection_get_event_source (mc), ==, MPTCP_EVENT_SOURCE_SERVICE);
+  g_unsetenv ("MPTCP_GLIB_USE_SERVICE");
+  return 0;
+}
+
+static void
+restart_open_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  GError **out = user_data;
+  g_autoptr(MptcpSubflow) sf = NULL;
+
+  sf = mptcp_connection_open_subflow_finish (MPTCP_CONNECTION (source), result, out);
+  if (sf != NULL)
+    *out = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "the open succeeded?");
+}
+
+static gboolean
+stdin_cb (int          fd,
+          GIOCondition condition,
+          gpointer     user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* The service is killed (by pid) and started again under a registered connection with an open
+ * in flight: the open fails saying so, the connection registers again by itself and steers. */
+static int
+app_restart (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MptcpConnection) mc = connection_new (MPTCP_SERVICE_POLICY_AUTO);
+  g_autoptr(MptcpSubflow) sf = NULL;
+  g_autoptr(GInetSocketAddress) local = NULL, silent = NULL;
+  g_autoptr(GDBusConnection) own = NULL;
+  GError *open_error = NULL;
+  gboolean restarted = FALSE;
+  gint64 deadline;
+  guint added = 0;
+
+  g_assert_cmpuint (geteuid (), !=, 0);
+  g_unsetenv ("MPTCP_GLIB_USE_SERVICE");
+  g_signal_connect (mc, "subflow-added", G_CALLBACK (added_cb), &added);
+  sf = open_second (mc, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (mptcp_connection_get_event_source (mc), ==, MPTCP_EVENT_SOURCE_SERVICE);
+  g_assert_true (mptcp_subflow_close (sf, NULL, &error));
+  g_clear_object (&sf);
+
+  local = G_INET_SOCKET_ADDRESS (g_inet_socket_address_new_from_string (TESTBED_CLIENT2_V4, 0));
+  silent = G_INET_SOCKET_ADDRESS (g_inet_socket_address_new_from_string (TESTBED_SILENT_V4, 80));
+  mptcp_connection_open_subflow_async (mc, local, silent, NULL, restart_open_cb, &open_error);
+  /* the library's bus connection: a round trip after the open means the service has it */
+  own = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(GVariant) r = call (own, MPTCP_SERVICE_PATH, "org.freedesktop.DBus.Peer", "Ping",
+                                  NULL, "()", &error);
+
+    g_assert_no_error (error);
+  }
+  g_assert_null (open_error);
+  g_unix_fd_add (STDIN_FILENO, G_IO_IN | G_IO_HUP, stdin_cb, &restarted);
+  g_print ("ready\n");
+  fflush (stdout);
+  deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (!restarted || open_error == NULL)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (1000);
+    }
+  /* not a hang, not a crash: the operation fails and says why */
+  g_assert_error (open_error, MPTCP_ERROR, MPTCP_ERROR_FAILED);
+  g_assert_nonnull (strstr (open_error->message, MPTCP_SERVICE_BUS_NAME));
+  g_test_message ("in flight: %s", open_error->message);
+  g_clear_error (&open_error);
+
+  /* registered again with the new instance, without an operation asking */
+  while (mptcp_connection_get_event_source (mc) != MPTCP_EVENT_SOURCE_SERVICE)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  /* (the kernel may still list the join to the silent host: the service died, not the SYN) */
+  added = 0;
+  sf = open_second (mc, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (sf);
+  g_assert_cmpuint (added, ==, 1);
+  g_assert_true (mptcp_subflow_set_backup (sf, TRUE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (mptcp_subflow_close (sf, NULL, &error));
+  g_assert_no_error (error);
+  return 0;
+}
+
+#define PM_TEST_ADDRESS "10.213.0.1"
+
+static void
+run_done (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static MptcpEndpoint *
+pm_test_endpoint (guint id)
+{
+  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (PM_TEST_ADDRESS);
+
+  return g_object_new (MPTCP_TYPE_ENDPOINT, "address", inet, "id", id, NULL);
+}
+
+/* MptcpPathManager without CAP_NET_ADMIN: arg "deny" (polkit refuses the admin action) or the
+ * direct path's error codes with CAP_NET_ADMIN, "REMOVE_UNKNOWN,ADD_TWICE" (the service path
+ * must give the same). */
+static int
+app_pm (const char *arg)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MptcpPathManager) pm = mptcp_path_manager_new (NULL, &error);
+  g_autoptr(MptcpEndpoint) ep = NULL, again = NULL, asked = pm_test_endpoint (0);
+  g_autoptr(GListModel) list = NULL;
+  g_auto(GStrv) codes = NULL;
+  guint subflows, accepted;
+  MptcpPathManagerMode mode;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (geteuid (), !=, 0);
+  g_unsetenv ("MPTCP_GLIB_USE_SERVICE");
+  g_assert_cmpint (mptcp_path_manager_get_service_policy (pm), ==, MPTCP_SERVICE_POLICY_AUTO);
+
+  if (g_str_equal (arg, "deny"))
+    {
+      /* polkit says no: the error names the action */
+      ep = mptcp_path_manager_add_endpoint (pm, asked, NULL, &error);
+      g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_PERMISSION_DENIED);
+      g_assert_nonnull (strstr (error->message, MPTCP_SERVICE_ACTION_ADMIN));
+      g_clear_error (&error);
+      g_assert_false (mptcp_path_manager_set_limits (pm, 7, MPTCP_PATH_MANAGER_LIMIT_UNCHANGED,
+                                                     NULL, &error));
+      g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_PERMISSION_DENIED);
+      g_assert_nonnull (strstr (error->message, MPTCP_SERVICE_ACTION_ADMIN));
+      g_clear_error (&error);
+      mode = mptcp_path_manager_get_mode (pm, &error);
+      g_assert_no_error (error);
+      g_assert_false (mptcp_path_manager_set_mode (pm, mode, &error));
+      g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_PERMISSION_DENIED);
+      g_assert_nonnull (strstr (error->message, MPTCP_SERVICE_ACTION_ADMIN));
+      return 0;
+    }
+  codes = g_strsplit (arg, ",", 2);
+
+  /* NEVER: the kernel's refusal, as before */
+  mptcp_path_manager_set_service_policy (pm, MPTCP_SERVICE_POLICY_NEVER);
+  ep = mptcp_path_manager_add_endpoint (pm, asked, NULL, &error);
+  g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_PERMISSION_DENIED);
+  g_assert_null (strstr (error->message, MPTCP_SERVICE_ACTION_ADMIN));
+  g_clear_error (&error);
+  mptcp_path_manager_set_service_policy (pm, MPTCP_SERVICE_POLICY_AUTO);
+
+  /* add (sync), read back as the kernel stored it */
+  ep = mptcp_path_manager_add_endpoint (pm, asked, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (mptcp_endpoint_get_id (ep), >, 0);
+  {
+    g_autofree char *text = g_inet_address_to_string (mptcp_endpoint_get_address (ep));
+
+    g_assert_cmpstr (text, ==, PM_TEST_ADDRESS);
+  }
+  /* the same address again: the kernel's refusal, with the direct path's code */
+  again = mptcp_path_manager_add_endpoint (pm, asked, NULL, &error);
+  g_assert_error (error, MPTCP_ERROR, atoi (codes[1]));
+  g_assert_null (again);
+  g_clear_error (&error);
+  /* flags (async) */
+  {
+    GAsyncResult *result = NULL;
+
+    mptcp_path_manager_set_endpoint_flags_async (pm, mptcp_endpoint_get_id (ep),
+                                                 MPTCP_ENDPOINT_FLAG_BACKUP, NULL,
+                                                 run_done, &result);
+    while (result == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    g_assert_true (mptcp_path_manager_set_endpoint_flags_finish (pm, result, &error));
+    g_assert_no_error (error);
+    g_object_unref (result);
+  }
+  g_clear_object (&again);
+  again = mptcp_path_manager_get_endpoint (pm, mptcp_endpoint_get_id (ep), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (mptcp_endpoint_get_flags (again) & MPTCP_ENDPOINT_FLAG_BACKUP);
+  /* remove, remove by address, flush */
+  g_assert_true (mptcp_path_manager_remove_endpoint (pm, mptcp_endpoint_get_id (ep), NULL,
+                                                     &error));
+  g_assert_no_error (error);
+  g_assert_false (mptcp_path_manager_remove_endpoint (pm, 200, NULL, &error));
+  g_assert_error (error, MPTCP_ERROR, atoi (codes[0]));
+  g_clear_error (&error);
+  g_clear_object (&ep);
+  ep = mptcp_path_manager_add_endpoint (pm, asked, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (mptcp_path_manager_remove_endpoint_by_address (pm, mptcp_endpoint_get_address (ep),
+                                                                NULL, &error));
+  g_assert_no_error (error);
+  g_clear_object (&ep);
+  ep = mptcp_path_manager_add_endpoint (pm, asked, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (mptcp_path_manager_flush_endpoints (pm, NULL, &error));
+  g_assert_no_error (error);
+  list = mptcp_path_manager_list_endpoints (pm, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_list_model_get_n_items (list), ==, 0);
+
+  /* limits: one changed and put back, the other kept */
+  g_assert_true (mptcp_path_manager_get_limits (pm, &subflows, &accepted, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (mptcp_path_manager_set_limits (pm, subflows - 1,
+                                                MPTCP_PATH_MANAGER_LIMIT_UNCHANGED, NULL, &error));
+  g_assert_no_error (error);
+  {
+    guint s2, a2;
+
+    g_assert_true (mptcp_path_manager_get_limits (pm, &s2, &a2, NULL, &error));
+    g_assert_cmpuint (s2, ==, subflows - 1);
+    g_assert_cmpuint (a2, ==, accepted);
+  }
+  g_assert_false (mptcp_path_manager_set_limits (pm, 100, MPTCP_PATH_MANAGER_LIMIT_UNCHANGED,
+                                                 NULL, &error));
+  g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_OUT_OF_RANGE);
+  g_clear_error (&error);
+  g_assert_true (mptcp_path_manager_set_limits (pm, subflows, MPTCP_PATH_MANAGER_LIMIT_UNCHANGED,
+                                                NULL, &error));
+  g_assert_no_error (error);
+
+  /* the mode, written as it is */
+  mode = mptcp_path_manager_get_mode (pm, &error);
+  g_assert_no_error (error);
+  g_assert_true (mptcp_path_manager_set_mode (pm, mode, &error));
+  g_assert_no_error (error);
+
+  /* ALWAYS: the service first, also where the environment says never */
+  g_setenv ("MPTCP_GLIB_USE_SERVICE", "never", TRUE);
+  mptcp_path_manager_set_service_policy (pm, MPTCP_SERVICE_POLICY_ALWAYS);
+  g_clear_object (&ep);
+  ep = mptcp_path_manager_add_endpoint (pm, asked, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (mptcp_path_manager_remove_endpoint (pm, mptcp_endpoint_get_id (ep), NULL,
+                                                     &error));
+  g_assert_no_error (error);
+  return 0;
+}
+
 static int
 app_main (const char *mode,
           const char *arg)
 {
   if (g_str_equal (mode, "library"))
     return app_library (arg);
+  if (g_str_equal (mode, "policy"))
+    return app_policy (arg);
+  if (g_str_equal (mode, "restart"))
+    return app_restart ();
+  if (g_str_equal (mode, "pm"))
+    return app_pm (arg);
   _mptcp_service_register_error_domain ();
   if (g_str_equal (mode, "steer"))
     return app_steer ();
@@ -845,7 +1202,7 @@ test_restart (void)
   g_clear_error (&error);
   again = register_fd (conn, fd, &error);
   g_assert_no_error (error);
-  g_assert_cmpstr (again, !=, path);
+  /* (it may have the old object's number: the new instance counts from 1 again) */
   reply = call (conn, again, MPTCP_SERVICE_CONNECTION_IFACE, "OpenSubflow",
                 g_variant_new ("((sq)(sq)a{sv})", TESTBED_CLIENT2_V4, 0, TESTBED_SERVER2_V4,
                                TESTBED_PORT_ECHO, NULL), "((sq)(sq)yyb)", &error);
@@ -853,6 +1210,74 @@ test_restart (void)
   close (fd);
   while (n_registrations (conn) > 0 || n_registrations (bus) > 0)
     g_usleep (10000);
+}
+
+/* The service killed (SIGKILL to its pid) and started again under an unprivileged application's
+ * registered connection: the library registers again and goes on (app_restart). */
+static void
+test_restart_library (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) app = NULL;
+  g_autofree char *line = NULL;
+  GOutputStream *in;
+
+  app = spawn_app (65534, "restart", NULL, &error);
+  g_assert_no_error (error);
+  line = read_line (app);
+  g_assert_cmpstr (line, ==, "ready");
+  /* let the open reach the kernel */
+  g_usleep (200000);
+  harness_kill_service ();
+  in = g_subprocess_get_stdin_pipe (app);
+  g_assert_true (g_output_stream_write_all (in, "go\n", 3, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_output_stream_close (in, NULL, NULL);
+  assert_exit_ok (app);
+  assert_service_alive ();
+}
+
+/* MptcpPathManager as uid 65534: through the service's admin methods when polkit allows it,
+ * with the direct path's error codes; refused, naming the action, when it does not. */
+static void
+test_path_manager (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) app = NULL;
+  g_autoptr(MptcpPathManager) pm = mptcp_path_manager_new (NULL, &error);
+  g_autoptr(MptcpEndpoint) ep = NULL, again = NULL, asked = pm_test_endpoint (0);
+  g_autofree char *codes = NULL;
+  int remove_code, add_code;
+
+  /* the direct path's codes, with CAP_NET_ADMIN */
+  g_assert_no_error (error);
+  g_assert_false (mptcp_path_manager_remove_endpoint (pm, 200, NULL, &error));
+  g_assert_true (error != NULL && error->domain == MPTCP_ERROR);
+  remove_code = error->code;
+  g_clear_error (&error);
+  ep = mptcp_path_manager_add_endpoint (pm, asked, NULL, &error);
+  g_assert_no_error (error);
+  again = mptcp_path_manager_add_endpoint (pm, asked, NULL, &error);
+  g_assert_true (error != NULL && error->domain == MPTCP_ERROR);
+  add_code = error->code;
+  g_clear_error (&error);
+  g_assert_true (mptcp_path_manager_remove_endpoint (pm, mptcp_endpoint_get_id (ep), NULL,
+                                                     &error));
+  codes = g_strdup_printf ("%d,%d", remove_code, add_code);
+
+  harness_set_admin_for_nobody (TRUE);
+  app = spawn_app (65534, "pm", codes, &error);
+  g_assert_no_error (error);
+  g_output_stream_close (g_subprocess_get_stdin_pipe (app), NULL, NULL);
+  assert_exit_ok (app);
+  g_clear_object (&app);
+
+  harness_set_admin_for_nobody (FALSE);
+  app = spawn_app (65534, "pm", "deny", &error);
+  g_assert_no_error (error);
+  g_output_stream_close (g_subprocess_get_stdin_pipe (app), NULL, NULL);
+  assert_exit_ok (app);
+  assert_service_alive ();
 }
 
 /* uid 65534 through the ordinary MptcpConnection API (the library uses the service itself). */
@@ -882,6 +1307,168 @@ test_library (void)
   g_output_stream_close (g_subprocess_get_stdin_pipe (app), NULL, NULL);
   assert_exit_ok (app);
   g_socket_close (sock, NULL);
+}
+
+static void run_binding (const char *const *argv);
+
+/* every client's registrations (the library in this process has a bus connection of its own) */
+static guint
+n_all_registrations (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) all = call (bus, MPTCP_SERVICE_PATH, MPTCP_SERVICE_IFACE,
+                                  "ListAllRegistrations", NULL, "(a(ou(sq)(sq)s))", &error);
+  g_autoptr(GVariant) list = NULL;
+
+  g_assert_no_error (error);
+  list = g_variant_get_child_value (all, 0);
+  return g_variant_n_children (list);
+}
+
+static void
+removed_count_cb (MptcpConnection *conn,
+                  MptcpSubflow    *sf,
+                  int              error,
+                  guint            reason,
+                  gpointer         user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+/* MptcpConnection:service-policy with CAP_NET_ADMIN (this process), and as uid 65534 with and
+ * without a service; the environment variable overrides AUTO only. */
+static void
+test_policy (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MptcpConnection) mc = connection_new (MPTCP_SERVICE_POLICY_AUTO);
+  g_autoptr(MptcpSubflow) sf = NULL;
+  g_autoptr(GSubprocess) app = NULL;
+  guint removed = 0;
+
+  /* the library's system bus is the private one */
+  g_setenv ("DBUS_SYSTEM_BUS_ADDRESS", bus_address, TRUE);
+  g_unsetenv ("MPTCP_GLIB_USE_SERVICE");
+  g_assert_cmpint (mptcp_connection_get_event_source (mc), ==, MPTCP_EVENT_SOURCE_NETLINK);
+  g_assert_cmpuint (n_all_registrations (), ==, 0);
+  /* AUTO with CAP_NET_ADMIN: directly */
+  sf = open_second (mc, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_all_registrations (), ==, 0);
+  g_assert_true (mptcp_subflow_close (sf, NULL, &error));
+  g_clear_object (&sf);
+
+  /* ALWAYS: through the service, also with CAP_NET_ADMIN, whatever the environment says */
+  g_setenv ("MPTCP_GLIB_USE_SERVICE", "never", TRUE);
+  g_object_set (mc, "service-policy", MPTCP_SERVICE_POLICY_ALWAYS, NULL);
+  sf = open_second (mc, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (mptcp_connection_get_event_source (mc), ==, MPTCP_EVENT_SOURCE_SERVICE);
+  g_assert_cmpuint (n_all_registrations (), ==, 1);
+  /* the service's events reach the connection: a close the library did not make */
+  g_signal_connect (mc, "subflow-removed", G_CALLBACK (removed_count_cb), &removed);
+  {
+    /* another connection object on the same socket closes the subflow directly */
+    {
+      g_autoptr(MptcpConnection) other = NULL;
+      g_autoptr(GSocket) copy = g_socket_new_from_fd (dup (g_socket_get_fd (mptcp_connection_get_socket (mc))), &error);
+
+      g_assert_no_error (error);
+      other = g_initable_new (MPTCP_TYPE_CONNECTION, NULL, &error, "socket", copy,
+                              "service-policy", MPTCP_SERVICE_POLICY_NEVER, NULL);
+      g_assert_no_error (error);
+      g_assert_cmpuint (g_list_model_get_n_items (mptcp_connection_get_subflows (other)), ==, 2);
+      for (guint i = 0; i < 2; i++)
+        {
+          g_autoptr(MptcpSubflow) osf = g_list_model_get_item (mptcp_connection_get_subflows (other), i);
+          g_autofree char *host = g_inet_address_to_string (
+            g_inet_socket_address_get_address (mptcp_subflow_get_local_address (osf)));
+
+          if (g_str_equal (host, TESTBED_CLIENT2_V4))
+            {
+              g_assert_true (mptcp_subflow_close (osf, NULL, &error));
+              g_assert_no_error (error);
+            }
+        }
+      g_clear_object (&other);
+      g_socket_close (copy, NULL);
+    }
+  }
+  {
+    gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+    /* no poll: the SubflowClosed signal tells it */
+    while (removed == 0)
+      {
+        g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+        if (!g_main_context_iteration (NULL, FALSE))
+          g_usleep (1000);
+      }
+  }
+  g_clear_object (&sf);
+
+  /* NEVER: the registration ends, netlink again; the environment does not override it */
+  g_setenv ("MPTCP_GLIB_USE_SERVICE", "always", TRUE);
+  mptcp_connection_set_service_policy (mc, MPTCP_SERVICE_POLICY_NEVER);
+  g_assert_cmpint (mptcp_connection_get_event_source (mc), ==, MPTCP_EVENT_SOURCE_NETLINK);
+  while (n_all_registrations () > 0)
+    g_usleep (10000);
+  sf = open_second (mc, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_all_registrations (), ==, 0);
+  g_assert_true (mptcp_subflow_close (sf, NULL, &error));
+  g_clear_object (&sf);
+
+  /* AUTO: the environment decides */
+  mptcp_connection_set_service_policy (mc, MPTCP_SERVICE_POLICY_AUTO);
+  sf = open_second (mc, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (mptcp_connection_get_event_source (mc), ==, MPTCP_EVENT_SOURCE_SERVICE);
+  g_assert_true (mptcp_subflow_close (sf, NULL, &error));
+  g_clear_object (&sf);
+  g_unsetenv ("MPTCP_GLIB_USE_SERVICE");
+
+  /* uid 65534 */
+  app = spawn_app (65534, "policy", NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_close (g_subprocess_get_stdin_pipe (app), NULL, NULL);
+  assert_exit_ok (app);
+  g_clear_object (&app);
+
+  /* without a service: ALWAYS fails naming the bus name */
+  harness_stop_service ();
+  {
+    gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+    /* the registration's end reaches the connection */
+    while (mptcp_connection_get_event_source (mc) == MPTCP_EVENT_SOURCE_SERVICE)
+      {
+        g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+        g_main_context_iteration (NULL, FALSE);
+        g_usleep (1000);
+      }
+  }
+  mptcp_connection_set_service_policy (mc, MPTCP_SERVICE_POLICY_ALWAYS);
+  sf = open_second (mc, &error);
+  g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, MPTCP_SERVICE_BUS_NAME));
+  g_clear_error (&error);
+  app = spawn_app (65534, "policy", "noservice", &error);
+  g_assert_no_error (error);
+  g_output_stream_close (g_subprocess_get_stdin_pipe (app), NULL, NULL);
+  assert_exit_ok (app);
+  if (g_getenv ("MPTCP_GLIB_TYPELIB_DIR") != NULL)
+    {
+      g_autofree char *script = g_build_filename (g_getenv ("MPTCP_GLIB_SERVICE_TESTDIR"),
+                                                  "service_client.py", NULL);
+      const char *argv[] = { "/usr/bin/python3", script, "noservice", NULL };
+
+      run_binding (argv);
+    }
+  harness_start_service ();
+  g_clear_object (&mc);
+  while (n_all_registrations () > 0)
+    g_usleep (10000);
 }
 
 /* The same scenario from Python and gjs, as uid 65534 (the build's typelib). */
@@ -1072,8 +1659,11 @@ main (int    argc,
       g_test_add_func ("/service/python", test_python);
       g_test_add_func ("/service/gjs", test_gjs);
     }
+  g_test_add_func ("/service/policy", test_policy);
+  g_test_add_func ("/service/path-manager", test_path_manager);
   g_test_add_func ("/service/cli", test_cli);
   g_test_add_func ("/service/restart", test_restart);
+  g_test_add_func ("/service/restart-library", test_restart_library);
   g_test_add_func ("/service/cycles", test_cycles);
   status = g_test_run ();
   if (!harness_teardown ())
