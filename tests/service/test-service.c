@@ -1326,11 +1326,11 @@ n_all_registrations (void)
 }
 
 static void
-removed_count_cb (MptcpConnection *conn,
-                  MptcpSubflow    *sf,
-                  int              error,
-                  guint            reason,
-                  gpointer         user_data)
+removed_count_cb (MptcpConnection  *conn,
+                  MptcpSubflow     *sf,
+                  const GError     *error,
+                  MptcpResetReason  reason,
+                  gpointer          user_data)
 {
   (*(guint *) user_data)++;
 }
