@@ -10,12 +10,16 @@
  *
  * For tests (tools/tests/test-inspector.py): with MPTCP_INSPECTOR_REPORT=1 the application
  * prints, after every refresh, one JSON line of what its widgets' models hold, and reads
- * commands on stdin: "select TOKEN", "screenshot FILE.png", "quit".
+ * commands on stdin: "select TOKEN", "show PAGE" (connections, path-manager), "screenshot
+ * FILE.png", "quit", and the path manager page's (inspector-pm-page.h).
  */
 
 #include <mptcp-glib/mptcp-glib.h>
 #include <gtk/gtk.h>
 #include <gio/gunixinputstream.h>
+
+#include "inspector-util.h"
+#include "inspector-pm-page.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -151,12 +155,12 @@ typedef struct
   GtkLabel *status;
   GtkLabel *steer_reason;
   GtkWidget *steer_buttons[3];
-  GtkListBox *endpoints;
+  GtkStack *stack;                      /* the pages */
+  InspectorPmPage *pm_page;
   GtkListBox *events;                   /* of the selected connection, newest first */
   GtkLabel *events_note;
   MptcpMonitor *monitor;                /* with CAP_NET_ADMIN only */
   guint n_events;
-  GtkLabel *limits;
   GHashTable *histories;                /* MptcpSubflowEntry (ref) -> History */
   GPtrArray *bound_rows;                /* GtkListItem of the subflow view, bound */
   GPtrArray *bound_conns;               /* GtkListItem of the connection view, bound */
@@ -469,23 +473,6 @@ sample (Inspector *in)
   update_graph_lines (in);
 }
 
-static void
-json_escape (GString    *out,
-             const char *text)
-{
-  g_string_append_c (out, '"');
-  for (const char *c = text; *c != '\0'; c++)
-    {
-      if (*c == '"' || *c == '\\')
-        g_string_append_printf (out, "\\%c", *c);
-      else if ((guchar) *c < 0x20)
-        g_string_append_printf (out, "\\u%04x", (guchar) *c);
-      else
-        g_string_append_c (out, *c);
-    }
-  g_string_append_c (out, '"');
-}
-
 /* what the widgets' models hold, for the tests */
 static void
 report (Inspector *in)
@@ -534,14 +521,12 @@ report (Inspector *in)
   g_string_append_printf (out, "],\"graph_lines\":%u,\"steering\":%s,\"steering_reason\":",
                           in->graph->lines->len,
                           gtk_widget_get_sensitive (in->steer_buttons[0]) ? "true" : "false");
-  json_escape (out, gtk_label_get_text (in->steer_reason));
+  inspector_json_string (out, gtk_label_get_text (in->steer_reason));
   g_string_append (out, ",\"status\":");
-  json_escape (out, gtk_label_get_text (in->status));
+  inspector_json_string (out, gtk_label_get_text (in->status));
   g_string_append_printf (out, ",\"events\":%u,\"events_note\":", in->n_events);
-  json_escape (out, gtk_label_get_text (in->events_note));
-  g_string_append_printf (out, ",\"endpoints\":%d,\"limits\":",
-                          (int) (gtk_widget_get_first_child (GTK_WIDGET (in->endpoints)) != NULL));
-  json_escape (out, gtk_label_get_text (in->limits));
+  inspector_json_string (out, gtk_label_get_text (in->events_note));
+  inspector_pm_page_report (in->pm_page, out);
   g_string_append (out, "}\n");
   fwrite (out->str, 1, out->len, stdout);
   fflush (stdout);
@@ -620,69 +605,6 @@ on_tick (gpointer data)
   in->ticks++;
   mptcp_connection_list_refresh_async (in->list, in->cancellable, on_refreshed, in);
   return G_SOURCE_CONTINUE;
-}
-
-/* ---- the path manager page -------------------------------------------------------------- */
-
-static void
-load_path_manager (Inspector *in)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(MptcpPathManager) pm = mptcp_path_manager_new (NULL, &error);
-  g_autoptr(GListModel) endpoints = NULL;
-  guint subflows = 0, accepted = 0;
-  GtkWidget *child;
-
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (in->endpoints))) != NULL)
-    gtk_list_box_remove (in->endpoints, child);
-  if (pm == NULL)
-    {
-      g_autofree char *text = g_strdup_printf ("The path manager is unavailable: %s", error->message);
-
-      gtk_label_set_text (in->limits, text);
-      return;
-    }
-  if (mptcp_path_manager_get_limits (pm, &subflows, &accepted, NULL, &error))
-    {
-      g_autofree char *text = g_strdup_printf ("Limits: %u subflows per connection, %u addresses "
-                                               "accepted from the peer", subflows, accepted);
-
-      gtk_label_set_text (in->limits, text);
-    }
-  else
-    {
-      g_autofree char *text = g_strdup_printf ("Could not read the limits: %s", error->message);
-
-      gtk_label_set_text (in->limits, text);
-      g_clear_error (&error);
-    }
-  endpoints = mptcp_path_manager_list_endpoints (pm, NULL, &error);
-  if (endpoints == NULL)
-    {
-      g_autofree char *text = g_strdup_printf ("Could not list the endpoints: %s", error->message);
-
-      gtk_list_box_append (in->endpoints, gtk_label_new (text));
-      return;
-    }
-  if (g_list_model_get_n_items (endpoints) == 0)
-    gtk_list_box_append (in->endpoints, gtk_label_new ("No endpoints: the kernel uses the "
-                                                       "connection's own address only."));
-  for (guint i = 0; i < g_list_model_get_n_items (endpoints); i++)
-    {
-      g_autoptr(MptcpEndpoint) endpoint = g_list_model_get_item (endpoints, i);
-      g_autofree char *text = mptcp_endpoint_to_string (endpoint);
-      GtkWidget *label = gtk_label_new (text);
-
-      gtk_label_set_xalign (GTK_LABEL (label), 0);
-      gtk_list_box_append (in->endpoints, label);
-    }
-}
-
-static void
-on_reload_endpoints (GtkButton *button,
-                     gpointer   data)
-{
-  load_path_manager (data);
 }
 
 /* ---- the test commands on stdin --------------------------------------------------------- */
@@ -765,6 +687,10 @@ on_command (GObject      *source,
     }
   else if (g_str_has_prefix (line, "screenshot "))
     screenshot (in, line + 11);
+  else if (g_str_has_prefix (line, "show "))
+    gtk_stack_set_visible_child_name (in->stack, line + 5);
+  else if (inspector_pm_page_command (in->pm_page, line))
+    ;
   else if (strcmp (line, "quit") == 0)
     {
       g_application_quit (G_APPLICATION (in->app));
@@ -811,6 +737,22 @@ heading (const char *text)
 }
 
 static void
+on_pm_changed (InspectorPmPage *page,
+               gpointer         data)
+{
+  report (data);
+}
+
+static void
+on_page_shown (Inspector  *in,
+               GParamSpec *pspec,
+               GtkStack   *stack)
+{
+  if (gtk_stack_get_visible_child (stack) == GTK_WIDGET (in->pm_page))
+    inspector_pm_page_reload (in->pm_page);
+}
+
+static void
 build_window (Inspector *in)
 {
   GtkWidget *stack = gtk_stack_new ();
@@ -820,8 +762,6 @@ build_window (Inspector *in)
   GtkWidget *top = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
   GtkWidget *bottom = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
   GtkWidget *steer = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget *pm_page = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-  GtkWidget *reload = gtk_button_new_with_label ("Reload");
   static const char * const steer_labels[] = { "Open subflow…", "Close subflow", "Toggle backup" };
   const char *reason;
 
@@ -915,22 +855,15 @@ build_window (Inspector *in)
   gtk_stack_add_titled (GTK_STACK (stack), paned, "connections", "Connections");
 
   /* path manager */
-  gtk_widget_set_margin_start (pm_page, 12);
-  gtk_widget_set_margin_end (pm_page, 12);
-  gtk_widget_set_margin_top (pm_page, 12);
-  gtk_box_append (GTK_BOX (pm_page), heading ("Endpoints of the in-kernel path manager"));
-  in->endpoints = GTK_LIST_BOX (gtk_list_box_new ());
-  gtk_box_append (GTK_BOX (pm_page), scrolled (GTK_WIDGET (in->endpoints), 200));
-  in->limits = GTK_LABEL (gtk_label_new (NULL));
-  gtk_label_set_xalign (in->limits, 0);
-  gtk_box_append (GTK_BOX (pm_page), GTK_WIDGET (in->limits));
-  g_signal_connect (reload, "clicked", G_CALLBACK (on_reload_endpoints), in);
-  gtk_widget_set_halign (reload, GTK_ALIGN_START);
-  gtk_box_append (GTK_BOX (pm_page), reload);
-  gtk_stack_add_titled (GTK_STACK (stack), pm_page, "path-manager", "Path manager");
+  in->pm_page = INSPECTOR_PM_PAGE (inspector_pm_page_new (in->net_admin));
+  if (in->report)
+    inspector_pm_page_set_changed_func (in->pm_page, on_pm_changed, in);
+  gtk_stack_add_titled (GTK_STACK (stack), GTK_WIDGET (in->pm_page), "path-manager", "Path manager");
+  /* the kernel's table may change behind our back: read it again when the page is shown */
+  g_signal_connect_swapped (stack, "notify::visible-child", G_CALLBACK (on_page_shown), in);
 
   gtk_window_set_child (in->window, stack);
-  load_path_manager (in);
+  in->stack = GTK_STACK (stack);
 }
 
 static void

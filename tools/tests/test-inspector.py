@@ -4,9 +4,13 @@
 # show the stream's connection with two subflows and non-zero throughput in the graph, then,
 # after the test closes one subflow, one (and that SF_CLOSED event in its events list, from
 # MptcpMonitor); a screenshot of each state is saved in the build
-# directory (inspector-two-subflows.png, inspector-one-subflow.png). Then again without
+# directory (inspector-two-subflows.png, inspector-one-subflow.png, inspector-path-manager.png). Then again without
 # CAP_NET_ADMIN: the connection is listed (subflows as far as the kernel shows them: on 6.1
 # and 6.12 none, with the reason in the status line) and steering says it needs the privilege.
+# The path manager page, privileged: an endpoint added with flags in the page is in the kernel's
+# table (`ip -j mptcp endpoint show`), its fullmesh and backup toggles reach it, a duplicate is
+# refused with the library's message, removal removes it, the limits are set and restored;
+# unprivileged: read-only with the library's reason, and its widgets change nothing.
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
@@ -103,6 +107,75 @@ class Inspector:
         check(self.proc.wait(timeout=10 * SLOW) == 0, 'inspector exit status')
 
 
+# an address of no host here: a subflow endpoint on it changes no connection of the testbed
+SPARE_ADDRESS = '203.0.113.9'
+
+
+def kernel_endpoint(address):
+    """the kernel's endpoint of address (`ip -j mptcp endpoint show`), or None"""
+    out = subprocess.run(['ip', '-j', 'mptcp', 'endpoint', 'show'], check=True,
+                         capture_output=True, text=True).stdout
+    for e in json.loads(out or '[]'):
+        if e.get('address') == address:
+            return e
+    return None
+
+
+def kernel_limits():
+    words = subprocess.run(['ip', 'mptcp', 'limits', 'show'], check=True, capture_output=True,
+                           text=True).stdout.split()
+    values = dict(zip(words[::2], words[1::2]))
+    return int(values['subflows']), int(values['add_addr_accepted'])
+
+
+def pm_row(r, address):
+    return next((e for e in r['pm']['endpoints'] if e['address'] == address), None)
+
+
+def edit_path_manager(app):
+    """the path manager page's widgets: add, toggle, remove, limits; each checked in the kernel"""
+    app.command('show path-manager')
+    app.command(f'pm-add {SPARE_ADDRESS} subflow,backup')
+    r = app.wait(lambda r: pm_row(r, SPARE_ADDRESS) is not None, 'the added endpoint in the page')
+    row = pm_row(r, SPARE_ADDRESS)
+    check(row['backup'] and not row['fullmesh'] and row['removable'], f'added row {row}')
+    check(r['pm']['result'].startswith('Added endpoint'), f'add result: {r["pm"]["result"]}')
+    e = kernel_endpoint(SPARE_ADDRESS)
+    check(e is not None and e.get('subflow') and e.get('backup') and e['id'] == row['id'],
+          f'the kernel has the endpoint: {e}')
+    print(f'added in the page: {row}; kernel: {e}')
+    app.screenshot('inspector-path-manager.png')
+
+    app.command(f'pm-toggle {row["id"]} fullmesh')
+    r = app.wait(lambda r: (pm_row(r, SPARE_ADDRESS) or {}).get('fullmesh'), 'fullmesh set')
+    e = kernel_endpoint(SPARE_ADDRESS)
+    check(e.get('fullmesh') and e.get('backup'), f'the kernel has fullmesh and backup: {e}')
+    app.command(f'pm-toggle {row["id"]} backup')
+    r = app.wait(lambda r: pm_row(r, SPARE_ADDRESS) is not None
+                 and not pm_row(r, SPARE_ADDRESS)['backup'], 'backup cleared')
+    e = kernel_endpoint(SPARE_ADDRESS)
+    check(e.get('fullmesh') and not e.get('backup'), f'the kernel has fullmesh only: {e}')
+
+    # a refusal, shown as the library words it
+    app.command(f'pm-add {SPARE_ADDRESS} subflow')
+    r = app.wait(lambda r: r['pm']['result'].startswith('Could not add'), 'the duplicate refused')
+    check('exists' in r['pm']['result'], f'duplicate endpoint: {r["pm"]["result"]}')
+    print(f'refusal shown: {r["pm"]["result"]}')
+
+    app.command(f'pm-remove {row["id"]}')
+    app.wait(lambda r: pm_row(r, SPARE_ADDRESS) is None, 'the endpoint gone from the page')
+    check(kernel_endpoint(SPARE_ADDRESS) is None, 'the kernel removed the endpoint')
+
+    app.command('pm-limits 4 2')
+    app.wait(lambda r: r['pm']['limits'].startswith('Limits: 4 subflows'), 'limits 4 / 2')
+    check(kernel_limits() == (4, 2), f'kernel limits {kernel_limits()}')
+    app.command('pm-limits 8 8')
+    app.wait(lambda r: r['pm']['limits'].startswith('Limits: 8 subflows'), 'limits 8 / 8 again')
+    check(kernel_limits() == (8, 8), f'kernel limits {kernel_limits()}')
+    print('path manager page: add, fullmesh, backup, refusal, remove and limits reached the kernel')
+    app.command('show connections')
+
+
 stream = Stream(helper_path('mptcp-stream'))
 xvfb, display = start_xvfb()
 try:
@@ -120,7 +193,8 @@ try:
         check(len(set(ids)) == 2, f'two distinct local ids {ids}')
         check(r['steering'] is False and 'socket' in r['steering_reason'],
               f'privileged steering state: {r["steering_reason"]}')
-        check(r['limits'].startswith('Limits: 8 subflows'), f'limits page: {r["limits"]}')
+        check(r['pm']['limits'].startswith('Limits: 8 subflows'), f'limits page: {r["pm"]}')
+        check(r['pm']['editable'] and r['pm']['reason'] == '', f'privileged path manager page: {r["pm"]}')
         print('two subflows, graph max (bit/s):', [s['graph_max_bps'] for s in r['subflows']])
         app.screenshot('inspector-two-subflows.png')
 
@@ -130,6 +204,7 @@ try:
                      'one subflow after the close, and its event in the events list')
         print(f'events of the connection after the close: {r["events"]}')
         app.screenshot('inspector-one-subflow.png')
+        edit_path_manager(app)
         app.quit()
 
         # without CAP_NET_ADMIN
@@ -140,6 +215,17 @@ try:
         check('CAP_NET_ADMIN' in r['events_note'], f'unprivileged events: {r["events_note"]}')
         if not r['subflows']:
             check('Subflows are hidden' in r['status'], f'says why: {r["status"]}')
+        # the path manager page: read-only, with the library's reason, and its widgets inert
+        pm = r['pm']
+        check(not pm['editable'] and 'CAP_NET_ADMIN' in pm['reason'], f'unprivileged page: {pm}')
+        check(pm['limits'].startswith('Limits: '), f'unprivileged limits: {pm["limits"]}')
+        app.command('show path-manager')
+        app.command(f'pm-add {SPARE_ADDRESS} subflow')
+        app.command('pm-limits 2 2')
+        time.sleep(1.5)
+        check(kernel_endpoint(SPARE_ADDRESS) is None and kernel_limits() == (8, 8),
+              'the unprivileged page changed nothing')
+        print(f'path manager page without CAP_NET_ADMIN: {pm["reason"]}')
         print(f'without CAP_NET_ADMIN: {len(r["subflows"])} subflows; {r["steering_reason"]}')
         app.quit()
 finally:
