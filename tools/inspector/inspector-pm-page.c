@@ -675,14 +675,6 @@ inspector_pm_page_report (InspectorPmPage *self,
   g_string_append (out, "]}");
 }
 
-/* what a click does, and nothing on an insensitive button, as for a user */
-static void
-click (GtkWidget *button)
-{
-  if (gtk_widget_is_sensitive (button))
-    g_signal_emit_by_name (button, "clicked");
-}
-
 gboolean
 inspector_pm_page_command (InspectorPmPage *self,
                            const char      *line)
@@ -701,7 +693,7 @@ inspector_pm_page_command (InspectorPmPage *self,
       for (guint i = 0; i < G_N_ELEMENTS (form_flags); i++)
         gtk_check_button_set_active (self->flags[i],
                                      g_strv_contains ((const char * const *) names, form_flags[i].name));
-      click (self->add);
+      inspector_click (self->add);
       return TRUE;
     }
   if (n == 2 && strcmp (words[0], "pm-remove") == 0
@@ -710,7 +702,7 @@ inspector_pm_page_command (InspectorPmPage *self,
       GtkWidget *row = find_row (self, a);
 
       if (row != NULL)
-        click (g_object_get_data (G_OBJECT (row), "remove"));
+        inspector_click (g_object_get_data (G_OBJECT (row), "remove"));
       else
         set_result (self, "No such row", TRUE);
       return TRUE;
@@ -736,7 +728,7 @@ inspector_pm_page_command (InspectorPmPage *self,
     {
       gtk_spin_button_set_value (self->limit_subflows, a);
       gtk_spin_button_set_value (self->limit_accepted, b);
-      click (self->apply_limits);
+      inspector_click (self->apply_limits);
       return TRUE;
     }
   return FALSE;

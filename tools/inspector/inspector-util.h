@@ -1,11 +1,12 @@
-/* inspector-util.h: what the inspector's pages share: errors as the window words them, and
- * the JSON strings of the test reports
+/* inspector-util.h: what the inspector's parts share: addresses and errors as the window
+ * words them, a click as the tests make it, and the JSON strings of their reports
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #pragma once
 
+#include <gtk/gtk.h>
 #include <mptcp-glib/mptcp-glib.h>
 
 /* text as a JSON string, quotes included */
@@ -37,4 +38,26 @@ inspector_error_text (const char   *action,
     return g_strdup_printf ("Could not %s: this needs CAP_NET_ADMIN, which this process does not "
                             "have.\n%s", action, error->message);
   return g_strdup_printf ("Could not %s: %s", action, error->message);
+}
+
+/* "192.0.2.1:5001", "[2001:db8::1]:5001" */
+static inline char *
+inspector_endpoint_text (GInetSocketAddress *address)
+{
+  g_autofree char *host = NULL;
+
+  if (address == NULL)
+    return g_strdup ("?");
+  host = g_inet_address_to_string (g_inet_socket_address_get_address (address));
+  if (g_socket_address_get_family (G_SOCKET_ADDRESS (address)) == G_SOCKET_FAMILY_IPV6)
+    return g_strdup_printf ("[%s]:%u", host, g_inet_socket_address_get_port (address));
+  return g_strdup_printf ("%s:%u", host, g_inet_socket_address_get_port (address));
+}
+
+/* what a click does, and nothing on an insensitive button, as for a user (the tests' commands) */
+static inline void
+inspector_click (GtkWidget *button)
+{
+  if (gtk_widget_is_sensitive (button))
+    g_signal_emit_by_name (button, "clicked");
 }

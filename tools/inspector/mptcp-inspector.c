@@ -10,8 +10,9 @@
  *
  * For tests (tools/tests/test-inspector.py): with MPTCP_INSPECTOR_REPORT=1 the application
  * prints, after every refresh, one JSON line of what its widgets' models hold, and reads
- * commands on stdin: "select TOKEN", "show PAGE" (connections, path-manager), "screenshot
- * FILE.png", "quit", and the path manager page's (inspector-pm-page.h).
+ * commands on stdin: "select TOKEN", "select-subflow LOCAL-IP", "show PAGE" (connections,
+ * path-manager), "screenshot FILE.png", "quit", and those of the steering bar
+ * (inspector-steer-bar.h) and the path manager page (inspector-pm-page.h).
  */
 
 #include <mptcp-glib/mptcp-glib.h>
@@ -20,6 +21,7 @@
 
 #include "inspector-util.h"
 #include "inspector-pm-page.h"
+#include "inspector-steer-bar.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -153,8 +155,7 @@ typedef struct
   GtkSingleSelection *subflows;         /* the subflow view's model, over the selection's */
   InspectorGraph *graph;
   GtkLabel *status;
-  GtkLabel *steer_reason;
-  GtkWidget *steer_buttons[3];
+  InspectorSteerBar *steer;
   GtkStack *stack;                      /* the pages */
   InspectorPmPage *pm_page;
   GtkListBox *events;                   /* of the selected connection, newest first */
@@ -187,19 +188,6 @@ have_net_admin (void)
   return (caps >> 12) & 1;      /* CAP_NET_ADMIN */
 }
 
-static char *
-endpoint_text (GInetSocketAddress *address)
-{
-  g_autofree char *host = NULL;
-
-  if (address == NULL)
-    return g_strdup ("?");
-  host = g_inet_address_to_string (g_inet_socket_address_get_address (address));
-  if (g_socket_address_get_family (G_SOCKET_ADDRESS (address)) == G_SOCKET_FAMILY_IPV6)
-    return g_strdup_printf ("[%s]:%u", host, g_inet_socket_address_get_port (address));
-  return g_strdup_printf ("%s:%u", host, g_inet_socket_address_get_port (address));
-}
-
 static const char *
 state_text (MptcpTcpState state)
 {
@@ -227,9 +215,9 @@ connection_text (MptcpConnectionEntry *entry,
     case 1:
       return g_strdup (state_text (mptcp_connection_entry_get_state (entry)));
     case 2:
-      return endpoint_text (mptcp_connection_entry_get_local_address (entry));
+      return inspector_endpoint_text (mptcp_connection_entry_get_local_address (entry));
     case 3:
-      return endpoint_text (mptcp_connection_entry_get_remote_address (entry));
+      return inspector_endpoint_text (mptcp_connection_entry_get_remote_address (entry));
     case 4:
       return g_strdup_printf ("%u", g_list_model_get_n_items (mptcp_connection_entry_get_subflows (entry)));
     default:
@@ -251,9 +239,9 @@ subflow_text (Inspector         *in,
       return g_strdup_printf ("%u / %u", mptcp_subflow_entry_get_local_id (entry),
                               mptcp_subflow_entry_get_remote_id (entry));
     case 1:
-      return endpoint_text (mptcp_subflow_entry_get_local_address (entry));
+      return inspector_endpoint_text (mptcp_subflow_entry_get_local_address (entry));
     case 2:
-      return endpoint_text (mptcp_subflow_entry_get_remote_address (entry));
+      return inspector_endpoint_text (mptcp_subflow_entry_get_remote_address (entry));
     case 3:
       return g_strdup_printf ("%s / %s", mptcp_subflow_entry_get_backup (entry) ? "yes" : "no",
                               mptcp_subflow_entry_get_peer_backup (entry) ? "yes" : "no");
@@ -417,6 +405,15 @@ update_graph_lines (Inspector *in)
 }
 
 static void
+update_steer_selection (Inspector *in)
+{
+  if (in->steer == NULL)        /* the window is being built */
+    return;
+  inspector_steer_bar_set_selection (in->steer, gtk_single_selection_get_selected_item (in->connections),
+                                     gtk_single_selection_get_selected_item (in->subflows));
+}
+
+static void
 on_connection_selected (GObject    *selection,
                         GParamSpec *pspec,
                         gpointer    data)
@@ -435,6 +432,37 @@ on_connection_selected (GObject    *selection,
    * inspector cheap with many connections listed */
   g_hash_table_remove_all (in->histories);
   update_graph_lines (in);
+  update_steer_selection (in);
+}
+
+static void
+on_subflow_selected (GObject    *selection,
+                     GParamSpec *pspec,
+                     gpointer    data)
+{
+  update_steer_selection (data);
+}
+
+/* the subflow of the selected connection from local IP address text (a test command) */
+static void
+select_subflow (Inspector  *in,
+                const char *local)
+{
+  GListModel *model = G_LIST_MODEL (in->subflows);
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(MptcpSubflowEntry) entry = g_list_model_get_item (model, i);
+      GInetSocketAddress *address = mptcp_subflow_entry_get_local_address (entry);
+      g_autofree char *host = g_inet_address_to_string (g_inet_socket_address_get_address (address));
+
+      if (strcmp (host, local) == 0)
+        {
+          gtk_single_selection_set_selected (in->subflows, i);
+          break;
+        }
+    }
+  update_steer_selection (in);
 }
 
 /* a sample of every subflow of the selected connection */
@@ -498,8 +526,8 @@ report (Inspector *in)
     {
       g_autoptr(MptcpSubflowEntry) entry = g_list_model_get_item (subs, i);
       History *h = g_hash_table_lookup (in->histories, entry);
-      g_autofree char *local = endpoint_text (mptcp_subflow_entry_get_local_address (entry));
-      g_autofree char *remote = endpoint_text (mptcp_subflow_entry_get_remote_address (entry));
+      g_autofree char *local = inspector_endpoint_text (mptcp_subflow_entry_get_local_address (entry));
+      g_autofree char *remote = inspector_endpoint_text (mptcp_subflow_entry_get_remote_address (entry));
       double top = -1;
       guint samples = 0;
 
@@ -518,10 +546,8 @@ report (Inspector *in)
                               mptcp_subflow_entry_get_peer_backup (entry) ? "true" : "false",
                               top, last_rate (h), samples);
     }
-  g_string_append_printf (out, "],\"graph_lines\":%u,\"steering\":%s,\"steering_reason\":",
-                          in->graph->lines->len,
-                          gtk_widget_get_sensitive (in->steer_buttons[0]) ? "true" : "false");
-  inspector_json_string (out, gtk_label_get_text (in->steer_reason));
+  g_string_append_printf (out, "],\"graph_lines\":%u", in->graph->lines->len);
+  inspector_steer_bar_report (in->steer, out);
   g_string_append (out, ",\"status\":");
   inspector_json_string (out, gtk_label_get_text (in->status));
   g_string_append_printf (out, ",\"events\":%u,\"events_note\":", in->n_events);
@@ -581,6 +607,7 @@ on_refreshed (GObject      *source,
       select_wanted (in);
       /* GtkSingleSelection's autoselect does not always notify selected-item */
       on_connection_selected (NULL, NULL, in);
+      update_steer_selection (in);
       sample (in);
       if (!mptcp_connection_list_check_subflows (in->list, &why))
         text = g_strdup_printf ("%u connections. Subflows are hidden: %s", n, why->message);
@@ -687,6 +714,10 @@ on_command (GObject      *source,
     }
   else if (g_str_has_prefix (line, "screenshot "))
     screenshot (in, line + 11);
+  else if (g_str_has_prefix (line, "select-subflow "))
+    select_subflow (in, line + 15);
+  else if (inspector_steer_bar_command (in->steer, line))
+    ;
   else if (g_str_has_prefix (line, "show "))
     gtk_stack_set_visible_child_name (in->stack, line + 5);
   else if (inspector_pm_page_command (in->pm_page, line))
@@ -761,9 +792,6 @@ build_window (Inspector *in)
   GtkWidget *paned = gtk_paned_new (GTK_ORIENTATION_VERTICAL);
   GtkWidget *top = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
   GtkWidget *bottom = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-  GtkWidget *steer = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  static const char * const steer_labels[] = { "Open subflow…", "Close subflow", "Toggle backup" };
-  const char *reason;
 
   in->window = GTK_WINDOW (gtk_application_window_new (in->app));
   gtk_window_set_title (in->window, "MPTCP Inspector");
@@ -828,26 +856,10 @@ build_window (Inspector *in)
           gtk_label_set_text (in->events_note, "Events as the kernel announces them.");
         }
     }
-  for (guint i = 0; i < G_N_ELEMENTS (steer_labels); i++)
-    {
-      in->steer_buttons[i] = gtk_button_new_with_label (steer_labels[i]);
-      gtk_widget_set_sensitive (in->steer_buttons[i], FALSE);
-      gtk_box_append (GTK_BOX (steer), in->steer_buttons[i]);
-    }
-  /* the list's entries are views, not handles: the library steers only a connection whose
-   * socket the caller holds (MptcpConnection), so even CAP_NET_ADMIN cannot steer from here */
-  if (!in->net_admin)
-    reason = "Read-only: steering needs CAP_NET_ADMIN, which this process does not have.";
-  else
-    reason = "Read-only: the library steers only connections whose socket this process holds "
-             "(a list entry gives no handle to steer through).";
-  in->steer_reason = GTK_LABEL (gtk_label_new (reason));
-  gtk_label_set_wrap (in->steer_reason, TRUE);
-  gtk_widget_add_css_class (GTK_WIDGET (in->steer_reason), "dim-label");
-  gtk_box_append (GTK_BOX (steer), GTK_WIDGET (in->steer_reason));
-  for (guint i = 0; i < G_N_ELEMENTS (steer_labels); i++)
-    gtk_widget_set_tooltip_text (in->steer_buttons[i], reason);
-  gtk_box_append (GTK_BOX (bottom), steer);
+  gtk_box_append (GTK_BOX (bottom), heading ("Steer the selected connection"));
+  in->steer = INSPECTOR_STEER_BAR (inspector_steer_bar_new (in->net_admin));
+  gtk_box_append (GTK_BOX (bottom), GTK_WIDGET (in->steer));
+  g_signal_connect (in->subflows, "notify::selected-item", G_CALLBACK (on_subflow_selected), in);
 
   gtk_paned_set_start_child (GTK_PANED (paned), top);
   gtk_paned_set_end_child (GTK_PANED (paned), bottom);

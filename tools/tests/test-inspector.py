@@ -11,6 +11,9 @@
 # table (`ip -j mptcp endpoint show`), its fullmesh and backup toggles reach it, a duplicate is
 # refused with the library's message, removal removes it, the limits are set and restored;
 # unprivileged: read-only with the library's reason, and its widgets change nothing.
+# Steering (privileged): an open between addresses the test chose (after a refused one), a
+# backup toggle and a close of that subflow, from the steering bar, each seen in `ss -tniM`;
+# unprivileged, the bar is read-only with the library's refusal as the reason.
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
@@ -21,7 +24,7 @@ import subprocess
 import tempfile
 import time
 
-from viewerlib import DROP_NET_ADMIN, Stream, check, fail, helper_path
+from viewerlib import DROP_NET_ADMIN, Stream, check, fail, helper_path, ss, wait_for
 
 INSPECTOR = os.environ['MPTCP_INSPECTOR']
 OUT = os.environ['VIEWER_BUILDDIR']
@@ -132,6 +135,44 @@ def pm_row(r, address):
     return next((e for e in r['pm']['endpoints'] if e['address'] == address), None)
 
 
+def kernel_subflows(token):
+    """the connection's subflows as `ss -tniM` shows them"""
+    return ss()[1].get(int(token, 16), [])
+
+
+def steer(app, token):
+    """the steering bar: open a subflow over path 2, mark it backup, close it; each checked in
+    the kernel (ss) and the inspector's models"""
+    local2 = os.environ['MPTCP_TESTBED_CLIENT2_V4']
+    remote2 = f'{os.environ["MPTCP_TESTBED_SERVER2_V4"]}:{os.environ["MPTCP_TESTBED_PORT_SINK"]}'
+    check(len(kernel_subflows(token)) == 1, f'one subflow in the kernel: {kernel_subflows(token)}')
+
+    # a refusal first, as the library words it: an address this host does not have
+    app.command(f'steer-open {SPARE_ADDRESS} {remote2}')
+    r = app.wait(lambda r: r['steer_result'].startswith('Could not open'), 'the open refused')
+    print(f'steering refusal shown: {r["steer_result"]}')
+
+    app.command(f'steer-open {local2} {remote2}')
+    r = app.wait(lambda r: len(r['subflows']) == 2 and r['steer_result'].startswith('Done'),
+                 'the subflow opened from the page listed')
+    wait_for(lambda: len(kernel_subflows(token)) == 2, 'two subflows in the kernel after the open')
+    print(f'opened from the inspector: {r["steer_result"]}')
+
+    app.command(f'select-subflow {local2}')
+    app.command('steer-backup')
+    r = app.wait(lambda r: any(s['local'].startswith(local2 + ':') and s['backup']
+                               for s in r['subflows']), 'the opened subflow marked backup')
+    wait_for(lambda: any(s['local'][0] == local2 and 'b' in s['flags']
+                         for s in kernel_subflows(token)), 'the backup flag in the kernel (ss: b)')
+
+    app.command(f'select-subflow {local2}')
+    app.command('steer-close')
+    r = app.wait(lambda r: len(r['subflows']) == 1 and r['steer_result'].startswith('Done: close'),
+                 'one subflow after the close from the page')
+    wait_for(lambda: len(kernel_subflows(token)) == 1, 'one subflow in the kernel after the close')
+    print(f'closed from the inspector: {r["steer_result"]}')
+
+
 def edit_path_manager(app):
     """the path manager page's widgets: add, toggle, remove, limits; each checked in the kernel"""
     app.command('show path-manager')
@@ -191,7 +232,7 @@ try:
         check(stream.token in r['connections'], 'listed')
         ids = sorted(s['local_id'] for s in r['subflows'])
         check(len(set(ids)) == 2, f'two distinct local ids {ids}')
-        check(r['steering'] is False and 'socket' in r['steering_reason'],
+        check(r['steering'] is True and r['steering_reason'] == '',
               f'privileged steering state: {r["steering_reason"]}')
         check(r['pm']['limits'].startswith('Limits: 8 subflows'), f'limits page: {r["pm"]}')
         check(r['pm']['editable'] and r['pm']['reason'] == '', f'privileged path manager page: {r["pm"]}')
@@ -204,6 +245,7 @@ try:
                      'one subflow after the close, and its event in the events list')
         print(f'events of the connection after the close: {r["events"]}')
         app.screenshot('inspector-one-subflow.png')
+        steer(app, stream.token)
         edit_path_manager(app)
         app.quit()
 
