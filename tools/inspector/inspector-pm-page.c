@@ -35,6 +35,7 @@ struct _InspectorPmPage
   GtkCheckButton *flags[4];
   GtkWidget *add;
   GtkLabel *limits;
+  GtkLabel *mode;               /* which path manager new connections get */
   GtkSpinButton *limit_subflows;
   GtkSpinButton *limit_accepted;
   GtkWidget *apply_limits;
@@ -395,6 +396,22 @@ inspector_pm_page_reload (InspectorPmPage *self)
 
   if (self->pm == NULL)
     return;
+  {
+    MptcpPathManagerMode mode = mptcp_path_manager_get_mode (self->pm, &error);
+    g_autofree char *text = NULL;
+
+    if (error != NULL)
+      text = g_strdup_printf ("Could not tell which path manager new connections get: %s",
+                              error->message);
+    else if (mode == MPTCP_PATH_MANAGER_MODE_USERSPACE)
+      text = g_strdup ("New connections get the userspace path manager: the kernel opens no "
+                       "subflows and announces no addresses from these endpoints for them.");
+    else
+      text = g_strdup ("New connections get the in-kernel path manager, which uses these "
+                       "endpoints and limits.");
+    gtk_label_set_text (self->mode, text);
+    g_clear_error (&error);
+  }
   if (mptcp_path_manager_get_limits (self->pm, &subflows, &accepted, NULL, &error))
     {
       g_autofree char *text = g_strdup_printf ("Limits: %u subflows per connection, %u addresses "
@@ -545,6 +562,10 @@ inspector_pm_page_init (InspectorPmPage *self)
   gtk_label_set_wrap (self->reason, TRUE);
   gtk_widget_add_css_class (GTK_WIDGET (self->reason), "dim-label");
   gtk_box_append (GTK_BOX (self), GTK_WIDGET (self->reason));
+  self->mode = GTK_LABEL (gtk_label_new (NULL));
+  gtk_label_set_xalign (self->mode, 0);
+  gtk_label_set_wrap (self->mode, TRUE);
+  gtk_box_append (GTK_BOX (self), GTK_WIDGET (self->mode));
 
   self->list = GTK_LIST_BOX (gtk_list_box_new ());
   gtk_list_box_set_selection_mode (self->list, GTK_SELECTION_NONE);
@@ -652,6 +673,8 @@ inspector_pm_page_report (InspectorPmPage *self,
   inspector_json_string (out, gtk_label_get_text (self->result));
   g_string_append (out, ",\"limits\":");
   inspector_json_string (out, gtk_label_get_text (self->limits));
+  g_string_append (out, ",\"mode\":");
+  inspector_json_string (out, gtk_label_get_text (self->mode));
   g_string_append (out, ",\"endpoints\":[");
   /* the rows as the list box shows them */
   for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->list)); child != NULL;

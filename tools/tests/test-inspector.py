@@ -236,6 +236,8 @@ try:
               f'privileged steering state: {r["steering_reason"]}')
         check(r['pm']['limits'].startswith('Limits: 8 subflows'), f'limits page: {r["pm"]}')
         check(r['pm']['editable'] and r['pm']['reason'] == '', f'privileged path manager page: {r["pm"]}')
+        # the testbed's client namespace runs the userspace path manager
+        check('userspace' in r['pm']['mode'], f'path manager mode: {r["pm"]["mode"]}')
         print('two subflows, graph max (bit/s):', [s['graph_max_bps'] for s in r['subflows']])
         app.screenshot('inspector-two-subflows.png')
 
