@@ -16,6 +16,7 @@
  */
 
 #include <mptcp-glib/mptcp-glib.h>
+#include "viewer-json.h"
 
 #include <glib-unix.h>
 #include <locale.h>
@@ -236,23 +237,6 @@ json_address (GString            *out,
                           address_port (address));
 }
 
-static void
-json_string (GString    *out,
-             const char *text)
-{
-  g_string_append_c (out, '"');
-  for (const char *c = text; *c != '\0'; c++)
-    {
-      if (*c == '"' || *c == '\\')
-        g_string_append_printf (out, "\\%c", *c);
-      else if ((guchar) *c < 0x20)
-        g_string_append_printf (out, "\\u%04x", (guchar) *c);
-      else
-        g_string_append_c (out, *c);
-    }
-  g_string_append_c (out, '"');
-}
-
 #define json_rate(out, name, rate) \
   G_STMT_START { \
     double rate_ = (rate); \
@@ -334,7 +318,7 @@ draw (Top *top)
           else
             {
               APPEND_LITERAL (out, ",\"subflows\":null,\"subflows_unavailable\":");
-              json_string (out, why->message);
+              viewer_json_string (out, why->message);
             }
         }
       else

@@ -65,8 +65,6 @@ static const struct
     "A subflow from the address to every address the peer announced (not with Signal)" },
 };
 
-static void set_result (InspectorPmPage *self, const char *text, gboolean error);
-
 /* ---- the endpoint rows ------------------------------------------------------------------ */
 
 static MptcpEndpointFlags
@@ -79,20 +77,26 @@ row_flags (GtkWidget *row)
          | (gtk_check_button_get_active (fullmesh) ? MPTCP_ENDPOINT_FLAG_FULLMESH : 0);
 }
 
+/* the _finish() of a change that returns a gboolean (they share one callback) */
+typedef gboolean (*PmFinish) (MptcpPathManager *pm, GAsyncResult *result, GError **error);
+
 /* an operation in flight: the page and what the result line says about it */
 typedef struct
 {
   InspectorPmPage *self;        /* a reference */
   char *what;                   /* "add the endpoint 192.0.2.1", for the result line */
+  PmFinish finish;              /* NULL for the add */
 } Op;
 
 static Op *
 op_new (InspectorPmPage *self,
+        PmFinish         finish,
         char            *what)
 {
   Op *op = g_new (Op, 1);
 
   op->self = g_object_ref (self);
+  op->finish = finish;
   op->what = what;
   return op;
 }
@@ -109,12 +113,12 @@ op_done (Op           *op,
   if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
       if (ok)
-        set_result (self, success, FALSE);
+        inspector_show_result (self->result, success, FALSE);
       else
         {
           g_autofree char *text = inspector_error_text (op->what, error);
 
-          set_result (self, text, TRUE);
+          inspector_show_result (self->result, text, TRUE);
         }
       inspector_pm_page_reload (self);
     }
@@ -123,15 +127,15 @@ op_done (Op           *op,
   g_free (op);
 }
 
+/* the end of a flag change, a removal or a limits change */
 static void
-on_flags_set (GObject      *source,
-              GAsyncResult *result,
-              gpointer      data)
+on_changed (GObject      *source,
+            GAsyncResult *result,
+            gpointer      data)
 {
   g_autoptr(GError) error = NULL;
-  gboolean ok = mptcp_path_manager_set_endpoint_flags_finish (MPTCP_PATH_MANAGER (source), result,
-                                                              &error);
   Op *op = data;
+  gboolean ok = op->finish (MPTCP_PATH_MANAGER (source), result, &error);
   g_autofree char *success = g_strdup_printf ("Done: %s.", op->what);
 
   op_done (op, ok, error, success);
@@ -146,28 +150,17 @@ on_row_toggled (GtkCheckButton *button,
   MptcpEndpoint *endpoint = g_object_get_data (G_OBJECT (row), "endpoint");
   const char *flag = g_object_get_data (G_OBJECT (button), "flag");
   g_autofree char *address = g_inet_address_to_string (mptcp_endpoint_get_address (endpoint));
+  char *what;
 
   if (self->filling)
     return;
+  what = g_strdup_printf ("%s the %s flag of endpoint %u (%s)",
+                          gtk_check_button_get_active (button) ? "set" : "clear", flag,
+                          mptcp_endpoint_get_id (endpoint), address);
   mptcp_path_manager_set_endpoint_flags_async (self->pm, mptcp_endpoint_get_id (endpoint),
-                                               row_flags (row), self->cancellable, on_flags_set,
-                                               op_new (self, g_strdup_printf ("%s the %s flag of endpoint %u (%s)",
-                                                                              gtk_check_button_get_active (button) ? "set" : "clear",
-                                                                              flag, mptcp_endpoint_get_id (endpoint),
-                                                                              address)));
-}
-
-static void
-on_removed (GObject      *source,
-            GAsyncResult *result,
-            gpointer      data)
-{
-  g_autoptr(GError) error = NULL;
-  gboolean ok = mptcp_path_manager_remove_endpoint_finish (MPTCP_PATH_MANAGER (source), result, &error);
-  Op *op = data;
-  g_autofree char *success = g_strdup_printf ("Done: %s.", op->what);
-
-  op_done (op, ok, error, success);
+                                               row_flags (row), self->cancellable, on_changed,
+                                               op_new (self, mptcp_path_manager_set_endpoint_flags_finish,
+                                                       what));
 }
 
 static void
@@ -180,8 +173,9 @@ on_remove_clicked (GtkButton *button,
   g_autofree char *address = g_inet_address_to_string (mptcp_endpoint_get_address (endpoint));
 
   mptcp_path_manager_remove_endpoint_async (self->pm, mptcp_endpoint_get_id (endpoint),
-                                            self->cancellable, on_removed,
-                                            op_new (self, g_strdup_printf ("remove endpoint %u (%s)",
+                                            self->cancellable, on_changed,
+                                            op_new (self, mptcp_path_manager_remove_endpoint_finish,
+                                                    g_strdup_printf ("remove endpoint %u (%s)",
                                                                            mptcp_endpoint_get_id (endpoint),
                                                                            address)));
 }
@@ -293,21 +287,21 @@ on_add_clicked (GtkButton *button,
     {
       g_autofree char *text = g_strdup_printf ("“%s” is not an IPv4 or IPv6 address.", address_text);
 
-      set_result (self, *address_text == '\0' ? "Type the endpoint's address first." : text, TRUE);
+      inspector_show_result (self->result, *address_text == '\0' ? "Type the endpoint's address first." : text, TRUE);
       return;
     }
   if (*port_text != '\0' && (!g_ascii_string_to_unsigned (port_text, 10, 1, G_MAXUINT16, &port, NULL)))
     {
       g_autofree char *text = g_strdup_printf ("“%s” is not a port (1 to 65535).", port_text);
 
-      set_result (self, text, TRUE);
+      inspector_show_result (self->result, text, TRUE);
       return;
     }
   if (*device != '\0' && (ifindex = if_nametoindex (device)) == 0)
     {
       g_autofree char *text = g_strdup_printf ("This host has no network device “%s”.", device);
 
-      set_result (self, text, TRUE);
+      inspector_show_result (self->result, text, TRUE);
       return;
     }
   for (guint i = 0; i < G_N_ELEMENTS (form_flags); i++)
@@ -318,21 +312,8 @@ on_add_clicked (GtkButton *button,
   /* the library checks the combination (signal with fullmesh, a port without signal) and
    * says what is wrong, before the kernel sees it */
   mptcp_path_manager_add_endpoint_async (self->pm, endpoint, self->cancellable, on_added,
-                                         op_new (self, g_strdup_printf ("add the endpoint %s",
+                                         op_new (self, NULL, g_strdup_printf ("add the endpoint %s",
                                                                         address_text)));
-}
-
-static void
-on_limits_set (GObject      *source,
-               GAsyncResult *result,
-               gpointer      data)
-{
-  g_autoptr(GError) error = NULL;
-  gboolean ok = mptcp_path_manager_set_limits_finish (MPTCP_PATH_MANAGER (source), result, &error);
-  Op *op = data;
-  g_autofree char *success = g_strdup_printf ("Done: %s.", op->what);
-
-  op_done (op, ok, error, success);
 }
 
 static void
@@ -344,25 +325,14 @@ on_apply_limits (GtkButton *button,
   guint accepted = gtk_spin_button_get_value_as_int (self->limit_accepted);
 
   mptcp_path_manager_set_limits_async (self->pm, subflows, accepted, self->cancellable,
-                                       on_limits_set,
-                                       op_new (self, g_strdup_printf ("set the limits to %u subflows "
+                                       on_changed,
+                                       op_new (self, mptcp_path_manager_set_limits_finish,
+                                               g_strdup_printf ("set the limits to %u subflows "
                                                                       "and %u accepted addresses",
                                                                       subflows, accepted)));
 }
 
 /* ---- loading ---------------------------------------------------------------------------- */
-
-static void
-set_result (InspectorPmPage *self,
-            const char      *text,
-            gboolean         error)
-{
-  gtk_label_set_text (self->result, text);
-  if (error)
-    gtk_widget_add_css_class (GTK_WIDGET (self->result), "error");
-  else
-    gtk_widget_remove_css_class (GTK_WIDGET (self->result), "error");
-}
 
 static void
 set_editable (InspectorPmPage *self,
@@ -470,16 +440,6 @@ probe (InspectorPmPage *self)
 
 /* ---- the widget ------------------------------------------------------------------------- */
 
-static GtkWidget *
-heading (const char *text)
-{
-  GtkWidget *label = gtk_label_new (text);
-
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_widget_add_css_class (label, "heading");
-  return label;
-}
-
 static GtkEditable *
 form_entry (GtkGrid    *grid,
             int         row,
@@ -556,7 +516,7 @@ inspector_pm_page_init (InspectorPmPage *self)
   gtk_widget_set_margin_top (GTK_WIDGET (self), 12);
   gtk_widget_set_margin_bottom (GTK_WIDGET (self), 12);
 
-  gtk_box_append (GTK_BOX (self), heading ("Endpoints of the in-kernel path manager"));
+  gtk_box_append (GTK_BOX (self), inspector_heading ("Endpoints of the in-kernel path manager"));
   self->reason = GTK_LABEL (gtk_label_new (NULL));
   gtk_label_set_xalign (self->reason, 0);
   gtk_label_set_wrap (self->reason, TRUE);
@@ -578,7 +538,7 @@ inspector_pm_page_init (InspectorPmPage *self)
   gtk_box_append (GTK_BOX (self), scroller);
 
   /* a new endpoint */
-  gtk_box_append (GTK_BOX (self), heading ("Add an endpoint"));
+  gtk_box_append (GTK_BOX (self), inspector_heading ("Add an endpoint"));
   gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
   gtk_grid_set_column_spacing (GTK_GRID (grid), 12);
   self->address = form_entry (GTK_GRID (grid), 0, "Address", "192.0.2.1 or 2001:db8::1",
@@ -606,7 +566,7 @@ inspector_pm_page_init (InspectorPmPage *self)
   gtk_box_append (GTK_BOX (self), grid);
 
   /* the limits */
-  gtk_box_append (GTK_BOX (self), heading ("Limits"));
+  gtk_box_append (GTK_BOX (self), inspector_heading ("Limits"));
   self->limits = GTK_LABEL (gtk_label_new (NULL));
   gtk_label_set_xalign (self->limits, 0);
   gtk_box_append (GTK_BOX (self), GTK_WIDGET (self->limits));
@@ -617,12 +577,7 @@ inspector_pm_page_init (InspectorPmPage *self)
   gtk_box_append (GTK_BOX (limit_box), self->apply_limits);
   gtk_box_append (GTK_BOX (self), limit_box);
 
-  self->result = GTK_LABEL (gtk_label_new (NULL));
-  gtk_label_set_xalign (self->result, 0);
-  gtk_label_set_wrap (self->result, TRUE);
-  gtk_label_set_selectable (self->result, TRUE);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->result), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  "Result of the last change", -1);
+  self->result = inspector_result_line ("Result of the last change");
   gtk_box_append (GTK_BOX (self), GTK_WIDGET (self->result));
 }
 
@@ -668,13 +623,13 @@ inspector_pm_page_report (InspectorPmPage *self,
 
   g_string_append_printf (out, ",\"pm\":{\"editable\":%s,\"reason\":",
                           self->editable ? "true" : "false");
-  inspector_json_string (out, gtk_label_get_text (self->reason));
+  viewer_json_string (out, gtk_label_get_text (self->reason));
   g_string_append (out, ",\"result\":");
-  inspector_json_string (out, gtk_label_get_text (self->result));
+  viewer_json_string (out, gtk_label_get_text (self->result));
   g_string_append (out, ",\"limits\":");
-  inspector_json_string (out, gtk_label_get_text (self->limits));
+  viewer_json_string (out, gtk_label_get_text (self->limits));
   g_string_append (out, ",\"mode\":");
-  inspector_json_string (out, gtk_label_get_text (self->mode));
+  viewer_json_string (out, gtk_label_get_text (self->mode));
   g_string_append (out, ",\"endpoints\":[");
   /* the rows as the list box shows them */
   for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->list)); child != NULL;
@@ -727,7 +682,7 @@ inspector_pm_page_command (InspectorPmPage *self,
       if (row != NULL)
         inspector_click (g_object_get_data (G_OBJECT (row), "remove"));
       else
-        set_result (self, "No such row", TRUE);
+        inspector_show_result (self->result, "No such row", TRUE);
       return TRUE;
     }
   if (n == 3 && strcmp (words[0], "pm-toggle") == 0
@@ -742,7 +697,7 @@ inspector_pm_page_command (InspectorPmPage *self,
         gtk_check_button_set_active (GTK_CHECK_BUTTON (check),
                                      !gtk_check_button_get_active (GTK_CHECK_BUTTON (check)));
       else if (check == NULL)
-        set_result (self, "No such row", TRUE);
+        inspector_show_result (self->result, "No such row", TRUE);
       return TRUE;
     }
   if (n == 3 && strcmp (words[0], "pm-limits") == 0

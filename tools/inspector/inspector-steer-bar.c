@@ -38,18 +38,6 @@ struct _InspectorSteerBar
 
 G_DEFINE_FINAL_TYPE (InspectorSteerBar, inspector_steer_bar, GTK_TYPE_BOX)
 
-static void
-set_result (InspectorSteerBar *self,
-            const char        *text,
-            gboolean           error)
-{
-  gtk_label_set_text (self->result, text);
-  if (error)
-    gtk_widget_add_css_class (GTK_WIDGET (self->result), "error");
-  else
-    gtk_widget_remove_css_class (GTK_WIDGET (self->result), "error");
-}
-
 /* "192.0.2.1", "192.0.2.1:5001", "2001:db8::1", "[2001:db8::1]:5001"; port 0 when none */
 static GInetSocketAddress *
 parse_endpoint (const char *text)
@@ -119,6 +107,7 @@ typedef struct
   InspectorSteerBar *self;      /* a reference */
   MptcpConnection *connection;  /* the handle, for the action's time */
   char *what;                   /* "close subflow 198.51.100.1:40000 -> ...", for the result */
+  gboolean (*finish) (MptcpSubflow *subflow, GAsyncResult *result, GError **error);
 } Op;
 
 static void
@@ -140,7 +129,7 @@ op_done (Op         *op,
       g_autofree char *text = ok ? g_strdup_printf ("Done: %s.", op->what)
                                  : inspector_error_text (op->what, error);
 
-      set_result (op->self, text, !ok);
+      inspector_show_result (op->self->result, text, !ok);
     }
   op_free (op);
 }
@@ -160,7 +149,7 @@ handle (InspectorSteerBar *self,
     {
       g_autofree char *text = inspector_error_text (what, error);
 
-      set_result (self, text, TRUE);
+      inspector_show_result (self->result, text, TRUE);
     }
   return connection;
 }
@@ -179,7 +168,7 @@ find_subflow (InspectorSteerBar *self,
     {
       g_autofree char *text = inspector_error_text (what, error);
 
-      set_result (self, text, TRUE);
+      inspector_show_result (self->result, text, TRUE);
       return NULL;
     }
   subflows = mptcp_connection_get_subflows (connection);
@@ -196,7 +185,7 @@ find_subflow (InspectorSteerBar *self,
   {
     g_autofree char *text = g_strdup_printf ("Could not %s: the subflow is gone.", what);
 
-    set_result (self, text, TRUE);
+    inspector_show_result (self->result, text, TRUE);
   }
   return NULL;
 }
@@ -240,12 +229,12 @@ on_open_clicked (GtkButton *button,
                                                "[2001:db8::1]:5001).",
                                                local == NULL ? local_text : remote_text);
 
-      set_result (self, text, TRUE);
+      inspector_show_result (self->result, text, TRUE);
       return;
     }
   if (g_inet_socket_address_get_port (remote) == 0)
     {
-      set_result (self, "Give the peer's port too (e.g. 198.51.100.2:5001).", TRUE);
+      inspector_show_result (self->result, "Give the peer's port too (e.g. 198.51.100.2:5001).", TRUE);
       return;
     }
   {
@@ -263,30 +252,21 @@ on_open_clicked (GtkButton *button,
     }
   op->self = g_object_ref (self);
   op->what = g_steal_pointer (&what);
-  set_result (self, "Opening…", FALSE);
+  inspector_show_result (self->result, "Opening…", FALSE);
   mptcp_connection_open_subflow_async (op->connection, local, remote, self->cancellable, on_opened, op);
 }
 
+/* the end of a close or a backup change (both _finish() return a gboolean) */
 static void
-on_closed (GObject      *source,
-           GAsyncResult *result,
-           gpointer      data)
+on_subflow_done (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      data)
 {
   g_autoptr(GError) error = NULL;
-  gboolean ok = mptcp_subflow_close_finish (MPTCP_SUBFLOW (source), result, &error);
+  Op *op = data;
+  gboolean ok = op->finish (MPTCP_SUBFLOW (source), result, &error);
 
-  op_done (data, ok, error);
-}
-
-static void
-on_backup_set (GObject      *source,
-               GAsyncResult *result,
-               gpointer      data)
-{
-  g_autoptr(GError) error = NULL;
-  gboolean ok = mptcp_subflow_set_backup_finish (MPTCP_SUBFLOW (source), result, &error);
-
-  op_done (data, ok, error);
+  op_done (op, ok, error);
 }
 
 /* close (backup FALSE) or toggle the backup flag of (backup TRUE) the selected subflow */
@@ -317,9 +297,15 @@ subflow_action (InspectorSteerBar *self,
   op->self = g_object_ref (self);
   op->what = g_steal_pointer (&what);
   if (backup)
-    mptcp_subflow_set_backup_async (subflow, value, self->cancellable, on_backup_set, op);
+    {
+      op->finish = mptcp_subflow_set_backup_finish;
+      mptcp_subflow_set_backup_async (subflow, value, self->cancellable, on_subflow_done, op);
+    }
   else
-    mptcp_subflow_close_async (subflow, self->cancellable, on_closed, op);
+    {
+      op->finish = mptcp_subflow_close_finish;
+      mptcp_subflow_close_async (subflow, self->cancellable, on_subflow_done, op);
+    }
 }
 
 static void
@@ -457,12 +443,7 @@ inspector_steer_bar_init (InspectorSteerBar *self)
   gtk_label_set_wrap (self->reason, TRUE);
   gtk_widget_add_css_class (GTK_WIDGET (self->reason), "dim-label");
   gtk_box_append (GTK_BOX (self), GTK_WIDGET (self->reason));
-  self->result = GTK_LABEL (gtk_label_new (NULL));
-  gtk_label_set_xalign (self->result, 0);
-  gtk_label_set_wrap (self->result, TRUE);
-  gtk_label_set_selectable (self->result, TRUE);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->result), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  "Result of the last steering action", -1);
+  self->result = inspector_result_line ("Result of the last steering action");
   gtk_box_append (GTK_BOX (self), GTK_WIDGET (self->result));
 }
 
@@ -484,9 +465,9 @@ inspector_steer_bar_report (InspectorSteerBar *self,
 {
   g_string_append_printf (out, ",\"steering\":%s,\"steering_reason\":",
                           gtk_widget_get_sensitive (self->open) ? "true" : "false");
-  inspector_json_string (out, gtk_label_get_text (self->reason));
+  viewer_json_string (out, gtk_label_get_text (self->reason));
   g_string_append (out, ",\"steer_result\":");
-  inspector_json_string (out, gtk_label_get_text (self->result));
+  viewer_json_string (out, gtk_label_get_text (self->result));
 }
 
 gboolean

@@ -1,5 +1,5 @@
 /* inspector-util.h: what the inspector's parts share: addresses and errors as the window
- * words them, a click as the tests make it, and the JSON strings of their reports
+ * words them, headings and result lines, a click as the tests make it
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -9,23 +9,7 @@
 #include <gtk/gtk.h>
 #include <mptcp-glib/mptcp-glib.h>
 
-/* text as a JSON string, quotes included */
-static inline void
-inspector_json_string (GString    *out,
-                       const char *text)
-{
-  g_string_append_c (out, '"');
-  for (const char *c = text; *c != '\0'; c++)
-    {
-      if (*c == '"' || *c == '\\')
-        g_string_append_printf (out, "\\%c", *c);
-      else if ((guchar) *c < 0x20)
-        g_string_append_printf (out, "\\u%04x", (guchar) *c);
-      else
-        g_string_append_c (out, *c);
-    }
-  g_string_append_c (out, '"');
-}
+#include "../viewer-json.h"
 
 /* A failed action as the window says it: the library's messages are written for people, but
  * a refused privilege is named after the kernel's command ("SET_LIMITS needs CAP_NET_ADMIN
@@ -60,4 +44,41 @@ inspector_click (GtkWidget *button)
 {
   if (gtk_widget_is_sensitive (button))
     g_signal_emit_by_name (button, "clicked");
+}
+
+/* a heading above a part of a page */
+static inline GtkWidget *
+inspector_heading (const char *text)
+{
+  GtkWidget *label = gtk_label_new (text);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_widget_add_css_class (label, "heading");
+  return label;
+}
+
+/* the line that says what the last action did (accessible: its name for screen readers) */
+static inline GtkLabel *
+inspector_result_line (const char *accessible)
+{
+  GtkLabel *label = GTK_LABEL (gtk_label_new (NULL));
+
+  gtk_label_set_xalign (label, 0);
+  gtk_label_set_wrap (label, TRUE);
+  gtk_label_set_selectable (label, TRUE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (label), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  accessible, -1);
+  return label;
+}
+
+static inline void
+inspector_show_result (GtkLabel   *line,
+                       const char *text,
+                       gboolean    error)
+{
+  gtk_label_set_text (line, text);
+  if (error)
+    gtk_widget_add_css_class (GTK_WIDGET (line), "error");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (line), "error");
 }

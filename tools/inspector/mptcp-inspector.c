@@ -549,9 +549,9 @@ report (Inspector *in)
   g_string_append_printf (out, "],\"graph_lines\":%u", in->graph->lines->len);
   inspector_steer_bar_report (in->steer, out);
   g_string_append (out, ",\"status\":");
-  inspector_json_string (out, gtk_label_get_text (in->status));
+  viewer_json_string (out, gtk_label_get_text (in->status));
   g_string_append_printf (out, ",\"events\":%u,\"events_note\":", in->n_events);
-  inspector_json_string (out, gtk_label_get_text (in->events_note));
+  viewer_json_string (out, gtk_label_get_text (in->events_note));
   inspector_pm_page_report (in->pm_page, out);
   g_string_append (out, "}\n");
   fwrite (out->str, 1, out->len, stdout);
@@ -757,16 +757,6 @@ scrolled (GtkWidget *child,
   return window;
 }
 
-static GtkWidget *
-heading (const char *text)
-{
-  GtkWidget *label = gtk_label_new (text);
-
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_widget_add_css_class (label, "heading");
-  return label;
-}
-
 static void
 on_pm_changed (InspectorPmPage *page,
                gpointer         data)
@@ -809,7 +799,7 @@ build_window (Inspector *in)
   gtk_widget_set_margin_start (top, 12);
   gtk_widget_set_margin_end (top, 12);
   gtk_widget_set_margin_top (top, 12);
-  gtk_box_append (GTK_BOX (top), heading ("Connections of this network namespace"));
+  gtk_box_append (GTK_BOX (top), inspector_heading ("Connections of this network namespace"));
   gtk_box_append (GTK_BOX (top), scrolled (column_view (in, GTK_SELECTION_MODEL (in->connections),
                                                        connection_titles, FALSE), 140));
   in->status = GTK_LABEL (gtk_label_new ("Reading the connections…"));
@@ -821,14 +811,14 @@ build_window (Inspector *in)
   gtk_widget_set_margin_start (bottom, 12);
   gtk_widget_set_margin_end (bottom, 12);
   gtk_widget_set_margin_bottom (bottom, 12);
-  gtk_box_append (GTK_BOX (bottom), heading ("Subflows of the selected connection"));
+  gtk_box_append (GTK_BOX (bottom), inspector_heading ("Subflows of the selected connection"));
   gtk_box_append (GTK_BOX (bottom), scrolled (column_view (in, GTK_SELECTION_MODEL (in->subflows),
                                                           subflow_titles, TRUE), 90));
   in->graph = g_object_new (INSPECTOR_TYPE_GRAPH, NULL);
   gtk_accessible_update_property (GTK_ACCESSIBLE (in->graph), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   "Throughput per subflow over the last minute", -1);
   gtk_box_append (GTK_BOX (bottom), GTK_WIDGET (in->graph));
-  gtk_box_append (GTK_BOX (bottom), heading ("Events of the selected connection"));
+  gtk_box_append (GTK_BOX (bottom), inspector_heading ("Events of the selected connection"));
   in->events = GTK_LIST_BOX (gtk_list_box_new ());
   gtk_list_box_set_selection_mode (in->events, GTK_SELECTION_NONE);
   gtk_box_append (GTK_BOX (bottom), scrolled (GTK_WIDGET (in->events), 60));
@@ -856,7 +846,7 @@ build_window (Inspector *in)
           gtk_label_set_text (in->events_note, "Events as the kernel announces them.");
         }
     }
-  gtk_box_append (GTK_BOX (bottom), heading ("Steer the selected connection"));
+  gtk_box_append (GTK_BOX (bottom), inspector_heading ("Steer the selected connection"));
   in->steer = INSPECTOR_STEER_BAR (inspector_steer_bar_new (in->net_admin));
   gtk_box_append (GTK_BOX (bottom), GTK_WIDGET (in->steer));
   g_signal_connect (in->subflows, "notify::selected-item", G_CALLBACK (on_subflow_selected), in);
