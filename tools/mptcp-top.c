@@ -333,7 +333,9 @@ draw (Top *top)
       for (guint j = 0; visible && j < n_subflows; j++)
         {
           g_autoptr(MptcpSubflowEntry) subflow = g_list_model_get_item (subflows, j);
-          /* the fields read in place (no snapshot per subflow and frame) */
+          /* the fields read in place (no snapshot per subflow and frame), one after the other:
+           * the dump's tcp_info is cold by now, and these reads wait for memory together */
+          guint64 sent = mptcp_subflow_entry_get_stat (subflow, MPTCP_SUBFLOW_STATS_FIELD_BYTES_SENT);
           guint64 acked = mptcp_subflow_entry_get_stat (subflow, MPTCP_SUBFLOW_STATS_FIELD_BYTES_ACKED);
           guint64 received = mptcp_subflow_entry_get_stat (subflow, MPTCP_SUBFLOW_STATS_FIELD_BYTES_RECEIVED);
           guint64 rtt = mptcp_subflow_entry_get_stat (subflow, MPTCP_SUBFLOW_STATS_FIELD_RTT);
@@ -356,8 +358,7 @@ draw (Top *top)
                                     ? ",\"peer_backup\":true" : ",\"peer_backup\":false");
               append_member (out, "rtt_us", rtt);
               append_member (out, "cwnd", cwnd);
-              append_member (out, "bytes_sent",
-                             mptcp_subflow_entry_get_stat (subflow, MPTCP_SUBFLOW_STATS_FIELD_BYTES_SENT));
+              append_member (out, "bytes_sent", sent);
               append_member (out, "bytes_acked", acked);
               append_member (out, "bytes_received", received);
               json_rate (out, "tx_bps", tx);
