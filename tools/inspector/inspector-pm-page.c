@@ -40,7 +40,6 @@ struct _InspectorPmPage
   GtkSpinButton *limit_accepted;
   GtkWidget *apply_limits;
   gboolean editable;
-  gboolean filling;             /* setting the rows' checks from the kernel: not a toggle */
   InspectorPmPageChanged changed;
   gpointer changed_data;
 };
@@ -152,8 +151,6 @@ on_row_toggled (GtkCheckButton *button,
   g_autofree char *address = g_inet_address_to_string (mptcp_endpoint_get_address (endpoint));
   char *what;
 
-  if (self->filling)
-    return;
   what = g_strdup_printf ("%s the %s flag of endpoint %u (%s)",
                           gtk_check_button_get_active (button) ? "set" : "clear", flag,
                           mptcp_endpoint_get_id (endpoint), address);
@@ -410,9 +407,8 @@ inspector_pm_page_reload (InspectorPmPage *self)
     gtk_label_set_text (self->placeholder, "No endpoints: the kernel uses each connection's "
                                            "own addresses only.");
   g_set_object (&self->endpoints, endpoints);
-  self->filling = TRUE;
+  /* the rows are made with their checks set before their "toggled" handlers are connected */
   gtk_list_box_bind_model (self->list, self->endpoints, create_row, self, NULL);
-  self->filling = FALSE;
   if (self->changed != NULL)
     self->changed (self, self->changed_data);
 }

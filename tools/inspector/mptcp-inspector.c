@@ -5,8 +5,10 @@
  * Built on the library's public API only: the connection list is an MptcpConnectionList
  * bound to a GtkColumnView, the selected connection's subflows its subflow GListModel bound
  * to a second one, with a graph of each subflow's throughput over the last minute (the
- * difference of its bytes acked plus received between two 1 Hz refreshes). The path
- * manager's endpoints and limits are on a page of their own.
+ * difference of its bytes acked plus received between two 1 Hz refreshes), its events and a
+ * steering bar (inspector-steer-bar.c: open, close, backup, by the connection's token). The
+ * path manager's endpoints and limits are on a page of their own, editable with
+ * CAP_NET_ADMIN (inspector-pm-page.c).
  *
  * For tests (tools/tests/test-inspector.py): with MPTCP_INSPECTOR_REPORT=1 the application
  * prints, after every refresh, one JSON line of what its widgets' models hold, and reads

@@ -3,17 +3,18 @@
 # MPTCP_INSPECTOR_REPORT=1, read from the models bound to its column views and graph) must
 # show the stream's connection with two subflows and non-zero throughput in the graph, then,
 # after the test closes one subflow, one (and that SF_CLOSED event in its events list, from
-# MptcpMonitor); a screenshot of each state is saved in the build
-# directory (inspector-two-subflows.png, inspector-one-subflow.png, inspector-path-manager.png). Then again without
-# CAP_NET_ADMIN: the connection is listed (subflows as far as the kernel shows them: on 6.1
-# and 6.12 none, with the reason in the status line) and steering says it needs the privilege.
-# The path manager page, privileged: an endpoint added with flags in the page is in the kernel's
-# table (`ip -j mptcp endpoint show`), its fullmesh and backup toggles reach it, a duplicate is
-# refused with the library's message, removal removes it, the limits are set and restored;
-# unprivileged: read-only with the library's reason, and its widgets change nothing.
+# MptcpMonitor); a screenshot of each state is saved in the build directory
+# (inspector-two-subflows.png, which the README shows as tools/inspector/screenshot.png,
+# inspector-one-subflow.png, inspector-path-manager.png).
 # Steering (privileged): an open between addresses the test chose (after a refused one), a
-# backup toggle and a close of that subflow, from the steering bar, each seen in `ss -tniM`;
-# unprivileged, the bar is read-only with the library's refusal as the reason.
+# backup toggle and a close of that subflow, from the steering bar, each seen in `ss -tniM`.
+# The path manager page, privileged: an endpoint added with flags in the page is in the
+# kernel's table (`ip -j mptcp endpoint show`), its fullmesh and backup toggles reach it, a
+# duplicate is refused with the library's message, removal removes it, the limits are set and
+# restored. Then again without CAP_NET_ADMIN: the connection is listed (subflows as far as the
+# kernel shows them: on 6.1 and 6.12 none, with the reason in the status line), the steering
+# bar and the path manager page are read-only with the library's refusal as the reason, and
+# the page's widgets change nothing in the kernel.
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
@@ -80,7 +81,20 @@ class Inspector:
                 last = r
                 if predicate(r):
                     return r
-        fail(f'inspector: {what}; last report {last}')
+        fail(f'inspector: {what}; last report {last}; {self.state()}')
+
+    def state(self):
+        """where the process waits (for a failure's message: a stall shows its wait channel)"""
+        if self.proc.poll() is not None:
+            return f'exited with {self.proc.returncode}'
+        try:
+            with open(f'/proc/{self.proc.pid}/wchan') as f:
+                wchan = f.read().strip()
+            with open(f'/proc/{self.proc.pid}/stat') as f:
+                state = f.read().rsplit(')', 1)[1].split()[0]
+        except OSError as e:
+            return f'state unknown ({e})'
+        return f'running, state {state}, waiting in {wchan or "-"}'
 
     def command(self, text):
         self.proc.stdin.write(text + '\n')
