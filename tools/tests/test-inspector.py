@@ -37,8 +37,12 @@ SAMPLES = 8     # seconds of graph before the first screenshot (a line worth loo
 
 def start_xvfb():
     r, w = os.pipe()
-    xvfb = subprocess.Popen(['Xvfb', '-displayfd', str(w), '-nolisten', 'tcp', '-screen', '0',
-                             '1280x1024x24'], pass_fds=[w], stderr=subprocess.DEVNULL)
+    # -noreset: by default the server resets when its last client leaves, and a client that
+    # connects during the reset (the second inspector, right after the first quit) can wait
+    # for its connection setup forever
+    xvfb = subprocess.Popen(['Xvfb', '-displayfd', str(w), '-nolisten', 'tcp', '-noreset',
+                             '-screen', '0', '1280x1024x24'], pass_fds=[w],
+                            stderr=subprocess.DEVNULL)
     os.close(w)
     number = b''
     while not number.endswith(b'\n'):
