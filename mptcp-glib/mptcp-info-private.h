@@ -24,4 +24,11 @@ G_GNUC_INTERNAL
 MptcpSubflowStats   *_mptcp_subflow_stats_new   (const guint8 *tcp_info,
                                                  gsize         size);
 
+/* One field of size bytes of struct tcp_info as the kernel returned them, without a
+ * snapshot (0 when tcp_info is NULL or the kernel did not return the field). */
+G_GNUC_INTERNAL
+guint64              _mptcp_subflow_stats_read_field (const guint8          *tcp_info,
+                                                      gsize                  size,
+                                                      MptcpSubflowStatsField field);
+
 G_END_DECLS

@@ -734,12 +734,55 @@ MptcpSubflowStats *
 _mptcp_subflow_stats_new (const guint8 *tcp_info,
                           gsize         size)
 {
-  MptcpSubflowStats *stats = g_atomic_rc_box_new0 (MptcpSubflowStats);
+  MptcpSubflowStats *stats = g_atomic_rc_box_new (MptcpSubflowStats);
 
+  /* the kernel's bytes, zero beyond them (one pass over the box, not two) */
   stats->size = MIN (size, sizeof stats->data);
   if (stats->size > 0)
     memcpy (&stats->data, tcp_info, stats->size);
+  memset ((guint8 *) &stats->data + stats->size, 0, sizeof stats->data - stats->size);
   return stats;
+}
+
+guint64
+_mptcp_subflow_stats_read_field (const guint8          *tcp_info,
+                                 gsize                  size,
+                                 MptcpSubflowStatsField field)
+{
+  gsize end = subflow_stats_field_ends[field];
+
+  if (tcp_info == NULL || size < end)
+    return 0;
+
+#define READ_FIELD(member) \
+  G_STMT_START { \
+    __typeof__ (((struct tcp_info *) NULL)->member) value_; \
+    memcpy (&value_, tcp_info + offsetof (struct tcp_info, member), sizeof value_); \
+    return value_; \
+  } G_STMT_END
+
+  switch (field)
+    {
+    case MPTCP_SUBFLOW_STATS_FIELD_STATE: READ_FIELD (tcpi_state);
+    case MPTCP_SUBFLOW_STATS_FIELD_RTT: READ_FIELD (tcpi_rtt);
+    case MPTCP_SUBFLOW_STATS_FIELD_RTT_VARIANCE: READ_FIELD (tcpi_rttvar);
+    case MPTCP_SUBFLOW_STATS_FIELD_MIN_RTT: READ_FIELD (tcpi_min_rtt);
+    case MPTCP_SUBFLOW_STATS_FIELD_SND_CWND: READ_FIELD (tcpi_snd_cwnd);
+    case MPTCP_SUBFLOW_STATS_FIELD_SND_SSTHRESH: READ_FIELD (tcpi_snd_ssthresh);
+    case MPTCP_SUBFLOW_STATS_FIELD_SND_MSS: READ_FIELD (tcpi_snd_mss);
+    case MPTCP_SUBFLOW_STATS_FIELD_DELIVERY_RATE: READ_FIELD (tcpi_delivery_rate);
+    case MPTCP_SUBFLOW_STATS_FIELD_PACING_RATE: READ_FIELD (tcpi_pacing_rate);
+    case MPTCP_SUBFLOW_STATS_FIELD_BYTES_SENT: READ_FIELD (tcpi_bytes_sent);
+    case MPTCP_SUBFLOW_STATS_FIELD_BYTES_ACKED: READ_FIELD (tcpi_bytes_acked);
+    case MPTCP_SUBFLOW_STATS_FIELD_BYTES_RECEIVED: READ_FIELD (tcpi_bytes_received);
+    case MPTCP_SUBFLOW_STATS_FIELD_BYTES_RETRANS: READ_FIELD (tcpi_bytes_retrans);
+    case MPTCP_SUBFLOW_STATS_FIELD_TOTAL_RETRANS: READ_FIELD (tcpi_total_retrans);
+    case MPTCP_SUBFLOW_STATS_FIELD_LOST: READ_FIELD (tcpi_lost);
+    default:
+      break;
+    }
+#undef READ_FIELD
+  return 0;
 }
 
 /**

@@ -344,7 +344,10 @@ mptcp_subflow_entry_get_state (MptcpSubflowEntry *self)
  * mptcp_subflow_entry_get_stats:
  * @self: a #MptcpSubflowEntry
  *
- * The subflow's TCP statistics (its `tcp_info`) as the last dump found them.
+ * The subflow's TCP statistics (its `tcp_info`) as the last dump found them, copied into a
+ * snapshot that stays as it is when later dumps change the entry. A view that reads a few
+ * fields of every subflow at every dump reads them cheaper with
+ * mptcp_subflow_entry_get_stat(), which makes no copy.
  *
  * Returns: (transfer full): a new snapshot
  *
@@ -357,3 +360,29 @@ mptcp_subflow_entry_get_stats (MptcpSubflowEntry *self)
   return _mptcp_subflow_stats_new (self->info, self->info_len);
 }
 
+
+/**
+ * mptcp_subflow_entry_get_stat:
+ * @self: a #MptcpSubflowEntry
+ * @field: the field, named after the #MptcpSubflowStats accessor that reads it
+ *
+ * Reads one field of the subflow's TCP statistics (its `tcp_info`) as the last dump found
+ * them, as the #MptcpSubflowStats accessor that @field names would read it from
+ * mptcp_subflow_entry_get_stats(), but without making a snapshot: no allocation and no copy
+ * of the whole `tcp_info`. For views that read a few fields of many subflows at every dump
+ * (two calls may then see two dumps: take a snapshot for fields that must agree with each
+ * other across a main loop iteration).
+ *
+ * Returns: the field's value; 0 when the running kernel did not return it (see
+ *   mptcp_subflow_stats_has_field()) or gave this subflow no statistics
+ *
+ * Since: 0.2
+ */
+guint64
+mptcp_subflow_entry_get_stat (MptcpSubflowEntry     *self,
+                              MptcpSubflowStatsField field)
+{
+  g_return_val_if_fail (MPTCP_IS_SUBFLOW_ENTRY (self), 0);
+  g_return_val_if_fail ((guint) field <= MPTCP_SUBFLOW_STATS_FIELD_LOST, 0);
+  return _mptcp_subflow_stats_read_field (self->info, self->info_len, field);
+}

@@ -47,5 +47,8 @@ MPTCP_AVAILABLE_IN_0_2
 MptcpTcpState         mptcp_subflow_entry_get_state             (MptcpSubflowEntry    *self);
 MPTCP_AVAILABLE_IN_0_2
 MptcpSubflowStats    *mptcp_subflow_entry_get_stats             (MptcpSubflowEntry    *self) G_GNUC_WARN_UNUSED_RESULT;
+MPTCP_AVAILABLE_IN_0_2
+guint64               mptcp_subflow_entry_get_stat              (MptcpSubflowEntry    *self,
+                                                                 MptcpSubflowStatsField field);
 
 G_END_DECLS

@@ -16,6 +16,7 @@
  */
 
 #include <mptcp-glib/mptcp-glib.h>
+#include "viewer-json.h"
 
 #include <glib-unix.h>
 #include <locale.h>
@@ -59,6 +60,7 @@ typedef struct
   GMainLoop *loop;
   GHashTable *cache;            /* MptcpConnectionEntry or MptcpSubflowEntry (ref) -> Cached */
   guint generation;             /* of the frame being drawn: older cache entries are gone */
+  guint seen;                   /* cache entries the frame being drawn used */
   GString *out;                 /* the frame, kept from one to the next */
   gboolean json;
   gboolean tty;
@@ -67,13 +69,14 @@ typedef struct
 } Top;
 
 static GEnumClass *state_class;
+static const char *state_nicks[256];  /* by value, filled from state_class */
 
 static const char *
 state_nick (MptcpTcpState state)
 {
-  GEnumValue *value = g_enum_get_value (state_class, state);
+  const char *nick = (guint) state < G_N_ELEMENTS (state_nicks) ? state_nicks[state] : NULL;
 
-  return value != NULL ? value->value_nick : "unknown";
+  return nick != NULL ? nick : "unknown";
 }
 
 /* `,"name":value` without printf (a frame of 10,000 connections has 200,000 of them) */
@@ -138,15 +141,13 @@ rate_string (double bits_per_second)
 
 /* the rates of one subflow since the last refresh, in bits per second (-1: no earlier sample) */
 static void
-subflow_rates (Cached            *c,
-               MptcpSubflowStats *stats,
-               gint64             now,
-               double            *tx,
-               double            *rx)
+subflow_rates (Cached  *c,
+               guint64  acked,
+               guint64  received,
+               gint64   now,
+               double  *tx,
+               double  *rx)
 {
-  guint64 acked = mptcp_subflow_stats_get_bytes_acked (stats);
-  guint64 received = mptcp_subflow_stats_get_bytes_received (stats);
-
   *tx = *rx = -1;
   if (c->time_us != 0 && now > c->time_us)
     {
@@ -211,6 +212,8 @@ cached (Top     *top,
       c->remote_text = endpoint_string (remote);
       g_hash_table_insert (top->cache, g_object_ref (entry), c);
     }
+  if (c->generation != top->generation)
+    top->seen++;
   c->generation = top->generation;
   return c;
 }
@@ -234,23 +237,6 @@ json_address (GString            *out,
                           address_port (address));
 }
 
-static void
-json_string (GString    *out,
-             const char *text)
-{
-  g_string_append_c (out, '"');
-  for (const char *c = text; *c != '\0'; c++)
-    {
-      if (*c == '"' || *c == '\\')
-        g_string_append_printf (out, "\\%c", *c);
-      else if ((guchar) *c < 0x20)
-        g_string_append_printf (out, "\\u%04x", (guchar) *c);
-      else
-        g_string_append_c (out, *c);
-    }
-  g_string_append_c (out, '"');
-}
-
 #define json_rate(out, name, rate) \
   G_STMT_START { \
     double rate_ = (rate); \
@@ -272,6 +258,7 @@ draw (Top *top)
 
   g_string_truncate (out, 0);
   top->generation++;
+  top->seen = 0;
   if (top->json)
     g_string_append_c (out, '[');
   else
@@ -331,7 +318,7 @@ draw (Top *top)
           else
             {
               APPEND_LITERAL (out, ",\"subflows\":null,\"subflows_unavailable\":");
-              json_string (out, why->message);
+              viewer_json_string (out, why->message);
             }
         }
       else
@@ -346,12 +333,17 @@ draw (Top *top)
       for (guint j = 0; visible && j < n_subflows; j++)
         {
           g_autoptr(MptcpSubflowEntry) subflow = g_list_model_get_item (subflows, j);
-          g_autoptr(MptcpSubflowStats) stats = mptcp_subflow_entry_get_stats (subflow);
+          /* the fields read in place (no snapshot per subflow and frame), one after the other:
+           * the dump's tcp_info is cold by now, and these reads wait for memory together */
+          guint64 sent = mptcp_subflow_entry_get_stat (subflow, MPTCP_SUBFLOW_STATS_FIELD_BYTES_SENT);
+          guint64 acked = mptcp_subflow_entry_get_stat (subflow, MPTCP_SUBFLOW_STATS_FIELD_BYTES_ACKED);
+          guint64 received = mptcp_subflow_entry_get_stat (subflow, MPTCP_SUBFLOW_STATS_FIELD_BYTES_RECEIVED);
+          guint64 rtt = mptcp_subflow_entry_get_stat (subflow, MPTCP_SUBFLOW_STATS_FIELD_RTT);
+          guint64 cwnd = mptcp_subflow_entry_get_stat (subflow, MPTCP_SUBFLOW_STATS_FIELD_SND_CWND);
           Cached *sc = cached (top, (GObject *) subflow);
           double tx = -1, rx = -1;
 
-          if (stats != NULL)
-            subflow_rates (sc, stats, now, &tx, &rx);
+          subflow_rates (sc, acked, received, now, &tx, &rx);
           if (top->json)
             {
               if (j > 0)
@@ -364,14 +356,11 @@ draw (Top *top)
                                     ? "\",\"backup\":true" : "\",\"backup\":false");
               g_string_append (out, mptcp_subflow_entry_get_peer_backup (subflow)
                                     ? ",\"peer_backup\":true" : ",\"peer_backup\":false");
-              if (stats != NULL)
-                {
-                  append_member (out, "rtt_us", mptcp_subflow_stats_get_rtt (stats));
-                  append_member (out, "cwnd", mptcp_subflow_stats_get_snd_cwnd (stats));
-                  append_member (out, "bytes_sent", mptcp_subflow_stats_get_bytes_sent (stats));
-                  append_member (out, "bytes_acked", mptcp_subflow_stats_get_bytes_acked (stats));
-                  append_member (out, "bytes_received", mptcp_subflow_stats_get_bytes_received (stats));
-                }
+              append_member (out, "rtt_us", rtt);
+              append_member (out, "cwnd", cwnd);
+              append_member (out, "bytes_sent", sent);
+              append_member (out, "bytes_acked", acked);
+              append_member (out, "bytes_received", received);
               json_rate (out, "tx_bps", tx);
               json_rate (out, "rx_bps", rx);
               g_string_append_c (out, '}');
@@ -388,8 +377,7 @@ draw (Top *top)
                                       mptcp_subflow_entry_get_local_id (subflow),
                                       mptcp_subflow_entry_get_remote_id (subflow),
                                       sc->local_text, sc->remote_text, backup,
-                                      stats != NULL ? mptcp_subflow_stats_get_rtt (stats) / 1000.0 : 0,
-                                      stats != NULL ? mptcp_subflow_stats_get_snd_cwnd (stats) : 0,
+                                      rtt / 1000.0, (guint) cwnd,
                                       t, x);
             }
         }
@@ -399,8 +387,10 @@ draw (Top *top)
   if (top->json)
     APPEND_LITERAL (out, "]\n");
 
-  /* the entries of connections and subflows that have gone */
-  g_hash_table_foreach_remove (top->cache, cached_is_stale, GUINT_TO_POINTER (top->generation));
+  /* the entries of connections and subflows that have gone (a walk over the whole cache
+   * only when the frame did not use all of it) */
+  if (top->seen != g_hash_table_size (top->cache))
+    g_hash_table_foreach_remove (top->cache, cached_is_stale, GUINT_TO_POINTER (top->generation));
   fwrite (out->str, 1, out->len, stdout);
   fflush (stdout);
 }
@@ -521,6 +511,9 @@ main (int argc, char **argv)
   top.cache = g_hash_table_new_full (NULL, NULL, g_object_unref, cached_free);
   top.out = g_string_new (NULL);
   state_class = g_type_class_ref (MPTCP_TYPE_TCP_STATE);
+  for (guint i = 0; i < state_class->n_values; i++)
+    if ((guint) state_class->values[i].value < G_N_ELEMENTS (state_nicks))
+      state_nicks[state_class->values[i].value] = state_class->values[i].value_nick;
 
   top.list = mptcp_connection_list_new (NULL, &error);
   if (top.list == NULL)

@@ -405,6 +405,13 @@ test_other_processes (void)
       stats = mptcp_subflow_entry_get_stats (first);
       g_assert_cmpuint (mptcp_subflow_stats_get_state (stats), ==, MPTCP_TCP_STATE_ESTABLISHED);
       g_assert_cmpuint (mptcp_subflow_stats_get_bytes_acked (stats), >=, 5);
+      /* the fields read in place are the snapshot's (the same dump) */
+      g_assert_cmpuint (mptcp_subflow_entry_get_stat (first, MPTCP_SUBFLOW_STATS_FIELD_BYTES_ACKED), ==,
+                        mptcp_subflow_stats_get_bytes_acked (stats));
+      g_assert_cmpuint (mptcp_subflow_entry_get_stat (first, MPTCP_SUBFLOW_STATS_FIELD_RTT), ==,
+                        mptcp_subflow_stats_get_rtt (stats));
+      g_assert_cmpuint (mptcp_subflow_entry_get_stat (first, MPTCP_SUBFLOW_STATS_FIELD_BYTES_SENT), ==,
+                        mptcp_subflow_stats_get_bytes_sent (stats));
       if (mptcp_connection_entry_get_uid (e) == 0 && mptcp_connection_entry_find_pid (e) == root_pid)
         pid_found = TRUE;
     }

@@ -267,6 +267,11 @@ test_list (Fake *f, gconstpointer data)
     g_autoptr(MptcpSubflowStats) stats = mptcp_subflow_entry_get_stats (sf);
 
     g_assert_cmpuint (mptcp_subflow_stats_get_state (stats), ==, MPTCP_TCP_STATE_ESTABLISHED);
+    /* the field read in place agrees with the snapshot */
+    g_assert_cmpuint (mptcp_subflow_entry_get_stat (sf, MPTCP_SUBFLOW_STATS_FIELD_STATE), ==,
+                      MPTCP_TCP_STATE_ESTABLISHED);
+    g_assert_cmpuint (mptcp_subflow_entry_get_stat (sf, MPTCP_SUBFLOW_STATS_FIELD_BYTES_ACKED), ==,
+                      mptcp_subflow_stats_get_bytes_acked (stats));
   }
 }
 
@@ -363,6 +368,9 @@ test_diff (Fake *f, gconstpointer data)
     g_autoptr(MptcpSubflowStats) stats = mptcp_subflow_entry_get_stats (gone_sf);
 
     g_assert_cmpuint (mptcp_subflow_stats_get_state (stats), ==, MPTCP_TCP_STATE_ESTABLISHED);
+    /* a subflow that left reads its own copy in place too */
+    g_assert_cmpuint (mptcp_subflow_entry_get_stat (gone_sf, MPTCP_SUBFLOW_STATS_FIELD_STATE), ==,
+                      MPTCP_TCP_STATE_ESTABLISHED);
   }
   g_signal_handlers_disconnect_by_data (e0, &notes);
 }

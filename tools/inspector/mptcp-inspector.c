@@ -5,17 +5,25 @@
  * Built on the library's public API only: the connection list is an MptcpConnectionList
  * bound to a GtkColumnView, the selected connection's subflows its subflow GListModel bound
  * to a second one, with a graph of each subflow's throughput over the last minute (the
- * difference of its bytes acked plus received between two 1 Hz refreshes). The path
- * manager's endpoints and limits are on a page of their own.
+ * difference of its bytes acked plus received between two 1 Hz refreshes), its events and a
+ * steering bar (inspector-steer-bar.c: open, close, backup, by the connection's token). The
+ * path manager's endpoints and limits are on a page of their own, editable with
+ * CAP_NET_ADMIN (inspector-pm-page.c).
  *
  * For tests (tools/tests/test-inspector.py): with MPTCP_INSPECTOR_REPORT=1 the application
  * prints, after every refresh, one JSON line of what its widgets' models hold, and reads
- * commands on stdin: "select TOKEN", "screenshot FILE.png", "quit".
+ * commands on stdin: "select TOKEN", "select-subflow LOCAL-IP", "show PAGE" (connections,
+ * path-manager), "screenshot FILE.png", "quit", and those of the steering bar
+ * (inspector-steer-bar.h) and the path manager page (inspector-pm-page.h).
  */
 
 #include <mptcp-glib/mptcp-glib.h>
 #include <gtk/gtk.h>
 #include <gio/gunixinputstream.h>
+
+#include "inspector-util.h"
+#include "inspector-pm-page.h"
+#include "inspector-steer-bar.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -149,14 +157,13 @@ typedef struct
   GtkSingleSelection *subflows;         /* the subflow view's model, over the selection's */
   InspectorGraph *graph;
   GtkLabel *status;
-  GtkLabel *steer_reason;
-  GtkWidget *steer_buttons[3];
-  GtkListBox *endpoints;
+  InspectorSteerBar *steer;
+  GtkStack *stack;                      /* the pages */
+  InspectorPmPage *pm_page;
   GtkListBox *events;                   /* of the selected connection, newest first */
   GtkLabel *events_note;
   MptcpMonitor *monitor;                /* with CAP_NET_ADMIN only */
   guint n_events;
-  GtkLabel *limits;
   GHashTable *histories;                /* MptcpSubflowEntry (ref) -> History */
   GPtrArray *bound_rows;                /* GtkListItem of the subflow view, bound */
   GPtrArray *bound_conns;               /* GtkListItem of the connection view, bound */
@@ -181,19 +188,6 @@ have_net_admin (void)
     return FALSE;
   caps = g_ascii_strtoull (line + strlen ("\nCapEff:"), NULL, 16);
   return (caps >> 12) & 1;      /* CAP_NET_ADMIN */
-}
-
-static char *
-endpoint_text (GInetSocketAddress *address)
-{
-  g_autofree char *host = NULL;
-
-  if (address == NULL)
-    return g_strdup ("?");
-  host = g_inet_address_to_string (g_inet_socket_address_get_address (address));
-  if (g_socket_address_get_family (G_SOCKET_ADDRESS (address)) == G_SOCKET_FAMILY_IPV6)
-    return g_strdup_printf ("[%s]:%u", host, g_inet_socket_address_get_port (address));
-  return g_strdup_printf ("%s:%u", host, g_inet_socket_address_get_port (address));
 }
 
 static const char *
@@ -223,9 +217,9 @@ connection_text (MptcpConnectionEntry *entry,
     case 1:
       return g_strdup (state_text (mptcp_connection_entry_get_state (entry)));
     case 2:
-      return endpoint_text (mptcp_connection_entry_get_local_address (entry));
+      return inspector_endpoint_text (mptcp_connection_entry_get_local_address (entry));
     case 3:
-      return endpoint_text (mptcp_connection_entry_get_remote_address (entry));
+      return inspector_endpoint_text (mptcp_connection_entry_get_remote_address (entry));
     case 4:
       return g_strdup_printf ("%u", g_list_model_get_n_items (mptcp_connection_entry_get_subflows (entry)));
     default:
@@ -247,9 +241,9 @@ subflow_text (Inspector         *in,
       return g_strdup_printf ("%u / %u", mptcp_subflow_entry_get_local_id (entry),
                               mptcp_subflow_entry_get_remote_id (entry));
     case 1:
-      return endpoint_text (mptcp_subflow_entry_get_local_address (entry));
+      return inspector_endpoint_text (mptcp_subflow_entry_get_local_address (entry));
     case 2:
-      return endpoint_text (mptcp_subflow_entry_get_remote_address (entry));
+      return inspector_endpoint_text (mptcp_subflow_entry_get_remote_address (entry));
     case 3:
       return g_strdup_printf ("%s / %s", mptcp_subflow_entry_get_backup (entry) ? "yes" : "no",
                               mptcp_subflow_entry_get_peer_backup (entry) ? "yes" : "no");
@@ -413,6 +407,15 @@ update_graph_lines (Inspector *in)
 }
 
 static void
+update_steer_selection (Inspector *in)
+{
+  if (in->steer == NULL)        /* the window is being built */
+    return;
+  inspector_steer_bar_set_selection (in->steer, gtk_single_selection_get_selected_item (in->connections),
+                                     gtk_single_selection_get_selected_item (in->subflows));
+}
+
+static void
 on_connection_selected (GObject    *selection,
                         GParamSpec *pspec,
                         gpointer    data)
@@ -431,6 +434,37 @@ on_connection_selected (GObject    *selection,
    * inspector cheap with many connections listed */
   g_hash_table_remove_all (in->histories);
   update_graph_lines (in);
+  update_steer_selection (in);
+}
+
+static void
+on_subflow_selected (GObject    *selection,
+                     GParamSpec *pspec,
+                     gpointer    data)
+{
+  update_steer_selection (data);
+}
+
+/* the subflow of the selected connection from local IP address text (a test command) */
+static void
+select_subflow (Inspector  *in,
+                const char *local)
+{
+  GListModel *model = G_LIST_MODEL (in->subflows);
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(MptcpSubflowEntry) entry = g_list_model_get_item (model, i);
+      GInetSocketAddress *address = mptcp_subflow_entry_get_local_address (entry);
+      g_autofree char *host = g_inet_address_to_string (g_inet_socket_address_get_address (address));
+
+      if (strcmp (host, local) == 0)
+        {
+          gtk_single_selection_set_selected (in->subflows, i);
+          break;
+        }
+    }
+  update_steer_selection (in);
 }
 
 /* a sample of every subflow of the selected connection */
@@ -469,23 +503,6 @@ sample (Inspector *in)
   update_graph_lines (in);
 }
 
-static void
-json_escape (GString    *out,
-             const char *text)
-{
-  g_string_append_c (out, '"');
-  for (const char *c = text; *c != '\0'; c++)
-    {
-      if (*c == '"' || *c == '\\')
-        g_string_append_printf (out, "\\%c", *c);
-      else if ((guchar) *c < 0x20)
-        g_string_append_printf (out, "\\u%04x", (guchar) *c);
-      else
-        g_string_append_c (out, *c);
-    }
-  g_string_append_c (out, '"');
-}
-
 /* what the widgets' models hold, for the tests */
 static void
 report (Inspector *in)
@@ -511,8 +528,8 @@ report (Inspector *in)
     {
       g_autoptr(MptcpSubflowEntry) entry = g_list_model_get_item (subs, i);
       History *h = g_hash_table_lookup (in->histories, entry);
-      g_autofree char *local = endpoint_text (mptcp_subflow_entry_get_local_address (entry));
-      g_autofree char *remote = endpoint_text (mptcp_subflow_entry_get_remote_address (entry));
+      g_autofree char *local = inspector_endpoint_text (mptcp_subflow_entry_get_local_address (entry));
+      g_autofree char *remote = inspector_endpoint_text (mptcp_subflow_entry_get_remote_address (entry));
       double top = -1;
       guint samples = 0;
 
@@ -531,17 +548,13 @@ report (Inspector *in)
                               mptcp_subflow_entry_get_peer_backup (entry) ? "true" : "false",
                               top, last_rate (h), samples);
     }
-  g_string_append_printf (out, "],\"graph_lines\":%u,\"steering\":%s,\"steering_reason\":",
-                          in->graph->lines->len,
-                          gtk_widget_get_sensitive (in->steer_buttons[0]) ? "true" : "false");
-  json_escape (out, gtk_label_get_text (in->steer_reason));
+  g_string_append_printf (out, "],\"graph_lines\":%u", in->graph->lines->len);
+  inspector_steer_bar_report (in->steer, out);
   g_string_append (out, ",\"status\":");
-  json_escape (out, gtk_label_get_text (in->status));
+  viewer_json_string (out, gtk_label_get_text (in->status));
   g_string_append_printf (out, ",\"events\":%u,\"events_note\":", in->n_events);
-  json_escape (out, gtk_label_get_text (in->events_note));
-  g_string_append_printf (out, ",\"endpoints\":%d,\"limits\":",
-                          (int) (gtk_widget_get_first_child (GTK_WIDGET (in->endpoints)) != NULL));
-  json_escape (out, gtk_label_get_text (in->limits));
+  viewer_json_string (out, gtk_label_get_text (in->events_note));
+  inspector_pm_page_report (in->pm_page, out);
   g_string_append (out, "}\n");
   fwrite (out->str, 1, out->len, stdout);
   fflush (stdout);
@@ -596,6 +609,7 @@ on_refreshed (GObject      *source,
       select_wanted (in);
       /* GtkSingleSelection's autoselect does not always notify selected-item */
       on_connection_selected (NULL, NULL, in);
+      update_steer_selection (in);
       sample (in);
       if (!mptcp_connection_list_check_subflows (in->list, &why))
         text = g_strdup_printf ("%u connections. Subflows are hidden: %s", n, why->message);
@@ -620,69 +634,6 @@ on_tick (gpointer data)
   in->ticks++;
   mptcp_connection_list_refresh_async (in->list, in->cancellable, on_refreshed, in);
   return G_SOURCE_CONTINUE;
-}
-
-/* ---- the path manager page -------------------------------------------------------------- */
-
-static void
-load_path_manager (Inspector *in)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(MptcpPathManager) pm = mptcp_path_manager_new (NULL, &error);
-  g_autoptr(GListModel) endpoints = NULL;
-  guint subflows = 0, accepted = 0;
-  GtkWidget *child;
-
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (in->endpoints))) != NULL)
-    gtk_list_box_remove (in->endpoints, child);
-  if (pm == NULL)
-    {
-      g_autofree char *text = g_strdup_printf ("The path manager is unavailable: %s", error->message);
-
-      gtk_label_set_text (in->limits, text);
-      return;
-    }
-  if (mptcp_path_manager_get_limits (pm, &subflows, &accepted, NULL, &error))
-    {
-      g_autofree char *text = g_strdup_printf ("Limits: %u subflows per connection, %u addresses "
-                                               "accepted from the peer", subflows, accepted);
-
-      gtk_label_set_text (in->limits, text);
-    }
-  else
-    {
-      g_autofree char *text = g_strdup_printf ("Could not read the limits: %s", error->message);
-
-      gtk_label_set_text (in->limits, text);
-      g_clear_error (&error);
-    }
-  endpoints = mptcp_path_manager_list_endpoints (pm, NULL, &error);
-  if (endpoints == NULL)
-    {
-      g_autofree char *text = g_strdup_printf ("Could not list the endpoints: %s", error->message);
-
-      gtk_list_box_append (in->endpoints, gtk_label_new (text));
-      return;
-    }
-  if (g_list_model_get_n_items (endpoints) == 0)
-    gtk_list_box_append (in->endpoints, gtk_label_new ("No endpoints: the kernel uses the "
-                                                       "connection's own address only."));
-  for (guint i = 0; i < g_list_model_get_n_items (endpoints); i++)
-    {
-      g_autoptr(MptcpEndpoint) endpoint = g_list_model_get_item (endpoints, i);
-      g_autofree char *text = mptcp_endpoint_to_string (endpoint);
-      GtkWidget *label = gtk_label_new (text);
-
-      gtk_label_set_xalign (GTK_LABEL (label), 0);
-      gtk_list_box_append (in->endpoints, label);
-    }
-}
-
-static void
-on_reload_endpoints (GtkButton *button,
-                     gpointer   data)
-{
-  load_path_manager (data);
 }
 
 /* ---- the test commands on stdin --------------------------------------------------------- */
@@ -765,6 +716,14 @@ on_command (GObject      *source,
     }
   else if (g_str_has_prefix (line, "screenshot "))
     screenshot (in, line + 11);
+  else if (g_str_has_prefix (line, "select-subflow "))
+    select_subflow (in, line + 15);
+  else if (inspector_steer_bar_command (in->steer, line))
+    ;
+  else if (g_str_has_prefix (line, "show "))
+    gtk_stack_set_visible_child_name (in->stack, line + 5);
+  else if (inspector_pm_page_command (in->pm_page, line))
+    ;
   else if (strcmp (line, "quit") == 0)
     {
       g_application_quit (G_APPLICATION (in->app));
@@ -800,14 +759,20 @@ scrolled (GtkWidget *child,
   return window;
 }
 
-static GtkWidget *
-heading (const char *text)
+static void
+on_pm_changed (InspectorPmPage *page,
+               gpointer         data)
 {
-  GtkWidget *label = gtk_label_new (text);
+  report (data);
+}
 
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_widget_add_css_class (label, "heading");
-  return label;
+static void
+on_page_shown (Inspector  *in,
+               GParamSpec *pspec,
+               GtkStack   *stack)
+{
+  if (gtk_stack_get_visible_child (stack) == GTK_WIDGET (in->pm_page))
+    inspector_pm_page_reload (in->pm_page);
 }
 
 static void
@@ -819,11 +784,6 @@ build_window (Inspector *in)
   GtkWidget *paned = gtk_paned_new (GTK_ORIENTATION_VERTICAL);
   GtkWidget *top = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
   GtkWidget *bottom = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-  GtkWidget *steer = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget *pm_page = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-  GtkWidget *reload = gtk_button_new_with_label ("Reload");
-  static const char * const steer_labels[] = { "Open subflow…", "Close subflow", "Toggle backup" };
-  const char *reason;
 
   in->window = GTK_WINDOW (gtk_application_window_new (in->app));
   gtk_window_set_title (in->window, "MPTCP Inspector");
@@ -841,7 +801,7 @@ build_window (Inspector *in)
   gtk_widget_set_margin_start (top, 12);
   gtk_widget_set_margin_end (top, 12);
   gtk_widget_set_margin_top (top, 12);
-  gtk_box_append (GTK_BOX (top), heading ("Connections of this network namespace"));
+  gtk_box_append (GTK_BOX (top), inspector_heading ("Connections of this network namespace"));
   gtk_box_append (GTK_BOX (top), scrolled (column_view (in, GTK_SELECTION_MODEL (in->connections),
                                                        connection_titles, FALSE), 140));
   in->status = GTK_LABEL (gtk_label_new ("Reading the connections…"));
@@ -853,14 +813,14 @@ build_window (Inspector *in)
   gtk_widget_set_margin_start (bottom, 12);
   gtk_widget_set_margin_end (bottom, 12);
   gtk_widget_set_margin_bottom (bottom, 12);
-  gtk_box_append (GTK_BOX (bottom), heading ("Subflows of the selected connection"));
+  gtk_box_append (GTK_BOX (bottom), inspector_heading ("Subflows of the selected connection"));
   gtk_box_append (GTK_BOX (bottom), scrolled (column_view (in, GTK_SELECTION_MODEL (in->subflows),
                                                           subflow_titles, TRUE), 90));
   in->graph = g_object_new (INSPECTOR_TYPE_GRAPH, NULL);
   gtk_accessible_update_property (GTK_ACCESSIBLE (in->graph), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   "Throughput per subflow over the last minute", -1);
   gtk_box_append (GTK_BOX (bottom), GTK_WIDGET (in->graph));
-  gtk_box_append (GTK_BOX (bottom), heading ("Events of the selected connection"));
+  gtk_box_append (GTK_BOX (bottom), inspector_heading ("Events of the selected connection"));
   in->events = GTK_LIST_BOX (gtk_list_box_new ());
   gtk_list_box_set_selection_mode (in->events, GTK_SELECTION_NONE);
   gtk_box_append (GTK_BOX (bottom), scrolled (GTK_WIDGET (in->events), 60));
@@ -888,26 +848,10 @@ build_window (Inspector *in)
           gtk_label_set_text (in->events_note, "Events as the kernel announces them.");
         }
     }
-  for (guint i = 0; i < G_N_ELEMENTS (steer_labels); i++)
-    {
-      in->steer_buttons[i] = gtk_button_new_with_label (steer_labels[i]);
-      gtk_widget_set_sensitive (in->steer_buttons[i], FALSE);
-      gtk_box_append (GTK_BOX (steer), in->steer_buttons[i]);
-    }
-  /* the list's entries are views, not handles: the library steers only a connection whose
-   * socket the caller holds (MptcpConnection), so even CAP_NET_ADMIN cannot steer from here */
-  if (!in->net_admin)
-    reason = "Read-only: steering needs CAP_NET_ADMIN, which this process does not have.";
-  else
-    reason = "Read-only: the library steers only connections whose socket this process holds "
-             "(a list entry gives no handle to steer through).";
-  in->steer_reason = GTK_LABEL (gtk_label_new (reason));
-  gtk_label_set_wrap (in->steer_reason, TRUE);
-  gtk_widget_add_css_class (GTK_WIDGET (in->steer_reason), "dim-label");
-  gtk_box_append (GTK_BOX (steer), GTK_WIDGET (in->steer_reason));
-  for (guint i = 0; i < G_N_ELEMENTS (steer_labels); i++)
-    gtk_widget_set_tooltip_text (in->steer_buttons[i], reason);
-  gtk_box_append (GTK_BOX (bottom), steer);
+  gtk_box_append (GTK_BOX (bottom), inspector_heading ("Steer the selected connection"));
+  in->steer = INSPECTOR_STEER_BAR (inspector_steer_bar_new (in->net_admin));
+  gtk_box_append (GTK_BOX (bottom), GTK_WIDGET (in->steer));
+  g_signal_connect (in->subflows, "notify::selected-item", G_CALLBACK (on_subflow_selected), in);
 
   gtk_paned_set_start_child (GTK_PANED (paned), top);
   gtk_paned_set_end_child (GTK_PANED (paned), bottom);
@@ -915,22 +859,15 @@ build_window (Inspector *in)
   gtk_stack_add_titled (GTK_STACK (stack), paned, "connections", "Connections");
 
   /* path manager */
-  gtk_widget_set_margin_start (pm_page, 12);
-  gtk_widget_set_margin_end (pm_page, 12);
-  gtk_widget_set_margin_top (pm_page, 12);
-  gtk_box_append (GTK_BOX (pm_page), heading ("Endpoints of the in-kernel path manager"));
-  in->endpoints = GTK_LIST_BOX (gtk_list_box_new ());
-  gtk_box_append (GTK_BOX (pm_page), scrolled (GTK_WIDGET (in->endpoints), 200));
-  in->limits = GTK_LABEL (gtk_label_new (NULL));
-  gtk_label_set_xalign (in->limits, 0);
-  gtk_box_append (GTK_BOX (pm_page), GTK_WIDGET (in->limits));
-  g_signal_connect (reload, "clicked", G_CALLBACK (on_reload_endpoints), in);
-  gtk_widget_set_halign (reload, GTK_ALIGN_START);
-  gtk_box_append (GTK_BOX (pm_page), reload);
-  gtk_stack_add_titled (GTK_STACK (stack), pm_page, "path-manager", "Path manager");
+  in->pm_page = INSPECTOR_PM_PAGE (inspector_pm_page_new (in->net_admin));
+  if (in->report)
+    inspector_pm_page_set_changed_func (in->pm_page, on_pm_changed, in);
+  gtk_stack_add_titled (GTK_STACK (stack), GTK_WIDGET (in->pm_page), "path-manager", "Path manager");
+  /* the kernel's table may change behind our back: read it again when the page is shown */
+  g_signal_connect_swapped (stack, "notify::visible-child", G_CALLBACK (on_page_shown), in);
 
   gtk_window_set_child (in->window, stack);
-  load_path_manager (in);
+  in->stack = GTK_STACK (stack);
 }
 
 static void

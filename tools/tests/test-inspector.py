@@ -3,10 +3,18 @@
 # MPTCP_INSPECTOR_REPORT=1, read from the models bound to its column views and graph) must
 # show the stream's connection with two subflows and non-zero throughput in the graph, then,
 # after the test closes one subflow, one (and that SF_CLOSED event in its events list, from
-# MptcpMonitor); a screenshot of each state is saved in the build
-# directory (inspector-two-subflows.png, inspector-one-subflow.png). Then again without
-# CAP_NET_ADMIN: the connection is listed (subflows as far as the kernel shows them: on 6.1
-# and 6.12 none, with the reason in the status line) and steering says it needs the privilege.
+# MptcpMonitor); a screenshot of each state is saved in the build directory
+# (inspector-two-subflows.png, which the README shows as tools/inspector/screenshot.png,
+# inspector-one-subflow.png, inspector-path-manager.png).
+# Steering (privileged): an open between addresses the test chose (after a refused one), a
+# backup toggle and a close of that subflow, from the steering bar, each seen in `ss -tniM`.
+# The path manager page, privileged: an endpoint added with flags in the page is in the
+# kernel's table (`ip -j mptcp endpoint show`), its fullmesh and backup toggles reach it, a
+# duplicate is refused with the library's message, removal removes it, the limits are set and
+# restored. Then again without CAP_NET_ADMIN: the connection is listed (subflows as far as the
+# kernel shows them: on 6.1 and 6.12 none, with the reason in the status line), the steering
+# bar and the path manager page are read-only with the library's refusal as the reason, and
+# the page's widgets change nothing in the kernel.
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
@@ -17,7 +25,7 @@ import subprocess
 import tempfile
 import time
 
-from viewerlib import DROP_NET_ADMIN, Stream, check, fail, helper_path
+from viewerlib import DROP_NET_ADMIN, Stream, check, fail, helper_path, ss, wait_for
 
 INSPECTOR = os.environ['MPTCP_INSPECTOR']
 OUT = os.environ['VIEWER_BUILDDIR']
@@ -29,8 +37,12 @@ SAMPLES = 8     # seconds of graph before the first screenshot (a line worth loo
 
 def start_xvfb():
     r, w = os.pipe()
-    xvfb = subprocess.Popen(['Xvfb', '-displayfd', str(w), '-nolisten', 'tcp', '-screen', '0',
-                             '1280x1024x24'], pass_fds=[w], stderr=subprocess.DEVNULL)
+    # -noreset: by default the server resets when its last client leaves, and a client that
+    # connects during the reset (the second inspector, right after the first quit) can wait
+    # for its connection setup forever
+    xvfb = subprocess.Popen(['Xvfb', '-displayfd', str(w), '-nolisten', 'tcp', '-noreset',
+                             '-screen', '0', '1280x1024x24'], pass_fds=[w],
+                            stderr=subprocess.DEVNULL)
     os.close(w)
     number = b''
     while not number.endswith(b'\n'):
@@ -73,7 +85,20 @@ class Inspector:
                 last = r
                 if predicate(r):
                     return r
-        fail(f'inspector: {what}; last report {last}')
+        fail(f'inspector: {what}; last report {last}; {self.state()}')
+
+    def state(self):
+        """where the process waits (for a failure's message: a stall shows its wait channel)"""
+        if self.proc.poll() is not None:
+            return f'exited with {self.proc.returncode}'
+        try:
+            with open(f'/proc/{self.proc.pid}/wchan') as f:
+                wchan = f.read().strip()
+            with open(f'/proc/{self.proc.pid}/stat') as f:
+                state = f.read().rsplit(')', 1)[1].split()[0]
+        except OSError as e:
+            return f'state unknown ({e})'
+        return f'running, state {state}, waiting in {wchan or "-"}'
 
     def command(self, text):
         self.proc.stdin.write(text + '\n')
@@ -103,6 +128,113 @@ class Inspector:
         check(self.proc.wait(timeout=10 * SLOW) == 0, 'inspector exit status')
 
 
+# an address of no host here: a subflow endpoint on it changes no connection of the testbed
+SPARE_ADDRESS = '203.0.113.9'
+
+
+def kernel_endpoint(address):
+    """the kernel's endpoint of address (`ip -j mptcp endpoint show`), or None"""
+    out = subprocess.run(['ip', '-j', 'mptcp', 'endpoint', 'show'], check=True,
+                         capture_output=True, text=True).stdout
+    for e in json.loads(out or '[]'):
+        if e.get('address') == address:
+            return e
+    return None
+
+
+def kernel_limits():
+    words = subprocess.run(['ip', 'mptcp', 'limits', 'show'], check=True, capture_output=True,
+                           text=True).stdout.split()
+    values = dict(zip(words[::2], words[1::2]))
+    return int(values['subflows']), int(values['add_addr_accepted'])
+
+
+def pm_row(r, address):
+    return next((e for e in r['pm']['endpoints'] if e['address'] == address), None)
+
+
+def kernel_subflows(token):
+    """the connection's subflows as `ss -tniM` shows them"""
+    return ss()[1].get(int(token, 16), [])
+
+
+def steer(app, token):
+    """the steering bar: open a subflow over path 2, mark it backup, close it; each checked in
+    the kernel (ss) and the inspector's models"""
+    local2 = os.environ['MPTCP_TESTBED_CLIENT2_V4']
+    remote2 = f'{os.environ["MPTCP_TESTBED_SERVER2_V4"]}:{os.environ["MPTCP_TESTBED_PORT_SINK"]}'
+    check(len(kernel_subflows(token)) == 1, f'one subflow in the kernel: {kernel_subflows(token)}')
+
+    # a refusal first, as the library words it: an address this host does not have
+    app.command(f'steer-open {SPARE_ADDRESS} {remote2}')
+    r = app.wait(lambda r: r['steer_result'].startswith('Could not open'), 'the open refused')
+    print(f'steering refusal shown: {r["steer_result"]}')
+
+    app.command(f'steer-open {local2} {remote2}')
+    r = app.wait(lambda r: len(r['subflows']) == 2 and r['steer_result'].startswith('Done'),
+                 'the subflow opened from the page listed')
+    wait_for(lambda: len(kernel_subflows(token)) == 2, 'two subflows in the kernel after the open')
+    print(f'opened from the inspector: {r["steer_result"]}')
+
+    app.command(f'select-subflow {local2}')
+    app.command('steer-backup')
+    r = app.wait(lambda r: any(s['local'].startswith(local2 + ':') and s['backup']
+                               for s in r['subflows']), 'the opened subflow marked backup')
+    wait_for(lambda: any(s['local'][0] == local2 and 'b' in s['flags']
+                         for s in kernel_subflows(token)), 'the backup flag in the kernel (ss: b)')
+
+    app.command(f'select-subflow {local2}')
+    app.command('steer-close')
+    r = app.wait(lambda r: len(r['subflows']) == 1 and r['steer_result'].startswith('Done: close'),
+                 'one subflow after the close from the page')
+    wait_for(lambda: len(kernel_subflows(token)) == 1, 'one subflow in the kernel after the close')
+    print(f'closed from the inspector: {r["steer_result"]}')
+
+
+def edit_path_manager(app):
+    """the path manager page's widgets: add, toggle, remove, limits; each checked in the kernel"""
+    app.command('show path-manager')
+    app.command(f'pm-add {SPARE_ADDRESS} subflow,backup')
+    r = app.wait(lambda r: pm_row(r, SPARE_ADDRESS) is not None, 'the added endpoint in the page')
+    row = pm_row(r, SPARE_ADDRESS)
+    check(row['backup'] and not row['fullmesh'] and row['removable'], f'added row {row}')
+    check(r['pm']['result'].startswith('Added endpoint'), f'add result: {r["pm"]["result"]}')
+    e = kernel_endpoint(SPARE_ADDRESS)
+    check(e is not None and e.get('subflow') and e.get('backup') and e['id'] == row['id'],
+          f'the kernel has the endpoint: {e}')
+    print(f'added in the page: {row}; kernel: {e}')
+    app.screenshot('inspector-path-manager.png')
+
+    app.command(f'pm-toggle {row["id"]} fullmesh')
+    r = app.wait(lambda r: (pm_row(r, SPARE_ADDRESS) or {}).get('fullmesh'), 'fullmesh set')
+    e = kernel_endpoint(SPARE_ADDRESS)
+    check(e.get('fullmesh') and e.get('backup'), f'the kernel has fullmesh and backup: {e}')
+    app.command(f'pm-toggle {row["id"]} backup')
+    r = app.wait(lambda r: pm_row(r, SPARE_ADDRESS) is not None
+                 and not pm_row(r, SPARE_ADDRESS)['backup'], 'backup cleared')
+    e = kernel_endpoint(SPARE_ADDRESS)
+    check(e.get('fullmesh') and not e.get('backup'), f'the kernel has fullmesh only: {e}')
+
+    # a refusal, shown as the library words it
+    app.command(f'pm-add {SPARE_ADDRESS} subflow')
+    r = app.wait(lambda r: r['pm']['result'].startswith('Could not add'), 'the duplicate refused')
+    check('exists' in r['pm']['result'], f'duplicate endpoint: {r["pm"]["result"]}')
+    print(f'refusal shown: {r["pm"]["result"]}')
+
+    app.command(f'pm-remove {row["id"]}')
+    app.wait(lambda r: pm_row(r, SPARE_ADDRESS) is None, 'the endpoint gone from the page')
+    check(kernel_endpoint(SPARE_ADDRESS) is None, 'the kernel removed the endpoint')
+
+    app.command('pm-limits 4 2')
+    app.wait(lambda r: r['pm']['limits'].startswith('Limits: 4 subflows'), 'limits 4 / 2')
+    check(kernel_limits() == (4, 2), f'kernel limits {kernel_limits()}')
+    app.command('pm-limits 8 8')
+    app.wait(lambda r: r['pm']['limits'].startswith('Limits: 8 subflows'), 'limits 8 / 8 again')
+    check(kernel_limits() == (8, 8), f'kernel limits {kernel_limits()}')
+    print('path manager page: add, fullmesh, backup, refusal, remove and limits reached the kernel')
+    app.command('show connections')
+
+
 stream = Stream(helper_path('mptcp-stream'))
 xvfb, display = start_xvfb()
 try:
@@ -118,9 +250,12 @@ try:
         check(stream.token in r['connections'], 'listed')
         ids = sorted(s['local_id'] for s in r['subflows'])
         check(len(set(ids)) == 2, f'two distinct local ids {ids}')
-        check(r['steering'] is False and 'socket' in r['steering_reason'],
+        check(r['steering'] is True and r['steering_reason'] == '',
               f'privileged steering state: {r["steering_reason"]}')
-        check(r['limits'].startswith('Limits: 8 subflows'), f'limits page: {r["limits"]}')
+        check(r['pm']['limits'].startswith('Limits: 8 subflows'), f'limits page: {r["pm"]}')
+        check(r['pm']['editable'] and r['pm']['reason'] == '', f'privileged path manager page: {r["pm"]}')
+        # the testbed's client namespace runs the userspace path manager
+        check('userspace' in r['pm']['mode'], f'path manager mode: {r["pm"]["mode"]}')
         print('two subflows, graph max (bit/s):', [s['graph_max_bps'] for s in r['subflows']])
         app.screenshot('inspector-two-subflows.png')
 
@@ -130,6 +265,8 @@ try:
                      'one subflow after the close, and its event in the events list')
         print(f'events of the connection after the close: {r["events"]}')
         app.screenshot('inspector-one-subflow.png')
+        steer(app, stream.token)
+        edit_path_manager(app)
         app.quit()
 
         # without CAP_NET_ADMIN
@@ -140,6 +277,17 @@ try:
         check('CAP_NET_ADMIN' in r['events_note'], f'unprivileged events: {r["events_note"]}')
         if not r['subflows']:
             check('Subflows are hidden' in r['status'], f'says why: {r["status"]}')
+        # the path manager page: read-only, with the library's reason, and its widgets inert
+        pm = r['pm']
+        check(not pm['editable'] and 'CAP_NET_ADMIN' in pm['reason'], f'unprivileged page: {pm}')
+        check(pm['limits'].startswith('Limits: '), f'unprivileged limits: {pm["limits"]}')
+        app.command('show path-manager')
+        app.command(f'pm-add {SPARE_ADDRESS} subflow')
+        app.command('pm-limits 2 2')
+        time.sleep(1.5)
+        check(kernel_endpoint(SPARE_ADDRESS) is None and kernel_limits() == (8, 8),
+              'the unprivileged page changed nothing')
+        print(f'path manager page without CAP_NET_ADMIN: {pm["reason"]}')
         print(f'without CAP_NET_ADMIN: {len(r["subflows"])} subflows; {r["steering_reason"]}')
         app.quit()
 finally:
