@@ -186,7 +186,6 @@
 /* ---- MptcpConnection ---- */
 
 #include "mptcp-connection-impl-private.h"
-#include "mptcp-connection-token-private.h"
 
 enum
 {

@@ -21,7 +21,6 @@
 #include "mptcp-enum-types.h"
 #include "mptcp-connection-impl-private.h"
 #include "mptcp-control-op-impl-private.h"
-#include "mptcp-connection-token-private.h"
 
 /* ---- control: open, close, backup, announce, remove ---- */
 
