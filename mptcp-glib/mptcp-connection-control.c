@@ -139,9 +139,16 @@ mptcp_connection_open_subflow (MptcpConnection     *self,
 
   if (!check_addresses (self, local, "local", remote, &tuple, error))
     return NULL;
-  result = _mptcp_control_op_run_sync (self, self, MPTCP_CONTROL_OP_OPEN, &tuple,
-                                       tuple.local.port != 0, 0, FALSE, NULL, cancellable,
-                                       mptcp_connection_open_subflow, error);
+  result = _mptcp_control_op_run_sync (self,
+                                       &(MptcpControlArgs) {
+                                         .kind = MPTCP_CONTROL_OP_OPEN,
+                                         .source_object = self,
+                                         .tuple = &tuple,
+                                         .port_known = tuple.local.port != 0,
+                                         .cancellable = cancellable,
+                                         .source_tag = mptcp_connection_open_subflow,
+                                       },
+                                       error);
   if (result == NULL)
     return NULL;
   return g_task_propagate_pointer (G_TASK (result), error);
@@ -234,9 +241,16 @@ mptcp_connection_open_subflow_async (MptcpConnection     *self,
       g_task_report_error (self, callback, user_data, mptcp_connection_open_subflow_async, error);
       return;
     }
-  _mptcp_control_op_start_async (self, self, MPTCP_CONTROL_OP_OPEN, &tuple, tuple.local.port != 0,
-                                 0, FALSE, NULL, cancellable, callback, user_data,
-                                 mptcp_connection_open_subflow_async);
+  _mptcp_control_op_start_async (self,
+                                 &(MptcpControlArgs) {
+                                   .kind = MPTCP_CONTROL_OP_OPEN,
+                                   .source_object = self,
+                                   .tuple = &tuple,
+                                   .port_known = tuple.local.port != 0,
+                                   .cancellable = cancellable,
+                                   .source_tag = mptcp_connection_open_subflow_async,
+                                 },
+                                 callback, user_data);
 }
 
 /**
@@ -296,8 +310,15 @@ mptcp_connection_announce_address (MptcpConnection     *self,
 
   if (!check_addresses (self, address, "announced", NULL, &tuple, error))
     return 0;
-  result = _mptcp_control_op_run_sync (self, self, MPTCP_CONTROL_OP_ANNOUNCE, &tuple, TRUE, 0,
-                                       FALSE, NULL, cancellable, mptcp_connection_announce_address,
+  result = _mptcp_control_op_run_sync (self,
+                                       &(MptcpControlArgs) {
+                                         .kind = MPTCP_CONTROL_OP_ANNOUNCE,
+                                         .source_object = self,
+                                         .tuple = &tuple,
+                                         .port_known = TRUE,
+                                         .cancellable = cancellable,
+                                         .source_tag = mptcp_connection_announce_address,
+                                       },
                                        error);
   if (result == NULL)
     return 0;
@@ -352,9 +373,16 @@ mptcp_connection_announce_address_async (MptcpConnection     *self,
                            error);
       return;
     }
-  _mptcp_control_op_start_async (self, self, MPTCP_CONTROL_OP_ANNOUNCE, &tuple, TRUE, 0, FALSE,
-                                 NULL, cancellable, callback, user_data,
-                                 mptcp_connection_announce_address_async);
+  _mptcp_control_op_start_async (self,
+                                 &(MptcpControlArgs) {
+                                   .kind = MPTCP_CONTROL_OP_ANNOUNCE,
+                                   .source_object = self,
+                                   .tuple = &tuple,
+                                   .port_known = TRUE,
+                                   .cancellable = cancellable,
+                                   .source_tag = mptcp_connection_announce_address_async,
+                                 },
+                                 callback, user_data);
 }
 
 /**
@@ -427,8 +455,15 @@ mptcp_connection_remove_address (MptcpConnection  *self,
 
   if (!check_remove (self, id, error))
     return FALSE;
-  result = _mptcp_control_op_run_sync (self, self, MPTCP_CONTROL_OP_REMOVE, NULL, FALSE, id, FALSE,
-                                       NULL, cancellable, mptcp_connection_remove_address, error);
+  result = _mptcp_control_op_run_sync (self,
+                                       &(MptcpControlArgs) {
+                                         .kind = MPTCP_CONTROL_OP_REMOVE,
+                                         .source_object = self,
+                                         .id = id,
+                                         .cancellable = cancellable,
+                                         .source_tag = mptcp_connection_remove_address,
+                                       },
+                                       error);
   if (result == NULL)
     return FALSE;
   return g_task_propagate_boolean (G_TASK (result), error);
@@ -478,9 +513,15 @@ mptcp_connection_remove_address_async (MptcpConnection     *self,
                            error);
       return;
     }
-  _mptcp_control_op_start_async (self, self, MPTCP_CONTROL_OP_REMOVE, NULL, FALSE, id, FALSE, NULL,
-                                 cancellable, callback, user_data,
-                                 mptcp_connection_remove_address_async);
+  _mptcp_control_op_start_async (self,
+                                 &(MptcpControlArgs) {
+                                   .kind = MPTCP_CONTROL_OP_REMOVE,
+                                   .source_object = self,
+                                   .id = id,
+                                   .cancellable = cancellable,
+                                   .source_tag = mptcp_connection_remove_address_async,
+                                 },
+                                 callback, user_data);
 }
 
 /**
