@@ -1106,10 +1106,25 @@ check_subflow (MptcpConnection  *self,
   return TRUE;
 }
 
-static MptcpControlOpKind
-subflow_op_kind (MptcpSubflowOp op)
+/* What a subflow's close or backup change asks for (tuple: its checked ends). */
+static MptcpControlArgs
+subflow_args (MptcpSubflow   *subflow,
+              MptcpSubflowOp  op,
+              gboolean        backup,
+              const Tuple    *tuple,
+              GCancellable   *cancellable,
+              gpointer        source_tag)
 {
-  return op == MPTCP_SUBFLOW_OP_CLOSE ? MPTCP_CONTROL_OP_CLOSE : MPTCP_CONTROL_OP_BACKUP;
+  return (MptcpControlArgs) {
+    .kind = op == MPTCP_SUBFLOW_OP_CLOSE ? MPTCP_CONTROL_OP_CLOSE : MPTCP_CONTROL_OP_BACKUP,
+    .source_object = subflow,
+    .tuple = tuple,
+    .port_known = TRUE,
+    .backup = !!backup,
+    .subflow = subflow,
+    .cancellable = cancellable,
+    .source_tag = source_tag,
+  };
 }
 
 void
@@ -1124,6 +1139,7 @@ _mptcp_control_subflow_start (MptcpSubflow        *subflow,
   g_autoptr(MptcpConnection) self = mptcp_subflow_dup_connection (subflow);
   GError *error = NULL;
   Tuple tuple;
+  MptcpControlArgs args;
 
   g_return_if_fail (self == NULL || _mptcp_conn_in_own_thread (self));
 
@@ -1132,18 +1148,8 @@ _mptcp_control_subflow_start (MptcpSubflow        *subflow,
       g_task_report_error (subflow, callback, user_data, source_tag, error);
       return;
     }
-  _mptcp_control_op_start_async (self,
-                                 &(MptcpControlArgs) {
-                                   .kind = subflow_op_kind (op),
-                                   .source_object = subflow,
-                                   .tuple = &tuple,
-                                   .port_known = TRUE,
-                                   .backup = !!backup,
-                                   .subflow = subflow,
-                                   .cancellable = cancellable,
-                                   .source_tag = source_tag,
-                                 },
-                                 callback, user_data);
+  args = subflow_args (subflow, op, backup, &tuple, cancellable, source_tag);
+  _mptcp_control_op_start_async (self, &args, callback, user_data);
 }
 
 gboolean
@@ -1157,23 +1163,14 @@ _mptcp_control_subflow_run (MptcpSubflow   *subflow,
   g_autoptr(MptcpConnection) self = mptcp_subflow_dup_connection (subflow);
   g_autoptr(GAsyncResult) result = NULL;
   Tuple tuple;
+  MptcpControlArgs args;
 
   g_return_val_if_fail (self == NULL || _mptcp_conn_in_own_thread (self), FALSE);
 
   if (!check_subflow (self, subflow, &tuple, error))
     return FALSE;
-  result = _mptcp_control_op_run_sync (self,
-                                       &(MptcpControlArgs) {
-                                         .kind = subflow_op_kind (op),
-                                         .source_object = subflow,
-                                         .tuple = &tuple,
-                                         .port_known = TRUE,
-                                         .backup = !!backup,
-                                         .subflow = subflow,
-                                         .cancellable = cancellable,
-                                         .source_tag = source_tag,
-                                       },
-                                       error);
+  args = subflow_args (subflow, op, backup, &tuple, cancellable, source_tag);
+  result = _mptcp_control_op_run_sync (self, &args, error);
   if (result == NULL)
     return FALSE;
   return g_task_propagate_boolean (G_TASK (result), error);
