@@ -100,6 +100,23 @@ check_addresses (MptcpConnection     *self,
   return TRUE;
 }
 
+/* What an open asks the control room for (sync or async: the source tag tells). */
+static MptcpControlArgs
+open_args (MptcpConnection *self,
+           const Tuple     *tuple,
+           GCancellable    *cancellable,
+           gpointer         source_tag)
+{
+  return (MptcpControlArgs) {
+    .kind = MPTCP_CONTROL_OP_OPEN,
+    .source_object = self,
+    .tuple = tuple,
+    .port_known = tuple->local.port != 0,
+    .cancellable = cancellable,
+    .source_tag = source_tag,
+  };
+}
+
 /**
  * mptcp_connection_open_subflow:
  * @self: a #MptcpConnection
@@ -129,6 +146,7 @@ mptcp_connection_open_subflow (MptcpConnection     *self,
 {
   g_autoptr(GAsyncResult) result = NULL;
   Tuple tuple;
+  MptcpControlArgs args;
 
   g_return_val_if_fail (MPTCP_IS_CONNECTION (self), NULL);
   g_return_val_if_fail (_mptcp_conn_in_own_thread (self), NULL);
@@ -139,9 +157,8 @@ mptcp_connection_open_subflow (MptcpConnection     *self,
 
   if (!check_addresses (self, local, "local", remote, &tuple, error))
     return NULL;
-  result = _mptcp_control_op_run_sync (self, self, MPTCP_CONTROL_OP_OPEN, &tuple,
-                                       tuple.local.port != 0, 0, FALSE, NULL, cancellable,
-                                       mptcp_connection_open_subflow, error);
+  args = open_args (self, &tuple, cancellable, mptcp_connection_open_subflow);
+  result = _mptcp_control_op_run_sync (self, &args, error);
   if (result == NULL)
     return NULL;
   return g_task_propagate_pointer (G_TASK (result), error);
@@ -222,6 +239,7 @@ mptcp_connection_open_subflow_async (MptcpConnection     *self,
 {
   GError *error = NULL;
   Tuple tuple;
+  MptcpControlArgs args;
 
   g_return_if_fail (MPTCP_IS_CONNECTION (self));
   g_return_if_fail (_mptcp_conn_in_own_thread (self));
@@ -234,9 +252,8 @@ mptcp_connection_open_subflow_async (MptcpConnection     *self,
       g_task_report_error (self, callback, user_data, mptcp_connection_open_subflow_async, error);
       return;
     }
-  _mptcp_control_op_start_async (self, self, MPTCP_CONTROL_OP_OPEN, &tuple, tuple.local.port != 0,
-                                 0, FALSE, NULL, cancellable, callback, user_data,
-                                 mptcp_connection_open_subflow_async);
+  args = open_args (self, &tuple, cancellable, mptcp_connection_open_subflow_async);
+  _mptcp_control_op_start_async (self, &args, callback, user_data);
 }
 
 /**
@@ -266,6 +283,23 @@ mptcp_connection_open_subflow_finish (MptcpConnection  *self,
 
 /* ---- announce / remove ---- */
 
+/* What an announce asks the control room for. */
+static MptcpControlArgs
+announce_args (MptcpConnection *self,
+               const Tuple     *tuple,
+               GCancellable    *cancellable,
+               gpointer         source_tag)
+{
+  return (MptcpControlArgs) {
+    .kind = MPTCP_CONTROL_OP_ANNOUNCE,
+    .source_object = self,
+    .tuple = tuple,
+    .port_known = TRUE,
+    .cancellable = cancellable,
+    .source_tag = source_tag,
+  };
+}
+
 /**
  * mptcp_connection_announce_address:
  * @self: a #MptcpConnection
@@ -288,6 +322,7 @@ mptcp_connection_announce_address (MptcpConnection     *self,
   g_autoptr(GAsyncResult) result = NULL;
   gssize id;
   Tuple tuple;
+  MptcpControlArgs args;
 
   g_return_val_if_fail (MPTCP_IS_CONNECTION (self), 0);
   g_return_val_if_fail (_mptcp_conn_in_own_thread (self), 0);
@@ -296,9 +331,8 @@ mptcp_connection_announce_address (MptcpConnection     *self,
 
   if (!check_addresses (self, address, "announced", NULL, &tuple, error))
     return 0;
-  result = _mptcp_control_op_run_sync (self, self, MPTCP_CONTROL_OP_ANNOUNCE, &tuple, TRUE, 0,
-                                       FALSE, NULL, cancellable, mptcp_connection_announce_address,
-                                       error);
+  args = announce_args (self, &tuple, cancellable, mptcp_connection_announce_address);
+  result = _mptcp_control_op_run_sync (self, &args, error);
   if (result == NULL)
     return 0;
   id = g_task_propagate_int (G_TASK (result), error);
@@ -341,6 +375,7 @@ mptcp_connection_announce_address_async (MptcpConnection     *self,
 {
   GError *error = NULL;
   Tuple tuple;
+  MptcpControlArgs args;
 
   g_return_if_fail (MPTCP_IS_CONNECTION (self));
   g_return_if_fail (_mptcp_conn_in_own_thread (self));
@@ -352,9 +387,8 @@ mptcp_connection_announce_address_async (MptcpConnection     *self,
                            error);
       return;
     }
-  _mptcp_control_op_start_async (self, self, MPTCP_CONTROL_OP_ANNOUNCE, &tuple, TRUE, 0, FALSE,
-                                 NULL, cancellable, callback, user_data,
-                                 mptcp_connection_announce_address_async);
+  args = announce_args (self, &tuple, cancellable, mptcp_connection_announce_address_async);
+  _mptcp_control_op_start_async (self, &args, callback, user_data);
 }
 
 /**
@@ -400,6 +434,22 @@ check_remove (MptcpConnection  *self,
   return TRUE;
 }
 
+/* What a remove asks the control room for. */
+static MptcpControlArgs
+remove_args (MptcpConnection *self,
+             guint8           id,
+             GCancellable    *cancellable,
+             gpointer         source_tag)
+{
+  return (MptcpControlArgs) {
+    .kind = MPTCP_CONTROL_OP_REMOVE,
+    .source_object = self,
+    .id = id,
+    .cancellable = cancellable,
+    .source_tag = source_tag,
+  };
+}
+
 /**
  * mptcp_connection_remove_address:
  * @self: a #MptcpConnection
@@ -420,6 +470,7 @@ mptcp_connection_remove_address (MptcpConnection  *self,
                                  GError          **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
+  MptcpControlArgs args;
 
   g_return_val_if_fail (MPTCP_IS_CONNECTION (self), FALSE);
   g_return_val_if_fail (_mptcp_conn_in_own_thread (self), FALSE);
@@ -427,8 +478,8 @@ mptcp_connection_remove_address (MptcpConnection  *self,
 
   if (!check_remove (self, id, error))
     return FALSE;
-  result = _mptcp_control_op_run_sync (self, self, MPTCP_CONTROL_OP_REMOVE, NULL, FALSE, id, FALSE,
-                                       NULL, cancellable, mptcp_connection_remove_address, error);
+  args = remove_args (self, id, cancellable, mptcp_connection_remove_address);
+  result = _mptcp_control_op_run_sync (self, &args, error);
   if (result == NULL)
     return FALSE;
   return g_task_propagate_boolean (G_TASK (result), error);
@@ -468,6 +519,7 @@ mptcp_connection_remove_address_async (MptcpConnection     *self,
                                        gpointer             user_data)
 {
   GError *error = NULL;
+  MptcpControlArgs args;
 
   g_return_if_fail (MPTCP_IS_CONNECTION (self));
   g_return_if_fail (_mptcp_conn_in_own_thread (self));
@@ -478,9 +530,8 @@ mptcp_connection_remove_address_async (MptcpConnection     *self,
                            error);
       return;
     }
-  _mptcp_control_op_start_async (self, self, MPTCP_CONTROL_OP_REMOVE, NULL, FALSE, id, FALSE, NULL,
-                                 cancellable, callback, user_data,
-                                 mptcp_connection_remove_address_async);
+  args = remove_args (self, id, cancellable, mptcp_connection_remove_address_async);
+  _mptcp_control_op_start_async (self, &args, callback, user_data);
 }
 
 /**

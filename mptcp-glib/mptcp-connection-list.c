@@ -14,6 +14,7 @@
 
 #include "mptcp-connection-list.h"
 #include "mptcp-connection-list-private.h"
+#include "mptcp-connection-list-impl-private.h"
 #include "mptcp-connection-entry-private.h"
 #include "mptcp-sockdiag-private.h"
 #include "mptcp-info-private.h"
@@ -114,8 +115,6 @@
  */
 
 #define DUMP_TIMEOUT_MS 5000
-/* the dump being filled (or just completed, until apply_dump() makes it the current one) */
-#define NEXT_DUMP(self) (&(self)->dumps[!(self)->active])
 #define DEFAULT_INTERVAL_MS 1000
 
 static GInetSocketAddress *
@@ -131,45 +130,6 @@ diag_address (const MptcpDiagSocket *s, gboolean remote)
 }
 
 /* ---- MptcpConnectionList -------------------------------------------------------------------- */
-
-struct _MptcpConnectionList
-{
-  GObject        parent_instance;
-
-  GMainContext  *context;
-  MptcpSockDiag *diag;
-  int            fake_fd;          /* construct-time fd of a fake kernel, or -1 */
-  gboolean       initialized;
-  /* two dumps used in turn: the objects point at the counters of the last complete one
-   * (dumps[active]); the next dump fills the other, so a failed one changes nothing */
-  MptcpDiagDump  dumps[2];
-  guint          active;
-  GSource       *fd_source;
-  GSource       *timer;
-  guint          interval;
-
-  GPtrArray     *items;            /* of MptcpConnectionEntry, in list order */
-  GHashTable    *by_cookie;        /* &entry->cookie -> entry */
-  GHashTable    *by_token;         /* token -> entry */
-  GHashTable    *subflows;         /* &subflow->cookie -> subflow */
-  guint          generation;
-
-  gboolean       subflows_visible;
-  gboolean       applying;         /* in apply_dump(): its signal handlers may call us */
-  GPtrArray     *waiting;          /* GTasks the running dump answers */
-  GPtrArray     *queued;           /* GTasks for the next dump */
-  guint          n_dumps;          /* dumps applied, for the tests */
-
-  /* events (CAP_NET_ADMIN): the broker's "all" subscription, and a second sock_diag socket
-   * for the lookups an event needs (the first one may be in a dump) */
-  MptcpEventSource event_source;
-  MptcpNetlink  *netlink;
-  guint          sub_id;
-  MptcpSockDiag *lookup;
-  GArray        *pending_events;   /* MptcpNlEvent: came while a dump ran or was applied */
-  gboolean       resync;           /* an overrun came while a dump ran: dump again after it */
-  gboolean       include_listeners;
-};
 
 enum
 {
@@ -231,8 +191,8 @@ mptcp_connection_list_model_iface_init (GListModelInterface *iface)
   iface->get_item = list_get_item;
 }
 
-static void
-set_state (GObject *object, guint8 *field, guint8 state, GParamSpec *pspec)
+void
+_mptcp_conn_list_set_state (GObject *object, guint8 *field, guint8 state, GParamSpec *pspec)
 {
   if (*field != state)
     {
@@ -265,9 +225,9 @@ entry_detach (MptcpConnectionEntry *entry)
 
 /* An object's counters from s: pointing into the dump (copy FALSE: s is in NEXT_DUMP), or its
  * own copy (an event's lookup). Invariant: *own is NULL or *info is *own. */
-static void
-take_info (guint8 **own, const guint8 **info, guint16 *info_len, const MptcpDiagSocket *s,
-           gboolean copy)
+void
+_mptcp_conn_list_take_info (guint8 **own, const guint8 **info, guint16 *info_len,
+                            const MptcpDiagSocket *s, gboolean copy)
 {
   if (copy)
     {
@@ -283,8 +243,8 @@ take_info (guint8 **own, const guint8 **info, guint16 *info_len, const MptcpDiag
   *info_len = s->info_len;
 }
 
-static void
-subflow_store_remove (GListStore *store, guint position)
+void
+_mptcp_conn_list_subflow_store_remove (GListStore *store, guint position)
 {
   g_autoptr(MptcpSubflowEntry) sf = g_list_model_get_item (G_LIST_MODEL (store), position);
 
@@ -293,7 +253,8 @@ subflow_store_remove (GListStore *store, guint position)
   sf->parent = NULL;
   subflow_detach (sf);
   g_list_store_remove (store, position);
-  set_state (G_OBJECT (sf), &sf->state, MPTCP_TCP_STATE_CLOSE, _mptcp_subflow_entry_pspecs[SF_PROP_STATE]);
+  _mptcp_conn_list_set_state (G_OBJECT (sf), &sf->state, MPTCP_TCP_STATE_CLOSE,
+                              _mptcp_subflow_entry_pspecs[SF_PROP_STATE]);
 }
 
 /* Drops the subflows of entry that the last dump did not see (all if all is TRUE). */
@@ -311,12 +272,12 @@ entry_sweep_subflows (MptcpConnectionList *self, MptcpConnectionEntry *entry, gb
         g_hash_table_remove (self->subflows, &sf->cookie);
       g_object_unref (sf);
       if (gone)
-        subflow_store_remove (entry->subflows, i);
+        _mptcp_conn_list_subflow_store_remove (entry->subflows, i);
     }
 }
 
-static MptcpConnectionEntry *
-entry_new (const MptcpDiagSocket *s, guint32 token)
+MptcpConnectionEntry *
+_mptcp_conn_list_entry_new (const MptcpDiagSocket *s, guint32 token)
 {
   MptcpConnectionEntry *entry = g_object_new (MPTCP_TYPE_CONNECTION_ENTRY, NULL);
 
@@ -342,7 +303,7 @@ apply_connection (MptcpConnectionList *self, const MptcpDiagSocket *s, GPtrArray
 
   if (entry == NULL)
     {
-      entry = entry_new (s, token);
+      entry = _mptcp_conn_list_entry_new (s, token);
       entry->in_list = TRUE;
       g_hash_table_insert (self->by_cookie, &entry->cookie, entry);
       if (*added == NULL)
@@ -360,20 +321,21 @@ apply_connection (MptcpConnectionList *self, const MptcpDiagSocket *s, GPtrArray
           entry->token_changed = TRUE;
           g_object_notify_by_pspec (G_OBJECT (entry), _mptcp_connection_entry_pspecs[CE_PROP_TOKEN]);
         }
-      set_state (G_OBJECT (entry), &entry->state, s->state, _mptcp_connection_entry_pspecs[CE_PROP_STATE]);
+      _mptcp_conn_list_set_state (G_OBJECT (entry), &entry->state, s->state,
+                                  _mptcp_connection_entry_pspecs[CE_PROP_STATE]);
     }
   if (token != 0 && (entry->generation == 0 || entry->token_changed))
     g_hash_table_replace (self->by_token, GUINT_TO_POINTER (token), entry);
   entry->token_changed = FALSE;
   entry->generation = self->generation;
   entry->seen_subflows = 0;
-  take_info (&entry->own_info, &entry->info, &entry->info_len, s, FALSE);
+  _mptcp_conn_list_take_info (&entry->own_info, &entry->info, &entry->info_len, s, FALSE);
 }
 
 /* A new subflow of entry, appended to its model. */
-static void
-subflow_add (MptcpConnectionList *self, MptcpConnectionEntry *entry, const MptcpDiagSocket *s,
-             gboolean copy)
+void
+_mptcp_conn_list_subflow_add (MptcpConnectionList *self, MptcpConnectionEntry *entry,
+                              const MptcpDiagSocket *s, gboolean copy)
 {
   MptcpSubflowEntry *sf = g_object_new (MPTCP_TYPE_SUBFLOW_ENTRY, NULL);
 
@@ -387,7 +349,7 @@ subflow_add (MptcpConnectionList *self, MptcpConnectionEntry *entry, const Mptcp
   sf->flags = s->sf_flags;
   sf->state = s->state;
   sf->generation = self->generation;
-  take_info (&sf->own_info, &sf->info, &sf->info_len, s, copy);
+  _mptcp_conn_list_take_info (&sf->own_info, &sf->info, &sf->info_len, s, copy);
   g_hash_table_insert (self->subflows, &sf->cookie, sf);
   entry->n_subflows++;
   entry->seen_subflows++;
@@ -396,12 +358,12 @@ subflow_add (MptcpConnectionList *self, MptcpConnectionEntry *entry, const Mptcp
 }
 
 /* A listed subflow as s shows it now: the notifications of what changed. */
-static void
-subflow_update (MptcpSubflowEntry *sf, const MptcpDiagSocket *s, gboolean copy)
+void
+_mptcp_conn_list_subflow_update (MptcpSubflowEntry *sf, const MptcpDiagSocket *s, gboolean copy)
 {
   guint32 changed;
 
-  take_info (&sf->own_info, &sf->info, &sf->info_len, s, copy);
+  _mptcp_conn_list_take_info (&sf->own_info, &sf->info, &sf->info_len, s, copy);
   changed = sf->flags ^ s->sf_flags;
   sf->flags = s->sf_flags;
   sf->id_loc = s->id_loc;
@@ -411,20 +373,22 @@ subflow_update (MptcpSubflowEntry *sf, const MptcpDiagSocket *s, gboolean copy)
     g_object_notify_by_pspec (G_OBJECT (sf), _mptcp_subflow_entry_pspecs[SF_PROP_BACKUP]);
   if (changed & MPTCP_SUBFLOW_FLAG_BKUP_REM)
     g_object_notify_by_pspec (G_OBJECT (sf), _mptcp_subflow_entry_pspecs[SF_PROP_PEER_BACKUP]);
-  set_state (G_OBJECT (sf), &sf->state, s->state, _mptcp_subflow_entry_pspecs[SF_PROP_STATE]);
+  _mptcp_conn_list_set_state (G_OBJECT (sf), &sf->state, s->state,
+                              _mptcp_subflow_entry_pspecs[SF_PROP_STATE]);
 }
 
 /* The subflow the kernel lists with s (its cookie) for entry, or NULL after taking it from
  * another entry (the token was taken by another connection: a new subflow). */
-static MptcpSubflowEntry *
-subflow_of (MptcpConnectionList *self, MptcpConnectionEntry *entry, MptcpSubflowEntry *sf)
+MptcpSubflowEntry *
+_mptcp_conn_list_subflow_of (MptcpConnectionList *self, MptcpConnectionEntry *entry,
+                             MptcpSubflowEntry *sf)
 {
   guint position;
 
   if (sf == NULL || sf->parent == entry)
     return sf;
   if (sf->parent != NULL && g_list_store_find (sf->parent->subflows, sf, &position))
-    subflow_store_remove (sf->parent->subflows, position);
+    _mptcp_conn_list_subflow_store_remove (sf->parent->subflows, position);
   g_hash_table_remove (self->subflows, &sf->cookie);
   return NULL;
 }
@@ -443,16 +407,16 @@ apply_subflow (MptcpConnectionList *self, const MptcpDiagSocket *s)
     entry = g_hash_table_lookup (self->by_token, GUINT_TO_POINTER (s->token_loc));
   if (entry == NULL || entry->generation != self->generation)
     return;
-  sf = subflow_of (self, entry, sf);
+  sf = _mptcp_conn_list_subflow_of (self, entry, sf);
   if (sf == NULL)
     {
-      subflow_add (self, entry, s, FALSE);
+      _mptcp_conn_list_subflow_add (self, entry, s, FALSE);
       return;
     }
   if (sf->generation != self->generation)
     entry->seen_subflows++;
   sf->generation = self->generation;
-  subflow_update (sf, s, FALSE);
+  _mptcp_conn_list_subflow_update (sf, s, FALSE);
 }
 
 /* What the dump says about the kernel's subflow details: TRUE (details seen), FALSE (the TCP
@@ -508,8 +472,8 @@ detect_subflow_visibility (MptcpConnectionList *self)
 }
 
 /* An entry leaves the list: out of the tables, with its own counters. */
-static void
-entry_forget (MptcpConnectionList *self, MptcpConnectionEntry *entry)
+void
+_mptcp_conn_list_entry_forget (MptcpConnectionList *self, MptcpConnectionEntry *entry)
 {
   g_hash_table_remove (self->by_cookie, &entry->cookie);
   if (entry->token != 0 &&
@@ -520,12 +484,18 @@ entry_forget (MptcpConnectionList *self, MptcpConnectionEntry *entry)
 }
 
 /* After the list's items-changed for a removed entry: its subflows go, its state is CLOSE. */
-static void
-entry_gone (MptcpConnectionList *self, MptcpConnectionEntry *entry)
+void
+_mptcp_conn_list_entry_gone (MptcpConnectionList *self, MptcpConnectionEntry *entry)
 {
   entry_sweep_subflows (self, entry, TRUE);
-  set_state (G_OBJECT (entry), &entry->state, MPTCP_TCP_STATE_CLOSE,
+  _mptcp_conn_list_set_state (G_OBJECT (entry), &entry->state, MPTCP_TCP_STATE_CLOSE,
              _mptcp_connection_entry_pspecs[CE_PROP_STATE]);
+}
+
+void
+_mptcp_conn_list_notify_n_items (MptcpConnectionList *self)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
 }
 
 /* Applies a complete dump: updates in place, removes what went, appends what came. */
@@ -584,12 +554,12 @@ apply_dump (MptcpConnectionList *self)
             MptcpConnectionEntry *entry = g_ptr_array_index (self->items, k);
 
             g_ptr_array_add (gone, g_object_ref (entry));
-            entry_forget (self, entry);
+            _mptcp_conn_list_entry_forget (self, entry);
           }
         g_ptr_array_remove_range (self->items, start, end - start);
         g_list_model_items_changed (G_LIST_MODEL (self), start, end - start, 0);
         for (guint k = 0; k < gone->len; k++)
-          entry_gone (self, g_ptr_array_index (gone, k));
+          _mptcp_conn_list_entry_gone (self, g_ptr_array_index (gone, k));
         g_ptr_array_unref (gone);
       }
     }
@@ -608,17 +578,12 @@ apply_dump (MptcpConnectionList *self)
   self->n_dumps++;
   self->applying = FALSE;
   if (self->items->len != old_len)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
+    _mptcp_conn_list_notify_n_items (self);
   if (self->initialized)     /* not the dump of mptcp_connection_list_new(): nobody listens yet */
     g_signal_emit (self, signals[SIGNAL_REFRESHED], 0);
 }
 
 /* ---- dumps ---------------------------------------------------------------------------------- */
-
-static void start_async_dump (MptcpConnectionList *self);
-static void apply_pending_events (MptcpConnectionList *self);
-static void stop_events (MptcpConnectionList *self);
-static void on_overrun (gpointer user_data);
 
 static void
 return_tasks (GPtrArray *tasks, const GError *error)
@@ -646,7 +611,7 @@ start_queued (MptcpConnectionList *self)
   tmp = self->waiting;
   self->waiting = self->queued;
   self->queued = tmp;
-  start_async_dump (self);
+  _mptcp_conn_list_start_async_dump (self);
 }
 
 /* After a dump (applied or failed): the events that waited for it, then the next dump (an
@@ -654,13 +619,13 @@ start_queued (MptcpConnectionList *self)
 static void
 after_dump (MptcpConnectionList *self)
 {
-  apply_pending_events (self);
+  _mptcp_conn_list_apply_pending_events (self);
   if (self->resync && !NEXT_DUMP (self)->running && !self->applying)
     {
       self->resync = FALSE;
       if (self->queued->len == 0)
         {
-          start_async_dump (self);
+          _mptcp_conn_list_start_async_dump (self);
           return;
         }
     }
@@ -709,8 +674,8 @@ on_readable (int fd, GIOCondition condition, gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-static void
-start_async_dump (MptcpConnectionList *self)
+void
+_mptcp_conn_list_start_async_dump (MptcpConnectionList *self)
 {
   GError *error = NULL;
 
@@ -724,7 +689,7 @@ on_timer (gpointer user_data)
   MptcpConnectionList *self = user_data;
 
   if (!NEXT_DUMP (self)->running && !self->applying)
-    start_async_dump (self);
+    _mptcp_conn_list_start_async_dump (self);
   return G_SOURCE_CONTINUE;
 }
 
@@ -771,307 +736,6 @@ finish_running_dump (MptcpConnectionList *self)
   dump_finished (self, error);
 }
 
-/* ---- events ---------------------------------------------------------------------------------- */
-
-/* The lookup key of an event's subflow 4-tuple (IPv4-mapped addresses as IPv4). */
-static void
-event_key (const MptcpNlEvent *event, MptcpDiagSocket *key)
-{
-  MptcpNlInetAddr saddr = event->saddr, daddr = event->daddr;
-  int sfamily = event->family, dfamily = event->family;
-
-  _mptcp_nl_inet_normalize (&sfamily, &saddr);
-  _mptcp_nl_inet_normalize (&dfamily, &daddr);
-  memset (key, 0, G_STRUCT_OFFSET (MptcpDiagSocket, info));
-  key->family = sfamily == AF_INET6 ? AF_INET6 : AF_INET;
-  key->sport = event->sport;
-  key->dport = event->dport;
-  memcpy (key->src, &saddr, key->family == AF_INET ? 4 : 16);
-  memcpy (key->dst, &daddr, key->family == AF_INET ? 4 : 16);
-}
-
-/* Whether a listed subflow has the 4-tuple of key (IPv4-mapped addresses as IPv4). */
-static gboolean
-subflow_has_tuple (MptcpSubflowEntry *sf, const MptcpDiagSocket *key)
-{
-  MptcpDiagSocket mine;
-  GInetSocketAddress *ends[2] = { sf->local, sf->remote };
-
-  memset (&mine, 0, G_STRUCT_OFFSET (MptcpDiagSocket, info));
-  for (guint i = 0; i < 2; i++)
-    {
-      GInetAddress *a = g_inet_socket_address_get_address (ends[i]);
-      gsize size = g_inet_address_get_native_size (a);
-
-      mine.family = size == 4 ? AF_INET : AF_INET6;
-      memcpy (i == 0 ? mine.src : mine.dst, g_inet_address_to_bytes (a), size);
-    }
-  mine.sport = g_inet_socket_address_get_port (sf->local);
-  mine.dport = g_inet_socket_address_get_port (sf->remote);
-  return _mptcp_diag_socket_same_tuple (&mine, key);
-}
-
-/* The entry of token as the kernel shows it now (looked up by token, no dump): updated, or
- * added at the end of the list. NULL when the kernel has no such connection. */
-static MptcpConnectionEntry *
-event_sync_connection (MptcpConnectionList *self, guint32 token)
-{
-  MptcpConnectionEntry *entry = g_hash_table_lookup (self->by_token, GUINT_TO_POINTER (token));
-  g_autoptr(GError) error = NULL;
-  MptcpDiagSocket s;
-  gboolean found;
-
-  if (!_mptcp_sockdiag_lookup_one (self->lookup, TRUE, token, NULL, &s, &found, &error))
-    {
-      g_debug ("sock_diag lookup of connection %08x failed: %s", token, error->message);
-      return entry;
-    }
-  if (!found)
-    return entry;
-  if (entry == NULL)
-    entry = g_hash_table_lookup (self->by_cookie, &s.cookie);
-  if (entry != NULL)
-    {
-      take_info (&entry->own_info, &entry->info, &entry->info_len, &s, TRUE);
-      set_state (G_OBJECT (entry), &entry->state, s.state,
-                 _mptcp_connection_entry_pspecs[CE_PROP_STATE]);
-      return entry;
-    }
-  entry = entry_new (&s, token);
-  entry->in_list = TRUE;
-  entry->generation = self->generation;
-  take_info (&entry->own_info, &entry->info, &entry->info_len, &s, TRUE);
-  g_hash_table_insert (self->by_cookie, &entry->cookie, entry);
-  g_hash_table_replace (self->by_token, GUINT_TO_POINTER (token), entry);
-  g_ptr_array_add (self->items, entry);
-  g_list_model_items_changed (G_LIST_MODEL (self), self->items->len - 1, 0, 1);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
-  return entry;
-}
-
-/* The subflow of an event's 4-tuple as the kernel shows it now (one lookup): updated, or
- * appended to the entry's subflows. */
-static void
-event_sync_subflow (MptcpConnectionList *self, MptcpConnectionEntry *entry,
-                    const MptcpNlEvent *event)
-{
-  g_autoptr(GError) error = NULL;
-  MptcpDiagSocket key, s;
-  MptcpSubflowEntry *sf;
-  gboolean found;
-
-  event_key (event, &key);
-  if (!_mptcp_sockdiag_lookup_one (self->lookup, FALSE, 0, &key, &s, &found, &error))
-    {
-      g_debug ("sock_diag lookup of a subflow of %08x failed: %s", entry->token,
-               error->message);
-      return;
-    }
-  if (!found || !s.ulp_attrs || s.token_loc != entry->token)
-    return;
-  sf = subflow_of (self, entry, g_hash_table_lookup (self->subflows, &s.cookie));
-  if (sf == NULL)
-    subflow_add (self, entry, &s, TRUE);
-  else
-    subflow_update (sf, &s, TRUE);
-}
-
-static void
-event_remove_subflow (MptcpConnectionList *self, MptcpConnectionEntry *entry,
-                      const MptcpNlEvent *event)
-{
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (entry->subflows));
-  MptcpDiagSocket key;
-
-  event_key (event, &key);
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr(MptcpSubflowEntry) sf = g_list_model_get_item (G_LIST_MODEL (entry->subflows), i);
-
-      if (subflow_has_tuple (sf, &key))
-        {
-          g_hash_table_remove (self->subflows, &sf->cookie);
-          subflow_store_remove (entry->subflows, i);
-          return;
-        }
-    }
-}
-
-static void
-event_remove_connection (MptcpConnectionList *self, MptcpConnectionEntry *entry)
-{
-  guint position;
-
-  if (!g_ptr_array_find (self->items, entry, &position))
-    return;
-  g_object_ref (entry);
-  entry_forget (self, entry);
-  g_ptr_array_remove_index (self->items, position);
-  g_list_model_items_changed (G_LIST_MODEL (self), position, 1, 0);
-  entry_gone (self, entry);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
-  g_object_unref (entry);
-}
-
-/* The listed listener of a LISTENER_* event (its local address and port), or NULL. */
-static MptcpConnectionEntry *
-find_listener (MptcpConnectionList *self, const MptcpNlEvent *event)
-{
-  MptcpDiagSocket key;
-
-  event_key (event, &key);
-  /* a listener has no peer */
-  memset (key.dst, 0, sizeof key.dst);
-  key.dport = 0;
-  for (guint i = 0; i < self->items->len; i++)
-    {
-      MptcpConnectionEntry *entry = g_ptr_array_index (self->items, i);
-      GInetAddress *a;
-      gsize size;
-      MptcpDiagSocket mine;
-
-      if (!entry->listener ||
-          g_inet_socket_address_get_port (entry->local) != key.sport)
-        continue;
-      a = g_inet_socket_address_get_address (entry->local);
-      size = g_inet_address_get_native_size (a);
-      memset (&mine, 0, G_STRUCT_OFFSET (MptcpDiagSocket, info));
-      mine.family = size == 4 ? AF_INET : AF_INET6;
-      memcpy (mine.src, g_inet_address_to_bytes (a), size);
-      mine.sport = key.sport;
-      if (_mptcp_diag_socket_same_tuple (&mine, &key))
-        return entry;
-    }
-  return NULL;
-}
-
-/* One event, applied at once: the lookups it needs, the items-changed it implies. */
-static void
-apply_event (MptcpConnectionList *self, const MptcpNlEvent *event)
-{
-  MptcpConnectionEntry *entry = NULL;
-
-  if (event->token != 0)
-    entry = g_hash_table_lookup (self->by_token, GUINT_TO_POINTER (event->token));
-  self->applying = TRUE;
-  switch (event->type)
-    {
-    case MPTCP_EVENT_CREATED:
-    case MPTCP_EVENT_ESTABLISHED:
-      /* the event's 4-tuple is the first subflow's */
-      entry = event_sync_connection (self, event->token);
-      if (entry != NULL && entry->n_subflows == 0)
-        event_sync_subflow (self, entry, event);
-      break;
-    case MPTCP_EVENT_CLOSED:
-      if (entry != NULL)
-        event_remove_connection (self, entry);
-      break;
-    case MPTCP_EVENT_SUB_ESTABLISHED:
-    case MPTCP_EVENT_SUB_PRIORITY:
-      if (entry == NULL)
-        entry = event_sync_connection (self, event->token);
-      if (entry != NULL)
-        event_sync_subflow (self, entry, event);
-      break;
-    case MPTCP_EVENT_SUB_CLOSED:
-      if (entry != NULL)
-        event_remove_subflow (self, entry, event);
-      break;
-    case MPX_EVENT_LISTENER_CLOSED:
-      entry = self->include_listeners ? find_listener (self, event) : NULL;
-      if (entry != NULL)
-        event_remove_connection (self, entry);
-      break;
-    default:
-      break;
-    }
-  self->applying = FALSE;
-  /* a new listener has no token to look it up by: a dump tells its cookie, owner, inode */
-  if (event->type == MPX_EVENT_LISTENER_CREATED && self->include_listeners)
-    on_overrun (self);
-}
-
-/* The events that came while a dump ran or was applied, after it (their lookups read the
- * kernel as it is now: applying one twice changes nothing). */
-static void
-apply_pending_events (MptcpConnectionList *self)
-{
-  while (self->pending_events != NULL && self->pending_events->len > 0 &&
-         !NEXT_DUMP (self)->running && !self->applying)
-    {
-      MptcpNlEvent event = g_array_index (self->pending_events, MptcpNlEvent, 0);
-
-      g_array_remove_index (self->pending_events, 0);
-      apply_event (self, &event);
-    }
-}
-
-static void
-on_event (const MptcpNlEvent *event, gpointer user_data)
-{
-  MptcpConnectionList *self = user_data;
-
-  if (NEXT_DUMP (self)->running || self->applying)
-    {
-      if (self->pending_events == NULL)
-        self->pending_events = g_array_new (FALSE, FALSE, sizeof (MptcpNlEvent));
-      g_array_append_val (self->pending_events, *event);
-      return;
-    }
-  g_object_ref (self);
-  apply_event (self, event);
-  /* those a handler's nested main loop brought while this one was applied */
-  apply_pending_events (self);
-  g_object_unref (self);
-}
-
-/* Events were lost: a full dump, and its diff, tells what changed. */
-static void
-on_overrun (gpointer user_data)
-{
-  MptcpConnectionList *self = user_data;
-
-  g_debug ("MPTCP events were lost: the connection list dumps the namespace again");
-  if (NEXT_DUMP (self)->running || self->applying)
-    self->resync = TRUE;
-  else
-    start_async_dump (self);
-}
-
-/* Joins the event stream if this process may (CAP_NET_ADMIN); polling otherwise. */
-static void
-start_events (MptcpConnectionList *self)
-{
-  g_autoptr(GError) error = NULL;
-
-  self->netlink = _mptcp_netlink_get_for_context (self->context, &error);
-  if (self->netlink != NULL)
-    self->sub_id = _mptcp_netlink_subscribe (self->netlink, TRUE, 0, on_event, on_overrun, self,
-                                             &error);
-  if (self->sub_id != 0)
-    self->lookup = _mptcp_sockdiag_new (&error);
-  if (self->lookup == NULL)
-    {
-      g_debug ("The connection list follows no MPTCP events (%s): dumps every %u ms",
-               error != NULL ? error->message : "?", self->interval);
-      stop_events (self);
-      self->event_source = MPTCP_EVENT_SOURCE_POLLING;
-      return;
-    }
-  self->event_source = MPTCP_EVENT_SOURCE_NETLINK;
-}
-
-static void
-stop_events (MptcpConnectionList *self)
-{
-  if (self->sub_id != 0)
-    _mptcp_netlink_unsubscribe (self->netlink, self->sub_id);
-  self->sub_id = 0;
-  g_clear_pointer (&self->netlink, _mptcp_netlink_unref);
-  g_clear_pointer (&self->lookup, _mptcp_sockdiag_free);
-}
-
 static gboolean
 mptcp_connection_list_initable_init (GInitable *initable, GCancellable *cancellable,
                                      GError **error)
@@ -1091,11 +755,11 @@ mptcp_connection_list_initable_init (GInitable *initable, GCancellable *cancella
       if (self->diag == NULL)
         return FALSE;
       /* subscribed before the first dump: what changes after it is told */
-      start_events (self);
+      _mptcp_conn_list_start_events (self);
       if (!_mptcp_sockdiag_dump_sync (self->diag, NEXT_DUMP (self), DUMP_TIMEOUT_MS, cancellable,
                                       error))
         {
-          stop_events (self);
+          _mptcp_conn_list_stop_events (self);
           g_clear_pointer (&self->diag, _mptcp_sockdiag_free);
           return FALSE;
         }
@@ -1140,7 +804,7 @@ mptcp_connection_list_dispose (GObject *object)
       g_clear_pointer (&self->fd_source, g_source_unref);
     }
   NEXT_DUMP (self)->running = FALSE;
-  stop_events (self);
+  _mptcp_conn_list_stop_events (self);
   G_OBJECT_CLASS (mptcp_connection_list_parent_class)->dispose (object);
 }
 
@@ -1457,7 +1121,7 @@ mptcp_connection_list_refresh_async (MptcpConnectionList *self, GCancellable *ca
   else
     {
       g_ptr_array_add (self->waiting, task);
-      start_async_dump (self);
+      _mptcp_conn_list_start_async_dump (self);
     }
 }
 

@@ -18,7 +18,6 @@
 #include "mptcp-error.h"
 #include "mptcp-sockdiag-private.h"
 #include "mptcp-connection-impl-private.h"
-#include "mptcp-connection-token-private.h"
 
 /* ---- the kernel's list, applied ---- */
 

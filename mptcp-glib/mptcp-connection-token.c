@@ -2,7 +2,15 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * See mptcp-connection-token-private.h.
+ * mptcp_connection_new_for_token() makes an MptcpConnection of any connection of the
+ * namespace, whichever process holds its socket, for a caller with CAP_NET_ADMIN. Such a
+ * connection has no socket (self->socket is NULL): this room reads what the socket would
+ * tell from sock_diag instead (the connection's addresses and mptcp_info by a lookup of its
+ * token, the subflow list with both backup flags and tcp_info from a dump of the namespace),
+ * and the rest of MptcpConnection runs unchanged: the control machine steers by token as
+ * always, the events come from the token's subscription, and "closed" from the CLOSED event
+ * (or from a read that no longer finds the token). The hooks elsewhere are one test of
+ * self->socket == NULL each (mptcp-connection.c, -refresh.c, -control-op.c, -events.c).
  */
 
 #include <errno.h>
@@ -12,7 +20,6 @@
 
 #include "mptcp-connection.h"
 #include "mptcp-connection-private.h"
-#include "mptcp-connection-token-private.h"
 #include "mptcp-subflow-private.h"
 #include "mptcp-info-private.h"
 #include "mptcp-sockdiag-private.h"

@@ -20,6 +20,7 @@
 #include "mptcp-enum-types.h"
 #include "mptcp-error.h"
 #include "mptcp-sockdiag-private.h"
+#include "mptcp-monitor-private.h"
 
 #ifndef POLLRDHUP
 #define POLLRDHUP 0x2000
@@ -186,7 +187,6 @@
 /* ---- MptcpConnection ---- */
 
 #include "mptcp-connection-impl-private.h"
-#include "mptcp-connection-token-private.h"
 
 enum
 {
@@ -670,8 +670,7 @@ subflows_down (MptcpConnection *self,
     return;
   if (error != 0)
     _mptcp_conn_set_errno_error (&reason_error, error, "The subflow ended");
-  reason = reset_reason <= MPTCP_RESET_REASON_MIDDLEBOX ? (MptcpResetReason) reset_reason
-                                                        : MPTCP_RESET_REASON_UNSPECIFIED;
+  reason = _mptcp_reset_reason_from_kernel (reset_reason);
   for (i = 0; i < gone->len; i++)
     g_signal_emit (self, signals[SIGNAL_SUBFLOW_REMOVED], 0,
                    g_ptr_array_index (gone, i), reason_error, reason);

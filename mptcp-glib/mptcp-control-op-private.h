@@ -22,33 +22,33 @@ typedef enum
   MPTCP_CONTROL_OP_REMOVE,
 } MptcpControlOpKind;
 
+/* What a control call asks for. A kind reads only its own fields; the others stay 0 (with
+ * designated initialisers at the call). */
+typedef struct
+{
+  MptcpControlOpKind  kind;
+  gpointer            source_object;  /* of the task: the connection, or the subflow */
+  const Tuple        *tuple;          /* open, announce, close, backup: the ends; NULL: none */
+  gboolean            port_known;     /* open: the local port was given */
+  guint8              id;             /* remove: the address id */
+  gboolean            backup;         /* backup: the flag wanted */
+  MptcpSubflow       *subflow;        /* close, backup: the subflow */
+  GCancellable       *cancellable;
+  gpointer            source_tag;
+} MptcpControlArgs;
+
+/* Runs the call to completion on a private context; returns the task or NULL. */
 G_GNUC_INTERNAL
 GAsyncResult *
-_mptcp_control_op_run_sync (MptcpConnection   *self,
-                            gpointer           source_object,
-                            MptcpControlOpKind kind,
-                            const Tuple       *tuple,
-                            gboolean           port_known,
-                            guint8             id,
-                            gboolean           backup,
-                            MptcpSubflow      *subflow,
-                            GCancellable      *cancellable,
-                            gpointer           source_tag,
-                            GError           **error);
+_mptcp_control_op_run_sync (MptcpConnection        *self,
+                            const MptcpControlArgs *args,
+                            GError                **error);
 G_GNUC_INTERNAL
 void
-_mptcp_control_op_start_async (MptcpConnection    *self,
-                               gpointer            source_object,
-                               MptcpControlOpKind  kind,
-                               const Tuple        *tuple,
-                               gboolean            port_known,
-                               guint8              id,
-                               gboolean            backup,
-                               MptcpSubflow       *subflow,
-                               GCancellable       *cancellable,
-                               GAsyncReadyCallback callback,
-                               gpointer            user_data,
-                               gpointer            source_tag);
+_mptcp_control_op_start_async (MptcpConnection        *self,
+                               const MptcpControlArgs *args,
+                               GAsyncReadyCallback     callback,
+                               gpointer                user_data);
 G_GNUC_INTERNAL
 gboolean
 _mptcp_control_host_address (MptcpConnection    *self,

@@ -21,7 +21,6 @@
 #include "mptcp-enum-types.h"
 #include "mptcp-connection-impl-private.h"
 #include "mptcp-control-op-impl-private.h"
-#include "mptcp-connection-token-private.h"
 
 /* ---- control: open, close, backup, announce, remove ---- */
 
@@ -987,19 +986,26 @@ control_op_start (MptcpControlOp *op,
 }
 
 static MptcpControlOp *
-control_op_new (MptcpConnection   *self,
-                MptcpControlOpKind kind,
-                MptcpNetlink      *netlink,
-                GTask             *task)
+control_op_new (MptcpConnection        *self,
+                const MptcpControlArgs *args,
+                MptcpNetlink           *netlink,
+                GTask                  *task)
 {
   MptcpControlOp *op = g_new0 (MptcpControlOp, 1);
 
   op->ref_count = 1;
-  op->kind = kind;
+  op->kind = args->kind;
   op->conn = g_object_ref (self);
   op->netlink = _mptcp_netlink_ref (netlink);
   op->context = g_main_context_ref_thread_default ();
   op->task = g_object_ref (task);
+  if (args->tuple != NULL)
+    op->tuple = *args->tuple;
+  op->port_known = args->port_known;
+  op->id = args->id;
+  op->backup = args->backup;
+  if (args->subflow != NULL)
+    op->subflow = g_object_ref (args->subflow);
   return op;
 }
 
@@ -1100,10 +1106,25 @@ check_subflow (MptcpConnection  *self,
   return TRUE;
 }
 
-static MptcpControlOpKind
-subflow_op_kind (MptcpSubflowOp op)
+/* What a subflow's close or backup change asks for (tuple: its checked ends). */
+static MptcpControlArgs
+subflow_args (MptcpSubflow   *subflow,
+              MptcpSubflowOp  op,
+              gboolean        backup,
+              const Tuple    *tuple,
+              GCancellable   *cancellable,
+              gpointer        source_tag)
 {
-  return op == MPTCP_SUBFLOW_OP_CLOSE ? MPTCP_CONTROL_OP_CLOSE : MPTCP_CONTROL_OP_BACKUP;
+  return (MptcpControlArgs) {
+    .kind = op == MPTCP_SUBFLOW_OP_CLOSE ? MPTCP_CONTROL_OP_CLOSE : MPTCP_CONTROL_OP_BACKUP,
+    .source_object = subflow,
+    .tuple = tuple,
+    .port_known = TRUE,
+    .backup = !!backup,
+    .subflow = subflow,
+    .cancellable = cancellable,
+    .source_tag = source_tag,
+  };
 }
 
 void
@@ -1118,6 +1139,7 @@ _mptcp_control_subflow_start (MptcpSubflow        *subflow,
   g_autoptr(MptcpConnection) self = mptcp_subflow_dup_connection (subflow);
   GError *error = NULL;
   Tuple tuple;
+  MptcpControlArgs args;
 
   g_return_if_fail (self == NULL || _mptcp_conn_in_own_thread (self));
 
@@ -1126,8 +1148,8 @@ _mptcp_control_subflow_start (MptcpSubflow        *subflow,
       g_task_report_error (subflow, callback, user_data, source_tag, error);
       return;
     }
-  _mptcp_control_op_start_async (self, subflow, subflow_op_kind (op), &tuple, TRUE, 0, !!backup,
-                                 subflow, cancellable, callback, user_data, source_tag);
+  args = subflow_args (subflow, op, backup, &tuple, cancellable, source_tag);
+  _mptcp_control_op_start_async (self, &args, callback, user_data);
 }
 
 gboolean
@@ -1141,13 +1163,14 @@ _mptcp_control_subflow_run (MptcpSubflow   *subflow,
   g_autoptr(MptcpConnection) self = mptcp_subflow_dup_connection (subflow);
   g_autoptr(GAsyncResult) result = NULL;
   Tuple tuple;
+  MptcpControlArgs args;
 
   g_return_val_if_fail (self == NULL || _mptcp_conn_in_own_thread (self), FALSE);
 
   if (!check_subflow (self, subflow, &tuple, error))
     return FALSE;
-  result = _mptcp_control_op_run_sync (self, subflow, subflow_op_kind (op), &tuple, TRUE, 0,
-                                       !!backup, subflow, cancellable, source_tag, error);
+  args = subflow_args (subflow, op, backup, &tuple, cancellable, source_tag);
+  result = _mptcp_control_op_run_sync (self, &args, error);
   if (result == NULL)
     return FALSE;
   return g_task_propagate_boolean (G_TASK (result), error);
@@ -1179,41 +1202,26 @@ control_op_busy (gpointer user_data)
  * private context and broker for synchronous calls), until its result is there
  * and no request of it is in flight. Returns the task. */
 GAsyncResult *
-_mptcp_control_op_run_sync (MptcpConnection   *self,
-                            gpointer           source_object,
-                            MptcpControlOpKind kind,
-                            const Tuple       *tuple,
-                            gboolean           port_known,
-                            guint8             id,
-                            gboolean           backup,
-                            MptcpSubflow      *subflow,
-                            GCancellable      *cancellable,
-                            gpointer           source_tag,
-                            GError           **error)
+_mptcp_control_op_run_sync (MptcpConnection        *self,
+                            const MptcpControlArgs *args,
+                            GError                **error)
 {
   GTask *task;
   MptcpSync sync;
   MptcpControlOp *op;
 
   if (_mptcp_connection_service_wanted (self))
-    return _mptcp_connection_service_run (self, source_object, (MptcpServiceOp) kind,
-                                          tuple ? &tuple->local : NULL,
-                                          tuple ? &tuple->remote : NULL, id, backup,
-                                          cancellable, source_tag);
+    return _mptcp_connection_service_run (self, args->source_object, (MptcpServiceOp) args->kind,
+                                          args->tuple ? &args->tuple->local : NULL,
+                                          args->tuple ? &args->tuple->remote : NULL, args->id,
+                                          args->backup, args->cancellable, args->source_tag);
   if (!_mptcp_sync_begin (&sync, NULL, error))
     return NULL;
-  task = g_task_new (source_object, cancellable, _mptcp_sync_done, &sync);
-  g_task_set_source_tag (task, source_tag);
-  op = control_op_new (self, kind, sync.broker, task);
-  if (tuple != NULL)
-    op->tuple = *tuple;
-  op->port_known = port_known;
-  op->id = id;
-  op->backup = backup;
-  if (subflow != NULL)
-    op->subflow = g_object_ref (subflow);
+  task = g_task_new (args->source_object, args->cancellable, _mptcp_sync_done, &sync);
+  g_task_set_source_tag (task, args->source_tag);
+  op = control_op_new (self, args, sync.broker, task);
   _mptcp_control_op_ref (op);
-  control_op_start (op, cancellable);
+  control_op_start (op, args->cancellable);
   _mptcp_sync_wait (&sync, control_op_busy, op);
   _mptcp_control_op_unref (op);
   _mptcp_control_op_unref (op);
@@ -1222,18 +1230,10 @@ _mptcp_control_op_run_sync (MptcpConnection   *self,
 }
 
 void
-_mptcp_control_op_start_async (MptcpConnection    *self,
-                               gpointer            source_object,
-                               MptcpControlOpKind  kind,
-                               const Tuple        *tuple,
-                               gboolean            port_known,
-                               guint8              id,
-                               gboolean            backup,
-                               MptcpSubflow       *subflow,
-                               GCancellable       *cancellable,
-                               GAsyncReadyCallback callback,
-                               gpointer            user_data,
-                               gpointer            source_tag)
+_mptcp_control_op_start_async (MptcpConnection        *self,
+                               const MptcpControlArgs *args,
+                               GAsyncReadyCallback     callback,
+                               gpointer                user_data)
 {
   /* called from a handler inside a synchronous call: the result still belongs in the
    * connection's context, not in the call's private one */
@@ -1247,18 +1247,19 @@ _mptcp_control_op_start_async (MptcpConnection    *self,
     {
       if (from_sync)
         g_main_context_push_thread_default (self->context);
-      _mptcp_connection_service_start (self, source_object, (MptcpServiceOp) kind,
-                                       tuple ? &tuple->local : NULL,
-                                       tuple ? &tuple->remote : NULL, id, backup, cancellable,
-                                       callback, user_data, source_tag);
+      _mptcp_connection_service_start (self, args->source_object, (MptcpServiceOp) args->kind,
+                                       args->tuple ? &args->tuple->local : NULL,
+                                       args->tuple ? &args->tuple->remote : NULL, args->id,
+                                       args->backup, args->cancellable, callback, user_data,
+                                       args->source_tag);
       if (from_sync)
         g_main_context_pop_thread_default (self->context);
       return;
     }
   if (from_sync)
     g_main_context_push_thread_default (self->context);
-  task = g_task_new (source_object, cancellable, callback, user_data);
-  g_task_set_source_tag (task, source_tag);
+  task = g_task_new (args->source_object, args->cancellable, callback, user_data);
+  g_task_set_source_tag (task, args->source_tag);
   netlink = caller_netlink (self, &error);
   if (netlink == NULL)
     {
@@ -1267,15 +1268,8 @@ _mptcp_control_op_start_async (MptcpConnection    *self,
         g_main_context_pop_thread_default (self->context);
       return;
     }
-  op = control_op_new (self, kind, netlink, task);
-  if (tuple != NULL)
-    op->tuple = *tuple;
-  op->port_known = port_known;
-  op->id = id;
-  op->backup = backup;
-  if (subflow != NULL)
-    op->subflow = g_object_ref (subflow);
-  control_op_start (op, cancellable);
+  op = control_op_new (self, args, netlink, task);
+  control_op_start (op, args->cancellable);
   _mptcp_control_op_unref (op);
   if (from_sync)
     g_main_context_pop_thread_default (self->context);

@@ -590,19 +590,29 @@ mptcp_event_get_server_side (const MptcpEvent *event)
  * mptcp_event_get_reset_reason:
  * @event: an #MptcpEvent
  *
- * Gets the reason code of the MP_RST with which the peer reset a subflow
- * (RFC 8684, section 3.6), sent with SUBFLOW_CLOSED.
+ * Gets the reason of the MP_TCPRST with which the peer reset a subflow
+ * (RFC 8684, section 3.6), sent with SUBFLOW_CLOSED: the same value
+ * #MptcpConnection::subflow-removed passes. mptcp_event_to_string() prints the
+ * kernel's code as it came.
  *
- * Returns: the reset reason, 0 if the kernel sent none
+ * Returns: the reset reason; %MPTCP_RESET_REASON_UNSPECIFIED if the kernel sent
+ *   none or a code this library does not know
  *
  * Since: 0.1
  */
-guint32
+MptcpResetReason
 mptcp_event_get_reset_reason (const MptcpEvent *event)
 {
-  g_return_val_if_fail (event != NULL, 0);
+  g_return_val_if_fail (event != NULL, MPTCP_RESET_REASON_UNSPECIFIED);
 
-  return event->nl.reset_reason;
+  return _mptcp_reset_reason_from_kernel (event->nl.reset_reason);
+}
+
+MptcpResetReason
+_mptcp_reset_reason_from_kernel (guint32 code)
+{
+  return code <= MPTCP_RESET_REASON_MIDDLEBOX ? (MptcpResetReason) code
+                                              : MPTCP_RESET_REASON_UNSPECIFIED;
 }
 
 /**

@@ -11,6 +11,7 @@
 
 #include <gio/gio.h>
 #include "mptcp-version-macros.h"
+#include "mptcp-connection.h"
 
 G_BEGIN_DECLS
 
@@ -214,7 +215,7 @@ MPTCP_AVAILABLE_IN_0_1
 gboolean            mptcp_event_get_server_side    (const MptcpEvent    *event);
 
 MPTCP_AVAILABLE_IN_0_1
-guint32             mptcp_event_get_reset_reason   (const MptcpEvent    *event);
+MptcpResetReason    mptcp_event_get_reset_reason   (const MptcpEvent    *event);
 
 MPTCP_AVAILABLE_IN_0_1
 guint32             mptcp_event_get_reset_flags    (const MptcpEvent    *event);

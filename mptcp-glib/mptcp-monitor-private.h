@@ -15,6 +15,12 @@
 
 G_BEGIN_DECLS
 
+/* The kernel's MPTCP_RST_* code (MPTCP_ATTR_RESET_REASON) as an MptcpResetReason: a code
+ * this library does not know is MPTCP_RESET_REASON_UNSPECIFIED. The one mapping, for
+ * MptcpEvent and MptcpConnection::subflow-removed. */
+G_GNUC_INTERNAL
+MptcpResetReason _mptcp_reset_reason_from_kernel (guint32 code);
+
 /* A new event holding a copy of what the broker parsed. (transfer full) */
 G_GNUC_INTERNAL G_GNUC_WARN_UNUSED_RESULT
 MptcpEvent   *_mptcp_event_new_from_netlink   (const MptcpNlEvent *nl_event);

@@ -88,7 +88,7 @@ test_event_all_attributes (void)
   g_assert_cmpuint (mptcp_event_get_timeout (event), ==, 7);
   g_assert_cmpint (mptcp_event_get_ifindex (event), ==, 5);
   g_assert_true (mptcp_event_get_server_side (event));
-  g_assert_cmpuint (mptcp_event_get_reset_reason (event), ==, 2);
+  g_assert_cmpint (mptcp_event_get_reset_reason (event), ==, MPTCP_RESET_REASON_NO_RESOURCES);
   g_assert_cmpuint (mptcp_event_get_reset_flags (event), ==, 1);
 
   text = mptcp_event_to_string (event);
@@ -124,6 +124,25 @@ test_event_closed (void)
   g_assert_cmphex (mptcp_event_get_flags (event), ==, MPTCP_EVENT_FLAG_NONE);
   text = mptcp_event_to_string (event);
   g_assert_cmpstr (text, ==, "[CLOSED] token=0000000a");
+}
+
+/* A reset code the library does not know reads as UNSPECIFIED; the text keeps the code. */
+static void
+test_event_unknown_reset_reason (void)
+{
+  g_autoptr(MptcpEvent) event = NULL;
+  g_autofree char *text = NULL;
+  EvMsg m;
+
+  evmsg_begin (&m, FAKE_FAMILY, MPTCP_EVENT_SUB_CLOSED);
+  evmsg_u32 (&m, MPTCP_ATTR_TOKEN, 0xa);
+  evmsg_u32 (&m, MPX_ATTR_RESET_REASON, 42);
+  event = event_from (&m);
+
+  g_assert_true (mptcp_event_has_attribute (event, MPTCP_EVENT_ATTRIBUTE_RESET_REASON));
+  g_assert_cmpint (mptcp_event_get_reset_reason (event), ==, MPTCP_RESET_REASON_UNSPECIFIED);
+  text = mptcp_event_to_string (event);
+  g_assert_cmpstr (text, ==, "[SF_CLOSED] token=0000000a reset_reason=42");
 }
 
 /* ANNOUNCED of an IPv6 address: no family attribute, the family comes from the address */
@@ -522,6 +541,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/event/all-attributes", test_event_all_attributes);
   g_test_add_func ("/event/closed", test_event_closed);
+  g_test_add_func ("/event/unknown-reset-reason", test_event_unknown_reset_reason);
   g_test_add_func ("/event/announced-v6", test_event_announced_v6);
   g_test_add_func ("/event/v4-mapped", test_event_v4_mapped);
   g_test_add_func ("/event/listener", test_event_listener);

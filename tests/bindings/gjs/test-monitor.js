@@ -80,6 +80,9 @@ assert(created.to_string().startsWith('[CREATED] token='), created.to_string());
 const closed = mine[2];
 assert(!closed.has_attribute(Mptcp.EventAttribute.FAMILY), 'CLOSED has no family');
 assert(closed.get_local_address() === null, 'CLOSED has no address');
+// the reset reason is the registered enum (none here: UNSPECIFIED), as in subflow-removed
+assert(closed.get_reset_reason() === Mptcp.ResetReason.UNSPECIFIED,
+       `reset reason ${closed.get_reset_reason()}`);
 assert(closedByDetail.includes(token), 'event::closed detail');
 
 print(`gjs: ${events.length} events, connection ${token.toString(16)} seen created, established, closed`);

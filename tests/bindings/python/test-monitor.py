@@ -89,5 +89,9 @@ closed = mine[2]
 assert closed.has_attribute(Mptcp.EventAttribute.TOKEN)
 assert not closed.has_attribute(Mptcp.EventAttribute.FAMILY)
 assert closed.get_local_address() is None
+# the reset reason is the registered enum (none here: UNSPECIFIED), as in subflow-removed
+reason = closed.get_reset_reason()
+assert isinstance(reason, Mptcp.ResetReason), reason
+assert reason == Mptcp.ResetReason.UNSPECIFIED, reason
 assert token in closed_by_detail, closed_by_detail
 print(f'python: {len(events)} events, connection {token:08x} seen created, established, closed')
