@@ -13,7 +13,6 @@
 #include "mptcp-subflow.h"
 #include "mptcp-subflow-private.h"
 #include "mptcp-service-private.h"
-#include "mptcp-connection-service-private.h"
 #include "mptcp-connection-impl-private.h"
 
 #define REG_KEY "mptcp-glib-service-registration"

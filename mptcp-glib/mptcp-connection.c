@@ -11,7 +11,6 @@
 
 #include "mptcp-connection.h"
 #include "mptcp-connection-private.h"
-#include "mptcp-connection-service-private.h"
 #include "mptcp-subflow-private.h"
 #include "mptcp-info-private.h"
 #include "mptcp-netlink-private.h"

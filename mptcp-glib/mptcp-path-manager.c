@@ -425,47 +425,6 @@ mptcp_path_manager_class_init (MptcpPathManagerClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
-/**
- * mptcp_path_manager_get_service_policy:
- * @self: an #MptcpPathManager
- *
- * Gets #MptcpPathManager:service-policy.
- *
- * Returns: whether changes go through mptcp-glib-service
- *
- * Since: 0.2
- */
-MptcpServicePolicy
-mptcp_path_manager_get_service_policy (MptcpPathManager *self)
-{
-  g_return_val_if_fail (MPTCP_IS_PATH_MANAGER (self), MPTCP_SERVICE_POLICY_AUTO);
-
-  return self->service_policy;
-}
-
-/**
- * mptcp_path_manager_set_service_policy:
- * @self: an #MptcpPathManager
- * @policy: the new policy
- *
- * Sets #MptcpPathManager:service-policy; operations started from then on
- * follow it.
- *
- * Since: 0.2
- */
-void
-mptcp_path_manager_set_service_policy (MptcpPathManager   *self,
-                                       MptcpServicePolicy  policy)
-{
-  g_return_if_fail (MPTCP_IS_PATH_MANAGER (self));
-  g_return_if_fail (policy <= MPTCP_SERVICE_POLICY_ALWAYS);
-
-  if (self->service_policy == policy)
-    return;
-  self->service_policy = policy;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SERVICE_POLICY]);
-}
-
 static void
 mptcp_path_manager_init (MptcpPathManager *self)
 {
