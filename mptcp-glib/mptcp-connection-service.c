@@ -577,7 +577,12 @@ op_reply_cb (GObject      *source,
         MptcpSubflow *sf = g_task_get_source_object (task);
 
         if (MPTCP_IS_SUBFLOW (sf))
-          _mptcp_subflow_set_backup (sf, d->backup);
+          {
+            MptcpConnChange change = { .kind = MPTCP_CONN_CHANGE_BACKUP, .subflow = sf,
+                                       .backup = d->backup };
+
+            _mptcp_connection_apply (d->conn, &change);
+          }
         g_task_return_boolean (task, TRUE);
         return;
       }

@@ -198,8 +198,15 @@ apply_backup_flags (MptcpConnection *self)
           if (!_mptcp_subflow_matches (sf, &local, &remote))
             continue;
           g_object_ref (sf);
-          _mptcp_subflow_set_backup (sf, (s->sf_flags & MPTCP_SUBFLOW_FLAG_BKUP_LOC) != 0);
-          _mptcp_subflow_set_peer_backup (sf, (s->sf_flags & MPTCP_SUBFLOW_FLAG_BKUP_REM) != 0);
+          {
+            MptcpConnChange local_flag = { .kind = MPTCP_CONN_CHANGE_BACKUP, .subflow = sf,
+                                           .backup = (s->sf_flags & MPTCP_SUBFLOW_FLAG_BKUP_LOC) != 0 };
+            MptcpConnChange peer_flag = { .kind = MPTCP_CONN_CHANGE_PEER_BACKUP, .subflow = sf,
+                                          .backup = (s->sf_flags & MPTCP_SUBFLOW_FLAG_BKUP_REM) != 0 };
+
+            _mptcp_connection_apply (self, &local_flag);
+            _mptcp_connection_apply (self, &peer_flag);
+          }
           g_object_unref (sf);
           break;
         }
