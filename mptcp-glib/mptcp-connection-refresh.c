@@ -64,6 +64,62 @@ match_entry (MptcpConnection        *self,
   return NULL;
 }
 
+/* The fast path's tail: every listed subflow matched the kernel's entries before first, in
+ * order, and the live entries from first on are new ones (a new connection's first subflow, a
+ * subflow just established): made and appended in the kernel's order. FALSE, having changed
+ * nothing, when one of them matches a listed subflow after all (the kernel listing one twice:
+ * the general path sorts that out). */
+static gboolean
+append_new (MptcpConnection        *self,
+            const MptcpSockoptList *kl,
+            guint                   first,
+            gboolean                copy)
+{
+  gboolean by_id = kl->sfinfo_stride != 0;
+  MptcpSubflow *one = NULL;
+  g_autoptr(GPtrArray) added = NULL;
+  guint n_new = 0;
+  guint i;
+
+  for (i = first; i < kl->n_subflows; i++)
+    {
+      MptcpSockoptAddr local, remote;
+
+      if (_mptcp_sockopt_list_state (kl, i) == MPTCP_TCP_STATE_CLOSE)
+        continue;
+      _mptcp_sockopt_list_get_addrs (kl, i, &local, &remote);
+      if (self->subflows->items->len != 0 && match_entry (self, kl, i, 0, &local, &remote) != NULL)
+        return FALSE;
+      n_new++;
+    }
+  if (n_new == 0)
+    return TRUE;
+  if (n_new > 1)
+    added = g_ptr_array_new_full (n_new, g_object_unref);
+  for (i = first; i < kl->n_subflows; i++)
+    {
+      MptcpSockoptAddr local, remote;
+      MptcpSubflow *sf;
+      guint id;
+
+      if (_mptcp_sockopt_list_state (kl, i) == MPTCP_TCP_STATE_CLOSE)
+        continue;
+      _mptcp_sockopt_list_get_addrs (kl, i, &local, &remote);
+      id = by_id ? _mptcp_sockopt_list_id (kl, i) : extra_get (self)->next_id++;
+      sf = _mptcp_subflow_new (self, id, &local, &remote);
+      set_entry_info (sf, kl, i, copy);
+      if (added != NULL)
+        g_ptr_array_add (added, sf);
+      else
+        one = sf;
+    }
+  _mptcp_connection_apply (self, &(MptcpConnChange) {
+                             .kind = MPTCP_CONN_CHANGE_SUBFLOWS_UP, .subflow = one,
+                             .subflows = added });
+  g_clear_object (&one);
+  return TRUE;
+}
+
 /* Brings the list model in line with the kernel's list kl (a fresh read;
  * the subflows' statistics still point into the previous one). */
 static void
@@ -93,8 +149,20 @@ apply_kernel_list (MptcpConnection        *self,
       sf = g_ptr_array_index (items, j);
       if (by_id)
         {
-          if (sf->id != _mptcp_sockopt_list_id (kl, i))
-            break;
+          guint32 id = _mptcp_sockopt_list_id (kl, i);
+
+          if (sf->id != id)
+            {
+              MptcpSockoptAddr local, remote;
+
+              /* added from an event or an open (no id yet): matched by its 4-tuple once */
+              if (sf->id != 0)
+                break;
+              _mptcp_sockopt_list_get_addrs (kl, i, &local, &remote);
+              if (!_mptcp_subflow_matches (sf, &local, &remote))
+                break;
+              _mptcp_subflow_set_id (sf, id);
+            }
         }
       else
         {
@@ -108,6 +176,8 @@ apply_kernel_list (MptcpConnection        *self,
       j++;
     }
   if (i == kl->n_subflows && j == n_old)
+    return;
+  if (j == n_old && append_new (self, kl, i, copy))
     return;
 
   /* General path: match every live kernel entry to a listed subflow (by id,

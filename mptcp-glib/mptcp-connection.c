@@ -587,11 +587,25 @@ subflows_up (MptcpConnection *self,
 {
   GPtrArray *items = self->subflows->items;
   guint pos = items->len;
-  g_autoptr(GPtrArray) fresh = g_ptr_array_new_full (n, g_object_unref);
+  g_autoptr(GPtrArray) fresh = NULL;
   guint i;
 
   if (n == 0)
     return;
+  if (n == 1)
+    {
+      /* one (a new connection's first subflow, one just established): held here across
+       * the signals, whose handlers may change the list */
+      g_autoptr(MptcpSubflow) sf = g_object_ref (subflows[0]);
+
+      if (sf->id == 0 && self->path == MPTCP_SOCKOPT_PATH_LEGACY)
+        _mptcp_subflow_set_id (sf, extra_get (self)->next_id++);
+      g_ptr_array_add (items, g_object_ref (sf));
+      g_list_model_items_changed (G_LIST_MODEL (self->subflows), pos, 0, 1);
+      g_signal_emit (self, signals[SIGNAL_SUBFLOW_ADDED], 0, sf);
+      return;
+    }
+  fresh = g_ptr_array_new_full (n, g_object_unref);
   for (i = 0; i < n; i++)
     {
       MptcpSubflow *sf = subflows[i];
