@@ -21,6 +21,32 @@ G_BEGIN_DECLS
  * MPTCP_FULL_INFO, falling back to legacy on kernels before 6.5. */
 #define MPTCP_CONNECTION_SUBFLOW_LIST_ENV "MPTCP_GLIB_SUBFLOW_LIST"
 
+/* The library's environment (MPTCP_CONNECTION_SUBFLOW_LIST_ENV, and
+ * MPTCP_CONNECTION_SERVICE_ENV of mptcp-connection-service-private.h), read once per process
+ * when first needed: a getenv() walks the whole environment, which cost as much as a tenth of
+ * a connection's construction. A test that changes them calls
+ * _mptcp_connection_reload_environment() after. */
+typedef enum
+{
+  MPTCP_CONN_LIST_MODE_AUTO,        /* unset or anything else: FULL_INFO, legacy before 6.5 */
+  MPTCP_CONN_LIST_MODE_LEGACY,
+  MPTCP_CONN_LIST_MODE_FULL_INFO,
+} MptcpConnListMode;
+
+typedef enum
+{
+  MPTCP_CONN_SERVICE_MODE_AUTO,     /* unset or anything else: when the events are polled */
+  MPTCP_CONN_SERVICE_MODE_NEVER,
+  MPTCP_CONN_SERVICE_MODE_ALWAYS,
+} MptcpConnServiceMode;
+
+G_GNUC_INTERNAL
+MptcpConnListMode    _mptcp_connection_env_list_mode      (void);
+G_GNUC_INTERNAL
+MptcpConnServiceMode _mptcp_connection_env_service_mode   (void);
+G_GNUC_INTERNAL
+void                 _mptcp_connection_reload_environment (void);
+
 /* Which getsockopt path lists the subflows (after any automatic switch). */
 G_GNUC_INTERNAL
 MptcpSockoptPath _mptcp_connection_get_list_path (MptcpConnection        *self);

@@ -10,6 +10,7 @@
 #include "mptcp-subflow-private.h"
 #include "mptcp-service-private.h"
 #include "mptcp-connection-service-private.h"
+#include "mptcp-connection-private.h"
 
 #define REG_KEY "mptcp-glib-service-registration"
 
@@ -36,13 +37,13 @@ registration_free (gpointer data)
 gboolean
 _mptcp_connection_service_wanted (MptcpConnection *self)
 {
-  const char *mode = g_getenv (MPTCP_CONNECTION_SERVICE_ENV);
+  MptcpConnServiceMode mode = _mptcp_connection_env_service_mode ();
 
   if (mptcp_connection_get_socket (self) == NULL)   /* by token: CAP_NET_ADMIN already */
     return FALSE;
-  if (g_strcmp0 (mode, "never") == 0)
+  if (mode == MPTCP_CONN_SERVICE_MODE_NEVER)
     return FALSE;
-  if (g_strcmp0 (mode, "always") == 0)
+  if (mode == MPTCP_CONN_SERVICE_MODE_ALWAYS)
     return TRUE;
   return mptcp_connection_get_event_source (self) == MPTCP_EVENT_SOURCE_POLLING;
 }

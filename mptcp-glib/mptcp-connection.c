@@ -69,9 +69,9 @@
  * the subflows itself, in the order it first sees them, matching them across
  * refreshes by their 4-tuple (so a subflow closed and reopened with the same
  * 4-tuple between two refreshes looks like the same subflow there). Setting the environment variable
- * `MPTCP_GLIB_SUBFLOW_LIST` to `legacy` before a connection is constructed
+ * `MPTCP_GLIB_SUBFLOW_LIST` to `legacy` before the process constructs its first connection
  * forces that older way on any kernel (`full-info` forbids it); it exists for
- * testing.
+ * testing. The library reads it (and `MPTCP_GLIB_USE_SERVICE`) once per process.
  *
  * Because reads are synchronous and cheap, there is no asynchronous variant.
  * Refresh as often as your application needs (for example from a
@@ -828,6 +828,50 @@ socket_address (int                fd,
   return TRUE;
 }
 
+/* ---- the environment, read once ---- */
+
+/* -1: not read yet; else the list mode | the service mode << 4 */
+static gint env_modes = -1;
+
+static gint
+env_read (void)
+{
+  gint modes = g_atomic_int_get (&env_modes);
+
+  if (G_UNLIKELY (modes < 0))
+    {
+      const char *list = g_getenv (MPTCP_CONNECTION_SUBFLOW_LIST_ENV);
+      const char *service = g_getenv (MPTCP_CONNECTION_SERVICE_ENV);
+
+      modes = g_strcmp0 (list, "legacy") == 0 ? MPTCP_CONN_LIST_MODE_LEGACY
+            : g_strcmp0 (list, "full-info") == 0 ? MPTCP_CONN_LIST_MODE_FULL_INFO
+            : MPTCP_CONN_LIST_MODE_AUTO;
+      modes |= (g_strcmp0 (service, "never") == 0 ? MPTCP_CONN_SERVICE_MODE_NEVER
+                : g_strcmp0 (service, "always") == 0 ? MPTCP_CONN_SERVICE_MODE_ALWAYS
+                : MPTCP_CONN_SERVICE_MODE_AUTO) << 4;
+      g_atomic_int_set (&env_modes, modes);
+    }
+  return modes;
+}
+
+MptcpConnListMode
+_mptcp_connection_env_list_mode (void)
+{
+  return (MptcpConnListMode) (env_read () & 0xf);
+}
+
+MptcpConnServiceMode
+_mptcp_connection_env_service_mode (void)
+{
+  return (MptcpConnServiceMode) (env_read () >> 4);
+}
+
+void
+_mptcp_connection_reload_environment (void)
+{
+  g_atomic_int_set (&env_modes, -1);
+}
+
 static gboolean init_once (MptcpConnection *self, GError **error);
 
 /* GInitable wants init to be idempotent: run it once, then repeat its
@@ -862,7 +906,7 @@ init_once (MptcpConnection  *self,
 {
   g_autoptr(GError) local_error = NULL;
   MptcpSockoptProbe probe;
-  const char *mode;
+  MptcpConnListMode mode;
   int fd;
   int r;
 
@@ -910,19 +954,10 @@ init_once (MptcpConnection  *self,
       !socket_address (fd, TRUE, &self->remote_raw, error))
     return FALSE;
 
-  mode = g_getenv (MPTCP_CONNECTION_SUBFLOW_LIST_ENV);
-  if (g_strcmp0 (mode, "legacy") == 0)
-    {
-      self->path = MPTCP_SOCKOPT_PATH_LEGACY;
-      self->path_forced = TRUE;
-    }
-  else if (g_strcmp0 (mode, "full-info") == 0)
-    {
-      self->path = MPTCP_SOCKOPT_PATH_FULL_INFO;
-      self->path_forced = TRUE;
-    }
-  else
-    self->path = MPTCP_SOCKOPT_PATH_FULL_INFO;
+  mode = _mptcp_connection_env_list_mode ();
+  self->path = mode == MPTCP_CONN_LIST_MODE_LEGACY ? MPTCP_SOCKOPT_PATH_LEGACY
+                                                   : MPTCP_SOCKOPT_PATH_FULL_INFO;
+  self->path_forced = mode != MPTCP_CONN_LIST_MODE_AUTO;
 
   if (self->fallback)
     return TRUE;
