@@ -905,8 +905,9 @@ init_once (MptcpConnection  *self,
            GError          **error)
 {
   g_autoptr(GError) local_error = NULL;
-  MptcpSockoptProbe probe;
   MptcpConnListMode mode;
+  int protocol = 0;
+  socklen_t plen;
   int fd;
   int r;
 
@@ -922,30 +923,33 @@ init_once (MptcpConnection  *self,
       return FALSE;
     }
 
+  /* What kind of socket: its type and family as GSocket read them when it was made (they
+   * cannot change), its protocol from the kernel (GSocket reports an MPTCP socket's as TCP);
+   * whether the connection fell back, from MPTCP_INFO below (a fallen-back one refuses it,
+   * as TCP_IS_MPTCP would say: one system call less on the way to the first event). */
   fd = g_socket_get_fd (self->socket);
-  r = _mptcp_sockopt_probe (fd, &probe);
-  if (r < 0)
+  if (g_socket_get_socket_type (self->socket) != G_SOCKET_TYPE_STREAM ||
+      (g_socket_get_family (self->socket) != G_SOCKET_FAMILY_IPV4 &&
+       g_socket_get_family (self->socket) != G_SOCKET_FAMILY_IPV6))
     {
-      _mptcp_conn_set_errno_error (error, -r, "Could not inspect the socket");
-      return FALSE;
-    }
-  switch (probe.kind)
-    {
-    case MPTCP_SOCKOPT_KIND_NOT_STREAM:
       g_set_error_literal (error, MPTCP_ERROR, MPTCP_ERROR_NOT_MPTCP,
                            "The socket is not an IPv4 or IPv6 stream socket, "
                            "so it cannot be MPTCP");
       return FALSE;
-    case MPTCP_SOCKOPT_KIND_TCP:
+    }
+  plen = sizeof protocol;
+  if (getsockopt (fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &plen) < 0)
+    {
+      _mptcp_conn_set_errno_error (error, errno, "Could not inspect the socket");
+      return FALSE;
+    }
+  if (protocol != IPPROTO_MPTCP)
+    {
+      /* includes the accepted side of a plain TCP client on an MPTCP listener: the
+       * kernel hands out a TCP socket there */
       g_set_error_literal (error, MPTCP_ERROR, MPTCP_ERROR_NOT_MPTCP,
                            "The socket is a plain TCP socket, not an MPTCP one");
       return FALSE;
-    case MPTCP_SOCKOPT_KIND_MPTCP_FALLBACK:
-      self->fallback = TRUE;
-      break;
-    case MPTCP_SOCKOPT_KIND_MPTCP:
-    default:
-      break;
     }
 
   /* Addresses: the socket must be connected. The objects are made on
@@ -958,9 +962,6 @@ init_once (MptcpConnection  *self,
   self->path = mode == MPTCP_CONN_LIST_MODE_LEGACY ? MPTCP_SOCKOPT_PATH_LEGACY
                                                    : MPTCP_SOCKOPT_PATH_FULL_INFO;
   self->path_forced = mode != MPTCP_CONN_LIST_MODE_AUTO;
-
-  if (self->fallback)
-    return TRUE;
 
   {
     mpx_mptcp_info info = { 0 };
