@@ -24,7 +24,7 @@ G_BEGIN_DECLS
 /* The library's environment (MPTCP_CONNECTION_SUBFLOW_LIST_ENV, and
  * MPTCP_CONNECTION_SERVICE_ENV of mptcp-connection-service-private.h), read once per process
  * when first needed: a getenv() walks the whole environment, which cost as much as a tenth of
- * a connection's construction. A test that changes them calls
+ * a connection's construction. A test that changes either calls
  * _mptcp_connection_reload_environment() after. */
 typedef enum
 {
@@ -33,19 +33,10 @@ typedef enum
   MPTCP_CONN_LIST_MODE_FULL_INFO,
 } MptcpConnListMode;
 
-typedef enum
-{
-  MPTCP_CONN_SERVICE_MODE_AUTO,     /* unset or anything else: when the events are polled */
-  MPTCP_CONN_SERVICE_MODE_NEVER,
-  MPTCP_CONN_SERVICE_MODE_ALWAYS,
-} MptcpConnServiceMode;
-
 G_GNUC_INTERNAL
-MptcpConnListMode    _mptcp_connection_env_list_mode      (void);
+MptcpConnListMode _mptcp_connection_env_list_mode      (void);
 G_GNUC_INTERNAL
-MptcpConnServiceMode _mptcp_connection_env_service_mode   (void);
-G_GNUC_INTERNAL
-void                 _mptcp_connection_reload_environment (void);
+void              _mptcp_connection_reload_environment (void);
 
 /* Which getsockopt path lists the subflows (after any automatic switch). */
 G_GNUC_INTERNAL

@@ -30,6 +30,11 @@ G_BEGIN_DECLS
 
 #define MPTCP_CONNECTION_SERVICE_ENV "MPTCP_GLIB_USE_SERVICE"
 
+/* MPTCP_CONNECTION_SERVICE_ENV is read once per process; _mptcp_connection_reload_environment()
+ * (tests) makes the next use read it again. */
+G_GNUC_INTERNAL
+void _mptcp_connection_service_reload_environment (void);
+
 /* The operations, in the order of mptcp-connection.c's OpKind. */
 typedef enum
 {

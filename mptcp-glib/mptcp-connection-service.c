@@ -10,7 +10,6 @@
 #include "mptcp-subflow-private.h"
 #include "mptcp-service-private.h"
 #include "mptcp-connection-service-private.h"
-#include "mptcp-connection-private.h"
 
 #define REG_KEY "mptcp-glib-service-registration"
 
@@ -34,16 +33,36 @@ registration_free (gpointer data)
   g_free (reg);
 }
 
+/* MPTCP_CONNECTION_SERVICE_ENV, read once per process (a getenv() at every operation cost
+ * about a tenth of an open): -1 not read yet, else one of these */
+enum { SERVICE_MODE_AUTO, SERVICE_MODE_NEVER, SERVICE_MODE_ALWAYS };
+static gint service_mode = -1;
+
+void
+_mptcp_connection_service_reload_environment (void)
+{
+  g_atomic_int_set (&service_mode, -1);
+}
+
 gboolean
 _mptcp_connection_service_wanted (MptcpConnection *self)
 {
-  MptcpConnServiceMode mode = _mptcp_connection_env_service_mode ();
+  gint mode = g_atomic_int_get (&service_mode);
 
+  if (G_UNLIKELY (mode < 0))
+    {
+      const char *value = g_getenv (MPTCP_CONNECTION_SERVICE_ENV);
+
+      mode = g_strcmp0 (value, "never") == 0 ? SERVICE_MODE_NEVER
+           : g_strcmp0 (value, "always") == 0 ? SERVICE_MODE_ALWAYS
+           : SERVICE_MODE_AUTO;
+      g_atomic_int_set (&service_mode, mode);
+    }
   if (mptcp_connection_get_socket (self) == NULL)   /* by token: CAP_NET_ADMIN already */
     return FALSE;
-  if (mode == MPTCP_CONN_SERVICE_MODE_NEVER)
+  if (mode == SERVICE_MODE_NEVER)
     return FALSE;
-  if (mode == MPTCP_CONN_SERVICE_MODE_ALWAYS)
+  if (mode == SERVICE_MODE_ALWAYS)
     return TRUE;
   return mptcp_connection_get_event_source (self) == MPTCP_EVENT_SOURCE_POLLING;
 }

@@ -830,46 +830,31 @@ socket_address (int                fd,
 
 /* ---- the environment, read once ---- */
 
-/* -1: not read yet; else the list mode | the service mode << 4 */
-static gint env_modes = -1;
-
-static gint
-env_read (void)
-{
-  gint modes = g_atomic_int_get (&env_modes);
-
-  if (G_UNLIKELY (modes < 0))
-    {
-      const char *list = g_getenv (MPTCP_CONNECTION_SUBFLOW_LIST_ENV);
-      const char *service = g_getenv (MPTCP_CONNECTION_SERVICE_ENV);
-
-      modes = g_strcmp0 (list, "legacy") == 0 ? MPTCP_CONN_LIST_MODE_LEGACY
-            : g_strcmp0 (list, "full-info") == 0 ? MPTCP_CONN_LIST_MODE_FULL_INFO
-            : MPTCP_CONN_LIST_MODE_AUTO;
-      modes |= (g_strcmp0 (service, "never") == 0 ? MPTCP_CONN_SERVICE_MODE_NEVER
-                : g_strcmp0 (service, "always") == 0 ? MPTCP_CONN_SERVICE_MODE_ALWAYS
-                : MPTCP_CONN_SERVICE_MODE_AUTO) << 4;
-      g_atomic_int_set (&env_modes, modes);
-    }
-  return modes;
-}
+/* MPTCP_CONNECTION_SUBFLOW_LIST_ENV: -1 not read yet, else an MptcpConnListMode */
+static gint list_mode = -1;
 
 MptcpConnListMode
 _mptcp_connection_env_list_mode (void)
 {
-  return (MptcpConnListMode) (env_read () & 0xf);
-}
+  gint mode = g_atomic_int_get (&list_mode);
 
-MptcpConnServiceMode
-_mptcp_connection_env_service_mode (void)
-{
-  return (MptcpConnServiceMode) (env_read () >> 4);
+  if (G_UNLIKELY (mode < 0))
+    {
+      const char *value = g_getenv (MPTCP_CONNECTION_SUBFLOW_LIST_ENV);
+
+      mode = g_strcmp0 (value, "legacy") == 0 ? MPTCP_CONN_LIST_MODE_LEGACY
+           : g_strcmp0 (value, "full-info") == 0 ? MPTCP_CONN_LIST_MODE_FULL_INFO
+           : MPTCP_CONN_LIST_MODE_AUTO;
+      g_atomic_int_set (&list_mode, mode);
+    }
+  return (MptcpConnListMode) mode;
 }
 
 void
 _mptcp_connection_reload_environment (void)
 {
-  g_atomic_int_set (&env_modes, -1);
+  g_atomic_int_set (&list_mode, -1);
+  _mptcp_connection_service_reload_environment ();
 }
 
 static gboolean init_once (MptcpConnection *self, GError **error);
