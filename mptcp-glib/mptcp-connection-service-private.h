@@ -35,6 +35,13 @@ G_BEGIN_DECLS
 G_GNUC_INTERNAL
 void _mptcp_connection_service_reload_environment (void);
 
+/* An environment variable read once per process into *cache (-1: not yet): 0 for unset or
+ * none of choices (NULL-terminated), i + 1 for choices[i]. */
+G_GNUC_INTERNAL
+gint _mptcp_connection_env_once (gint              *cache,
+                                 const char        *name,
+                                 const char *const *choices);
+
 /* The operations, in the order of mptcp-connection.c's OpKind. */
 typedef enum
 {

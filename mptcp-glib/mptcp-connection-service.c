@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <string.h>
 #include <gio/gunixfdlist.h>
 
 #include "mptcp-error.h"
@@ -33,8 +34,30 @@ registration_free (gpointer data)
   g_free (reg);
 }
 
-/* MPTCP_CONNECTION_SERVICE_ENV, read once per process (a getenv() at every operation cost
- * about a tenth of an open): -1 not read yet, else one of these */
+/* One environment variable read once per process (a getenv() walks the whole environment):
+ * *cache is -1 until then, else 0 for unset or none of choices (NULL-terminated), i + 1 for
+ * choices[i]. */
+gint
+_mptcp_connection_env_once (gint              *cache,
+                            const char        *name,
+                            const char *const *choices)
+{
+  gint mode = g_atomic_int_get (cache);
+
+  if (G_UNLIKELY (mode < 0))
+    {
+      const char *value = g_getenv (name);
+
+      mode = 0;
+      while (value != NULL && choices[mode] != NULL && strcmp (value, choices[mode]) != 0)
+        mode++;
+      mode = value != NULL && choices[mode] != NULL ? mode + 1 : 0;
+      g_atomic_int_set (cache, mode);
+    }
+  return mode;
+}
+
+/* MPTCP_CONNECTION_SERVICE_ENV (a getenv() at every operation cost about a tenth of an open) */
 enum { SERVICE_MODE_AUTO, SERVICE_MODE_NEVER, SERVICE_MODE_ALWAYS };
 static gint service_mode = -1;
 
@@ -47,17 +70,9 @@ _mptcp_connection_service_reload_environment (void)
 gboolean
 _mptcp_connection_service_wanted (MptcpConnection *self)
 {
-  gint mode = g_atomic_int_get (&service_mode);
+  static const char *const choices[] = { "never", "always", NULL };
+  gint mode = _mptcp_connection_env_once (&service_mode, MPTCP_CONNECTION_SERVICE_ENV, choices);
 
-  if (G_UNLIKELY (mode < 0))
-    {
-      const char *value = g_getenv (MPTCP_CONNECTION_SERVICE_ENV);
-
-      mode = g_strcmp0 (value, "never") == 0 ? SERVICE_MODE_NEVER
-           : g_strcmp0 (value, "always") == 0 ? SERVICE_MODE_ALWAYS
-           : SERVICE_MODE_AUTO;
-      g_atomic_int_set (&service_mode, mode);
-    }
   if (mptcp_connection_get_socket (self) == NULL)   /* by token: CAP_NET_ADMIN already */
     return FALSE;
   if (mode == SERVICE_MODE_NEVER)

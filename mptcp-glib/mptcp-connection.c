@@ -836,18 +836,11 @@ static gint list_mode = -1;
 MptcpConnListMode
 _mptcp_connection_env_list_mode (void)
 {
-  gint mode = g_atomic_int_get (&list_mode);
+  /* in the order of MptcpConnListMode after AUTO */
+  static const char *const choices[] = { "legacy", "full-info", NULL };
 
-  if (G_UNLIKELY (mode < 0))
-    {
-      const char *value = g_getenv (MPTCP_CONNECTION_SUBFLOW_LIST_ENV);
-
-      mode = g_strcmp0 (value, "legacy") == 0 ? MPTCP_CONN_LIST_MODE_LEGACY
-           : g_strcmp0 (value, "full-info") == 0 ? MPTCP_CONN_LIST_MODE_FULL_INFO
-           : MPTCP_CONN_LIST_MODE_AUTO;
-      g_atomic_int_set (&list_mode, mode);
-    }
-  return (MptcpConnListMode) mode;
+  return (MptcpConnListMode) _mptcp_connection_env_once (&list_mode, MPTCP_CONNECTION_SUBFLOW_LIST_ENV,
+                                                         choices);
 }
 
 void
