@@ -1,6 +1,7 @@
 /* mptcp-connection-refresh.c: MptcpConnection's refresh: the kernel's view of the subflows
  * (MPTCP_FULL_INFO or the older readers of mptcp-sockopt) and their backup flags, which only
- * sock_diag reports (one diag socket per thread and network namespace)
+ * sock_diag reports (one diag socket per thread and network namespace), and the connection's
+ * counters (MPTCP_INFO, mptcp_connection_get_info())
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -257,6 +258,77 @@ _mptcp_conn_apply_kernel_list (MptcpConnection        *self,
                                gboolean                copy)
 {
   apply_kernel_list (self, kl, copy);
+}
+
+/* ---- the connection's counters ---- */
+
+/**
+ * mptcp_connection_get_info:
+ * @self: a #MptcpConnection
+ * @error: return location for a #GError, or %NULL
+ *
+ * Reads the MPTCP-level counters of the connection from the kernel (one
+ * getsockopt(), no privilege needed). The snapshot holds every field of
+ * `struct mptcp_info` the running kernel returns; see #MptcpConnectionInfo.
+ *
+ * Fails with %MPTCP_ERROR_FALLBACK if the connection fell back to TCP (the
+ * kernel then keeps no MPTCP counters; #MptcpConnection:fallback becomes
+ * %TRUE) and with %MPTCP_ERROR_CLOSED if the socket is closed.
+ *
+ * Returns: (transfer full): a snapshot of the connection's counters, or
+ *   %NULL on error
+ *
+ * Since: 0.1
+ */
+MptcpConnectionInfo *
+mptcp_connection_get_info (MptcpConnection  *self,
+                           GError          **error)
+{
+  guint8 info[MPX_MPTCP_INFO_SIZE];
+  gsize len;
+  int fd;
+  int r;
+
+  g_return_val_if_fail (MPTCP_IS_CONNECTION (self), NULL);
+  g_return_val_if_fail (_mptcp_conn_in_own_thread (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (self->fallback)
+    {
+      _mptcp_conn_set_fallback_error (error);
+      return NULL;
+    }
+  if (self->socket == NULL)                 /* mptcp_connection_new_for_token() */
+    return _mptcp_conn_token_get_info (self, error);
+  if (self->closed || g_socket_is_closed (self->socket))
+    {
+      _mptcp_conn_set_closed_error (error);
+      return NULL;
+    }
+
+  fd = g_socket_get_fd (self->socket);
+  r = _mptcp_sockopt_get_mptcp_info (fd, info, sizeof info, &len);
+  if (r == -EOPNOTSUPP || r == -ENOPROTOOPT)
+    {
+      if (_mptcp_sockopt_is_mptcp (fd) == 0)
+        {
+          if (!self->in_refresh)
+            {
+              self->in_refresh = TRUE;
+              _mptcp_connection_apply_kind (self, MPTCP_CONN_CHANGE_FALLBACK);
+              self->in_refresh = FALSE;
+            }
+          _mptcp_conn_set_fallback_error (error);
+          return NULL;
+        }
+    }
+  if (r < 0)
+    {
+      _mptcp_conn_set_errno_error (error, -r, "Could not read the MPTCP connection info");
+      return NULL;
+    }
+
+  return _mptcp_connection_info_new (info, len);
 }
 
 /* ---- the kernel's backup flags, from sock_diag ---- */

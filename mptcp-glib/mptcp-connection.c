@@ -186,7 +186,6 @@
 /* ---- MptcpConnection ---- */
 
 #include "mptcp-connection-impl-private.h"
-#include "mptcp-connection-token-private.h"
 
 enum
 {
@@ -1240,75 +1239,6 @@ mptcp_connection_refresh (MptcpConnection  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   return _mptcp_conn_refresh_guarded (self, TRUE, error);
-}
-
-/**
- * mptcp_connection_get_info:
- * @self: a #MptcpConnection
- * @error: return location for a #GError, or %NULL
- *
- * Reads the MPTCP-level counters of the connection from the kernel (one
- * getsockopt(), no privilege needed). The snapshot holds every field of
- * `struct mptcp_info` the running kernel returns; see #MptcpConnectionInfo.
- *
- * Fails with %MPTCP_ERROR_FALLBACK if the connection fell back to TCP (the
- * kernel then keeps no MPTCP counters; #MptcpConnection:fallback becomes
- * %TRUE) and with %MPTCP_ERROR_CLOSED if the socket is closed.
- *
- * Returns: (transfer full): a snapshot of the connection's counters, or
- *   %NULL on error
- *
- * Since: 0.1
- */
-MptcpConnectionInfo *
-mptcp_connection_get_info (MptcpConnection  *self,
-                           GError          **error)
-{
-  guint8 info[MPX_MPTCP_INFO_SIZE];
-  gsize len;
-  int fd;
-  int r;
-
-  g_return_val_if_fail (MPTCP_IS_CONNECTION (self), NULL);
-  g_return_val_if_fail (_mptcp_conn_in_own_thread (self), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  if (self->fallback)
-    {
-      _mptcp_conn_set_fallback_error (error);
-      return NULL;
-    }
-  if (self->socket == NULL)                 /* mptcp_connection_new_for_token() */
-    return _mptcp_conn_token_get_info (self, error);
-  if (self->closed || g_socket_is_closed (self->socket))
-    {
-      _mptcp_conn_set_closed_error (error);
-      return NULL;
-    }
-
-  fd = g_socket_get_fd (self->socket);
-  r = _mptcp_sockopt_get_mptcp_info (fd, info, sizeof info, &len);
-  if (r == -EOPNOTSUPP || r == -ENOPROTOOPT)
-    {
-      if (_mptcp_sockopt_is_mptcp (fd) == 0)
-        {
-          if (!self->in_refresh)
-            {
-              self->in_refresh = TRUE;
-              _mptcp_connection_apply_kind (self, MPTCP_CONN_CHANGE_FALLBACK);
-              self->in_refresh = FALSE;
-            }
-          _mptcp_conn_set_fallback_error (error);
-          return NULL;
-        }
-    }
-  if (r < 0)
-    {
-      _mptcp_conn_set_errno_error (error, -r, "Could not read the MPTCP connection info");
-      return NULL;
-    }
-
-  return _mptcp_connection_info_new (info, len);
 }
 
 void
