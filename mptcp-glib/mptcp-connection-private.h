@@ -21,6 +21,23 @@ G_BEGIN_DECLS
  * MPTCP_FULL_INFO, falling back to legacy on kernels before 6.5. */
 #define MPTCP_CONNECTION_SUBFLOW_LIST_ENV "MPTCP_GLIB_SUBFLOW_LIST"
 
+/* MPTCP_CONNECTION_SUBFLOW_LIST_ENV, read once per process when first needed: a getenv()
+ * walks the whole environment, which cost as much as a tenth of a connection's construction.
+ * A test that changes it calls _mptcp_connection_reload_environment() after.
+ * (MPTCP_GLIB_USE_SERVICE is read at each operation, as MptcpConnection:service-policy
+ * documents; only the AUTO policy reads it.) */
+typedef enum
+{
+  MPTCP_CONN_LIST_MODE_AUTO,        /* unset or anything else: FULL_INFO, legacy before 6.5 */
+  MPTCP_CONN_LIST_MODE_LEGACY,
+  MPTCP_CONN_LIST_MODE_FULL_INFO,
+} MptcpConnListMode;
+
+G_GNUC_INTERNAL
+MptcpConnListMode _mptcp_connection_env_list_mode      (void);
+G_GNUC_INTERNAL
+void              _mptcp_connection_reload_environment (void);
+
 /* Which getsockopt path lists the subflows (after any automatic switch). */
 G_GNUC_INTERNAL
 MptcpSockoptPath _mptcp_connection_get_list_path (MptcpConnection        *self);

@@ -1,6 +1,7 @@
 /* mptcp-connection-refresh.c: MptcpConnection's refresh: the kernel's view of the subflows
  * (MPTCP_FULL_INFO or the older readers of mptcp-sockopt) and their backup flags, which only
- * sock_diag reports (one diag socket per thread and network namespace)
+ * sock_diag reports (one diag socket per thread and network namespace), and the connection's
+ * counters (MPTCP_INFO, mptcp_connection_get_info())
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -63,6 +64,62 @@ match_entry (MptcpConnection        *self,
   return NULL;
 }
 
+/* The fast path's tail: every listed subflow matched the kernel's entries before first, in
+ * order, and the live entries from first on are new ones (a new connection's first subflow, a
+ * subflow just established): made and appended in the kernel's order. FALSE, having changed
+ * nothing, when one of them matches a listed subflow after all (the kernel listing one twice:
+ * the general path sorts that out). */
+static gboolean
+append_new (MptcpConnection        *self,
+            const MptcpSockoptList *kl,
+            guint                   first,
+            gboolean                copy)
+{
+  gboolean by_id = kl->sfinfo_stride != 0;
+  MptcpSubflow *one = NULL;
+  g_autoptr(GPtrArray) added = NULL;
+  guint n_new = 0;
+  guint i;
+
+  for (i = first; i < kl->n_subflows; i++)
+    {
+      MptcpSockoptAddr local, remote;
+
+      if (_mptcp_sockopt_list_state (kl, i) == MPTCP_TCP_STATE_CLOSE)
+        continue;
+      _mptcp_sockopt_list_get_addrs (kl, i, &local, &remote);
+      if (self->subflows->items->len != 0 && match_entry (self, kl, i, 0, &local, &remote) != NULL)
+        return FALSE;
+      n_new++;
+    }
+  if (n_new == 0)
+    return TRUE;
+  if (n_new > 1)
+    added = g_ptr_array_new_full (n_new, g_object_unref);
+  for (i = first; i < kl->n_subflows; i++)
+    {
+      MptcpSockoptAddr local, remote;
+      MptcpSubflow *sf;
+      guint id;
+
+      if (_mptcp_sockopt_list_state (kl, i) == MPTCP_TCP_STATE_CLOSE)
+        continue;
+      _mptcp_sockopt_list_get_addrs (kl, i, &local, &remote);
+      id = by_id ? _mptcp_sockopt_list_id (kl, i) : extra_get (self)->next_id++;
+      sf = _mptcp_subflow_new (self, id, &local, &remote);
+      set_entry_info (sf, kl, i, copy);
+      if (added != NULL)
+        g_ptr_array_add (added, sf);
+      else
+        one = sf;
+    }
+  _mptcp_connection_apply (self, &(MptcpConnChange) {
+                             .kind = MPTCP_CONN_CHANGE_SUBFLOWS_UP, .subflow = one,
+                             .subflows = added });
+  g_clear_object (&one);
+  return TRUE;
+}
+
 /* Brings the list model in line with the kernel's list kl (a fresh read;
  * the subflows' statistics still point into the previous one). */
 static void
@@ -92,8 +149,20 @@ apply_kernel_list (MptcpConnection        *self,
       sf = g_ptr_array_index (items, j);
       if (by_id)
         {
-          if (sf->id != _mptcp_sockopt_list_id (kl, i))
-            break;
+          guint32 id = _mptcp_sockopt_list_id (kl, i);
+
+          if (sf->id != id)
+            {
+              MptcpSockoptAddr local, remote;
+
+              /* added from an event or an open (no id yet): matched by its 4-tuple once */
+              if (sf->id != 0)
+                break;
+              _mptcp_sockopt_list_get_addrs (kl, i, &local, &remote);
+              if (!_mptcp_subflow_matches (sf, &local, &remote))
+                break;
+              _mptcp_subflow_set_id (sf, id);
+            }
         }
       else
         {
@@ -107,6 +176,8 @@ apply_kernel_list (MptcpConnection        *self,
       j++;
     }
   if (i == kl->n_subflows && j == n_old)
+    return;
+  if (j == n_old && append_new (self, kl, i, copy))
     return;
 
   /* General path: match every live kernel entry to a listed subflow (by id,
@@ -186,6 +257,77 @@ _mptcp_conn_apply_kernel_list (MptcpConnection        *self,
                                gboolean                copy)
 {
   apply_kernel_list (self, kl, copy);
+}
+
+/* ---- the connection's counters ---- */
+
+/**
+ * mptcp_connection_get_info:
+ * @self: a #MptcpConnection
+ * @error: return location for a #GError, or %NULL
+ *
+ * Reads the MPTCP-level counters of the connection from the kernel (one
+ * getsockopt(), no privilege needed). The snapshot holds every field of
+ * `struct mptcp_info` the running kernel returns; see #MptcpConnectionInfo.
+ *
+ * Fails with %MPTCP_ERROR_FALLBACK if the connection fell back to TCP (the
+ * kernel then keeps no MPTCP counters; #MptcpConnection:fallback becomes
+ * %TRUE) and with %MPTCP_ERROR_CLOSED if the socket is closed.
+ *
+ * Returns: (transfer full): a snapshot of the connection's counters, or
+ *   %NULL on error
+ *
+ * Since: 0.1
+ */
+MptcpConnectionInfo *
+mptcp_connection_get_info (MptcpConnection  *self,
+                           GError          **error)
+{
+  guint8 info[MPX_MPTCP_INFO_SIZE];
+  gsize len;
+  int fd;
+  int r;
+
+  g_return_val_if_fail (MPTCP_IS_CONNECTION (self), NULL);
+  g_return_val_if_fail (_mptcp_conn_in_own_thread (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (self->fallback)
+    {
+      _mptcp_conn_set_fallback_error (error);
+      return NULL;
+    }
+  if (self->socket == NULL)                 /* mptcp_connection_new_for_token() */
+    return _mptcp_conn_token_get_info (self, error);
+  if (self->closed || g_socket_is_closed (self->socket))
+    {
+      _mptcp_conn_set_closed_error (error);
+      return NULL;
+    }
+
+  fd = g_socket_get_fd (self->socket);
+  r = _mptcp_sockopt_get_mptcp_info (fd, info, sizeof info, &len);
+  if (r == -EOPNOTSUPP || r == -ENOPROTOOPT)
+    {
+      if (_mptcp_sockopt_is_mptcp (fd) == 0)
+        {
+          if (!self->in_refresh)
+            {
+              self->in_refresh = TRUE;
+              _mptcp_connection_apply_kind (self, MPTCP_CONN_CHANGE_FALLBACK);
+              self->in_refresh = FALSE;
+            }
+          _mptcp_conn_set_fallback_error (error);
+          return NULL;
+        }
+    }
+  if (r < 0)
+    {
+      _mptcp_conn_set_errno_error (error, -r, "Could not read the MPTCP connection info");
+      return NULL;
+    }
+
+  return _mptcp_connection_info_new (info, len);
 }
 
 /* ---- the kernel's backup flags, from sock_diag ---- */

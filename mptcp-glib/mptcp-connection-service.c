@@ -127,8 +127,12 @@ _mptcp_connection_service_wanted (MptcpConnection *self)
       return TRUE;
     case MPTCP_SERVICE_POLICY_AUTO:
     default:
-      if (_mptcp_service_env_choice () != 0)
-        return _mptcp_service_env_choice () > 0;
+      {
+        int choice = _mptcp_service_env_choice ();   /* read at each operation (documented) */
+
+        if (choice != 0)
+          return choice > 0;
+      }
       return self->event_source == MPTCP_EVENT_SOURCE_POLLING ||
              self->event_source == MPTCP_EVENT_SOURCE_SERVICE;
     }

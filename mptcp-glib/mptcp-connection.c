@@ -69,9 +69,9 @@
  * the subflows itself, in the order it first sees them, matching them across
  * refreshes by their 4-tuple (so a subflow closed and reopened with the same
  * 4-tuple between two refreshes looks like the same subflow there). Setting the environment variable
- * `MPTCP_GLIB_SUBFLOW_LIST` to `legacy` before a connection is constructed
+ * `MPTCP_GLIB_SUBFLOW_LIST` to `legacy` before the process constructs its first connection
  * forces that older way on any kernel (`full-info` forbids it); it exists for
- * testing.
+ * testing. The library reads it (and `MPTCP_GLIB_USE_SERVICE`) once per process.
  *
  * Because reads are synchronous and cheap, there is no asynchronous variant.
  * Refresh as often as your application needs (for example from a
@@ -594,11 +594,25 @@ subflows_up (MptcpConnection *self,
 {
   GPtrArray *items = self->subflows->items;
   guint pos = items->len;
-  g_autoptr(GPtrArray) fresh = g_ptr_array_new_full (n, g_object_unref);
+  g_autoptr(GPtrArray) fresh = NULL;
   guint i;
 
   if (n == 0)
     return;
+  if (n == 1)
+    {
+      /* one (a new connection's first subflow, one just established): held here across
+       * the signals, whose handlers may change the list */
+      g_autoptr(MptcpSubflow) sf = g_object_ref (subflows[0]);
+
+      if (sf->id == 0 && self->path == MPTCP_SOCKOPT_PATH_LEGACY)
+        _mptcp_subflow_set_id (sf, extra_get (self)->next_id++);
+      g_ptr_array_add (items, g_object_ref (sf));
+      g_list_model_items_changed (G_LIST_MODEL (self->subflows), pos, 0, 1);
+      g_signal_emit (self, signals[SIGNAL_SUBFLOW_ADDED], 0, sf);
+      return;
+    }
+  fresh = g_ptr_array_new_full (n, g_object_unref);
   for (i = 0; i < n; i++)
     {
       MptcpSubflow *sf = subflows[i];
@@ -820,6 +834,49 @@ socket_address (int                fd,
   return TRUE;
 }
 
+/* ---- the environment, read once ---- */
+
+/* One environment variable read once per process (a getenv() walks the whole environment):
+ * *cache is -1 until then, else 0 for unset or none of choices (NULL-terminated), i + 1 for
+ * choices[i]. */
+static gint
+env_once (gint              *cache,
+          const char        *name,
+          const char *const *choices)
+{
+  gint mode = g_atomic_int_get (cache);
+
+  if (G_UNLIKELY (mode < 0))
+    {
+      const char *value = g_getenv (name);
+
+      mode = 0;
+      while (value != NULL && choices[mode] != NULL && strcmp (value, choices[mode]) != 0)
+        mode++;
+      mode = value != NULL && choices[mode] != NULL ? mode + 1 : 0;
+      g_atomic_int_set (cache, mode);
+    }
+  return mode;
+}
+
+/* MPTCP_CONNECTION_SUBFLOW_LIST_ENV: -1 not read yet, else an MptcpConnListMode */
+static gint list_mode = -1;
+
+MptcpConnListMode
+_mptcp_connection_env_list_mode (void)
+{
+  /* in the order of MptcpConnListMode after AUTO */
+  static const char *const choices[] = { "legacy", "full-info", NULL };
+
+  return (MptcpConnListMode) env_once (&list_mode, MPTCP_CONNECTION_SUBFLOW_LIST_ENV, choices);
+}
+
+void
+_mptcp_connection_reload_environment (void)
+{
+  g_atomic_int_set (&list_mode, -1);
+}
+
 static gboolean init_once (MptcpConnection *self, GError **error);
 
 /* GInitable wants init to be idempotent: run it once, then repeat its
@@ -853,8 +910,9 @@ init_once (MptcpConnection  *self,
            GError          **error)
 {
   g_autoptr(GError) local_error = NULL;
-  MptcpSockoptProbe probe;
-  const char *mode;
+  MptcpConnListMode mode;
+  int protocol = 0;
+  socklen_t plen;
   int fd;
   int r;
 
@@ -870,30 +928,33 @@ init_once (MptcpConnection  *self,
       return FALSE;
     }
 
+  /* What kind of socket: its type and family as GSocket read them when it was made (they
+   * cannot change), its protocol from the kernel (GSocket reports an MPTCP socket's as TCP);
+   * whether the connection fell back, from MPTCP_INFO below (a fallen-back one refuses it,
+   * as TCP_IS_MPTCP would say: one system call less on the way to the first event). */
   fd = g_socket_get_fd (self->socket);
-  r = _mptcp_sockopt_probe (fd, &probe);
-  if (r < 0)
+  if (g_socket_get_socket_type (self->socket) != G_SOCKET_TYPE_STREAM ||
+      (g_socket_get_family (self->socket) != G_SOCKET_FAMILY_IPV4 &&
+       g_socket_get_family (self->socket) != G_SOCKET_FAMILY_IPV6))
     {
-      _mptcp_conn_set_errno_error (error, -r, "Could not inspect the socket");
-      return FALSE;
-    }
-  switch (probe.kind)
-    {
-    case MPTCP_SOCKOPT_KIND_NOT_STREAM:
       g_set_error_literal (error, MPTCP_ERROR, MPTCP_ERROR_NOT_MPTCP,
                            "The socket is not an IPv4 or IPv6 stream socket, "
                            "so it cannot be MPTCP");
       return FALSE;
-    case MPTCP_SOCKOPT_KIND_TCP:
+    }
+  plen = sizeof protocol;
+  if (getsockopt (fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &plen) < 0)
+    {
+      _mptcp_conn_set_errno_error (error, errno, "Could not inspect the socket");
+      return FALSE;
+    }
+  if (protocol != IPPROTO_MPTCP)
+    {
+      /* includes the accepted side of a plain TCP client on an MPTCP listener: the
+       * kernel hands out a TCP socket there */
       g_set_error_literal (error, MPTCP_ERROR, MPTCP_ERROR_NOT_MPTCP,
                            "The socket is a plain TCP socket, not an MPTCP one");
       return FALSE;
-    case MPTCP_SOCKOPT_KIND_MPTCP_FALLBACK:
-      self->fallback = TRUE;
-      break;
-    case MPTCP_SOCKOPT_KIND_MPTCP:
-    default:
-      break;
     }
 
   /* Addresses: the socket must be connected. The objects are made on
@@ -902,22 +963,10 @@ init_once (MptcpConnection  *self,
       !socket_address (fd, TRUE, &self->remote_raw, error))
     return FALSE;
 
-  mode = g_getenv (MPTCP_CONNECTION_SUBFLOW_LIST_ENV);
-  if (g_strcmp0 (mode, "legacy") == 0)
-    {
-      self->path = MPTCP_SOCKOPT_PATH_LEGACY;
-      self->path_forced = TRUE;
-    }
-  else if (g_strcmp0 (mode, "full-info") == 0)
-    {
-      self->path = MPTCP_SOCKOPT_PATH_FULL_INFO;
-      self->path_forced = TRUE;
-    }
-  else
-    self->path = MPTCP_SOCKOPT_PATH_FULL_INFO;
-
-  if (self->fallback)
-    return TRUE;
+  mode = _mptcp_connection_env_list_mode ();
+  self->path = mode == MPTCP_CONN_LIST_MODE_LEGACY ? MPTCP_SOCKOPT_PATH_LEGACY
+                                                   : MPTCP_SOCKOPT_PATH_FULL_INFO;
+  self->path_forced = mode != MPTCP_CONN_LIST_MODE_AUTO;
 
   {
     mpx_mptcp_info info = { 0 };
@@ -1218,75 +1267,6 @@ mptcp_connection_refresh (MptcpConnection  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   return _mptcp_conn_refresh_guarded (self, TRUE, error);
-}
-
-/**
- * mptcp_connection_get_info:
- * @self: a #MptcpConnection
- * @error: return location for a #GError, or %NULL
- *
- * Reads the MPTCP-level counters of the connection from the kernel (one
- * getsockopt(), no privilege needed). The snapshot holds every field of
- * `struct mptcp_info` the running kernel returns; see #MptcpConnectionInfo.
- *
- * Fails with %MPTCP_ERROR_FALLBACK if the connection fell back to TCP (the
- * kernel then keeps no MPTCP counters; #MptcpConnection:fallback becomes
- * %TRUE) and with %MPTCP_ERROR_CLOSED if the socket is closed.
- *
- * Returns: (transfer full): a snapshot of the connection's counters, or
- *   %NULL on error
- *
- * Since: 0.1
- */
-MptcpConnectionInfo *
-mptcp_connection_get_info (MptcpConnection  *self,
-                           GError          **error)
-{
-  guint8 info[MPX_MPTCP_INFO_SIZE];
-  gsize len;
-  int fd;
-  int r;
-
-  g_return_val_if_fail (MPTCP_IS_CONNECTION (self), NULL);
-  g_return_val_if_fail (_mptcp_conn_in_own_thread (self), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  if (self->fallback)
-    {
-      _mptcp_conn_set_fallback_error (error);
-      return NULL;
-    }
-  if (self->socket == NULL)                 /* mptcp_connection_new_for_token() */
-    return _mptcp_conn_token_get_info (self, error);
-  if (self->closed || g_socket_is_closed (self->socket))
-    {
-      _mptcp_conn_set_closed_error (error);
-      return NULL;
-    }
-
-  fd = g_socket_get_fd (self->socket);
-  r = _mptcp_sockopt_get_mptcp_info (fd, info, sizeof info, &len);
-  if (r == -EOPNOTSUPP || r == -ENOPROTOOPT)
-    {
-      if (_mptcp_sockopt_is_mptcp (fd) == 0)
-        {
-          if (!self->in_refresh)
-            {
-              self->in_refresh = TRUE;
-              _mptcp_connection_apply_kind (self, MPTCP_CONN_CHANGE_FALLBACK);
-              self->in_refresh = FALSE;
-            }
-          _mptcp_conn_set_fallback_error (error);
-          return NULL;
-        }
-    }
-  if (r < 0)
-    {
-      _mptcp_conn_set_errno_error (error, -r, "Could not read the MPTCP connection info");
-      return NULL;
-    }
-
-  return _mptcp_connection_info_new (info, len);
 }
 
 void

@@ -30,6 +30,7 @@ apply_mode (const Mode *mode)
     g_setenv (MPTCP_CONNECTION_SUBFLOW_LIST_ENV, "legacy", TRUE);
   else
     g_unsetenv (MPTCP_CONNECTION_SUBFLOW_LIST_ENV);
+  _mptcp_connection_reload_environment ();   /* the library reads it once per process */
 }
 
 /* The list path in use: FULL_INFO unless asked for the legacy one, or on Linux < 6.5, which has
@@ -653,6 +654,7 @@ test_lifetime (void)
   MptcpConnection *owner;
 
   g_unsetenv (MPTCP_CONNECTION_SUBFLOW_LIST_ENV);
+  _mptcp_connection_reload_environment ();
   socket = read_connect_mptcp (G_SOCKET_FAMILY_IPV4, 1, TESTBED_PORT_SINK);
   connection = mptcp_connection_new (socket, &error);
   g_assert_no_error (error);

@@ -40,6 +40,7 @@
 #include "testbed.h"
 #include "mptcp-glib.h"
 #include "mptcp-service-private.h"
+#include "mptcp-connection-private.h"
 #include "service-harness.h"
 
 #define MAX_PER_CLIENT 16
@@ -132,6 +133,7 @@ app_steer (void)
   g_assert_cmpuint (geteuid (), !=, 0);
   /* this client speaks the service's D-Bus API itself: the library must not */
   g_setenv ("MPTCP_GLIB_USE_SERVICE", "never", TRUE);
+  _mptcp_connection_reload_environment ();   /* read once per process */
   fd = mptcp_connect (TESTBED_SERVER1_V4, TESTBED_PORT_ECHO, TRUE);
   sock = g_socket_new_from_fd (fd, &error);
   g_assert_no_error (error);
@@ -320,10 +322,12 @@ app_library (const char *arg)
 
   /* forbidden: the direct path, which cannot */
   g_setenv ("MPTCP_GLIB_USE_SERVICE", "never", TRUE);
+  _mptcp_connection_reload_environment ();   /* read once per process */
   sf = mptcp_connection_open_subflow (mc, local, remote, NULL, &error);
   g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_PERMISSION_DENIED);
   g_clear_error (&error);
   g_unsetenv ("MPTCP_GLIB_USE_SERVICE");
+  _mptcp_connection_reload_environment ();
 
   /* open (sync), list, backup, close */
   sf = mptcp_connection_open_subflow (mc, local, remote, NULL, &error);
