@@ -344,15 +344,31 @@ MptcpConnectionInfo *_mptcp_conn_token_get_info  (MptcpConnection   *self,
  * again once, after registering again.
  */
 
-/* The operations, in the order of mptcp-connection.c's OpKind. */
 typedef enum
 {
-  MPTCP_SERVICE_OP_OPEN,
-  MPTCP_SERVICE_OP_CLOSE,
-  MPTCP_SERVICE_OP_BACKUP,
-  MPTCP_SERVICE_OP_ANNOUNCE,
-  MPTCP_SERVICE_OP_REMOVE,
-} MptcpServiceOp;
+  MPTCP_CONTROL_OP_OPEN,
+  MPTCP_CONTROL_OP_CLOSE,
+  MPTCP_CONTROL_OP_BACKUP,
+  MPTCP_CONTROL_OP_ANNOUNCE,
+  MPTCP_CONTROL_OP_REMOVE,
+} MptcpControlOpKind;
+
+/* What a control call asks for, built once by the caller (mptcp-connection-control.c,
+ * mptcp-control-op.c) and run by the control machine (mptcp-control-op-private.h) or, for a
+ * connection that uses the service, by this room. A kind reads only its own fields; the
+ * others stay 0 (with designated initialisers at the call). */
+typedef struct
+{
+  MptcpControlOpKind  kind;
+  gpointer            source_object;  /* of the task: the connection, or the subflow */
+  const Tuple        *tuple;          /* open, announce, close, backup: the ends; NULL: none */
+  gboolean            port_known;     /* open: the local port was given */
+  guint8              id;             /* remove: the address id */
+  gboolean            backup;         /* backup: the flag wanted */
+  MptcpSubflow       *subflow;        /* close, backup: the subflow */
+  GCancellable       *cancellable;
+  gpointer            source_tag;
+} MptcpControlArgs;
 
 G_GNUC_INTERNAL
 gboolean      _mptcp_connection_service_wanted (MptcpConnection        *self);
@@ -363,30 +379,17 @@ G_GNUC_INTERNAL
 void          _mptcp_connection_service_drop   (MptcpConnection        *self,
                                                 gboolean                events);
 
-/* local/remote: the op's tuple (NULL for remove); subflow: the subflow of a close/backup. */
+/* Sends the call to the service; the result comes as the direct path's would (the same
+ * source object, source tag and return type). args is read at once. */
 G_GNUC_INTERNAL
 void          _mptcp_connection_service_start  (MptcpConnection        *self,
-                                                gpointer                source_object,
-                                                MptcpServiceOp          op,
-                                                const MptcpSockoptAddr *local,
-                                                const MptcpSockoptAddr *remote,
-                                                guint8                  id,
-                                                gboolean                backup,
-                                                GCancellable           *cancellable,
+                                                const MptcpControlArgs *args,
                                                 GAsyncReadyCallback     callback,
-                                                gpointer                user_data,
-                                                gpointer                source_tag);
+                                                gpointer                user_data);
 
-/* The same, completed on a private context; returns the task (transfer full) or NULL. */
+/* The same, completed on a private context; returns the task (transfer full). */
 G_GNUC_INTERNAL
 GAsyncResult *_mptcp_connection_service_run    (MptcpConnection        *self,
-                                                gpointer                source_object,
-                                                MptcpServiceOp          op,
-                                                const MptcpSockoptAddr *local,
-                                                const MptcpSockoptAddr *remote,
-                                                guint8                  id,
-                                                gboolean                backup,
-                                                GCancellable           *cancellable,
-                                                gpointer                source_tag);
+                                                const MptcpControlArgs *args);
 
 G_END_DECLS

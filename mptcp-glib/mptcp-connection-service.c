@@ -419,14 +419,13 @@ registration_new (MptcpConnection *self,
 
 typedef struct
 {
-  MptcpConnection  *conn;
-  MptcpServiceOp    op;
-  MptcpSockoptAddr  local;
-  MptcpSockoptAddr  remote;
-  guint8            id;
-  gboolean          backup;
-  gboolean          retried;   /* sent again after an UnknownObject */
-  char             *path;      /* the object it was sent to */
+  MptcpConnection    *conn;
+  MptcpControlOpKind  kind;
+  Tuple               tuple;     /* zero for a remove */
+  guint8              id;
+  gboolean            backup;
+  gboolean            retried;   /* sent again after an UnknownObject */
+  char               *path;      /* the object it was sent to */
 } OpData;
 
 static void
@@ -538,15 +537,15 @@ op_reply_cb (GObject      *source,
       g_task_return_error (task, translate_error (error, op_forced (d->conn)));
       return;
     }
-  switch (d->op)
+  switch (d->kind)
     {
-    case MPTCP_SERVICE_OP_OPEN:
+    case MPTCP_CONTROL_OP_OPEN:
       {
         const char *lhost;
         guint16 lport;
 
         g_variant_get (reply, "((&sq)(&sq)yyb)", &lhost, &lport, NULL, NULL, NULL, NULL, NULL);
-        d->local.port = lport;
+        d->tuple.local.port = lport;
         /* the kernel's list, as an event would bring it (no backup-flag read) */
         if (!_mptcp_conn_resync (d->conn, &error))
           {
@@ -558,7 +557,7 @@ op_reply_cb (GObject      *source,
           {
             g_autoptr(MptcpSubflow) sf = g_list_model_get_item (list, i);
 
-            if (_mptcp_subflow_matches (sf, &d->local, &d->remote))
+            if (_mptcp_subflow_matches (sf, &d->tuple.local, &d->tuple.remote))
               {
                 g_task_return_pointer (task, g_steal_pointer (&sf), g_object_unref);
                 return;
@@ -568,7 +567,7 @@ op_reply_cb (GObject      *source,
                                  "The subflow was closed right after it was opened");
         return;
       }
-    case MPTCP_SERVICE_OP_ANNOUNCE:
+    case MPTCP_CONTROL_OP_ANNOUNCE:
       {
         guint32 id;
 
@@ -576,7 +575,7 @@ op_reply_cb (GObject      *source,
         g_task_return_int (task, id);
         return;
       }
-    case MPTCP_SERVICE_OP_BACKUP:
+    case MPTCP_CONTROL_OP_BACKUP:
       {
         MptcpSubflow *sf = g_task_get_source_object (task);
 
@@ -590,12 +589,12 @@ op_reply_cb (GObject      *source,
         g_task_return_boolean (task, TRUE);
         return;
       }
-    case MPTCP_SERVICE_OP_CLOSE:
+    case MPTCP_CONTROL_OP_CLOSE:
       /* the list follows from the socket: the refresh emits the removal */
       _mptcp_conn_resync (d->conn, NULL);
       g_task_return_boolean (task, TRUE);
       return;
-    case MPTCP_SERVICE_OP_REMOVE:
+    case MPTCP_CONTROL_OP_REMOVE:
     default:
       g_task_return_boolean (task, TRUE);
       return;
@@ -627,30 +626,31 @@ send_op (GTask *task)
   g_free (d->path);
   d->path = g_strdup (reg->path);
 
-  switch (d->op)
+  switch (d->kind)
     {
-    case MPTCP_SERVICE_OP_OPEN:
+    case MPTCP_CONTROL_OP_OPEN:
       method = "OpenSubflow";
       type = "((sq)(sq)yyb)";
-      params = g_variant_new ("(@(sq)@(sq)@a{sv})", addr_variant (&d->local),
-                              addr_variant (&d->remote),
+      params = g_variant_new ("(@(sq)@(sq)@a{sv})", addr_variant (&d->tuple.local),
+                              addr_variant (&d->tuple.remote),
                               g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0));
       break;
-    case MPTCP_SERVICE_OP_CLOSE:
+    case MPTCP_CONTROL_OP_CLOSE:
       method = "CloseSubflow";
-      params = g_variant_new ("(@(sq)@(sq))", addr_variant (&d->local), addr_variant (&d->remote));
+      params = g_variant_new ("(@(sq)@(sq))", addr_variant (&d->tuple.local),
+                              addr_variant (&d->tuple.remote));
       break;
-    case MPTCP_SERVICE_OP_BACKUP:
+    case MPTCP_CONTROL_OP_BACKUP:
       method = "SetBackup";
-      params = g_variant_new ("(@(sq)@(sq)b)", addr_variant (&d->local),
-                              addr_variant (&d->remote), d->backup);
+      params = g_variant_new ("(@(sq)@(sq)b)", addr_variant (&d->tuple.local),
+                              addr_variant (&d->tuple.remote), d->backup);
       break;
-    case MPTCP_SERVICE_OP_ANNOUNCE:
+    case MPTCP_CONTROL_OP_ANNOUNCE:
       method = "AnnounceAddress";
       type = "(u)";
-      params = g_variant_new ("(@(sq))", addr_variant (&d->local));
+      params = g_variant_new ("(@(sq))", addr_variant (&d->tuple.local));
       break;
-    case MPTCP_SERVICE_OP_REMOVE:
+    case MPTCP_CONTROL_OP_REMOVE:
     default:
       method = "RemoveAddress";
       params = g_variant_new ("(u)", (guint32) d->id);
@@ -690,31 +690,22 @@ bus_cb (GObject      *source,
 
 void
 _mptcp_connection_service_start (MptcpConnection        *self,
-                                 gpointer                source_object,
-                                 MptcpServiceOp          op,
-                                 const MptcpSockoptAddr *local,
-                                 const MptcpSockoptAddr *remote,
-                                 guint8                  id,
-                                 gboolean                backup,
-                                 GCancellable           *cancellable,
+                                 const MptcpControlArgs *args,
                                  GAsyncReadyCallback     callback,
-                                 gpointer                user_data,
-                                 gpointer                source_tag)
+                                 gpointer                user_data)
 {
-  GTask *task = g_task_new (source_object, cancellable, callback, user_data);
+  GTask *task = g_task_new (args->source_object, args->cancellable, callback, user_data);
   OpData *d = g_new0 (OpData, 1);
   Registration *reg;
 
   _mptcp_service_register_error_domain ();
-  g_task_set_source_tag (task, source_tag);
+  g_task_set_source_tag (task, args->source_tag);
   d->conn = g_object_ref (self);
-  d->op = op;
-  if (local != NULL)
-    d->local = *local;
-  if (remote != NULL)
-    d->remote = *remote;
-  d->id = id;
-  d->backup = backup;
+  d->kind = args->kind;
+  if (args->tuple != NULL)
+    d->tuple = *args->tuple;
+  d->id = args->id;
+  d->backup = args->backup;
   g_task_set_task_data (task, d, op_data_free);
   reg = g_object_get_data (G_OBJECT (self), REG_KEY);
   if (reg != NULL && reg->path != NULL)
@@ -722,7 +713,7 @@ _mptcp_connection_service_start (MptcpConnection        *self,
   else if (reg != NULL)
     register_call (self, reg, task);
   else
-    g_bus_get (G_BUS_TYPE_SYSTEM, cancellable, bus_cb, task);
+    g_bus_get (G_BUS_TYPE_SYSTEM, args->cancellable, bus_cb, task);
 }
 
 static void
@@ -735,21 +726,13 @@ run_done_cb (GObject      *source,
 
 GAsyncResult *
 _mptcp_connection_service_run (MptcpConnection        *self,
-                               gpointer                source_object,
-                               MptcpServiceOp          op,
-                               const MptcpSockoptAddr *local,
-                               const MptcpSockoptAddr *remote,
-                               guint8                  id,
-                               gboolean                backup,
-                               GCancellable           *cancellable,
-                               gpointer                source_tag)
+                               const MptcpControlArgs *args)
 {
   g_autoptr(GMainContext) context = g_main_context_new ();
   GAsyncResult *result = NULL;
 
   g_main_context_push_thread_default (context);
-  _mptcp_connection_service_start (self, source_object, op, local, remote, id, backup,
-                                   cancellable, run_done_cb, &result, source_tag);
+  _mptcp_connection_service_start (self, args, run_done_cb, &result);
   while (result == NULL)
     g_main_context_iteration (context, TRUE);
   g_main_context_pop_thread_default (context);

@@ -13,29 +13,8 @@
 
 G_BEGIN_DECLS
 
-typedef enum
-{
-  MPTCP_CONTROL_OP_OPEN,
-  MPTCP_CONTROL_OP_CLOSE,
-  MPTCP_CONTROL_OP_BACKUP,
-  MPTCP_CONTROL_OP_ANNOUNCE,
-  MPTCP_CONTROL_OP_REMOVE,
-} MptcpControlOpKind;
-
-/* What a control call asks for. A kind reads only its own fields; the others stay 0 (with
- * designated initialisers at the call). */
-typedef struct
-{
-  MptcpControlOpKind  kind;
-  gpointer            source_object;  /* of the task: the connection, or the subflow */
-  const Tuple        *tuple;          /* open, announce, close, backup: the ends; NULL: none */
-  gboolean            port_known;     /* open: the local port was given */
-  guint8              id;             /* remove: the address id */
-  gboolean            backup;         /* backup: the flag wanted */
-  MptcpSubflow       *subflow;        /* close, backup: the subflow */
-  GCancellable       *cancellable;
-  gpointer            source_tag;
-} MptcpControlArgs;
+/* MptcpControlOpKind and MptcpControlArgs: mptcp-connection-impl-private.h, where the service
+ * room (which runs the same args) reads them too. */
 
 /* Runs the call to completion on a private context; returns the task or NULL. */
 G_GNUC_INTERNAL

@@ -205,10 +205,6 @@ _mptcp_control_kernel_find (MptcpControlOp *op,
   return 0;
 }
 
-/* the service path (mptcp-connection-service.c) takes the kind as it is */
-G_STATIC_ASSERT ((int) MPTCP_CONTROL_OP_OPEN == (int) MPTCP_SERVICE_OP_OPEN &&
-                 (int) MPTCP_CONTROL_OP_REMOVE == (int) MPTCP_SERVICE_OP_REMOVE);
-
 MptcpControlOp *
 _mptcp_control_op_ref (MptcpControlOp *op)
 {
@@ -1210,10 +1206,7 @@ _mptcp_control_op_run_sync (MptcpConnection        *self,
   MptcpControlOp *op;
 
   if (_mptcp_connection_service_wanted (self))
-    return _mptcp_connection_service_run (self, args->source_object, (MptcpServiceOp) args->kind,
-                                          args->tuple ? &args->tuple->local : NULL,
-                                          args->tuple ? &args->tuple->remote : NULL, args->id,
-                                          args->backup, args->cancellable, args->source_tag);
+    return _mptcp_connection_service_run (self, args);
   if (!_mptcp_sync_begin (&sync, NULL, error))
     return NULL;
   task = g_task_new (args->source_object, args->cancellable, _mptcp_sync_done, &sync);
@@ -1246,11 +1239,7 @@ _mptcp_control_op_start_async (MptcpConnection        *self,
     {
       if (from_sync)
         g_main_context_push_thread_default (self->context);
-      _mptcp_connection_service_start (self, args->source_object, (MptcpServiceOp) args->kind,
-                                       args->tuple ? &args->tuple->local : NULL,
-                                       args->tuple ? &args->tuple->remote : NULL, args->id,
-                                       args->backup, args->cancellable, callback, user_data,
-                                       args->source_tag);
+      _mptcp_connection_service_start (self, args, callback, user_data);
       if (from_sync)
         g_main_context_pop_thread_default (self->context);
       return;
