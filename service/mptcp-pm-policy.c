@@ -80,6 +80,8 @@ struct _MgsPmPolicy
   gint64                table_time;     /* monotonic µs; 0 = never read */
   guint                 poll_id;        /* the endpoint-table watch */
   gboolean              polling;        /* a watch read is in flight */
+  gboolean              reading;        /* a table read for new connections is in flight */
+  GArray               *readers;        /* of guint32: the tokens waiting for it */
 };
 
 typedef struct
@@ -186,29 +188,42 @@ set_flags_done (MptcpNlReply *reply,
   g_free (user_data);
 }
 
+/* a command on one subflow of conn: token, local address (and port if known), remote */
+static void
+pair_request (MptcpNlRequest *r,
+              guint8          cmd,
+              Conn           *conn,
+              const Pair     *p)
+{
+  memset (r, 0, sizeof *r);
+  r->cmd = cmd;
+  r->token = conn->token;
+  r->has_token = TRUE;
+  r->has_addr = TRUE;
+  r->addr.family = p->family;
+  r->addr.addr = p->local;
+  r->addr.port = p->lport;
+  r->has_remote = TRUE;
+  r->remote.family = p->family;
+  r->remote.addr = p->remote;
+  r->remote.port = p->rport;
+}
+
 /* SET_FLAGS on one subflow (MP_PRIO to the peer). Used after a create on kernels that make
- * the subflow without the backup flag SUBFLOW_CREATE asks for, and when an endpoint's backup flag changes (the in-kernel PM sends MP_PRIO
- * on the live subflows from that address). */
+ * the subflow without the backup flag SUBFLOW_CREATE asks for, and when an endpoint's backup
+ * flag changes (the in-kernel PM sends MP_PRIO on the live subflows from that address). */
 static void
 mark_backup (MgsPmPolicy *self,
              Conn        *conn,
              const Pair  *p,
              gboolean     backup)
 {
-  MptcpNlRequest r = { 0 };
+  MptcpNlRequest r;
 
-  r.cmd = MPTCP_PM_CMD_SET_FLAGS;
-  r.token = conn->token;
-  r.has_token = TRUE;
-  r.has_addr = TRUE;
-  r.addr.family = p->family;
-  r.addr.addr = p->local;
+  pair_request (&r, MPTCP_PM_CMD_SET_FLAGS, conn, p);
+  r.addr.port = 0;
   r.addr.flags = backup ? MPTCP_PM_ADDR_FLAG_BACKUP : 0;
   r.addr.has_flags = TRUE;
-  r.has_remote = TRUE;
-  r.remote.family = p->family;
-  r.remote.addr = p->remote;
-  r.remote.port = p->rport;
   _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, set_flags_done, req_new (self, conn));
 }
 
@@ -559,29 +574,65 @@ read_done (MptcpNlReply *reply,
   g_free (req);
 }
 
+/* the connection takes the table and limits last read */
+static void
+use_table (MgsPmPolicy *self,
+           Conn        *conn)
+{
+  g_array_set_size (conn->endpoints, 0);
+  g_array_append_vals (conn->endpoints, self->table->data, self->table->len);
+  conn->max_subflows = self->table_subflows;
+  conn->max_accepted = self->table_accepted;
+  conn->have_table = TRUE;
+  /* announcements that came before the table: accepted up to the limit */
+  if (conn->remotes->len > conn->max_accepted)
+    g_array_set_size (conn->remotes, conn->max_accepted);
+  conn->n_accepted = conn->remotes->len;
+  apply (self, conn);
+}
+
+static gboolean
+policy_alive (Req *req)
+{
+  return the_policy != NULL && the_policy == req->policy && req->generation == the_generation;
+}
+
+/* the end of a read: every connection that waited for it takes the table */
+static void
+table_read_end (MgsPmPolicy *self,
+                gboolean     ok)
+{
+  g_autoptr(GArray) readers = self->readers;
+
+  self->readers = g_array_new (FALSE, FALSE, sizeof (guint32));
+  self->reading = FALSE;
+  if (ok)
+    self->table_time = g_get_monotonic_time ();
+  for (guint i = 0; ok && i < readers->len; i++)
+    {
+      Conn *conn = g_hash_table_lookup (self->conns,
+                                        GUINT_TO_POINTER (g_array_index (readers, guint32, i)));
+
+      if (conn != NULL && !conn->taken)
+        use_table (self, conn);
+    }
+}
+
 static void
 limits_done (MptcpNlReply *reply,
              GError       *error,
              gpointer      user_data)
 {
   Req *req = user_data;
-  Conn *conn = req_conn (req);
 
-  if (conn != NULL && reply != NULL)
+  if (policy_alive (req))
     {
-      conn->max_subflows = reply->subflows;
-      conn->max_accepted = reply->rcv_add_addrs;
-      conn->have_table = TRUE;
-      g_array_set_size (the_policy->table, 0);
-      g_array_append_vals (the_policy->table, conn->endpoints->data, conn->endpoints->len);
-      the_policy->table_subflows = reply->subflows;
-      the_policy->table_accepted = reply->rcv_add_addrs;
-      the_policy->table_time = g_get_monotonic_time ();
-      /* announcements that came before the table: accepted up to the limit */
-      if (conn->remotes->len > conn->max_accepted)
-        g_array_set_size (conn->remotes, conn->max_accepted);
-      conn->n_accepted = conn->remotes->len;
-      apply (the_policy, conn);
+      if (reply != NULL)
+        {
+          the_policy->table_subflows = reply->subflows;
+          the_policy->table_accepted = reply->rcv_add_addrs;
+        }
+      table_read_end (the_policy, reply != NULL);
     }
   read_done (reply, error, req, "limits");
 }
@@ -592,41 +643,47 @@ endpoints_done (MptcpNlReply *reply,
                 gpointer      user_data)
 {
   Req *req = user_data;
-  Conn *conn = req_conn (req);
 
-  if (conn != NULL && reply != NULL)
+  if (policy_alive (req))
     {
-      MptcpNlRequest r = { .cmd = MPTCP_PM_CMD_GET_LIMITS };
+      if (reply != NULL)
+        {
+          MptcpNlRequest r = { .cmd = MPTCP_PM_CMD_GET_LIMITS };
 
-      g_array_set_size (conn->endpoints, 0);
-      g_array_append_vals (conn->endpoints, reply->addresses->data, reply->addresses->len);
-      _mptcp_netlink_request_direct (the_policy->nl, &r, POLICY_TIMEOUT_MS, limits_done, req);
-      req = NULL;
+          g_array_set_size (the_policy->table, 0);
+          g_array_append_vals (the_policy->table, reply->addresses->data, reply->addresses->len);
+          _mptcp_netlink_request_direct (the_policy->nl, &r, POLICY_TIMEOUT_MS, limits_done, req);
+          req = NULL;
+        }
+      else
+        table_read_end (the_policy, FALSE);
     }
   read_done (reply, error, req, "endpoints");
 }
 
+/* The table and limits for a connection: the last read if it is recent, else a new read that
+ * every connection established meanwhile waits for (one read for a burst, not one each). */
 static void
 read_table (MgsPmPolicy *self,
             Conn        *conn)
 {
   MptcpNlRequest r = { .cmd = MPTCP_PM_CMD_GET_ADDR, .dump = TRUE };
+  Req *req;
 
-  if (self->table_time != 0 && g_get_monotonic_time () - self->table_time < TABLE_TTL_US)
+  if (!self->reading && self->table_time != 0 &&
+      g_get_monotonic_time () - self->table_time < TABLE_TTL_US)
     {
-      g_array_set_size (conn->endpoints, 0);
-      g_array_append_vals (conn->endpoints, self->table->data, self->table->len);
-      conn->max_subflows = self->table_subflows;
-      conn->max_accepted = self->table_accepted;
-      conn->have_table = TRUE;
-      if (conn->remotes->len > conn->max_accepted)
-        g_array_set_size (conn->remotes, conn->max_accepted);
-      conn->n_accepted = conn->remotes->len;
-      apply (self, conn);
+      use_table (self, conn);
       return;
     }
-  _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, endpoints_done,
-                                 req_new (self, conn));
+  g_array_append_val (self->readers, conn->token);
+  if (self->reading)
+    return;
+  self->reading = TRUE;
+  req = g_new0 (Req, 1);
+  req->policy = self;
+  req->generation = self->generation;
+  _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, endpoints_done, req);
 }
 
 static void
@@ -930,19 +987,9 @@ endpoint_removed (MgsPmPolicy          *self,
         continue;
       if (p->lport != 0)
         {
-          MptcpNlRequest d = { 0 };
+          MptcpNlRequest d;
 
-          d.cmd = MPTCP_PM_CMD_SUBFLOW_DESTROY;
-          d.token = conn->token;
-          d.has_token = TRUE;
-          d.has_addr = TRUE;
-          d.addr.family = p->family;
-          d.addr.addr = p->local;
-          d.addr.port = p->lport;
-          d.has_remote = TRUE;
-          d.remote.family = p->family;
-          d.remote.addr = p->remote;
-          d.remote.port = p->rport;
+          pair_request (&d, MPTCP_PM_CMD_SUBFLOW_DESTROY, conn, p);
           _mptcp_netlink_request_direct (self->nl, &d, POLICY_TIMEOUT_MS, ignore_reply,
                                          "subflow destroy");
         }
@@ -1078,7 +1125,7 @@ poll_table (gpointer user_data)
   MptcpNlRequest r = { .cmd = MPTCP_PM_CMD_GET_ADDR, .dump = TRUE };
   Req *req;
 
-  if (self->polling || self->table_time == 0)
+  if (self->polling || self->reading || self->table_time == 0)
     return G_SOURCE_CONTINUE;
   req = g_new0 (Req, 1);
   req->policy = self;
@@ -1108,6 +1155,7 @@ mgs_pm_policy_new (MgsPmPolicyTakenFunc is_taken,
   self->conns = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) conn_free);
   self->table = g_array_new (FALSE, TRUE, sizeof (MptcpNlAddress));
   self->polled = g_array_new (FALSE, TRUE, sizeof (MptcpNlAddress));
+  self->readers = g_array_new (FALSE, FALSE, sizeof (guint32));
   self->is_taken = is_taken;
   self->user_data = user_data;
   self->sub_id = _mptcp_netlink_subscribe (self->nl, TRUE, 0, on_event, on_overrun, self, error);
@@ -1117,6 +1165,7 @@ mgs_pm_policy_new (MgsPmPolicyTakenFunc is_taken,
       g_hash_table_unref (self->conns);
       g_array_unref (self->table);
       g_array_unref (self->polled);
+      g_array_unref (self->readers);
       g_free (self);
       return NULL;
     }
@@ -1141,6 +1190,7 @@ mgs_pm_policy_free (MgsPmPolicy *self)
   g_hash_table_unref (self->conns);
   g_array_unref (self->table);
   g_array_unref (self->polled);
+  g_array_unref (self->readers);
   if (the_policy == self)
     the_policy = NULL;
   g_free (self);
