@@ -698,6 +698,9 @@ on_event (const MptcpNlEvent *ev,
   switch (ev->type)
     {
     case MPTCP_EVENT_CREATED:
+      /* nothing to do before ESTABLISHED, which carries the same addresses: no work while
+       * the ESTABLISHED that follows it closely may already be waiting */
+      break;
     case MPTCP_EVENT_ESTABLISHED:
       conn = conn_ensure (self, ev->token);
       conn->family = ev->family;
@@ -710,7 +713,7 @@ on_event (const MptcpNlEvent *ev,
       }
       conn->dport = ev->dport;
       conn->server_side = ev->server_side || (ev->flags & MPX_EV_FLAG_SERVER_SIDE);
-      if (ev->type == MPTCP_EVENT_ESTABLISHED && (!conn->established || conn->adopted))
+      if (!conn->established || conn->adopted)
         {
           conn->established = TRUE;
           conn->adopted = FALSE;
@@ -722,8 +725,9 @@ on_event (const MptcpNlEvent *ev,
         }
       break;
     case MPTCP_EVENT_ANNOUNCED:
-      conn = g_hash_table_lookup (self->conns, GUINT_TO_POINTER (ev->token));
-      if (conn == NULL || conn->taken || conn->server_side)
+      /* may come before ESTABLISHED: kept until the table is read */
+      conn = conn_ensure (self, ev->token);
+      if (conn->taken || conn->server_side)
         break;
       {
         MptcpNlAddress remote = { 0 };
