@@ -77,7 +77,12 @@ struct _MgsPmPolicy
   GArray               *polled;         /* of MptcpNlAddress: the watch's read in progress */
   guint32               table_subflows;
   guint32               table_accepted;
-  gint64                table_time;     /* monotonic µs; 0 = never read */
+  gint64                table_time;     /* monotonic µs of the last read for new connections;
+                                         * 0 = none valid (never read, or the watch saw a change) */
+  gboolean              table_known;    /* table holds a read: the watch compares with it */
+  guint                 n_reads;        /* reads for new connections done: a watch read older
+                                         * than the last of them is dropped */
+  guint                 poll_reads;     /* n_reads when the watch's read started */
   guint                 poll_id;        /* the endpoint-table watch */
   gboolean              polling;        /* a watch read is in flight */
   gboolean              reading;        /* a table read for new connections is in flight */
@@ -607,7 +612,11 @@ table_read_end (MgsPmPolicy *self,
   self->readers = g_array_new (FALSE, FALSE, sizeof (guint32));
   self->reading = FALSE;
   if (ok)
-    self->table_time = g_get_monotonic_time ();
+    {
+      self->table_time = g_get_monotonic_time ();
+      self->table_known = TRUE;
+      self->n_reads++;
+    }
   for (guint i = 0; ok && i < readers->len; i++)
     {
       Conn *conn = g_hash_table_lookup (self->conns,
@@ -1073,7 +1082,9 @@ table_changed (MgsPmPolicy *self,
   g_array_append_vals (self->table, table->data, table->len);
   self->table_subflows = subflows;
   self->table_accepted = accepted;
-  self->table_time = g_get_monotonic_time ();
+  /* the watch's read may have caught the table in the middle of a change: the next new
+   * connection reads it again (the live ones get the rest at the next watch) */
+  self->table_time = 0;
 }
 
 static void
@@ -1088,7 +1099,9 @@ poll_limits_done (MptcpNlReply *reply,
     {
       table = the_policy->polled;
       the_policy->polling = FALSE;
-      if (reply != NULL && the_policy->table_time != 0 &&
+      /* dropped if a read for new connections ended meanwhile: it may be newer */
+      if (reply != NULL && the_policy->table_known &&
+          the_policy->poll_reads == the_policy->n_reads &&
           (!same_table (table, the_policy->table) ||
            reply->subflows != the_policy->table_subflows ||
            reply->rcv_add_addrs != the_policy->table_accepted))
@@ -1129,12 +1142,13 @@ poll_table (gpointer user_data)
   MptcpNlRequest r = { .cmd = MPTCP_PM_CMD_GET_ADDR, .dump = TRUE };
   Req *req;
 
-  if (self->polling || self->reading || self->table_time == 0)
+  if (self->polling || self->reading || !self->table_known)
     return G_SOURCE_CONTINUE;
   req = g_new0 (Req, 1);
   req->policy = self;
   req->generation = self->generation;
   self->polling = TRUE;
+  self->poll_reads = self->n_reads;
   _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, poll_done, req);
   return G_SOURCE_CONTINUE;
 }
