@@ -62,6 +62,7 @@ typedef struct
   gboolean        announce_busy; /* an ANNOUNCE is in flight or waits for the gap */
   guint64         announced[4];  /* ids of the signal endpoints announced (or given up) */
   guint           signal_retries;
+  gboolean        remotes_served; /* the announcements received before the table are served */
 } Conn;
 
 struct _MgsPmPolicy
@@ -558,8 +559,12 @@ apply (MgsPmPolicy *self,
   conn->next_endpoint = 0;
   conn->waiting = FALSE;
   advance (self, conn);
-  for (guint i = 0; i < conn->remotes->len; i++)
-    accept_announcement (self, conn, &g_array_index (conn->remotes, MptcpNlAddress, i));
+  /* the announcements that came before the table; later ones are served when they come, once
+   * (the in-kernel PM handles an ADD_ADDR when it arrives only, not again at a table change) */
+  if (!conn->remotes_served)
+    for (guint i = 0; i < conn->remotes->len; i++)
+      accept_announcement (self, conn, &g_array_index (conn->remotes, MptcpNlAddress, i));
+  conn->remotes_served = TRUE;
 }
 
 /* the end of a table read: frees what is left (req NULL: it went on to the next request) */
@@ -967,6 +972,8 @@ ignore_reply (MptcpNlReply *reply,
     _mptcp_nl_reply_free (reply);
 }
 
+static void endpoint_close_subflows (MgsPmPolicy *self, Conn *conn, const MptcpNlAddress *e);
+
 /* An endpoint was removed: as the in-kernel PM, RM_ADDR to the peer (if the connection
  * announced it or has a subflow from it) and its subflows closed; it is free to be used again
  * if it comes back. The initial subflow is not touched. */
@@ -992,6 +999,18 @@ endpoint_removed (MgsPmPolicy          *self,
   r.has_loc_id = TRUE;
   _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, ignore_reply, "remove");
   conn->announced[e->id / 64] &= ~(G_GUINT64_CONSTANT (1) << (e->id % 64));
+  endpoint_close_subflows (self, conn, e);
+}
+
+/* The connection's subflows from endpoint e are closed (SUBFLOW_DESTROY, no RM_ADDR) and e is
+ * free to be used again by the walk. */
+static void
+endpoint_close_subflows (MgsPmPolicy          *self,
+                         Conn                 *conn,
+                         const MptcpNlAddress *e)
+{
+  int family = endpoint_family (e);
+
   for (guint i = conn->pairs->len; i-- > 0;)
     {
       const Pair *p = &g_array_index (conn->pairs, Pair, i);
@@ -1071,8 +1090,17 @@ table_changed (MgsPmPolicy *self,
 
           if (now == NULL || !same_endpoint (old, now))
             endpoint_removed (self, conn, old);
-          else if ((old->flags ^ now->flags) & MPTCP_PM_ADDR_FLAG_BACKUP)
-            endpoint_backup_changed (self, conn, now);
+          else
+            {
+              if ((old->flags ^ now->flags) & MPTCP_PM_ADDR_FLAG_BACKUP)
+                endpoint_backup_changed (self, conn, now);
+              /* fullmesh changed on a subflow endpoint: the in-kernel PM closes its subflows
+               * and walks again (mptcp_pm_nl_fullmesh); the walk below makes them anew */
+              if (((old->flags ^ now->flags) & MPTCP_PM_ADDR_FLAG_FULLMESH) &&
+                  (now->flags & MPTCP_PM_ADDR_FLAG_SUBFLOW) && !conn->server_side &&
+                  endpoint_family (now) == conn->family)
+                endpoint_close_subflows (self, conn, now);
+            }
         }
       g_array_set_size (conn->endpoints, 0);
       g_array_append_vals (conn->endpoints, table->data, table->len);

@@ -90,6 +90,10 @@ static const Scenario scenarios[] = {
   { "v4-limit-raised-then-removed", FALSE, { V4A " subflow", V4B " subflow", V4C " subflow" }, 1, 0,
     NULL, 2, "ip mptcp limits set subflow 3 add_addr_accepted 0; sleep 1500; "
     "ip mptcp endpoint delete id 1", .counters = TRUE },
+  { "v4-fullmesh-set-live", FALSE, { V4A " subflow" }, 8, 1, SRV4, 2,
+    "ip mptcp endpoint change id 1 fullmesh" },
+  { "v4-fullmesh-cleared-live", FALSE, { V4A " subflow fullmesh" }, 8, 1, SRV4, 1,
+    "ip mptcp endpoint change id 1 nofullmesh" },
   { "v4-signal-client-side", FALSE, { V4A " signal" }, 2, 0, NULL, 0, .counters = TRUE },
   { "v4-server-signal-added-live", FALSE, { NULL }, 2, 2, NULL, 1,
     "server ip mptcp endpoint add " SRV4 " signal" },
