@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <linux/mptcp.h>
 
 #include "mptcp-glib.h"
@@ -32,6 +33,8 @@ typedef struct
   MptcpNlInetAddr local;
   MptcpNlInetAddr remote;
   guint16         rport;
+  guint16         lport;     /* the subflow's local port once known (not compared), 0 = not yet */
+  gboolean        backup;    /* from a backup endpoint (not compared) */
 } Pair;
 
 typedef struct
@@ -55,9 +58,11 @@ typedef struct
   GArray         *pairs;         /* of Pair: subflows asked for or found (no duplicates) */
   guint           next_endpoint; /* the endpoint walk: one endpoint at a time, as the kernel */
   gboolean        waiting;       /* for the walk's last subflow to be established or fail */
-  gboolean        announcing;    /* server side: the signal endpoints' walk has started */
-  guint           next_signal;   /* its next endpoint: one ANNOUNCE at a time, as the kernel */
+  gboolean        announcing;    /* the signal endpoints' walk has started */
+  gboolean        announce_busy; /* an ANNOUNCE is in flight or waits for the gap */
+  guint64         announced[4];  /* ids of the signal endpoints announced (or given up) */
   guint           signal_retries;
+  gboolean        remotes_served; /* the announcements received before the table are served */
 } Conn;
 
 struct _MgsPmPolicy
@@ -70,11 +75,19 @@ struct _MgsPmPolicy
   guint                 n_created;
   guint                 generation;
   GArray               *table;          /* of MptcpNlAddress: the last table read */
+  GArray               *polled;         /* of MptcpNlAddress: the watch's read in progress */
   guint32               table_subflows;
   guint32               table_accepted;
-  gint64                table_time;     /* monotonic µs; 0 = never read */
+  gint64                table_time;     /* monotonic µs of the last read for new connections;
+                                         * 0 = none valid (never read, or the watch saw a change) */
+  gboolean              table_known;    /* table holds a read: the watch compares with it */
+  guint                 n_reads;        /* reads for new connections done: a watch read older
+                                         * than the last of them is dropped */
+  guint                 poll_reads;     /* n_reads when the watch's read started */
   guint                 poll_id;        /* the endpoint-table watch */
   gboolean              polling;        /* a watch read is in flight */
+  gboolean              reading;        /* a table read for new connections is in flight */
+  GArray               *readers;        /* of guint32: the tokens waiting for it */
 };
 
 typedef struct
@@ -83,7 +96,7 @@ typedef struct
   guint32      token;
   guint        generation;
   Pair         pair;
-  gboolean     backup;      /* a subflow of a backup endpoint */
+  guint8       addr_id;     /* ANNOUNCE: the endpoint's id */
 } Req;
 
 /* one policy per process (the service makes at most one), so replies can check it is alive */
@@ -181,29 +194,68 @@ set_flags_done (MptcpNlReply *reply,
   g_free (user_data);
 }
 
-/* Linux 6.1 creates a subflow without the backup flag SUBFLOW_CREATE asks for: set it again
- * (MP_PRIO), as the in-kernel PM's subflows of a backup endpoint have it; on later kernels
- * this changes nothing. */
+/* a command on one subflow of conn: token, local address (and port if known), remote */
+static void
+pair_request (MptcpNlRequest *r,
+              guint8          cmd,
+              Conn           *conn,
+              const Pair     *p)
+{
+  memset (r, 0, sizeof *r);
+  r->cmd = cmd;
+  r->token = conn->token;
+  r->has_token = TRUE;
+  r->has_addr = TRUE;
+  r->addr.family = p->family;
+  r->addr.addr = p->local;
+  r->addr.port = p->lport;
+  r->has_remote = TRUE;
+  r->remote.family = p->family;
+  r->remote.addr = p->remote;
+  r->remote.port = p->rport;
+}
+
+/* SET_FLAGS on one subflow (MP_PRIO to the peer). Used after a create on kernels that make
+ * the subflow without the backup flag SUBFLOW_CREATE asks for, and when an endpoint's backup
+ * flag changes (the in-kernel PM sends MP_PRIO on the live subflows from that address). */
 static void
 mark_backup (MgsPmPolicy *self,
              Conn        *conn,
-             const Pair  *p)
+             const Pair  *p,
+             gboolean     backup)
 {
-  MptcpNlRequest r = { 0 };
+  MptcpNlRequest r;
 
-  r.cmd = MPTCP_PM_CMD_SET_FLAGS;
-  r.token = conn->token;
-  r.has_token = TRUE;
-  r.has_addr = TRUE;
-  r.addr.family = p->family;
-  r.addr.addr = p->local;
-  r.addr.flags = MPTCP_PM_ADDR_FLAG_BACKUP;
+  pair_request (&r, MPTCP_PM_CMD_SET_FLAGS, conn, p);
+  r.addr.port = 0;
+  r.addr.flags = backup ? MPTCP_PM_ADDR_FLAG_BACKUP : 0;
   r.addr.has_flags = TRUE;
-  r.has_remote = TRUE;
-  r.remote.family = p->family;
-  r.remote.addr = p->remote;
-  r.remote.port = p->rport;
   _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, set_flags_done, req_new (self, conn));
+}
+
+/* Linux 6.1 creates the subflow without the backup flag SUBFLOW_CREATE asks for (measured);
+ * 6.12 and 6.18 honour it, and a SET_FLAGS there would send one MP_PRIO more than the in-kernel
+ * PM does (measured on 6.18). Kernels in between are not measured: they get the SET_FLAGS. */
+static gboolean
+create_ignores_backup (void)
+{
+  static int ignores = -1;
+
+  if (ignores < 0)
+    {
+      struct utsname u;
+      guint64 major = 0, minor = 0;
+      char *end = NULL;
+
+      if (uname (&u) == 0)
+        {
+          major = g_ascii_strtoull (u.release, &end, 10);
+          if (end != NULL && *end == '.')
+            minor = g_ascii_strtoull (end + 1, NULL, 10);
+        }
+      ignores = major < 6 || (major == 6 && minor < 12);
+    }
+  return ignores;
 }
 
 static void
@@ -236,8 +288,8 @@ create_done (MptcpNlReply *reply,
         }
       g_error_free (error);
     }
-  else if (conn != NULL && req->backup)
-    mark_backup (the_policy, conn, &req->pair);
+  else if (conn != NULL && req->pair.backup && create_ignores_backup ())
+    mark_backup (the_policy, conn, &req->pair, TRUE);
   if (reply != NULL)
     _mptcp_nl_reply_free (reply);
   g_free (req);
@@ -264,6 +316,7 @@ create_subflow (MgsPmPolicy          *self,
   p.local = local != NULL ? local->addr : conn->saddr;
   p.remote = *raddr;
   p.rport = rport;
+  p.backup = local != NULL && (local->flags & MPTCP_PM_ADDR_FLAG_BACKUP);
   if (has_pair (conn, &p))
     return FALSE;
   g_array_append_val (conn->pairs, p);
@@ -293,7 +346,6 @@ create_subflow (MgsPmPolicy          *self,
   r.remote.port = rport;
   req = req_new (self, conn);
   req->pair = p;
-  req->backup = local != NULL && (local->flags & MPTCP_PM_ADDR_FLAG_BACKUP);
   _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, create_done, req);
   return TRUE;
 }
@@ -380,15 +432,24 @@ subflows_to (MgsPmPolicy           *self,
     }
 }
 
+static gboolean
+announced (Conn *conn, guint8 id)
+{
+  return (conn->announced[id / 64] >> (id % 64)) & 1;
+}
+
 static void announce_next (MgsPmPolicy *self, Conn *conn);
 
 static gboolean
-announce_retry_cb (gpointer user_data)
+announce_gap_cb (gpointer user_data)
 {
   Conn *conn = req_conn (user_data);
 
   if (conn != NULL)
-    announce_next (the_policy, conn);
+    {
+      conn->announce_busy = FALSE;
+      announce_next (the_policy, conn);
+    }
   return G_SOURCE_REMOVE;
 }
 
@@ -403,16 +464,16 @@ announce_done (MptcpNlReply *reply,
   if (conn != NULL)
     {
       if (error != NULL && conn->signal_retries < ANNOUNCE_RETRIES)
-        conn->signal_retries++;
+        conn->signal_retries++;   /* the same one again after the gap */
       else
         {
           if (error != NULL)
             g_debug ("policy: token %08x: announce failed: %s", conn->token, error->message);
           conn->signal_retries = 0;
-          conn->next_signal++;
+          conn->announced[req->addr_id / 64] |= G_GUINT64_CONSTANT (1) << (req->addr_id % 64);
         }
       /* the next one (or this one again) after the gap */
-      g_timeout_add_full (G_PRIORITY_DEFAULT, ANNOUNCE_GAP_MS, announce_retry_cb,
+      g_timeout_add_full (G_PRIORITY_DEFAULT, ANNOUNCE_GAP_MS, announce_gap_cb,
                           g_steal_pointer (&req), g_free);
     }
   g_clear_error (&error);
@@ -427,6 +488,7 @@ announce (MgsPmPolicy          *self,
           const MptcpNlAddress *e)
 {
   MptcpNlRequest r = { 0 };
+  Req *req = req_new (self, conn);
 
   r.cmd = MPTCP_PM_CMD_ANNOUNCE;
   r.token = conn->token;
@@ -436,20 +498,25 @@ announce (MgsPmPolicy          *self,
   r.addr.has_id = TRUE;
   r.addr.flags = MPTCP_PM_ADDR_FLAG_SIGNAL;
   r.addr.has_flags = TRUE;
-  _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, announce_done, req_new (self, conn));
+  req->addr_id = e->id;
+  conn->announce_busy = TRUE;
+  _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, announce_done, req);
 }
 
-/* the next `signal` endpoint of a server-side connection's walk, if any */
+/* The signal endpoints' walk (both sides, as the in-kernel PM): the first `signal` endpoint in
+ * table order not announced yet on this connection; one at a time. */
 static void
 announce_next (MgsPmPolicy *self,
                Conn        *conn)
 {
-  for (; conn->next_signal < conn->endpoints->len; conn->next_signal++)
+  if (conn->announce_busy || !conn->announcing)
+    return;
+  for (guint i = 0; i < conn->endpoints->len; i++)
     {
-      const MptcpNlAddress *e = &g_array_index (conn->endpoints, MptcpNlAddress, conn->next_signal);
+      const MptcpNlAddress *e = &g_array_index (conn->endpoints, MptcpNlAddress, i);
 
       if ((e->flags & MPTCP_PM_ADDR_FLAG_SIGNAL) && endpoint_family (e) == conn->family &&
-          !same_addr (conn->family, &e->addr, &conn->saddr))
+          !same_addr (conn->family, &e->addr, &conn->saddr) && !announced (conn, e->id))
         {
           announce (self, conn, e);
           return;
@@ -479,22 +546,25 @@ apply (MgsPmPolicy *self,
 {
   if (conn->taken || !conn->established || !conn->have_table)
     return;
-  if (conn->server_side)
+  /* signal endpoints first, on both sides (measured on 6.18: a client-side connection announces
+   * them too); an adopted connection may have had its ADD_ADDRs: not sent twice */
+  if (!conn->adopted && !conn->announcing)
     {
-      /* an adopted server-side connection may have had its ADD_ADDRs: not sent twice */
-      if (conn->adopted || conn->announcing)
-        return;
       conn->announcing = TRUE;
-      conn->next_signal = 0;
       conn->signal_retries = 0;
-      announce_next (self, conn);
-      return;
     }
+  announce_next (self, conn);
+  if (conn->server_side)
+    return;
   conn->next_endpoint = 0;
   conn->waiting = FALSE;
   advance (self, conn);
-  for (guint i = 0; i < conn->remotes->len; i++)
-    accept_announcement (self, conn, &g_array_index (conn->remotes, MptcpNlAddress, i));
+  /* the announcements that came before the table; later ones are served when they come, once
+   * (the in-kernel PM handles an ADD_ADDR when it arrives only, not again at a table change) */
+  if (!conn->remotes_served)
+    for (guint i = 0; i < conn->remotes->len; i++)
+      accept_announcement (self, conn, &g_array_index (conn->remotes, MptcpNlAddress, i));
+  conn->remotes_served = TRUE;
 }
 
 /* the end of a table read: frees what is left (req NULL: it went on to the next request) */
@@ -514,29 +584,69 @@ read_done (MptcpNlReply *reply,
   g_free (req);
 }
 
+/* the connection takes the table and limits last read */
+static void
+use_table (MgsPmPolicy *self,
+           Conn        *conn)
+{
+  g_array_set_size (conn->endpoints, 0);
+  g_array_append_vals (conn->endpoints, self->table->data, self->table->len);
+  conn->max_subflows = self->table_subflows;
+  conn->max_accepted = self->table_accepted;
+  conn->have_table = TRUE;
+  /* announcements that came before the table: accepted up to the limit */
+  if (conn->remotes->len > conn->max_accepted)
+    g_array_set_size (conn->remotes, conn->max_accepted);
+  conn->n_accepted = conn->remotes->len;
+  apply (self, conn);
+}
+
+static gboolean
+policy_alive (Req *req)
+{
+  return the_policy != NULL && the_policy == req->policy && req->generation == the_generation;
+}
+
+/* the end of a read: every connection that waited for it takes the table */
+static void
+table_read_end (MgsPmPolicy *self,
+                gboolean     ok)
+{
+  g_autoptr(GArray) readers = self->readers;
+
+  self->readers = g_array_new (FALSE, FALSE, sizeof (guint32));
+  self->reading = FALSE;
+  if (ok)
+    {
+      self->table_time = g_get_monotonic_time ();
+      self->table_known = TRUE;
+      self->n_reads++;
+    }
+  for (guint i = 0; ok && i < readers->len; i++)
+    {
+      Conn *conn = g_hash_table_lookup (self->conns,
+                                        GUINT_TO_POINTER (g_array_index (readers, guint32, i)));
+
+      if (conn != NULL && !conn->taken)
+        use_table (self, conn);
+    }
+}
+
 static void
 limits_done (MptcpNlReply *reply,
              GError       *error,
              gpointer      user_data)
 {
   Req *req = user_data;
-  Conn *conn = req_conn (req);
 
-  if (conn != NULL && reply != NULL)
+  if (policy_alive (req))
     {
-      conn->max_subflows = reply->subflows;
-      conn->max_accepted = reply->rcv_add_addrs;
-      conn->have_table = TRUE;
-      g_array_set_size (the_policy->table, 0);
-      g_array_append_vals (the_policy->table, conn->endpoints->data, conn->endpoints->len);
-      the_policy->table_subflows = reply->subflows;
-      the_policy->table_accepted = reply->rcv_add_addrs;
-      the_policy->table_time = g_get_monotonic_time ();
-      /* announcements that came before the table: accepted up to the limit */
-      if (conn->remotes->len > conn->max_accepted)
-        g_array_set_size (conn->remotes, conn->max_accepted);
-      conn->n_accepted = conn->remotes->len;
-      apply (the_policy, conn);
+      if (reply != NULL)
+        {
+          the_policy->table_subflows = reply->subflows;
+          the_policy->table_accepted = reply->rcv_add_addrs;
+        }
+      table_read_end (the_policy, reply != NULL);
     }
   read_done (reply, error, req, "limits");
 }
@@ -547,41 +657,47 @@ endpoints_done (MptcpNlReply *reply,
                 gpointer      user_data)
 {
   Req *req = user_data;
-  Conn *conn = req_conn (req);
 
-  if (conn != NULL && reply != NULL)
+  if (policy_alive (req))
     {
-      MptcpNlRequest r = { .cmd = MPTCP_PM_CMD_GET_LIMITS };
+      if (reply != NULL)
+        {
+          MptcpNlRequest r = { .cmd = MPTCP_PM_CMD_GET_LIMITS };
 
-      g_array_set_size (conn->endpoints, 0);
-      g_array_append_vals (conn->endpoints, reply->addresses->data, reply->addresses->len);
-      _mptcp_netlink_request_direct (the_policy->nl, &r, POLICY_TIMEOUT_MS, limits_done, req);
-      req = NULL;
+          g_array_set_size (the_policy->table, 0);
+          g_array_append_vals (the_policy->table, reply->addresses->data, reply->addresses->len);
+          _mptcp_netlink_request_direct (the_policy->nl, &r, POLICY_TIMEOUT_MS, limits_done, req);
+          req = NULL;
+        }
+      else
+        table_read_end (the_policy, FALSE);
     }
   read_done (reply, error, req, "endpoints");
 }
 
+/* The table and limits for a connection: the last read if it is recent, else a new read that
+ * every connection established meanwhile waits for (one read for a burst, not one each). */
 static void
 read_table (MgsPmPolicy *self,
             Conn        *conn)
 {
   MptcpNlRequest r = { .cmd = MPTCP_PM_CMD_GET_ADDR, .dump = TRUE };
+  Req *req;
 
-  if (self->table_time != 0 && g_get_monotonic_time () - self->table_time < TABLE_TTL_US)
+  if (!self->reading && self->table_time != 0 &&
+      g_get_monotonic_time () - self->table_time < TABLE_TTL_US)
     {
-      g_array_set_size (conn->endpoints, 0);
-      g_array_append_vals (conn->endpoints, self->table->data, self->table->len);
-      conn->max_subflows = self->table_subflows;
-      conn->max_accepted = self->table_accepted;
-      conn->have_table = TRUE;
-      if (conn->remotes->len > conn->max_accepted)
-        g_array_set_size (conn->remotes, conn->max_accepted);
-      conn->n_accepted = conn->remotes->len;
-      apply (self, conn);
+      use_table (self, conn);
       return;
     }
-  _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, endpoints_done,
-                                 req_new (self, conn));
+  g_array_append_val (self->readers, conn->token);
+  if (self->reading)
+    return;
+  self->reading = TRUE;
+  req = g_new0 (Req, 1);
+  req->policy = self;
+  req->generation = self->generation;
+  _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, endpoints_done, req);
 }
 
 static void
@@ -596,6 +712,9 @@ on_event (const MptcpNlEvent *ev,
   switch (ev->type)
     {
     case MPTCP_EVENT_CREATED:
+      /* nothing to do before ESTABLISHED, which carries the same addresses: no work while
+       * the ESTABLISHED that follows it closely may already be waiting */
+      break;
     case MPTCP_EVENT_ESTABLISHED:
       conn = conn_ensure (self, ev->token);
       conn->family = ev->family;
@@ -608,7 +727,7 @@ on_event (const MptcpNlEvent *ev,
       }
       conn->dport = ev->dport;
       conn->server_side = ev->server_side || (ev->flags & MPX_EV_FLAG_SERVER_SIDE);
-      if (ev->type == MPTCP_EVENT_ESTABLISHED && (!conn->established || conn->adopted))
+      if (!conn->established || conn->adopted)
         {
           conn->established = TRUE;
           conn->adopted = FALSE;
@@ -620,8 +739,9 @@ on_event (const MptcpNlEvent *ev,
         }
       break;
     case MPTCP_EVENT_ANNOUNCED:
-      conn = g_hash_table_lookup (self->conns, GUINT_TO_POINTER (ev->token));
-      if (conn == NULL || conn->taken || conn->server_side)
+      /* may come before ESTABLISHED: kept until the table is read */
+      conn = conn_ensure (self, ev->token);
+      if (conn->taken || conn->server_side)
         break;
       {
         MptcpNlAddress remote = { 0 };
@@ -651,9 +771,34 @@ on_event (const MptcpNlEvent *ev,
       conn = g_hash_table_lookup (self->conns, GUINT_TO_POINTER (ev->token));
       if (conn == NULL || conn->taken)
         break;
+      if (ev->type == MPTCP_EVENT_SUB_ESTABLISHED)
+        {
+          /* the local port, for a SUBFLOW_DESTROY when its endpoint is removed */
+          Pair p = { 0 };
+          int f = ev->family;
+
+          p.family = ev->family;
+          p.local = ev->saddr;
+          p.remote = ev->daddr;
+          _mptcp_nl_inet_normalize (&p.family, &p.local);
+          _mptcp_nl_inet_normalize (&f, &p.remote);
+          p.rport = ev->dport;
+          for (guint i = 0; i < conn->pairs->len; i++)
+            {
+              Pair *q = &g_array_index (conn->pairs, Pair, i);
+
+              if (!pair_equal (q, &p))
+                continue;
+              q->lport = ev->sport;
+            }
+        }
       if (ev->type == MPTCP_EVENT_SUB_CLOSED && conn->n_subflows > 0)
         conn->n_subflows--;
-      if (conn->waiting && conn->have_table)
+      /* the walk goes on when its last subflow is established or failed, and (as the in-kernel
+       * PM, measured on 6.18) when a subflow closed and endpoints are left, with the limits
+       * of now */
+      if ((conn->waiting || ev->type == MPTCP_EVENT_SUB_CLOSED) && conn->have_table &&
+          !conn->server_side)
         {
           conn->waiting = FALSE;
           advance (self, conn);
@@ -769,6 +914,7 @@ adopt_existing (MgsPmPolicy *self)
               f = sf->family;
               diag_addr (sf->dst, &f, &p.remote);
               p.rport = sf->dport;
+              p.lport = sf->sport;
               g_array_append_val (conn->pairs, p);
               conn->n_subflows++;
             }
@@ -783,6 +929,22 @@ adopt_existing (MgsPmPolicy *self)
 }
 
 static gboolean
+same_endpoint (const MptcpNlAddress *x, const MptcpNlAddress *y)
+{
+  return x->id == y->id && x->family == y->family && x->port == y->port &&
+         x->ifindex == y->ifindex && memcmp (&x->addr, &y->addr, addr_len (x->family)) == 0;
+}
+
+static const MptcpNlAddress *
+find_endpoint (GArray *table, guint8 id)
+{
+  for (guint i = 0; i < table->len; i++)
+    if (g_array_index (table, MptcpNlAddress, i).id == id)
+      return &g_array_index (table, MptcpNlAddress, i);
+  return NULL;
+}
+
+static gboolean
 same_table (GArray *a, GArray *b)
 {
   if (a->len != b->len)
@@ -792,35 +954,188 @@ same_table (GArray *a, GArray *b)
       const MptcpNlAddress *x = &g_array_index (a, MptcpNlAddress, i);
       const MptcpNlAddress *y = &g_array_index (b, MptcpNlAddress, i);
 
-      if (x->id != y->id || x->flags != y->flags || x->family != y->family ||
-          x->port != y->port || x->ifindex != y->ifindex ||
-          memcmp (&x->addr, &y->addr, addr_len (x->family)) != 0)
+      if (!same_endpoint (x, y) || x->flags != y->flags)
         return FALSE;
     }
   return TRUE;
 }
 
-/* An endpoint was added or changed: as the in-kernel PM, the walk runs again on the
- * established client-side connections (pairs asked for before are not asked again). */
 static void
-table_changed (MgsPmPolicy *self)
+ignore_reply (MptcpNlReply *reply,
+              GError       *error,
+              gpointer      user_data)
 {
+  if (error != NULL)
+    g_debug ("policy: %s: %s", (const char *) user_data, error->message);
+  g_clear_error (&error);
+  if (reply != NULL)
+    _mptcp_nl_reply_free (reply);
+}
+
+static void endpoint_close_subflows (MgsPmPolicy *self, Conn *conn, const MptcpNlAddress *e);
+
+/* An endpoint was removed: as the in-kernel PM, RM_ADDR to the peer (if the connection
+ * announced it or has a subflow from it) and its subflows closed; it is free to be used again
+ * if it comes back. The initial subflow is not touched. */
+static void
+endpoint_removed (MgsPmPolicy          *self,
+                  Conn                 *conn,
+                  const MptcpNlAddress *e)
+{
+  gboolean used = announced (conn, e->id);
+  MptcpNlRequest r = { 0 };
+  int family = endpoint_family (e);
+
+  if (family != conn->family || same_addr (family, &e->addr, &conn->saddr))
+    return;
+  for (guint i = 0; i < conn->pairs->len; i++)
+    used |= same_addr (family, &g_array_index (conn->pairs, Pair, i).local, &e->addr);
+  if (!used)
+    return;
+  r.cmd = MPTCP_PM_CMD_REMOVE;
+  r.token = conn->token;
+  r.has_token = TRUE;
+  r.loc_id = e->id;
+  r.has_loc_id = TRUE;
+  _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, ignore_reply, "remove");
+  conn->announced[e->id / 64] &= ~(G_GUINT64_CONSTANT (1) << (e->id % 64));
+  endpoint_close_subflows (self, conn, e);
+}
+
+/* The connection's subflows from endpoint e are closed (SUBFLOW_DESTROY, no RM_ADDR) and e is
+ * free to be used again by the walk. */
+static void
+endpoint_close_subflows (MgsPmPolicy          *self,
+                         Conn                 *conn,
+                         const MptcpNlAddress *e)
+{
+  int family = endpoint_family (e);
+
+  for (guint i = conn->pairs->len; i-- > 0;)
+    {
+      const Pair *p = &g_array_index (conn->pairs, Pair, i);
+
+      if (!same_addr (family, &p->local, &e->addr))
+        continue;
+      if (p->lport != 0)
+        {
+          MptcpNlRequest d;
+
+          pair_request (&d, MPTCP_PM_CMD_SUBFLOW_DESTROY, conn, p);
+          _mptcp_netlink_request_direct (self->nl, &d, POLICY_TIMEOUT_MS, ignore_reply,
+                                         "subflow destroy");
+        }
+      g_array_remove_index (conn->pairs, i);
+    }
+}
+
+/* An endpoint's backup flag changed: MP_PRIO on the connection's live subflows from that
+ * address, the initial one included, as the in-kernel PM. */
+static void
+endpoint_backup_changed (MgsPmPolicy          *self,
+                         Conn                 *conn,
+                         const MptcpNlAddress *e)
+{
+  gboolean backup = (e->flags & MPTCP_PM_ADDR_FLAG_BACKUP) != 0;
+  int family = endpoint_family (e);
+
+  if (family != conn->family)
+    return;
+  if (same_addr (family, &e->addr, &conn->saddr))
+    {
+      Pair initial = { .family = conn->family, .local = conn->saddr, .remote = conn->daddr,
+                       .rport = conn->dport };
+
+      mark_backup (self, conn, &initial, backup);
+    }
+  for (guint i = 0; i < conn->pairs->len; i++)
+    {
+      Pair p = g_array_index (conn->pairs, Pair, i);
+
+      if (same_addr (family, &p.local, &e->addr))
+        mark_backup (self, conn, &p, backup);
+    }
+}
+
+/* The table or the limits changed (the watch below). As the in-kernel PM: removed endpoints
+ * close their subflows (RM_ADDR), backup changes go out as MP_PRIO, added endpoints are used
+ * on the live connections (the subflow walk again, the next signal endpoints announced); a
+ * limit change alone does nothing at once, the next step of a connection's walk uses it. */
+static void
+table_changed (MgsPmPolicy *self,
+               GArray      *table,
+               guint32      subflows,
+               guint32      accepted)
+{
+  gboolean endpoints_changed = !same_table (table, self->table);
   GHashTableIter iter;
   gpointer value;
 
-  g_debug ("policy: the endpoint table changed");
-  self->table_time = 0;
+  g_debug ("policy: the endpoint table or the limits changed");
   g_hash_table_iter_init (&iter, self->conns);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
       Conn *conn = value;
 
-      if (conn->established && !conn->taken && !conn->server_side && conn->have_table)
+      if (!conn->established || conn->taken || !conn->have_table)
+        continue;
+      conn->max_subflows = subflows;
+      conn->max_accepted = accepted;
+      if (!endpoints_changed)
+        continue;
+      for (guint i = 0; i < conn->endpoints->len; i++)
         {
-          conn->have_table = FALSE;
-          read_table (self, conn);
+          const MptcpNlAddress *old = &g_array_index (conn->endpoints, MptcpNlAddress, i);
+          const MptcpNlAddress *now = find_endpoint (table, old->id);
+
+          if (now == NULL || !same_endpoint (old, now))
+            endpoint_removed (self, conn, old);
+          else
+            {
+              if ((old->flags ^ now->flags) & MPTCP_PM_ADDR_FLAG_BACKUP)
+                endpoint_backup_changed (self, conn, now);
+              /* fullmesh changed on a subflow endpoint: the in-kernel PM closes its subflows
+               * and walks again (mptcp_pm_nl_fullmesh); the walk below makes them anew */
+              if (((old->flags ^ now->flags) & MPTCP_PM_ADDR_FLAG_FULLMESH) &&
+                  (now->flags & MPTCP_PM_ADDR_FLAG_SUBFLOW) && !conn->server_side &&
+                  endpoint_family (now) == conn->family)
+                endpoint_close_subflows (self, conn, now);
+            }
         }
+      g_array_set_size (conn->endpoints, 0);
+      g_array_append_vals (conn->endpoints, table->data, table->len);
+      apply (self, conn);
     }
+  g_array_set_size (self->table, 0);
+  g_array_append_vals (self->table, table->data, table->len);
+  self->table_subflows = subflows;
+  self->table_accepted = accepted;
+  /* the watch's read may have caught the table in the middle of a change: the next new
+   * connection reads it again (the live ones get the rest at the next watch) */
+  self->table_time = 0;
+}
+
+static void
+poll_limits_done (MptcpNlReply *reply,
+                  GError       *error,
+                  gpointer      user_data)
+{
+  Req *req = user_data;
+  GArray *table;
+
+  if (the_policy != NULL && the_policy == req->policy && req->generation == the_generation)
+    {
+      table = the_policy->polled;
+      the_policy->polling = FALSE;
+      /* dropped if a read for new connections ended meanwhile: it may be newer */
+      if (reply != NULL && the_policy->table_known &&
+          the_policy->poll_reads == the_policy->n_reads &&
+          (!same_table (table, the_policy->table) ||
+           reply->subflows != the_policy->table_subflows ||
+           reply->rcv_add_addrs != the_policy->table_accepted))
+        table_changed (the_policy, table, reply->subflows, reply->rcv_add_addrs);
+    }
+  read_done (reply, error, req, "limits");
 }
 
 static void
@@ -832,10 +1147,18 @@ poll_done (MptcpNlReply *reply,
 
   if (the_policy != NULL && the_policy == req->policy && req->generation == the_generation)
     {
-      the_policy->polling = FALSE;
-      if (reply != NULL && the_policy->table_time != 0 &&
-          !same_table (reply->addresses, the_policy->table))
-        table_changed (the_policy);
+      if (reply != NULL)
+        {
+          MptcpNlRequest r = { .cmd = MPTCP_PM_CMD_GET_LIMITS };
+
+          g_array_set_size (the_policy->polled, 0);
+          g_array_append_vals (the_policy->polled, reply->addresses->data, reply->addresses->len);
+          _mptcp_netlink_request_direct (the_policy->nl, &r, POLICY_TIMEOUT_MS, poll_limits_done,
+                                         req);
+          req = NULL;
+        }
+      else
+        the_policy->polling = FALSE;
     }
   read_done (reply, error, req, "endpoints");
 }
@@ -847,12 +1170,13 @@ poll_table (gpointer user_data)
   MptcpNlRequest r = { .cmd = MPTCP_PM_CMD_GET_ADDR, .dump = TRUE };
   Req *req;
 
-  if (self->polling || self->table_time == 0)
+  if (self->polling || self->reading || !self->table_known)
     return G_SOURCE_CONTINUE;
   req = g_new0 (Req, 1);
   req->policy = self;
   req->generation = self->generation;
   self->polling = TRUE;
+  self->poll_reads = self->n_reads;
   _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, poll_done, req);
   return G_SOURCE_CONTINUE;
 }
@@ -876,6 +1200,8 @@ mgs_pm_policy_new (MgsPmPolicyTakenFunc is_taken,
     }
   self->conns = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) conn_free);
   self->table = g_array_new (FALSE, TRUE, sizeof (MptcpNlAddress));
+  self->polled = g_array_new (FALSE, TRUE, sizeof (MptcpNlAddress));
+  self->readers = g_array_new (FALSE, FALSE, sizeof (guint32));
   self->is_taken = is_taken;
   self->user_data = user_data;
   self->sub_id = _mptcp_netlink_subscribe (self->nl, TRUE, 0, on_event, on_overrun, self, error);
@@ -884,6 +1210,8 @@ mgs_pm_policy_new (MgsPmPolicyTakenFunc is_taken,
       _mptcp_netlink_unref (self->nl);
       g_hash_table_unref (self->conns);
       g_array_unref (self->table);
+      g_array_unref (self->polled);
+      g_array_unref (self->readers);
       g_free (self);
       return NULL;
     }
@@ -907,6 +1235,8 @@ mgs_pm_policy_free (MgsPmPolicy *self)
   _mptcp_netlink_unref (self->nl);
   g_hash_table_unref (self->conns);
   g_array_unref (self->table);
+  g_array_unref (self->polled);
+  g_array_unref (self->readers);
   if (the_policy == self)
     the_policy = NULL;
   g_free (self);

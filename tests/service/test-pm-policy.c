@@ -32,11 +32,16 @@ typedef struct
   guint       subflows, accepted;  /* client limits */
   const char *server_signal;       /* a signal endpoint on the server, or NULL */
   guint       min_extra;           /* extra subflows each connection must have (sanity) */
-  const char *late;                /* an endpoint added once the connections are established */
+  const char *late;                /* commands ("; "-separated) run once the connections are
+                                    * established: `ip ...` in the client namespace, `server ip
+                                    * ...` in the server's, `sleep MS` */
   const char *cut_of;              /* a limit cuts this set: which members fill the last slots
                                     * depends on when the peer's ADD_ADDR arrives during the
                                     * walk (for the kernel too), so both PMs must pick as many
                                     * members of it, not the same ones */
+  const char *before;              /* commands run before the connections are made (as late) */
+  gboolean    counters;            /* the server's ADD_ADDR, RM_ADDR and MP_PRIO counts must be
+                                    * equal too */
 } Scenario;
 
 #define V4A "198.51.100.1"   /* c2 */
@@ -66,8 +71,40 @@ static const Scenario scenarios[] = {
   { "v6-2-subflows-backup", TRUE,  { V6A " subflow backup", V6B " subflow" }, 8, 0, NULL, 1 },
   { "v6-v4-endpoint",       TRUE,  { V4A " subflow" }, 2, 0, NULL, 0 },
   { "v6-fullmesh",          TRUE,  { V6A " subflow fullmesh" }, 8, 2, SRV6, 2 },
-  { "v4-endpoint-added-live", FALSE, { V4A " subflow" }, 4, 0, NULL, 2, V4B " subflow" },
-  { "v4-endpoint-added-limit", FALSE, { V4A " subflow" }, 1, 0, NULL, 1, V4B " subflow" },
+  { "v4-endpoint-added-live", FALSE, { V4A " subflow" }, 4, 0, NULL, 2,
+    "ip mptcp endpoint add " V4B " subflow" },
+  { "v4-endpoint-added-limit", FALSE, { V4A " subflow" }, 1, 0, NULL, 1,
+    "ip mptcp endpoint add " V4B " subflow" },
+  /* live changes of the table (item 2): as the in-kernel PM, measured on 6.18 */
+  { "v4-endpoint-removed",  FALSE, { V4A " subflow", V4B " subflow", V4C " subflow" }, 2, 0, NULL, 2,
+    "ip mptcp endpoint delete id 1", .counters = TRUE },
+  { "v4-endpoint-removed-readded", FALSE, { V4A " subflow" }, 2, 0, NULL, 1,
+    "ip mptcp endpoint delete id 1; sleep 1500; ip mptcp endpoint add " V4A " id 1 subflow",
+    .counters = TRUE },
+  { "v4-backup-set-live",   FALSE, { V4A " subflow", V4B " subflow" }, 2, 0, NULL, 2,
+    "ip mptcp endpoint change id 1 backup", .counters = TRUE },
+  { "v4-backup-cleared-live", FALSE, { V4A " subflow backup" }, 2, 0, NULL, 1,
+    "ip mptcp endpoint change id 1 nobackup" },
+  { "v4-limit-raised-live", FALSE, { V4A " subflow", V4B " subflow", V4C " subflow" }, 1, 0, NULL, 1,
+    "ip mptcp limits set subflow 3 add_addr_accepted 0" },
+  { "v4-limit-raised-then-removed", FALSE, { V4A " subflow", V4B " subflow", V4C " subflow" }, 1, 0,
+    NULL, 2, "ip mptcp limits set subflow 3 add_addr_accepted 0; sleep 1500; "
+    "ip mptcp endpoint delete id 1", .counters = TRUE },
+  { "v4-fullmesh-set-live", FALSE, { V4A " subflow" }, 8, 1, SRV4, 2,
+    "ip mptcp endpoint change id 1 fullmesh" },
+  { "v4-fullmesh-cleared-live", FALSE, { V4A " subflow fullmesh" }, 8, 1, SRV4, 1,
+    "ip mptcp endpoint change id 1 nofullmesh" },
+  { "v4-signal-client-side", FALSE, { V4A " signal" }, 2, 0, NULL, 0, .counters = TRUE },
+  { "v4-server-signal-added-live", FALSE, { NULL }, 2, 2, NULL, 1,
+    "server ip mptcp endpoint add " SRV4 " signal" },
+  /* a link that goes down and up (item 1): c2 holds V4A; the in-kernel PM does nothing on link
+   * events; an established subflow lives on, a join tried while the link is down is completed
+   * by the SYN's retransmission once it is up (measured on 6.18) */
+  { "v4-link-down-up",      FALSE, { V4A " subflow" }, 2, 0, NULL, 1,
+    "ip link set " TESTBED_CLIENT2_IFNAME " down; sleep 1000; ip link set "
+    TESTBED_CLIENT2_IFNAME " up" },
+  { "v4-link-down-at-connect", FALSE, { V4A " subflow" }, 2, 0, NULL, 1,
+    "ip link set " TESTBED_CLIENT2_IFNAME " up", .before = "ip link set " TESTBED_CLIENT2_IFNAME " down" },
 };
 
 static void
@@ -80,6 +117,51 @@ run (gboolean server, const char *cmd)
 
   if (!ok)
     g_error ("%s: %s", cmd, error->message);
+}
+
+/* "; "-separated commands: `ip ...` (client namespace), `server ip ...`, `sleep MS` */
+static void
+run_list (const char *list)
+{
+  g_auto(GStrv) cmds = g_strsplit (list, "; ", -1);
+
+  for (guint i = 0; cmds[i] != NULL; i++)
+    if (g_str_has_prefix (cmds[i], "sleep "))
+      g_usleep (g_ascii_strtoull (cmds[i] + 6, NULL, 10) * 1000);
+    else if (g_str_has_prefix (cmds[i], "server "))
+      run (TRUE, cmds[i] + 7);
+    else
+      run (FALSE, cmds[i]);
+}
+
+/* the server namespace's MPTcpExt counters ADD_ADDR, RM_ADDR and MP_PRIO received */
+static void
+server_counters (guint64 out[3])
+{
+  static const char * const names[] = { "AddAddr", "RmAddr", "MPPrioRx" };
+  static const char * const argv[] = { "cat", "/proc/net/netstat", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_auto(GStrv) keys = NULL;
+  g_auto(GStrv) values = NULL;
+
+  memset (out, 0, 3 * sizeof out[0]);
+  g_assert_true (testbed_run_in_server (argv, &text, &error));
+  g_assert_no_error (error);
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL && lines[i + 1] != NULL; i++)
+    if (g_str_has_prefix (lines[i], "MPTcpExt:"))
+      {
+        keys = g_strsplit (lines[i], " ", -1);
+        values = g_strsplit (lines[i + 1], " ", -1);
+        break;
+      }
+  g_assert_nonnull (keys);
+  for (guint k = 0; keys[k] != NULL && values[k] != NULL; k++)
+    for (guint n = 0; n < G_N_ELEMENTS (names); n++)
+      if (g_strcmp0 (keys[k], names[n]) == 0)
+        out[n] = g_ascii_strtoull (values[k], NULL, 10);
 }
 
 static void
@@ -280,8 +362,9 @@ assert_members_of (const char *set,
 }
 
 static char **
-run_scenario (const Scenario *sc, gboolean service, MptcpSockDiag *diag)
+run_scenario (const Scenario *sc, gboolean service, MptcpSockDiag *diag, guint64 counts[3])
 {
+  guint64 start[3];
   g_autofree char *limits = g_strdup_printf ("ip mptcp limits set subflow %u add_addr_accepted %u",
                                              sc->subflows, sc->accepted);
   int fds[N_CONN];
@@ -301,18 +384,22 @@ run_scenario (const Scenario *sc, gboolean service, MptcpSockDiag *diag)
       g_autofree char *cmd = g_strdup_printf ("ip mptcp endpoint add %s signal", sc->server_signal);
       run (TRUE, cmd);
     }
+  server_counters (start);
+  if (sc->before != NULL)
+    run_list (sc->before);
   for (guint i = 0; i < N_CONN; i++)
     fds[i] = connect_to (sc->v6, sc->v6 ? TESTBED_SERVER1_V6 : TESTBED_SERVER1_V4, TRUE);
   sets = settle (diag, fds, N_CONN);
   if (sc->late != NULL)
     {
-      g_autofree char *cmd = g_strdup_printf ("ip mptcp endpoint add %s", sc->late);
-
-      run (FALSE, cmd);
+      run_list (sc->late);
       g_usleep (1500000);   /* the service compares the table once a second */
       g_strfreev (sets);
       sets = settle (diag, fds, N_CONN);
     }
+  server_counters (counts);
+  for (guint i = 0; i < 3; i++)
+    counts[i] -= start[i];
   for (guint i = 0; i < N_CONN; i++)
     close (fds[i]);
   return sets;
@@ -325,10 +412,18 @@ test_differential (gconstpointer data)
   g_autoptr(GError) error = NULL;
   MptcpSockDiag *diag = _mptcp_sockdiag_new (&error);
   g_auto(GStrv) kernel = NULL, service = NULL;
+  guint64 kc[3], servc[3];
 
   g_assert_no_error (error);
-  kernel = run_scenario (sc, FALSE, diag);
-  service = run_scenario (sc, TRUE, diag);
+  kernel = run_scenario (sc, FALSE, diag, kc);
+  service = run_scenario (sc, TRUE, diag, servc);
+  g_test_message ("%s counters (server: ADD_ADDR, RM_ADDR, MP_PRIO received): kernel %"
+                  G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT ", service %"
+                  G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, sc->name,
+                  kc[0], kc[1], kc[2], servc[0], servc[1], servc[2]);
+  if (sc->counters)
+    for (guint i = 0; i < 3; i++)
+      g_assert_cmpuint (servc[i], ==, kc[i]);
   for (guint i = 0; i < N_CONN; i++)
     {
       g_test_message ("%s #%u kernel:  %s", sc->name, i, kernel[i]);
@@ -357,8 +452,10 @@ test_differential (gconstpointer data)
  * namespace (in-kernel PM, limits 8/8) and announces its `signal` endpoints; the peer joins
  * them. */
 static char **
-run_server_side (const char * const *signals, gboolean service, MptcpSockDiag *diag)
+run_server_side (const char * const *signals, const char *late, gboolean service,
+                 MptcpSockDiag *diag, guint64 counts[3])
 {
+  guint64 start[3];
   struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons (6001) };
   g_autoptr(GError) error = NULL;
   int one = 1, lfd, peers[N_CONN], fds[N_CONN];
@@ -380,6 +477,7 @@ run_server_side (const char * const *signals, gboolean service, MptcpSockDiag *d
   g_assert_cmpint (bind (lfd, (struct sockaddr *) &sin, sizeof sin), ==, 0);
   g_assert_cmpint (listen (lfd, 16), ==, 0);
   inet_pton (AF_INET, TESTBED_CLIENT1_V4, &sin.sin_addr);
+  server_counters (start);
   for (guint i = 0; i < N_CONN; i++)
     {
       peers[i] = testbed_socket_in_server (AF_INET, SOCK_STREAM, IPPROTO_MPTCP, &error);
@@ -392,7 +490,17 @@ run_server_side (const char * const *signals, gboolean service, MptcpSockDiag *d
     }
   omit_remote_port = TRUE;
   sets = settle (diag, fds, N_CONN);
+  if (late != NULL)
+    {
+      run_list (late);
+      g_usleep (1500000);   /* the service compares the table once a second */
+      g_strfreev (sets);
+      sets = settle (diag, fds, N_CONN);
+    }
   omit_remote_port = FALSE;
+  server_counters (counts);
+  for (guint i = 0; i < 3; i++)
+    counts[i] -= start[i];
   for (guint i = 0; i < N_CONN; i++)
     {
       close (fds[i]);
@@ -408,6 +516,15 @@ test_server_side (void)
   static const char * const tables[][3] = {
     { V4A, NULL },
     { V4A, V4B, NULL },
+    { V4A, NULL },
+    { V4A, V4B, NULL },
+  };
+  /* live changes (the peer's ADD_ADDR and RM_ADDR counts must be equal too) */
+  static const char * const late[] = {
+    NULL,
+    NULL,
+    "ip mptcp endpoint add " V4B " signal",
+    "ip mptcp endpoint delete id 2",
   };
   g_autoptr(GError) error = NULL;
   MptcpSockDiag *diag = _mptcp_sockdiag_new (&error);
@@ -415,9 +532,17 @@ test_server_side (void)
   g_assert_no_error (error);
   for (guint t = 0; t < G_N_ELEMENTS (tables); t++)
     {
-      g_auto(GStrv) kernel = run_server_side (tables[t], FALSE, diag);
-      g_auto(GStrv) service = run_server_side (tables[t], TRUE, diag);
+      guint64 kc[3], sc[3];
+      g_auto(GStrv) kernel = run_server_side (tables[t], late[t], FALSE, diag, kc);
+      g_auto(GStrv) service = run_server_side (tables[t], late[t], TRUE, diag, sc);
 
+      g_test_message ("signal table %u counters (peer: ADD_ADDR, RM_ADDR, MP_PRIO received): "
+                      "kernel %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
+                      ", service %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
+                      t, kc[0], kc[1], kc[2], sc[0], sc[1], sc[2]);
+      if (late[t] != NULL)
+        for (guint i = 0; i < 3; i++)
+          g_assert_cmpuint (sc[i], ==, kc[i]);
       for (guint i = 0; i < N_CONN; i++)
         {
           g_test_message ("signal table %u #%u kernel:  %s", t, i, kernel[i]);
