@@ -545,29 +545,39 @@ pending_complete (Pending      *p,
   _mptcp_netlink_unref (self);
 }
 
-static gboolean
-pending_send (Pending *p)
+/* One send of a request's message: 0 or the errno. */
+static int
+send_message (MptcpNetlink *self,
+              const guint8 *message,
+              gsize         len)
 {
-  MptcpNetlink *self = p->self;
   gssize n;
 
   do
-    n = send (self->request_fd, p->message, p->message_len, 0);
+    n = send (self->request_fd, message, len, 0);
   while (n < 0 && errno == EINTR);
+  return n < 0 ? errno : 0;
+}
 
-  if (n < 0)
-    {
-      int saved = errno;
+/* Completes p (not sent) with the error of its failed send. */
+static void
+pending_send_failed (Pending *p,
+                     int      saved)
+{
+  /* p->sent is FALSE: pending_complete also removes it from the queue if it is there */
+  pending_complete (p, NULL,
+                    g_error_new (G_IO_ERROR, g_io_error_from_errno (saved),
+                                 "Could not send %s to the kernel: %s",
+                                 _mptcp_nl_cmd_name (p->cmd) != NULL
+                                 ? _mptcp_nl_cmd_name (p->cmd) : "a request",
+                                 g_strerror (saved)));
+}
 
-      /* p->sent is FALSE: pending_complete also removes it from the queue if it is there */
-      pending_complete (p, NULL,
-                        g_error_new (G_IO_ERROR, g_io_error_from_errno (saved),
-                                     "Could not send %s to the kernel: %s",
-                                     _mptcp_nl_cmd_name (p->cmd) != NULL
-                                     ? _mptcp_nl_cmd_name (p->cmd) : "a request",
-                                     g_strerror (saved)));
-      return FALSE;
-    }
+static void
+pending_mark_sent (Pending *p)
+{
+  MptcpNetlink *self = p->self;
+
   p->sent = TRUE;
   self->in_flight++;
   if (p->dump)
@@ -575,6 +585,19 @@ pending_send (Pending *p)
   /* a read-only request keeps its message: it is sent again if its reply is lost */
   if (!p->read_only)
     g_clear_pointer (&p->message, g_free);
+}
+
+static gboolean
+pending_send (Pending *p)
+{
+  int saved = send_message (p->self, p->message, p->message_len);
+
+  if (saved != 0)
+    {
+      pending_send_failed (p, saved);
+      return FALSE;
+    }
+  pending_mark_sent (p);
   return TRUE;
 }
 
@@ -723,44 +746,84 @@ next_seq (MptcpNetlink *self)
   return seq;
 }
 
-/* Builds the message of a request into a new Pending entry, registers it under
- * its sequence number and arms the broker's timer for its deadline. The caller
- * sets the completion (task or func) and queues it. */
+/* Arms the broker's timer for a deadline if it is earlier than the armed one. Called after
+ * the send: arming may write the context's eventfd (GLib 2.74 wakes the context on any
+ * g_source_set_ready_time()), which a request should not wait for. Nothing can expire
+ * between the registration and this (the timer runs in the same context). */
+static void
+arm_timer (MptcpNetlink *self,
+           gint64        deadline)
+{
+  gint64 ready = g_source_get_ready_time (self->timer);
+
+  if (ready < 0 || deadline < ready)
+    g_source_set_ready_time (self->timer, deadline);
+}
+
+/* GET_ADDR, GET_LIMITS, dumps: safe to send again */
+static gboolean
+request_read_only (const MptcpNlRequest *request)
+{
+  return request->dump || request->cmd == MPTCP_PM_CMD_GET_ADDR ||
+         request->cmd == MPTCP_PM_CMD_GET_LIMITS;
+}
+
+/* A new Pending entry for a request whose message (len bytes, sequence number seq) is
+ * built, registered under seq. message NULL: it was sent already and is not to be kept.
+ * The caller sets the completion (task or func), queues or marks it sent, then arms the
+ * timer for p->deadline. */
 static Pending *
 pending_new (MptcpNetlink         *self,
              const MptcpNlRequest *request,
+             guint32               seq,
+             const guint8         *message,
+             gsize                 len,
              guint                 timeout_ms)
 {
-  guint8 buf[MPTCP_NL_REQUEST_BUF_SIZE] __attribute__ ((aligned (8)));
-  Pending *p;
-  gsize len;
-  guint32 seq;
-  gint64 ready;
+  Pending *p = g_new0 (Pending, 1);
 
-  seq = next_seq (self);
-  len = _mptcp_netlink_build_request (request, self->family_id, seq, buf, sizeof buf);
-  /* the largest request (token, ids, two address nests, flags) is about 180 bytes */
-  g_assert (len != 0);
-
-  p = g_new0 (Pending, 1);
   p->self = _mptcp_netlink_ref (self);
   p->seq = seq;
   p->cmd = request->cmd;
   p->dump = request->dump;
-  p->read_only = request->dump || request->cmd == MPTCP_PM_CMD_GET_ADDR ||
-                 request->cmd == MPTCP_PM_CMD_GET_LIMITS;
+  p->read_only = request_read_only (request);
   p->reply = _mptcp_nl_reply_new ();
-  p->message = g_memdup2 (buf, len);
+  if (message != NULL)
+    p->message = g_memdup2 (message, len);
   p->message_len = len;
   g_hash_table_insert (self->pending, GUINT_TO_POINTER (seq), p);
 
   p->deadline = g_get_monotonic_time ()
                 + (gint64) (timeout_ms != 0 ? timeout_ms : DEFAULT_TIMEOUT_MS) * G_TIME_SPAN_MILLISECOND;
-  ready = g_source_get_ready_time (self->timer);
-  if (ready < 0 || p->deadline < ready)
-    g_source_set_ready_time (self->timer, p->deadline);
-
   return p;
+}
+
+/* Builds a request's message into buf (MPTCP_NL_REQUEST_BUF_SIZE bytes) under a new sequence
+ * number; returns its length. */
+static gsize
+build_message (MptcpNetlink         *self,
+               const MptcpNlRequest *request,
+               guint8               *buf,
+               guint32              *seq)
+{
+  gsize len;
+
+  *seq = next_seq (self);
+  len = _mptcp_netlink_build_request (request, self->family_id, *seq, buf,
+                                      MPTCP_NL_REQUEST_BUF_SIZE);
+  /* the largest request (token, ids, two address nests, flags) is about 180 bytes */
+  g_assert (len != 0);
+  return len;
+}
+
+/* Whether a new request can go out now, before anything queued (nothing is). */
+static gboolean
+can_send_now (MptcpNetlink         *self,
+              const MptcpNlRequest *request)
+{
+  return g_queue_is_empty (&self->waiting) && !self->flushing && !self->congested &&
+         self->in_flight < MAX_IN_FLIGHT &&
+         (!request->dump || self->dumps_in_flight < MAX_DUMPS_IN_FLIGHT);
 }
 
 void
@@ -772,8 +835,12 @@ _mptcp_netlink_request_async (MptcpNetlink         *self,
                               gpointer              user_data)
 {
   g_autoptr(GMainContext) current = NULL;
+  guint8 buf[MPTCP_NL_REQUEST_BUF_SIZE] __attribute__ ((aligned (8)));
   GTask *task;
   Pending *p;
+  gint64 deadline;
+  guint32 seq;
+  gsize len;
 
   g_return_if_fail (self != NULL);
   g_return_if_fail (request != NULL);
@@ -795,8 +862,10 @@ _mptcp_netlink_request_async (MptcpNetlink         *self,
       return;
     }
 
-  p = pending_new (self, request, timeout_ms);
+  len = build_message (self, request, buf, &seq);
+  p = pending_new (self, request, seq, buf, len, timeout_ms);
   p->task = task;
+  deadline = p->deadline;
 
   if (cancellable != NULL)
     {
@@ -806,7 +875,9 @@ _mptcp_netlink_request_async (MptcpNetlink         *self,
     }
 
   g_queue_push_tail (&self->waiting, p);
+  /* p may be complete after this (a failed send): its deadline was kept */
   flush_waiting (self);
+  arm_timer (self, deadline);
 }
 
 void
@@ -816,20 +887,44 @@ _mptcp_netlink_request_direct (MptcpNetlink         *self,
                                MptcpNlReplyFunc      func,
                                gpointer              user_data)
 {
+  guint8 buf[MPTCP_NL_REQUEST_BUF_SIZE] __attribute__ ((aligned (8)));
   Pending *p;
+  gint64 deadline;
+  guint32 seq;
+  gsize len;
+  int saved = 0;
+  gboolean now;
 
   g_return_if_fail (self != NULL);
   g_return_if_fail (request != NULL);
   g_return_if_fail (func != NULL);
 
-  p = pending_new (self, request, timeout_ms);
+  len = build_message (self, request, buf, &seq);
+  /* nothing queued: sent first, straight from buf, and registered after (the reply is read
+   * in this context, so it cannot be looked up before); a read-only request keeps a copy */
+  now = can_send_now (self, request);
+  if (now)
+    saved = send_message (self, buf, len);
+  p = pending_new (self, request, seq,
+                   !now || saved != 0 || request_read_only (request) ? buf : NULL,
+                   len, timeout_ms);
   p->func = func;
   p->func_data = user_data;
+  deadline = p->deadline;
 
-  g_queue_push_tail (&self->waiting, p);
   self->submitting = p;
-  flush_waiting (self);
+  if (!now)
+    {
+      g_queue_push_tail (&self->waiting, p);
+      flush_waiting (self);
+    }
+  else if (saved != 0)
+    pending_send_failed (p, saved);
+  else
+    pending_mark_sent (p);
   self->submitting = NULL;
+  /* p may be complete by now: its deadline was kept */
+  arm_timer (self, deadline);
 }
 
 MptcpNlReply *
