@@ -65,6 +65,8 @@ typedef struct
   gboolean        remotes_served; /* the announcements received before the table are served */
 } Conn;
 
+typedef struct _Req Req;
+
 struct _MgsPmPolicy
 {
   MptcpNetlink         *nl;
@@ -88,16 +90,18 @@ struct _MgsPmPolicy
   gboolean              polling;        /* a watch read is in flight */
   gboolean              reading;        /* a table read for new connections is in flight */
   GArray               *readers;        /* of guint32: the tokens waiting for it */
+  Conn                 *spare_conn;     /* made ready after an event, so that the next */
+  Req                  *spare_req;      /* ESTABLISHED allocates nothing before its create */
 };
 
-typedef struct
+struct _Req
 {
   MgsPmPolicy *policy;
   guint32      token;
   guint        generation;
   Pair         pair;
   guint8       addr_id;     /* ANNOUNCE: the endpoint's id */
-} Req;
+};
 
 /* one policy per process (the service makes at most one), so replies can check it is alive */
 static MgsPmPolicy *the_policy;
@@ -124,6 +128,18 @@ same_addr (int family, const MptcpNlInetAddr *a, const MptcpNlInetAddr *b)
   return memcmp (a, b, addr_len (family)) == 0;
 }
 
+/* reserved: room for the endpoints, pairs and announcements without a reallocation */
+static Conn *
+conn_alloc (guint reserved)
+{
+  Conn *conn = g_new0 (Conn, 1);
+
+  conn->endpoints = g_array_sized_new (FALSE, TRUE, sizeof (MptcpNlAddress), reserved);
+  conn->remotes = g_array_sized_new (FALSE, TRUE, sizeof (MptcpNlAddress), reserved);
+  conn->pairs = g_array_sized_new (FALSE, TRUE, sizeof (Pair), reserved);
+  return conn;
+}
+
 static Conn *
 conn_ensure (MgsPmPolicy *self,
              guint32      token)
@@ -132,14 +148,23 @@ conn_ensure (MgsPmPolicy *self,
 
   if (conn == NULL)
     {
-      conn = g_new0 (Conn, 1);
+      conn = g_steal_pointer (&self->spare_conn);
+      if (conn == NULL)
+        conn = conn_alloc (0);
       conn->token = token;
-      conn->endpoints = g_array_new (FALSE, TRUE, sizeof (MptcpNlAddress));
-      conn->remotes = g_array_new (FALSE, TRUE, sizeof (MptcpNlAddress));
-      conn->pairs = g_array_new (FALSE, TRUE, sizeof (Pair));
       g_hash_table_insert (self->conns, GUINT_TO_POINTER (token), conn);
     }
   return conn;
+}
+
+/* After an event is handled (its create is sent): the next connection's Conn and Req */
+static void
+spares_refill (MgsPmPolicy *self)
+{
+  if (self->spare_conn == NULL)
+    self->spare_conn = conn_alloc (MAX (self->table->len, 4));
+  if (self->spare_req == NULL)
+    self->spare_req = g_new0 (Req, 1);
 }
 
 static Conn *
@@ -154,8 +179,10 @@ static Req *
 req_new (MgsPmPolicy *self,
          Conn        *conn)
 {
-  Req *req = g_new0 (Req, 1);
+  Req *req = g_steal_pointer (&self->spare_req);
 
+  if (req == NULL)
+    req = g_new0 (Req, 1);
   req->policy = self;
   req->token = conn->token;
   req->generation = self->generation;
@@ -736,6 +763,7 @@ on_event (const MptcpNlEvent *ev,
             g_debug ("policy: token %08x belongs to an application", ev->token);
           else
             read_table (self, conn);
+          spares_refill (self);
         }
       break;
     case MPTCP_EVENT_ANNOUNCED:
@@ -1217,6 +1245,7 @@ mgs_pm_policy_new (MgsPmPolicyTakenFunc is_taken,
     }
   self->generation = ++the_generation;
   the_policy = self;
+  spares_refill (self);
   /* after subscribing: a connection established in between is seen twice, not missed
    * (pairs already asked for are not asked again) */
   adopt_existing (self);
@@ -1237,6 +1266,8 @@ mgs_pm_policy_free (MgsPmPolicy *self)
   g_array_unref (self->table);
   g_array_unref (self->polled);
   g_array_unref (self->readers);
+  g_clear_pointer (&self->spare_conn, conn_free);
+  g_free (self->spare_req);
   if (the_policy == self)
     the_policy = NULL;
   g_free (self);
