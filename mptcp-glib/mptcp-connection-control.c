@@ -217,11 +217,11 @@ mptcp_connection_open_subflow (MptcpConnection     *self,
  *
  * An established join is not final: a peer that runs the in-kernel path
  * manager and is over its subflow limit resets the join right after
- * accepting it. The operation may then have succeeded already; the subflow
- * leaves the list again within milliseconds, with
- * #MptcpConnection::subflow-removed (error 0). If the reset is seen before
- * the result is delivered, the operation fails with
- * %G_IO_ERROR_CONNECTION_CLOSED instead.
+ * accepting it. If the library sees the reset before it delivers the
+ * result, the operation fails with %MPTCP_ERROR_PEER_REFUSED. Otherwise the
+ * operation has succeeded already, and the subflow leaves the list again
+ * within milliseconds, with #MptcpConnection::subflow-removed (its error
+ * %NULL).
  *
  * Call it from the thread of the #GMainContext that was the thread-default
  * one when @self was constructed; @callback runs there.
