@@ -50,15 +50,17 @@ cycle_close_cb (GObject      *source,
 }
 
 /* The kernel's subflows of the connection with this token, as `ss -tniM` shows them: the
- * number of subflow lines carrying "token:<hex>" (ULP info; the 6.1 and 6.12 kernels give it to
- * root, as here). -1 when ss shows no token at all (then the getsockopt view is compared). */
+ * number of subflow lines whose ULP info names it as the local token ("token:REMOTE(id:n)/
+ * LOCAL(id:m)", as iproute2 prints it, each at least 4 hex digits; the 6.1 and 6.12 kernels give
+ * it to root, as here). The MPTCP socket's own line ("token:LOCAL") is not a subflow. -1 when ss
+ * shows no token at all (then the getsockopt view is compared). */
 static int
 ss_subflows_of_token (guint32 token)
 {
   const char *argv[] = { "ss", "-tniMH", NULL };
   g_autoptr(GError) error = NULL;
   g_autofree char *out = NULL;
-  g_autofree char *needle = g_strdup_printf ("token:%x", token);
+  g_autofree char *needle = g_strdup_printf ("/%04x(id:", token);
   const char *p;
   int n = 0;
 
@@ -67,8 +69,7 @@ ss_subflows_of_token (guint32 token)
   if (strstr (out, "token:") == NULL)
     return -1;
   for (p = out; (p = strstr (p, needle)) != NULL; p += strlen (needle))
-    if (!g_ascii_isxdigit (p[strlen (needle)]))
-      n++;
+    n++;
   return n;
 }
 
