@@ -10,6 +10,8 @@
 #include "testbed.h"
 #include "read-common.h"
 #include "control-common.h"
+#include "mptcp-connection-private.h"
+#include "mptcp-netlink-private.h"
 
 #include <valgrind/valgrind.h>
 
@@ -260,6 +262,232 @@ test_cancel_half (void)
   opens_clear (&o);
 }
 
+/* ---- cancelling port-0 opens around the gate ---- */
+
+/* Port-0 opens between the same addresses go to the kernel one at a time per broker: the next
+ * one's SUBFLOW_CREATE waits until the one before knows its subflow or has ended. These tests
+ * cancel opens at each point of that: before anything was sent, while waiting at the gate,
+ * with the SUBFLOW_CREATE in flight (sent, its ack not read yet), and the gate holder with
+ * several waiting behind it. Each checks that the cancelled call says G_IO_ERROR_CANCELLED, that
+ * the opens behind it are neither lost nor stuck (each ends with a subflow before the deadline
+ * of wait_opens()), and that what a cancelled open made in the kernel is gone: the library's
+ * list equals the kernel's, by getsockopt and by `ss -tniM` filtered by token. */
+
+typedef struct
+{
+  guint32 token;
+  guint established;
+  guint closed;
+} SubEvents;
+
+static void
+sub_event_cb (MptcpMonitor *monitor,
+              MptcpEvent   *event,
+              SubEvents    *e)
+{
+  if (mptcp_event_get_token (event) != e->token)
+    return;
+  if (mptcp_event_get_event_type (event) == MPTCP_EVENT_TYPE_SUBFLOW_ESTABLISHED)
+    e->established++;
+  else if (mptcp_event_get_event_type (event) == MPTCP_EVENT_TYPE_SUBFLOW_CLOSED)
+    e->closed++;
+}
+
+/* The connection's list is the kernel's view, and ss shows as many subflows of its token. */
+static void
+assert_cleaned (MptcpConnection *connection,
+                GSocket         *socket,
+                guint            expected)
+{
+  int ss;
+
+  assert_list_is_kernel (connection, socket);
+  g_assert_cmpuint (g_list_model_get_n_items (mptcp_connection_get_subflows (connection)), ==,
+                    expected);
+  ss = ss_subflows_of_token (mptcp_connection_get_token (connection));
+  g_test_message ("ss shows %d subflow(s) of the token", ss);
+  if (ss >= 0)
+    g_assert_cmpint (ss, ==, expected);
+}
+
+static void
+start_open (MptcpConnection *connection,
+            Opens           *o,
+            GCancellable    *cancellable)
+{
+  g_autoptr(GInetSocketAddress) l2 = read_inet_address (TESTBED_CLIENT2_V4, 0);
+  g_autoptr(GInetSocketAddress) r2 = read_inet_address (TESTBED_SERVER2_V4, TESTBED_PORT_SINK);
+
+  o->started++;
+  mptcp_connection_open_subflow_async (connection, l2, r2, cancellable, open_done_cb, o);
+}
+
+/* Cancelled before anything went out: an open whose cancellable was cancelled before the call,
+ * and one cancelled while it waits at the gate behind another. Both say cancelled, and the
+ * kernel sees only the holder's subflow: one SUB_ESTABLISHED, no SUB_CLOSED (nothing was sent
+ * for the cancelled ones, so nothing was made and closed again). */
+static void
+test_cancel_before_send (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(MptcpConnection) connection = connect_established (TRUE, &socket);
+  g_autoptr(MptcpMonitor) monitor = mptcp_monitor_new (NULL, &error);
+  g_autoptr(GCancellable) before = g_cancellable_new ();
+  g_autoptr(GCancellable) waiting = g_cancellable_new ();
+  SubEvents e = { mptcp_connection_get_token (connection), 0, 0 };
+  Opens o;
+
+  g_assert_no_error (error);
+  g_signal_connect (monitor, "event", G_CALLBACK (sub_event_cb), &e);
+  opens_init (&o);
+  mptcp_connection_set_control_timeout (connection, 10000);
+
+  g_cancellable_cancel (before);
+  start_open (connection, &o, before);
+  wait_opens (&o, 10000);
+  g_assert_cmpuint (o.cancelled, ==, 1);
+
+  start_open (connection, &o, NULL);      /* the holder: its request goes out at once */
+  start_open (connection, &o, waiting);   /* waits at the gate */
+  g_cancellable_cancel (waiting);
+  wait_opens (&o, 10000);
+  g_test_message ("%u ok, %u cancelled, %u refused, %u other", o.ok, o.cancelled, o.refused,
+                  o.other);
+  g_assert_cmpuint (o.cancelled, ==, 2);
+  g_assert_cmpuint (o.ok, ==, 1);
+  g_assert_cmpuint (o.other + o.refused, ==, 0);
+  drain_for (300);
+  g_assert_cmpuint (e.established, ==, 1);
+  g_assert_cmpuint (e.closed, ==, 0);
+  assert_cleaned (connection, socket, 2);
+  opens_clear (&o);
+}
+
+static void
+busy_reply_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  MptcpNetlink *nl = _mptcp_netlink_get_for_context (NULL, NULL);
+  g_autoptr(MptcpNlReply) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  reply = _mptcp_netlink_request_finish (nl, result, &error);
+  g_assert_no_error (error);
+  (*(guint *) user_data)--;
+  _mptcp_netlink_unref (nl);
+}
+
+/* One open cancelled with its SUBFLOW_CREATE in flight (sent, the ack not read when the
+ * cancellation is handled), with `behind` more opens queued behind it at the gate. With busy,
+ * the connection's broker first gets that many read-only requests (GET_LIMITS), so that the
+ * cancelled open's request leaves from the broker's queue and its ack is read in a later
+ * dispatch than its cancellation: the library then learns only at the ack whether the kernel
+ * made a subflow for it, and must hold the next open back until then, and close that subflow.
+ * Without busy, the ack is read first (the kernel answers inside the send), then the
+ * cancellation: the open is given up after its ack, its subflow found and closed. */
+static void
+cancel_in_flight (guint    behind,
+                  guint    busy)
+{
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(MptcpConnection) connection = connect_established (TRUE, &socket);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  MptcpNetlink *nl = _mptcp_connection_get_netlink (connection);
+  MptcpNlRequest limits = { .cmd = MPTCP_PM_CMD_GET_LIMITS };
+  guint pending = 0, i;
+  Opens o;
+
+  g_assert_nonnull (nl);
+  opens_init (&o);
+  mptcp_connection_set_control_timeout (connection, 10000);
+  for (i = 0; i < busy; i++)
+    {
+      pending++;
+      _mptcp_netlink_request_async (nl, &limits, 10000, NULL, busy_reply_cb, &pending);
+    }
+  start_open (connection, &o, cancellable);
+  for (i = 0; i < behind; i++)
+    start_open (connection, &o, NULL);
+  /* before the main context runs: the request is sent (or queued in the broker), no answer
+   * has been read */
+  g_cancellable_cancel (cancellable);
+  wait_opens (&o, 20000);
+  g_test_message ("%u ok, %u cancelled, %u refused, %u other", o.ok, o.cancelled, o.refused,
+                  o.other);
+  g_assert_cmpuint (o.cancelled, ==, 1);
+  g_assert_cmpuint (o.ok, ==, behind);
+  g_assert_cmpuint (o.other + o.refused, ==, 0);
+  /* the cleanup of the cancelled one finishes */
+  drain_for (300);
+  g_assert_cmpuint (pending, ==, 0);
+  assert_cleaned (connection, socket, behind + 1);
+  opens_clear (&o);
+}
+
+static void
+test_cancel_in_flight (void)
+{
+  cancel_in_flight (1, 0);
+}
+
+static void
+test_cancel_in_flight_busy (void)
+{
+  /* more than the broker sends at once and reads in one dispatch */
+  cancel_in_flight (2, 300);
+}
+
+/* The gate holder cancelled while five wait behind it, two of them cancelled with it: the
+ * holder and those two say cancelled, the other three are neither lost nor stuck, and nothing
+ * of the cancelled ones stays in the kernel. Then once more with the holder's request queued in
+ * a busy broker. */
+static void
+test_cancel_gate_holder (void)
+{
+  guint round;
+
+  for (round = 0; round < 2; round++)
+    {
+      g_autoptr(GSocket) socket = NULL;
+      g_autoptr(MptcpConnection) connection = connect_established (TRUE, &socket);
+      MptcpNetlink *nl = _mptcp_connection_get_netlink (connection);
+      MptcpNlRequest limits = { .cmd = MPTCP_PM_CMD_GET_LIMITS };
+      GCancellable *cancellables[6];
+      guint pending = 0, i;
+      Opens o;
+
+      opens_init (&o);
+      mptcp_connection_set_control_timeout (connection, 10000);
+      for (i = 0; round == 1 && i < 300; i++)
+        {
+          pending++;
+          _mptcp_netlink_request_async (nl, &limits, 10000, NULL, busy_reply_cb, &pending);
+        }
+      for (i = 0; i < 6; i++)
+        {
+          cancellables[i] = g_cancellable_new ();
+          start_open (connection, &o, cancellables[i]);
+        }
+      g_cancellable_cancel (cancellables[0]);
+      g_cancellable_cancel (cancellables[2]);
+      g_cancellable_cancel (cancellables[5]);
+      wait_opens (&o, 20000);
+      g_test_message ("round %u: %u ok, %u cancelled, %u refused, %u other", round, o.ok,
+                      o.cancelled, o.refused, o.other);
+      g_assert_cmpuint (o.cancelled, ==, 3);
+      g_assert_cmpuint (o.ok, ==, 3);
+      g_assert_cmpuint (o.other + o.refused, ==, 0);
+      drain_for (300);
+      g_assert_cmpuint (pending, ==, 0);
+      assert_cleaned (connection, socket, 4);
+      for (i = 0; i < 6; i++)
+        g_object_unref (cancellables[i]);
+      opens_clear (&o);
+    }
+}
+
 /* 50 at once, against both peer kinds, as in test-concurrency, 3 rounds on one connection
  * each (all subflows closed in between). */
 static void
@@ -313,6 +541,10 @@ main (int argc, char **argv)
   g_test_add_func ("/stress/open-close-cycles", test_open_close_cycles);
   g_test_add_func ("/stress/many-connections", test_many_connections);
   g_test_add_func ("/stress/cancel-half", test_cancel_half);
+  g_test_add_func ("/stress/cancel/before-send", test_cancel_before_send);
+  g_test_add_func ("/stress/cancel/in-flight", test_cancel_in_flight);
+  g_test_add_func ("/stress/cancel/in-flight-busy-broker", test_cancel_in_flight_busy);
+  g_test_add_func ("/stress/cancel/gate-holder", test_cancel_gate_holder);
 
   return g_test_run ();
 }
