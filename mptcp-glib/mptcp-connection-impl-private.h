@@ -304,13 +304,14 @@ _mptcp_conn_use_service_events (MptcpConnection *self,
 
 /* mptcp-connection-token.c: a connection without a socket (mptcp_connection_new_for_token()) */
 /* The kernel's subflow list of a socketless connection, as _mptcp_sockopt_list_read() gives
- * it for a socket (the legacy layout: addresses and tcp_info, no subflow ids), from one
- * sock_diag dump. 0, -EBADF when the kernel has the token no more, or -errno. */
+ * it for a socket (the legacy layout: addresses and tcp_info, no subflow ids), from sock_diag
+ * (lookups by token and 4-tuple, or a dump of the namespace). 0, -EBADF when the kernel has the
+ * token no more, or -errno. */
 G_GNUC_INTERNAL
 int                  _mptcp_conn_token_read_list (MptcpConnection   *self,
                                                   MptcpSockoptList  *out);
 /* _mptcp_conn_refresh() of a socketless connection: the list applied, the backup flags
- * read from the same dump. */
+ * read from the same read. */
 G_GNUC_INTERNAL
 gboolean             _mptcp_conn_token_refresh   (MptcpConnection   *self,
                                                   GError           **error);

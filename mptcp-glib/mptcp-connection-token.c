@@ -6,7 +6,8 @@
  * namespace, whichever process holds its socket, for a caller with CAP_NET_ADMIN. Such a
  * connection has no socket (self->socket is NULL): this room reads what the socket would
  * tell from sock_diag instead (the connection's addresses and mptcp_info by a lookup of its
- * token, the subflow list with both backup flags and tcp_info from a dump of the namespace),
+ * token, the subflow list with both backup flags and tcp_info from lookups of the subflows by
+ * 4-tuple, or a dump of the namespace when there may be one it has not seen),
  * and the rest of MptcpConnection runs unchanged: the control machine steers by token as
  * always, the events come from the token's subscription, and "closed" from the CLOSED event
  * (or from a read that no longer finds the token). The hooks elsewhere are one test of
@@ -22,6 +23,7 @@
 #include "mptcp-connection-private.h"
 #include "mptcp-subflow-private.h"
 #include "mptcp-info-private.h"
+#include "mptcp-kernel-private.h"
 #include "mptcp-sockdiag-private.h"
 #include "mptcp-error.h"
 #include "mptcp-connection-impl-private.h"
@@ -34,7 +36,11 @@
 typedef struct
 {
   MptcpSockDiag *diag;
-  MptcpDiagDump  dump;       /* the last dump (the backup flags are read from it) */
+  MptcpDiagDump  dump;       /* the last dump of the namespace */
+  GArray        *subflows;   /* of MptcpDiagSocket: the subflows of the last read (the list and
+                              * the backup flags are made from it), kept to be looked up again */
+  GArray        *probe;      /* of MptcpDiagSocket: the lookups of a read by 4-tuple */
+  gboolean       dumped;     /* ts->subflows came from a dump once */
 } TokenState;
 
 static void
@@ -44,6 +50,8 @@ token_state_free (gpointer data)
 
   _mptcp_sockdiag_free (ts->diag);
   _mptcp_diag_dump_clear (&ts->dump);
+  g_clear_pointer (&ts->subflows, g_array_unref);
+  g_clear_pointer (&ts->probe, g_array_unref);
   g_free (ts);
 }
 
@@ -114,14 +122,12 @@ dump_subflow_of (const MptcpDiagSocket *s, guint32 token)
   return s->ulp_attrs && s->token_loc == token && s->state != MPTCP_TCP_STATE_CLOSE;
 }
 
-int
-_mptcp_conn_token_read_list (MptcpConnection *self, MptcpSockoptList *out)
+/* The connection's subflows from a dump of the namespace (every MPTCP and TCP socket: ~55 ms
+ * at 10,000 connections) into ts->subflows; -EBADF when the token is not in it. */
+static int
+read_by_dump (MptcpConnection *self, TokenState *ts)
 {
-  TokenState *ts = token_state (self);
   g_autoptr(GError) error = NULL;
-  const gsize head = sizeof (struct mptcp_subflow_data);
-  const gsize tcp_len = MPTCP_SOCKOPT_TCP_INFO_SIZE;
-  guint n = 0, k = 0;
 
   if (!_mptcp_sockdiag_dump_sync (ts->diag, &ts->dump, DIAG_TIMEOUT_MS, NULL, &error))
     {
@@ -131,8 +137,93 @@ _mptcp_conn_token_read_list (MptcpConnection *self, MptcpSockoptList *out)
     }
   if (dump_connection (&ts->dump, self->token) == NULL)
     return -EBADF;
+  ts->dumped = TRUE;
+  g_array_set_size (ts->subflows, 0);
   for (guint i = 0; i < ts->dump.subflows->len; i++)
-    if (dump_subflow_of (&g_array_index (ts->dump.subflows, MptcpDiagSocket, i), self->token))
+    {
+      const MptcpDiagSocket *s = &g_array_index (ts->dump.subflows, MptcpDiagSocket, i);
+
+      if (dump_subflow_of (s, self->token))
+        g_array_append_vals (ts->subflows, s, 1);
+    }
+  return 0;
+}
+
+/* mptcpi_subflows_total (6.10+): the connection's subflows in any state but CLOSE, the initial
+ * one included */
+#define INFO_SUBFLOWS_TOTAL G_STRUCT_OFFSET (mpx_mptcp_info, subflows_total)
+
+/* The connection's subflows without a dump: the connection by its token and the subflows of
+ * the last read by their 4-tuples (hash lookups in the kernel, no walk of the namespace's
+ * sockets). It stands for the dump only when nothing can have come that the last read did not
+ * see: the kernel's count of the connection's subflows (mptcpi_subflows_total, from the same
+ * lookup) equals the number of them still there; a new subflow (an event, a lost event, another
+ * process's or the peer's join) makes the counts differ. Not while a control operation of the
+ * connection is pending (an open tells its new subflow, maybe half-open, from the others by the
+ * kernel's whole list), nor on kernels without the count (before 6.10). 1: read into
+ * ts->subflows; 0: a dump is needed; -EBADF: the token is gone; -EIO. */
+static int
+read_by_lookup (MptcpConnection *self, TokenState *ts)
+{
+  g_autoptr(GError) error = NULL;
+  MptcpDiagSocket c;
+  gboolean found;
+  guint alive = 0;
+
+  if (!ts->dumped || extra_ro (self)->ops != NULL)
+    return 0;
+  if (!_mptcp_sockdiag_lookup_one (ts->diag, TRUE, self->token, NULL, &c, &found, &error))
+    {
+      g_debug ("sock_diag lookup of connection %08x failed: %s", self->token, error->message);
+      return -EIO;
+    }
+  if (!found)
+    return -EBADF;
+  if (c.info_len <= (gsize) INFO_SUBFLOWS_TOTAL)
+    return 0;
+  if (c.info[INFO_SUBFLOWS_TOTAL] > ts->subflows->len)
+    return 0;                 /* more than the last read saw: a dump finds the new ones */
+  g_array_set_size (ts->probe, ts->subflows->len);
+  if (ts->subflows->len > 0)
+    memcpy (ts->probe->data, ts->subflows->data, ts->subflows->len * sizeof (MptcpDiagSocket));
+  if (!_mptcp_sockdiag_lookup_subflows (ts->diag, self->token,
+                                        (MptcpDiagSocket *) (gpointer) ts->probe->data,
+                                        ts->probe->len, &error))
+    {
+      g_debug ("sock_diag lookup of connection %08x's subflows failed: %s", self->token,
+               error->message);
+      return -EIO;
+    }
+  for (guint i = 0; i < ts->probe->len; i++)
+    if (dump_subflow_of (&g_array_index (ts->probe, MptcpDiagSocket, i), self->token))
+      alive++;
+  if (alive != c.info[INFO_SUBFLOWS_TOTAL])
+    return 0;
+  {
+    GArray *t = ts->subflows;
+
+    ts->subflows = ts->probe;
+    ts->probe = t;
+  }
+  return 1;
+}
+
+int
+_mptcp_conn_token_read_list (MptcpConnection *self, MptcpSockoptList *out)
+{
+  TokenState *ts = token_state (self);
+  const gsize head = sizeof (struct mptcp_subflow_data);
+  const gsize tcp_len = MPTCP_SOCKOPT_TCP_INFO_SIZE;
+  guint n = 0, k = 0;
+  int r;
+
+  r = read_by_lookup (self, ts);
+  if (r == 0)
+    r = read_by_dump (self, ts);
+  if (r < 0)
+    return r;
+  for (guint i = 0; i < ts->subflows->len; i++)
+    if (dump_subflow_of (&g_array_index (ts->subflows, MptcpDiagSocket, i), self->token))
       n++;
 
   if (out->n_alloc < n || out->alloc_path != MPTCP_SOCKOPT_PATH_LEGACY || out->sf_buf == NULL)
@@ -144,9 +235,9 @@ _mptcp_conn_token_read_list (MptcpConnection *self, MptcpSockoptList *out)
       out->sf_buf = g_malloc0 (head + out->n_alloc * sizeof (struct mptcp_subflow_addrs));
       out->tcp_buf = g_malloc0 (head + out->n_alloc * tcp_len);
     }
-  for (guint i = 0; i < ts->dump.subflows->len; i++)
+  for (guint i = 0; i < ts->subflows->len; i++)
     {
-      const MptcpDiagSocket *s = &g_array_index (ts->dump.subflows, MptcpDiagSocket, i);
+      const MptcpDiagSocket *s = &g_array_index (ts->subflows, MptcpDiagSocket, i);
       struct mptcp_subflow_addrs *a;
       struct sockaddr_storage ss;
       gsize len;
@@ -182,9 +273,9 @@ apply_backup_flags (MptcpConnection *self)
   TokenState *ts = token_state (self);
   GPtrArray *items = self->subflows->items;
 
-  for (guint i = 0; i < ts->dump.subflows->len; i++)
+  for (guint i = 0; i < ts->subflows->len; i++)
     {
-      const MptcpDiagSocket *s = &g_array_index (ts->dump.subflows, MptcpDiagSocket, i);
+      const MptcpDiagSocket *s = &g_array_index (ts->subflows, MptcpDiagSocket, i);
       MptcpSockoptAddr local, remote;
 
       if (!dump_subflow_of (s, self->token))
@@ -286,9 +377,12 @@ _mptcp_conn_token_get_info (MptcpConnection *self, GError **error)
  *
  * - mptcp_connection_get_token(), mptcp_connection_get_local_address() and
  *   mptcp_connection_get_remote_address(): the connection's, read at construction;
- * - mptcp_connection_get_subflows() and mptcp_connection_refresh(): the subflows from a
- *   sock_diag dump of the namespace (one dump per refresh, and one per subflow event of the
- *   connection), with their addresses, TCP statistics (mptcp_subflow_get_stats()) and the
+ * - mptcp_connection_get_subflows() and mptcp_connection_refresh(): the subflows from
+ *   sock_diag (on Linux 6.10 and later a refresh looks up only this connection and the
+ *   subflows it knows, by token and 4-tuple, and dumps the namespace only when the kernel's
+ *   count of the connection's subflows says there is one it has not seen, or while one of
+ *   its operations is pending; on older kernels, one dump per refresh and per subflow
+ *   event), with their addresses, TCP statistics (mptcp_subflow_get_stats()) and the
  *   kernel's backup flags in both directions (#MptcpSubflow:backup, #MptcpSubflow:peer-backup);
  *   mptcp_subflow_get_id() numbers the subflows in the order the object saw them (sock_diag
  *   reports no kernel subflow id);
@@ -334,6 +428,8 @@ mptcp_connection_new_for_token (guint32   token,
     }
   ts = g_new0 (TokenState, 1);
   _mptcp_diag_dump_init (&ts->dump);
+  ts->subflows = g_array_new (FALSE, FALSE, sizeof (MptcpDiagSocket));
+  ts->probe = g_array_new (FALSE, FALSE, sizeof (MptcpDiagSocket));
   ts->dump.keep_tcp = FALSE;
   ts->diag = _mptcp_sockdiag_new (error);
   if (ts->diag == NULL)

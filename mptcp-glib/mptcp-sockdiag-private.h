@@ -86,6 +86,10 @@ void           _mptcp_diag_dump_init      (MptcpDiagDump *dump);
 G_GNUC_INTERNAL
 void           _mptcp_diag_dump_clear     (MptcpDiagDump *dump);
 
+/* Test hook: the dumps started in this process so far (by any socket). */
+G_GNUC_INTERNAL
+guint          _mptcp_sockdiag_count_dumps (void);
+
 /* Empties the arrays (keeping their memory) and sends the first request. */
 G_GNUC_INTERNAL
 gboolean       _mptcp_sockdiag_dump_start (MptcpSockDiag *self,
@@ -137,7 +141,8 @@ gboolean       _mptcp_sockdiag_parse_datagram (const guint8 *data,
  * without NLM_F_DUMP: a hash lookup in the kernel, no walk of the TCP hash). In: the n
  * sockets' family (AF_INET for IPv4, also IPv4-mapped), ports and addresses (src = this host).
  * Out: cookie is the socket's when the kernel found it (0: gone, or the 4-tuple now belongs to
- * another connection); ulp_attrs is 1 when the kernel also returned its MPTCP subflow
+ * another connection; state, info_len and info are then the socket's too, its struct tcp_info);
+ * ulp_attrs is 1 when the kernel also returned its MPTCP subflow
  * attributes with token_loc = token (then sf_flags, id_loc, id_rem, token_rem are set), 0 for
  * a socket found without them: the kernel gives this process no ULP info (6.1 and 6.12 without
  * CAP_NET_ADMIN). All requests go out in one datagram; the kernel answers them

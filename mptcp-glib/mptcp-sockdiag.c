@@ -209,9 +209,18 @@ send_request (MptcpSockDiag *self, MptcpDiagDump *dump, GError **error)
   return TRUE;
 }
 
+static guint dumps_started;   /* atomic */
+
+guint
+_mptcp_sockdiag_count_dumps (void)
+{
+  return (guint) g_atomic_int_get (&dumps_started);
+}
+
 gboolean
 _mptcp_sockdiag_dump_start (MptcpSockDiag *self, MptcpDiagDump *dump, GError **error)
 {
+  g_atomic_int_inc (&dumps_started);
   g_array_set_size (dump->connections, 0);
   g_array_set_size (dump->subflows, 0);
   dump->step = 0;
@@ -457,6 +466,9 @@ _mptcp_sockdiag_lookup_subflows (MptcpSockDiag   *self,
         continue;            /* the 4-tuple is another connection's now */
       sockets[k].cookie = found->cookie;
       sockets[k].ulp_mptcp = found->ulp_mptcp;
+      sockets[k].state = found->state;
+      sockets[k].info_len = found->info_len;
+      memcpy (sockets[k].info, found->info, found->info_len);
       if (!found->ulp_attrs)
         continue;
       sockets[k].ulp_attrs = 1;

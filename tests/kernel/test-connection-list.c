@@ -30,6 +30,8 @@
 #include "read-common.h"
 #include "mptcp-kernel-private.h"
 #include "mptcp-connection-list-private.h"
+#include "mptcp-netlink-private.h"
+#include "mptcp-sockdiag-private.h"
 
 #define NOBODY 65534
 
@@ -1374,6 +1376,210 @@ test_steer_by_token (void)
   }
 }
 
+/* ---- a token handle's refresh without a dump of the namespace ---- */
+
+static int
+compare_text (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char * const *) a, *(char * const *) b);
+}
+
+static char *
+subflows_text (MptcpConnection *connection)
+{
+  GListModel *model = mptcp_connection_get_subflows (connection);
+  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func (g_free);
+  GString *out = g_string_new ("");
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(MptcpSubflow) item = g_list_model_get_item (model, i);
+
+      g_ptr_array_add (items, read_subflow_tuple (item));
+    }
+  g_ptr_array_sort (items, compare_text);
+  for (guint i = 0; i < items->len; i++)
+    g_string_append_printf (out, "%s;", (char *) g_ptr_array_index (items, i));
+  return g_string_free (out, FALSE);
+}
+
+/* A subflow request for token made through a broker of its own, behind the handle's back (its
+ * events are read only when the test runs the main context). */
+static void
+token_request (guint8 cmd, guint32 token, guint16 local_port)
+{
+  g_autoptr(GError) error = NULL;
+  MptcpNlRequest request = { 0 };
+  MptcpNlReply *reply;
+
+  request.cmd = cmd;
+  request.token = token;
+  request.has_token = TRUE;
+  request.has_addr = TRUE;
+  request.addr.family = AF_INET;
+  g_assert_cmpint (inet_pton (AF_INET, TESTBED_CLIENT2_V4, &request.addr.addr.v4), ==, 1);
+  request.addr.port = local_port;
+  if (cmd == MPTCP_PM_CMD_SUBFLOW_CREATE)
+    {
+      request.addr.id = 9;
+      request.addr.has_id = TRUE;
+    }
+  request.has_remote = TRUE;
+  request.remote.family = AF_INET;
+  g_assert_cmpint (inet_pton (AF_INET, TESTBED_SERVER2_V4, &request.remote.addr.v4), ==, 1);
+  request.remote.port = TESTBED_PORT_SINK;
+  reply = _mptcp_netlink_request_sync (&request, 0, NULL, &error);
+  g_assert_no_error (error);
+  _mptcp_nl_reply_free (reply);
+}
+
+/* The handle's list after a refresh, and the namespace dumps that refresh made. */
+static guint
+token_refresh (MptcpConnection *handle, MptcpConnection *own, char **text)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *expected = NULL;
+  guint before = _mptcp_sockdiag_count_dumps ();
+
+  g_assert_true (mptcp_connection_refresh (handle, &error));
+  g_assert_no_error (error);
+  before = _mptcp_sockdiag_count_dumps () - before;
+  g_assert_true (mptcp_connection_refresh (own, &error));
+  g_assert_no_error (error);
+  *text = subflows_text (handle);
+  expected = subflows_text (own);
+  g_assert_cmpstr (*text, ==, expected);
+  return before;
+}
+
+/* A token handle's refresh reads its own connection only (a lookup by token and its subflows
+ * by 4-tuple) when the kernel counts the connection's subflows (mptcpi_subflows_total, 6.10+)
+ * and the count says nothing came that the last read did not see; a subflow made or closed
+ * behind its back (before its events are read) is seen at the next refresh all the same, the
+ * new one through a dump. The handle's list equals the socket's at each step, the statistics
+ * are fresh and the backup flags are read. Without the count (6.1), every refresh dumps, as
+ * before. */
+static void
+test_token_refresh_lookup (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) socket = read_connect_mptcp (G_SOCKET_FAMILY_IPV4, 1, TESTBED_PORT_SINK);
+  g_autoptr(MptcpConnection) own = NULL;
+  g_autoptr(MptcpConnection) handle = NULL;
+  g_autoptr(MptcpConnectionInfo) info = NULL;
+  g_autofree char *text = NULL;
+  gboolean counted;
+  guint16 port = 0;
+  guint64 acked;
+  gint64 end;
+
+  own = mptcp_connection_new (socket, &error);
+  g_assert_no_error (error);
+  read_send_bytes (socket, 1000);
+  end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (!mptcp_connection_is_established (own) && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE) || (g_usleep (1000), TRUE);
+  g_assert_true (mptcp_connection_is_established (own));
+
+  handle = mptcp_connection_new_for_token (mptcp_connection_get_token (own), &error);
+  g_assert_no_error (error);
+  info = mptcp_connection_get_info (handle, &error);
+  g_assert_no_error (error);
+  counted = mptcp_connection_info_has_field (info, MPTCP_CONNECTION_INFO_FIELD_SUBFLOWS_TOTAL);
+  g_test_message ("the kernel %s mptcpi_subflows_total", counted ? "has" : "lacks");
+
+  /* nothing changed */
+  g_assert_cmpuint (token_refresh (handle, own, &text), ==, counted ? 0 : 1);
+  g_assert_cmpuint (g_list_model_get_n_items (mptcp_connection_get_subflows (handle)), ==, 1);
+  g_clear_pointer (&text, g_free);
+
+  /* a subflow made behind its back: the count differs, a dump finds it */
+  token_request (MPTCP_PM_CMD_SUBFLOW_CREATE, mptcp_connection_get_token (own), 0);
+  end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  do
+    {
+      g_autoptr(MptcpConnectionInfo) now = mptcp_connection_get_info (own, &error);
+
+      g_assert_no_error (error);
+      if (!counted || mptcp_connection_info_get_subflows_total (now) == 2)
+        break;
+      g_usleep (1000);
+    }
+  while (g_get_monotonic_time () < end);
+  g_assert_cmpuint (token_refresh (handle, own, &text), ==, 1);
+  g_assert_cmpuint (g_list_model_get_n_items (mptcp_connection_get_subflows (handle)), ==, 2);
+  g_clear_pointer (&text, g_free);
+  g_assert_cmpuint (token_refresh (handle, own, &text), ==, counted ? 0 : 1);
+  g_clear_pointer (&text, g_free);
+
+  /* fresh statistics: the data sent now is acked on some subflow */
+  {
+    GListModel *model = mptcp_connection_get_subflows (handle);
+
+    acked = 0;
+    for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+      {
+        g_autoptr(MptcpSubflow) sf = g_list_model_get_item (model, i);
+        g_autoptr(MptcpSubflowStats) stats = mptcp_subflow_get_stats (sf);
+        GInetSocketAddress *local = G_INET_SOCKET_ADDRESS (mptcp_subflow_get_local_address (sf));
+        g_autofree char *ip = g_inet_address_to_string (g_inet_socket_address_get_address (local));
+
+        acked += mptcp_subflow_stats_get_bytes_acked (stats);
+        if (g_strcmp0 (ip, TESTBED_CLIENT2_V4) == 0)
+          port = g_inet_socket_address_get_port (local);
+      }
+  }
+  g_assert_cmpuint (port, !=, 0);
+  read_send_bytes (socket, 100000);
+  end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  for (;;)
+    {
+      GListModel *model = mptcp_connection_get_subflows (handle);
+      guint64 now = 0;
+
+      g_assert_cmpuint (token_refresh (handle, own, &text), ==, counted ? 0 : 1);
+      g_clear_pointer (&text, g_free);
+      for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+        {
+          g_autoptr(MptcpSubflow) sf = g_list_model_get_item (model, i);
+          g_autoptr(MptcpSubflowStats) stats = mptcp_subflow_get_stats (sf);
+
+          now += mptcp_subflow_stats_get_bytes_acked (stats);
+        }
+      if (now >= acked + 100000 || g_get_monotonic_time () > end)
+        {
+          g_assert_cmpuint (now, >=, acked + 100000);
+          break;
+        }
+      g_usleep (10000);
+    }
+
+  /* closed behind its back: gone without a dump. Right after the destroy, sock_diag may still
+   * show the subflow closing (FIN_WAIT, with its ULP info) where getsockopt lists it no more, by
+   * a dump as by a lookup: wait until the kernel's view settles */
+  token_request (MPTCP_PM_CMD_SUBFLOW_DESTROY, mptcp_connection_get_token (own), port);
+  end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  for (;;)
+    {
+      g_assert_true (mptcp_connection_refresh (handle, &error));
+      g_assert_no_error (error);
+      if (g_list_model_get_n_items (mptcp_connection_get_subflows (handle)) == 1 ||
+          g_get_monotonic_time () > end)
+        break;
+      g_usleep (10000);
+    }
+  g_assert_cmpuint (token_refresh (handle, own, &text), ==, counted ? 0 : 1);
+  g_assert_cmpuint (g_list_model_get_n_items (mptcp_connection_get_subflows (handle)), ==, 1);
+  g_clear_pointer (&text, g_free);
+
+  /* the events read late change nothing */
+  end = g_get_monotonic_time () + 200 * 1000;
+  while (g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE) || (g_usleep (1000), TRUE);
+  token_refresh (handle, own, &text);
+  g_assert_cmpuint (g_list_model_get_n_items (mptcp_connection_get_subflows (handle)), ==, 1);
+}
+
 /* privileges dropped before anything joins the event group (the parent's broker came with
  * the fork: a context of its own) */
 static void
@@ -1540,6 +1746,7 @@ main (int argc, char **argv)
   g_test_add_func ("/connection-list/events-unprivileged", test_events_unprivileged);
   g_test_add_func ("/connection-list/steer-by-token", test_steer_by_token);
   g_test_add_func ("/connection-list/token-unprivileged", test_token_unprivileged);
+  g_test_add_func ("/connection-list/token-refresh-lookup", test_token_refresh_lookup);
   g_test_add_func ("/connection-list/listeners", test_listeners);
   return g_test_run ();
 }
