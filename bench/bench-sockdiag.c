@@ -19,6 +19,11 @@
  *            diff (where the list's time goes);
  *   ss       `ss -tinMH` spawned, its output read and parsed into (tuple, token) pairs,
  *            what scripts do today.
+ *   token    mptcp_connection_refresh () of one socketless handle
+ *            (mptcp_connection_new_for_token ()) of a connection opened before the others,
+ *            nothing changed: timed with that one connection alone in the namespace, then
+ *            with the N others (the handle looks up its own connection and subflows; it used
+ *            to dump the namespace, the "parse" figure).
  * It prints the median CPU time per dump (user + system of this process: the kernel builds
  * the dumps in its system time; for ss, plus the child's user + system time) and
  * the ratios. Targets: list / raw <= 1.2; an unchanged refresh makes no allocation per
@@ -40,6 +45,16 @@
 #include "read-common.h"
 #include "mptcp-kernel-private.h"
 #include "mptcp-sockdiag-private.h"
+
+/* the library's count of namespace dumps; weak, so that this file also builds against a
+ * library without it (a "before" tree, for interleaved runs): then 0 */
+guint _mptcp_sockdiag_count_dumps (void) __attribute__ ((weak));
+
+static guint
+count_dumps (void)
+{
+  return _mptcp_sockdiag_count_dumps != NULL ? _mptcp_sockdiag_count_dumps () : 0;
+}
 
 /* ---- counting allocations (not under ASan, which owns malloc) ---------------------------- */
 
@@ -210,6 +225,12 @@ main (int argc, char **argv)
   double raw_m, list_m, ss_m;
   gsize raw_bytes = 0;
   gint64 deadline;
+  g_autoptr(GArray) token_us = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) alone_us = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(MptcpConnection) handle = NULL;
+  guint dumps_alone, dumps_many = 0, token_refreshes = 0;
+  double alone_m, token_m;
+  int own_fd;
 
   testbed_init_or_exit ();
   /* n sockets here (and n accepted ones in the server's process) */
@@ -221,6 +242,43 @@ main (int argc, char **argv)
   if (setrlimit (RLIMIT_NOFILE, &rl) < 0)
     g_error ("setrlimit: %s", g_strerror (errno));
   read_use_kernel_pm_n_endpoints (1);
+
+  /* one connection first, and a socketless handle of it, timed alone in the namespace */
+  {
+    GSocketAddress *srv = testbed_server_address (1, G_SOCKET_FAMILY_IPV4, TESTBED_PORT_SINK);
+    struct sockaddr_storage ss;
+    mpx_mptcp_info info;
+    socklen_t len = sizeof info;
+
+    g_socket_address_to_native (srv, &ss, sizeof ss, NULL);
+    g_object_unref (srv);
+    own_fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_MPTCP);
+    if (own_fd < 0 || connect (own_fd, (struct sockaddr *) &ss, sizeof (struct sockaddr_in)) < 0 ||
+        send (own_fd, "x", 1, MSG_NOSIGNAL) != 1)
+      g_error ("the handle's connection: %s", g_strerror (errno));
+    memset (&info, 0, sizeof info);
+    if (getsockopt (own_fd, SOL_MPTCP, MPTCP_INFO, &info, &len) < 0)
+      g_error ("MPTCP_INFO: %s", g_strerror (errno));
+    handle = mptcp_connection_new_for_token (info.token, &error);
+    g_assert_no_error (error);
+    deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+    while (g_list_model_get_n_items (mptcp_connection_get_subflows (handle)) < 2 &&
+           g_get_monotonic_time () < deadline)
+      {
+        g_usleep (20 * 1000);
+        g_assert_true (mptcp_connection_refresh (handle, &error));
+      }
+    dumps_alone = count_dumps ();
+    for (guint i = 0; i < 200; i++)
+      {
+        double t0 = self_us (), t1;
+
+        g_assert_true (mptcp_connection_refresh (handle, &error));
+        t1 = self_us ();
+        g_array_append_val (alone_us, (double) { t1 - t0 });
+      }
+    dumps_alone = count_dumps () - dumps_alone;
+  }
 
   g_print ("bench-sockdiag: opening %u connections, 2 subflows each\n", n);
   fds = g_new (int, n);
@@ -293,6 +351,17 @@ main (int argc, char **argv)
       t1 = self_us ();
       g_array_append_val (parse_us, (double) { t1 - t0 });
 
+      dumps_many = count_dumps ();
+      for (guint i = 0; i < 20; i++)
+        {
+          t0 = self_us ();
+          g_assert_true (mptcp_connection_refresh (handle, &error));
+          t1 = self_us ();
+          g_array_append_val (token_us, (double) { t1 - t0 });
+          token_refreshes++;
+        }
+      dumps_many = count_dumps () - dumps_many;
+
       if (r < 5)
         {
           t0 = self_us ();
@@ -316,11 +385,21 @@ main (int argc, char **argv)
            median (parse_us), median (parse_us) / raw_m);
   g_print ("  ss -tinMH run + parsed   %10.0f us   ss / list  = %.2f  (%u token lines)\n",
            ss_m, ss_m / list_m, ss_lines);
+  alone_m = median (alone_us);
+  token_m = median (token_us);
+  g_print ("  token handle refresh, alone  %8.1f us (%u subflows; %u dumps in 200 refreshes)\n",
+           alone_m, g_list_model_get_n_items (mptcp_connection_get_subflows (handle)),
+           dumps_alone);
+  g_print ("  token handle refresh, with %u others %8.1f us   with / alone = %.2f, "
+           "dump (parse) / handle = %.0f  (%u dumps in the last round's 20)\n", n, token_m,
+           token_m / alone_m, median (parse_us) / token_m, dumps_many);
   if (COUNTING)
     g_print ("  allocations in one unchanged refresh: %" G_GUINT64_FORMAT
              " for %u connections (%s)\n", allocs_unchanged, n,
              allocs_unchanged < n / 100 + 16 ? "none per connection" : "PER CONNECTION");
 
+  g_clear_object (&handle);
+  close (own_fd);
   for (guint i = 0; i < n; i++)
     close (fds[i]);
   g_free (fds);
