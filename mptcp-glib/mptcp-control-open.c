@@ -399,6 +399,14 @@ _mptcp_control_open_release (MptcpControlOp *op)
         next->others = g_array_new (FALSE, FALSE, sizeof (Tuple));
       g_array_append_val (next->others, op->tuple);
     }
+  if (op->acked && !op->port_known && next->early == NULL)
+    {
+      /* op's subflow, if the kernel made one, was never identified (gone before a cleanup
+       * looked) and its events may still be on their way: next must not take the first
+       * event between the addresses for its own. An empty list of early events makes it
+       * identify its subflow from the kernel's list at its ack */
+      next->early = g_array_new (FALSE, FALSE, sizeof (EarlyEvent));
+    }
   next->gated = FALSE;
   _mptcp_control_op_ref (next);
   if (g_cancellable_is_cancelled (g_task_get_cancellable (next->task)))
