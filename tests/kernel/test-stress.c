@@ -7,6 +7,9 @@
  * used, and `ss` is compared only where it shows the token (else the getsockopt view is).
  */
 
+#include <arpa/inet.h>
+#include <linux/mptcp.h>
+
 #include "testbed.h"
 #include "read-common.h"
 #include "control-common.h"
@@ -439,6 +442,128 @@ test_cancel_in_flight_busy (void)
   cancel_in_flight (2, 300);
 }
 
+/* The local ports of the socket's subflows on path 2 (c2 -> s2), in the kernel's order (oldest
+ * first), by MPTCP_SUBFLOW_ADDRS. */
+static GArray *
+path2_ports (GSocket *socket)
+{
+  struct
+  {
+    struct mptcp_subflow_data d;
+    struct mptcp_subflow_addrs a[32];
+  } buf;
+  socklen_t len = sizeof buf;
+  GArray *ports = g_array_new (FALSE, FALSE, sizeof (guint16));
+  struct in_addr c2;
+
+  g_assert_cmpint (inet_pton (AF_INET, TESTBED_CLIENT2_V4, &c2), ==, 1);
+  memset (&buf, 0, sizeof buf);
+  buf.d.size_subflow_data = sizeof buf.d;
+  buf.d.size_user = sizeof buf.a[0];
+  g_assert_cmpint (getsockopt (g_socket_get_fd (socket), SOL_MPTCP, MPTCP_SUBFLOW_ADDRS, &buf,
+                               &len), ==, 0);
+  for (guint i = 0; i < MIN (buf.d.num_subflows, G_N_ELEMENTS (buf.a)); i++)
+    {
+      const struct sockaddr_in *l = &buf.a[i].sin_local;
+
+      if (l->sin_family == AF_INET && l->sin_addr.s_addr == c2.s_addr)
+        {
+          guint16 port = g_ntohs (l->sin_port);
+
+          g_array_append_val (ports, port);
+        }
+    }
+  return ports;
+}
+
+/* What the last busy reply does: the kernel has taken the cancelled open's SUBFLOW_CREATE (and
+ * the next open's, had it been let go), their acks are not read yet; the cancelled one's
+ * subflow is closed behind the library's back, as a peer that resets a join at once does. */
+typedef struct
+{
+  guint pending;
+  GSocket *socket;
+  guint32 token;
+  guint destroyed;
+} Vanish;
+
+static void
+vanish_reply_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  Vanish *v = user_data;
+  MptcpNetlink *nl = _mptcp_netlink_get_for_context (NULL, NULL);
+  g_autoptr(MptcpNlReply) reply = NULL;
+  g_autoptr(MptcpNlReply) done = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) ports = NULL;
+  MptcpNlRequest destroy = { .cmd = MPTCP_PM_CMD_SUBFLOW_DESTROY };
+
+  reply = _mptcp_netlink_request_finish (nl, result, &error);
+  g_assert_no_error (error);
+  _mptcp_netlink_unref (nl);
+  if (--v->pending != 0)
+    return;
+  ports = path2_ports (v->socket);
+  if (ports->len == 0)
+    return;
+  destroy.token = v->token;
+  destroy.has_token = TRUE;
+  destroy.has_addr = TRUE;
+  destroy.addr.family = AF_INET;
+  g_assert_cmpint (inet_pton (AF_INET, TESTBED_CLIENT2_V4, &destroy.addr.addr.v4), ==, 1);
+  destroy.addr.port = g_array_index (ports, guint16, 0);
+  destroy.has_remote = TRUE;
+  destroy.remote.family = AF_INET;
+  g_assert_cmpint (inet_pton (AF_INET, TESTBED_SERVER2_V4, &destroy.remote.addr.v4), ==, 1);
+  destroy.remote.port = TESTBED_PORT_SINK;
+  done = _mptcp_netlink_request_sync (&destroy, 0, NULL, &error);
+  g_assert_no_error (error);
+  v->destroyed = ports->len;
+}
+
+/* An open cancelled with its SUBFLOW_CREATE in flight whose subflow is gone before its ack is
+ * read (a peer that resets the join at once, here a SUBFLOW_DESTROY from elsewhere): the next
+ * open between the addresses must not have gone to the kernel by then, or the cancelled one's
+ * cleanup, which looks for a new subflow between the addresses, would find and close the next
+ * one's instead. The next open ends with its subflow, and the list is the kernel's view. */
+static void
+test_cancel_in_flight_vanished (void)
+{
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(MptcpConnection) connection = connect_established (TRUE, &socket);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  MptcpNetlink *nl = _mptcp_connection_get_netlink (connection);
+  MptcpNlRequest limits = { .cmd = MPTCP_PM_CMD_GET_LIMITS };
+  Vanish v = { 0, socket, mptcp_connection_get_token (connection), 0 };
+  guint i;
+  Opens o;
+
+  opens_init (&o);
+  mptcp_connection_set_control_timeout (connection, 10000);
+  for (i = 0; i < 300; i++)
+    {
+      v.pending++;
+      _mptcp_netlink_request_async (nl, &limits, 10000, NULL, vanish_reply_cb, &v);
+    }
+  start_open (connection, &o, cancellable);
+  start_open (connection, &o, NULL);
+  g_cancellable_cancel (cancellable);
+  wait_opens (&o, 20000);
+  g_test_message ("%u ok, %u cancelled, %u refused, %u other; %u new subflow(s) on path 2 when "
+                  "the cancelled one's was closed", o.ok, o.cancelled, o.refused, o.other,
+                  v.destroyed);
+  /* the cancelled open's subflow was there, alone: the next open had not gone out */
+  g_assert_cmpuint (v.destroyed, ==, 1);
+  g_assert_cmpuint (o.cancelled, ==, 1);
+  g_assert_cmpuint (o.ok, ==, 1);
+  g_assert_cmpuint (o.other + o.refused, ==, 0);
+  drain_for (300);
+  assert_cleaned (connection, socket, 2);
+  opens_clear (&o);
+}
+
 /* The gate holder cancelled while five wait behind it, two of them cancelled with it: the
  * holder and those two say cancelled, the other three are neither lost nor stuck, and nothing
  * of the cancelled ones stays in the kernel. Then once more with the holder's request queued in
@@ -545,6 +670,7 @@ main (int argc, char **argv)
   g_test_add_func ("/stress/cancel/in-flight", test_cancel_in_flight);
   g_test_add_func ("/stress/cancel/in-flight-busy-broker", test_cancel_in_flight_busy);
   g_test_add_func ("/stress/cancel/gate-holder", test_cancel_gate_holder);
+  g_test_add_func ("/stress/cancel/in-flight-vanished", test_cancel_in_flight_vanished);
 
   return g_test_run ();
 }
