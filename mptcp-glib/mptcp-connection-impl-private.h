@@ -283,6 +283,11 @@ void
 _mptcp_conn_apply_kernel_list (MptcpConnection        *self,
                                const MptcpSockoptList *kl,
                                gboolean                copy);
+/* the kernel's id and statistics of the listed subflows made from events that wait for
+ * them (MptcpSubflowBackref.load_info): one read, no change to the list */
+G_GNUC_INTERNAL
+void
+_mptcp_conn_load_info (MptcpConnection *self);
 G_GNUC_INTERNAL
 gboolean
 _mptcp_conn_refresh_guarded (MptcpConnection  *self,

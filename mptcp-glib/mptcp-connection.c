@@ -249,6 +249,7 @@ _mptcp_connection_get_backref (MptcpConnection *self)
       self->backref = g_new (MptcpSubflowBackref, 1);
       self->backref->ref_count = 1;   /* ours */
       self->backref->connection = self;
+      self->backref->load_info = _mptcp_conn_load_info;
     }
   return self->backref;
 }

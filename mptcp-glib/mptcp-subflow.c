@@ -143,6 +143,20 @@ mptcp_subflow_finalize (GObject *object)
   G_OBJECT_CLASS (mptcp_subflow_parent_class)->finalize (object);
 }
 
+/* A subflow made from an event learns its kernel id and statistics on first need: from the
+ * connection's next refresh, or here, when a getter wants them first (one read of the
+ * kernel's list for all the connection's subflows that wait; in the connection's thread
+ * only: elsewhere the getters give what is known). */
+static inline void
+load_info (MptcpSubflow *self)
+{
+  if (G_LIKELY (!self->info_pending))
+    return;
+  if (self->backref != NULL && self->backref->connection != NULL &&
+      self->backref->load_info != NULL)
+    self->backref->load_info (self->backref->connection);
+}
+
 static void
 mptcp_subflow_get_property (GObject    *object,
                             guint       prop_id,
@@ -154,6 +168,7 @@ mptcp_subflow_get_property (GObject    *object,
   switch (prop_id)
     {
     case PROP_ID:
+      load_info (self);
       g_value_set_uint (value, self->id);
       break;
     case PROP_LOCAL_ADDRESS:
@@ -373,6 +388,7 @@ mptcp_subflow_get_id (MptcpSubflow *self)
 {
   g_return_val_if_fail (MPTCP_IS_SUBFLOW (self), 0);
 
+  load_info (self);
   return self->id;
 }
 
@@ -493,6 +509,7 @@ mptcp_subflow_get_stats (MptcpSubflow *self)
 {
   g_return_val_if_fail (MPTCP_IS_SUBFLOW (self), NULL);
 
+  load_info (self);
   return _mptcp_subflow_stats_new (self->tcp_info, self->tcp_info_len);
 }
 
