@@ -912,8 +912,6 @@ init_once (MptcpConnection  *self,
 {
   g_autoptr(GError) local_error = NULL;
   MptcpConnListMode mode;
-  int protocol = 0;
-  socklen_t plen;
   int fd;
   int r;
 
@@ -930,9 +928,11 @@ init_once (MptcpConnection  *self,
     }
 
   /* What kind of socket: its type and family as GSocket read them when it was made (they
-   * cannot change), its protocol from the kernel (GSocket reports an MPTCP socket's as TCP);
-   * whether the connection fell back, from MPTCP_INFO below (a fallen-back one refuses it,
-   * as TCP_IS_MPTCP would say: one system call less on the way to the first event). */
+   * cannot change); then MPTCP_INFO, which only an MPTCP socket answers (a plain TCP one
+   * refuses SOL_MPTCP) and which gives the token. Only when it is refused does the protocol
+   * tell a plain TCP socket from a connection that fell back (GSocket reports an MPTCP
+   * socket's protocol as TCP: SO_PROTOCOL asks the kernel). One system call less on the way
+   * to the first event than asking the protocol first. */
   fd = g_socket_get_fd (self->socket);
   if (g_socket_get_socket_type (self->socket) != G_SOCKET_TYPE_STREAM ||
       (g_socket_get_family (self->socket) != G_SOCKET_FAMILY_IPV4 &&
@@ -943,20 +943,40 @@ init_once (MptcpConnection  *self,
                            "so it cannot be MPTCP");
       return FALSE;
     }
-  plen = sizeof protocol;
-  if (getsockopt (fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &plen) < 0)
-    {
-      _mptcp_conn_set_errno_error (error, errno, "Could not inspect the socket");
-      return FALSE;
-    }
-  if (protocol != IPPROTO_MPTCP)
-    {
-      /* includes the accepted side of a plain TCP client on an MPTCP listener: the
-       * kernel hands out a TCP socket there */
-      g_set_error_literal (error, MPTCP_ERROR, MPTCP_ERROR_NOT_MPTCP,
-                           "The socket is a plain TCP socket, not an MPTCP one");
-      return FALSE;
-    }
+  {
+    mpx_mptcp_info info = { 0 };
+    gsize len;
+
+    r = _mptcp_sockopt_get_mptcp_info (fd, (guint8 *) &info, sizeof info, &len);
+    if (r == -EOPNOTSUPP || r == -ENOPROTOOPT)
+      {
+        int protocol = 0;
+        socklen_t plen = sizeof protocol;
+
+        if (getsockopt (fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &plen) < 0)
+          {
+            _mptcp_conn_set_errno_error (error, errno, "Could not inspect the socket");
+            return FALSE;
+          }
+        if (protocol != IPPROTO_MPTCP)
+          {
+            /* includes the accepted side of a plain TCP client on an MPTCP listener: the
+             * kernel hands out a TCP socket there */
+            g_set_error_literal (error, MPTCP_ERROR, MPTCP_ERROR_NOT_MPTCP,
+                                 "The socket is a plain TCP socket, not an MPTCP one");
+            return FALSE;
+          }
+        /* fell back right now (read the addresses all the same) */
+        self->fallback = TRUE;
+      }
+    else if (r < 0)
+      {
+        _mptcp_conn_set_errno_error (error, -r, "Could not read the MPTCP connection info");
+        return FALSE;
+      }
+    else if (len >= G_STRUCT_OFFSET (mpx_mptcp_info, token) + sizeof info.token)
+      self->token = info.token;
+  }
 
   /* Addresses: the socket must be connected. The objects are made on
    * first get. */
@@ -968,26 +988,8 @@ init_once (MptcpConnection  *self,
   self->path = mode == MPTCP_CONN_LIST_MODE_LEGACY ? MPTCP_SOCKOPT_PATH_LEGACY
                                                    : MPTCP_SOCKOPT_PATH_FULL_INFO;
   self->path_forced = mode != MPTCP_CONN_LIST_MODE_AUTO;
-
-  {
-    mpx_mptcp_info info = { 0 };
-    gsize len;
-
-    r = _mptcp_sockopt_get_mptcp_info (fd, (guint8 *) &info, sizeof info, &len);
-    if (r == -EOPNOTSUPP || r == -ENOPROTOOPT)
-      {
-        /* fell back right now */
-        self->fallback = TRUE;
-        return TRUE;
-      }
-    if (r < 0)
-      {
-        _mptcp_conn_set_errno_error (error, -r, "Could not read the MPTCP connection info");
-        return FALSE;
-      }
-    if (len >= G_STRUCT_OFFSET (mpx_mptcp_info, token) + sizeof info.token)
-      self->token = info.token;
-  }
+  if (self->fallback)
+    return TRUE;
 
   if (!_mptcp_conn_refresh (self, FALSE, &local_error))
     {
@@ -1032,12 +1034,23 @@ MptcpConnection *
 mptcp_connection_new (GSocket  *socket,
                       GError  **error)
 {
+  MptcpConnection *self;
+
   g_return_val_if_fail (G_IS_SOCKET (socket), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return g_initable_new (MPTCP_TYPE_CONNECTION, NULL, error,
-                         "socket", socket,
-                         NULL);
+  /* g_initable_new() with the socket set directly: what the "socket" construct property
+   * would do, without GObject's parsing of a property list (about a tenth of the
+   * construction's instructions) */
+  self = g_object_new (MPTCP_TYPE_CONNECTION, NULL);
+  g_assert (self->socket == NULL);
+  self->socket = g_object_ref (socket);
+  if (!g_initable_init (G_INITABLE (self), NULL, error))
+    {
+      g_object_unref (self);
+      return NULL;
+    }
+  return self;
 }
 
 /**
