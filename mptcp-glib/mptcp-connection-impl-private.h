@@ -76,6 +76,8 @@ struct _MptcpConnection
   guint closed : 1;
   guint in_refresh : 1;
   guint initialized : 1;         /* GInitable: init ran, with this outcome */
+  guint in_init : 1;             /* init is running: nobody can watch the list or the
+                                  * signals yet (the model is not out) */
   guint path_forced : 1;
   guint established : 1;         /* MptcpConnection:established */
   guint ids_loaded : 1;
