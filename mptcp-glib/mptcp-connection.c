@@ -892,6 +892,12 @@ _mptcp_connection_reload_environment (void)
 
 static gboolean init_once (MptcpConnection *self, GError **error);
 
+static gboolean
+addr_is_link_local (const MptcpSockoptAddr *addr)
+{
+  return addr->family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL ((const struct in6_addr *) (gconstpointer) addr->addr);
+}
+
 /* GInitable wants init to be idempotent: run it once, then repeat its
  * outcome. */
 static gboolean
@@ -926,6 +932,8 @@ init_once (MptcpConnection  *self,
 {
   g_autoptr(GError) local_error = NULL;
   MptcpConnListMode mode;
+  MptcpSockoptList *kl = NULL;
+  gboolean have_addresses = FALSE;
   int fd;
   int r;
 
@@ -942,11 +950,8 @@ init_once (MptcpConnection  *self,
     }
 
   /* What kind of socket: its type and family as GSocket read them when it was made (they
-   * cannot change); then MPTCP_INFO, which only an MPTCP socket answers (a plain TCP one
-   * refuses SOL_MPTCP) and which gives the token. Only when it is refused does the protocol
-   * tell a plain TCP socket from a connection that fell back (GSocket reports an MPTCP
-   * socket's protocol as TCP: SO_PROTOCOL asks the kernel). One system call less on the way
-   * to the first event than asking the protocol first. */
+   * cannot change); the rest from the kernel below, in as few system calls as the kernel
+   * allows on the way to the first event (two on 6.5 and later, with the hangup watch's). */
   fd = g_socket_get_fd (self->socket);
   if (g_socket_get_socket_type (self->socket) != G_SOCKET_TYPE_STREAM ||
       (g_socket_get_family (self->socket) != G_SOCKET_FAMILY_IPV4 &&
@@ -957,55 +962,95 @@ init_once (MptcpConnection  *self,
                            "so it cannot be MPTCP");
       return FALSE;
     }
-  {
-    mpx_mptcp_info info = { 0 };
-    gsize len;
-
-    r = _mptcp_sockopt_get_mptcp_info (fd, (guint8 *) &info, sizeof info, &len);
-    if (r == -EOPNOTSUPP || r == -ENOPROTOOPT)
-      {
-        int protocol = 0;
-        socklen_t plen = sizeof protocol;
-
-        if (getsockopt (fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &plen) < 0)
-          {
-            _mptcp_conn_set_errno_error (error, errno, "Could not inspect the socket");
-            return FALSE;
-          }
-        if (protocol != IPPROTO_MPTCP)
-          {
-            /* includes the accepted side of a plain TCP client on an MPTCP listener: the
-             * kernel hands out a TCP socket there */
-            g_set_error_literal (error, MPTCP_ERROR, MPTCP_ERROR_NOT_MPTCP,
-                                 "The socket is a plain TCP socket, not an MPTCP one");
-            return FALSE;
-          }
-        /* fell back right now (read the addresses all the same) */
-        self->fallback = TRUE;
-      }
-    else if (r < 0)
-      {
-        _mptcp_conn_set_errno_error (error, -r, "Could not read the MPTCP connection info");
-        return FALSE;
-      }
-    else if (len >= G_STRUCT_OFFSET (mpx_mptcp_info, token) + sizeof info.token)
-      self->token = info.token;
-  }
-
-  /* Addresses: the socket must be connected. The objects are made on
-   * first get. */
-  if (!socket_address (fd, FALSE, &self->local_raw, error) ||
-      !socket_address (fd, TRUE, &self->remote_raw, error))
-    return FALSE;
-
   mode = _mptcp_connection_env_list_mode ();
   self->path = mode == MPTCP_CONN_LIST_MODE_LEGACY ? MPTCP_SOCKOPT_PATH_LEGACY
                                                    : MPTCP_SOCKOPT_PATH_FULL_INFO;
   self->path_forced = mode != MPTCP_CONN_LIST_MODE_AUTO;
+
+  /* Linux 6.5 and later: the token (the trailing mptcp_info) and the list from one
+   * MPTCP_FULL_INFO, and the socket's addresses from its initial subflow (id 1) while it
+   * lives (the socket's own are that subflow's). Refused (a plain TCP socket, a fallback,
+   * an older kernel), not connected, or no live initial subflow: the way below, one
+   * question each. */
+  if (self->path == MPTCP_SOCKOPT_PATH_FULL_INFO)
+    {
+      mpx_mptcp_info info = { 0 };
+      gsize len;
+
+      kl = _mptcp_conn_scratch_list ();
+      if (_mptcp_sockopt_list_read_with_info (kl, fd, (guint8 *) &info, sizeof info, &len) == 0 &&
+          len >= G_STRUCT_OFFSET (mpx_mptcp_info, token) + sizeof info.token && info.token != 0)
+        {
+          guint i;
+
+          self->token = info.token;
+          for (i = 0; i < kl->n_subflows && !have_addresses; i++)
+            if (_mptcp_sockopt_list_id (kl, i) == 1 &&
+                _mptcp_sockopt_list_state (kl, i) != MPTCP_TCP_STATE_CLOSE)
+              {
+                _mptcp_sockopt_list_get_addrs (kl, i, &self->local_raw, &self->remote_raw);
+                /* a link-local address needs its scope, which the list does not give */
+                have_addresses = self->local_raw.family != 0 && self->remote_raw.family != 0 &&
+                                 !addr_is_link_local (&self->local_raw) &&
+                                 !addr_is_link_local (&self->remote_raw);
+              }
+        }
+      else
+        kl = NULL;
+    }
+
+  if (kl == NULL)
+    {
+      mpx_mptcp_info info = { 0 };
+      gsize len;
+
+      /* MPTCP_INFO, which only an MPTCP socket answers (a plain TCP one refuses SOL_MPTCP)
+       * and which gives the token. Only when it is refused does the protocol tell a plain
+       * TCP socket from a connection that fell back (GSocket reports an MPTCP socket's
+       * protocol as TCP: SO_PROTOCOL asks the kernel). */
+      r = _mptcp_sockopt_get_mptcp_info (fd, (guint8 *) &info, sizeof info, &len);
+      if (r == -EOPNOTSUPP || r == -ENOPROTOOPT)
+        {
+          int protocol = 0;
+          socklen_t plen = sizeof protocol;
+
+          if (getsockopt (fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &plen) < 0)
+            {
+              _mptcp_conn_set_errno_error (error, errno, "Could not inspect the socket");
+              return FALSE;
+            }
+          if (protocol != IPPROTO_MPTCP)
+            {
+              /* includes the accepted side of a plain TCP client on an MPTCP listener: the
+               * kernel hands out a TCP socket there */
+              g_set_error_literal (error, MPTCP_ERROR, MPTCP_ERROR_NOT_MPTCP,
+                                   "The socket is a plain TCP socket, not an MPTCP one");
+              return FALSE;
+            }
+          /* fell back right now (read the addresses all the same) */
+          self->fallback = TRUE;
+        }
+      else if (r < 0)
+        {
+          _mptcp_conn_set_errno_error (error, -r, "Could not read the MPTCP connection info");
+          return FALSE;
+        }
+      else if (len >= G_STRUCT_OFFSET (mpx_mptcp_info, token) + sizeof info.token)
+        self->token = info.token;
+    }
+
+  /* Addresses: the socket must be connected. The objects are made on
+   * first get. */
+  if (!have_addresses &&
+      (!socket_address (fd, FALSE, &self->local_raw, error) ||
+       !socket_address (fd, TRUE, &self->remote_raw, error)))
+    return FALSE;
   if (self->fallback)
     return TRUE;
 
-  if (!_mptcp_conn_refresh (self, FALSE, &local_error))
+  if (kl != NULL)
+    _mptcp_conn_apply_kernel_list (self, kl, TRUE);   /* the scratch list: copied */
+  else if (!_mptcp_conn_refresh (self, FALSE, &local_error))
     {
       if (g_error_matches (local_error, MPTCP_ERROR, MPTCP_ERROR_FALLBACK))
         return TRUE;
