@@ -584,6 +584,23 @@ _mptcp_conn_set_closed_error (GError **error)
 
 /* ---- the one writer of the subflow list, the one emitter of the connection's signals ---- */
 
+/* items-changed of the subflow list, unless nothing is connected to it: with no handler
+ * GLib's emission still costs about 1,200 instructions (a fifth of what listing a new subflow
+ * costs), and nothing can tell the difference (GListModel has no other observer). */
+static void
+list_changed (MptcpConnection *self,
+              guint            position,
+              guint            removed,
+              guint            added)
+{
+  static guint items_changed_id;
+
+  if (G_UNLIKELY (items_changed_id == 0))
+    items_changed_id = g_signal_lookup ("items-changed", G_TYPE_LIST_MODEL);
+  if (g_signal_has_handler_pending (self->subflows, items_changed_id, 0, TRUE))
+    g_list_model_items_changed (G_LIST_MODEL (self->subflows), position, removed, added);
+}
+
 /* Appends new subflows in order (one items-changed), then emits subflow-added for each. A
  * subflow made from an event or an open may have id 0: the next refresh matches it by its
  * 4-tuple and gives it the kernel's id (on the legacy path it gets the next number of the
@@ -621,7 +638,7 @@ subflows_up (MptcpConnection *self,
       if (sf->id == 0 && self->path == MPTCP_SOCKOPT_PATH_LEGACY)
         _mptcp_subflow_set_id (sf, extra_get (self)->next_id++);
       g_ptr_array_add (items, g_object_ref (sf));
-      g_list_model_items_changed (G_LIST_MODEL (self->subflows), pos, 0, 1);
+      list_changed (self, pos, 0, 1);
       g_signal_emit (self, signals[SIGNAL_SUBFLOW_ADDED], 0, sf);
       return;
     }
@@ -635,7 +652,7 @@ subflows_up (MptcpConnection *self,
       g_ptr_array_add (items, g_object_ref (sf));
       g_ptr_array_add (fresh, g_object_ref (sf));
     }
-  g_list_model_items_changed (G_LIST_MODEL (self->subflows), pos, 0, n);
+  list_changed (self, pos, 0, n);
   for (i = 0; i < fresh->len; i++)
     g_signal_emit (self, signals[SIGNAL_SUBFLOW_ADDED], 0, g_ptr_array_index (fresh, i));
 }
@@ -689,7 +706,7 @@ subflows_down (MptcpConnection *self,
           g_ptr_array_add (gone, g_object_ref (g_ptr_array_index (items, i)));
         }
       g_ptr_array_remove_range (items, start, end - start);
-      g_list_model_items_changed (G_LIST_MODEL (self->subflows), start, end - start, 0);
+      list_changed (self, start, end - start, 0);
       end = start;
     }
   if (gone->len == 0)
