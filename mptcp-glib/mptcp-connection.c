@@ -1491,6 +1491,13 @@ install_control_properties (GObjectClass *object_class)
    * mptcp_connection_refresh() or an overrun resynchronisation finds it
    * (possibly still in its handshake); when polling, when a poll finds it.
    *
+   * A subflow no operation of this connection waits for is listed from the kernel's
+   * event alone (its 4-tuple): its #MptcpSubflow:id and statistics are read from the
+   * kernel the first time they are asked for in the connection's thread (one read for
+   * all such subflows) or by the next refresh. A join the peer resets right after its
+   * handshake (an in-kernel path manager past its limit) is then added and, a moment
+   * later, removed again with #MptcpConnection::subflow-removed.
+   *
    * Since: 0.1
    */
   signals[SIGNAL_SUBFLOW_ADDED] =

@@ -212,6 +212,12 @@ mptcp_subflow_class_init (MptcpSubflowClass *klass)
    * This is not an MPTCP address id (those name addresses and are shared by
    * all subflows using an address).
    *
+   * A subflow the connection listed from the kernel's event alone (see
+   * #MptcpConnection::subflow-added) learns its id when it is first read in the
+   * connection's thread (the getter or g_object_get() reads the kernel's list once) or at
+   * the next refresh; until then, and from other threads, it is 0. It is notified when it
+   * changes.
+   *
    * Since: 0.1
    */
   properties[PROP_ID] =
@@ -498,7 +504,10 @@ mptcp_subflow_dup_connection (MptcpSubflow *self)
  * Gets the TCP statistics of the subflow as of the last
  * mptcp_connection_refresh() (or the construction of the connection, or the
  * moment the subflow was first listed). Call mptcp_connection_refresh() first
- * for current values; the call itself makes no system call.
+ * for current values; the call itself makes no system call, except once for a
+ * subflow the connection listed from the kernel's event alone (see
+ * #MptcpConnection::subflow-added): its statistics are then read when first asked
+ * for (in the connection's thread; empty elsewhere until a refresh).
  *
  * Returns: (transfer full): a snapshot of the subflow's statistics
  *
