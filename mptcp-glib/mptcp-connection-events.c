@@ -139,14 +139,17 @@ _mptcp_conn_apply_event (MptcpConnection    *self,
       if (_mptcp_conn_find_subflow (self, &tuple) != NULL)
         break;
       if (self->event_source == MPTCP_EVENT_SOURCE_NETLINK && !self->in_refresh &&
-          extra_ro (self)->ops == NULL && stale_find (self, &tuple) == 0)
+          extra_ro (self)->ops == NULL && stale_find (self, &tuple) == 0 &&
+          !_mptcp_netlink_events_unsure (self->netlink))
         {
           /* The kernel's own event, and nothing of ours waits for it: listed from the event's
            * 4-tuple, its kernel id and statistics read on first need
            * (MptcpSubflow.info_pending); no read of the kernel's list per new subflow. If the
            * peer resets it at once, its SUB_CLOSED removes it again. (The service's signals
            * come late, after the reply of an operation that refreshed the list already: they
-           * keep the refresh, which a subflow gone by then does not come back from.) With an
+           * keep the refresh, which a subflow gone by then does not come back from; so do the
+           * events read after an overrun that were queued before it: the SUB_CLOSED of such a
+           * subflow may be among the lost ones, and the overrun's refresh found it gone.) With an
            * open pending, the kernel's list says whether the subflow lives: that is how the open
            * tells a join the peer refused (reset right after the handshake) from an
            * established one (issue 12, defect 2); the drain of the event socket for its
