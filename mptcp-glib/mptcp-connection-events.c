@@ -149,11 +149,7 @@ _mptcp_conn_apply_event (MptcpConnection    *self,
            * come late, after the reply of an operation that refreshed the list already: they
            * keep the refresh, which a subflow gone by then does not come back from; so do the
            * events read after an overrun that were queued before it: the SUB_CLOSED of such a
-           * subflow may be among the lost ones, and the overrun's refresh found it gone.) With an
-           * open pending, the kernel's list says whether the subflow lives: that is how the open
-           * tells a join the peer refused (reset right after the handshake) from an
-           * established one (issue 12, defect 2); the drain of the event socket for its
-           * SUB_CLOSED instead missed one refusal in 30 or so on 6.18. */
+           * subflow may be among the lost ones, and the overrun's refresh found it gone.) */
           g_autoptr(MptcpSubflow) fresh = _mptcp_subflow_new (self, 0, &tuple.local,
                                                               &tuple.remote);
 
@@ -161,11 +157,17 @@ _mptcp_conn_apply_event (MptcpConnection    *self,
           _mptcp_connection_apply (self, &(MptcpConnChange) {
                                      .kind = MPTCP_CONN_CHANGE_SUBFLOWS_UP, .subflow = fresh });
         }
-      else if (self->event_source != MPTCP_EVENT_SOURCE_NETLINK ||
-               !_mptcp_conn_add_established (self, &tuple))
+      else
         {
           /* A refresh adds it with its kernel id, or does nothing if it is gone already (a
-           * join the peer refused, a stale event). */
+           * join the peer refused, a stale event). With an open pending, the kernel's list
+           * says whether the subflow lives: that is how the open tells a join the peer
+           * refused (reset right after the handshake) from an established one (issue 12,
+           * defect 2); a drain of the event socket for its SUB_CLOSED instead missed
+           * refusals on 6.18 (the kernel marks the subflow closed at the reset but sends
+           * SUB_CLOSED from its worker). The whole list is applied, not only this subflow:
+           * an open whose result waits for its ack (open_succeed()) is then judged by the
+           * freshest list, which has dropped a join reset since its own event. */
           g_autoptr(GError) error = NULL;
 
           if (!_mptcp_conn_resync (self, &error))

@@ -290,12 +290,6 @@ _mptcp_conn_apply_kernel_list (MptcpConnection        *self,
 G_GNUC_INTERNAL
 void
 _mptcp_conn_load_info (MptcpConnection *self);
-/* a SUB_ESTABLISHED an open may wait for: the subflow listed if the kernel lists it
- * established (one read, nothing else applied); FALSE if the list could not be read */
-G_GNUC_INTERNAL
-gboolean
-_mptcp_conn_add_established (MptcpConnection *self,
-                             const Tuple     *tuple);
 G_GNUC_INTERNAL
 gboolean
 _mptcp_conn_refresh_guarded (MptcpConnection  *self,

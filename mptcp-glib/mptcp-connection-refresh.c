@@ -318,44 +318,6 @@ _mptcp_conn_load_info (MptcpConnection *self)
     g_object_notify (g_ptr_array_index (renumbered, k), "id");
 }
 
-/* A subflow an open may wait for was established (its SUB_ESTABLISHED, tuple): listed with its
- * kernel id and statistics if the kernel lists it established, not at all if the kernel does
- * not list it (any more): the peer refused the join, resetting it right after the handshake
- * (its SUB_CLOSED may still be on its way), or the event is stale. One read of the kernel's
- * list, as a refresh does, but nothing else of it applied: the other subflows follow their own
- * events. FALSE if the list could not be read (the caller refreshes, which reports why). */
-gboolean
-_mptcp_conn_add_established (MptcpConnection *self,
-                             const Tuple     *tuple)
-{
-  MptcpSockoptList *kl = _mptcp_conn_scratch_list ();
-  guint i;
-
-  if (self->socket == NULL || self->closed || self->fallback || self->in_refresh ||
-      g_socket_is_closed (self->socket) ||
-      _mptcp_sockopt_list_read (kl, g_socket_get_fd (self->socket), self->path) < 0)
-    return FALSE;
-  for (i = 0; i < kl->n_subflows; i++)
-    {
-      g_autoptr(MptcpSubflow) sf = NULL;
-      MptcpSockoptAddr local, remote;
-
-      if (_mptcp_sockopt_list_state (kl, i) == MPTCP_TCP_STATE_CLOSE)
-        continue;
-      _mptcp_sockopt_list_get_addrs (kl, i, &local, &remote);
-      if (!_mptcp_sockopt_addr_equal (&local, &tuple->local) ||
-          !_mptcp_sockopt_addr_equal (&remote, &tuple->remote))
-        continue;
-      sf = _mptcp_subflow_new (self, kl->sfinfo_stride != 0 ? _mptcp_sockopt_list_id (kl, i) : 0,
-                               &local, &remote);
-      set_entry_info (sf, kl, i, TRUE);
-      _mptcp_connection_apply (self, &(MptcpConnChange) {
-                                 .kind = MPTCP_CONN_CHANGE_SUBFLOWS_UP, .subflow = sf });
-      break;
-    }
-  return TRUE;
-}
-
 /* ---- the connection's counters ---- */
 
 /**
