@@ -677,7 +677,7 @@ second_established_cb (MptcpConnection *connection, GParamSpec *pspec, gpointer 
 
 /* The library: connect(), the connection object, data sent; open_subflow_async() from the
  * `established` signal; the time from connect() returning to the open's result. */
-static gint64
+static G_GNUC_NO_INLINE gint64
 lib_second (Lib *lib)
 {
   g_autoptr(GSocket) socket = read_connect_mptcp (G_SOCKET_FAMILY_IPV4, 1, PORT);
@@ -699,7 +699,7 @@ lib_second (Lib *lib)
 
 /* Raw: the same connect() and data; the ESTABLISHED event read with libmnl, SUBFLOW_CREATE sent
  * at once, its SUB_ESTABLISHED read. */
-static gint64
+static G_GNUC_NO_INLINE gint64
 raw_second (Raw *raw)
 {
   g_autoptr(GSocket) socket = read_connect_mptcp (G_SOCKET_FAMILY_IPV4, 1, PORT);
@@ -762,7 +762,7 @@ loop_second_start (Loop *loop)
   raw_send (loop->raw, MPTCP_PM_CMD_SUBFLOW_CREATE, 0);
 }
 
-static gint64
+static G_GNUC_NO_INLINE gint64
 loop_second (Loop *loop)
 {
   g_autoptr(GSocket) socket = read_connect_mptcp (G_SOCKET_FAMILY_IPV4, 1, PORT);
@@ -853,7 +853,7 @@ kpm_added_cb (MptcpConnection *connection, MptcpSubflow *subflow, gpointer user_
     kpm_added = now_ns ();
 }
 
-static gint64
+static G_GNUC_NO_INLINE gint64
 lib_kernel_pm (void)
 {
   g_autoptr(GSocket) socket = read_connect_mptcp (G_SOCKET_FAMILY_IPV4, 1, PORT);
@@ -871,7 +871,7 @@ lib_kernel_pm (void)
   return kpm_added - t0;
 }
 
-static gint64
+static G_GNUC_NO_INLINE gint64
 raw_kernel_pm (void)
 {
   g_autoptr(GSocket) socket = read_connect_mptcp (G_SOCKET_FAMILY_IPV4, 1, PORT);

@@ -111,6 +111,8 @@ socket_is_dead (MptcpConnection *self)
   return g_socket_condition_check (self->socket, G_IO_HUP | G_IO_ERR) != 0;
 }
 
+static guint stale_find (MptcpConnection *self, const Tuple *tuple);
+
 /* One event of this connection's token: update the list, emit signals. */
 void
 _mptcp_conn_apply_event (MptcpConnection    *self,
@@ -134,10 +136,38 @@ _mptcp_conn_apply_event (MptcpConnection    *self,
 
     case MPTCP_EVENT_SUB_ESTABLISHED:
       _mptcp_conn_tuple_from_event (&tuple, event);
-      if (_mptcp_conn_find_subflow (self, &tuple) == NULL)
+      if (_mptcp_conn_find_subflow (self, &tuple) != NULL)
+        break;
+      if (self->event_source == MPTCP_EVENT_SOURCE_NETLINK && !self->in_refresh &&
+          extra_ro (self)->ops == NULL && stale_find (self, &tuple) == 0 &&
+          !_mptcp_netlink_events_unsure (self->netlink))
         {
-          /* A refresh adds it with its kernel id, or does nothing if it is
-           * gone already (a stale event). */
+          /* The kernel's own event, and nothing of ours waits for it: listed from the event's
+           * 4-tuple, its kernel id and statistics read on first need
+           * (MptcpSubflow.info_pending); no read of the kernel's list per new subflow. If the
+           * peer resets it at once, its SUB_CLOSED removes it again. (The service's signals
+           * come late, after the reply of an operation that refreshed the list already: they
+           * keep the refresh, which a subflow gone by then does not come back from; so do the
+           * events read after an overrun that were queued before it: the SUB_CLOSED of such a
+           * subflow may be among the lost ones, and the overrun's refresh found it gone.) */
+          g_autoptr(MptcpSubflow) fresh = _mptcp_subflow_new (self, 0, &tuple.local,
+                                                              &tuple.remote);
+
+          fresh->info_pending = TRUE;
+          _mptcp_connection_apply (self, &(MptcpConnChange) {
+                                     .kind = MPTCP_CONN_CHANGE_SUBFLOWS_UP, .subflow = fresh });
+        }
+      else
+        {
+          /* A refresh adds it with its kernel id, or does nothing if it is gone already (a
+           * join the peer refused, a stale event). With an open pending, the kernel's list
+           * says whether the subflow lives: that is how the open tells a join the peer
+           * refused (reset right after the handshake) from an established one (issue 12,
+           * defect 2); a drain of the event socket for its SUB_CLOSED instead missed
+           * refusals on 6.18 (the kernel marks the subflow closed at the reset but sends
+           * SUB_CLOSED from its worker). The whole list is applied, not only this subflow:
+           * an open whose result waits for its ack (open_succeed()) is then judged by the
+           * freshest list, which has dropped a join reset since its own event. */
           g_autoptr(GError) error = NULL;
 
           if (!_mptcp_conn_resync (self, &error))

@@ -76,6 +76,8 @@ struct _MptcpConnection
   guint closed : 1;
   guint in_refresh : 1;
   guint initialized : 1;         /* GInitable: init ran, with this outcome */
+  guint in_init : 1;             /* init is running: nobody can watch the list or the
+                                  * signals yet (the model is not out) */
   guint path_forced : 1;
   guint established : 1;         /* MptcpConnection:established */
   guint ids_loaded : 1;
@@ -283,6 +285,11 @@ void
 _mptcp_conn_apply_kernel_list (MptcpConnection        *self,
                                const MptcpSockoptList *kl,
                                gboolean                copy);
+/* the kernel's id and statistics of the listed subflows made from events that wait for
+ * them (MptcpSubflowBackref.load_info): one read, no change to the list */
+G_GNUC_INTERNAL
+void
+_mptcp_conn_load_info (MptcpConnection *self);
 G_GNUC_INTERNAL
 gboolean
 _mptcp_conn_refresh_guarded (MptcpConnection  *self,

@@ -259,6 +259,65 @@ _mptcp_conn_apply_kernel_list (MptcpConnection        *self,
   apply_kernel_list (self, kl, copy);
 }
 
+/* The listed subflows made from an event (no kernel id, no statistics yet), given both from
+ * one read of the kernel's list, for a getter that wants them before the next refresh. The
+ * list itself is left to the events and refreshes: a subflow the kernel no longer lists
+ * keeps id 0 and empty statistics, and leaves with its SUB_CLOSED. */
+void
+_mptcp_conn_load_info (MptcpConnection *self)
+{
+  GPtrArray *items = self->subflows->items;
+  g_autoptr(GPtrArray) renumbered = NULL;
+  MptcpSockoptList *kl;
+  gboolean any = FALSE;
+  guint i, k;
+
+  if (!_mptcp_conn_in_own_thread (self) || self->in_refresh)
+    return;   /* what is known; a later call or the next refresh reads it */
+  for (k = 0; k < items->len; k++)
+    {
+      MptcpSubflow *sf = g_ptr_array_index (items, k);
+
+      any |= sf->info_pending;
+      sf->info_pending = FALSE;   /* one try each */
+    }
+  if (!any || self->closed || self->fallback || self->socket == NULL ||
+      g_socket_is_closed (self->socket))
+    return;
+  kl = _mptcp_conn_scratch_list ();
+  if (_mptcp_sockopt_list_read (kl, g_socket_get_fd (self->socket), self->path) < 0)
+    return;   /* fallback, a closed socket: the next refresh or event tells */
+  for (k = 0; k < items->len; k++)
+    {
+      MptcpSubflow *sf = g_ptr_array_index (items, k);
+
+      if (sf->tcp_info != NULL && sf->id != 0)
+        continue;
+      for (i = 0; i < kl->n_subflows; i++)
+        {
+          MptcpSockoptAddr local, remote;
+
+          if (_mptcp_sockopt_list_state (kl, i) == MPTCP_TCP_STATE_CLOSE)
+            continue;
+          _mptcp_sockopt_list_get_addrs (kl, i, &local, &remote);
+          if (!_mptcp_subflow_matches (sf, &local, &remote))
+            continue;
+          set_entry_info (sf, kl, i, TRUE);
+          if (kl->sfinfo_stride != 0 && sf->id == 0)
+            {
+              /* notified after the walk: a handler may change the list */
+              if (renumbered == NULL)
+                renumbered = g_ptr_array_new_with_free_func (g_object_unref);
+              g_ptr_array_add (renumbered, g_object_ref (sf));
+              sf->id = _mptcp_sockopt_list_id (kl, i);
+            }
+          break;
+        }
+    }
+  for (k = 0; renumbered != NULL && k < renumbered->len; k++)
+    g_object_notify (g_ptr_array_index (renumbered, k), "id");
+}
+
 /* ---- the connection's counters ---- */
 
 /**

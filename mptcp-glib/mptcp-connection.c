@@ -249,6 +249,7 @@ _mptcp_connection_get_backref (MptcpConnection *self)
       self->backref = g_new (MptcpSubflowBackref, 1);
       self->backref->ref_count = 1;   /* ours */
       self->backref->connection = self;
+      self->backref->load_info = _mptcp_conn_load_info;
     }
   return self->backref;
 }
@@ -583,6 +584,23 @@ _mptcp_conn_set_closed_error (GError **error)
 
 /* ---- the one writer of the subflow list, the one emitter of the connection's signals ---- */
 
+/* items-changed of the subflow list, unless nothing is connected to it: with no handler
+ * GLib's emission still costs about 1,200 instructions (a fifth of what listing a new subflow
+ * costs), and nothing can tell the difference (GListModel has no other observer). */
+static void
+list_changed (MptcpConnection *self,
+              guint            position,
+              guint            removed,
+              guint            added)
+{
+  static guint items_changed_id;
+
+  if (G_UNLIKELY (items_changed_id == 0))
+    items_changed_id = g_signal_lookup ("items-changed", G_TYPE_LIST_MODEL);
+  if (g_signal_has_handler_pending (self->subflows, items_changed_id, 0, TRUE))
+    g_list_model_items_changed (G_LIST_MODEL (self->subflows), position, removed, added);
+}
+
 /* Appends new subflows in order (one items-changed), then emits subflow-added for each. A
  * subflow made from an event or an open may have id 0: the next refresh matches it by its
  * 4-tuple and gives it the kernel's id (on the legacy path it gets the next number of the
@@ -599,6 +617,18 @@ subflows_up (MptcpConnection *self,
 
   if (n == 0)
     return;
+  if (self->in_init)
+    {
+      /* the construction's list: nobody can have connected to the model or the signals,
+       * so the emissions (about a fifth of the construction's instructions) are skipped */
+      for (i = 0; i < n; i++)
+        {
+          if (subflows[i]->id == 0 && self->path == MPTCP_SOCKOPT_PATH_LEGACY)
+            _mptcp_subflow_set_id (subflows[i], extra_get (self)->next_id++);
+          g_ptr_array_add (items, g_object_ref (subflows[i]));
+        }
+      return;
+    }
   if (n == 1)
     {
       /* one (a new connection's first subflow, one just established): held here across
@@ -608,7 +638,7 @@ subflows_up (MptcpConnection *self,
       if (sf->id == 0 && self->path == MPTCP_SOCKOPT_PATH_LEGACY)
         _mptcp_subflow_set_id (sf, extra_get (self)->next_id++);
       g_ptr_array_add (items, g_object_ref (sf));
-      g_list_model_items_changed (G_LIST_MODEL (self->subflows), pos, 0, 1);
+      list_changed (self, pos, 0, 1);
       g_signal_emit (self, signals[SIGNAL_SUBFLOW_ADDED], 0, sf);
       return;
     }
@@ -622,7 +652,7 @@ subflows_up (MptcpConnection *self,
       g_ptr_array_add (items, g_object_ref (sf));
       g_ptr_array_add (fresh, g_object_ref (sf));
     }
-  g_list_model_items_changed (G_LIST_MODEL (self->subflows), pos, 0, n);
+  list_changed (self, pos, 0, n);
   for (i = 0; i < fresh->len; i++)
     g_signal_emit (self, signals[SIGNAL_SUBFLOW_ADDED], 0, g_ptr_array_index (fresh, i));
 }
@@ -676,7 +706,7 @@ subflows_down (MptcpConnection *self,
           g_ptr_array_add (gone, g_object_ref (g_ptr_array_index (items, i)));
         }
       g_ptr_array_remove_range (items, start, end - start);
-      g_list_model_items_changed (G_LIST_MODEL (self->subflows), start, end - start, 0);
+      list_changed (self, start, end - start, 0);
       end = start;
     }
   if (gone->len == 0)
@@ -879,6 +909,12 @@ _mptcp_connection_reload_environment (void)
 
 static gboolean init_once (MptcpConnection *self, GError **error);
 
+static gboolean
+addr_is_link_local (const MptcpSockoptAddr *addr)
+{
+  return addr->family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL ((const struct in6_addr *) (gconstpointer) addr->addr);
+}
+
 /* GInitable wants init to be idempotent: run it once, then repeat its
  * outcome. */
 static gboolean
@@ -893,7 +929,9 @@ mptcp_connection_initable_init (GInitable     *initable,
       GError *init_error = NULL;
 
       self->initialized = TRUE;
+      self->in_init = TRUE;
       init_once (self, &init_error);
+      self->in_init = FALSE;
       if (init_error != NULL)
         extra_get (self)->init_error = init_error;
     }
@@ -911,8 +949,8 @@ init_once (MptcpConnection  *self,
 {
   g_autoptr(GError) local_error = NULL;
   MptcpConnListMode mode;
-  int protocol = 0;
-  socklen_t plen;
+  MptcpSockoptList *kl = NULL;
+  gboolean have_addresses = FALSE;
   int fd;
   int r;
 
@@ -929,9 +967,8 @@ init_once (MptcpConnection  *self,
     }
 
   /* What kind of socket: its type and family as GSocket read them when it was made (they
-   * cannot change), its protocol from the kernel (GSocket reports an MPTCP socket's as TCP);
-   * whether the connection fell back, from MPTCP_INFO below (a fallen-back one refuses it,
-   * as TCP_IS_MPTCP would say: one system call less on the way to the first event). */
+   * cannot change); the rest from the kernel below, in as few system calls as the kernel
+   * allows on the way to the first event (two on 6.5 and later, with the hangup watch's). */
   fd = g_socket_get_fd (self->socket);
   if (g_socket_get_socket_type (self->socket) != G_SOCKET_TYPE_STREAM ||
       (g_socket_get_family (self->socket) != G_SOCKET_FAMILY_IPV4 &&
@@ -942,53 +979,95 @@ init_once (MptcpConnection  *self,
                            "so it cannot be MPTCP");
       return FALSE;
     }
-  plen = sizeof protocol;
-  if (getsockopt (fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &plen) < 0)
-    {
-      _mptcp_conn_set_errno_error (error, errno, "Could not inspect the socket");
-      return FALSE;
-    }
-  if (protocol != IPPROTO_MPTCP)
-    {
-      /* includes the accepted side of a plain TCP client on an MPTCP listener: the
-       * kernel hands out a TCP socket there */
-      g_set_error_literal (error, MPTCP_ERROR, MPTCP_ERROR_NOT_MPTCP,
-                           "The socket is a plain TCP socket, not an MPTCP one");
-      return FALSE;
-    }
-
-  /* Addresses: the socket must be connected. The objects are made on
-   * first get. */
-  if (!socket_address (fd, FALSE, &self->local_raw, error) ||
-      !socket_address (fd, TRUE, &self->remote_raw, error))
-    return FALSE;
-
   mode = _mptcp_connection_env_list_mode ();
   self->path = mode == MPTCP_CONN_LIST_MODE_LEGACY ? MPTCP_SOCKOPT_PATH_LEGACY
                                                    : MPTCP_SOCKOPT_PATH_FULL_INFO;
   self->path_forced = mode != MPTCP_CONN_LIST_MODE_AUTO;
 
-  {
-    mpx_mptcp_info info = { 0 };
-    gsize len;
+  /* Linux 6.5 and later: the token (the trailing mptcp_info) and the list from one
+   * MPTCP_FULL_INFO, and the socket's addresses from its initial subflow (id 1) while it
+   * lives (the socket's own are that subflow's). Refused (a plain TCP socket, a fallback,
+   * an older kernel), not connected, or no live initial subflow: the way below, one
+   * question each. */
+  if (self->path == MPTCP_SOCKOPT_PATH_FULL_INFO)
+    {
+      mpx_mptcp_info info = { 0 };
+      gsize len;
 
-    r = _mptcp_sockopt_get_mptcp_info (fd, (guint8 *) &info, sizeof info, &len);
-    if (r == -EOPNOTSUPP || r == -ENOPROTOOPT)
-      {
-        /* fell back right now */
-        self->fallback = TRUE;
-        return TRUE;
-      }
-    if (r < 0)
-      {
-        _mptcp_conn_set_errno_error (error, -r, "Could not read the MPTCP connection info");
-        return FALSE;
-      }
-    if (len >= G_STRUCT_OFFSET (mpx_mptcp_info, token) + sizeof info.token)
-      self->token = info.token;
-  }
+      kl = _mptcp_conn_scratch_list ();
+      if (_mptcp_sockopt_list_read_with_info (kl, fd, (guint8 *) &info, sizeof info, &len) == 0 &&
+          len >= G_STRUCT_OFFSET (mpx_mptcp_info, token) + sizeof info.token && info.token != 0)
+        {
+          guint i;
 
-  if (!_mptcp_conn_refresh (self, FALSE, &local_error))
+          self->token = info.token;
+          for (i = 0; i < kl->n_subflows && !have_addresses; i++)
+            if (_mptcp_sockopt_list_id (kl, i) == 1 &&
+                _mptcp_sockopt_list_state (kl, i) != MPTCP_TCP_STATE_CLOSE)
+              {
+                _mptcp_sockopt_list_get_addrs (kl, i, &self->local_raw, &self->remote_raw);
+                /* a link-local address needs its scope, which the list does not give */
+                have_addresses = self->local_raw.family != 0 && self->remote_raw.family != 0 &&
+                                 !addr_is_link_local (&self->local_raw) &&
+                                 !addr_is_link_local (&self->remote_raw);
+              }
+        }
+      else
+        kl = NULL;
+    }
+
+  if (kl == NULL)
+    {
+      mpx_mptcp_info info = { 0 };
+      gsize len;
+
+      /* MPTCP_INFO, which only an MPTCP socket answers (a plain TCP one refuses SOL_MPTCP)
+       * and which gives the token. Only when it is refused does the protocol tell a plain
+       * TCP socket from a connection that fell back (GSocket reports an MPTCP socket's
+       * protocol as TCP: SO_PROTOCOL asks the kernel). */
+      r = _mptcp_sockopt_get_mptcp_info (fd, (guint8 *) &info, sizeof info, &len);
+      if (r == -EOPNOTSUPP || r == -ENOPROTOOPT)
+        {
+          int protocol = 0;
+          socklen_t plen = sizeof protocol;
+
+          if (getsockopt (fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &plen) < 0)
+            {
+              _mptcp_conn_set_errno_error (error, errno, "Could not inspect the socket");
+              return FALSE;
+            }
+          if (protocol != IPPROTO_MPTCP)
+            {
+              /* includes the accepted side of a plain TCP client on an MPTCP listener: the
+               * kernel hands out a TCP socket there */
+              g_set_error_literal (error, MPTCP_ERROR, MPTCP_ERROR_NOT_MPTCP,
+                                   "The socket is a plain TCP socket, not an MPTCP one");
+              return FALSE;
+            }
+          /* fell back right now (read the addresses all the same) */
+          self->fallback = TRUE;
+        }
+      else if (r < 0)
+        {
+          _mptcp_conn_set_errno_error (error, -r, "Could not read the MPTCP connection info");
+          return FALSE;
+        }
+      else if (len >= G_STRUCT_OFFSET (mpx_mptcp_info, token) + sizeof info.token)
+        self->token = info.token;
+    }
+
+  /* Addresses: the socket must be connected. The objects are made on
+   * first get. */
+  if (!have_addresses &&
+      (!socket_address (fd, FALSE, &self->local_raw, error) ||
+       !socket_address (fd, TRUE, &self->remote_raw, error)))
+    return FALSE;
+  if (self->fallback)
+    return TRUE;
+
+  if (kl != NULL)
+    _mptcp_conn_apply_kernel_list (self, kl, TRUE);   /* the scratch list: copied */
+  else if (!_mptcp_conn_refresh (self, FALSE, &local_error))
     {
       if (g_error_matches (local_error, MPTCP_ERROR, MPTCP_ERROR_FALLBACK))
         return TRUE;
@@ -1031,12 +1110,23 @@ MptcpConnection *
 mptcp_connection_new (GSocket  *socket,
                       GError  **error)
 {
+  MptcpConnection *self;
+
   g_return_val_if_fail (G_IS_SOCKET (socket), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return g_initable_new (MPTCP_TYPE_CONNECTION, NULL, error,
-                         "socket", socket,
-                         NULL);
+  /* g_initable_new() with the socket set directly: what the "socket" construct property
+   * would do, without GObject's parsing of a property list (about a tenth of the
+   * construction's instructions) */
+  self = g_object_new (MPTCP_TYPE_CONNECTION, NULL);
+  g_assert (self->socket == NULL);
+  self->socket = g_object_ref (socket);
+  if (!g_initable_init (G_INITABLE (self), NULL, error))
+    {
+      g_object_unref (self);
+      return NULL;
+    }
+  return self;
 }
 
 /**
@@ -1400,6 +1490,13 @@ install_control_properties (GObjectClass *object_class)
    * (whoever opened it: this library, another process, the peer), or when a
    * mptcp_connection_refresh() or an overrun resynchronisation finds it
    * (possibly still in its handshake); when polling, when a poll finds it.
+   *
+   * A subflow no operation of this connection waits for is listed from the kernel's
+   * event alone (its 4-tuple): its #MptcpSubflow:id and statistics are read from the
+   * kernel the first time they are asked for in the connection's thread (one read for
+   * all such subflows) or by the next refresh. A join the peer resets right after its
+   * handshake (an in-kernel path manager past its limit) is then added and, a moment
+   * later, removed again with #MptcpConnection::subflow-removed.
    *
    * Since: 0.1
    */

@@ -60,6 +60,9 @@ typedef struct
   gboolean gated;             /* open: waits for the one before it (_mptcp_control_open_must_wait()) */
   gboolean succeeded;         /* open: returned its subflow (nothing to clean up) */
   gboolean creating;          /* open: its SUBFLOW_CREATE is in flight */
+  gint64 task_born;           /* the task's creation time as GTask takes it (the iteration's
+                               * time, see _mptcp_control_open_succeed) */
+  gboolean succeed_at_ack;    /* open: its subflow is there, the result waits for the ack */
   gboolean ghost;             /* open: given up with its SUBFLOW_CREATE in flight and its subflow
                                * unknown: stays in the ops (blocking the next open between its
                                * addresses) until the ack lets its cleanup find the subflow */

@@ -763,6 +763,13 @@ control_op_done_cb (MptcpNlReply *reply_in,
       return;
     }
 
+  if (reply == NULL && op->kind == MPTCP_CONTROL_OP_OPEN && op->succeed_at_ack)
+    {
+      /* its subflow is established (its SUB_ESTABLISHED came): the reply was lost */
+      _mptcp_control_open_acked (op);
+      _mptcp_control_op_unref (op);
+      return;
+    }
   if (reply == NULL)
     {
       if ((op->kind == MPTCP_CONTROL_OP_OPEN || op->kind == MPTCP_CONTROL_OP_ANNOUNCE) &&
@@ -994,6 +1001,13 @@ control_op_new (MptcpConnection        *self,
   op->netlink = _mptcp_netlink_ref (netlink);
   op->context = g_main_context_ref_thread_default ();
   op->task = g_object_ref (task);
+  {
+    /* as g_task_new() takes it: GTask returns a result at once only in a later iteration
+     * of the context than the one it was made in */
+    GSource *current = g_main_current_source ();
+
+    op->task_born = current != NULL ? g_source_get_time (current) : g_get_monotonic_time ();
+  }
   if (args->tuple != NULL)
     op->tuple = *args->tuple;
   op->port_known = args->port_known;

@@ -176,6 +176,18 @@ _mptcp_control_open_pass_on_tuple (MptcpControlOp *op)
     }
 }
 
+/* Whether GTask would defer the op's result to an idle source if it were returned now: in
+ * the iteration of the context that made the task (GTask's own rule, from the time it took
+ * at g_task_new(), see control_op_new()). */
+static gboolean
+open_result_would_wait (MptcpControlOp *op)
+{
+  GSource *current = g_main_current_source ();
+
+  return current == NULL || g_source_get_context (current) != g_task_get_context (op->task) ||
+         g_source_get_time (current) <= op->task_born;
+}
+
 static void
 open_succeed (MptcpControlOp *op)
 {
@@ -192,6 +204,16 @@ open_succeed (MptcpControlOp *op)
        * cancellation and the subflow would stay, unseen; close it as a give-up does */
       g_cancellable_set_error_if_cancelled (g_task_get_cancellable (op->task), &error);
       _mptcp_control_op_give_up (op, error);
+      return;
+    }
+  if (op->creating && !op->acked && open_result_would_wait (op))
+    {
+      /* Its SUB_ESTABLISHED came in the main-loop iteration that started the open (on a
+       * local link the kernel completes the handshake while it handles SUBFLOW_CREATE, so
+       * the event is read in the same dispatch as the one whose handler opened): GTask
+       * would return the result from an idle source in the next iteration. The ack is read
+       * in that iteration anyway: the result goes then, without the idle source. */
+      op->succeed_at_ack = TRUE;
       return;
     }
   sf = open_subflow_in_list (op);
@@ -724,7 +746,9 @@ _mptcp_control_open_on_overrun (MptcpControlOp *op)
 void
 _mptcp_control_open_acked (MptcpControlOp *op)
 {
-  if (op->task == NULL)
+  if (op->task != NULL && op->succeed_at_ack)
+    open_succeed (op);   /* its subflow came before the ack, in the open's own iteration */
+  else if (op->task == NULL)
     {
       if (!op->succeeded)
         _mptcp_control_open_cleanup (op);   /* given up while the request was on its way */

@@ -98,6 +98,9 @@ struct _MptcpNetlink
   int            event_rcvbuf;
   guint32        event_drops_seen;  /* the event socket's SK_MEMINFO_DROPS at the last look */
   guint64        events_lost;    /* what the kernel says it dropped, over the broker's life */
+  gboolean       events_unsure;  /* from an overrun until the event socket is drained: the
+                                  * events still read were queued before the loss, and may
+                                  * be of what the overrun's resynchronisation found gone */
   EventSock     *event_sock;    /* NULL while nobody subscribes */
   guint          next_sub_id;
   GHashTable    *subscribers;   /* set of Subscriber*, by id */

@@ -256,11 +256,14 @@ event_source_cb (gint         fd,
             continue;
           if (errno == ENOBUFS)
             {
+              self->events_unsure = TRUE;
               dispatch_overrun (self);
               continue;
             }
           if (errno != EAGAIN && errno != EWOULDBLOCK)
             g_debug ("mptcp-netlink: reading events: %s", g_strerror (errno));
+          else
+            self->events_unsure = FALSE;
           break;
         }
       if (accept)
@@ -269,6 +272,12 @@ event_source_cb (gint         fd,
   event_sock_unref (es);
   _mptcp_netlink_unref (self);
   return G_SOURCE_CONTINUE;
+}
+
+gboolean
+_mptcp_netlink_events_unsure (MptcpNetlink *self)
+{
+  return self->events_unsure;
 }
 
 static EventSock *

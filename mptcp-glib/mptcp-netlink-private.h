@@ -221,6 +221,12 @@ G_GNUC_INTERNAL
 void          _mptcp_netlink_unsubscribe    (MptcpNetlink        *self,
                                              guint                id);
 
+/* TRUE between an event socket overrun and the end of what was queued before it (the read
+ * that finds the socket empty): the kernel drops the newest events and reports the loss
+ * first, so what is read then is older than the subscribers' resynchronisation. */
+G_GNUC_INTERNAL
+gboolean      _mptcp_netlink_events_unsure  (MptcpNetlink        *self);
+
 /* Test hook: SO_RCVBUF of the event socket (applied now if it is open, and whenever it opens);
  * 0 = leave the system default. */
 G_GNUC_INTERNAL

@@ -156,6 +156,16 @@ int      _mptcp_sockopt_list_read          (MptcpSockoptList *list,
                                             int               fd,
                                             MptcpSockoptPath  path);
 
+/* The same through MPTCP_FULL_INFO (6.5 and later), with the connection's mptcp_info (as
+ * MPTCP_INFO gives it: at most info_size bytes into info, *info_len set) from the same call:
+ * one system call for the token and the list. The errors are those of the FULL_INFO path. */
+G_GNUC_INTERNAL
+int      _mptcp_sockopt_list_read_with_info (MptcpSockoptList *list,
+                                             int               fd,
+                                             guint8           *info,
+                                             gsize             info_size,
+                                             gsize            *info_len);
+
 /* Accessors for entry i < list->n_subflows. */
 static inline const struct mptcp_subflow_addrs *
 _mptcp_sockopt_list_addrs (const MptcpSockoptList *list,

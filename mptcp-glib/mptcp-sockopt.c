@@ -253,11 +253,21 @@ list_reserve (MptcpSockoptList *list,
   list->tcp_buf = g_malloc0 (head + n * MPTCP_SOCKOPT_TCP_INFO_SIZE);
 }
 
+/* info: also the trailing mptcp_info (info_size bytes at most, *info_len set), which the
+ * kernel fills only when there is room for it; NULL: the head alone. */
 static int
 read_full_info (MptcpSockoptList *list,
-                int               fd)
+                int               fd,
+                guint8           *info,
+                gsize             info_size,
+                gsize            *info_len)
 {
   mpx_full_info_head *head = &list->full_info;
+  struct
+  {
+    mpx_full_info_head head;
+    mpx_mptcp_info info;
+  } with_info;
 
   G_STATIC_ASSERT (sizeof (mpx_full_info_head) == MPX_FULL_INFO_HEAD_SIZE);
   G_STATIC_ASSERT (sizeof (mpx_subflow_info) == 264);
@@ -278,7 +288,19 @@ read_full_info (MptcpSockoptList *list,
       head->subflow_info = (guint64) (guintptr) list->sf_buf;
       head->tcp_info = (guint64) (guintptr) list->tcp_buf;
 
-      if (getsockopt (fd, SOL_MPTCP, MPX_FULL_INFO, &list->full_info, &len) < 0)
+      if (info != NULL)
+        {
+          G_STATIC_ASSERT (G_STRUCT_OFFSET (__typeof__ (with_info), info) == MPX_FULL_INFO_HEAD_SIZE);
+          memset (&with_info.info, 0, sizeof with_info.info);
+          with_info.head = *head;
+          len = sizeof with_info;
+          if (getsockopt (fd, SOL_MPTCP, MPX_FULL_INFO, &with_info, &len) < 0)
+            return -errno;
+          *head = with_info.head;
+          *info_len = MIN (MIN ((gsize) len, sizeof with_info) - MPX_FULL_INFO_HEAD_SIZE, info_size);
+          memcpy (info, &with_info.info, *info_len);
+        }
+      else if (getsockopt (fd, SOL_MPTCP, MPX_FULL_INFO, &list->full_info, &len) < 0)
         return -errno;
 
       if (head->num_subflows > list->n_alloc)
@@ -391,8 +413,26 @@ _mptcp_sockopt_list_read (MptcpSockoptList *list,
   if (path == MPTCP_SOCKOPT_PATH_LEGACY)
     r = read_legacy (list, fd);
   else
-    r = read_full_info (list, fd);
+    r = read_full_info (list, fd, NULL, 0, NULL);
 
+  if (r < 0)
+    list->n_subflows = 0;
+  return r;
+}
+
+int
+_mptcp_sockopt_list_read_with_info (MptcpSockoptList *list,
+                                    int               fd,
+                                    guint8           *info,
+                                    gsize             info_size,
+                                    gsize            *info_len)
+{
+  int r;
+
+  *info_len = 0;
+  if (list->n_alloc != 0 && list->alloc_path != MPTCP_SOCKOPT_PATH_FULL_INFO)
+    _mptcp_sockopt_list_clear (list);
+  r = read_full_info (list, fd, info, info_size, info_len);
   if (r < 0)
     list->n_subflows = 0;
   return r;

@@ -24,6 +24,10 @@ typedef struct
 {
   gint ref_count;
   MptcpConnection *connection;    /* no reference */
+  /* Reads the kernel's id and statistics of the connection's listed subflows that wait for
+   * them (MptcpSubflow.info_pending), in the connection's thread only; set by the
+   * connection. */
+  void (*load_info) (MptcpConnection *connection);
 } MptcpSubflowBackref;
 
 /* The connection's record, made on first use (in mptcp-connection.c). */
@@ -40,6 +44,9 @@ struct _MptcpSubflow
   guint tcp_info_len : 16;        /* see tcp_info below */
   guint backup : 1;
   guint peer_backup : 1;
+  guint info_pending : 1;         /* made from an event: its kernel id (0 until then) and
+                                   * statistics are read on first need (a getter, or the
+                                   * next refresh of the list) */
   MptcpSockoptAddr local_raw;     /* normalised, for matching 4-tuples */
   MptcpSockoptAddr remote_raw;
   GInetSocketAddress *local;      /* made from the raw ones on first get */
@@ -61,6 +68,7 @@ _mptcp_subflow_set_tcp_info (MptcpSubflow *self,
                              const guint8 *tcp_info,
                              gsize         len)
 {
+  self->info_pending = FALSE;
   self->tcp_info = tcp_info;
   self->tcp_info_len = tcp_info != NULL ? MIN (len, sizeof self->tcp_info_own) : 0;
 }

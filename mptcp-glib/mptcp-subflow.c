@@ -143,6 +143,20 @@ mptcp_subflow_finalize (GObject *object)
   G_OBJECT_CLASS (mptcp_subflow_parent_class)->finalize (object);
 }
 
+/* A subflow made from an event learns its kernel id and statistics on first need: from the
+ * connection's next refresh, or here, when a getter wants them first (one read of the
+ * kernel's list for all the connection's subflows that wait; in the connection's thread
+ * only: elsewhere the getters give what is known). */
+static inline void
+load_info (MptcpSubflow *self)
+{
+  if (G_LIKELY (!self->info_pending))
+    return;
+  if (self->backref != NULL && self->backref->connection != NULL &&
+      self->backref->load_info != NULL)
+    self->backref->load_info (self->backref->connection);
+}
+
 static void
 mptcp_subflow_get_property (GObject    *object,
                             guint       prop_id,
@@ -154,6 +168,7 @@ mptcp_subflow_get_property (GObject    *object,
   switch (prop_id)
     {
     case PROP_ID:
+      load_info (self);
       g_value_set_uint (value, self->id);
       break;
     case PROP_LOCAL_ADDRESS:
@@ -196,6 +211,12 @@ mptcp_subflow_class_init (MptcpSubflowClass *klass)
    *
    * This is not an MPTCP address id (those name addresses and are shared by
    * all subflows using an address).
+   *
+   * A subflow the connection listed from the kernel's event alone (see
+   * #MptcpConnection::subflow-added) learns its id when it is first read in the
+   * connection's thread (the getter or g_object_get() reads the kernel's list once) or at
+   * the next refresh; until then, and from other threads, it is 0. It is notified when it
+   * changes.
    *
    * Since: 0.1
    */
@@ -373,6 +394,7 @@ mptcp_subflow_get_id (MptcpSubflow *self)
 {
   g_return_val_if_fail (MPTCP_IS_SUBFLOW (self), 0);
 
+  load_info (self);
   return self->id;
 }
 
@@ -482,7 +504,10 @@ mptcp_subflow_dup_connection (MptcpSubflow *self)
  * Gets the TCP statistics of the subflow as of the last
  * mptcp_connection_refresh() (or the construction of the connection, or the
  * moment the subflow was first listed). Call mptcp_connection_refresh() first
- * for current values; the call itself makes no system call.
+ * for current values; the call itself makes no system call, except once for a
+ * subflow the connection listed from the kernel's event alone (see
+ * #MptcpConnection::subflow-added): its statistics are then read when first asked
+ * for (in the connection's thread; empty elsewhere until a refresh).
  *
  * Returns: (transfer full): a snapshot of the subflow's statistics
  *
@@ -493,6 +518,7 @@ mptcp_subflow_get_stats (MptcpSubflow *self)
 {
   g_return_val_if_fail (MPTCP_IS_SUBFLOW (self), NULL);
 
+  load_info (self);
   return _mptcp_subflow_stats_new (self->tcp_info, self->tcp_info_len);
 }
 
