@@ -37,7 +37,9 @@ typedef struct
   gboolean        backup;    /* from a backup endpoint (not compared) */
 } Pair;
 
-typedef struct
+typedef struct _Conn Conn;
+
+struct _Conn
 {
   guint32         token;
   int             family;        /* of the initial subflow, normalised */
@@ -63,9 +65,14 @@ typedef struct
   guint64         announced[4];  /* ids of the signal endpoints announced (or given up) */
   guint           signal_retries;
   gboolean        remotes_served; /* the announcements received before the table are served */
-} Conn;
+  Conn           *next_free;     /* in the policy's pool of closed connections' Conns */
+};
 
 typedef struct _Req Req;
+
+/* the Conns of closed connections kept for the next ones (at most this many), so that a
+ * connection costs no allocation and no free in the steady state */
+#define CONN_POOL_MAX 64
 
 struct _MgsPmPolicy
 {
@@ -90,8 +97,9 @@ struct _MgsPmPolicy
   gboolean              polling;        /* a watch read is in flight */
   gboolean              reading;        /* a table read for new connections is in flight */
   GArray               *readers;        /* of guint32: the tokens waiting for it */
-  Conn                 *spare_conn;     /* made ready after an event, so that the next */
-  Req                  *spare_req;      /* ESTABLISHED allocates nothing before its create */
+  Conn                 *pool;           /* ready Conns (one made after an event if none is left), */
+  guint                 pool_len;       /* so that the next ESTABLISHED allocates nothing */
+  Req                  *spare_req;      /* the same for its create's Req */
 };
 
 struct _Req
@@ -148,8 +156,14 @@ conn_ensure (MgsPmPolicy *self,
 
   if (conn == NULL)
     {
-      conn = g_steal_pointer (&self->spare_conn);
-      if (conn == NULL)
+      conn = self->pool;
+      if (conn != NULL)
+        {
+          self->pool = conn->next_free;
+          self->pool_len--;
+          conn->next_free = NULL;
+        }
+      else
         conn = conn_alloc (0);
       conn->token = token;
       g_hash_table_insert (self->conns, GUINT_TO_POINTER (token), conn);
@@ -157,12 +171,39 @@ conn_ensure (MgsPmPolicy *self,
   return conn;
 }
 
+/* A closed connection's Conn goes back to the pool, emptied (its arrays kept) */
+static void
+conn_recycle (MgsPmPolicy *self,
+              Conn        *conn)
+{
+  GArray *endpoints = conn->endpoints, *remotes = conn->remotes, *pairs = conn->pairs;
+
+  if (self->pool_len >= CONN_POOL_MAX)
+    {
+      conn_free (conn);
+      return;
+    }
+  g_array_set_size (endpoints, 0);
+  g_array_set_size (remotes, 0);
+  g_array_set_size (pairs, 0);
+  memset (conn, 0, sizeof *conn);
+  conn->endpoints = endpoints;
+  conn->remotes = remotes;
+  conn->pairs = pairs;
+  conn->next_free = self->pool;
+  self->pool = conn;
+  self->pool_len++;
+}
+
 /* After an event is handled (its create is sent): the next connection's Conn and Req */
 static void
 spares_refill (MgsPmPolicy *self)
 {
-  if (self->spare_conn == NULL)
-    self->spare_conn = conn_alloc (MAX (self->table->len, 4));
+  if (self->pool == NULL)
+    {
+      self->pool = conn_alloc (MAX (self->table->len, 4));
+      self->pool_len = 1;
+    }
   if (self->spare_req == NULL)
     self->spare_req = g_new0 (Req, 1);
 }
@@ -319,7 +360,14 @@ create_done (MptcpNlReply *reply,
     mark_backup (the_policy, conn, &req->pair, TRUE);
   if (reply != NULL)
     _mptcp_nl_reply_free (reply);
-  g_free (req);
+  /* kept for the next create if the policy is alive and has no spare */
+  if (the_policy != NULL && the_policy == req->policy && the_policy->spare_req == NULL)
+    {
+      memset (req, 0, sizeof *req);
+      the_policy->spare_req = req;
+    }
+  else
+    g_free (req);
 }
 
 /* One subflow local endpoint → remote (no duplicate of a pair asked for before). local NULL:
@@ -833,7 +881,12 @@ on_event (const MptcpNlEvent *ev,
         }
       break;
     case MPTCP_EVENT_CLOSED:
-      g_hash_table_remove (self->conns, GUINT_TO_POINTER (ev->token));
+      conn = g_hash_table_lookup (self->conns, GUINT_TO_POINTER (ev->token));
+      if (conn != NULL)
+        {
+          g_hash_table_steal (self->conns, GUINT_TO_POINTER (ev->token));
+          conn_recycle (self, conn);
+        }
       break;
     default:
       break;
@@ -1266,7 +1319,13 @@ mgs_pm_policy_free (MgsPmPolicy *self)
   g_array_unref (self->table);
   g_array_unref (self->polled);
   g_array_unref (self->readers);
-  g_clear_pointer (&self->spare_conn, conn_free);
+  while (self->pool != NULL)
+    {
+      Conn *conn = self->pool;
+
+      self->pool = conn->next_free;
+      conn_free (conn);
+    }
   g_free (self->spare_req);
   if (the_policy == self)
     the_policy = NULL;
