@@ -46,6 +46,8 @@ struct _Conn
   MptcpNlInetAddr saddr;
   MptcpNlInetAddr daddr;
   guint16         dport;
+  guint16         sport;         /* the initial subflow's local port */
+  gboolean        initial_removed; /* its endpoint was removed: RM_ADDR id 0, closed */
   gboolean        server_side;
   gboolean        established;
   gboolean        taken;
@@ -801,6 +803,7 @@ on_event (const MptcpNlEvent *ev,
         _mptcp_nl_inet_normalize (&f, &conn->daddr);
       }
       conn->dport = ev->dport;
+      conn->sport = ev->sport;
       conn->server_side = ev->server_side || (ev->flags & MPX_EV_FLAG_SERVER_SIDE);
       if (!conn->established || conn->adopted)
         {
@@ -868,7 +871,9 @@ on_event (const MptcpNlEvent *ev,
               q->lport = ev->sport;
             }
         }
-      if (ev->type == MPTCP_EVENT_SUB_CLOSED && conn->n_subflows > 0)
+      /* the initial subflow is not counted against the limit */
+      if (ev->type == MPTCP_EVENT_SUB_CLOSED && conn->n_subflows > 0 &&
+          !(ev->sport == conn->sport && ev->dport == conn->dport && conn->sport != 0))
         conn->n_subflows--;
       /* the walk goes on when its last subflow is established or failed, and (as the in-kernel
        * PM, measured on 6.18) when a subflow closed and endpoints are left, with the limits
@@ -977,6 +982,7 @@ adopt_existing (MgsPmPolicy *self)
             diag_addr (s->dst, &f, &conn->daddr);
           }
           conn->dport = s->dport;
+          conn->sport = s->sport;
           conn->server_side = server_side;
           conn->established = TRUE;
           conn->adopted = TRUE;
@@ -1055,6 +1061,40 @@ ignore_reply (MptcpNlReply *reply,
 
 static void endpoint_close_subflows (MgsPmPolicy *self, Conn *conn, const MptcpNlAddress *e);
 
+/* The endpoint of the initial subflow's address was removed. As the in-kernel PM (measured on
+ * 6.18: one RM_ADDR per connection, the initial subflow closed, the connection lives on over
+ * its joins): RM_ADDR for address id 0 (REMOVE with id 0; Linux 6.1 refuses it, the subflows
+ * are closed all the same), then SUBFLOW_DESTROY of the initial subflow and of the joins made
+ * from its address. */
+static void
+endpoint_removed_initial (MgsPmPolicy          *self,
+                          Conn                 *conn,
+                          const MptcpNlAddress *e)
+{
+  Pair initial = { .family = conn->family, .local = conn->saddr, .remote = conn->daddr,
+                   .rport = conn->dport, .lport = conn->sport };
+  MptcpNlRequest r = { 0 };
+
+  if (conn->initial_removed)
+    return;
+  conn->initial_removed = TRUE;
+  r.cmd = MPTCP_PM_CMD_REMOVE;
+  r.token = conn->token;
+  r.has_token = TRUE;
+  r.loc_id = 0;
+  r.has_loc_id = TRUE;
+  _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, ignore_reply, "remove id 0");
+  if (conn->sport != 0)
+    {
+      MptcpNlRequest d;
+
+      pair_request (&d, MPTCP_PM_CMD_SUBFLOW_DESTROY, conn, &initial);
+      _mptcp_netlink_request_direct (self->nl, &d, POLICY_TIMEOUT_MS, ignore_reply,
+                                     "initial subflow destroy");
+    }
+  endpoint_close_subflows (self, conn, e);
+}
+
 /* An endpoint was removed: as the in-kernel PM, RM_ADDR to the peer (if the connection
  * announced it or has a subflow from it) and its subflows closed; it is free to be used again
  * if it comes back. The initial subflow is not touched. */
@@ -1067,8 +1107,13 @@ endpoint_removed (MgsPmPolicy          *self,
   MptcpNlRequest r = { 0 };
   int family = endpoint_family (e);
 
-  if (family != conn->family || same_addr (family, &e->addr, &conn->saddr))
+  if (family != conn->family)
     return;
+  if (same_addr (family, &e->addr, &conn->saddr))
+    {
+      endpoint_removed_initial (self, conn, e);
+      return;
+    }
   for (guint i = 0; i < conn->pairs->len; i++)
     used |= same_addr (family, &g_array_index (conn->pairs, Pair, i).local, &e->addr);
   if (!used)
