@@ -1062,10 +1062,10 @@ ignore_reply (MptcpNlReply *reply,
 static void endpoint_close_subflows (MgsPmPolicy *self, Conn *conn, const MptcpNlAddress *e);
 
 /* The endpoint of the initial subflow's address was removed. As the in-kernel PM (measured on
- * 6.18: one RM_ADDR per connection, the initial subflow closed, the connection lives on over
- * its joins): RM_ADDR for address id 0 (REMOVE with id 0; Linux 6.1 refuses it, the subflows
- * are closed all the same), then SUBFLOW_DESTROY of the initial subflow and of the joins made
- * from its address. */
+ * 6.12 and 6.18: one RM_ADDR per connection, the initial subflow closed, the connection lives
+ * on over its joins): RM_ADDR for address id 0 (REMOVE with id 0), then SUBFLOW_DESTROY of the
+ * initial subflow and of the joins made from its address (the same RM_ADDR counts and
+ * subflows as the in-kernel PM on 6.1, 6.12 and 6.18: v4-initial-endpoint-removed). */
 static void
 endpoint_removed_initial (MgsPmPolicy          *self,
                           Conn                 *conn,
