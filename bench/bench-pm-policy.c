@@ -11,14 +11,17 @@
  *   service  path_manager=userspace and the service acting as path manager.
  *   raw      path_manager=userspace, the service not acting, and a raw libmnl child process
  *            (blocking, nothing else to do) that sends SUBFLOW_CREATE as soon as it reads
- *            ESTABLISHED: the floor of any user-space path manager on this machine.
- * Batches of 20 rounds alternate between the three (the switch is outside the timing); the
+ *            ESTABLISHED: the floor of any user-space path manager on this machine (in the
+ *            event group during its own batches only).
+ * Batches of BATCH rounds alternate between the three (the switch is outside the timing); the
  * figures are medians of the batch medians and their ratios. Then the server side (the job
  * mptcpd's sspi plugin would do here: see bench_server_side). Then a burst: BURST connections
  * (default 1000) opened at once with the service as path manager, the time until all have
  * their subflow, and the service's CPU time (utime + stime from /proc) per connection.
  */
 
+#include <errno.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,7 +30,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -44,10 +46,23 @@
 
 /* ---- the floor: a minimal raw path manager ----
  * A child process in the same namespace, blocking, libmnl only: it reads the MPTCP event group
- * and, for each ESTABLISHED while *raw_active, sends one SUBFLOW_CREATE from the c2 endpoint's
- * address to the event's remote address and port at once (no ack asked, nothing else done). */
+ * and, for each ESTABLISHED, sends one SUBFLOW_CREATE from the c2 endpoint's address to the
+ * event's remote address and port at once (no ack asked, nothing else done). It is a member
+ * of the event group during the floor's batches only (raw_pm_join, raw_pm_leave): a member is
+ * woken by every event, and a child left in the group during the other batches took a CPU
+ * from the path manager being timed (the service's wakeup, or the in-kernel PM's worker) at
+ * the moment it needed one. */
 
-static volatile int *raw_active;
+static pid_t raw_pid;
+static gboolean raw_joined;
+static int raw_ctl = -1, raw_ack = -1;   /* the parent's ends: commands, acknowledgements */
+static volatile sig_atomic_t raw_leave;
+
+static void
+raw_leave_handler (int sig)
+{
+  raw_leave = 1;
+}
 
 static int
 raw_family_cb (const struct nlattr *attr, void *data)
@@ -115,19 +130,70 @@ raw_event_attr_cb (const struct nlattr *attr, void *data)
   return MNL_CB_OK;
 }
 
-static G_GNUC_NORETURN void
-raw_pm_main (int ready_fd)
+/* one datagram of events: a SUBFLOW_CREATE for each ESTABLISHED */
+static void
+raw_serve (struct mnl_socket    *nl,
+           guint16               family,
+           const struct in_addr *local,
+           const char           *buf,
+           int                   len)
 {
-  char buf[MNL_SOCKET_BUFFER_SIZE], out[512];
+  char out[512];
+
+  for (const struct nlmsghdr *m = (const struct nlmsghdr *) buf; mnl_nlmsg_ok (m, len);
+       m = mnl_nlmsg_next (m, &len))
+    {
+      const struct genlmsghdr *eg = mnl_nlmsg_get_payload (m);
+      RawEvent ev = { 0 };
+      struct nlmsghdr *nlh;
+      struct genlmsghdr *g;
+      struct nlattr *nest;
+
+      if (m->nlmsg_type != family || eg->cmd != MPTCP_EVENT_ESTABLISHED)
+        continue;
+      mnl_attr_parse (m, sizeof *eg, raw_event_attr_cb, &ev);
+      if (!ev.have_daddr || !ev.have_dport)
+        continue;
+      nlh = mnl_nlmsg_put_header (out);
+      nlh->nlmsg_type = family;
+      nlh->nlmsg_flags = NLM_F_REQUEST;
+      g = mnl_nlmsg_put_extra_header (nlh, sizeof *g);
+      g->cmd = MPTCP_PM_CMD_SUBFLOW_CREATE;
+      g->version = MPTCP_PM_VER;
+      mnl_attr_put_u32 (nlh, MPTCP_PM_ATTR_TOKEN, ev.token);
+      nest = mnl_attr_nest_start (nlh, MPTCP_PM_ATTR_ADDR);
+      mnl_attr_put_u16 (nlh, MPTCP_PM_ADDR_ATTR_FAMILY, AF_INET);
+      mnl_attr_put_u8 (nlh, MPTCP_PM_ADDR_ATTR_ID, 1);
+      mnl_attr_put (nlh, MPTCP_PM_ADDR_ATTR_ADDR4, sizeof *local, local);
+      mnl_attr_nest_end (nlh, nest);
+      nest = mnl_attr_nest_start (nlh, MPTCP_PM_ATTR_ADDR_REMOTE);
+      mnl_attr_put_u16 (nlh, MPTCP_PM_ADDR_ATTR_FAMILY, AF_INET);
+      mnl_attr_put_u32 (nlh, MPTCP_PM_ADDR_ATTR_ADDR4, ev.daddr);
+      mnl_attr_put_u16 (nlh, MPTCP_PM_ADDR_ATTR_PORT, ntohs (ev.dport));
+      mnl_attr_nest_end (nlh, nest);
+      mnl_socket_sendto (nl, nlh, nlh->nlmsg_len);
+    }
+}
+
+/* Commands on ctl_fd: 'j' joins the group and serves events in a blocking read until SIGUSR1
+ * interrupts it; it then leaves the group and drops what is queued. Each is acknowledged. */
+static G_GNUC_NORETURN void
+raw_pm_main (int ctl_fd,
+             int ack_fd)
+{
+  char buf[MNL_SOCKET_BUFFER_SIZE];
   struct mnl_socket *nl = mnl_socket_open (NETLINK_GENERIC);
+  struct sigaction sa = { .sa_handler = raw_leave_handler };   /* no SA_RESTART */
   guint16 ids[2] = { 0, 0 };
   struct nlmsghdr *nlh;
   struct genlmsghdr *g;
   struct in_addr local;
   int group;
   ssize_t n;
+  char cmd;
 
   prctl (PR_SET_PDEATHSIG, SIGKILL);
+  sigaction (SIGUSR1, &sa, NULL);
   inet_pton (AF_INET, TESTBED_CLIENT2_V4, &local);
   if (nl == NULL || mnl_socket_bind (nl, 0, MNL_SOCKET_AUTOPID) < 0)
     _exit (1);
@@ -143,74 +209,87 @@ raw_pm_main (int ready_fd)
       mnl_cb_run (buf, n, 0, 0, raw_family_msg_cb, ids) < 0 || ids[0] == 0 || ids[1] == 0)
     _exit (1);
   group = ids[1];
-  if (mnl_socket_setsockopt (nl, NETLINK_ADD_MEMBERSHIP, &group, sizeof group) < 0)
+  if (write (ack_fd, "r", 1) != 1)
     _exit (1);
-  if (write (ready_fd, "r", 1) != 1)
-    _exit (1);
-  close (ready_fd);
-  for (;;)
+  while (read (ctl_fd, &cmd, 1) == 1)
     {
-      n = mnl_socket_recvfrom (nl, buf, sizeof buf);
-      if (n <= 0)
-        continue;
-      for (const struct nlmsghdr *m = (const struct nlmsghdr *) buf; mnl_nlmsg_ok (m, (int) n);
-           m = mnl_nlmsg_next (m, (int *) &n))
+      if (mnl_socket_setsockopt (nl, NETLINK_ADD_MEMBERSHIP, &group, sizeof group) < 0 ||
+          write (ack_fd, "j", 1) != 1)
+        _exit (1);
+      while (!raw_leave)
         {
-          const struct genlmsghdr *eg = mnl_nlmsg_get_payload (m);
-          RawEvent ev = { 0 };
-          struct nlattr *nest;
-
-          if (m->nlmsg_type != ids[0] || eg->cmd != MPTCP_EVENT_ESTABLISHED || !*raw_active)
-            continue;
-          mnl_attr_parse (m, sizeof *eg, raw_event_attr_cb, &ev);
-          if (!ev.have_daddr || !ev.have_dport)
-            continue;
-          nlh = mnl_nlmsg_put_header (out);
-          nlh->nlmsg_type = ids[0];
-          nlh->nlmsg_flags = NLM_F_REQUEST;
-          g = mnl_nlmsg_put_extra_header (nlh, sizeof *g);
-          g->cmd = MPTCP_PM_CMD_SUBFLOW_CREATE;
-          g->version = MPTCP_PM_VER;
-          mnl_attr_put_u32 (nlh, MPTCP_PM_ATTR_TOKEN, ev.token);
-          nest = mnl_attr_nest_start (nlh, MPTCP_PM_ATTR_ADDR);
-          mnl_attr_put_u16 (nlh, MPTCP_PM_ADDR_ATTR_FAMILY, AF_INET);
-          mnl_attr_put_u8 (nlh, MPTCP_PM_ADDR_ATTR_ID, 1);
-          mnl_attr_put (nlh, MPTCP_PM_ADDR_ATTR_ADDR4, sizeof local, &local);
-          mnl_attr_nest_end (nlh, nest);
-          nest = mnl_attr_nest_start (nlh, MPTCP_PM_ATTR_ADDR_REMOTE);
-          mnl_attr_put_u16 (nlh, MPTCP_PM_ADDR_ATTR_FAMILY, AF_INET);
-          mnl_attr_put_u32 (nlh, MPTCP_PM_ADDR_ATTR_ADDR4, ev.daddr);
-          mnl_attr_put_u16 (nlh, MPTCP_PM_ADDR_ATTR_PORT, ntohs (ev.dport));
-          mnl_attr_nest_end (nlh, nest);
-          mnl_socket_sendto (nl, nlh, nlh->nlmsg_len);
+          n = mnl_socket_recvfrom (nl, buf, sizeof buf);
+          if (n > 0)
+            raw_serve (nl, ids[0], &local, buf, (int) n);
         }
+      raw_leave = 0;
+      if (mnl_socket_setsockopt (nl, NETLINK_DROP_MEMBERSHIP, &group, sizeof group) < 0)
+        _exit (1);
+      while (recv (mnl_socket_get_fd (nl), buf, sizeof buf, MSG_DONTWAIT) >= 0 || errno == EINTR ||
+             errno == ENOBUFS)
+        ;
+      if (write (ack_fd, "l", 1) != 1)
+        _exit (1);
     }
+  _exit (0);
 }
 
-static pid_t
+static void
 raw_pm_start (void)
 {
-  int p[2];
+  int ctl[2], ack[2];
   char c;
-  pid_t pid;
 
-  raw_active = mmap (NULL, sizeof *raw_active, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                     -1, 0);
-  g_assert_true (raw_active != MAP_FAILED);
-  *raw_active = 0;
-  g_assert_cmpint (pipe (p), ==, 0);
-  pid = fork ();
-  g_assert_cmpint (pid, >=, 0);
-  if (pid == 0)
+  g_assert_cmpint (pipe (ctl), ==, 0);
+  g_assert_cmpint (pipe (ack), ==, 0);
+  raw_pid = fork ();
+  g_assert_cmpint (raw_pid, >=, 0);
+  if (raw_pid == 0)
     {
-      close (p[0]);
-      raw_pm_main (p[1]);
+      close (ctl[1]);
+      close (ack[0]);
+      raw_pm_main (ctl[0], ack[1]);
     }
-  close (p[1]);
-  if (read (p[0], &c, 1) != 1)
+  close (ctl[0]);
+  close (ack[1]);
+  raw_ctl = ctl[1];
+  raw_ack = ack[0];
+  if (read (raw_ack, &c, 1) != 1)
     g_error ("the raw path manager did not start");
-  close (p[0]);
-  return pid;
+}
+
+static void
+raw_pm_join (void)
+{
+  char c;
+
+  if (write (raw_ctl, "j", 1) != 1 || read (raw_ack, &c, 1) != 1)
+    g_error ("the raw path manager did not join the event group");
+}
+
+/* SIGUSR1 until it says it left (a signal that came just before its blocking read is lost) */
+static void
+raw_pm_leave (void)
+{
+  struct pollfd pfd = { raw_ack, POLLIN, 0 };
+  char c;
+
+  do
+    kill (raw_pid, SIGUSR1);
+  while (poll (&pfd, 1, 10) == 0);
+  if (read (raw_ack, &c, 1) != 1)
+    g_error ("the raw path manager did not leave the event group");
+}
+
+static void
+raw_pm_stop (void)
+{
+  int status;
+
+  kill (raw_pid, SIGKILL);
+  waitpid (raw_pid, &status, 0);
+  close (raw_ctl);
+  close (raw_ack);
 }
 
 static int
@@ -255,14 +334,16 @@ service_method (const char *method, GVariant *params)
 static void
 set_mode (guint mode)
 {
-  if (raw_active != NULL)
-    *raw_active = 0;
+  if (raw_joined)
+    raw_pm_leave ();
+  raw_joined = FALSE;
   service_method ("SetPathManager", g_variant_new ("(s)", mode == MODE_KERNEL ? "kernel"
                                                                               : "userspace"));
   if (mode == MODE_RAW)
     {
       service_method ("ActAsPathManager", g_variant_new ("(b)", FALSE));
-      *raw_active = 1;
+      raw_pm_join ();
+      raw_joined = TRUE;
     }
 }
 
@@ -589,8 +670,6 @@ main (int    argc,
   guint n_batches = MAX (rounds / BATCH, 1), failed[N_MODES] = { 0 };
   double *med[N_MODES], batch[BATCH];
   struct rlimit rl;
-  pid_t raw_pid;
-  int status;
 
   if (getuid () != 0)
     {
@@ -610,8 +689,7 @@ main (int    argc,
   run_client ("ip mptcp endpoint flush");
   run_client ("ip mptcp endpoint add " TESTBED_CLIENT2_V4 " subflow");
   run_client ("ip mptcp limits set subflow 2 add_addr_accepted 0");
-
-  raw_pid = raw_pm_start ();
+  raw_pm_start ();
 
   for (guint mode = 0; mode < N_MODES; mode++)
     med[mode] = g_new (double, n_batches);
@@ -634,8 +712,7 @@ main (int    argc,
         med[mode][b] = n > 0 ? median (batch, n) : 0;
       }
   set_mode (MODE_SERVICE);
-  kill (raw_pid, SIGKILL);
-  waitpid (raw_pid, &status, 0);
+  raw_pm_stop ();
   {
     double k = median (med[MODE_KERNEL], n_batches);
 

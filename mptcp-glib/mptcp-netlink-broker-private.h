@@ -139,6 +139,10 @@ gssize    _mptcp_netlink_recv_datagram (MptcpNetlink       *self,
                                         gsize               size,
                                         gboolean           *accept,
                                         gboolean           *truncated);
+/* Reads the replies already queued on the request socket, if requests are in flight and the
+ * replies' source is not dispatching (the event source calls it after its datagrams). */
+G_GNUC_INTERNAL
+void      _mptcp_netlink_read_queued_replies (MptcpNetlink *self);
 G_GNUC_INTERNAL
 GSource  *_mptcp_netlink_fd_source_new (int                 fd,
                                         GUnixFDSourceFunc   func,

@@ -269,6 +269,7 @@ event_source_cb (gint         fd,
       if (accept)
         process_event_datagram (self, es, (gsize) n);
     }
+  _mptcp_netlink_read_queued_replies (self);
   event_sock_unref (es);
   _mptcp_netlink_unref (self);
   return G_SOURCE_CONTINUE;

@@ -37,13 +37,17 @@ typedef struct
   gboolean        backup;    /* from a backup endpoint (not compared) */
 } Pair;
 
-typedef struct
+typedef struct _Conn Conn;
+
+struct _Conn
 {
   guint32         token;
   int             family;        /* of the initial subflow, normalised */
   MptcpNlInetAddr saddr;
   MptcpNlInetAddr daddr;
   guint16         dport;
+  guint16         sport;         /* the initial subflow's local port */
+  gboolean        initial_removed; /* its endpoint was removed: RM_ADDR id 0, closed */
   gboolean        server_side;
   gboolean        established;
   gboolean        taken;
@@ -63,9 +67,14 @@ typedef struct
   guint64         announced[4];  /* ids of the signal endpoints announced (or given up) */
   guint           signal_retries;
   gboolean        remotes_served; /* the announcements received before the table are served */
-} Conn;
+  Conn           *next_free;     /* in the policy's pool of closed connections' Conns */
+};
 
 typedef struct _Req Req;
+
+/* the Conns of closed connections kept for the next ones (at most this many), so that a
+ * connection costs no allocation and no free in the steady state */
+#define CONN_POOL_MAX 64
 
 struct _MgsPmPolicy
 {
@@ -90,8 +99,9 @@ struct _MgsPmPolicy
   gboolean              polling;        /* a watch read is in flight */
   gboolean              reading;        /* a table read for new connections is in flight */
   GArray               *readers;        /* of guint32: the tokens waiting for it */
-  Conn                 *spare_conn;     /* made ready after an event, so that the next */
-  Req                  *spare_req;      /* ESTABLISHED allocates nothing before its create */
+  Conn                 *pool;           /* ready Conns (one made after an event if none is left), */
+  guint                 pool_len;       /* so that the next ESTABLISHED allocates nothing */
+  Req                  *spare_req;      /* the same for its create's Req */
 };
 
 struct _Req
@@ -148,8 +158,14 @@ conn_ensure (MgsPmPolicy *self,
 
   if (conn == NULL)
     {
-      conn = g_steal_pointer (&self->spare_conn);
-      if (conn == NULL)
+      conn = self->pool;
+      if (conn != NULL)
+        {
+          self->pool = conn->next_free;
+          self->pool_len--;
+          conn->next_free = NULL;
+        }
+      else
         conn = conn_alloc (0);
       conn->token = token;
       g_hash_table_insert (self->conns, GUINT_TO_POINTER (token), conn);
@@ -157,12 +173,39 @@ conn_ensure (MgsPmPolicy *self,
   return conn;
 }
 
+/* A closed connection's Conn goes back to the pool, emptied (its arrays kept) */
+static void
+conn_recycle (MgsPmPolicy *self,
+              Conn        *conn)
+{
+  GArray *endpoints = conn->endpoints, *remotes = conn->remotes, *pairs = conn->pairs;
+
+  if (self->pool_len >= CONN_POOL_MAX)
+    {
+      conn_free (conn);
+      return;
+    }
+  g_array_set_size (endpoints, 0);
+  g_array_set_size (remotes, 0);
+  g_array_set_size (pairs, 0);
+  memset (conn, 0, sizeof *conn);
+  conn->endpoints = endpoints;
+  conn->remotes = remotes;
+  conn->pairs = pairs;
+  conn->next_free = self->pool;
+  self->pool = conn;
+  self->pool_len++;
+}
+
 /* After an event is handled (its create is sent): the next connection's Conn and Req */
 static void
 spares_refill (MgsPmPolicy *self)
 {
-  if (self->spare_conn == NULL)
-    self->spare_conn = conn_alloc (MAX (self->table->len, 4));
+  if (self->pool == NULL)
+    {
+      self->pool = conn_alloc (MAX (self->table->len, 4));
+      self->pool_len = 1;
+    }
   if (self->spare_req == NULL)
     self->spare_req = g_new0 (Req, 1);
 }
@@ -319,7 +362,14 @@ create_done (MptcpNlReply *reply,
     mark_backup (the_policy, conn, &req->pair, TRUE);
   if (reply != NULL)
     _mptcp_nl_reply_free (reply);
-  g_free (req);
+  /* kept for the next create if the policy is alive and has no spare */
+  if (the_policy != NULL && the_policy == req->policy && the_policy->spare_req == NULL)
+    {
+      memset (req, 0, sizeof *req);
+      the_policy->spare_req = req;
+    }
+  else
+    g_free (req);
 }
 
 /* One subflow local endpoint → remote (no duplicate of a pair asked for before). local NULL:
@@ -753,6 +803,7 @@ on_event (const MptcpNlEvent *ev,
         _mptcp_nl_inet_normalize (&f, &conn->daddr);
       }
       conn->dport = ev->dport;
+      conn->sport = ev->sport;
       conn->server_side = ev->server_side || (ev->flags & MPX_EV_FLAG_SERVER_SIDE);
       if (!conn->established || conn->adopted)
         {
@@ -820,7 +871,9 @@ on_event (const MptcpNlEvent *ev,
               q->lport = ev->sport;
             }
         }
-      if (ev->type == MPTCP_EVENT_SUB_CLOSED && conn->n_subflows > 0)
+      /* the initial subflow is not counted against the limit */
+      if (ev->type == MPTCP_EVENT_SUB_CLOSED && conn->n_subflows > 0 &&
+          !(ev->sport == conn->sport && ev->dport == conn->dport && conn->sport != 0))
         conn->n_subflows--;
       /* the walk goes on when its last subflow is established or failed, and (as the in-kernel
        * PM, measured on 6.18) when a subflow closed and endpoints are left, with the limits
@@ -833,7 +886,12 @@ on_event (const MptcpNlEvent *ev,
         }
       break;
     case MPTCP_EVENT_CLOSED:
-      g_hash_table_remove (self->conns, GUINT_TO_POINTER (ev->token));
+      conn = g_hash_table_lookup (self->conns, GUINT_TO_POINTER (ev->token));
+      if (conn != NULL)
+        {
+          g_hash_table_steal (self->conns, GUINT_TO_POINTER (ev->token));
+          conn_recycle (self, conn);
+        }
       break;
     default:
       break;
@@ -924,6 +982,7 @@ adopt_existing (MgsPmPolicy *self)
             diag_addr (s->dst, &f, &conn->daddr);
           }
           conn->dport = s->dport;
+          conn->sport = s->sport;
           conn->server_side = server_side;
           conn->established = TRUE;
           conn->adopted = TRUE;
@@ -1002,6 +1061,40 @@ ignore_reply (MptcpNlReply *reply,
 
 static void endpoint_close_subflows (MgsPmPolicy *self, Conn *conn, const MptcpNlAddress *e);
 
+/* The endpoint of the initial subflow's address was removed. As the in-kernel PM (measured on
+ * 6.12 and 6.18: one RM_ADDR per connection, the initial subflow closed, the connection lives
+ * on over its joins): RM_ADDR for address id 0 (REMOVE with id 0), then SUBFLOW_DESTROY of the
+ * initial subflow and of the joins made from its address (the same RM_ADDR counts and
+ * subflows as the in-kernel PM on 6.1, 6.12 and 6.18: v4-initial-endpoint-removed). */
+static void
+endpoint_removed_initial (MgsPmPolicy          *self,
+                          Conn                 *conn,
+                          const MptcpNlAddress *e)
+{
+  Pair initial = { .family = conn->family, .local = conn->saddr, .remote = conn->daddr,
+                   .rport = conn->dport, .lport = conn->sport };
+  MptcpNlRequest r = { 0 };
+
+  if (conn->initial_removed)
+    return;
+  conn->initial_removed = TRUE;
+  r.cmd = MPTCP_PM_CMD_REMOVE;
+  r.token = conn->token;
+  r.has_token = TRUE;
+  r.loc_id = 0;
+  r.has_loc_id = TRUE;
+  _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, ignore_reply, "remove id 0");
+  if (conn->sport != 0)
+    {
+      MptcpNlRequest d;
+
+      pair_request (&d, MPTCP_PM_CMD_SUBFLOW_DESTROY, conn, &initial);
+      _mptcp_netlink_request_direct (self->nl, &d, POLICY_TIMEOUT_MS, ignore_reply,
+                                     "initial subflow destroy");
+    }
+  endpoint_close_subflows (self, conn, e);
+}
+
 /* An endpoint was removed: as the in-kernel PM, RM_ADDR to the peer (if the connection
  * announced it or has a subflow from it) and its subflows closed; it is free to be used again
  * if it comes back. The initial subflow is not touched. */
@@ -1014,8 +1107,13 @@ endpoint_removed (MgsPmPolicy          *self,
   MptcpNlRequest r = { 0 };
   int family = endpoint_family (e);
 
-  if (family != conn->family || same_addr (family, &e->addr, &conn->saddr))
+  if (family != conn->family)
     return;
+  if (same_addr (family, &e->addr, &conn->saddr))
+    {
+      endpoint_removed_initial (self, conn, e);
+      return;
+    }
   for (guint i = 0; i < conn->pairs->len; i++)
     used |= same_addr (family, &g_array_index (conn->pairs, Pair, i).local, &e->addr);
   if (!used)
@@ -1266,7 +1364,13 @@ mgs_pm_policy_free (MgsPmPolicy *self)
   g_array_unref (self->table);
   g_array_unref (self->polled);
   g_array_unref (self->readers);
-  g_clear_pointer (&self->spare_conn, conn_free);
+  while (self->pool != NULL)
+    {
+      Conn *conn = self->pool;
+
+      self->pool = conn->next_free;
+      conn_free (conn);
+    }
   g_free (self->spare_req);
   if (the_policy == self)
     the_policy = NULL;

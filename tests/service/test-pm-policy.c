@@ -42,6 +42,7 @@ typedef struct
   const char *before;              /* commands run before the connections are made (as late) */
   gboolean    counters;            /* the server's ADD_ADDR, RM_ADDR and MP_PRIO counts must be
                                     * equal too */
+  gboolean    initial;             /* the sets show the initial subflow too ("initial ...") */
 } Scenario;
 
 #define V4A "198.51.100.1"   /* c2 */
@@ -94,6 +95,9 @@ static const Scenario scenarios[] = {
     "ip mptcp endpoint change id 1 fullmesh" },
   { "v4-fullmesh-cleared-live", FALSE, { V4A " subflow fullmesh" }, 8, 1, SRV4, 1,
     "ip mptcp endpoint change id 1 nofullmesh" },
+  /* the endpoint of the initial subflow's address removed */
+  { "v4-initial-endpoint-removed", FALSE, { "192.0.2.1 subflow", V4A " subflow" }, 2, 0, NULL, 1,
+    "ip mptcp endpoint delete id 1", .counters = TRUE, .initial = TRUE },
   { "v4-signal-client-side", FALSE, { V4A " signal" }, 2, 0, NULL, 0, .counters = TRUE },
   { "v4-server-signal-added-live", FALSE, { NULL }, 2, 2, NULL, 1,
     "server ip mptcp endpoint add " SRV4 " signal" },
@@ -259,6 +263,8 @@ cmp_str (gconstpointer a, gconstpointer b)
 
 /* server side: the peer's ports are the ephemeral ones, left out */
 static gboolean omit_remote_port;
+/* the initial subflow is in the sets too */
+static gboolean show_initial;
 
 /* The connection's established extra subflows, sorted: "local -> remote:port[ backup]". */
 static char *
@@ -277,12 +283,13 @@ subflow_set (MptcpSockDiag *diag, guint32 token)
       const MptcpDiagSocket *sf = &g_array_index (dump.subflows, MptcpDiagSocket, i);
       g_autofree char *l = NULL, *r = NULL;
 
-      if (!sf->ulp_attrs || sf->token_loc != token || sf->state != 1 ||
-          !(sf->sf_flags & (MPTCP_SUBFLOW_FLAG_JOIN_LOC | MPTCP_SUBFLOW_FLAG_JOIN_REM)))
+      gboolean join = (sf->sf_flags & (MPTCP_SUBFLOW_FLAG_JOIN_LOC | MPTCP_SUBFLOW_FLAG_JOIN_REM)) != 0;
+
+      if (!sf->ulp_attrs || sf->token_loc != token || sf->state != 1 || (!join && !show_initial))
         continue;
       l = diag_ntop (sf->family, sf->src);
       r = diag_ntop (sf->family, sf->dst);
-      g_ptr_array_add (items, g_strdup_printf ("%s -> %s:%u%s", l, r,
+      g_ptr_array_add (items, g_strdup_printf ("%s%s -> %s:%u%s", join ? "" : "initial ", l, r,
                                                omit_remote_port ? 0 : sf->dport,
                                                (sf->sf_flags & MPTCP_SUBFLOW_FLAG_BKUP_LOC) ?
                                                " backup" : ""));
@@ -415,8 +422,10 @@ test_differential (gconstpointer data)
   guint64 kc[3], servc[3];
 
   g_assert_no_error (error);
+  show_initial = sc->initial;
   kernel = run_scenario (sc, FALSE, diag, kc);
   service = run_scenario (sc, TRUE, diag, servc);
+  show_initial = FALSE;
   g_test_message ("%s counters (server: ADD_ADDR, RM_ADDR, MP_PRIO received): kernel %"
                   G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT ", service %"
                   G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, sc->name,
