@@ -553,7 +553,7 @@ flight_closed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
 /* Wall time (ns) of opening n subflows with n opens in flight at once (the library), then
  * closes them (not timed). */
-static gint64
+static G_GNUC_NO_INLINE gint64
 lib_flight (Lib *lib, guint n)
 {
   Flight f = { n, g_ptr_array_new_with_free_func (g_object_unref) };
