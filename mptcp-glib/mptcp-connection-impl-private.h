@@ -331,7 +331,7 @@ MptcpConnectionInfo *_mptcp_conn_token_get_info  (MptcpConnection   *self,
  *
  * A connection whose MptcpConnection:service-policy says so (AUTO: it may not use netlink
  * itself, no CAP_NET_ADMIN, so it polls; the environment variable MPTCP_GLIB_USE_SERVICE,
- * "never" or "always", read per operation, overrides AUTO only; ALWAYS; NEVER) sends its
+ * "never" or "always", read once per process, overrides AUTO only; ALWAYS; NEVER) sends its
  * control operations to mptcp-glib-service on the system bus. On the first operation it
  * registers its socket (Register, the fd through a GUnixFDList); from then on its events come
  * from the object's signals (MPTCP_EVENT_SOURCE_SERVICE), fed to _mptcp_conn_apply_event() as

@@ -23,9 +23,8 @@ G_BEGIN_DECLS
 
 /* MPTCP_CONNECTION_SUBFLOW_LIST_ENV, read once per process when first needed: a getenv()
  * walks the whole environment, which cost as much as a tenth of a connection's construction.
- * A test that changes it calls _mptcp_connection_reload_environment() after.
- * (MPTCP_GLIB_USE_SERVICE is read at each operation, as MptcpConnection:service-policy
- * documents; only the AUTO policy reads it.) */
+ * A test that changes it calls _mptcp_connection_reload_environment() after, which also
+ * forgets MPTCP_GLIB_USE_SERVICE (mptcp-service-private.h), read once per process too. */
 typedef enum
 {
   MPTCP_CONN_LIST_MODE_AUTO,        /* unset or anything else: FULL_INFO, legacy before 6.5 */

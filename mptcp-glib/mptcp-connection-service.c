@@ -128,7 +128,7 @@ _mptcp_connection_service_wanted (MptcpConnection *self)
     case MPTCP_SERVICE_POLICY_AUTO:
     default:
       {
-        int choice = _mptcp_service_env_choice ();   /* read at each operation (documented) */
+        int choice = _mptcp_service_env_choice ();   /* read once per process (documented) */
 
         if (choice != 0)
           return choice > 0;

@@ -20,6 +20,7 @@
 #include "mptcp-error.h"
 #include "mptcp-sockdiag-private.h"
 #include "mptcp-monitor-private.h"
+#include "mptcp-service-private.h"
 
 #ifndef POLLRDHUP
 #define POLLRDHUP 0x2000
@@ -905,6 +906,7 @@ void
 _mptcp_connection_reload_environment (void)
 {
   g_atomic_int_set (&list_mode, -1);
+  _mptcp_service_reload_environment ();
 }
 
 static gboolean init_once (MptcpConnection *self, GError **error);
@@ -1457,8 +1459,8 @@ install_control_properties (GObjectClass *object_class)
    * %MPTCP_SERVICE_POLICY_AUTO (the default) uses it when the process may
    * not steer the connection itself, %MPTCP_SERVICE_POLICY_NEVER forbids it
    * and %MPTCP_SERVICE_POLICY_ALWAYS forces it. The environment variable
-   * `MPTCP_GLIB_USE_SERVICE` (`never`, `always`), read at each operation,
-   * overrides %MPTCP_SERVICE_POLICY_AUTO only: an explicit choice of the
+   * `MPTCP_GLIB_USE_SERVICE` (`never`, `always`), read once per process
+   * (at the first operation that needs it), overrides %MPTCP_SERVICE_POLICY_AUTO only: an explicit choice of the
    * application wins over the environment, which is there for tests and
    * for trying the service without changing a program.
    *

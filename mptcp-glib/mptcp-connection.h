@@ -88,7 +88,8 @@ typedef enum
  *   not steer the connection itself (it has no CAP_NET_ADMIN: the
  *   connection could not join the kernel's event group), the kernel
  *   directly otherwise. The environment variable `MPTCP_GLIB_USE_SERVICE`
- *   (`never` or `always`) overrides this value, and only this one.
+ *   (`never` or `always`, read once per process, when an operation first
+ *   needs it) overrides this value, and only this one.
  * @MPTCP_SERVICE_POLICY_NEVER: never use the service: without CAP_NET_ADMIN
  *   the control operations fail with %MPTCP_ERROR_PERMISSION_DENIED
  * @MPTCP_SERVICE_POLICY_ALWAYS: always use the service, also with

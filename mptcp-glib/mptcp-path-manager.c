@@ -404,8 +404,8 @@ mptcp_path_manager_class_init (MptcpPathManagerClass *klass)
    * stands otherwise); %MPTCP_SERVICE_POLICY_NEVER: never;
    * %MPTCP_SERVICE_POLICY_ALWAYS: every change goes to the service (without
    * one, it fails with %MPTCP_ERROR_NOT_SUPPORTED naming its bus name). The
-   * environment variable `MPTCP_GLIB_USE_SERVICE` (`never`, `always`)
-   * overrides %MPTCP_SERVICE_POLICY_AUTO only.
+   * environment variable `MPTCP_GLIB_USE_SERVICE` (`never`, `always`), read
+   * once per process, overrides %MPTCP_SERVICE_POLICY_AUTO only.
    *
    * Through the service a change has the same results and the same errors
    * as made directly (an added endpoint is read back from the kernel); a

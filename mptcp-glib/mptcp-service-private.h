@@ -33,10 +33,15 @@ G_GNUC_INTERNAL
 void _mptcp_service_register_error_domain (void);
 
 /* The environment variable MPTCP_GLIB_USE_SERVICE, which overrides the AUTO service policy of
- * MptcpConnection and MptcpPathManager: 1 "always", -1 "never", 0 anything else or unset. */
+ * MptcpConnection and MptcpPathManager: 1 "always", -1 "never", 0 anything else or unset.
+ * Read once per process, when first needed; a test that changes it calls
+ * _mptcp_service_reload_environment() (or _mptcp_connection_reload_environment(), which
+ * also does) after. */
 #define MPTCP_SERVICE_ENV "MPTCP_GLIB_USE_SERVICE"
 G_GNUC_INTERNAL
 int      _mptcp_service_env_choice     (void);
+G_GNUC_INTERNAL
+void     _mptcp_service_reload_environment (void);
 
 /* Whether a D-Bus error says the service (or the system bus) is not there. */
 G_GNUC_INTERNAL

@@ -34,16 +34,34 @@ _mptcp_service_register_error_domain (void)
                                       G_N_ELEMENTS (error_entries));
 }
 
+/* MPTCP_SERVICE_ENV as read: G_MININT until then (a getenv() walks the whole environment,
+ * and every control operation of a connection with the AUTO policy asks) */
+static gint env_choice = G_MININT;
+
 int
 _mptcp_service_env_choice (void)
 {
-  const char *mode = g_getenv (MPTCP_SERVICE_ENV);
+  gint choice = g_atomic_int_get (&env_choice);
 
-  if (g_strcmp0 (mode, "never") == 0)
-    return -1;
-  if (g_strcmp0 (mode, "always") == 0)
-    return 1;
-  return 0;
+  if (G_UNLIKELY (choice == G_MININT))
+    {
+      const char *mode = g_getenv (MPTCP_SERVICE_ENV);
+
+      if (g_strcmp0 (mode, "never") == 0)
+        choice = -1;
+      else if (g_strcmp0 (mode, "always") == 0)
+        choice = 1;
+      else
+        choice = 0;
+      g_atomic_int_set (&env_choice, choice);
+    }
+  return choice;
+}
+
+void
+_mptcp_service_reload_environment (void)
+{
+  g_atomic_int_set (&env_choice, G_MININT);
 }
 
 gboolean

@@ -408,6 +408,7 @@ app_policy (const char *arg)
 
   g_assert_cmpuint (geteuid (), !=, 0);
   g_unsetenv ("MPTCP_GLIB_USE_SERVICE");
+  _mptcp_connection_reload_environment ();
   mc = connection_new (MPTCP_SERVICE_POLICY_AUTO);
   g_assert_cmpint (mptcp_connection_get_service_policy (mc), ==, MPTCP_SERVICE_POLICY_AUTO);
   g_assert_cmpint (mptcp_connection_get_event_source (mc), ==, MPTCP_EVENT_SOURCE_POLLING);
@@ -434,12 +435,14 @@ app_policy (const char *arg)
   /* NEVER: the direct path, refused as before; the environment does not override it */
   never = connection_new (MPTCP_SERVICE_POLICY_NEVER);
   g_setenv ("MPTCP_GLIB_USE_SERVICE", "always", TRUE);
+  _mptcp_connection_reload_environment ();
   sf = open_second (never, &error);
   g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_PERMISSION_DENIED);
   g_assert_null (sf);
   g_clear_error (&error);
   g_assert_cmpint (mptcp_connection_get_event_source (never), ==, MPTCP_EVENT_SOURCE_POLLING);
   g_unsetenv ("MPTCP_GLIB_USE_SERVICE");
+  _mptcp_connection_reload_environment ();
 
   /* AUTO: through the service, whose events the connection follows from then on */
   sf = open_second (mc, &error);
@@ -459,10 +462,12 @@ app_policy (const char *arg)
   /* ALWAYS: the service */
   mptcp_connection_set_service_policy (mc, MPTCP_SERVICE_POLICY_ALWAYS);
   g_setenv ("MPTCP_GLIB_USE_SERVICE", "never", TRUE);
+  _mptcp_connection_reload_environment ();
   sf = open_second (mc, &error);
   g_assert_no_error (error);
   g_assert_cmpint (mptcp_connection_get_event_source (mc), ==, MPTCP_EVENT_SOURCE_SERVICE);
   g_unsetenv ("MPTCP_GLIB_USE_SERVICE");
+  _mptcp_connection_reload_environment ();
   return 0;
 }
 
@@ -505,6 +510,7 @@ app_restart (void)
 
   g_assert_cmpuint (geteuid (), !=, 0);
   g_unsetenv ("MPTCP_GLIB_USE_SERVICE");
+  _mptcp_connection_reload_environment ();
   g_signal_connect (mc, "subflow-added", G_CALLBACK (added_cb), &added);
   sf = open_second (mc, &error);
   g_assert_no_error (error);
@@ -596,6 +602,7 @@ app_pm (const char *arg)
   g_assert_no_error (error);
   g_assert_cmpuint (geteuid (), !=, 0);
   g_unsetenv ("MPTCP_GLIB_USE_SERVICE");
+  _mptcp_connection_reload_environment ();
   g_assert_cmpint (mptcp_path_manager_get_service_policy (pm), ==, MPTCP_SERVICE_POLICY_AUTO);
 
   if (g_str_equal (arg, "deny"))
@@ -709,6 +716,7 @@ app_pm (const char *arg)
 
   /* ALWAYS: the service first, also where the environment says never */
   g_setenv ("MPTCP_GLIB_USE_SERVICE", "never", TRUE);
+  _mptcp_connection_reload_environment ();
   mptcp_path_manager_set_service_policy (pm, MPTCP_SERVICE_POLICY_ALWAYS);
   g_clear_object (&ep);
   ep = mptcp_path_manager_add_endpoint (pm, asked, NULL, &error);
@@ -1353,6 +1361,7 @@ test_policy (void)
   /* the library's system bus is the private one */
   g_setenv ("DBUS_SYSTEM_BUS_ADDRESS", bus_address, TRUE);
   g_unsetenv ("MPTCP_GLIB_USE_SERVICE");
+  _mptcp_connection_reload_environment ();
   g_assert_cmpint (mptcp_connection_get_event_source (mc), ==, MPTCP_EVENT_SOURCE_NETLINK);
   g_assert_cmpuint (n_all_registrations (), ==, 0);
   /* AUTO with CAP_NET_ADMIN: directly */
@@ -1364,6 +1373,7 @@ test_policy (void)
 
   /* ALWAYS: through the service, also with CAP_NET_ADMIN, whatever the environment says */
   g_setenv ("MPTCP_GLIB_USE_SERVICE", "never", TRUE);
+  _mptcp_connection_reload_environment ();
   g_object_set (mc, "service-policy", MPTCP_SERVICE_POLICY_ALWAYS, NULL);
   sf = open_second (mc, &error);
   g_assert_no_error (error);
@@ -1413,6 +1423,7 @@ test_policy (void)
 
   /* NEVER: the registration ends, netlink again; the environment does not override it */
   g_setenv ("MPTCP_GLIB_USE_SERVICE", "always", TRUE);
+  _mptcp_connection_reload_environment ();
   mptcp_connection_set_service_policy (mc, MPTCP_SERVICE_POLICY_NEVER);
   g_assert_cmpint (mptcp_connection_get_event_source (mc), ==, MPTCP_EVENT_SOURCE_NETLINK);
   while (n_all_registrations () > 0)
@@ -1431,6 +1442,7 @@ test_policy (void)
   g_assert_true (mptcp_subflow_close (sf, NULL, &error));
   g_clear_object (&sf);
   g_unsetenv ("MPTCP_GLIB_USE_SERVICE");
+  _mptcp_connection_reload_environment ();
 
   /* uid 65534 */
   app = spawn_app (65534, "policy", NULL, &error);
