@@ -1040,7 +1040,9 @@ _mptcp_control_check_usable (MptcpConnection *self,
   return TRUE;
 }
 
-/* An address usable for a host, as a raw address. */
+/* An address usable for a host, as a raw address. The checks read the address's bytes
+ * (a v4-mapped IPv6 address as the IPv4 address it carries, as the kernel would); the text
+ * is formatted only for an error. */
 gboolean
 _mptcp_control_host_address (MptcpConnection    *self,
                              GInetSocketAddress *address,
@@ -1049,24 +1051,28 @@ _mptcp_control_host_address (MptcpConnection    *self,
                              GError            **error)
 {
   GInetAddress *ia = g_inet_socket_address_get_address (address);
-  g_autoptr(GError) local_error = NULL;
   g_autofree char *text = NULL;
 
-  if (g_inet_address_get_is_any (ia) || g_inet_address_get_is_multicast (ia))
+  if (!_mptcp_sockopt_addr_from_inet (raw, ia, g_inet_socket_address_get_port (address)))
     {
+      text = g_inet_address_to_string (ia);
+      g_set_error (error, MPTCP_ERROR, MPTCP_ERROR_INVALID_ADDRESS,
+                   "Unusable %s address %s: neither IPv4 nor IPv6", what, text);
+      return FALSE;
+    }
+  switch (_mptcp_sockopt_addr_kind (raw))
+    {
+    case MPTCP_SOCKOPT_ADDR_UNSPECIFIED:
+    case MPTCP_SOCKOPT_ADDR_MULTICAST:
       text = g_inet_address_to_string (ia);
       g_set_error (error, MPTCP_ERROR, MPTCP_ERROR_INVALID_ADDRESS,
                    "The %s address %s does not name a host", what, text);
       return FALSE;
+    case MPTCP_SOCKOPT_ADDR_BROADCAST:   /* not refused here before: the kernel says */
+    case MPTCP_SOCKOPT_ADDR_UNICAST:
+    default:
+      break;
     }
-  if (!_mptcp_conn_native_address (G_SOCKET_ADDRESS (address), raw, &local_error))
-    {
-      text = g_inet_address_to_string (ia);
-      g_set_error (error, MPTCP_ERROR, MPTCP_ERROR_INVALID_ADDRESS,
-                   "Unusable %s address %s: %s", what, text, local_error->message);
-      return FALSE;
-    }
-  raw->scope_id = 0;
   if (raw->family == AF_INET6 && self->socket != NULL &&
       g_socket_get_family (self->socket) == G_SOCKET_FAMILY_IPV4)
     {

@@ -19,6 +19,7 @@
 #include "mptcp-kernel-private.h"
 #include "mptcp-netlink-private.h"
 #include "mptcp-path-manager-private.h"
+#include "mptcp-sockopt-private.h"
 
 /**
  * SECTION:mptcp-path-manager
@@ -652,29 +653,31 @@ mptcp_path_manager_get_endpoint_finish (MptcpPathManager  *self,
 /* ---- endpoints: add ----------------------------------------------------------------------- */
 
 /* What nothing could use: the kernel stores such an endpoint, and no subflow ever comes of it
- * (mptcp_connection_open_subflow() and _announce_address() refuse the same addresses). */
+ * (mptcp_connection_open_subflow() and _announce_address() refuse the same addresses). Judged
+ * from the address's bytes, a v4-mapped IPv6 address as the IPv4 one it carries; the text is
+ * formatted only for an error. */
 static gboolean
 check_endpoint_address (MptcpPathManager  *self,
                         GInetAddress      *address,
                         int                ifindex,
                         GError           **error)
 {
-  g_autofree char *text = g_inet_address_to_string (address);
+  MptcpSockoptAddr raw;
+  MptcpSockoptAddrKind kind = MPTCP_SOCKOPT_ADDR_UNICAST;
 
-  if (g_inet_address_get_is_any (address))
+  if (_mptcp_sockopt_addr_from_inet (&raw, address, 0))
+    kind = _mptcp_sockopt_addr_kind (&raw);
+  if (kind != MPTCP_SOCKOPT_ADDR_UNICAST)
     {
-      g_set_error (error, MPTCP_ERROR, MPTCP_ERROR_INVALID_ADDRESS,
-                   "%s names no host: an endpoint needs an address of this host", text);
-      return FALSE;
-    }
-  if (g_inet_address_get_is_multicast (address) ||
-      (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV4 &&
-       g_inet_address_get_native_size (address) == 4 &&
-       memcmp (g_inet_address_to_bytes (address), "\xff\xff\xff\xff", 4) == 0))
-    {
-      g_set_error (error, MPTCP_ERROR, MPTCP_ERROR_INVALID_ADDRESS,
-                   "%s is not a unicast address: an endpoint needs an address of this host",
-                   text);
+      g_autofree char *text = g_inet_address_to_string (address);
+
+      if (kind == MPTCP_SOCKOPT_ADDR_UNSPECIFIED)
+        g_set_error (error, MPTCP_ERROR, MPTCP_ERROR_INVALID_ADDRESS,
+                     "%s names no host: an endpoint needs an address of this host", text);
+      else
+        g_set_error (error, MPTCP_ERROR, MPTCP_ERROR_INVALID_ADDRESS,
+                     "%s is not a unicast address: an endpoint needs an address of this host",
+                     text);
       return FALSE;
     }
   if (ifindex > 0 && self->ifname_fd >= 0)

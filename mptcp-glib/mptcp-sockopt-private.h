@@ -107,6 +107,47 @@ G_GNUC_INTERNAL
 gboolean _mptcp_sockopt_addr_same_host     (const MptcpSockoptAddr *a,
                                             const MptcpSockoptAddr *b);
 
+/* addr from an address's bytes and a port (host byte order), normalised as above (no
+ * scope); FALSE, *out zeroed, if its family is neither IPv4 nor IPv6. No GSocketAddress
+ * native conversion on the way. */
+G_GNUC_INTERNAL
+gboolean _mptcp_sockopt_addr_from_inet     (MptcpSockoptAddr       *out,
+                                            GInetAddress           *address,
+                                            guint16                 port);
+
+/* What the host part of a normalised address names (so a v4-mapped IPv6 address is judged
+ * as the IPv4 address it carries: ::ffff:0.0.0.0 is unspecified, ::ffff:224.0.0.1
+ * multicast). */
+typedef enum
+{
+  MPTCP_SOCKOPT_ADDR_UNICAST,
+  MPTCP_SOCKOPT_ADDR_UNSPECIFIED,   /* 0.0.0.0, :: */
+  MPTCP_SOCKOPT_ADDR_MULTICAST,     /* 224.0.0.0/4, ff00::/8 */
+  MPTCP_SOCKOPT_ADDR_BROADCAST,     /* 255.255.255.255 */
+} MptcpSockoptAddrKind;
+
+static inline MptcpSockoptAddrKind
+_mptcp_sockopt_addr_kind (const MptcpSockoptAddr *addr)
+{
+  static const guint8 zero[16] = { 0 };
+
+  if (addr->family == AF_INET)
+    {
+      if (memcmp (addr->addr, zero, 4) == 0)
+        return MPTCP_SOCKOPT_ADDR_UNSPECIFIED;
+      if ((addr->addr[0] & 0xf0) == 0xe0)
+        return MPTCP_SOCKOPT_ADDR_MULTICAST;
+      if (memcmp (addr->addr, "\xff\xff\xff\xff", 4) == 0)
+        return MPTCP_SOCKOPT_ADDR_BROADCAST;
+      return MPTCP_SOCKOPT_ADDR_UNICAST;
+    }
+  if (memcmp (addr->addr, zero, 16) == 0)
+    return MPTCP_SOCKOPT_ADDR_UNSPECIFIED;
+  if (addr->addr[0] == 0xff)
+    return MPTCP_SOCKOPT_ADDR_MULTICAST;
+  return MPTCP_SOCKOPT_ADDR_UNICAST;
+}
+
 /* The GInetSocketAddress of addr (transfer full), NULL if its family is
  * neither IPv4 nor IPv6. */
 G_GNUC_INTERNAL

@@ -83,6 +83,41 @@ _mptcp_sockopt_addr_to_sockaddr (const MptcpSockoptAddr  *addr,
 }
 
 gboolean
+_mptcp_sockopt_addr_from_inet (MptcpSockoptAddr *out,
+                               GInetAddress     *address,
+                               guint16           port)
+{
+  const guint8 *bytes = g_inet_address_to_bytes (address);
+
+  memset (out, 0, sizeof *out);
+  switch (g_inet_address_get_family (address))
+    {
+    case G_SOCKET_FAMILY_IPV4:
+      out->family = AF_INET;
+      memcpy (out->addr, bytes, 4);
+      break;
+    case G_SOCKET_FAMILY_IPV6:
+      if (IN6_IS_ADDR_V4MAPPED ((const struct in6_addr *) (gconstpointer) bytes))
+        {
+          out->family = AF_INET;
+          memcpy (out->addr, bytes + 12, 4);
+        }
+      else
+        {
+          out->family = AF_INET6;
+          memcpy (out->addr, bytes, 16);
+        }
+      break;
+    case G_SOCKET_FAMILY_INVALID:
+    case G_SOCKET_FAMILY_UNIX:
+    default:
+      return FALSE;
+    }
+  out->port = port;
+  return TRUE;
+}
+
+gboolean
 _mptcp_sockopt_addr_same_host (const MptcpSockoptAddr *a,
                                const MptcpSockoptAddr *b)
 {

@@ -283,7 +283,8 @@ test_unusable_endpoints (void)
 {
   const char *show[] = { "ip", "mptcp", "endpoint", "show", NULL };
   const char *flush[] = { "ip", "mptcp", "endpoint", "flush", NULL };
-  const char * const bad[] = { "0.0.0.0", "::", "224.0.0.5", "ff02::1", "255.255.255.255" };
+  const char * const bad[] = { "0.0.0.0", "::", "224.0.0.5", "ff02::1", "255.255.255.255",
+                               "::ffff:0.0.0.0", "::ffff:224.0.0.5", "::ffff:255.255.255.255" };
   g_autoptr(GError) error = NULL;
   g_autoptr(MptcpPathManager) pm = mptcp_path_manager_new (NULL, &error);
   g_autoptr(GInetAddress) good = g_inet_address_new_from_string (TESTBED_CLIENT2_V4);

@@ -874,6 +874,72 @@ test_not_established (void)
   g_assert_null (sf);
 }
 
+/* ip, port as given: a v4-mapped IPv6 address stays one (g_inet_socket_address_new_from_string()
+ * goes through a sockaddr, and GLib makes a v4-mapped one IPv4 on the way) */
+static GInetSocketAddress *
+inet_address_as_given (const char *ip,
+                       guint16     port)
+{
+  g_autoptr(GInetAddress) ia = g_inet_address_new_from_string (ip);
+
+  g_assert_nonnull (ia);
+  return G_INET_SOCKET_ADDRESS (g_inet_socket_address_new (ia, port));
+}
+
+/* Addresses that name no host are refused before anything is sent, also v4-mapped (which
+ * the library turns into the IPv4 address they carry), as local or remote of an open and
+ * for an announce. */
+static void
+test_not_a_host (void)
+{
+  const char * const bad[] = { "0.0.0.0", "::ffff:0.0.0.0", "224.0.0.5", "::ffff:224.0.0.5",
+                               "::", "ff02::1" };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MptcpConnection) connection = connect_established (G_SOCKET_FAMILY_IPV4, NULL);
+  g_autoptr(GInetSocketAddress) l2 = read_inet_address (TESTBED_CLIENT2_V4, 0);
+  g_autoptr(GInetSocketAddress) r2 = read_inet_address (TESTBED_SERVER2_V4, TESTBED_PORT_SINK);
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GInetSocketAddress) local = inet_address_as_given (bad[i], 0);
+      g_autoptr(GInetSocketAddress) remote = inet_address_as_given (bad[i], TESTBED_PORT_SINK);
+      MptcpSubflow *sf;
+
+      g_test_message ("%s", bad[i]);
+      g_assert_cmpint (g_inet_address_get_family (g_inet_socket_address_get_address (remote)), ==,
+                       strchr (bad[i], ':') != NULL ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4);
+      sf = mptcp_connection_open_subflow (connection, l2, remote, NULL, &error);
+      g_assert_null (sf);
+      g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_INVALID_ADDRESS);
+      g_assert_nonnull (strstr (error->message, "does not name a host"));
+      g_clear_error (&error);
+      sf = mptcp_connection_open_subflow (connection, local, r2, NULL, &error);
+      g_assert_null (sf);
+      g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_INVALID_ADDRESS);
+      g_assert_nonnull (strstr (error->message, "does not name a host"));
+      g_clear_error (&error);
+      g_assert_cmpuint (mptcp_connection_announce_address (connection, local, NULL, &error), ==, 0);
+      g_assert_error (error, MPTCP_ERROR, MPTCP_ERROR_INVALID_ADDRESS);
+      g_assert_nonnull (strstr (error->message, "does not name a host"));
+      g_clear_error (&error);
+    }
+  g_assert_cmpuint (g_list_model_get_n_items (mptcp_connection_get_subflows (connection)), ==, 1);
+
+  /* a v4-mapped host address is the IPv4 one: usable on an IPv4 connection */
+  {
+    g_autofree char *mapped = g_strdup_printf ("::ffff:%s", TESTBED_SERVER2_V4);
+    g_autoptr(GInetSocketAddress) r2_mapped = inet_address_as_given (mapped, TESTBED_PORT_SINK);
+    g_autoptr(MptcpSubflow) sf = mptcp_connection_open_subflow (connection, l2, r2_mapped,
+                                                                NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (sf);
+    g_assert_cmpint (g_socket_address_get_family (G_SOCKET_ADDRESS (mptcp_subflow_get_remote_address (sf))),
+                     ==, G_SOCKET_FAMILY_IPV4);
+  }
+}
+
 static void
 test_family_mismatch (void)
 {
@@ -1041,6 +1107,7 @@ main (int argc, char **argv)
   g_test_add_func ("/subflow-control/error/refused", test_refused);
   g_test_add_func ("/subflow-control/error/closed-in-flight", test_closed_in_flight);
   g_test_add_func ("/subflow-control/error/not-established", test_not_established);
+  g_test_add_func ("/subflow-control/error/not-a-host", test_not_a_host);
   g_test_add_func ("/subflow-control/error/family-mismatch", test_family_mismatch);
   g_test_add_func ("/subflow-control/error/fallback", test_fallback);
   g_test_add_func ("/subflow-control/error/fallback-later", test_fallback_later);
