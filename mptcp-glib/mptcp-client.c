@@ -6,6 +6,7 @@
 #include "mptcp-client.h"
 #include "mptcp-error.h"
 #include "mptcp-socket.h"
+#include "mptcp-task-private.h"
 
 /**
  * SECTION:mptcp-client
@@ -744,13 +745,14 @@ connect_task_new (MptcpClient         *self,
                   GCancellable        *cancellable,
                   GAsyncReadyCallback  callback,
                   gpointer             user_data,
-                  gpointer             source_tag)
+                  gpointer             source_tag,
+                  const char          *task_name)
 {
   GTask *task;
   ConnectData *data;
 
   task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, source_tag);
+  _mptcp_task_set_tag (task, source_tag, task_name);
   data = g_new0 (ConnectData, 1);
   data->enumerator = g_socket_connectable_enumerate (connectable);
   g_task_set_task_data (task, data, (GDestroyNotify) connect_data_free);
@@ -786,7 +788,7 @@ mptcp_client_connect_async (MptcpClient         *self,
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   task = connect_task_new (self, connectable, cancellable, callback, user_data,
-                           mptcp_client_connect_async);
+                           MPTCP_TASK_TAG (mptcp_client_connect_async));
   try_next_address (task);
 }
 
@@ -891,7 +893,7 @@ mptcp_client_connect_to_host_async (MptcpClient         *self,
     }
 
   task = connect_task_new (self, connectable, cancellable, callback, user_data,
-                           mptcp_client_connect_to_host_async);
+                           MPTCP_TASK_TAG (mptcp_client_connect_to_host_async));
   try_next_address (task);
 }
 

@@ -17,6 +17,7 @@
 #include "mptcp-hangup-watch-private.h"
 #include "mptcp-sync-private.h"
 #include "mptcp-enum-types.h"
+#include "mptcp-task-private.h"
 #include "mptcp-connection-impl-private.h"
 #include "mptcp-control-op-private.h"
 
@@ -104,7 +105,8 @@ static MptcpControlArgs
 open_args (MptcpConnection *self,
            const Tuple     *tuple,
            GCancellable    *cancellable,
-           gpointer         source_tag)
+           gpointer         source_tag,
+           const char      *task_name)
 {
   return (MptcpControlArgs) {
     .kind = MPTCP_CONTROL_OP_OPEN,
@@ -113,6 +115,7 @@ open_args (MptcpConnection *self,
     .port_known = tuple->local.port != 0,
     .cancellable = cancellable,
     .source_tag = source_tag,
+    .task_name = task_name,
   };
 }
 
@@ -156,7 +159,7 @@ mptcp_connection_open_subflow (MptcpConnection     *self,
 
   if (!check_addresses (self, local, "local", remote, &tuple, error))
     return NULL;
-  args = open_args (self, &tuple, cancellable, mptcp_connection_open_subflow);
+  args = open_args (self, &tuple, cancellable, MPTCP_TASK_TAG (mptcp_connection_open_subflow));
   result = _mptcp_control_op_run_sync (self, &args, error);
   if (result == NULL)
     return NULL;
@@ -251,7 +254,7 @@ mptcp_connection_open_subflow_async (MptcpConnection     *self,
       g_task_report_error (self, callback, user_data, mptcp_connection_open_subflow_async, error);
       return;
     }
-  args = open_args (self, &tuple, cancellable, mptcp_connection_open_subflow_async);
+  args = open_args (self, &tuple, cancellable, MPTCP_TASK_TAG (mptcp_connection_open_subflow_async));
   _mptcp_control_op_start_async (self, &args, callback, user_data);
 }
 
@@ -287,7 +290,8 @@ static MptcpControlArgs
 announce_args (MptcpConnection *self,
                const Tuple     *tuple,
                GCancellable    *cancellable,
-               gpointer         source_tag)
+               gpointer         source_tag,
+               const char      *task_name)
 {
   return (MptcpControlArgs) {
     .kind = MPTCP_CONTROL_OP_ANNOUNCE,
@@ -296,6 +300,7 @@ announce_args (MptcpConnection *self,
     .port_known = TRUE,
     .cancellable = cancellable,
     .source_tag = source_tag,
+    .task_name = task_name,
   };
 }
 
@@ -330,7 +335,7 @@ mptcp_connection_announce_address (MptcpConnection     *self,
 
   if (!check_addresses (self, address, "announced", NULL, &tuple, error))
     return 0;
-  args = announce_args (self, &tuple, cancellable, mptcp_connection_announce_address);
+  args = announce_args (self, &tuple, cancellable, MPTCP_TASK_TAG (mptcp_connection_announce_address));
   result = _mptcp_control_op_run_sync (self, &args, error);
   if (result == NULL)
     return 0;
@@ -386,7 +391,7 @@ mptcp_connection_announce_address_async (MptcpConnection     *self,
                            error);
       return;
     }
-  args = announce_args (self, &tuple, cancellable, mptcp_connection_announce_address_async);
+  args = announce_args (self, &tuple, cancellable, MPTCP_TASK_TAG (mptcp_connection_announce_address_async));
   _mptcp_control_op_start_async (self, &args, callback, user_data);
 }
 
@@ -438,7 +443,8 @@ static MptcpControlArgs
 remove_args (MptcpConnection *self,
              guint8           id,
              GCancellable    *cancellable,
-             gpointer         source_tag)
+             gpointer         source_tag,
+             const char      *task_name)
 {
   return (MptcpControlArgs) {
     .kind = MPTCP_CONTROL_OP_REMOVE,
@@ -446,6 +452,7 @@ remove_args (MptcpConnection *self,
     .id = id,
     .cancellable = cancellable,
     .source_tag = source_tag,
+    .task_name = task_name,
   };
 }
 
@@ -477,7 +484,7 @@ mptcp_connection_remove_address (MptcpConnection  *self,
 
   if (!check_remove (self, id, error))
     return FALSE;
-  args = remove_args (self, id, cancellable, mptcp_connection_remove_address);
+  args = remove_args (self, id, cancellable, MPTCP_TASK_TAG (mptcp_connection_remove_address));
   result = _mptcp_control_op_run_sync (self, &args, error);
   if (result == NULL)
     return FALSE;
@@ -529,7 +536,7 @@ mptcp_connection_remove_address_async (MptcpConnection     *self,
                            error);
       return;
     }
-  args = remove_args (self, id, cancellable, mptcp_connection_remove_address_async);
+  args = remove_args (self, id, cancellable, MPTCP_TASK_TAG (mptcp_connection_remove_address_async));
   _mptcp_control_op_start_async (self, &args, callback, user_data);
 }
 

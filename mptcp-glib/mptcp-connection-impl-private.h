@@ -376,6 +376,7 @@ typedef struct
   MptcpSubflow       *subflow;        /* close, backup: the subflow */
   GCancellable       *cancellable;
   gpointer            source_tag;
+  const char         *task_name;      /* the tag's function's name (MPTCP_TASK_TAG) */
 } MptcpControlArgs;
 
 G_GNUC_INTERNAL

@@ -13,6 +13,7 @@
 #include "mptcp-subflow.h"
 #include "mptcp-subflow-private.h"
 #include "mptcp-service-private.h"
+#include "mptcp-task-private.h"
 #include "mptcp-connection-impl-private.h"
 
 #define REG_KEY "mptcp-glib-service-registration"
@@ -699,7 +700,7 @@ _mptcp_connection_service_start (MptcpConnection        *self,
   Registration *reg;
 
   _mptcp_service_register_error_domain ();
-  g_task_set_source_tag (task, args->source_tag);
+  _mptcp_task_set_tag (task, args->source_tag, args->task_name);
   d->conn = g_object_ref (self);
   d->kind = args->kind;
   if (args->tuple != NULL)

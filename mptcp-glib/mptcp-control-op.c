@@ -18,6 +18,7 @@
 #include "mptcp-hangup-watch-private.h"
 #include "mptcp-sync-private.h"
 #include "mptcp-enum-types.h"
+#include "mptcp-task-private.h"
 #include "mptcp-connection-impl-private.h"
 #include "mptcp-control-op-impl-private.h"
 
@@ -1128,7 +1129,8 @@ subflow_args (MptcpSubflow   *subflow,
               gboolean        backup,
               const Tuple    *tuple,
               GCancellable   *cancellable,
-              gpointer        source_tag)
+              gpointer        source_tag,
+              const char     *task_name)
 {
   return (MptcpControlArgs) {
     .kind = op == MPTCP_SUBFLOW_OP_CLOSE ? MPTCP_CONTROL_OP_CLOSE : MPTCP_CONTROL_OP_BACKUP,
@@ -1139,6 +1141,7 @@ subflow_args (MptcpSubflow   *subflow,
     .subflow = subflow,
     .cancellable = cancellable,
     .source_tag = source_tag,
+    .task_name = task_name,
   };
 }
 
@@ -1149,7 +1152,8 @@ _mptcp_control_subflow_start (MptcpSubflow        *subflow,
                               GCancellable        *cancellable,
                               GAsyncReadyCallback  callback,
                               gpointer             user_data,
-                              gpointer             source_tag)
+                              gpointer             source_tag,
+                              const char          *task_name)
 {
   g_autoptr(MptcpConnection) self = mptcp_subflow_dup_connection (subflow);
   GError *error = NULL;
@@ -1163,7 +1167,7 @@ _mptcp_control_subflow_start (MptcpSubflow        *subflow,
       g_task_report_error (subflow, callback, user_data, source_tag, error);
       return;
     }
-  args = subflow_args (subflow, op, backup, &tuple, cancellable, source_tag);
+  args = subflow_args (subflow, op, backup, &tuple, cancellable, source_tag, task_name);
   _mptcp_control_op_start_async (self, &args, callback, user_data);
 }
 
@@ -1173,6 +1177,7 @@ _mptcp_control_subflow_run (MptcpSubflow   *subflow,
                             gboolean        backup,
                             GCancellable   *cancellable,
                             gpointer        source_tag,
+                            const char     *task_name,
                             GError        **error)
 {
   g_autoptr(MptcpConnection) self = mptcp_subflow_dup_connection (subflow);
@@ -1184,7 +1189,7 @@ _mptcp_control_subflow_run (MptcpSubflow   *subflow,
 
   if (!check_subflow (self, subflow, &tuple, error))
     return FALSE;
-  args = subflow_args (subflow, op, backup, &tuple, cancellable, source_tag);
+  args = subflow_args (subflow, op, backup, &tuple, cancellable, source_tag, task_name);
   result = _mptcp_control_op_run_sync (self, &args, error);
   if (result == NULL)
     return FALSE;
@@ -1230,7 +1235,7 @@ _mptcp_control_op_run_sync (MptcpConnection        *self,
   if (!_mptcp_sync_begin (&sync, NULL, error))
     return NULL;
   task = g_task_new (args->source_object, args->cancellable, _mptcp_sync_done, &sync);
-  g_task_set_source_tag (task, args->source_tag);
+  _mptcp_task_set_tag (task, args->source_tag, args->task_name);
   op = control_op_new (self, args, sync.broker, task);
   _mptcp_control_op_ref (op);
   control_op_start (op, args->cancellable);
@@ -1267,7 +1272,7 @@ _mptcp_control_op_start_async (MptcpConnection        *self,
   if (from_sync)
     g_main_context_push_thread_default (self->context);
   task = g_task_new (args->source_object, args->cancellable, callback, user_data);
-  g_task_set_source_tag (task, args->source_tag);
+  _mptcp_task_set_tag (task, args->source_tag, args->task_name);
   netlink = caller_netlink (self, &error);
   if (netlink == NULL)
     {

@@ -865,7 +865,7 @@ _mptcp_netlink_request_async (MptcpNetlink         *self,
   task = g_task_new (NULL, cancellable, callback, user_data);
   if (current != self->context)
     g_main_context_pop_thread_default (self->context);
-  g_task_set_source_tag (task, _mptcp_netlink_request_async);
+  (g_task_set_source_tag) (task, _mptcp_netlink_request_async);   /* named below */
   g_task_set_name (task, "[mptcp-glib] netlink request");
 
   if (g_task_return_error_if_cancelled (task))

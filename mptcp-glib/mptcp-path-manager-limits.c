@@ -18,6 +18,7 @@
 #include "mptcp-error.h"
 #include "mptcp-kernel-private.h"
 #include "mptcp-netlink-private.h"
+#include "mptcp-task-private.h"
 #include "mptcp-path-manager-private.h"
 
 /* ---- limits ------------------------------------------------------------------------------- */
@@ -53,7 +54,7 @@ mptcp_path_manager_get_limits (MptcpPathManager  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   limits = _mptcp_pm_run_sync_pointer (self, _mptcp_pm_op_new (PM_OP_GET_LIMITS), cancellable,
-                             mptcp_path_manager_get_limits, error);
+                             MPTCP_TASK_TAG (mptcp_path_manager_get_limits), error);
   if (limits == NULL)
     return FALSE;
 
@@ -86,7 +87,7 @@ mptcp_path_manager_get_limits_async (MptcpPathManager    *self,
   g_return_if_fail (_mptcp_pm_in_own_context (self));
 
   _mptcp_pm_start_async (self, _mptcp_pm_op_new (PM_OP_GET_LIMITS), cancellable, callback, user_data,
-               mptcp_path_manager_get_limits_async);
+               MPTCP_TASK_TAG (mptcp_path_manager_get_limits_async));
 }
 
 /**
@@ -178,7 +179,7 @@ mptcp_path_manager_set_limits (MptcpPathManager  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   op = pm_op_new_set_limits (subflows, add_addr_accepted);
-  return _mptcp_pm_run_sync_boolean (self, op, cancellable, mptcp_path_manager_set_limits, error);
+  return _mptcp_pm_run_sync_boolean (self, op, cancellable, MPTCP_TASK_TAG (mptcp_path_manager_set_limits), error);
 }
 
 /**
@@ -212,7 +213,7 @@ mptcp_path_manager_set_limits_async (MptcpPathManager    *self,
 
   op = pm_op_new_set_limits (subflows, add_addr_accepted);
   _mptcp_pm_start_async (self, op, cancellable, callback, user_data,
-                         mptcp_path_manager_set_limits_async);
+                         MPTCP_TASK_TAG (mptcp_path_manager_set_limits_async));
 }
 
 /**

@@ -25,6 +25,7 @@
 #include "mptcp-error.h"
 #include "mptcp-kernel-private.h"
 #include "mptcp-netlink-private.h"
+#include "mptcp-task-private.h"
 #include "mptcp-path-manager-private.h"
 
 /* ---- from netlink values ------------------------------------------------------------------ */
@@ -686,12 +687,13 @@ _mptcp_pm_start_async (MptcpPathManager    *self,
              GCancellable        *cancellable,
              GAsyncReadyCallback  callback,
              gpointer             user_data,
-             gpointer             source_tag)
+             gpointer             source_tag,
+             const char          *task_name)
 {
   GTask *task;
 
   task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, source_tag);
+  _mptcp_task_set_tag (task, source_tag, task_name);
   op->netlink = _mptcp_netlink_ref (self->netlink);
   g_task_set_task_data (task, op, pm_op_free);
   pm_op_start (task);
@@ -703,7 +705,8 @@ static GTask *
 pm_run_sync (MptcpPathManager *self,
           PmOp               *op,
           GCancellable     *cancellable,
-          gpointer          source_tag)
+          gpointer          source_tag,
+          const char       *task_name)
 {
   g_autoptr(GTask) task = NULL;
   GAsyncResult *result;
@@ -712,7 +715,7 @@ pm_run_sync (MptcpPathManager *self,
   if (!_mptcp_sync_begin (&sync, self->sync_home, NULL))
     g_assert_not_reached ();   /* a home never fails */
   task = g_task_new (self, cancellable, _mptcp_sync_done, &sync);
-  g_task_set_source_tag (task, source_tag);
+  _mptcp_task_set_tag (task, source_tag, task_name);
   op->netlink = _mptcp_netlink_ref (sync.broker);
   g_task_set_task_data (task, op, pm_op_free);
   pm_op_start (g_object_ref (task));
@@ -727,9 +730,10 @@ _mptcp_pm_run_sync_boolean (MptcpPathManager  *self,
                   PmOp                *op,
                   GCancellable      *cancellable,
                   gpointer           source_tag,
+                  const char        *task_name,
                   GError           **error)
 {
-  g_autoptr(GTask) task = pm_run_sync (self, op, cancellable, source_tag);
+  g_autoptr(GTask) task = pm_run_sync (self, op, cancellable, source_tag, task_name);
 
   return g_task_propagate_boolean (task, error);
 }
@@ -739,9 +743,10 @@ _mptcp_pm_run_sync_pointer (MptcpPathManager  *self,
                   PmOp                *op,
                   GCancellable      *cancellable,
                   gpointer           source_tag,
+                  const char        *task_name,
                   GError           **error)
 {
-  g_autoptr(GTask) task = pm_run_sync (self, op, cancellable, source_tag);
+  g_autoptr(GTask) task = pm_run_sync (self, op, cancellable, source_tag, task_name);
 
   return g_task_propagate_pointer (task, error);
 }

@@ -98,18 +98,21 @@ void      _mptcp_pm_start_async      (MptcpPathManager    *self,
                                       GCancellable        *cancellable,
                                       GAsyncReadyCallback  callback,
                                       gpointer             user_data,
-                                      gpointer             source_tag);
+                                      gpointer             source_tag,
+                                      const char          *task_name);
 G_GNUC_INTERNAL
 gboolean  _mptcp_pm_run_sync_boolean (MptcpPathManager    *self,
                                       PmOp                *op,
                                       GCancellable        *cancellable,
                                       gpointer             source_tag,
+                                      const char          *task_name,
                                       GError             **error);
 G_GNUC_INTERNAL
 gpointer  _mptcp_pm_run_sync_pointer (MptcpPathManager    *self,
                                       PmOp                *op,
                                       GCancellable        *cancellable,
                                       gpointer             source_tag,
+                                      const char          *task_name,
                                       GError             **error);
 G_GNUC_INTERNAL
 gboolean  _mptcp_pm_check_result     (MptcpPathManager    *self,

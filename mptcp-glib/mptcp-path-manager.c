@@ -18,6 +18,7 @@
 #include "mptcp-error.h"
 #include "mptcp-kernel-private.h"
 #include "mptcp-netlink-private.h"
+#include "mptcp-task-private.h"
 #include "mptcp-path-manager-private.h"
 #include "mptcp-sockopt-private.h"
 
@@ -492,7 +493,7 @@ mptcp_path_manager_list_endpoints (MptcpPathManager  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   return _mptcp_pm_run_sync_pointer (self, _mptcp_pm_op_new (PM_OP_LIST), cancellable,
-                           mptcp_path_manager_list_endpoints, error);
+                           MPTCP_TASK_TAG (mptcp_path_manager_list_endpoints), error);
 }
 
 /**
@@ -517,7 +518,7 @@ mptcp_path_manager_list_endpoints_async (MptcpPathManager    *self,
   g_return_if_fail (_mptcp_pm_in_own_context (self));
 
   _mptcp_pm_start_async (self, _mptcp_pm_op_new (PM_OP_LIST), cancellable, callback, user_data,
-               mptcp_path_manager_list_endpoints_async);
+               MPTCP_TASK_TAG (mptcp_path_manager_list_endpoints_async));
 }
 
 /**
@@ -590,7 +591,7 @@ mptcp_path_manager_get_endpoint (MptcpPathManager  *self,
   if (op == NULL)
     return NULL;
 
-  return _mptcp_pm_run_sync_pointer (self, op, cancellable, mptcp_path_manager_get_endpoint, error);
+  return _mptcp_pm_run_sync_pointer (self, op, cancellable, MPTCP_TASK_TAG (mptcp_path_manager_get_endpoint), error);
 }
 
 /**
@@ -624,7 +625,7 @@ mptcp_path_manager_get_endpoint_async (MptcpPathManager    *self,
     g_task_report_error (self, callback, user_data, mptcp_path_manager_get_endpoint_async, error);
   else
     _mptcp_pm_start_async (self, op, cancellable, callback, user_data,
-                 mptcp_path_manager_get_endpoint_async);
+                 MPTCP_TASK_TAG (mptcp_path_manager_get_endpoint_async));
 }
 
 /**
@@ -797,7 +798,7 @@ mptcp_path_manager_add_endpoint (MptcpPathManager    *self,
   if (op == NULL)
     return NULL;
 
-  return _mptcp_pm_run_sync_pointer (self, op, cancellable, mptcp_path_manager_add_endpoint, error);
+  return _mptcp_pm_run_sync_pointer (self, op, cancellable, MPTCP_TASK_TAG (mptcp_path_manager_add_endpoint), error);
 }
 
 /**
@@ -837,7 +838,7 @@ mptcp_path_manager_add_endpoint_async (MptcpPathManager    *self,
     g_task_report_error (self, callback, user_data, mptcp_path_manager_add_endpoint_async, error);
   else
     _mptcp_pm_start_async (self, op, cancellable, callback, user_data,
-                           mptcp_path_manager_add_endpoint_async);
+                           MPTCP_TASK_TAG (mptcp_path_manager_add_endpoint_async));
 }
 
 /**
@@ -916,7 +917,7 @@ mptcp_path_manager_remove_endpoint (MptcpPathManager  *self,
   if (op == NULL)
     return FALSE;
 
-  return _mptcp_pm_run_sync_boolean (self, op, cancellable, mptcp_path_manager_remove_endpoint, error);
+  return _mptcp_pm_run_sync_boolean (self, op, cancellable, MPTCP_TASK_TAG (mptcp_path_manager_remove_endpoint), error);
 }
 
 /**
@@ -951,7 +952,7 @@ mptcp_path_manager_remove_endpoint_async (MptcpPathManager    *self,
                          error);
   else
     _mptcp_pm_start_async (self, op, cancellable, callback, user_data,
-                 mptcp_path_manager_remove_endpoint_async);
+                 MPTCP_TASK_TAG (mptcp_path_manager_remove_endpoint_async));
 }
 
 /**
@@ -1016,7 +1017,7 @@ mptcp_path_manager_remove_endpoint_by_address (MptcpPathManager  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   return _mptcp_pm_run_sync_boolean (self, pm_op_new_remove_by_address (address), cancellable,
-                           mptcp_path_manager_remove_endpoint_by_address, error);
+                           MPTCP_TASK_TAG (mptcp_path_manager_remove_endpoint_by_address), error);
 }
 
 /**
@@ -1045,7 +1046,7 @@ mptcp_path_manager_remove_endpoint_by_address_async (MptcpPathManager    *self,
   g_return_if_fail (_mptcp_pm_in_own_context (self));
 
   _mptcp_pm_start_async (self, pm_op_new_remove_by_address (address), cancellable, callback, user_data,
-               mptcp_path_manager_remove_endpoint_by_address_async);
+               MPTCP_TASK_TAG (mptcp_path_manager_remove_endpoint_by_address_async));
 }
 
 /**
@@ -1130,7 +1131,7 @@ mptcp_path_manager_set_endpoint_flags (MptcpPathManager    *self,
   if (op == NULL)
     return FALSE;
 
-  return _mptcp_pm_run_sync_boolean (self, op, cancellable, mptcp_path_manager_set_endpoint_flags, error);
+  return _mptcp_pm_run_sync_boolean (self, op, cancellable, MPTCP_TASK_TAG (mptcp_path_manager_set_endpoint_flags), error);
 }
 
 /**
@@ -1169,7 +1170,7 @@ mptcp_path_manager_set_endpoint_flags_async (MptcpPathManager    *self,
                          error);
   else
     _mptcp_pm_start_async (self, op, cancellable, callback, user_data,
-                 mptcp_path_manager_set_endpoint_flags_async);
+                 MPTCP_TASK_TAG (mptcp_path_manager_set_endpoint_flags_async));
 }
 
 /**
@@ -1222,7 +1223,7 @@ mptcp_path_manager_flush_endpoints (MptcpPathManager  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   return _mptcp_pm_run_sync_boolean (self, _mptcp_pm_op_new (PM_OP_FLUSH), cancellable,
-                           mptcp_path_manager_flush_endpoints, error);
+                           MPTCP_TASK_TAG (mptcp_path_manager_flush_endpoints), error);
 }
 
 /**
@@ -1247,7 +1248,7 @@ mptcp_path_manager_flush_endpoints_async (MptcpPathManager    *self,
   g_return_if_fail (_mptcp_pm_in_own_context (self));
 
   _mptcp_pm_start_async (self, _mptcp_pm_op_new (PM_OP_FLUSH), cancellable, callback, user_data,
-               mptcp_path_manager_flush_endpoints_async);
+               MPTCP_TASK_TAG (mptcp_path_manager_flush_endpoints_async));
 }
 
 /**

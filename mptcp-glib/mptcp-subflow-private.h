@@ -128,13 +128,15 @@ void          _mptcp_control_subflow_start   (MptcpSubflow           *subflow,
                                               GCancellable           *cancellable,
                                               GAsyncReadyCallback     callback,
                                               gpointer                user_data,
-                                              gpointer                source_tag);
+                                              gpointer                source_tag,
+                                              const char             *task_name);
 G_GNUC_INTERNAL
 gboolean      _mptcp_control_subflow_run     (MptcpSubflow           *subflow,
                                               MptcpSubflowOp          op,
                                               gboolean                backup,
                                               GCancellable           *cancellable,
                                               gpointer                source_tag,
+                                              const char             *task_name,
                                               GError                **error);
 
 G_END_DECLS

@@ -9,6 +9,7 @@
 #include "mptcp-subflow-private.h"
 #include "mptcp-connection.h"
 #include "mptcp-info-private.h"
+#include "mptcp-task-private.h"
 #include "mptcp-error.h"
 
 /**
@@ -547,7 +548,7 @@ mptcp_subflow_close (MptcpSubflow  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   return _mptcp_control_subflow_run (self, MPTCP_SUBFLOW_OP_CLOSE, FALSE, cancellable,
-                                     mptcp_subflow_close, error);
+                                     MPTCP_TASK_TAG (mptcp_subflow_close), error);
 }
 
 /**
@@ -585,7 +586,7 @@ mptcp_subflow_close_async (MptcpSubflow        *self,
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   _mptcp_control_subflow_start (self, MPTCP_SUBFLOW_OP_CLOSE, FALSE, cancellable, callback,
-                                user_data, mptcp_subflow_close_async);
+                                user_data, MPTCP_TASK_TAG (mptcp_subflow_close_async));
 }
 
 /**
@@ -638,7 +639,7 @@ mptcp_subflow_set_backup (MptcpSubflow  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   return _mptcp_control_subflow_run (self, MPTCP_SUBFLOW_OP_SET_BACKUP, backup, cancellable,
-                                     mptcp_subflow_set_backup, error);
+                                     MPTCP_TASK_TAG (mptcp_subflow_set_backup), error);
 }
 
 /**
@@ -673,7 +674,7 @@ mptcp_subflow_set_backup_async (MptcpSubflow        *self,
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   _mptcp_control_subflow_start (self, MPTCP_SUBFLOW_OP_SET_BACKUP, backup, cancellable, callback,
-                                user_data, mptcp_subflow_set_backup_async);
+                                user_data, MPTCP_TASK_TAG (mptcp_subflow_set_backup_async));
 }
 
 /**

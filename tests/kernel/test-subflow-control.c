@@ -320,6 +320,8 @@ open_cb (GObject      *source,
 
   r->object = G_OBJECT (mptcp_connection_open_subflow_finish (MPTCP_CONNECTION (source), result,
                                                               &r->error));
+  if (r->error == NULL)   /* the task is named after its function */
+    g_assert_cmpstr (g_task_get_name (G_TASK (result)), ==, "mptcp_connection_open_subflow_async");
   r->done = TRUE;
   g_main_loop_quit (r->loop);
 }
@@ -332,6 +334,8 @@ close_cb (GObject      *source,
   AsyncResult *r = user_data;
 
   r->uint_result = mptcp_subflow_close_finish (MPTCP_SUBFLOW (source), result, &r->error);
+  if (r->error == NULL)   /* the task is named after its function */
+    g_assert_cmpstr (g_task_get_name (G_TASK (result)), ==, "mptcp_subflow_close_async");
   r->done = TRUE;
   g_main_loop_quit (r->loop);
 }
@@ -344,6 +348,8 @@ backup_cb (GObject      *source,
   AsyncResult *r = user_data;
 
   r->uint_result = mptcp_subflow_set_backup_finish (MPTCP_SUBFLOW (source), result, &r->error);
+  if (r->error == NULL)   /* the task is named after its function */
+    g_assert_cmpstr (g_task_get_name (G_TASK (result)), ==, "mptcp_subflow_set_backup_async");
   r->done = TRUE;
   g_main_loop_quit (r->loop);
 }
@@ -357,6 +363,8 @@ announce_cb (GObject      *source,
 
   r->uint_result = mptcp_connection_announce_address_finish (MPTCP_CONNECTION (source), result,
                                                              &r->error);
+  if (r->error == NULL)   /* the task is named after its function */
+    g_assert_cmpstr (g_task_get_name (G_TASK (result)), ==, "mptcp_connection_announce_address_async");
   r->done = TRUE;
   g_main_loop_quit (r->loop);
 }
