@@ -261,7 +261,7 @@ on_event (const MptcpNlEvent *event,
   guint stale = 0;
 
   if (extra_ro (self)->event_ops != NULL)
-    ops = _mptcp_conn_routed_ops (self);
+    ops = _mptcp_conn_routed_ops (self, event->type);
 
   if (extra_ro (self)->stale != NULL &&
       (event->type == MPTCP_EVENT_SUB_ESTABLISHED || event->type == MPTCP_EVENT_SUB_CLOSED))
@@ -298,7 +298,7 @@ conn_on_overrun (gpointer user_data)
   g_autoptr(GPtrArray) ops = NULL;
 
   if (extra_ro (self)->event_ops != NULL)
-    ops = _mptcp_conn_routed_ops (self);
+    ops = _mptcp_conn_routed_ops (self, -1);
 
   _mptcp_conn_on_overrun (self);
   if (ops != NULL)

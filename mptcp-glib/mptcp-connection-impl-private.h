@@ -249,7 +249,8 @@ _mptcp_conn_apply_event (MptcpConnection    *self,
                          const MptcpNlEvent *event);
 G_GNUC_INTERNAL
 GPtrArray *
-_mptcp_conn_routed_ops (MptcpConnection *self);
+_mptcp_conn_routed_ops (MptcpConnection *self,
+                        int              type);
 G_GNUC_INTERNAL
 void
 _mptcp_conn_route_event (GPtrArray          *ops,

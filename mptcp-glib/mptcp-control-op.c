@@ -537,16 +537,48 @@ control_op_on_overrun (gpointer user_data)
   _mptcp_control_op_unref (op);
 }
 
-/* The ops the connection's subscription feeds, referenced (a handler may
- * end any of them). */
-GPtrArray *
-_mptcp_conn_routed_ops (MptcpConnection *self)
+/* Whether an event of type (-1: an overrun) can concern a pending op of kind: what
+ * control_op_handle_event() and control_op_handle_overrun() look at. */
+static gboolean
+op_concerned (MptcpControlOpKind kind,
+              int                type)
 {
-  GPtrArray *ops = g_ptr_array_new_with_free_func ((GDestroyNotify) _mptcp_control_op_unref);
+  switch (kind)
+    {
+    case MPTCP_CONTROL_OP_OPEN:
+      return type < 0 || type == MPTCP_EVENT_CLOSED || type == MPTCP_EVENT_SUB_ESTABLISHED ||
+             type == MPTCP_EVENT_SUB_CLOSED;
+    case MPTCP_CONTROL_OP_CLOSE:
+      return type < 0 || type == MPTCP_EVENT_CLOSED || type == MPTCP_EVENT_SUB_CLOSED;
+    case MPTCP_CONTROL_OP_BACKUP:
+    case MPTCP_CONTROL_OP_ANNOUNCE:
+    case MPTCP_CONTROL_OP_REMOVE:
+    default:
+      return FALSE;
+    }
+}
+
+/* The ops the connection's subscription feeds that an event of type (-1: an overrun)
+ * concerns, referenced (a handler may end any of them); NULL if none: most of a
+ * connection's events (ESTABLISHED, ANNOUNCED, a subflow's priority...) concern no op, and
+ * an open or close still waiting for its event is told only of its own kinds. */
+GPtrArray *
+_mptcp_conn_routed_ops (MptcpConnection *self,
+                        int              type)
+{
+  GPtrArray *ops = NULL;
   GList *l;
 
   for (l = extra_ro (self)->event_ops; l != NULL; l = l->next)
-    g_ptr_array_add (ops, _mptcp_control_op_ref (l->data));
+    {
+      MptcpControlOp *op = l->data;
+
+      if (op->task == NULL || !op_concerned (op->kind, type))
+        continue;
+      if (ops == NULL)
+        ops = g_ptr_array_new_with_free_func ((GDestroyNotify) _mptcp_control_op_unref);
+      g_ptr_array_add (ops, _mptcp_control_op_ref (op));
+    }
   return ops;
 }
 
