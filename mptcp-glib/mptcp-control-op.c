@@ -872,7 +872,6 @@ control_op_send (MptcpControlOp *op)
 {
   MptcpConnection *self = op->conn;
   MptcpNlRequest request;
-  g_autoptr(GError) error = NULL;
 
   switch (op->kind)
     {
