@@ -311,8 +311,10 @@ cmd_steer (const char  *what,
                     g_variant_new ("(u)", (guint32) id), "()", error);
     }
   {
-    g_autoptr(GVariant) r = call (path, MPTCP_SERVICE_CONNECTION_IFACE, "Unregister", NULL,
-                                  NULL, NULL);
+    /* the reply is not needed (clang warns about an unused g_autoptr) */
+    GVariant *r = call (path, MPTCP_SERVICE_CONNECTION_IFACE, "Unregister", NULL, NULL, NULL);
+
+    g_clear_pointer (&r, g_variant_unref);
   }
   return reply != NULL ? 0 : 1;
 }
