@@ -122,7 +122,9 @@ raw_dump (int fd, guint32 *seq)
             g_error ("recv: %s", g_strerror (errno));
           total += n;
           /* only find the end of the dump */
-          while (NLMSG_OK (nlh, left))
+          /* NLMSG_OK() without its signed/unsigned comparison (clang -Wsign-compare) */
+          while (left >= (int) sizeof (struct nlmsghdr) &&
+                 nlh->nlmsg_len >= sizeof (struct nlmsghdr) && (int) nlh->nlmsg_len <= left)
             {
               if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR)
                 done = TRUE;
