@@ -537,31 +537,12 @@ control_op_on_overrun (gpointer user_data)
   _mptcp_control_op_unref (op);
 }
 
-/* Whether an event of type (-1: an overrun) can concern a pending op of kind: what
- * control_op_handle_event() and control_op_handle_overrun() look at. */
-static gboolean
-op_concerned (MptcpControlOpKind kind,
-              int                type)
-{
-  switch (kind)
-    {
-    case MPTCP_CONTROL_OP_OPEN:
-      return type < 0 || type == MPTCP_EVENT_CLOSED || type == MPTCP_EVENT_SUB_ESTABLISHED ||
-             type == MPTCP_EVENT_SUB_CLOSED;
-    case MPTCP_CONTROL_OP_CLOSE:
-      return type < 0 || type == MPTCP_EVENT_CLOSED || type == MPTCP_EVENT_SUB_CLOSED;
-    case MPTCP_CONTROL_OP_BACKUP:
-    case MPTCP_CONTROL_OP_ANNOUNCE:
-    case MPTCP_CONTROL_OP_REMOVE:
-    default:
-      return FALSE;
-    }
-}
-
 /* The ops the connection's subscription feeds that an event of type (-1: an overrun)
- * concerns, referenced (a handler may end any of them); NULL if none: most of a
- * connection's events (ESTABLISHED, ANNOUNCED, a subflow's priority...) concern no op, and
- * an open or close still waiting for its event is told only of its own kinds. */
+ * concerns, referenced (a handler may end any of them); NULL if none. Only opens and closes
+ * are fed (control_op_start()), and what control_op_handle_event() and
+ * control_op_handle_overrun() read: CLOSED, SUB_ESTABLISHED (opens only), SUB_CLOSED and
+ * overruns. Most of a connection's events (ESTABLISHED, ANNOUNCED, a subflow's priority...)
+ * concern none, and make no snapshot. */
 GPtrArray *
 _mptcp_conn_routed_ops (MptcpConnection *self,
                         int              type)
@@ -569,11 +550,15 @@ _mptcp_conn_routed_ops (MptcpConnection *self,
   GPtrArray *ops = NULL;
   GList *l;
 
+  if (type >= 0 && type != MPTCP_EVENT_CLOSED && type != MPTCP_EVENT_SUB_ESTABLISHED &&
+      type != MPTCP_EVENT_SUB_CLOSED)
+    return NULL;
   for (l = extra_ro (self)->event_ops; l != NULL; l = l->next)
     {
       MptcpControlOp *op = l->data;
 
-      if (op->task == NULL || !op_concerned (op->kind, type))
+      if (op->task == NULL ||
+          (type == MPTCP_EVENT_SUB_ESTABLISHED && op->kind != MPTCP_CONTROL_OP_OPEN))
         continue;
       if (ops == NULL)
         ops = g_ptr_array_new_with_free_func ((GDestroyNotify) _mptcp_control_op_unref);
