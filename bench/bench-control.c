@@ -663,6 +663,7 @@ second_opened_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
   g_assert_no_error (error);
   sc->t_done = now_ns ();
+  g_assert_nonnull (sf);
 }
 
 static void

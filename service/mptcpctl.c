@@ -310,9 +310,11 @@ cmd_steer (const char  *what,
       reply = call (path, MPTCP_SERVICE_CONNECTION_IFACE, "RemoveAddress",
                     g_variant_new ("(u)", (guint32) id), "()", error);
     }
+  /* best effort: the service ends the registration anyway when this client leaves the bus */
   {
-    g_autoptr(GVariant) r = call (path, MPTCP_SERVICE_CONNECTION_IFACE, "Unregister", NULL,
-                                  NULL, NULL);
+    GVariant *r = call (path, MPTCP_SERVICE_CONNECTION_IFACE, "Unregister", NULL, NULL, NULL);
+
+    g_clear_pointer (&r, g_variant_unref);
   }
   return reply != NULL ? 0 : 1;
 }

@@ -513,6 +513,7 @@ reentrant_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   g_autoptr(MptcpNlReply) reply = _mptcp_netlink_request_finish (re->nl, res, &error);
 
   g_assert_no_error (error);
+  g_assert_nonnull (reply);
   re->outer_done = TRUE;
   _mptcp_netlink_request_async (re->nl, &get_limits, 0, NULL, request_done_cb, &re->inner);
 }

@@ -285,7 +285,6 @@ harness_kill_service (void)
 gboolean
 harness_teardown (void)
 {
-  g_autoptr(GError) error = NULL;
   gboolean clean = TRUE;
 
   if (service_proc != NULL && !stop_service ())
@@ -318,7 +317,7 @@ void
 harness_setup (guint max_per_client)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *actions = NULL, *rules = NULL, *conf = NULL, *policy = NULL;
+  g_autofree char *actions = NULL, *rules = NULL, *conf = NULL;
   g_autofree char *address = NULL, *bus_conf = NULL;
   g_autoptr(GDataInputStream) in = NULL;
   g_autoptr(GSubprocessLauncher) launcher = NULL;

@@ -523,6 +523,7 @@ app_restart (void)
                                   NULL, "()", &error);
 
     g_assert_no_error (error);
+    g_assert_nonnull (r);
   }
   g_assert_null (open_error);
   g_unix_fd_add (STDIN_FILENO, G_IO_IN | G_IO_HUP, stdin_cb, &restarted);
@@ -925,6 +926,7 @@ test_unprivileged (void)
     g_autoptr(GVariant) reply = call (bus, path, MPTCP_SERVICE_CONNECTION_IFACE, "Unregister",
                                       NULL, "()", &error);
     g_assert_error (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT);
+    g_assert_null (reply);
     g_clear_error (&error);
   }
   g_output_stream_close (g_subprocess_get_stdin_pipe (app), NULL, NULL);
@@ -1154,6 +1156,7 @@ test_admin_token (void)
                                                  TESTBED_SERVER2_V4, TESTBED_PORT_ECHO, NULL),
                                   "((sq)(sq)yyb)", &error);
     g_assert_no_error (error);
+    g_assert_nonnull (r);
   }
   mptcp_connection_refresh (mc, &error);
   g_assert_no_error (error);
@@ -1182,6 +1185,7 @@ test_cycles (void)
       g_autofree char *path = register_fd (conn, fd, &error);
 
       g_assert_no_error (error);
+      g_assert_nonnull (path);
       close (fd);
     }
   while (n_registrations (conn) > 0)
@@ -1194,6 +1198,7 @@ test_cycles (void)
       g_autofree char *path = register_fd (conn, fd, &error);
 
       g_assert_no_error (error);
+      g_assert_nonnull (path);
       close (fd);
     }
   while (n_registrations (conn) > 0)
