@@ -661,8 +661,8 @@ second_opened_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(MptcpSubflow) sf = mptcp_connection_open_subflow_finish (MPTCP_CONNECTION (source),
                                                                      result, &error);
 
-  sc->t_done = now_ns ();
   g_assert_no_error (error);
+  sc->t_done = now_ns ();
   g_assert_nonnull (sf);
 }
 

@@ -115,20 +115,27 @@ raw_dump (int fd, guint32 *seq)
       while (!done)
         {
           ssize_t n = recv (fd, raw_buf, sizeof raw_buf, 0);
-          const struct nlmsghdr *nlh = (const struct nlmsghdr *) raw_buf;
-          int left = (int) n;
+          const guint8 *p = raw_buf;
+          gsize left;
 
           if (n <= 0)
             g_error ("recv: %s", g_strerror (errno));
           total += n;
-          /* only find the end of the dump */
-          /* NLMSG_OK() without its signed/unsigned comparison (clang -Wsign-compare) */
-          while (left >= (int) sizeof (struct nlmsghdr) &&
-                 nlh->nlmsg_len >= sizeof (struct nlmsghdr) && (int) nlh->nlmsg_len <= left)
+          left = (gsize) n;
+          /* only find the end of the dump (NLMSG_OK compares an int with the u32 length) */
+          while (left >= sizeof (struct nlmsghdr))
             {
+              const struct nlmsghdr *nlh = (const struct nlmsghdr *) p;
+              gsize advance = NLMSG_ALIGN (nlh->nlmsg_len);
+
+              if (nlh->nlmsg_len < sizeof (struct nlmsghdr) || nlh->nlmsg_len > left)
+                break;
               if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR)
                 done = TRUE;
-              nlh = NLMSG_NEXT (nlh, left);
+              if (advance >= left)
+                break;
+              p += advance;
+              left -= advance;
             }
         }
     }

@@ -332,7 +332,12 @@ read_full_info (MptcpSockoptList *list,
           if (getsockopt (fd, SOL_MPTCP, MPX_FULL_INFO, &with_info, &len) < 0)
             return -errno;
           *head = with_info.head;
-          *info_len = MIN (MIN ((gsize) len, sizeof with_info) - MPX_FULL_INFO_HEAD_SIZE, info_size);
+          /* a reply of the head alone (or shorter) carries no info: length 0, never the
+           * huge value an unsigned underflow would give */
+          if ((gsize) len > MPX_FULL_INFO_HEAD_SIZE)
+            *info_len = MIN (MIN ((gsize) len, sizeof with_info) - MPX_FULL_INFO_HEAD_SIZE, info_size);
+          else
+            *info_len = 0;
           memcpy (info, &with_info.info, *info_len);
         }
       else if (getsockopt (fd, SOL_MPTCP, MPX_FULL_INFO, &list->full_info, &len) < 0)

@@ -310,8 +310,8 @@ cmd_steer (const char  *what,
       reply = call (path, MPTCP_SERVICE_CONNECTION_IFACE, "RemoveAddress",
                     g_variant_new ("(u)", (guint32) id), "()", error);
     }
+  /* best effort: the service ends the registration anyway when this client leaves the bus */
   {
-    /* the reply is not needed (clang warns about an unused g_autoptr) */
     GVariant *r = call (path, MPTCP_SERVICE_CONNECTION_IFACE, "Unregister", NULL, NULL, NULL);
 
     g_clear_pointer (&r, g_variant_unref);

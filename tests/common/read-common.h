@@ -112,6 +112,20 @@ read_assert_same_address (GInetSocketAddress *a,
   g_assert_cmpstr (sa, ==, sb);
 }
 
+/* An async open_subflow's callback that expects success: the subflow into *(MptcpSubflow **)
+ * user_data (owned). */
+static inline void
+read_open_subflow_ok_cb (GObject      *source,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  MptcpSubflow **out = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *out = mptcp_connection_open_subflow_finish (MPTCP_CONNECTION (source), result, &error);
+  g_assert_no_error (error);
+}
+
 static inline gboolean
 read_quit_loop_cb (gpointer loop)
 {

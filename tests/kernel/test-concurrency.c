@@ -150,18 +150,6 @@ test_peer_refused_sync (void)
 
 /* ---- 3. the stale subflow of an async open ---- */
 
-static void
-one_open_cb (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  MptcpSubflow **out = user_data;
-  g_autoptr(GError) error = NULL;
-
-  *out = mptcp_connection_open_subflow_finish (MPTCP_CONNECTION (source), result, &error);
-  g_assert_no_error (error);
-}
-
 static gboolean
 have_pointer (gpointer *p)
 {
@@ -189,7 +177,7 @@ test_stale_async_open (void)
   g_assert_true (mptcp_subflow_close (first, NULL, &error));
   g_assert_no_error (error);
 
-  mptcp_connection_open_subflow_async (connection, l2, r2, NULL, one_open_cb, &second);
+  mptcp_connection_open_subflow_async (connection, l2, r2, NULL, read_open_subflow_ok_cb, &second);
   end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
   while (!have_pointer ((gpointer *) &second) && g_get_monotonic_time () < end)
     g_main_context_iteration (NULL, TRUE);

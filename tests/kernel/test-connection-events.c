@@ -13,6 +13,7 @@
 
 #include "testbed.h"
 #include "read-common.h"
+#include "request-common.h"
 #include "mptcp-connection-private.h"
 #include "mptcp-netlink-private.h"
 
@@ -237,38 +238,6 @@ connect_established (GSocket **out_socket)
   return connection;
 }
 
-/* A raw request through a broker of its own (not the connection's). */
-static MptcpNlReply *
-raw_request (guint8       cmd,
-             guint32      token,
-             const char  *local_ip,
-             guint16      local_port,
-             guint8       local_id,
-             const char  *remote_ip,
-             guint16      remote_port,
-             GError     **error)
-{
-  MptcpNlRequest request = { 0 };
-
-  request.cmd = cmd;
-  request.token = token;
-  request.has_token = TRUE;
-  request.has_addr = TRUE;
-  request.addr.family = AF_INET;
-  g_assert_cmpint (inet_pton (AF_INET, local_ip, &request.addr.addr.v4), ==, 1);
-  request.addr.port = local_port;
-  if (local_id != 0)
-    {
-      request.addr.id = local_id;
-      request.addr.has_id = TRUE;
-    }
-  request.has_remote = TRUE;
-  request.remote.family = AF_INET;
-  g_assert_cmpint (inet_pton (AF_INET, remote_ip, &request.remote.addr.v4), ==, 1);
-  request.remote.port = remote_port;
-  return _mptcp_netlink_request_sync (&request, 0, NULL, error);
-}
-
 /* The same request made by another process: this binary, re-executed with
  * --raw-request, so the request comes from a netlink socket the connection's
  * process does not own. */
@@ -280,9 +249,10 @@ raw_request_main (char **argv)
   g_autoptr(GError) error = NULL;
   MptcpNlReply *reply;
 
-  reply = raw_request ((guint8) atoi (argv[2]), (guint32) strtoul (argv[3], NULL, 10),
-                       TESTBED_CLIENT2_V4, (guint16) atoi (argv[4]), (guint8) atoi (argv[5]),
-                       TESTBED_SERVER2_V4, TESTBED_PORT_SINK, &error);
+  reply = request_subflow_v4 ((guint8) atoi (argv[2]), (guint32) strtoul (argv[3], NULL, 10),
+                              TESTBED_CLIENT2_V4, (guint16) atoi (argv[4]),
+                              (guint8) atoi (argv[5]), TESTBED_SERVER2_V4, TESTBED_PORT_SINK,
+                              &error);
   if (reply == NULL)
     {
       g_printerr ("raw request: %s\n", error->message);
@@ -771,16 +741,18 @@ test_overrun (void)
     {
       g_autoptr(MptcpNlReply) reply = NULL;
 
-      reply = raw_request (MPTCP_PM_CMD_SUBFLOW_CREATE, token, TESTBED_CLIENT2_V4, 42000 + i, 100 + i,
-                           TESTBED_SERVER2_V4, TESTBED_PORT_SINK, &error);
+      reply = request_subflow_v4 (MPTCP_PM_CMD_SUBFLOW_CREATE, token, TESTBED_CLIENT2_V4,
+                                  42000 + i, 100 + i, TESTBED_SERVER2_V4, TESTBED_PORT_SINK,
+                                  &error);
       g_assert_no_error (error);
       g_clear_pointer (&reply, _mptcp_nl_reply_free);
       if (i < 37)
         {
           /* wait for the handshake, then destroy it */
           g_usleep (2000);
-          reply = raw_request (MPTCP_PM_CMD_SUBFLOW_DESTROY, token, TESTBED_CLIENT2_V4,
-                               42000 + i, 0, TESTBED_SERVER2_V4, TESTBED_PORT_SINK, &error);
+          reply = request_subflow_v4 (MPTCP_PM_CMD_SUBFLOW_DESTROY, token, TESTBED_CLIENT2_V4,
+                                      42000 + i, 0, TESTBED_SERVER2_V4, TESTBED_PORT_SINK,
+                                      &error);
           g_clear_error (&error);
         }
     }
@@ -883,14 +855,14 @@ test_polling (void)
   close (to_parent[1]);
   close (to_child[0]);
   g_assert_cmpint (read (to_parent[0], &c, 1), ==, 1);
-  reply = raw_request (MPTCP_PM_CMD_SUBFLOW_CREATE, token, TESTBED_CLIENT2_V4, 43001, 60,
-                       TESTBED_SERVER2_V4, TESTBED_PORT_SINK, &error);
+  reply = request_subflow_v4 (MPTCP_PM_CMD_SUBFLOW_CREATE, token, TESTBED_CLIENT2_V4, 43001, 60,
+                              TESTBED_SERVER2_V4, TESTBED_PORT_SINK, &error);
   g_assert_no_error (error);
   g_clear_pointer (&reply, _mptcp_nl_reply_free);
   if (read (to_parent[0], &c, 1) == 1)
     {
-      reply = raw_request (MPTCP_PM_CMD_SUBFLOW_DESTROY, token, TESTBED_CLIENT2_V4, 43001, 0,
-                           TESTBED_SERVER2_V4, TESTBED_PORT_SINK, &error);
+      reply = request_subflow_v4 (MPTCP_PM_CMD_SUBFLOW_DESTROY, token, TESTBED_CLIENT2_V4, 43001,
+                                  0, TESTBED_SERVER2_V4, TESTBED_PORT_SINK, &error);
       g_assert_no_error (error);
       g_assert_cmpint (write (to_child[1], "d", 1), ==, 1);
     }

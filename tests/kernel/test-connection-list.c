@@ -28,6 +28,7 @@
 
 #include "testbed.h"
 #include "read-common.h"
+#include "request-common.h"
 #include "mptcp-kernel-private.h"
 #include "mptcp-connection-list-private.h"
 #include "mptcp-netlink-private.h"
@@ -992,16 +993,6 @@ removed_cb (MptcpConnection *c, MptcpSubflow *sf, const GError *error, MptcpRese
   *(gboolean *) user_data = TRUE;
 }
 
-static void
-opened_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  MptcpSubflow **out = user_data;
-  g_autoptr(GError) error = NULL;
-
-  *out = mptcp_connection_open_subflow_finish (MPTCP_CONNECTION (source), result, &error);
-  g_assert_no_error (error);
-}
-
 /* Iterates the default context until *flag, for at most 5 s. */
 static void
 iterate_until (gboolean *flag)
@@ -1127,7 +1118,7 @@ test_events (void)
   /* a second subflow: in the list within the iteration that emitted subflow-added (the same
    * SUB_ESTABLISHED event, read once by the broker) */
   g_signal_connect (connection, "subflow-added", G_CALLBACK (flag_cb), &added);
-  mptcp_connection_open_subflow_async (connection, l2, r2, NULL, opened_cb, &sf2);
+  mptcp_connection_open_subflow_async (connection, l2, r2, NULL, read_open_subflow_ok_cb, &sf2);
   iterate_until (&added);
   g_assert_cmpuint (g_list_model_get_n_items (sfs), ==, 2);
   g_assert_cmpuint (changes->len, ==, 1);
@@ -1409,26 +1400,11 @@ static void
 token_request (guint8 cmd, guint32 token, guint16 local_port)
 {
   g_autoptr(GError) error = NULL;
-  MptcpNlRequest request = { 0 };
   MptcpNlReply *reply;
 
-  request.cmd = cmd;
-  request.token = token;
-  request.has_token = TRUE;
-  request.has_addr = TRUE;
-  request.addr.family = AF_INET;
-  g_assert_cmpint (inet_pton (AF_INET, TESTBED_CLIENT2_V4, &request.addr.addr.v4), ==, 1);
-  request.addr.port = local_port;
-  if (cmd == MPTCP_PM_CMD_SUBFLOW_CREATE)
-    {
-      request.addr.id = 9;
-      request.addr.has_id = TRUE;
-    }
-  request.has_remote = TRUE;
-  request.remote.family = AF_INET;
-  g_assert_cmpint (inet_pton (AF_INET, TESTBED_SERVER2_V4, &request.remote.addr.v4), ==, 1);
-  request.remote.port = TESTBED_PORT_SINK;
-  reply = _mptcp_netlink_request_sync (&request, 0, NULL, &error);
+  reply = request_subflow_v4 (cmd, token, TESTBED_CLIENT2_V4, local_port,
+                              cmd == MPTCP_PM_CMD_SUBFLOW_CREATE ? 9 : 0,
+                              TESTBED_SERVER2_V4, TESTBED_PORT_SINK, &error);
   g_assert_no_error (error);
   _mptcp_nl_reply_free (reply);
 }

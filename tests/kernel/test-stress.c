@@ -13,6 +13,7 @@
 #include "testbed.h"
 #include "read-common.h"
 #include "control-common.h"
+#include "request-common.h"
 #include "mptcp-connection-private.h"
 #include "mptcp-netlink-private.h"
 
@@ -29,18 +30,6 @@ drain_for (guint ms)
 }
 
 /* ---- 1000 open/close cycles ---- */
-
-static void
-cycle_open_cb (GObject      *source,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  MptcpSubflow **out = user_data;
-  g_autoptr(GError) error = NULL;
-
-  *out = mptcp_connection_open_subflow_finish (MPTCP_CONNECTION (source), result, &error);
-  g_assert_no_error (error);
-}
 
 static void
 cycle_close_cb (GObject      *source,
@@ -108,7 +97,8 @@ test_open_close_cycles (void)
         {
           gboolean closed = FALSE;
 
-          mptcp_connection_open_subflow_async (connection, l2, r2, NULL, cycle_open_cb, &sf);
+          mptcp_connection_open_subflow_async (connection, l2, r2, NULL, read_open_subflow_ok_cb,
+                                               &sf);
           while (sf == NULL)
             g_main_context_iteration (NULL, TRUE);
           g_assert_true (read_model_holds (connection, sf));
@@ -498,7 +488,6 @@ vanish_reply_cb (GObject      *source,
   g_autoptr(MptcpNlReply) done = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GArray) ports = NULL;
-  MptcpNlRequest destroy = { .cmd = MPTCP_PM_CMD_SUBFLOW_DESTROY };
 
   reply = _mptcp_netlink_request_finish (nl, result, &error);
   g_assert_no_error (error);
@@ -508,17 +497,9 @@ vanish_reply_cb (GObject      *source,
   ports = path2_ports (v->socket);
   if (ports->len == 0)
     return;
-  destroy.token = v->token;
-  destroy.has_token = TRUE;
-  destroy.has_addr = TRUE;
-  destroy.addr.family = AF_INET;
-  g_assert_cmpint (inet_pton (AF_INET, TESTBED_CLIENT2_V4, &destroy.addr.addr.v4), ==, 1);
-  destroy.addr.port = g_array_index (ports, guint16, 0);
-  destroy.has_remote = TRUE;
-  destroy.remote.family = AF_INET;
-  g_assert_cmpint (inet_pton (AF_INET, TESTBED_SERVER2_V4, &destroy.remote.addr.v4), ==, 1);
-  destroy.remote.port = TESTBED_PORT_SINK;
-  done = _mptcp_netlink_request_sync (&destroy, 0, NULL, &error);
+  done = request_subflow_v4 (MPTCP_PM_CMD_SUBFLOW_DESTROY, v->token, TESTBED_CLIENT2_V4,
+                             g_array_index (ports, guint16, 0), 0, TESTBED_SERVER2_V4,
+                             TESTBED_PORT_SINK, &error);
   g_assert_no_error (error);
   v->destroyed = ports->len;
 }

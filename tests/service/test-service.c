@@ -529,7 +529,7 @@ app_restart (void)
                                   NULL, "()", &error);
 
     g_assert_no_error (error);
-    (void) r;   /* only the call matters */
+    g_assert_nonnull (r);
   }
   g_assert_null (open_error);
   g_unix_fd_add (STDIN_FILENO, G_IO_IN | G_IO_HUP, stdin_cb, &restarted);
@@ -934,7 +934,7 @@ test_unprivileged (void)
     g_autoptr(GVariant) reply = call (bus, path, MPTCP_SERVICE_CONNECTION_IFACE, "Unregister",
                                       NULL, "()", &error);
     g_assert_error (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT);
-    (void) reply;   /* only the call matters */
+    g_assert_null (reply);
     g_clear_error (&error);
   }
   g_output_stream_close (g_subprocess_get_stdin_pipe (app), NULL, NULL);
@@ -1062,6 +1062,25 @@ test_closed_in_flight (void)
   assert_service_alive ();
 }
 
+/* Whether ListAllRegistrations (every client's) holds path, registered by owner. */
+static gboolean
+has_registration (const char *path,
+                  const char *owner)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) all = call (bus, MPTCP_SERVICE_PATH, MPTCP_SERVICE_IFACE,
+                                  "ListAllRegistrations", NULL, "(a(ou(sq)(sq)s))", &error);
+  g_autoptr(GVariantIter) iter = NULL;
+  const char *p, *o;
+
+  g_assert_no_error (error);
+  g_variant_get (all, "(a(ou(sq)(sq)s))", &iter);
+  while (g_variant_iter_next (iter, "(&ou(sq)(sq)&s)", &p, NULL, NULL, NULL, NULL, NULL, &o))
+    if (g_strcmp0 (p, path) == 0 && g_strcmp0 (o, owner) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 /* A client leaves the bus with an operation in flight: its registrations end. */
 static void
 test_client_vanishes (void)
@@ -1072,6 +1091,7 @@ test_client_vanishes (void)
   guint fds_before = service_fd_count ();
   int fd = mptcp_connect (TESTBED_SERVER1_V4, TESTBED_PORT_ECHO, TRUE);
   g_autofree char *root_path = NULL;
+  g_autofree char *owner = NULL;
 
   path = register_fd (conn, fd, &error);
   g_assert_no_error (error);
@@ -1083,9 +1103,22 @@ test_client_vanishes (void)
                                          TESTBED_SILENT_V4, 81, NULL),
                           NULL, G_DBUS_CALL_FLAGS_NONE, 20000, NULL, NULL, NULL);
   g_dbus_connection_flush_sync (conn, NULL, NULL);
+  owner = g_strdup (g_dbus_connection_get_unique_name (conn));
+  g_assert_true (has_registration (path, owner));
+  g_assert_true (has_registration (root_path, g_dbus_connection_get_unique_name (bus)));
   g_dbus_connection_close_sync (conn, NULL, NULL);
   g_object_unref (conn);
+  /* The service hears of it from the bus (NameOwnerChanged), not from this process: wait
+   * (bounded) for the vanished client's registration to go. */
+  {
+    gint64 until = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+    while (has_registration (path, owner) && g_get_monotonic_time () < until)
+      g_usleep (20000);
+  }
+  g_assert_false (has_registration (path, owner));
   /* the other client keeps its registration, and can still steer */
+  g_assert_true (has_registration (root_path, g_dbus_connection_get_unique_name (bus)));
   g_assert_cmpuint (n_registrations (bus), ==, 1);
   {
     g_autoptr(GVariant) reply = NULL;
@@ -1131,7 +1164,7 @@ test_admin_token (void)
                                                  TESTBED_SERVER2_V4, TESTBED_PORT_ECHO, NULL),
                                   "((sq)(sq)yyb)", &error);
     g_assert_no_error (error);
-    (void) r;   /* only the call matters */
+    g_assert_nonnull (r);
   }
   mptcp_connection_refresh (mc, &error);
   g_assert_no_error (error);
@@ -1160,7 +1193,7 @@ test_cycles (void)
       g_autofree char *path = register_fd (conn, fd, &error);
 
       g_assert_no_error (error);
-      (void) path;   /* only the call matters */
+      g_assert_nonnull (path);
       close (fd);
     }
   while (n_registrations (conn) > 0)
@@ -1173,7 +1206,7 @@ test_cycles (void)
       g_autofree char *path = register_fd (conn, fd, &error);
 
       g_assert_no_error (error);
-      (void) path;   /* only the call matters */
+      g_assert_nonnull (path);
       close (fd);
     }
   while (n_registrations (conn) > 0)

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-# check-include-graph.py: fails when the library's rooms include each other in a circle
+# check-include-graph.py: fails when the library's (or the service's) rooms include each other
+# in a circle
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
@@ -9,6 +10,12 @@
 # prefix (mptcp-netlink-broker-private.h: mptcp-netlink). Room A uses room B when a file of
 # A includes a private header of B. Public headers do not count: every room may use the API.
 # The rooms must form no circle (mptcp-glib/README.md is the map). Prints the graph with -v.
+#
+# With --service the folder is service/ (the D-Bus service), where every header of the folder
+# counts, not only private ones: mgs-X.c owns mgs-X.h, mgs-service-private.h (no .c of its
+# name) is a room of its own that all may use, and the rooms must form no circle either (the
+# map is the head comment of service/mptcp-glib-service.c). Headers from elsewhere (the
+# library's, the generated mgs-dbus.h) do not count.
 
 import os
 import re
@@ -17,15 +24,15 @@ import sys
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
-def stem(name):
-    for suffix in ('-impl-private.h', '-private.h', '.c'):
+def stem(name, all_headers=False):
+    for suffix in ('-impl-private.h', '-private.h', '.c') + (('.h',) if all_headers else ()):
         if name.endswith(suffix):
             return name[:-len(suffix)]
     return None
 
 
-def room_of(name, rooms):
-    s = stem(name)
+def room_of(name, rooms, all_headers=False):
+    s = stem(name, all_headers)
     if s is None:
         return None
     if s.endswith('-private'):          # mptcp-sync-private.c
@@ -40,20 +47,23 @@ def room_of(name, rooms):
 
 def main():
     verbose = '-v' in sys.argv[1:]
-    args = [a for a in sys.argv[1:] if a != '-v']
-    srcdir = args[0] if args else os.path.join(os.path.dirname(__file__), '..', '..', 'mptcp-glib')
+    service = '--service' in sys.argv[1:]
+    args = [a for a in sys.argv[1:] if a not in ('-v', '--service')]
+    default = 'service' if service else 'mptcp-glib'
+    srcdir = args[0] if args else os.path.join(os.path.dirname(__file__), '..', '..', default)
+    header_suffix = '.h' if service else '-private.h'
     files = sorted(f for f in os.listdir(srcdir)
-                   if f.endswith('.c') or f.endswith('-private.h'))
-    rooms = {room_of(f, set()) for f in files if f.endswith('.c')}
+                   if f.endswith('.c') or f.endswith(header_suffix))
+    rooms = {room_of(f, set(), service) for f in files if f.endswith('.c')}
     edges = {}        # room -> {room: [(file, header)]}
     for f in files:
-        a = room_of(f, rooms)
+        a = room_of(f, rooms, service)
         with open(os.path.join(srcdir, f), encoding='utf-8') as fh:
             text = fh.read()
         for header in INCLUDE.findall(text):
-            if not header.endswith('-private.h') or header not in files:
+            if not header.endswith(header_suffix) or header not in files:
                 continue
-            b = room_of(header, rooms)
+            b = room_of(header, rooms, service)
             if b != a:
                 edges.setdefault(a, {}).setdefault(b, []).append((f, header))
 

@@ -1,0 +1,2 @@
+/* what every room shares: not a circle */
+#pragma once
