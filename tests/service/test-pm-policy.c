@@ -122,6 +122,9 @@ static const Scenario scenarios[] = {
   { "v4-address-then-endpoint-live", FALSE, { V4A " subflow" }, 4, 0, NULL, 2,
     "ip addr add " V4D "/24 dev " TESTBED_CLIENT1_IFNAME "; ip mptcp endpoint add " V4D " subflow",
     .no_poll = TRUE, .after = "ip addr del " V4D "/24 dev " TESTBED_CLIENT1_IFNAME },
+  /* item 3: removed and added again at once, through the service: each change is read */
+  { "v4-service-removed-readded", FALSE, { V4A " subflow" }, 2, 0, NULL, 1,
+    "service-remove 1; service-add " V4A " subflow id 1", .counters = TRUE, .no_poll = TRUE },
   { "v4-endpoint-added-new-connection", FALSE, { V4A " subflow" }, 4, 0, NULL, 2,
     "ip mptcp endpoint add " V4B " subflow; connect", .no_poll = TRUE },
 };
@@ -144,8 +147,8 @@ static int connect_to (gboolean v6, const char *host, gboolean talk);
 static GArray *extra_fds;
 
 /* "; "-separated commands: `ip ...` (client namespace), `server ip ...`, `sleep MS`,
- * `service-add ADDRESS FLAG...` (the service's AddEndpoint), `connect` (one more IPv4
- * connection, not compared) */
+ * `service-add ADDRESS FLAG... [id N]` (the service's AddEndpoint), `service-remove ID`
+ * (RemoveEndpoint), `connect` (one more IPv4 connection, not compared) */
 static void
 run_list (const char *list)
 {
@@ -155,11 +158,30 @@ run_list (const char *list)
     if (g_str_has_prefix (cmds[i], "service-add "))
       {
         g_auto(GStrv) words = g_strsplit (cmds[i] + 12, " ", -1);
+        g_autoptr(GPtrArray) flags = g_ptr_array_new ();
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        guint id = 0;
+
+        for (guint w = 1; words[w] != NULL; w++)
+          if (g_str_equal (words[w], "id") && words[w + 1] != NULL)
+            id = (guint) g_ascii_strtoull (words[++w], NULL, 10);
+          else
+            g_ptr_array_add (flags, words[w]);
+        g_ptr_array_add (flags, NULL);
+        reply = call (bus, MPTCP_SERVICE_PATH, MPTCP_SERVICE_IFACE, "AddEndpoint",
+                      g_variant_new ("((sq)^asiu)", words[0], 0, (char **) flags->pdata, 0, id),
+                      "(u)", &error);
+        g_assert_no_error (error);
+      }
+    else if (g_str_has_prefix (cmds[i], "service-remove "))
+      {
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) reply = call (bus, MPTCP_SERVICE_PATH, MPTCP_SERVICE_IFACE,
-                                          "AddEndpoint",
-                                          g_variant_new ("((sq)^asiu)", words[0], 0, words + 1,
-                                                         0, 0), "(u)", &error);
+                                          "RemoveEndpoint",
+                                          g_variant_new ("(u)", (guint) g_ascii_strtoull (
+                                                           cmds[i] + 15, NULL, 10)),
+                                          "()", &error);
 
         g_assert_no_error (error);
       }
