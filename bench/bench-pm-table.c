@@ -15,7 +15,7 @@
  *   service, 1 s poll only       the address is there already (added 1.5 s before, its event's
  *                                reads are over), `ip mptcp endpoint add` alone, the service
  *                                with a 1 s poll: no event at all, as before this change for
- *                                every table change;
+ *                                every table change (started at a random phase of the poll);
  *   kernel, AddEndpoint          the address is there, the service's AddEndpoint over D-Bus
  *                                (the service not acting), in-kernel PM;
  *   service, AddEndpoint         the same, the service as path manager, poll off: the
@@ -157,6 +157,8 @@ one_round (guint mode)
     }
   fd = connect_talk ();
   g_usleep (300000);   /* established, its table read */
+  if (mode == M_SERVICE_POLL)
+    g_usleep (g_random_int_range (0, 1000) * 1000);   /* any phase of the poll */
   g_assert_cmpuint (extra_established (fd), ==, 0);
   t0 = g_get_monotonic_time ();
   if (mode == M_KERNEL_IP || mode == M_SERVICE_EVENT)
