@@ -122,6 +122,8 @@ static const Scenario scenarios[] = {
   { "v4-address-then-endpoint-live", FALSE, { V4A " subflow" }, 4, 0, NULL, 2,
     "ip addr add " V4D "/24 dev " TESTBED_CLIENT1_IFNAME "; ip mptcp endpoint add " V4D " subflow",
     .no_poll = TRUE, .after = "ip addr del " V4D "/24 dev " TESTBED_CLIENT1_IFNAME },
+  { "v4-service-backup-set-live", FALSE, { V4A " subflow", V4B " subflow" }, 2, 0, NULL, 2,
+    "service-flags 1 backup", .counters = TRUE, .no_poll = TRUE },
   /* item 3: removed and added again at once, through the service: each change is read */
   { "v4-service-removed-readded", FALSE, { V4A " subflow" }, 2, 0, NULL, 1,
     "service-remove 1; service-add " V4A " subflow id 1", .counters = TRUE, .no_poll = TRUE },
@@ -148,7 +150,8 @@ static GArray *extra_fds;
 
 /* "; "-separated commands: `ip ...` (client namespace), `server ip ...`, `sleep MS`,
  * `service-add ADDRESS FLAG... [id N]` (the service's AddEndpoint), `service-remove ID`
- * (RemoveEndpoint), `connect` (one more IPv4 connection, not compared) */
+ * (RemoveEndpoint), `service-flags ID FLAG...` (SetEndpointFlags), `connect` (one more IPv4
+ * connection, not compared) */
 static void
 run_list (const char *list)
 {
@@ -172,6 +175,18 @@ run_list (const char *list)
         reply = call (bus, MPTCP_SERVICE_PATH, MPTCP_SERVICE_IFACE, "AddEndpoint",
                       g_variant_new ("((sq)^asiu)", words[0], 0, (char **) flags->pdata, 0, id),
                       "(u)", &error);
+        g_assert_no_error (error);
+      }
+    else if (g_str_has_prefix (cmds[i], "service-flags "))
+      {
+        g_auto(GStrv) words = g_strsplit (cmds[i] + 14, " ", -1);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = call (bus, MPTCP_SERVICE_PATH, MPTCP_SERVICE_IFACE,
+                                          "SetEndpointFlags",
+                                          g_variant_new ("(u^as)", (guint) g_ascii_strtoull (
+                                                           words[0], NULL, 10), words + 1),
+                                          "()", &error);
+
         g_assert_no_error (error);
       }
     else if (g_str_has_prefix (cmds[i], "service-remove "))
