@@ -31,9 +31,10 @@
 #define TABLE_TTL_US (250 * 1000)
 /* No kernel event tells of endpoint or limit changes. The table is read again at once after
  * the service's own changes (mgs_pm_policy_table_maybe_changed()), these times after an
- * address or link event (a network manager adds the address, then its endpoint), and at the
- * safety poll (MPTCP_GLIB_SERVICE_TABLE_POLL_MS, 0 = none). */
-static const guint hint_delays_ms[] = { 10, 100, 1000 };
+ * address or link event (a network manager adds the address, then its endpoint: the first
+ * read finds an endpoint added right after the address, the later ones one added after some
+ * work), and at the safety poll (MPTCP_GLIB_SERVICE_TABLE_POLL_MS, 0 = none). */
+static const guint hint_delays_ms[] = { 1, 10, 100, 1000 };
 #define TABLE_POLL_MS_DEFAULT 5000
 
 typedef struct
