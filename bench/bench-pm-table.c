@@ -71,6 +71,7 @@ service_method (const char *method, GVariant *params, const char *reply_type)
   g_autoptr(GVariant) r = call (bus, MPTCP_SERVICE_PATH, MPTCP_SERVICE_IFACE, method, params,
                                 reply_type, &error);
   g_assert_no_error (error);
+  g_assert_nonnull (r);
 }
 
 static int

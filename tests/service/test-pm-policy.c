@@ -188,6 +188,7 @@ run_list (const char *list)
                                           "()", &error);
 
         g_assert_no_error (error);
+        g_assert_nonnull (reply);
       }
     else if (g_str_has_prefix (cmds[i], "service-remove "))
       {
@@ -199,6 +200,7 @@ run_list (const char *list)
                                           "()", &error);
 
         g_assert_no_error (error);
+        g_assert_nonnull (reply);
       }
     else if (g_str_equal (cmds[i], "connect"))
       {
@@ -247,8 +249,10 @@ server_counters (guint64 out[3])
 static void
 service_call (const char *method, GVariant *params, GError **error)
 {
-  g_autoptr(GVariant) reply = call (bus, MPTCP_SERVICE_PATH, MPTCP_SERVICE_IFACE, method, params,
-                                    "()", error);
+  GVariant *reply = call (bus, MPTCP_SERVICE_PATH, MPTCP_SERVICE_IFACE, method, params, "()",
+                          error);
+
+  g_clear_pointer (&reply, g_variant_unref);
 }
 
 static void
