@@ -12,7 +12,7 @@
  *   service, address event       the same, the service as path manager with its table poll off
  *                                (MPTCP_GLIB_SERVICE_TABLE_POLL_MS=0): the rtnetlink address
  *                                event schedules the table reads that find the endpoint;
- *   service, 1 s poll only       the address is there already (added 1.5 s before, its event's
+ *   service, 1 s poll only       the address is there already (added 1.2 s before, its event's
  *                                reads are over), `ip mptcp endpoint add` alone, the service
  *                                with a 1 s poll: no event at all, as before this change for
  *                                every table change (started at a random phase of the poll);
