@@ -127,6 +127,15 @@ static const Scenario scenarios[] = {
   /* item 3: removed and added again at once, through the service: each change is read */
   { "v4-service-removed-readded", FALSE, { V4A " subflow" }, 2, 0, NULL, 1,
     "service-remove 1; service-add " V4A " subflow id 1", .counters = TRUE, .no_poll = TRUE },
+  /* item 3 by another tool: the address goes too (as with a network manager), its events' reads
+   * see the endpoint missing, then back (the re-addition takes two `ip` process starts, more
+   * than the 1 ms of the first read) */
+  { "v4-address-removed-readded", FALSE, { V4A " subflow", V4D " subflow" }, 2, 0, NULL, 2,
+    "ip mptcp endpoint delete id 2; ip addr del " V4D "/24 dev " TESTBED_CLIENT1_IFNAME "; "
+    "ip addr add " V4D "/24 dev " TESTBED_CLIENT1_IFNAME "; ip mptcp endpoint add " V4D
+    " id 2 subflow", .counters = TRUE, .no_poll = TRUE,
+    .before = "ip addr add " V4D "/24 dev " TESTBED_CLIENT1_IFNAME,
+    .after = "ip addr del " V4D "/24 dev " TESTBED_CLIENT1_IFNAME },
   { "v4-endpoint-added-new-connection", FALSE, { V4A " subflow" }, 4, 0, NULL, 2,
     "ip mptcp endpoint add " V4B " subflow; connect", .no_poll = TRUE },
 };
