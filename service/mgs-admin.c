@@ -34,6 +34,7 @@ endpoint_added_cb (GObject      *source,
   GError *error = NULL;
 
   ep = mptcp_path_manager_add_endpoint_finish (MPTCP_PATH_MANAGER (source), result, &error);
+  mgs_pm_policy_table_maybe_changed (policy);
   if (ep == NULL)
     g_dbus_method_invocation_take_error (invocation, error);
   else
@@ -49,7 +50,11 @@ endpoint_removed_cb (GObject      *source,
   GDBusMethodInvocation *invocation = user_data;
   GError *error = NULL;
 
-  if (!mptcp_path_manager_remove_endpoint_finish (MPTCP_PATH_MANAGER (source), result, &error))
+  gboolean ok = mptcp_path_manager_remove_endpoint_finish (MPTCP_PATH_MANAGER (source), result,
+                                                          &error);
+
+  mgs_pm_policy_table_maybe_changed (policy);
+  if (!ok)
     g_dbus_method_invocation_take_error (invocation, error);
   else
     g_dbus_method_invocation_return_value (invocation, NULL);
@@ -172,6 +177,7 @@ pm_change_done_cb (GObject      *source,
     ok = mptcp_path_manager_flush_endpoints_finish (pm, result, &error);
   else
     ok = mptcp_path_manager_set_limits_finish (pm, result, &error);
+  mgs_pm_policy_table_maybe_changed (policy);
   if (ok)
     g_dbus_method_invocation_return_value (invocation, NULL);
   else

@@ -8,6 +8,9 @@
 #include <sys/socket.h>
 #include <sys/utsname.h>
 #include <linux/mptcp.h>
+#include <linux/rtnetlink.h>
+#include <libmnl/libmnl.h>
+#include <glib-unix.h>
 
 #include "mptcp-glib.h"
 #include "mptcp-kernel-private.h"
@@ -26,6 +29,13 @@
 /* the endpoint table and limits read for one connection serve the connections established
  * within this time after it (no event tells of endpoint or limit changes) */
 #define TABLE_TTL_US (250 * 1000)
+/* No kernel event tells of endpoint or limit changes. The table is read again at once after
+ * the service's own changes (mgs_pm_policy_table_maybe_changed()), these times after an
+ * address or link event (a network manager adds the address, then its endpoint: the first
+ * read finds an endpoint added right after the address, the later ones one added after some
+ * work), and at the safety poll (MPTCP_GLIB_SERVICE_TABLE_POLL_MS, 0 = none). */
+static const guint hint_delays_ms[] = { 1, 10, 100, 1000 };
+#define TABLE_POLL_MS_DEFAULT 5000
 
 typedef struct
 {
@@ -86,19 +96,21 @@ struct _MgsPmPolicy
   guint                 n_created;
   guint                 generation;
   GArray               *table;          /* of MptcpNlAddress: the last table read */
-  GArray               *polled;         /* of MptcpNlAddress: the watch's read in progress */
+  GArray               *polled;         /* of MptcpNlAddress: the read in progress */
   guint32               table_subflows;
   guint32               table_accepted;
   gint64                table_time;     /* monotonic µs of the last read for new connections;
                                          * 0 = none valid (never read, or the watch saw a change) */
-  gboolean              table_known;    /* table holds a read: the watch compares with it */
-  guint                 n_reads;        /* reads for new connections done: a watch read older
-                                         * than the last of them is dropped */
-  guint                 poll_reads;     /* n_reads when the watch's read started */
-  guint                 poll_id;        /* the endpoint-table watch */
-  gboolean              polling;        /* a watch read is in flight */
-  gboolean              reading;        /* a table read for new connections is in flight */
+  gboolean              table_known;    /* table holds a read: every read compares with it,
+                                         * so that live connections see each change whichever
+                                         * read (for a new connection, a hint, the poll) finds it */
+  guint                 poll_id;        /* the safety poll, 0 = none */
+  gboolean              reading;        /* a table read is in flight */
+  gboolean              reread;         /* a change may have come after it started: read again */
   GArray               *readers;        /* of guint32: the tokens waiting for it */
+  guint                 hint_ids[G_N_ELEMENTS (hint_delays_ms)]; /* reads after an rtnetlink event */
+  struct mnl_socket    *rt;             /* rtnetlink address and link events, or NULL */
+  guint                 rt_id;
   Conn                 *pool;           /* ready Conns (one made after an event if none is left), */
   guint                 pool_len;       /* so that the next ESTABLISHED allocates nothing */
   Req                  *spare_req;      /* the same for its create's Req */
@@ -684,22 +696,43 @@ policy_alive (Req *req)
   return the_policy != NULL && the_policy == req->policy && req->generation == the_generation;
 }
 
-/* the end of a read: every connection that waited for it takes the table */
+static gboolean same_table (GArray *a, GArray *b);
+static void table_changed (MgsPmPolicy *self, GArray *table, guint32 subflows,
+                           guint32 accepted);
+static void start_read (MgsPmPolicy *self);
+
+/* the end of a read: a change is applied to the live connections, then every connection that
+ * waited for it takes the table */
 static void
-table_read_end (MgsPmPolicy *self,
-                gboolean     ok)
+table_read_end (MgsPmPolicy  *self,
+                MptcpNlReply *limits)
 {
   g_autoptr(GArray) readers = self->readers;
 
   self->readers = g_array_new (FALSE, FALSE, sizeof (guint32));
   self->reading = FALSE;
-  if (ok)
+  if (limits != NULL)
     {
-      self->table_time = g_get_monotonic_time ();
+      if (self->table_known &&
+          (!same_table (self->polled, self->table) || limits->subflows != self->table_subflows ||
+           limits->rcv_add_addrs != self->table_accepted))
+        {
+          table_changed (self, self->polled, limits->subflows, limits->rcv_add_addrs);
+          /* the read may have caught the table in the middle of a change: the next new
+           * connection reads it again (and the live ones get the rest then) */
+          self->table_time = 0;
+        }
+      else
+        {
+          g_array_set_size (self->table, 0);
+          g_array_append_vals (self->table, self->polled->data, self->polled->len);
+          self->table_subflows = limits->subflows;
+          self->table_accepted = limits->rcv_add_addrs;
+          self->table_time = g_get_monotonic_time ();
+        }
       self->table_known = TRUE;
-      self->n_reads++;
     }
-  for (guint i = 0; ok && i < readers->len; i++)
+  for (guint i = 0; limits != NULL && i < readers->len; i++)
     {
       Conn *conn = g_hash_table_lookup (self->conns,
                                         GUINT_TO_POINTER (g_array_index (readers, guint32, i)));
@@ -707,6 +740,8 @@ table_read_end (MgsPmPolicy *self,
       if (conn != NULL && !conn->taken)
         use_table (self, conn);
     }
+  if (self->reread)
+    start_read (self);
 }
 
 static void
@@ -717,14 +752,7 @@ limits_done (MptcpNlReply *reply,
   Req *req = user_data;
 
   if (policy_alive (req))
-    {
-      if (reply != NULL)
-        {
-          the_policy->table_subflows = reply->subflows;
-          the_policy->table_accepted = reply->rcv_add_addrs;
-        }
-      table_read_end (the_policy, reply != NULL);
-    }
+    table_read_end (the_policy, reply);
   read_done (reply, error, req, "limits");
 }
 
@@ -741,15 +769,30 @@ endpoints_done (MptcpNlReply *reply,
         {
           MptcpNlRequest r = { .cmd = MPTCP_PM_CMD_GET_LIMITS };
 
-          g_array_set_size (the_policy->table, 0);
-          g_array_append_vals (the_policy->table, reply->addresses->data, reply->addresses->len);
+          g_array_set_size (the_policy->polled, 0);
+          g_array_append_vals (the_policy->polled, reply->addresses->data, reply->addresses->len);
           _mptcp_netlink_request_direct (the_policy->nl, &r, POLICY_TIMEOUT_MS, limits_done, req);
           req = NULL;
         }
       else
-        table_read_end (the_policy, FALSE);
+        table_read_end (the_policy, NULL);
     }
   read_done (reply, error, req, "endpoints");
+}
+
+/* A read of the endpoint table and the limits (GET_ADDR dump, GET_LIMITS); one at a time. */
+static void
+start_read (MgsPmPolicy *self)
+{
+  MptcpNlRequest r = { .cmd = MPTCP_PM_CMD_GET_ADDR, .dump = TRUE };
+  Req *req;
+
+  self->reread = FALSE;
+  self->reading = TRUE;
+  req = g_new0 (Req, 1);
+  req->policy = self;
+  req->generation = self->generation;
+  _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, endpoints_done, req);
 }
 
 /* The table and limits for a connection: the last read if it is recent, else a new read that
@@ -758,9 +801,6 @@ static void
 read_table (MgsPmPolicy *self,
             Conn        *conn)
 {
-  MptcpNlRequest r = { .cmd = MPTCP_PM_CMD_GET_ADDR, .dump = TRUE };
-  Req *req;
-
   if (!self->reading && self->table_time != 0 &&
       g_get_monotonic_time () - self->table_time < TABLE_TTL_US)
     {
@@ -768,13 +808,8 @@ read_table (MgsPmPolicy *self,
       return;
     }
   g_array_append_val (self->readers, conn->token);
-  if (self->reading)
-    return;
-  self->reading = TRUE;
-  req = g_new0 (Req, 1);
-  req->policy = self;
-  req->generation = self->generation;
-  _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, endpoints_done, req);
+  if (!self->reading)
+    start_read (self);
 }
 
 static void
@@ -1183,7 +1218,7 @@ endpoint_backup_changed (MgsPmPolicy          *self,
     }
 }
 
-/* The table or the limits changed (the watch below). As the in-kernel PM: removed endpoints
+/* The table or the limits changed (a read found it). As the in-kernel PM: removed endpoints
  * close their subflows (RM_ADDR), backup changes go out as MP_PRIO, added endpoints are used
  * on the live connections (the subflow walk again, the next signal endpoints announced); a
  * limit change alone does nothing at once, the next step of a connection's walk uses it. */
@@ -1236,75 +1271,115 @@ table_changed (MgsPmPolicy *self,
   g_array_append_vals (self->table, table->data, table->len);
   self->table_subflows = subflows;
   self->table_accepted = accepted;
-  /* the watch's read may have caught the table in the middle of a change: the next new
-   * connection reads it again (the live ones get the rest at the next watch) */
-  self->table_time = 0;
 }
 
-static void
-poll_limits_done (MptcpNlReply *reply,
-                  GError       *error,
-                  gpointer      user_data)
+/* A read now, or once the one in flight is done (it may have started before the change). */
+void
+mgs_pm_policy_table_maybe_changed (MgsPmPolicy *self)
 {
-  Req *req = user_data;
-  GArray *table;
-
-  if (the_policy != NULL && the_policy == req->policy && req->generation == the_generation)
-    {
-      table = the_policy->polled;
-      the_policy->polling = FALSE;
-      /* dropped if a read for new connections ended meanwhile: it may be newer */
-      if (reply != NULL && the_policy->table_known &&
-          the_policy->poll_reads == the_policy->n_reads &&
-          (!same_table (table, the_policy->table) ||
-           reply->subflows != the_policy->table_subflows ||
-           reply->rcv_add_addrs != the_policy->table_accepted))
-        table_changed (the_policy, table, reply->subflows, reply->rcv_add_addrs);
-    }
-  read_done (reply, error, req, "limits");
-}
-
-static void
-poll_done (MptcpNlReply *reply,
-           GError       *error,
-           gpointer      user_data)
-{
-  Req *req = user_data;
-
-  if (the_policy != NULL && the_policy == req->policy && req->generation == the_generation)
-    {
-      if (reply != NULL)
-        {
-          MptcpNlRequest r = { .cmd = MPTCP_PM_CMD_GET_LIMITS };
-
-          g_array_set_size (the_policy->polled, 0);
-          g_array_append_vals (the_policy->polled, reply->addresses->data, reply->addresses->len);
-          _mptcp_netlink_request_direct (the_policy->nl, &r, POLICY_TIMEOUT_MS, poll_limits_done,
-                                         req);
-          req = NULL;
-        }
-      else
-        the_policy->polling = FALSE;
-    }
-  read_done (reply, error, req, "endpoints");
+  if (self == NULL)
+    return;
+  if (self->reading)
+    self->reread = TRUE;
+  else
+    start_read (self);
 }
 
 static gboolean
 poll_table (gpointer user_data)
 {
   MgsPmPolicy *self = user_data;
-  MptcpNlRequest r = { .cmd = MPTCP_PM_CMD_GET_ADDR, .dump = TRUE };
-  Req *req;
 
-  if (self->polling || self->reading || !self->table_known)
-    return G_SOURCE_CONTINUE;
-  req = g_new0 (Req, 1);
-  req->policy = self;
-  req->generation = self->generation;
-  self->polling = TRUE;
-  self->poll_reads = self->n_reads;
-  _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, poll_done, req);
+  if (!self->reading)
+    start_read (self);
   return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+hint_read (gpointer user_data)
+{
+  guint slot = GPOINTER_TO_UINT (user_data);
+
+  the_policy->hint_ids[slot] = 0;
+  mgs_pm_policy_table_maybe_changed (the_policy);
+  return G_SOURCE_REMOVE;
+}
+
+/* An address or link changed: its endpoint may follow (no event tells of it); table reads
+ * soon and a bit later. A read already waiting for is not moved: a burst costs three reads.
+ * The last one is moved to 1 s after the burst's last event. */
+static void
+route_event (MgsPmPolicy *self)
+{
+  guint last = G_N_ELEMENTS (hint_delays_ms) - 1;
+
+  for (guint i = 0; i < last; i++)
+    if (self->hint_ids[i] == 0)
+      self->hint_ids[i] = g_timeout_add (hint_delays_ms[i], hint_read, GUINT_TO_POINTER (i));
+  if (self->hint_ids[last] != 0)
+    g_source_remove (self->hint_ids[last]);
+  self->hint_ids[last] = g_timeout_add (hint_delays_ms[last], hint_read,
+                                           GUINT_TO_POINTER (last));
+}
+
+static gboolean
+on_route_readable (gint         fd,
+                   GIOCondition condition,
+                   gpointer     user_data)
+{
+  MgsPmPolicy *self = user_data;
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  gboolean seen = FALSE;
+  ssize_t n;
+
+  while ((n = mnl_socket_recvfrom (self->rt, buf, sizeof buf)) != 0)
+    {
+      const struct nlmsghdr *nlh = (const struct nlmsghdr *) buf;
+      int len = (int) n;
+
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          /* ENOBUFS: events were lost, one of them may have been ours */
+          seen |= errno == ENOBUFS;
+          break;
+        }
+      for (; mnl_nlmsg_ok (nlh, len); nlh = mnl_nlmsg_next (nlh, &len))
+        seen |= nlh->nlmsg_type == RTM_NEWADDR || nlh->nlmsg_type == RTM_DELADDR ||
+                nlh->nlmsg_type == RTM_NEWLINK || nlh->nlmsg_type == RTM_DELLINK;
+    }
+  if (seen)
+    route_event (self);
+  return G_SOURCE_CONTINUE;
+}
+
+/* rtnetlink's address and link groups, read from the main context; without it, the poll only */
+static void
+watch_routes (MgsPmPolicy *self)
+{
+  self->rt = mnl_socket_open2 (NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (self->rt == NULL ||
+      mnl_socket_bind (self->rt, RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
+                       MNL_SOCKET_AUTOPID) < 0)
+    {
+      g_warning ("policy: no rtnetlink address events (%s): endpoint changes are seen at the "
+                 "table poll only", g_strerror (errno));
+      g_clear_pointer (&self->rt, mnl_socket_close);
+      return;
+    }
+  self->rt_id = g_unix_fd_add (mnl_socket_get_fd (self->rt), G_IO_IN, on_route_readable, self);
+}
+
+static guint
+table_poll_ms (void)
+{
+  const char *text = g_getenv ("MPTCP_GLIB_SERVICE_TABLE_POLL_MS");
+  guint64 ms;
+
+  if (text == NULL || !g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT, &ms, NULL))
+    return TABLE_POLL_MS_DEFAULT;
+  return (guint) ms;
 }
 
 MgsPmPolicy *
@@ -1347,8 +1422,10 @@ mgs_pm_policy_new (MgsPmPolicyTakenFunc is_taken,
   /* after subscribing: a connection established in between is seen twice, not missed
    * (pairs already asked for are not asked again) */
   adopt_existing (self);
-  /* no event tells of endpoint changes: the table is compared once a second */
-  self->poll_id = g_timeout_add_seconds (1, poll_table, self);
+  /* no event tells of endpoint changes: hints, and a slow poll for the rest */
+  watch_routes (self);
+  if (table_poll_ms () > 0)
+    self->poll_id = g_timeout_add (table_poll_ms (), poll_table, self);
   return self;
 }
 
@@ -1357,7 +1434,14 @@ mgs_pm_policy_free (MgsPmPolicy *self)
 {
   if (self == NULL)
     return;
-  g_source_remove (self->poll_id);
+  if (self->poll_id != 0)
+    g_source_remove (self->poll_id);
+  for (guint i = 0; i < G_N_ELEMENTS (self->hint_ids); i++)
+    if (self->hint_ids[i] != 0)
+      g_source_remove (self->hint_ids[i]);
+  if (self->rt_id != 0)
+    g_source_remove (self->rt_id);
+  g_clear_pointer (&self->rt, mnl_socket_close);
   _mptcp_netlink_unsubscribe (self->nl, self->sub_id);
   _mptcp_netlink_unref (self->nl);
   g_hash_table_unref (self->conns);

@@ -6,8 +6,9 @@
  * own. A MgsPmPolicy listens to every MPTCP event of the service's namespace and, for every
  * connection no application has taken over (is_taken() returns FALSE), does what the in-kernel
  * path manager would do with the namespace's endpoint table and limits (GET_ADDR dump and
- * GET_LIMITS, read when the connection is established, so endpoint and limit changes apply to
- * new connections). The differences from the in-kernel path manager are listed in
+ * GET_LIMITS, read when the connection is established; read again after the service's own
+ * changes, after rtnetlink address and link events and at a slow poll, and a change found by
+ * any read is applied to the live connections too). The differences from the in-kernel path manager are listed in
  * docs/path-manager-service.md.
  *
  * It lives in the service, not in the library: it needs the namespace-wide event group and the
@@ -35,6 +36,10 @@ void         mgs_pm_policy_free     (MgsPmPolicy *self);
 /* Connections the policy follows, and subflow creations it asked for since it started */
 guint        mgs_pm_policy_get_n_connections (MgsPmPolicy *self);
 guint        mgs_pm_policy_get_n_created     (MgsPmPolicy *self);
+
+/* The endpoint table or the limits may have changed (the service changed them): read them
+ * now and apply a change to the live connections as the in-kernel PM would. NULL: nothing. */
+void         mgs_pm_policy_table_maybe_changed (MgsPmPolicy *self);
 
 /* The namespace's path manager from the sysctl: TRUE = userspace. */
 gboolean     mgs_pm_policy_namespace_is_userspace (GError **error);

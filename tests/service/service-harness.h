@@ -44,6 +44,8 @@ void             harness_start_service (void);
 void             harness_kill_service (void);
 /* One more argument for the service (e.g. "--path-manager"), NULL = none; set before setup. */
 extern const char *harness_service_extra_arg;
+/* MPTCP_GLIB_SERVICE_TABLE_POLL_MS for the service started next (NULL: not set) */
+extern const char *harness_service_table_poll_ms;
 
 /* A connected MPTCP socket to host:port of the testbed; talk: one echo round first. */
 int              mptcp_connect        (const char *host, guint16 port, gboolean talk);

@@ -43,6 +43,10 @@ typedef struct
   gboolean    counters;            /* the server's ADD_ADDR, RM_ADDR and MP_PRIO counts must be
                                     * equal too */
   gboolean    initial;             /* the sets show the initial subflow too ("initial ...") */
+  gboolean    no_poll;             /* the service runs without its table poll: only its own
+                                    * reads (its changes, address events, new connections)
+                                    * can see the late changes */
+  const char *after;               /* commands run after the connections are closed (as late) */
 } Scenario;
 
 #define V4A "198.51.100.1"   /* c2 */
@@ -52,6 +56,7 @@ typedef struct
 #define V6B "2001:db8:1::13"
 #define SRV4 "192.0.2.12"    /* alias on s1 */
 #define SRV6 "2001:db8:1::12"
+#define V4D "192.0.2.21"     /* added on c1 during a scenario */
 
 static const Scenario scenarios[] = {
   { "v4-1-subflow",         FALSE, { V4A " subflow" }, 2, 0, NULL, 1 },
@@ -109,6 +114,30 @@ static const Scenario scenarios[] = {
     TESTBED_CLIENT2_IFNAME " up" },
   { "v4-link-down-at-connect", FALSE, { V4A " subflow" }, 2, 0, NULL, 1,
     "ip link set " TESTBED_CLIENT2_IFNAME " up", .before = "ip link set " TESTBED_CLIENT2_IFNAME " down" },
+  /* table changes without the poll (item 2): the service's own AddEndpoint reads the table at
+   * once; an address added, then its endpoint (as a network manager does) is seen through the
+   * address event; a change found by the read for a new connection reaches the live ones */
+  { "v4-service-add-endpoint-live", FALSE, { V4A " subflow" }, 4, 0, NULL, 2,
+    "service-add " V4B " subflow", .no_poll = TRUE },
+  { "v4-address-then-endpoint-live", FALSE, { V4A " subflow" }, 4, 0, NULL, 2,
+    "ip addr add " V4D "/24 dev " TESTBED_CLIENT1_IFNAME "; ip mptcp endpoint add " V4D " subflow",
+    .no_poll = TRUE, .after = "ip addr del " V4D "/24 dev " TESTBED_CLIENT1_IFNAME },
+  { "v4-service-backup-set-live", FALSE, { V4A " subflow", V4B " subflow" }, 2, 0, NULL, 2,
+    "service-flags 1 backup", .counters = TRUE, .no_poll = TRUE },
+  /* item 3: removed and added again at once, through the service: each change is read */
+  { "v4-service-removed-readded", FALSE, { V4A " subflow" }, 2, 0, NULL, 1,
+    "service-remove 1; service-add " V4A " subflow id 1", .counters = TRUE, .no_poll = TRUE },
+  /* item 3 by another tool: the address goes too (as with a network manager), its events' reads
+   * see the endpoint missing, then back (the re-addition takes two `ip` process starts, more
+   * than the 1 ms of the first read) */
+  { "v4-address-removed-readded", FALSE, { V4A " subflow", V4D " subflow" }, 2, 0, NULL, 2,
+    "ip mptcp endpoint delete id 2; ip addr del " V4D "/24 dev " TESTBED_CLIENT1_IFNAME "; "
+    "ip addr add " V4D "/24 dev " TESTBED_CLIENT1_IFNAME "; ip mptcp endpoint add " V4D
+    " id 2 subflow", .counters = TRUE, .no_poll = TRUE,
+    .before = "ip addr add " V4D "/24 dev " TESTBED_CLIENT1_IFNAME,
+    .after = "ip addr del " V4D "/24 dev " TESTBED_CLIENT1_IFNAME },
+  { "v4-endpoint-added-new-connection", FALSE, { V4A " subflow" }, 4, 0, NULL, 2,
+    "ip mptcp endpoint add " V4B " subflow; connect", .no_poll = TRUE },
 };
 
 static void
@@ -123,14 +152,72 @@ run (gboolean server, const char *cmd)
     g_error ("%s: %s", cmd, error->message);
 }
 
-/* "; "-separated commands: `ip ...` (client namespace), `server ip ...`, `sleep MS` */
+static int connect_to (gboolean v6, const char *host, gboolean talk);
+
+/* the connections made by a `connect` command, closed with the scenario's */
+static GArray *extra_fds;
+
+/* "; "-separated commands: `ip ...` (client namespace), `server ip ...`, `sleep MS`,
+ * `service-add ADDRESS FLAG... [id N]` (the service's AddEndpoint), `service-remove ID`
+ * (RemoveEndpoint), `service-flags ID FLAG...` (SetEndpointFlags), `connect` (one more IPv4
+ * connection, not compared) */
 static void
 run_list (const char *list)
 {
   g_auto(GStrv) cmds = g_strsplit (list, "; ", -1);
 
   for (guint i = 0; cmds[i] != NULL; i++)
-    if (g_str_has_prefix (cmds[i], "sleep "))
+    if (g_str_has_prefix (cmds[i], "service-add "))
+      {
+        g_auto(GStrv) words = g_strsplit (cmds[i] + 12, " ", -1);
+        g_autoptr(GPtrArray) flags = g_ptr_array_new ();
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        guint id = 0;
+
+        for (guint w = 1; words[w] != NULL; w++)
+          if (g_str_equal (words[w], "id") && words[w + 1] != NULL)
+            id = (guint) g_ascii_strtoull (words[++w], NULL, 10);
+          else
+            g_ptr_array_add (flags, words[w]);
+        g_ptr_array_add (flags, NULL);
+        reply = call (bus, MPTCP_SERVICE_PATH, MPTCP_SERVICE_IFACE, "AddEndpoint",
+                      g_variant_new ("((sq)^asiu)", words[0], 0, (char **) flags->pdata, 0, id),
+                      "(u)", &error);
+        g_assert_no_error (error);
+      }
+    else if (g_str_has_prefix (cmds[i], "service-flags "))
+      {
+        g_auto(GStrv) words = g_strsplit (cmds[i] + 14, " ", -1);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = call (bus, MPTCP_SERVICE_PATH, MPTCP_SERVICE_IFACE,
+                                          "SetEndpointFlags",
+                                          g_variant_new ("(u^as)", (guint) g_ascii_strtoull (
+                                                           words[0], NULL, 10), words + 1),
+                                          "()", &error);
+
+        g_assert_no_error (error);
+        g_assert_nonnull (reply);
+      }
+    else if (g_str_has_prefix (cmds[i], "service-remove "))
+      {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = call (bus, MPTCP_SERVICE_PATH, MPTCP_SERVICE_IFACE,
+                                          "RemoveEndpoint",
+                                          g_variant_new ("(u)", (guint) g_ascii_strtoull (
+                                                           cmds[i] + 15, NULL, 10)),
+                                          "()", &error);
+
+        g_assert_no_error (error);
+        g_assert_nonnull (reply);
+      }
+    else if (g_str_equal (cmds[i], "connect"))
+      {
+        int fd = connect_to (FALSE, TESTBED_SERVER1_V4, TRUE);
+
+        g_array_append_val (extra_fds, fd);
+      }
+    else if (g_str_has_prefix (cmds[i], "sleep "))
       g_usleep (g_ascii_strtoull (cmds[i] + 6, NULL, 10) * 1000);
     else if (g_str_has_prefix (cmds[i], "server "))
       run (TRUE, cmds[i] + 7);
@@ -171,10 +258,10 @@ server_counters (guint64 out[3])
 static void
 service_call (const char *method, GVariant *params, GError **error)
 {
-  g_autoptr(GVariant) reply = call (bus, MPTCP_SERVICE_PATH, MPTCP_SERVICE_IFACE, method, params,
-                                    "()", error);
+  GVariant *reply = call (bus, MPTCP_SERVICE_PATH, MPTCP_SERVICE_IFACE, method, params, "()",
+                          error);
 
-  (void) reply;   /* only the call matters */
+  g_clear_pointer (&reply, g_variant_unref);
 }
 
 static void
@@ -402,7 +489,7 @@ run_scenario (const Scenario *sc, gboolean service, MptcpSockDiag *diag, guint64
   if (sc->late != NULL)
     {
       run_list (sc->late);
-      g_usleep (1500000);   /* the service compares the table once a second */
+      g_usleep (1500000);   /* the table poll (1 s here), the last address-event read (1 s) */
       g_strfreev (sets);
       sets = settle (diag, fds, N_CONN);
     }
@@ -411,6 +498,11 @@ run_scenario (const Scenario *sc, gboolean service, MptcpSockDiag *diag, guint64
     counts[i] -= start[i];
   for (guint i = 0; i < N_CONN; i++)
     close (fds[i]);
+  for (guint i = 0; i < extra_fds->len; i++)
+    close (g_array_index (extra_fds, int, i));
+  g_array_set_size (extra_fds, 0);
+  if (sc->after != NULL)
+    run_list (sc->after);
   return sets;
 }
 
@@ -426,7 +518,17 @@ test_differential (gconstpointer data)
   g_assert_no_error (error);
   show_initial = sc->initial;
   kernel = run_scenario (sc, FALSE, diag, kc);
+  if (sc->no_poll)
+    {
+      harness_service_table_poll_ms = "0";
+      harness_restart_service ();
+    }
   service = run_scenario (sc, TRUE, diag, servc);
+  if (sc->no_poll)
+    {
+      harness_service_table_poll_ms = "1000";
+      harness_restart_service ();
+    }
   show_initial = FALSE;
   g_test_message ("%s counters (server: ADD_ADDR, RM_ADDR, MP_PRIO received): kernel %"
                   G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT ", service %"
@@ -504,7 +606,7 @@ run_server_side (const char * const *signals, const char *late, gboolean service
   if (late != NULL)
     {
       run_list (late);
-      g_usleep (1500000);   /* the service compares the table once a second */
+      g_usleep (1500000);   /* the table poll (1 s here) */
       g_strfreev (sets);
       sets = settle (diag, fds, N_CONN);
     }
@@ -724,6 +826,10 @@ main (int    argc,
       return 0;
     }
   testbed_init_or_exit ();
+  extra_fds = g_array_new (FALSE, FALSE, sizeof (int));
+  /* the `late` changes by `ip mptcp` have no event: the service sees them at its table poll,
+   * here once a second (the scenarios wait 1.5 s); the no_poll ones run without it */
+  harness_service_table_poll_ms = "1000";
   run (FALSE, "ip addr add " V4B "/24 dev " TESTBED_CLIENT1_IFNAME);
   run (FALSE, "ip addr add " V4C "/24 dev " TESTBED_CLIENT2_IFNAME);
   run (FALSE, "ip -6 addr add " V6A "/64 dev " TESTBED_CLIENT1_IFNAME " nodad");
