@@ -70,6 +70,30 @@ flags_class (void)
   return klass;
 }
 
+/* The flags named by their nicks ("subflow", "signal", ...), as the D-Bus API gives them. */
+static gboolean
+flags_from_nicks (GVariantIter       *iter,
+                  MptcpEndpointFlags *flags,
+                  GError            **error)
+{
+  const char *nick;
+
+  *flags = 0;
+  while (g_variant_iter_next (iter, "&s", &nick))
+    {
+      GFlagsValue *v = g_flags_get_value_by_nick (flags_class (), nick);
+
+      if (v == NULL)
+        {
+          g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                       "Unknown endpoint flag \"%s\"", nick);
+          return FALSE;
+        }
+      *flags |= v->value;
+    }
+  return TRUE;
+}
+
 static MptcpPathManager *
 path_manager (GError **error)
 {
@@ -198,23 +222,14 @@ admin_pm_change (MptcpPathManager      *pm,
     case ADMIN_SET_ENDPOINT_FLAGS:
       {
         g_autoptr(GVariantIter) iter = NULL;
-        MptcpEndpointFlags flags = 0;
-        const char *nick;
+        MptcpEndpointFlags flags;
         guint32 id;
 
         g_variant_get (params, "(uas)", &id, &iter);
-        while (g_variant_iter_next (iter, "&s", &nick))
+        if (!flags_from_nicks (iter, &flags, &error))
           {
-            GFlagsValue *v = g_flags_get_value_by_nick (flags_class (), nick);
-
-            if (v == NULL)
-              {
-                g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR,
-                                                       G_DBUS_ERROR_INVALID_ARGS,
-                                                       "Unknown endpoint flag \"%s\"", nick);
-                return;
-              }
-            flags |= v->value;
+            g_dbus_method_invocation_take_error (invocation, error);
+            return;
           }
         mptcp_path_manager_set_endpoint_flags_async (pm, id, flags, NULL, pm_change_done_cb,
                                                      invocation);
@@ -365,13 +380,11 @@ admin_authorized (GError   *error,
       const char *text;
       guint16 port;
       g_autoptr(GVariantIter) flags_iter = NULL;
-      const char *nick;
       gint32 ifindex;
       guint32 id;
-      MptcpEndpointFlags flags = 0;
+      MptcpEndpointFlags flags;
       g_autoptr(GInetAddress) inet = NULL;
       g_autoptr(MptcpEndpoint) endpoint = NULL;
-      GFlagsClass *klass = flags_class ();
 
       g_variant_get (call->params, "((&sq)asiu)", &text, &port, &flags_iter, &ifindex, &id);
       inet = g_inet_address_new_from_string (text);
@@ -381,18 +394,8 @@ admin_authorized (GError   *error,
                                "\"%s\" is not an IP address", text);
           goto fail;
         }
-      while (g_variant_iter_next (flags_iter, "&s", &nick))
-        {
-          GFlagsValue *v = g_flags_get_value_by_nick (klass, nick);
-
-          if (v == NULL)
-            {
-              error = g_error_new (G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                                   "Unknown endpoint flag \"%s\"", nick);
-              goto fail;
-            }
-          flags |= v->value;
-        }
+      if (!flags_from_nicks (flags_iter, &flags, &error))
+        goto fail;
       if (id > 255)
         {
           error = g_error_new (MPTCP_ERROR, MPTCP_ERROR_OUT_OF_RANGE,

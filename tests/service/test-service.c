@@ -1315,6 +1315,32 @@ test_path_manager (void)
                                                      &error));
   codes = g_strdup_printf ("%d,%d", remove_code, add_code);
 
+  /* a flag nick the service does not know: InvalidArgs naming it, and the table untouched */
+  {
+    g_autoptr(GVariant) before = call (bus, MPTCP_SERVICE_PATH, MPTCP_SERVICE_IFACE,
+                                       "ListEndpoints", NULL, "(a(usqasi))", &error);
+    g_autoptr(GVariant) after = NULL, reply = NULL;
+    const char *bad[] = { "subflow", "nonsense", NULL };
+
+    g_assert_no_error (error);
+    reply = call (bus, MPTCP_SERVICE_PATH, MPTCP_SERVICE_IFACE, "AddEndpoint",
+                  g_variant_new ("((sq)^asiu)", PM_TEST_ADDRESS, 0, bad, 0, 0), "(u)", &error);
+    g_assert_null (reply);
+    g_assert_true (has_error_name (error, "org.freedesktop.DBus.Error.InvalidArgs"));
+    g_assert_nonnull (strstr (error->message, "\"nonsense\""));
+    g_clear_error (&error);
+    reply = call (bus, MPTCP_SERVICE_PATH, MPTCP_SERVICE_IFACE, "SetEndpointFlags",
+                  g_variant_new ("(u^as)", 1, bad + 1), "()", &error);
+    g_assert_null (reply);
+    g_assert_true (has_error_name (error, "org.freedesktop.DBus.Error.InvalidArgs"));
+    g_assert_nonnull (strstr (error->message, "\"nonsense\""));
+    g_clear_error (&error);
+    after = call (bus, MPTCP_SERVICE_PATH, MPTCP_SERVICE_IFACE, "ListEndpoints", NULL,
+                  "(a(usqasi))", &error);
+    g_assert_no_error (error);
+    g_assert_true (g_variant_equal (before, after));
+  }
+
   harness_set_admin_for_nobody (TRUE);
   app = spawn_app (65534, "pm", codes, &error);
   g_assert_no_error (error);
