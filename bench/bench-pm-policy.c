@@ -148,7 +148,11 @@ raw_event_attr_cb (const struct nlattr *attr, void *data)
   return MNL_CB_OK;
 }
 
-/* one datagram of events: a SUBFLOW_CREATE for each ESTABLISHED */
+/* in the floor's process: the server side's job (ANNOUNCE c2's address) instead of the
+ * client's (SUBFLOW_CREATE) */
+static gboolean floor_announce;
+
+/* one datagram of events: a SUBFLOW_CREATE (or an ANNOUNCE) for each ESTABLISHED */
 static void
 raw_serve (struct mnl_socket    *nl,
            guint16               family,
@@ -176,14 +180,21 @@ raw_serve (struct mnl_socket    *nl,
       nlh->nlmsg_type = family;
       nlh->nlmsg_flags = NLM_F_REQUEST;
       g = mnl_nlmsg_put_extra_header (nlh, sizeof *g);
-      g->cmd = MPTCP_PM_CMD_SUBFLOW_CREATE;
+      g->cmd = floor_announce ? MPTCP_PM_CMD_ANNOUNCE : MPTCP_PM_CMD_SUBFLOW_CREATE;
       g->version = MPTCP_PM_VER;
       mnl_attr_put_u32 (nlh, MPTCP_PM_ATTR_TOKEN, ev.token);
       nest = mnl_attr_nest_start (nlh, MPTCP_PM_ATTR_ADDR);
       mnl_attr_put_u16 (nlh, MPTCP_PM_ADDR_ATTR_FAMILY, AF_INET);
       mnl_attr_put_u8 (nlh, MPTCP_PM_ADDR_ATTR_ID, 1);
       mnl_attr_put (nlh, MPTCP_PM_ADDR_ATTR_ADDR4, sizeof *local, local);
+      if (floor_announce)
+        mnl_attr_put_u32 (nlh, MPTCP_PM_ADDR_ATTR_FLAGS, MPTCP_PM_ADDR_FLAG_SIGNAL);
       mnl_attr_nest_end (nlh, nest);
+      if (floor_announce)
+        {
+          mnl_socket_sendto (nl, nlh, nlh->nlmsg_len);
+          continue;
+        }
       nest = mnl_attr_nest_start (nlh, MPTCP_PM_ATTR_ADDR_REMOTE);
       mnl_attr_put_u16 (nlh, MPTCP_PM_ADDR_ATTR_FAMILY, AF_INET);
       mnl_attr_put_u32 (nlh, MPTCP_PM_ADDR_ATTR_ADDR4, ev.daddr);
@@ -232,7 +243,7 @@ floor_drain (struct mnl_socket *nl)
     ;
 }
 
-/* Commands on ctl_fd: 'j' joins the group and serves events in a blocking read until SIGUSR1
+/* Commands on ctl_fd: 'j' ('a': announcing) joins the group and serves events in a blocking read until SIGUSR1
  * interrupts it; it then leaves the group and drops what is queued. Each is acknowledged. */
 static G_GNUC_NORETURN void
 raw_pm_main (int ctl_fd,
@@ -256,6 +267,7 @@ raw_pm_main (int ctl_fd,
     _exit (1);
   while (read (ctl_fd, &cmd, 1) == 1)
     {
+      floor_announce = cmd == 'a';
       if (mnl_socket_setsockopt (nl, NETLINK_ADD_MEMBERSHIP, &group, sizeof group) < 0 ||
           write (ack_fd, "j", 1) != 1)
         _exit (1);
@@ -276,7 +288,7 @@ raw_pm_main (int ctl_fd,
 }
 
 /* The GLib floor, run as `bench-pm-policy --glib-floor CTL ACK` (exec'd: a fork of the
- * threaded bench must not run GLib). Commands on CTL: 'j' join the group, 'l' leave it and drop
+ * threaded bench must not run GLib). Commands on CTL: 'j' ('a': announcing) join the group, 'l' leave it and drop
  * what is queued; both acknowledged on ACK. */
 typedef struct
 {
@@ -315,7 +327,8 @@ glib_floor_ctl (int          fd,
       g_main_loop_quit (f->loop);
       return G_SOURCE_REMOVE;
     }
-  if (cmd == 'j')
+  floor_announce = cmd == 'a';
+  if (cmd == 'j' || cmd == 'a')
     mnl_socket_setsockopt (f->nl, NETLINK_ADD_MEMBERSHIP, &f->group, sizeof f->group);
   else
     {
@@ -387,11 +400,12 @@ floor_start (Floor *f)
 }
 
 static void
-floor_join (Floor *f)
+floor_join (Floor    *f,
+            gboolean  announce)
 {
   char c;
 
-  if (write (f->ctl, "j", 1) != 1 || read (f->ack, &c, 1) != 1)
+  if (write (f->ctl, announce ? "a" : "j", 1) != 1 || read (f->ack, &c, 1) != 1)
     g_error ("a floor path manager did not join the event group");
   f->joined = TRUE;
 }
@@ -683,7 +697,8 @@ service_method (const char *method, GVariant *params)
 }
 
 static void
-set_mode (guint mode)
+set_mode_full (guint    mode,
+               gboolean announce)
 {
   if (raw_floor.joined)
     floor_leave (&raw_floor);
@@ -694,8 +709,14 @@ set_mode (guint mode)
   if (mode == MODE_RAW || mode == MODE_GLIB)
     {
       service_method ("ActAsPathManager", g_variant_new ("(b)", FALSE));
-      floor_join (mode == MODE_RAW ? &raw_floor : &glib_floor);
+      floor_join (mode == MODE_RAW ? &raw_floor : &glib_floor, announce);
     }
+}
+
+static void
+set_mode (guint mode)
+{
+  set_mode_full (mode, FALSE);
 }
 
 /* established subflows other than the initial one (the burst's count) */
@@ -949,15 +970,17 @@ bench_client_side (guint n_batches)
  * later); its wakeup and accept()'s return are recorded on the same clock:
  *   kernel   a `signal` endpoint, in-kernel PM;
  *   service  the same endpoint, the service as path manager;
+ *   raw, glib  userspace PM, the service not acting, the floors sending one ANNOUNCE (c2's
+ *            address, id 1) as soon as they read ESTABLISHED;
  *   mptcpd   (BENCH_PM_POLICY_MPTCPD=1) userspace PM, the service not acting,
  *            mptcpd --path-manager=sspi running. */
 
 #define SERVER_PORT 6001
 
-enum { SMODE_KERNEL, SMODE_SERVICE, SMODE_MPTCPD, N_SMODES };
+enum { SMODE_KERNEL, SMODE_SERVICE, SMODE_RAW, SMODE_GLIB, SMODE_MPTCPD, N_SMODES };
 
 static const char * const smode_names[N_SMODES] = {
-  "in-kernel PM", "service as PM", "mptcpd sspi",
+  "in-kernel PM", "service as PM", "raw floor", "GLib floor", "mptcpd sspi",
 };
 
 typedef struct
@@ -994,7 +1017,7 @@ acceptor_main (gpointer data)
 
 typedef struct
 {
-  double add, ready, accepted, join;   /* us from the handshake's third ACK */
+  double add, ready, accepted, join, data;   /* us from the handshake's third ACK */
 } ServerTimes;
 
 static gboolean
@@ -1005,7 +1028,7 @@ server_round (int          wake,
   g_autoptr(GError) error = NULL;
   struct pollfd pfd = { acc_pipe[0], POLLIN, 0 };
   Frame f1[MAX_FRAMES], f2[MAX_FRAMES];
-  gint64 t_hs = 0, t_add = 0, t_join = 0;
+  gint64 t_hs = 0, t_add = 0, t_join = 0, t_data = 0;
   Accepted a = { -1, 0, 0 };
   char buf[4];
   guint16 pport;
@@ -1036,6 +1059,9 @@ server_round (int          wake,
         f1[i].dport == SERVER_PORT && (f1[i].flags & (TH_SYN | TH_ACK)) == TH_ACK &&
         (f1[i].mptcp & MP_CAPABLE_BIT))
       t_hs = f1[i].ns;
+    else if (t_data == 0 && f1[i].pkttype == PACKET_HOST && f1[i].sport == pport &&
+             f1[i].payload > 0)
+      t_data = f1[i].ns;
     else if (t_add == 0 && f1[i].pkttype == PACKET_OUTGOING && f1[i].sport == SERVER_PORT &&
              f1[i].dport == pport && (f1[i].mptcp & ADD_ADDR_BIT))
       t_add = f1[i].ns;
@@ -1049,6 +1075,7 @@ server_round (int          wake,
   t->ready = (a.ready - t_hs) / 1000.0;
   t->accepted = (a.accepted - t_hs) / 1000.0;
   t->join = (t_join - t_hs) / 1000.0;
+  t->data = t_data != 0 ? (t_data - t_hs) / 1000.0 : -1;
   return TRUE;
 }
 
@@ -1101,6 +1128,7 @@ bench_server_side (guint n_batches)
   gboolean have_mptcpd = g_strcmp0 (g_getenv ("BENCH_PM_POLICY_MPTCPD"), "1") == 0 &&
                          g_file_test ("/usr/libexec/mptcpd", G_FILE_TEST_IS_EXECUTABLE);
   GArray *ready[N_SMODES], *accepted[N_SMODES], *join[N_SMODES], *after_accept[N_SMODES];
+  GArray *data[N_SMODES];
   Series s[N_SMODES];
   gboolean mptcpd_never = FALSE;
   int one = 1, lfd, wake;
@@ -1125,6 +1153,7 @@ bench_server_side (guint n_batches)
       accepted[mode] = g_array_new (FALSE, FALSE, sizeof (double));
       join[mode] = g_array_new (FALSE, FALSE, sizeof (double));
       after_accept[mode] = g_array_new (FALSE, FALSE, sizeof (double));
+      data[mode] = g_array_new (FALSE, FALSE, sizeof (double));
     }
   for (guint b = 0; b < n_batches; b++)
     for (guint mode = 0; mode < N_SMODES; mode++)
@@ -1137,7 +1166,8 @@ bench_server_side (guint n_batches)
         /* mptcpd: two batches where it never did the job are enough (each round waits 1 s) */
         if (mode == SMODE_MPTCPD && (!have_mptcpd || mptcpd_never))
           continue;
-        set_mode (mode == SMODE_KERNEL ? MODE_KERNEL : MODE_SERVICE);
+        set_mode_full (mode == SMODE_KERNEL ? MODE_KERNEL : mode == SMODE_RAW ? MODE_RAW
+                       : mode == SMODE_GLIB ? MODE_GLIB : MODE_SERVICE, TRUE);
         if (mode == SMODE_MPTCPD)
           {
             service_method ("ActAsPathManager", g_variant_new ("(b)", FALSE));
@@ -1157,6 +1187,7 @@ bench_server_side (guint n_batches)
               g_array_append_val (accepted[mode], t.accepted);
               g_array_append_val (join[mode], t.join);
               g_array_append_val (after_accept[mode], aa);
+              g_array_append_val (data[mode], t.data);
             }
         mptcpd_stop (mptcpd);
         s[mode].batch[b] = median (batch, n);
@@ -1189,19 +1220,25 @@ bench_server_side (guint n_batches)
       print_quartiles ("accept() returned", accepted[mode]);
       print_quartiles ("ADD_ADDR after accept()", after_accept[mode]);
       print_quartiles ("join established", join[mode]);
+      print_quartiles ("peer's data in", data[mode]);
       g_print ("\n");
     }
   print_cycle_ratio ("service / kernel", &s[SMODE_SERVICE], &s[SMODE_KERNEL], n_batches);
+  print_cycle_ratio ("service / GLib", &s[SMODE_SERVICE], &s[SMODE_GLIB], n_batches);
+  print_cycle_ratio ("raw / kernel", &s[SMODE_RAW], &s[SMODE_KERNEL], n_batches);
   {
     double *v = (double *) accepted[SMODE_SERVICE]->data;
     double acc = median (v, accepted[SMODE_SERVICE]->len);
     g_autofree double *bk = g_memdup2 (s[SMODE_KERNEL].batch, n_batches * sizeof (double));
     g_autofree double *bs = g_memdup2 (s[SMODE_SERVICE].batch, n_batches * sizeof (double));
+    g_autofree double *br = g_memdup2 (s[SMODE_RAW].batch, n_batches * sizeof (double));
+    g_autofree double *bg = g_memdup2 (s[SMODE_GLIB].batch, n_batches * sizeof (double));
     double mk = median (bk, n_batches), ms = median (bs, n_batches);
+    double mr = median (br, n_batches), mg = median (bg, n_batches);
 
-    g_print ("RESULT server service/kernel %.2f kernel %.1f service %.1f accept %.1f "
-             "accept/kernel %.2f service-after-accept %.1f\n", ms / mk, mk, ms, acc, acc / mk,
-             ms - acc);
+    g_print ("RESULT server service/kernel %.2f raw/kernel %.2f glib/kernel %.2f service/glib "
+             "%.2f kernel %.1f service %.1f raw %.1f glib %.1f accept %.1f\n", ms / mk, mr / mk,
+             mg / mk, ms / mg, mk, ms, mr, mg, acc);
   }
   for (guint mode = 0; mode < N_SMODES; mode++)
     {
@@ -1210,6 +1247,7 @@ bench_server_side (guint n_batches)
       g_array_unref (accepted[mode]);
       g_array_unref (join[mode]);
       g_array_unref (after_accept[mode]);
+      g_array_unref (data[mode]);
     }
 }
 
@@ -1370,12 +1408,11 @@ main (int    argc,
     g_print ("  (the service's threads and both floors on CPU %d)\n", pin_cpu);
 
   bench_client_side (n_batches);
+  load1 = loadavg ();
+  bench_server_side (n_batches);
   set_mode (MODE_SERVICE);
   floor_stop (&raw_floor);
   floor_stop (&glib_floor);
-  load1 = loadavg ();
-
-  bench_server_side (n_batches);
   run_client ("ip mptcp endpoint flush");
   run_client ("ip mptcp endpoint add " TESTBED_CLIENT2_V4 " subflow");
   close (cap_c1);
