@@ -1284,6 +1284,81 @@ diag_addr (const guint8 *raw, int *family, MptcpNlInetAddr *addr)
   _mptcp_nl_inet_normalize (family, addr);
 }
 
+/* Linux 6.12 and later list, for a GET_ADDR dump with a token, the local addresses the
+ * userspace PM used on that connection, its ANNOUNCEs with the signal flag (measured on 6.18);
+ * 6.1 lists nothing. Kernels in between are not measured: they do not ask. */
+static gboolean
+get_addr_lists_announced (void)
+{
+  static int lists = -1;
+
+  if (lists < 0)
+    {
+      struct utsname u;
+      guint64 major = 0, minor = 0;
+      char *end = NULL;
+
+      if (uname (&u) == 0)
+        {
+          major = g_ascii_strtoull (u.release, &end, 10);
+          if (end != NULL && *end == '.')
+            minor = g_ascii_strtoull (end + 1, NULL, 10);
+        }
+      lists = major > 6 || (major == 6 && minor >= 12);
+    }
+  return lists;
+}
+
+static void
+announced_read (MptcpNlReply *reply,
+                GError       *error,
+                gpointer      user_data)
+{
+  Req *req = user_data;
+  Conn *conn = req_conn (req);
+
+  if (error != NULL)
+    g_debug ("policy: token %08x: its addresses not read: %s", req->token, error->message);
+  else if (conn != NULL && reply != NULL && !conn->signals_known)
+    {
+      for (guint i = 0; i < reply->addresses->len; i++)
+        {
+          MptcpNlAddress a = g_array_index (reply->addresses, MptcpNlAddress, i);
+
+          g_debug ("policy: token %08x: the kernel lists address id %u flags %#x", conn->token,
+                   a.id, a.flags);
+          if (!(a.flags & MPTCP_PM_ADDR_FLAG_SIGNAL) || a.id == 0 || announced (conn, a.id))
+            continue;
+          _mptcp_nl_address_normalize (&a);
+          conn->announced[a.id / 64] |= G_GUINT64_CONSTANT (1) << (a.id % 64);
+          g_array_append_val (conn->signals, a);
+        }
+      conn->signals_known = TRUE;
+      state_changed (the_policy);
+      /* the signal endpoints not announced yet (if the table is read; else when it is) */
+      apply (the_policy, conn);
+    }
+  g_clear_error (&error);
+  if (reply != NULL)
+    _mptcp_nl_reply_free (reply);
+  g_free (req);
+}
+
+/* An adopted connection the state file does not know: what it announced, from the kernel */
+static void
+read_announced (MgsPmPolicy *self,
+                Conn        *conn)
+{
+  MptcpNlRequest r = { .cmd = MPTCP_PM_CMD_GET_ADDR, .dump = TRUE };
+
+  if (!get_addr_lists_announced ())
+    return;
+  r.token = conn->token;
+  r.has_token = TRUE;
+  _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, announced_read,
+                                 req_new (self, conn));
+}
+
 /* Restart safety: every established connection of the namespace, with the subflows it has. */
 static void
 adopt_existing (MgsPmPolicy *self)
@@ -1351,6 +1426,8 @@ adopt_existing (MgsPmPolicy *self)
               conn->n_subflows++;
             }
           conn->taken = self->is_taken != NULL && self->is_taken (token, self->user_data);
+          if (!conn->taken && !conn->signals_known)
+            read_announced (self, conn);
           if (!conn->taken)
             read_table (self, conn);
         }
