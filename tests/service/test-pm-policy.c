@@ -950,6 +950,60 @@ test_state_file_odd (void)
   _mptcp_sockdiag_free (diag);
 }
 
+/* Item 6: an entry of the state file is taken by the connection with its token and its
+ * addresses and ports only (a token can be reused by a later connection): with another local
+ * port, its kept announcement is not served; with the connection's own, it is (a subflow from
+ * the initial address to the announced one, as without fullmesh endpoints). */
+static void
+test_state_file_token_reused (void)
+{
+  g_autoptr(GError) error = NULL;
+  MptcpSockDiag *diag = _mptcp_sockdiag_new (&error);
+  g_autofree char *path = g_build_filename (harness_service_runtime_dir, "path-manager.state",
+                                            NULL);
+  struct sockaddr_in local = { 0 }, remote = { 0 };
+  socklen_t len = sizeof local;
+  char ltext[INET_ADDRSTRLEN], rtext[INET_ADDRSTRLEN];
+  const char *before = V4A " -> " TESTBED_SERVER1_V4 ":5002";
+  const char *served = TESTBED_CLIENT1_V4 " -> " SRV4 ":5002; " V4A " -> " TESTBED_SERVER1_V4
+                       ":5002";
+  int fd;
+
+  g_assert_no_error (error);
+  set_mode (TRUE);
+  run (FALSE, "ip mptcp endpoint flush");
+  run (TRUE, "ip mptcp endpoint flush");
+  run (FALSE, "ip mptcp endpoint add " V4A " subflow");
+  run (FALSE, "ip mptcp limits set subflow 4 add_addr_accepted 1");
+  fd = connect_to (FALSE, TESTBED_SERVER1_V4, TRUE);
+  g_assert_cmpint (getsockname (fd, (struct sockaddr *) &local, &len), ==, 0);
+  len = sizeof remote;
+  g_assert_cmpint (getpeername (fd, (struct sockaddr *) &remote, &len), ==, 0);
+  inet_ntop (AF_INET, &local.sin_addr, ltext, sizeof ltext);
+  inet_ntop (AF_INET, &remote.sin_addr, rtext, sizeof rtext);
+  for (guint t = 0; t < 2; t++)
+    {
+      /* t = 0: another connection's entry (its local port differs); t = 1: this one's */
+      guint16 lport = ntohs (local.sin_port) + (t == 0 ? 1 : 0);
+      g_autofree char *text = g_strdup_printf ("(1, [(%u, '%s', '%s', %u, %u, 1, "
+                                               "[(5, '" SRV4 "', 0)], true, [])])",
+                                               fd_token (fd), ltext, rtext, lport,
+                                               ntohs (remote.sin_port));
+      g_auto(GStrv) sets = NULL;
+
+      harness_stop_service ();
+      g_assert_true (g_file_set_contents (path, text, -1, &error));
+      g_assert_no_error (error);
+      harness_service_extra_arg = "--path-manager";
+      harness_start_service ();
+      harness_service_extra_arg = NULL;
+      sets = settle (diag, &fd, 1);
+      g_assert_cmpstr (sets[0], ==, t == 0 ? before : served);
+    }
+  close (fd);
+  _mptcp_sockdiag_free (diag);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -999,6 +1053,7 @@ main (int    argc,
   g_test_add_func ("/pm-policy/server-side", test_server_side);
   g_test_add_func ("/pm-policy/restart", test_restart);
   g_test_add_func ("/pm-policy/state-file-odd", test_state_file_odd);
+  g_test_add_func ("/pm-policy/state-file-token-reused", test_state_file_token_reused);
   status = g_test_run ();
   if (!harness_teardown ())
     status = 1;
