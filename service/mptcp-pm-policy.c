@@ -7,10 +7,12 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
+#include <arpa/inet.h>
 #include <linux/mptcp.h>
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
 #include <glib-unix.h>
+#include <glib/gstdio.h>
 
 #include "mptcp-glib.h"
 #include "mptcp-kernel-private.h"
@@ -75,6 +77,9 @@ struct _Conn
   gboolean        announcing;    /* the signal endpoints' walk has started */
   gboolean        announce_busy; /* an ANNOUNCE is in flight or waits for the gap */
   guint64         announced[4];  /* ids of the signal endpoints announced (or given up) */
+  GArray         *signals;       /* of MptcpNlAddress: those endpoints (for the state file) */
+  gboolean        signals_known; /* adopted: what it announced is known (the state file) */
+  guint           kept_accepted; /* adopted: the accepted count kept in the state file */
   guint           signal_retries;
   gboolean        remotes_served; /* the announcements received before the table are served */
   Conn           *next_free;     /* in the policy's pool of closed connections' Conns */
@@ -114,6 +119,10 @@ struct _MgsPmPolicy
   Conn                 *pool;           /* ready Conns (one made after an event if none is left), */
   guint                 pool_len;       /* so that the next ESTABLISHED allocates nothing */
   Req                  *spare_req;      /* the same for its create's Req */
+  char                 *state_path;     /* the state file, NULL = none kept */
+  guint                 state_write_id; /* its debounced write, 0 = none due */
+  GHashTable           *kept;           /* token → GVariant entry: the file read at start,
+                                         * until the connections are adopted */
 };
 
 struct _Req
@@ -123,7 +132,11 @@ struct _Req
   guint        generation;
   Pair         pair;
   guint8       addr_id;     /* ANNOUNCE: the endpoint's id */
+  MptcpNlAddress signal;    /* ANNOUNCE: the endpoint */
 };
+
+static void state_changed (MgsPmPolicy *self);
+static const MptcpNlAddress *find_endpoint (GArray *table, guint8 id);
 
 /* one policy per process (the service makes at most one), so replies can check it is alive */
 static MgsPmPolicy *the_policy;
@@ -135,6 +148,7 @@ conn_free (Conn *conn)
   g_array_unref (conn->endpoints);
   g_array_unref (conn->remotes);
   g_array_unref (conn->pairs);
+  g_array_unref (conn->signals);
   g_free (conn);
 }
 
@@ -159,6 +173,7 @@ conn_alloc (guint reserved)
   conn->endpoints = g_array_sized_new (FALSE, TRUE, sizeof (MptcpNlAddress), reserved);
   conn->remotes = g_array_sized_new (FALSE, TRUE, sizeof (MptcpNlAddress), reserved);
   conn->pairs = g_array_sized_new (FALSE, TRUE, sizeof (Pair), reserved);
+  conn->signals = g_array_new (FALSE, TRUE, sizeof (MptcpNlAddress));
   return conn;
 }
 
@@ -191,6 +206,7 @@ conn_recycle (MgsPmPolicy *self,
               Conn        *conn)
 {
   GArray *endpoints = conn->endpoints, *remotes = conn->remotes, *pairs = conn->pairs;
+  GArray *signals = conn->signals;
 
   if (self->pool_len >= CONN_POOL_MAX)
     {
@@ -200,10 +216,12 @@ conn_recycle (MgsPmPolicy *self,
   g_array_set_size (endpoints, 0);
   g_array_set_size (remotes, 0);
   g_array_set_size (pairs, 0);
+  g_array_set_size (signals, 0);
   memset (conn, 0, sizeof *conn);
   conn->endpoints = endpoints;
   conn->remotes = remotes;
   conn->pairs = pairs;
+  conn->signals = signals;
   conn->next_free = self->pool;
   self->pool = conn;
   self->pool_len++;
@@ -560,6 +578,8 @@ announce_done (MptcpNlReply *reply,
             g_debug ("policy: token %08x: announce failed: %s", conn->token, error->message);
           conn->signal_retries = 0;
           conn->announced[req->addr_id / 64] |= G_GUINT64_CONSTANT (1) << (req->addr_id % 64);
+          g_array_append_val (conn->signals, req->signal);
+          state_changed (the_policy);
         }
       /* the next one (or this one again) after the gap */
       g_timeout_add_full (G_PRIORITY_DEFAULT, ANNOUNCE_GAP_MS, announce_gap_cb,
@@ -588,6 +608,8 @@ announce (MgsPmPolicy          *self,
   r.addr.flags = MPTCP_PM_ADDR_FLAG_SIGNAL;
   r.addr.has_flags = TRUE;
   req->addr_id = e->id;
+  req->signal = *e;
+  _mptcp_nl_address_normalize (&req->signal);
   conn->announce_busy = TRUE;
   _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, announce_done, req);
 }
@@ -636,8 +658,9 @@ apply (MgsPmPolicy *self,
   if (conn->taken || !conn->established || !conn->have_table)
     return;
   /* signal endpoints first, on both sides (measured on 6.18: a client-side connection announces
-   * them too); an adopted connection may have had its ADD_ADDRs: not sent twice */
-  if (!conn->adopted && !conn->announcing)
+   * them too); an adopted connection may have had its ADD_ADDRs: not sent twice, so it
+   * announces only when the state file says what it announced (the rest of the walk then) */
+  if ((!conn->adopted || conn->signals_known) && !conn->announcing)
     {
       conn->announcing = TRUE;
       conn->signal_retries = 0;
@@ -686,7 +709,27 @@ use_table (MgsPmPolicy *self,
   /* announcements that came before the table: accepted up to the limit */
   if (conn->remotes->len > conn->max_accepted)
     g_array_set_size (conn->remotes, conn->max_accepted);
-  conn->n_accepted = conn->remotes->len;
+  /* an adopted connection: the count it had (the state file) */
+  conn->n_accepted = MAX (conn->remotes->len, conn->kept_accepted);
+  /* announced endpoints whose id now has another address are free to be announced */
+  for (guint i = conn->signals->len; i-- > 0;)
+    {
+      const MptcpNlAddress *sig = &g_array_index (conn->signals, MptcpNlAddress, i);
+      const MptcpNlAddress *now = find_endpoint (conn->endpoints, sig->id);
+      MptcpNlAddress n;
+
+      if (now != NULL)
+        {
+          n = *now;
+          _mptcp_nl_address_normalize (&n);
+        }
+      if (now == NULL || n.family != sig->family || !same_addr (n.family, &n.addr, &sig->addr))
+        {
+          conn->announced[sig->id / 64] &= ~(G_GUINT64_CONSTANT (1) << (sig->id % 64));
+          g_array_remove_index (conn->signals, i);
+        }
+    }
+  state_changed (self);
   apply (self, conn);
 }
 
@@ -844,6 +887,7 @@ on_event (const MptcpNlEvent *ev,
         {
           conn->established = TRUE;
           conn->adopted = FALSE;
+          conn->signals_known = TRUE;
           conn->taken = self->is_taken != NULL && self->is_taken (ev->token, self->user_data);
           if (conn->taken)
             g_debug ("policy: token %08x belongs to an application", ev->token);
@@ -878,6 +922,7 @@ on_event (const MptcpNlEvent *ev,
           }
         else
           g_array_append_val (conn->remotes, remote);
+        state_changed (self);
       }
       break;
     case MPTCP_EVENT_SUB_ESTABLISHED:
@@ -926,6 +971,7 @@ on_event (const MptcpNlEvent *ev,
         {
           g_hash_table_steal (self->conns, GUINT_TO_POINTER (ev->token));
           conn_recycle (self, conn);
+          state_changed (self);
         }
       break;
     default:
@@ -957,6 +1003,269 @@ mgs_pm_policy_namespace_is_userspace (GError **error)
   return TRUE;
 }
 
+/* The state file (restart safety): what no sock_diag dump tells of a connection, the peer's
+ * announcements the policy accepted (and their count) and the signal endpoints it announced,
+ * kept in $MPTCP_GLIB_SERVICE_RUNTIME_DIR or else $RUNTIME_DIRECTORY (systemd's
+ * RuntimeDirectory=, kept over restarts with RuntimeDirectoryPreserve=yes); no directory, no
+ * file. Written STATE_WRITE_DELAY_MS after a change (one write for a burst), through a
+ * temporary file and a rename; read when the policy starts, before the connections are adopted.
+ * A connection is found again by its token and its addresses and ports (a token can be reused
+ * by a later connection). GVariant text form, version first:
+ *   (version, [(token, local address, remote address, local port, remote port,
+ *               accepted count, [(id, address, port)] accepted announcements,
+ *               announcements known, [(id, address, port)] signal endpoints announced)]) */
+#define STATE_FILE_NAME      "path-manager.state"
+#define STATE_VERSION        1
+#define STATE_ENTRY_TYPE     "(ussqqua(ysq)ba(ysq))"
+#define STATE_TYPE           "(ua" STATE_ENTRY_TYPE ")"
+#define STATE_WRITE_DELAY_MS 150
+#define STATE_MAX_BYTES      (4 * 1024 * 1024)
+#define STATE_MAX_ADDRS      256   /* per list (ids are 8 bits) */
+
+static char *
+state_path (void)
+{
+  const char *dir = g_getenv ("MPTCP_GLIB_SERVICE_RUNTIME_DIR");
+  g_auto(GStrv) dirs = NULL;
+
+  if (dir == NULL || *dir == '\0')
+    dir = g_getenv ("RUNTIME_DIRECTORY");
+  if (dir == NULL || *dir == '\0')
+    return NULL;
+  /* systemd lists several directories with ':' when the unit has several */
+  dirs = g_strsplit (dir, ":", 2);
+  return g_build_filename (dirs[0], STATE_FILE_NAME, NULL);
+}
+
+static char *
+inet_text (int family, const MptcpNlInetAddr *addr)
+{
+  char text[INET6_ADDRSTRLEN] = "";
+
+  if (inet_ntop (family, addr, text, sizeof text) == NULL)
+    text[0] = '\0';
+  return g_strdup (text);
+}
+
+/* an address of the file, normalised (IPv4-mapped IPv6 as IPv4) */
+static gboolean
+inet_parse (const char *text, int *family, MptcpNlInetAddr *addr)
+{
+  memset (addr, 0, sizeof *addr);
+  if (inet_pton (AF_INET, text, &addr->v4) == 1)
+    *family = AF_INET;
+  else if (inet_pton (AF_INET6, text, &addr->v6) == 1)
+    {
+      *family = AF_INET6;
+      _mptcp_nl_inet_normalize (family, addr);
+    }
+  else
+    return FALSE;
+  return TRUE;
+}
+
+static GVariant *
+state_addrs (GArray *addrs)
+{
+  GVariantBuilder b;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a(ysq)"));
+  for (guint i = 0; i < addrs->len; i++)
+    {
+      const MptcpNlAddress *a = &g_array_index (addrs, MptcpNlAddress, i);
+      g_autofree char *text = inet_text (a->family, &a->addr);
+
+      g_variant_builder_add (&b, "(ysq)", a->id, text, a->port);
+    }
+  return g_variant_builder_end (&b);
+}
+
+static void
+state_write (MgsPmPolicy *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) state = NULL;
+  g_autofree char *text = NULL;
+  GVariantBuilder b;
+  GHashTableIter iter;
+  gpointer value;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a" STATE_ENTRY_TYPE));
+  g_hash_table_iter_init (&iter, self->conns);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Conn *conn = value;
+      g_autofree char *local = NULL, *remote = NULL;
+
+      if (!conn->established || conn->taken)
+        continue;
+      local = inet_text (conn->family, &conn->saddr);
+      remote = inet_text (conn->family, &conn->daddr);
+      g_variant_builder_add (&b, "(ussqqu@a(ysq)b@a(ysq))", conn->token, local, remote, conn->sport,
+                             conn->dport, MAX (conn->n_accepted, conn->kept_accepted),
+                             state_addrs (conn->remotes), conn->signals_known,
+                             state_addrs (conn->signals));
+    }
+  state = g_variant_ref_sink (g_variant_new ("(u@a" STATE_ENTRY_TYPE ")", STATE_VERSION,
+                                             g_variant_builder_end (&b)));
+  text = g_variant_print (state, FALSE);
+  if (!g_file_set_contents_full (self->state_path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT,
+                                 0600, &error))
+    g_warning ("policy: cannot write the state file: %s", error->message);
+}
+
+static gboolean
+state_write_cb (gpointer user_data)
+{
+  MgsPmPolicy *self = user_data;
+
+  self->state_write_id = 0;
+  state_write (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Something the state file holds changed: written soon (not moved by later changes, so that
+ * a steady stream of them cannot keep it from being written) */
+static void
+state_changed (MgsPmPolicy *self)
+{
+  if (self == NULL || self->state_path == NULL || self->state_write_id != 0)
+    return;
+  self->state_write_id = g_timeout_add (STATE_WRITE_DELAY_MS, state_write_cb, self);
+}
+
+/* The file of the previous run: its entries by token in self->kept. One that cannot be read,
+ * does not parse, has another version or other types is ignored (and overwritten at the next
+ * write). */
+static void
+state_read (MgsPmPolicy *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) state = NULL;
+  g_autoptr(GVariant) entries = NULL;
+  g_autofree char *text = NULL;
+  GStatBuf st;
+  gsize len = 0;
+  guint32 version = 0;
+
+  self->kept = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_variant_unref);
+  if (g_stat (self->state_path, &st) != 0)
+    {
+      if (errno != ENOENT)
+        g_warning ("policy: state file %s: %s", self->state_path, g_strerror (errno));
+      return;
+    }
+  if (st.st_size > STATE_MAX_BYTES)
+    {
+      g_warning ("policy: state file %s is too large (%" G_GINT64_FORMAT " bytes), ignored",
+                 self->state_path, (gint64) st.st_size);
+      return;
+    }
+  if (!g_file_get_contents (self->state_path, &text, &len, &error))
+    {
+      g_warning ("policy: state file ignored: %s", error->message);
+      return;
+    }
+  if (len > STATE_MAX_BYTES || !g_utf8_validate (text, (gssize) len, NULL))
+    {
+      g_warning ("policy: state file %s is not text, ignored", self->state_path);
+      return;
+    }
+  /* the version alone first: another version may have other types */
+  if (g_str_has_prefix (text, "(") &&
+      (version = (guint32) g_ascii_strtoull (text + 1 + strspn (text + 1, " "), NULL, 10)) != 0 &&
+      version != STATE_VERSION)
+    {
+      g_warning ("policy: state file %s has version %u, not %u: ignored", self->state_path,
+                 version, STATE_VERSION);
+      return;
+    }
+  state = g_variant_parse (G_VARIANT_TYPE (STATE_TYPE), text, text + len, NULL, &error);
+  if (state == NULL)
+    {
+      g_warning ("policy: state file %s ignored: %s", self->state_path, error->message);
+      return;
+    }
+  g_variant_get_child (state, 0, "u", &version);
+  if (version != STATE_VERSION)
+    {
+      g_warning ("policy: state file %s has version %u, not %u: ignored", self->state_path,
+                 version, STATE_VERSION);
+      return;
+    }
+  entries = g_variant_get_child_value (state, 1);
+  for (gsize i = 0; i < g_variant_n_children (entries); i++)
+    {
+      GVariant *entry = g_variant_get_child_value (entries, i);
+      guint32 token;
+
+      g_variant_get_child (entry, 0, "u", &token);
+      g_hash_table_replace (self->kept, GUINT_TO_POINTER (token), entry);
+    }
+  g_debug ("policy: state file: %u connections", g_hash_table_size (self->kept));
+}
+
+/* a list of the file into addrs: each id once, at most STATE_MAX_ADDRS, valid addresses only */
+static void
+state_restore_addrs (GVariantIter *iter, GArray *addrs, guint64 *ids)
+{
+  const char *text;
+  guint16 port;
+  guint8 id;
+
+  while (g_variant_iter_next (iter, "(y&sq)", &id, &text, &port))
+    {
+      MptcpNlAddress a = { 0 };
+      gboolean seen = FALSE;
+
+      if (addrs->len >= STATE_MAX_ADDRS || !inet_parse (text, &a.family, &a.addr))
+        continue;
+      for (guint i = 0; i < addrs->len; i++)
+        seen |= g_array_index (addrs, MptcpNlAddress, i).id == id;
+      if (seen)
+        continue;
+      a.id = id;
+      a.port = port;
+      g_array_append_val (addrs, a);
+      if (ids != NULL)
+        ids[id / 64] |= G_GUINT64_CONSTANT (1) << (id % 64);
+    }
+}
+
+/* An adopted connection takes what the file kept of it, if it is the same connection */
+static void
+state_restore (MgsPmPolicy *self, Conn *conn)
+{
+  g_autoptr(GVariantIter) remotes = NULL, signals = NULL;
+  const char *ltext, *rtext;
+  guint16 lport, rport;
+  guint32 token, accepted;
+  gboolean known;
+  MptcpNlInetAddr a;
+  GVariant *entry;
+  int f;
+
+  if (self->kept == NULL ||
+      (entry = g_hash_table_lookup (self->kept, GUINT_TO_POINTER (conn->token))) == NULL)
+    return;
+  g_variant_get (entry, "(u&s&sqqua(ysq)ba(ysq))", &token, &ltext, &rtext, &lport, &rport,
+                 &accepted, &remotes, &known, &signals);
+  if (lport != conn->sport || rport != conn->dport ||
+      !inet_parse (ltext, &f, &a) || f != conn->family || !same_addr (f, &a, &conn->saddr) ||
+      !inet_parse (rtext, &f, &a) || f != conn->family || !same_addr (f, &a, &conn->daddr))
+    {
+      g_debug ("policy: token %08x: the state file's entry is of another connection",
+               conn->token);
+      return;
+    }
+  state_restore_addrs (remotes, conn->remotes, NULL);
+  conn->kept_accepted = MIN (accepted, G_MAXUINT8);
+  conn->signals_known = known;
+  state_restore_addrs (signals, conn->signals, conn->announced);
+  g_debug ("policy: token %08x: %u announcements and %u of its own kept", conn->token,
+           conn->remotes->len, conn->signals->len);
+}
+
 static guint32
 info_token (const MptcpDiagSocket *s)
 {
@@ -973,6 +1282,81 @@ diag_addr (const guint8 *raw, int *family, MptcpNlInetAddr *addr)
   memset (addr, 0, sizeof *addr);
   memcpy (addr, raw, *family == AF_INET ? 4 : 16);
   _mptcp_nl_inet_normalize (family, addr);
+}
+
+/* Linux 6.12 and later list, for a GET_ADDR dump with a token, the local addresses the
+ * userspace PM used on that connection, its ANNOUNCEs with the signal flag (measured on 6.18);
+ * 6.1 lists nothing. Kernels in between are not measured: they do not ask. */
+static gboolean
+get_addr_lists_announced (void)
+{
+  static int lists = -1;
+
+  if (lists < 0)
+    {
+      struct utsname u;
+      guint64 major = 0, minor = 0;
+      char *end = NULL;
+
+      if (uname (&u) == 0)
+        {
+          major = g_ascii_strtoull (u.release, &end, 10);
+          if (end != NULL && *end == '.')
+            minor = g_ascii_strtoull (end + 1, NULL, 10);
+        }
+      lists = major > 6 || (major == 6 && minor >= 12);
+    }
+  return lists;
+}
+
+static void
+announced_read (MptcpNlReply *reply,
+                GError       *error,
+                gpointer      user_data)
+{
+  Req *req = user_data;
+  Conn *conn = req_conn (req);
+
+  if (error != NULL)
+    g_debug ("policy: token %08x: its addresses not read: %s", req->token, error->message);
+  else if (conn != NULL && reply != NULL && !conn->signals_known)
+    {
+      for (guint i = 0; i < reply->addresses->len; i++)
+        {
+          MptcpNlAddress a = g_array_index (reply->addresses, MptcpNlAddress, i);
+
+          g_debug ("policy: token %08x: the kernel lists address id %u flags %#x", conn->token,
+                   a.id, a.flags);
+          if (!(a.flags & MPTCP_PM_ADDR_FLAG_SIGNAL) || a.id == 0 || announced (conn, a.id))
+            continue;
+          _mptcp_nl_address_normalize (&a);
+          conn->announced[a.id / 64] |= G_GUINT64_CONSTANT (1) << (a.id % 64);
+          g_array_append_val (conn->signals, a);
+        }
+      conn->signals_known = TRUE;
+      state_changed (the_policy);
+      /* the signal endpoints not announced yet (if the table is read; else when it is) */
+      apply (the_policy, conn);
+    }
+  g_clear_error (&error);
+  if (reply != NULL)
+    _mptcp_nl_reply_free (reply);
+  g_free (req);
+}
+
+/* An adopted connection the state file does not know: what it announced, from the kernel */
+static void
+read_announced (MgsPmPolicy *self,
+                Conn        *conn)
+{
+  MptcpNlRequest r = { .cmd = MPTCP_PM_CMD_GET_ADDR, .dump = TRUE };
+
+  if (!get_addr_lists_announced ())
+    return;
+  r.token = conn->token;
+  r.has_token = TRUE;
+  _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, announced_read,
+                                 req_new (self, conn));
 }
 
 /* Restart safety: every established connection of the namespace, with the subflows it has. */
@@ -1021,6 +1405,7 @@ adopt_existing (MgsPmPolicy *self)
           conn->server_side = server_side;
           conn->established = TRUE;
           conn->adopted = TRUE;
+          state_restore (self, conn);
           /* existing joins count against the limit and are not made twice */
           for (guint k = 0; k < dump.subflows->len; k++)
             {
@@ -1041,11 +1426,16 @@ adopt_existing (MgsPmPolicy *self)
               conn->n_subflows++;
             }
           conn->taken = self->is_taken != NULL && self->is_taken (token, self->user_data);
+          if (!conn->taken && !conn->signals_known)
+            read_announced (self, conn);
           if (!conn->taken)
             read_table (self, conn);
         }
       g_debug ("policy: adopted %u connections", g_hash_table_size (self->conns));
     }
+  /* the entries of connections that are gone are dropped */
+  g_clear_pointer (&self->kept, g_hash_table_unref);
+  state_changed (self);
   _mptcp_diag_dump_clear (&dump);
   _mptcp_sockdiag_free (diag);
 }
@@ -1160,6 +1550,10 @@ endpoint_removed (MgsPmPolicy          *self,
   r.has_loc_id = TRUE;
   _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, ignore_reply, "remove");
   conn->announced[e->id / 64] &= ~(G_GUINT64_CONSTANT (1) << (e->id % 64));
+  for (guint i = conn->signals->len; i-- > 0;)
+    if (g_array_index (conn->signals, MptcpNlAddress, i).id == e->id)
+      g_array_remove_index (conn->signals, i);
+  state_changed (self);
   endpoint_close_subflows (self, conn, e);
 }
 
@@ -1419,6 +1813,9 @@ mgs_pm_policy_new (MgsPmPolicyTakenFunc is_taken,
   self->generation = ++the_generation;
   the_policy = self;
   spares_refill (self);
+  self->state_path = state_path ();
+  if (self->state_path != NULL)
+    state_read (self);
   /* after subscribing: a connection established in between is seen twice, not missed
    * (pairs already asked for are not asked again) */
   adopt_existing (self);
@@ -1434,6 +1831,14 @@ mgs_pm_policy_free (MgsPmPolicy *self)
 {
   if (self == NULL)
     return;
+  /* a write that is due is made now (a stop, then a start, keeps everything) */
+  if (self->state_write_id != 0)
+    {
+      g_source_remove (self->state_write_id);
+      state_write (self);
+    }
+  g_free (self->state_path);
+  g_clear_pointer (&self->kept, g_hash_table_unref);
   if (self->poll_id != 0)
     g_source_remove (self->poll_id);
   for (guint i = 0; i < G_N_ELEMENTS (self->hint_ids); i++)

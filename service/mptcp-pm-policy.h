@@ -28,7 +28,9 @@ typedef gboolean (*MgsPmPolicyTakenFunc) (guint32 token, gpointer user_data);
 
 /* Subscribes to the namespace's events. Fails with MPTCP_ERROR_WRONG_PATH_MANAGER while the
  * namespace uses the in-kernel path manager. Connections that exist already are found through
- * sock_diag and completed (restart safety). */
+ * sock_diag and completed (restart safety), with what the state file (path-manager.state in
+ * $MPTCP_GLIB_SERVICE_RUNTIME_DIR, else $RUNTIME_DIRECTORY; none without either) kept of the
+ * peers' announcements and of the service's own. */
 MgsPmPolicy *mgs_pm_policy_new      (MgsPmPolicyTakenFunc is_taken,
                                      gpointer             user_data,
                                      GError             **error);

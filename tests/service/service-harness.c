@@ -199,6 +199,7 @@ wait_for_name (const char  *name,
 static guint service_max;
 const char *harness_service_extra_arg;
 const char *harness_service_table_poll_ms;
+const char *harness_service_runtime_dir;
 
 /* between fork and exec: the daemons die with the harness, even when a failed assertion
  * aborts it (polkitd clears this when it drops to its user, and exits with the bus) */
@@ -219,6 +220,9 @@ start_service (void)
   if (harness_service_table_poll_ms != NULL)
     g_subprocess_launcher_setenv (launcher, "MPTCP_GLIB_SERVICE_TABLE_POLL_MS",
                                   harness_service_table_poll_ms, TRUE);
+  if (harness_service_runtime_dir != NULL)
+    g_subprocess_launcher_setenv (launcher, "MPTCP_GLIB_SERVICE_RUNTIME_DIR",
+                                  harness_service_runtime_dir, TRUE);
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   service_proc = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("MPTCP_GLIB_SERVICE"),
                                               "--max-per-client", max_text,

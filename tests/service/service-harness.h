@@ -46,6 +46,9 @@ void             harness_kill_service (void);
 extern const char *harness_service_extra_arg;
 /* MPTCP_GLIB_SERVICE_TABLE_POLL_MS for the service started next (NULL: not set) */
 extern const char *harness_service_table_poll_ms;
+/* MPTCP_GLIB_SERVICE_RUNTIME_DIR (the path manager's state file) for the service started next
+ * (NULL: not set, no state kept) */
+extern const char *harness_service_runtime_dir;
 
 /* A connected MPTCP socket to host:port of the testbed; talk: one echo round first. */
 int              mptcp_connect        (const char *host, guint16 port, gboolean talk);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <linux/mptcp.h>
 
 #include "service-harness.h"
@@ -57,6 +58,7 @@ typedef struct
 #define SRV4 "192.0.2.12"    /* alias on s1 */
 #define SRV6 "2001:db8:1::12"
 #define V4D "192.0.2.21"     /* added on c1 during a scenario */
+#define SRV4B "192.0.2.13"   /* alias on s1 */
 
 static const Scenario scenarios[] = {
   { "v4-1-subflow",         FALSE, { V4A " subflow" }, 2, 0, NULL, 1 },
@@ -138,6 +140,14 @@ static const Scenario scenarios[] = {
     .after = "ip addr del " V4D "/24 dev " TESTBED_CLIENT1_IFNAME },
   { "v4-endpoint-added-new-connection", FALSE, { V4A " subflow" }, 4, 0, NULL, 2,
     "ip mptcp endpoint add " V4B " subflow; connect", .no_poll = TRUE },
+  /* item 6, a crash (SIGKILL) after the peer's announcement: the restarted service knows it
+   * from its state file. A fullmesh endpoint added then makes its subflow to the announced
+   * address too; none is made twice */
+  { "v4-restart-fullmesh-added", FALSE, { V4A " subflow fullmesh" }, 8, 1, SRV4, 4,
+    "kill-service; ip mptcp endpoint add " V4B " subflow fullmesh" },
+  /* the accepted count is kept: a second announcement after the restart is over the limit */
+  { "v4-restart-accepted-kept", FALSE, { NULL }, 4, 1, SRV4, 1,
+    "kill-service; server ip mptcp endpoint add " SRV4B " signal" },
 };
 
 static void
@@ -157,7 +167,13 @@ static int connect_to (gboolean v6, const char *host, gboolean talk);
 /* the connections made by a `connect` command, closed with the scenario's */
 static GArray *extra_fds;
 
+static void set_mode (gboolean service);
+/* the path manager the last set_mode() chose: TRUE = the service */
+static gboolean service_mode;
+
 /* "; "-separated commands: `ip ...` (client namespace), `server ip ...`, `sleep MS`,
+ * `kill-service` (SIGKILL, a new service started; as path manager in the service's runs),
+ * `lose-state` (the service's state file overwritten with garbage),
  * `service-add ADDRESS FLAG... [id N]` (the service's AddEndpoint), `service-remove ID`
  * (RemoveEndpoint), `service-flags ID FLAG...` (SetEndpointFlags), `connect` (one more IPv4
  * connection, not compared) */
@@ -210,6 +226,21 @@ run_list (const char *list)
 
         g_assert_no_error (error);
         g_assert_nonnull (reply);
+      }
+    else if (g_str_equal (cmds[i], "lose-state"))
+      {
+        g_autofree char *path = g_build_filename (harness_service_runtime_dir,
+                                                  "path-manager.state", NULL);
+        g_autoptr(GError) error = NULL;
+
+        g_assert_true (g_file_set_contents (path, "lost", -1, &error));
+        g_assert_no_error (error);
+      }
+    else if (g_str_equal (cmds[i], "kill-service"))
+      {
+        harness_service_extra_arg = service_mode ? "--path-manager" : NULL;
+        harness_kill_service ();
+        harness_service_extra_arg = NULL;
       }
     else if (g_str_equal (cmds[i], "connect"))
       {
@@ -271,6 +302,7 @@ set_mode (gboolean service)
 
   service_call ("SetPathManager", g_variant_new ("(s)", service ? "userspace" : "kernel"), &error);
   g_assert_no_error (error);
+  service_mode = service;
 }
 
 static int
@@ -623,6 +655,20 @@ run_server_side (const char * const *signals, const char *late, gboolean service
   return sets;
 }
 
+static gboolean
+kernel_at_least (guint64 major, guint64 minor)
+{
+  struct utsname u;
+  guint64 ma, mi = 0;
+  char *end = NULL;
+
+  g_assert_cmpint (uname (&u), ==, 0);
+  ma = g_ascii_strtoull (u.release, &end, 10);
+  if (end != NULL && *end == '.')
+    mi = g_ascii_strtoull (end + 1, NULL, 10);
+  return ma > major || (ma == major && mi >= minor);
+}
+
 static void
 test_server_side (void)
 {
@@ -631,6 +677,8 @@ test_server_side (void)
     { V4A, V4B, NULL },
     { V4A, NULL },
     { V4A, V4B, NULL },
+    { V4A, V4B, NULL },
+    { V4A, V4B, NULL },
   };
   /* live changes (the peer's ADD_ADDR and RM_ADDR counts must be equal too) */
   static const char * const late[] = {
@@ -638,6 +686,13 @@ test_server_side (void)
     NULL,
     "ip mptcp endpoint add " V4B " signal",
     "ip mptcp endpoint delete id 2",
+    /* item 6: a crash after the announcements; the restarted service announces only the
+     * endpoint added then (its state file says which were sent): as many ADD_ADDR as the
+     * in-kernel PM */
+    "kill-service; ip mptcp endpoint add " V4C " signal",
+    /* the same with the state file lost: on 6.12 and later the kernel's GET_ADDR by token
+     * says what was announced (6.1 lists nothing: not run there) */
+    "lose-state; kill-service; ip mptcp endpoint add " V4C " signal",
   };
   g_autoptr(GError) error = NULL;
   MptcpSockDiag *diag = _mptcp_sockdiag_new (&error);
@@ -646,6 +701,13 @@ test_server_side (void)
   for (guint t = 0; t < G_N_ELEMENTS (tables); t++)
     {
       guint64 kc[3], sc[3];
+
+      if (late[t] != NULL && strstr (late[t], "lose-state") != NULL && !kernel_at_least (6, 12))
+        {
+          g_test_message ("signal table %u: not before Linux 6.12", t);
+          continue;
+        }
+      {
       g_auto(GStrv) kernel = run_server_side (tables[t], late[t], FALSE, diag, kc);
       g_auto(GStrv) service = run_server_side (tables[t], late[t], TRUE, diag, sc);
 
@@ -663,6 +725,7 @@ test_server_side (void)
           g_assert_cmpstr (service[i], ==, kernel[i]);
           g_assert_cmpuint (n_subflows (kernel[i]), >=, 1);
         }
+      }
     }
   _mptcp_sockdiag_free (diag);
 }
@@ -806,11 +869,147 @@ test_restart (void)
   _mptcp_sockdiag_free (diag);
 }
 
+/* Item 6: a state file that cannot be used (not a GVariant, empty, another version, other
+ * types, ids out of range, too large, deeply nested) is ignored with a warning: the service
+ * runs, the policy works, and the file is written anew. */
+static void
+test_state_file_odd (void)
+{
+  static const char * const odd[] = {
+    "garbage \x01 not a state",
+    "",
+    "(2, [(1, '192.0.2.1', '192.0.2.2', 1, 2, 0, [], true, [])])",
+    "(uint32 1, [(1, 2, 3)])",
+    "(1, 'x')",
+    "(1, [(4294967295, '192.0.2.1', '192.0.2.2', 65535, 65535, 4294967295, "
+    "[(300, '192.0.2.12', 0)], true, [])])",
+    "(1, [(7, 'not an address', '::1', 1, 2, 4294967295, [(255, 'x', 65535)], true, "
+    "[(0, '', 0), (0, '', 0)])])",
+    "(1, [",
+  };
+  g_autoptr(GError) error = NULL;
+  MptcpSockDiag *diag = _mptcp_sockdiag_new (&error);
+  g_autofree char *path = g_build_filename (harness_service_runtime_dir, "path-manager.state",
+                                            NULL);
+  const char *expected = V4A " -> " TESTBED_SERVER1_V4 ":5002";
+
+  g_assert_no_error (error);
+  for (guint t = 0; t < G_N_ELEMENTS (odd) + 3; t++)
+    {
+      g_autofree char *text = NULL;
+      g_autoptr(GVariant) state = NULL, entries = NULL;
+      g_auto(GStrv) sets = NULL;
+      gsize len;
+      int fd;
+
+      harness_stop_service ();
+      if (t < G_N_ELEMENTS (odd))
+        g_assert_true (g_file_set_contents (path, odd[t], -1, &error));
+      else if (t == G_N_ELEMENTS (odd))
+        {
+          /* too large: 5 MiB */
+          g_autofree char *big = g_strnfill (5 * 1024 * 1024, '[');
+
+          g_assert_true (g_file_set_contents (path, big, -1, &error));
+        }
+      else if (t == G_N_ELEMENTS (odd) + 1)
+        {
+          /* deeply nested, under the size limit */
+          g_autofree char *deep = g_strnfill (1024 * 1024, '[');
+
+          g_assert_true (g_file_set_contents (path, deep, -1, &error));
+        }
+      else
+        /* a NUL inside */
+        g_assert_true (g_file_set_contents (path, "(1, [])\0(1, [])", 15, &error));
+      g_assert_no_error (error);
+      g_test_message ("state file %u", t);
+      harness_service_extra_arg = "--path-manager";
+      harness_start_service ();
+      harness_service_extra_arg = NULL;
+      assert_service_alive ();
+      set_mode (TRUE);
+      run (FALSE, "ip mptcp endpoint flush");
+      run (TRUE, "ip mptcp endpoint flush");
+      run (FALSE, "ip mptcp endpoint add " V4A " subflow");
+      run (FALSE, "ip mptcp limits set subflow 2 add_addr_accepted 0");
+      fd = connect_to (FALSE, TESTBED_SERVER1_V4, TRUE);
+      sets = settle (diag, &fd, 1);
+      g_assert_cmpstr (sets[0], ==, expected);
+      assert_service_alive ();
+      /* written anew (the connection is in it) */
+      g_assert_true (g_file_get_contents (path, &text, &len, &error));
+      g_assert_no_error (error);
+      state = g_variant_parse (G_VARIANT_TYPE ("(ua(ussqqua(ysq)ba(ysq)))"), text, NULL, NULL,
+                               &error);
+      g_assert_no_error (error);
+      entries = g_variant_get_child_value (state, 1);
+      g_assert_cmpuint (g_variant_n_children (entries), >=, 1);
+      close (fd);
+    }
+  _mptcp_sockdiag_free (diag);
+}
+
+/* Item 6: an entry of the state file is taken by the connection with its token and its
+ * addresses and ports only (a token can be reused by a later connection): with another local
+ * port, its kept announcement is not served; with the connection's own, it is (a subflow from
+ * the initial address to the announced one, as without fullmesh endpoints). */
+static void
+test_state_file_token_reused (void)
+{
+  g_autoptr(GError) error = NULL;
+  MptcpSockDiag *diag = _mptcp_sockdiag_new (&error);
+  g_autofree char *path = g_build_filename (harness_service_runtime_dir, "path-manager.state",
+                                            NULL);
+  struct sockaddr_in local = { 0 }, remote = { 0 };
+  socklen_t len = sizeof local;
+  char ltext[INET_ADDRSTRLEN], rtext[INET_ADDRSTRLEN];
+  const char *before = V4A " -> " TESTBED_SERVER1_V4 ":5002";
+  const char *served = TESTBED_CLIENT1_V4 " -> " SRV4 ":5002; " V4A " -> " TESTBED_SERVER1_V4
+                       ":5002";
+  int fd;
+
+  g_assert_no_error (error);
+  set_mode (TRUE);
+  run (FALSE, "ip mptcp endpoint flush");
+  run (TRUE, "ip mptcp endpoint flush");
+  run (FALSE, "ip mptcp endpoint add " V4A " subflow");
+  run (FALSE, "ip mptcp limits set subflow 4 add_addr_accepted 1");
+  fd = connect_to (FALSE, TESTBED_SERVER1_V4, TRUE);
+  g_assert_cmpint (getsockname (fd, (struct sockaddr *) &local, &len), ==, 0);
+  len = sizeof remote;
+  g_assert_cmpint (getpeername (fd, (struct sockaddr *) &remote, &len), ==, 0);
+  inet_ntop (AF_INET, &local.sin_addr, ltext, sizeof ltext);
+  inet_ntop (AF_INET, &remote.sin_addr, rtext, sizeof rtext);
+  for (guint t = 0; t < 2; t++)
+    {
+      /* t = 0: another connection's entry (its local port differs); t = 1: this one's */
+      guint16 lport = ntohs (local.sin_port) + (t == 0 ? 1 : 0);
+      g_autofree char *text = g_strdup_printf ("(1, [(%u, '%s', '%s', %u, %u, 1, "
+                                               "[(5, '" SRV4 "', 0)], true, [])])",
+                                               fd_token (fd), ltext, rtext, lport,
+                                               ntohs (remote.sin_port));
+      g_auto(GStrv) sets = NULL;
+
+      harness_stop_service ();
+      g_assert_true (g_file_set_contents (path, text, -1, &error));
+      g_assert_no_error (error);
+      harness_service_extra_arg = "--path-manager";
+      harness_start_service ();
+      harness_service_extra_arg = NULL;
+      sets = settle (diag, &fd, 1);
+      g_assert_cmpstr (sets[0], ==, t == 0 ? before : served);
+    }
+  close (fd);
+  _mptcp_sockdiag_free (diag);
+}
+
 int
 main (int    argc,
       char **argv)
 {
   int status;
+  g_autofree char *runtime_dir = NULL;
 
   self_exe = argv[0];
   g_test_init (&argc, &argv, NULL);
@@ -835,7 +1034,12 @@ main (int    argc,
   run (FALSE, "ip -6 addr add " V6A "/64 dev " TESTBED_CLIENT1_IFNAME " nodad");
   run (FALSE, "ip -6 addr add " V6B "/64 dev " TESTBED_CLIENT1_IFNAME " nodad");
   run (TRUE, "ip addr add " SRV4 "/24 dev " TESTBED_SERVER1_IFNAME);
+  run (TRUE, "ip addr add " SRV4B "/24 dev " TESTBED_SERVER1_IFNAME);
   run (TRUE, "ip -6 addr add " SRV6 "/64 dev " TESTBED_SERVER1_IFNAME " nodad");
+  /* the path manager's state file (item 6) */
+  runtime_dir = g_dir_make_tmp ("mptcp-pm-state-XXXXXX", NULL);
+  g_assert_nonnull (runtime_dir);
+  harness_service_runtime_dir = runtime_dir;
   harness_setup (64);
 
   for (guint i = 0; i < G_N_ELEMENTS (scenarios); i++)
@@ -848,8 +1052,16 @@ main (int    argc,
   g_test_add_func ("/pm-policy/cli", test_cli);
   g_test_add_func ("/pm-policy/server-side", test_server_side);
   g_test_add_func ("/pm-policy/restart", test_restart);
+  g_test_add_func ("/pm-policy/state-file-odd", test_state_file_odd);
+  g_test_add_func ("/pm-policy/state-file-token-reused", test_state_file_token_reused);
   status = g_test_run ();
   if (!harness_teardown ())
     status = 1;
+  {
+    g_autofree char *state = g_build_filename (runtime_dir, "path-manager.state", NULL);
+
+    (void) unlink (state);
+    (void) rmdir (runtime_dir);
+  }
   return status;
 }
