@@ -839,6 +839,9 @@ test_restart (void)
   run (FALSE, "ip mptcp endpoint add " V4A " subflow");
   run (FALSE, "ip mptcp endpoint add " V4B " subflow");
   run (FALSE, "ip mptcp limits set subflow 2 add_addr_accepted 0");
+  /* `ip mptcp` changes come with no event: without this wait the first connections may be
+   * served by a table read from before them (one read serves 250 ms of new connections) */
+  g_usleep (1500000);   /* the table poll (1 s here) */
   for (guint i = 0; i < half; i++)
     fds[i] = connect_to (FALSE, TESTBED_SERVER1_V4, TRUE);
   sets = settle (diag, fds, half);
