@@ -925,6 +925,35 @@ on_event (const MptcpNlEvent *ev,
         state_changed (self);
       }
       break;
+    case MPTCP_EVENT_REMOVED:
+      /* the peer's RM_ADDR: the kernel itself closes the subflows to that address id, under
+       * either path manager; the in-kernel PM then counts the announcement no more against
+       * add_addr_accepted (when it had a subflow to it) and leaves the address out of later
+       * fullmesh walks, and a new announcement of the address is served again */
+      conn = g_hash_table_lookup (self->conns, GUINT_TO_POINTER (ev->token));
+      if (conn == NULL || conn->taken || conn->server_side || ev->rem_id == 0)
+        break;
+      for (guint i = 0; i < conn->remotes->len; i++)
+        {
+          MptcpNlAddress removed = g_array_index (conn->remotes, MptcpNlAddress, i);
+
+          if (removed.id != ev->rem_id)
+            continue;
+          g_array_remove_index (conn->remotes, i);
+          if (conn->have_table && conn->n_accepted > 0)
+            conn->n_accepted--;
+          conn->kept_accepted = MIN (conn->kept_accepted, conn->n_accepted);
+          for (guint j = conn->pairs->len; j-- > 0;)
+            {
+              const Pair *q = &g_array_index (conn->pairs, Pair, j);
+
+              if (q->family == removed.family && same_addr (q->family, &q->remote, &removed.addr))
+                g_array_remove_index (conn->pairs, j);
+            }
+          state_changed (self);
+          break;
+        }
+      break;
     case MPTCP_EVENT_SUB_ESTABLISHED:
     case MPTCP_EVENT_SUB_CLOSED:
       conn = g_hash_table_lookup (self->conns, GUINT_TO_POINTER (ev->token));

@@ -145,6 +145,15 @@ static const Scenario scenarios[] = {
    * address too; none is made twice */
   { "v4-restart-fullmesh-added", FALSE, { V4A " subflow fullmesh" }, 8, 1, SRV4, 4,
     "kill-service; ip mptcp endpoint add " V4B " subflow fullmesh" },
+  /* the peer's RM_ADDR (its signal endpoint deleted): the kernel closes the subflow to it; the
+   * announcement no longer counts against add_addr_accepted, so a new one is accepted, and a
+   * fullmesh endpoint added afterwards makes no subflow to the removed address */
+  { "v4-peer-removed-then-announces", FALSE, { NULL }, 4, 1, SRV4, 0,
+    "server ip mptcp endpoint delete id 1; sleep 1000; server ip mptcp endpoint add " SRV4B
+    " signal" },
+  { "v4-peer-removed-fullmesh-added", FALSE, { V4A " subflow fullmesh" }, 8, 1, SRV4, 1,
+    "server ip mptcp endpoint delete id 1; sleep 1000; ip mptcp endpoint add " V4B
+    " subflow fullmesh" },
   /* the accepted count is kept: a second announcement after the restart is over the limit */
   { "v4-restart-accepted-kept", FALSE, { NULL }, 4, 1, SRV4, 1,
     "kill-service; server ip mptcp endpoint add " SRV4B " signal" },
