@@ -333,6 +333,24 @@ mark_backup (MgsPmPolicy *self,
   _mptcp_netlink_request_direct (self->nl, &r, POLICY_TIMEOUT_MS, set_flags_done, req_new (self, conn));
 }
 
+/* The running kernel is major.minor or later (an unreadable release counts as 0.0). */
+static gboolean
+kernel_at_least (guint64 major,
+                 guint64 minor)
+{
+  struct utsname u;
+  guint64 ma = 0, mi = 0;
+  char *end = NULL;
+
+  if (uname (&u) == 0)
+    {
+      ma = g_ascii_strtoull (u.release, &end, 10);
+      if (end != NULL && *end == '.')
+        mi = g_ascii_strtoull (end + 1, NULL, 10);
+    }
+  return ma > major || (ma == major && mi >= minor);
+}
+
 /* Linux 6.1 creates the subflow without the backup flag SUBFLOW_CREATE asks for (measured);
  * 6.12 and 6.18 honour it, and a SET_FLAGS there would send one MP_PRIO more than the in-kernel
  * PM does (measured on 6.18). Kernels in between are not measured: they get the SET_FLAGS. */
@@ -342,19 +360,7 @@ create_ignores_backup (void)
   static int ignores = -1;
 
   if (ignores < 0)
-    {
-      struct utsname u;
-      guint64 major = 0, minor = 0;
-      char *end = NULL;
-
-      if (uname (&u) == 0)
-        {
-          major = g_ascii_strtoull (u.release, &end, 10);
-          if (end != NULL && *end == '.')
-            minor = g_ascii_strtoull (end + 1, NULL, 10);
-        }
-      ignores = major < 6 || (major == 6 && minor < 12);
-    }
+    ignores = !kernel_at_least (6, 12);
   return ignores;
 }
 
@@ -1322,19 +1328,7 @@ get_addr_lists_announced (void)
   static int lists = -1;
 
   if (lists < 0)
-    {
-      struct utsname u;
-      guint64 major = 0, minor = 0;
-      char *end = NULL;
-
-      if (uname (&u) == 0)
-        {
-          major = g_ascii_strtoull (u.release, &end, 10);
-          if (end != NULL && *end == '.')
-            minor = g_ascii_strtoull (end + 1, NULL, 10);
-        }
-      lists = major > 6 || (major == 6 && minor >= 12);
-    }
+    lists = kernel_at_least (6, 12);
   return lists;
 }
 
