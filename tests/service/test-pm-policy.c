@@ -700,7 +700,7 @@ test_server_side (void)
      * in-kernel PM */
     "kill-service; ip mptcp endpoint add " V4C " signal",
     /* the same with the state file lost: on 6.12 and later the kernel's GET_ADDR by token
-     * says what was announced (6.1 lists nothing: not run there) */
+     * says what was announced (6.1 lists nothing: the documented difference is checked) */
     "lose-state; kill-service; ip mptcp endpoint add " V4C " signal",
   };
   g_autoptr(GError) error = NULL;
@@ -711,11 +711,11 @@ test_server_side (void)
     {
       guint64 kc[3], sc[3];
 
-      if (late[t] != NULL && strstr (late[t], "lose-state") != NULL && !kernel_at_least (6, 12))
-        {
-          g_test_message ("signal table %u: not before Linux 6.12", t);
-          continue;
-        }
+      /* before 6.12 the kernel lists nothing to ask (measured on 6.1): with the file lost, an
+       * adopted connection announces nothing more (documented), so the endpoint added after
+       * the crash reaches no connection: one ADD_ADDR fewer each, and no join to it */
+      gboolean nothing_to_ask = late[t] != NULL && strstr (late[t], "lose-state") != NULL &&
+                                !kernel_at_least (6, 12);
       {
       g_auto(GStrv) kernel = run_server_side (tables[t], late[t], FALSE, diag, kc);
       g_auto(GStrv) service = run_server_side (tables[t], late[t], TRUE, diag, sc);
@@ -724,14 +724,41 @@ test_server_side (void)
                       "kernel %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
                       ", service %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
                       t, kc[0], kc[1], kc[2], sc[0], sc[1], sc[2]);
-      if (late[t] != NULL)
+      if (nothing_to_ask)
+        {
+          g_test_message ("signal table %u: Linux before 6.12, the documented difference", t);
+          g_assert_cmpuint (sc[0] + N_CONN, ==, kc[0]);
+          g_assert_cmpuint (sc[1], ==, kc[1]);
+          g_assert_cmpuint (sc[2], ==, kc[2]);
+        }
+      else if (late[t] != NULL)
         for (guint i = 0; i < 3; i++)
           g_assert_cmpuint (sc[i], ==, kc[i]);
       for (guint i = 0; i < N_CONN; i++)
         {
+          g_autofree char *expected = NULL;
+
           g_test_message ("signal table %u #%u kernel:  %s", t, i, kernel[i]);
           g_test_message ("signal table %u #%u service: %s", t, i, service[i]);
-          g_assert_cmpstr (service[i], ==, kernel[i]);
+          if (nothing_to_ask)
+            {
+              /* the kernel's set without the joins to the endpoint added after the crash */
+              g_auto(GStrv) parts = g_strsplit (kernel[i], "; ", -1);
+              g_autoptr(GPtrArray) kept = g_ptr_array_new ();
+              guint dropped = 0;
+
+              for (guint j = 0; parts[j] != NULL; j++)
+                if (g_str_has_prefix (parts[j], V4C " -> "))
+                  dropped++;
+                else
+                  g_ptr_array_add (kept, parts[j]);
+              g_ptr_array_add (kept, NULL);
+              g_assert_cmpuint (dropped, ==, 1);
+              expected = g_strjoinv ("; ", (char **) kept->pdata);
+            }
+          else
+            expected = g_strdup (kernel[i]);
+          g_assert_cmpstr (service[i], ==, expected);
           g_assert_cmpuint (n_subflows (kernel[i]), >=, 1);
         }
       }
