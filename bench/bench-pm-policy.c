@@ -61,6 +61,7 @@
 #include <linux/tcp.h>
 
 #include "service-harness.h"
+#include "bench-common.h"
 
 #define BATCH 5
 #define MPTCPD_PLUGIN_DIR "/usr/lib/x86_64-linux-gnu/mptcpd"
@@ -636,23 +637,6 @@ packet_read (int    fd,
   return n;
 }
 
-static int
-cmp_double (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return x < y ? -1 : x > y;
-}
-
-/* sorts v */
-static double
-median (double *v, guint n)
-{
-  if (n == 0)
-    return 0;
-  qsort (v, n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* the q-quantile of sorted v */
 static double
 quantile (const double *v, guint n, double q)
@@ -718,32 +702,6 @@ static void
 set_mode (guint mode)
 {
   set_mode_full (mode, FALSE);
-}
-
-/* established subflows other than the initial one (the burst's count) */
-static guint
-extra_established (int fd)
-{
-  struct
-  {
-    struct mptcp_subflow_data d;
-    struct tcp_info info[8];
-  } buf;
-  socklen_t len = sizeof buf;
-  guint n = 0;
-
-  memset (&buf.d, 0, sizeof buf.d);
-  buf.d.size_subflow_data = sizeof buf.d;
-  buf.d.size_user = sizeof (struct tcp_info);
-  if (getsockopt (fd, SOL_MPTCP, MPTCP_TCPINFO, &buf, &len) != 0)
-    return 0;
-  for (guint i = 1; i < buf.d.num_subflows && i < 8; i++)
-    {
-      const guint8 *p = (const guint8 *) buf.info + (gsize) i * buf.d.size_user;
-      if (p[0] == 1 /* TCP_ESTABLISHED */)
-        n++;
-    }
-  return n;
 }
 
 static int
@@ -891,10 +849,10 @@ series_print (const char *name,
               double      ref)
 {
   g_autofree double *b = g_memdup2 (s->batch, n_batches * sizeof (double));
-  double m = median (b, n_batches);
+  double m = bench_median (b, n_batches);
   double *v = (double *) s->all->data, *y = (double *) s->syn->data;
-  double all_m = median (v, s->all->len), syn_m = median (y, s->syn->len);
-  double reply_m = s->reply != NULL ? median ((double *) s->reply->data, s->reply->len) : 0;
+  double all_m = bench_median (v, s->all->len), syn_m = bench_median (y, s->syn->len);
+  double reply_m = s->reply != NULL ? bench_median ((double *) s->reply->data, s->reply->len) : 0;
 
   g_print ("  %-24s %8.1f us  ratio %.2f   rounds: median %.1f, 10-90%% %.1f-%.1f, join SYN "
            "at %.1f, server's answer in at %.1f   (%u never within 1 s)\n", name, m,
@@ -918,7 +876,7 @@ print_cycle_ratio (const char *name,
       r[n++] = a->batch[i] / b->batch[i];
   if (n == 0)
     return;
-  median (r, n);
+  bench_median (r, n);
   g_print ("  per cycle %-18s median %.2f, 10-90%% %.2f-%.2f, range %.2f-%.2f (%u cycles)\n",
            name, quantile (r, n, 0.5), quantile (r, n, 0.1), quantile (r, n, 0.9), r[0],
            r[n - 1], n);
@@ -951,7 +909,7 @@ bench_client_side (guint n_batches)
               g_array_append_val (s[mode].syn, syn);
               g_array_append_val (s[mode].reply, reply);
             }
-        s[mode].batch[b] = median (batch, n);
+        s[mode].batch[b] = bench_median (batch, n);
       }
   close (wake_client);
   g_print ("client side, first data segment out -> the join's third ACK out (on the wire), %u "
@@ -1132,7 +1090,7 @@ static double
 print_quartiles (const char *what, GArray *a)
 {
   double *v = (double *) a->data;
-  double m = median (v, a->len);
+  double m = bench_median (v, a->len);
 
   g_print (" %s %.1f (%.1f-%.1f)", what, m, quantile (v, a->len, 0.25),
            quantile (v, a->len, 0.75));
@@ -1208,7 +1166,7 @@ bench_server_side (guint n_batches)
               g_array_append_val (data[mode], t.data);
             }
         mptcpd_stop (mptcpd);
-        s[mode].batch[b] = median (batch, n);
+        s[mode].batch[b] = bench_median (batch, n);
         if (mode == SMODE_MPTCPD && n == 0 && b >= 1)
           mptcpd_never = TRUE;
       }
@@ -1219,7 +1177,7 @@ bench_server_side (guint n_batches)
   for (guint mode = 0; mode < N_SMODES; mode++)
     {
       g_autofree double *bm = g_memdup2 (s[mode].batch, n_batches * sizeof (double));
-      double m = median (bm, n_batches);
+      double m = bench_median (bm, n_batches);
 
       if (mode == SMODE_MPTCPD && !have_mptcpd)
         continue;
@@ -1246,13 +1204,13 @@ bench_server_side (guint n_batches)
   print_cycle_ratio ("raw / kernel", &s[SMODE_RAW], &s[SMODE_KERNEL], n_batches);
   {
     double *v = (double *) accepted[SMODE_SERVICE]->data;
-    double acc = median (v, accepted[SMODE_SERVICE]->len);
+    double acc = bench_median (v, accepted[SMODE_SERVICE]->len);
     g_autofree double *bk = g_memdup2 (s[SMODE_KERNEL].batch, n_batches * sizeof (double));
     g_autofree double *bs = g_memdup2 (s[SMODE_SERVICE].batch, n_batches * sizeof (double));
     g_autofree double *br = g_memdup2 (s[SMODE_RAW].batch, n_batches * sizeof (double));
     g_autofree double *bg = g_memdup2 (s[SMODE_GLIB].batch, n_batches * sizeof (double));
-    double mk = median (bk, n_batches), ms = median (bs, n_batches);
-    double mr = median (br, n_batches), mg = median (bg, n_batches);
+    double mk = bench_median (bk, n_batches), ms = bench_median (bs, n_batches);
+    double mr = bench_median (br, n_batches), mg = bench_median (bg, n_batches);
 
     g_print ("RESULT server service/kernel %.2f raw/kernel %.2f glib/kernel %.2f service/glib "
              "%.2f kernel %.1f service %.1f raw %.1f glib %.1f accept %.1f\n", ms / mk, mr / mk,
@@ -1344,7 +1302,7 @@ burst_run (guint mode,
     {
       done = 0;
       for (guint i = 0; i < burst; i++)
-        done += extra_established (fds[i]) >= 1;
+        done += bench_extra_established (fds[i]) >= 1;
       if (t_half == 0 && done >= burst / 2)
         t_half = g_get_monotonic_time ();
       if (t_90 == 0 && done >= burst - burst / 10)

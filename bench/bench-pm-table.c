@@ -42,6 +42,7 @@
 #include <linux/tcp.h>
 
 #include "service-harness.h"
+#include "bench-common.h"
 #include "mptcp-endpoint-private.h"
 
 #define BATCH 3
@@ -72,48 +73,6 @@ service_method (const char *method, GVariant *params, const char *reply_type)
                                 reply_type, &error);
   g_assert_no_error (error);
   g_assert_nonnull (r);
-}
-
-static int
-cmp_double (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return x < y ? -1 : x > y;
-}
-
-static double
-median (double *v, guint n)
-{
-  if (n == 0)
-    return 0;
-  qsort (v, n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-/* established subflows other than the initial one */
-static guint
-extra_established (int fd)
-{
-  struct
-  {
-    struct mptcp_subflow_data d;
-    struct tcp_info info[8];
-  } buf;
-  socklen_t len = sizeof buf;
-  guint n = 0;
-
-  memset (&buf.d, 0, sizeof buf.d);
-  buf.d.size_subflow_data = sizeof buf.d;
-  buf.d.size_user = sizeof (struct tcp_info);
-  if (getsockopt (fd, SOL_MPTCP, MPTCP_TCPINFO, &buf, &len) != 0)
-    return 0;
-  for (guint i = 1; i < buf.d.num_subflows && i < 8; i++)
-    {
-      const guint8 *p = (const guint8 *) buf.info + (gsize) i * buf.d.size_user;
-      if (p[0] == 1 /* TCP_ESTABLISHED */)
-        n++;
-    }
-  return n;
 }
 
 static int
@@ -221,7 +180,7 @@ one_round (guint mode)
   g_usleep (300000);   /* established, its table read */
   if (mode == M_SERVICE_POLL)
     g_usleep (g_random_int_range (0, 1000) * 1000);   /* any phase of the poll */
-  g_assert_cmpuint (extra_established (fd), ==, 0);
+  g_assert_cmpuint (bench_extra_established (fd), ==, 0);
   t0 = g_get_monotonic_time ();
   if (mode == M_KERNEL_IP || mode == M_SERVICE_EVENT)
     rtnl_addr (TRUE);
@@ -230,9 +189,9 @@ one_round (guint mode)
   else
     service_method ("AddEndpoint", g_variant_new ("((sq)^asiu)", NEW_ADDR, 0, flags, 0, 0),
                     "(u)");
-  while (extra_established (fd) < 1 && g_get_monotonic_time () - t0 < 3 * G_USEC_PER_SEC)
+  while (bench_extra_established (fd) < 1 && g_get_monotonic_time () - t0 < 3 * G_USEC_PER_SEC)
     sched_yield ();
-  if (extra_established (fd) >= 1)
+  if (bench_extra_established (fd) >= 1)
     t = g_get_monotonic_time ();
   close (fd);
   run_client ("ip mptcp endpoint flush");
@@ -288,7 +247,7 @@ main (int    argc,
   for (guint mode = 0; mode < N_MODES; mode++)
     {
       guint base = mode == M_KERNEL_DBUS || mode == M_SERVICE_DBUS ? M_KERNEL_DBUS : M_KERNEL_IP;
-      double m = median (us[mode], n[mode]), k = median (us[base], n[base]);
+      double m = bench_median (us[mode], n[mode]), k = bench_median (us[base], n[base]);
 
       g_print ("  %-28s %9.1f ms   ratio %6.2f   (%.1f-%.1f; %u never within 3 s)\n",
                mode_names[mode], m / 1000, k > 0 ? m / k : 0,

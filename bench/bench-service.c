@@ -31,6 +31,7 @@
 #include <sys/resource.h>
 
 #include "service-harness.h"
+#include "bench-common.h"
 
 #define BATCH 15
 
@@ -41,21 +42,6 @@ closed_cb (GDBusConnection *c, const char *s, const char *p, const char *i, cons
            GVariant *params, gpointer user_data)
 {
   closed_signals++;
-}
-
-static int
-cmp_double (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return x < y ? -1 : x > y;
-}
-
-static double
-median (double *v, guint n)
-{
-  qsort (v, n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static GInetSocketAddress *
@@ -284,7 +270,7 @@ main (int    argc,
         pings[i] = (double) (g_get_monotonic_time () - t0);
         g_assert_nonnull (r);
       }
-    ping = median (pings, 200);
+    ping = bench_median (pings, 200);
     g_print ("one round trip to the service (Peer.Ping, answered by GDBus's thread): median "
              "%.1f us\n", ping);
     /* a method the service's main loop answers (the registration's Token property) */
@@ -299,7 +285,7 @@ main (int    argc,
         pings[i] = (double) (g_get_monotonic_time () - t0);
         g_assert_nonnull (r);
       }
-    method = median (pings, 200);
+    method = bench_median (pings, 200);
     g_print ("one method call the service's main loop answers (Properties.Get): median %.1f "
              "us\n", method);
   }
@@ -321,16 +307,16 @@ main (int    argc,
       {
         for (i = 0; i < BATCH; i++)
           batch[i] = peer_round (&peers[k]);
-        med[k][b] = median (batch, BATCH);
+        med[k][b] = bench_median (batch, BATCH);
       }
   g_print ("open+established+close, %u rounds (median of %u batch medians):\n",
            n_batches * BATCH, n_batches);
   {
-    double d = median (med[PATH_DIRECT], n_batches);
+    double d = bench_median (med[PATH_DIRECT], n_batches);
 
     for (k = 0; k < N_PATHS; k++)
       {
-        double v = median (med[k], n_batches);
+        double v = bench_median (med[k], n_batches);
 
         g_print ("  %s %8.1f us   ratio %.2f%s\n", path_names[k], v, v / d,
                  k == PATH_LIBRARY ? " (target <= 2.5)" : "");

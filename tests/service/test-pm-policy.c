@@ -17,10 +17,10 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
-#include <sys/utsname.h>
 #include <linux/mptcp.h>
 
 #include "service-harness.h"
+#include "read-common.h"
 #include "mptcp-sockdiag-private.h"
 
 #define N_CONN 3
@@ -664,20 +664,6 @@ run_server_side (const char * const *signals, const char *late, gboolean service
   return sets;
 }
 
-static gboolean
-kernel_at_least (guint64 major, guint64 minor)
-{
-  struct utsname u;
-  guint64 ma, mi = 0;
-  char *end = NULL;
-
-  g_assert_cmpint (uname (&u), ==, 0);
-  ma = g_ascii_strtoull (u.release, &end, 10);
-  if (end != NULL && *end == '.')
-    mi = g_ascii_strtoull (end + 1, NULL, 10);
-  return ma > major || (ma == major && mi >= minor);
-}
-
 static void
 test_server_side (void)
 {
@@ -715,7 +701,7 @@ test_server_side (void)
        * adopted connection announces nothing more (documented), so the endpoint added after
        * the crash reaches no connection: one ADD_ADDR fewer each, and no join to it */
       gboolean nothing_to_ask = late[t] != NULL && strstr (late[t], "lose-state") != NULL &&
-                                !kernel_at_least (6, 12);
+                                !read_kernel_at_least (6, 12);
       {
       g_auto(GStrv) kernel = run_server_side (tables[t], late[t], FALSE, diag, kc);
       g_auto(GStrv) service = run_server_side (tables[t], late[t], TRUE, diag, sc);
