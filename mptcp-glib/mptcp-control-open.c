@@ -212,8 +212,11 @@ open_succeed (MptcpControlOp *op)
        * local link the kernel completes the handshake while it handles SUBFLOW_CREATE, so
        * the event is read in the same dispatch as the one whose handler opened): GTask
        * would return the result from an idle source in the next iteration. The ack is read
-       * in that iteration anyway: the result goes then, without the idle source. */
+       * in that iteration anyway, by the request socket's source (not at the end of this
+       * dispatch, where the broker reads queued replies otherwise): the result goes then,
+       * without the idle source. */
       op->succeed_at_ack = TRUE;
+      _mptcp_netlink_defer_replies (op->netlink);
       return;
     }
   sf = open_subflow_in_list (op);

@@ -91,6 +91,8 @@ struct _MptcpNetlink
   gboolean       congested;     /* ENOBUFS read, socket not drained yet: send nothing */
   gpointer       submitting;    /* the direct request being submitted: it may not complete inline */
   GSource       *timer;         /* one source for every deadline: ready at the earliest one */
+  gboolean       defer_replies; /* _mptcp_netlink_defer_replies() was called, in the */
+  gint64         defer_replies_at; /* iteration of this time (g_source_get_time()) */
 
   /* events */
   int            fixed_event_fd; /* _new_for_fds: kept open for the broker's life, or -1 */

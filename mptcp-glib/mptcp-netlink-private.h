@@ -221,6 +221,14 @@ G_GNUC_INTERNAL
 void          _mptcp_netlink_unsubscribe    (MptcpNetlink        *self,
                                              guint                id);
 
+/* Leave the replies that arrive during the current dispatch of the broker's context to the
+ * request socket's own source in the next iteration, instead of reading them at the end of
+ * the event source's dispatch: for a caller whose completion at the reply returns a GTask
+ * made in this iteration (GTask would return it from an idle source of its own, one more
+ * source and iteration). Only for the current iteration. */
+G_GNUC_INTERNAL
+void          _mptcp_netlink_defer_replies  (MptcpNetlink        *self);
+
 /* TRUE between an event socket overrun and the end of what was queued before it (the read
  * that finds the socket empty): the kernel drops the newest events and reports the loss
  * first, so what is read then is older than the subscribers' resynchronisation. */

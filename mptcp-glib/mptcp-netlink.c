@@ -438,7 +438,28 @@ _mptcp_netlink_read_queued_replies (MptcpNetlink *self)
   if (g_hash_table_size (self->pending) == 0 || self->congested ||
       ((FdSource *) self->request_source)->dispatching)
     return;
+  if (self->defer_replies)
+    {
+      GSource *current = g_main_current_source ();
+      gint64 now = current != NULL ? g_source_get_time (current) : 0;
+
+      self->defer_replies = FALSE;
+      if (now == self->defer_replies_at)
+        return;   /* the request source reads them in the next iteration */
+    }
   request_source_cb (self->request_fd, G_IO_IN, self);
+}
+
+void
+_mptcp_netlink_defer_replies (MptcpNetlink *self)
+{
+  GSource *current = g_main_current_source ();
+
+  /* only inside a dispatch of the broker's context: elsewhere nothing reads inline */
+  if (current == NULL || g_source_get_context (current) != self->context)
+    return;
+  self->defer_replies = TRUE;
+  self->defer_replies_at = g_source_get_time (current);
 }
 
 /* ---- requests ------------------------------------------------------------------------------ */
