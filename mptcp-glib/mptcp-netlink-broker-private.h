@@ -47,9 +47,19 @@ typedef struct
   gboolean      owns_fd;
   gboolean      closed;
   gboolean      parked;      /* not in the event group: nobody subscribes */
+  guint         parks;       /* times parked: a batch read before a park is dropped */
+  guint         batch;       /* datagrams per read: EVENT_BATCH, 1 for a socket not owned */
   GSource      *source;
-  guint8       *buf;
+  guint8       *buf;         /* RECV_BUF_SIZE: EVENT_BATCH slots of EVENT_SLOT_SIZE */
 } EventSock;
+
+/* The event socket is read with recvmmsg(), this many datagrams per call into slots of this
+ * size (each event is one datagram of less than 200 bytes). A socket given to
+ * _mptcp_netlink_new_for_fds() is read one datagram per call: it is closed, not parked, when
+ * the last subscriber leaves, and what is queued behind that moment stays in it for the next
+ * subscriber (a socket of the broker's own drops it when parked: nobody asked for it). */
+#define EVENT_BATCH          16
+#define EVENT_SLOT_SIZE      (RECV_BUF_SIZE / EVENT_BATCH)
 
 /* One subscription. The broker's two tables are sets of these records (keys == values, so no
  * value array): `subscribers` hashed on the id, `by_token` on the token, holding only the first

@@ -24,7 +24,6 @@
 #include "mptcp-kernel-private.h"
 #include "mptcp-netlink-private.h"
 #include "mptcp-netlink-broker-private.h"
-#include "mptcp-netlink-broker-private.h"
 
 /* ---- subscribers ---------------------------------------------------------------------------- */
 
@@ -214,6 +213,7 @@ dispatch_overrun (MptcpNetlink *self)
 static void
 process_event_datagram (MptcpNetlink *self,
                         EventSock    *es,
+                        const guint8 *buf,
                         gsize         len)
 {
   gsize offset = 0;
@@ -224,10 +224,10 @@ process_event_datagram (MptcpNetlink *self,
       MptcpNlEvent event;
       gsize step;
 
-      if (!_mptcp_netlink_read_msg_header (es->buf + offset, len - offset, &nlh))
+      if (!_mptcp_netlink_read_msg_header (buf + offset, len - offset, &nlh))
         break;
       if (nlh.nlmsg_type == self->family_id
-          && _mptcp_netlink_parse_event (es->buf + offset, nlh.nlmsg_len, &event))
+          && _mptcp_netlink_parse_event (buf + offset, nlh.nlmsg_len, &event))
         dispatch_event (self, &event);
       step = MPTCP_NL_ALIGN4 (nlh.nlmsg_len);
       if (step >= len - offset)
@@ -236,6 +236,41 @@ process_event_datagram (MptcpNetlink *self,
     }
 }
 
+/* The datagrams of one recvmmsg() (n of them), in order; stops where the socket closed or was
+ * parked by a subscriber (what is left was queued before). */
+static void
+process_event_batch (MptcpNetlink         *self,
+                     EventSock            *es,
+                     const struct mmsghdr *msgs,
+                     guint                 n)
+{
+  guint parks = es->parks;
+
+  for (guint i = 0; i < n && !es->closed && !es->parked && es->parks == parks; i++)
+    {
+      const struct msghdr *hdr = &msgs[i].msg_hdr;
+
+      if (self->is_netlink &&
+          (hdr->msg_namelen < sizeof (struct sockaddr_nl) ||
+           !_mptcp_netlink_sender_is_kernel (hdr->msg_name)))
+        {
+          g_debug ("mptcp-netlink: dropping a message from port id %u (not the kernel)",
+                   (guint) ((const struct sockaddr_nl *) hdr->msg_name)->nl_pid);
+          continue;
+        }
+      if (hdr->msg_flags & MSG_TRUNC)
+        {
+          g_debug ("mptcp-netlink: dropping a truncated datagram");
+          continue;
+        }
+      process_event_datagram (self, es, hdr->msg_iov->iov_base, msgs[i].msg_len);
+    }
+}
+
+/* Reads what is queued, es->batch datagrams per system call. A short batch means the socket
+ * was empty: no further read (and its EAGAIN) unless a handler sent a request meanwhile (the
+ * kernel may have queued its events while it handled the request) or an overrun's aftermath is
+ * being drained (events_unsure ends only with a read that finds the socket empty). */
 static gboolean
 event_source_cb (gint         fd,
                  GIOCondition condition,
@@ -243,21 +278,43 @@ event_source_cb (gint         fd,
 {
   EventSock *es = user_data;
   MptcpNetlink *self = _mptcp_netlink_ref (es->owner);
+  struct mmsghdr msgs[EVENT_BATCH];
+  struct iovec iov[EVENT_BATCH];
+  struct sockaddr_nl senders[EVENT_BATCH];
+  guint reads = 0;
 
   es->ref_count++;
-  for (guint i = 0; i < MAX_READS_PER_DISPATCH && !es->closed; i++)
+  for (guint i = 0; i < es->batch; i++)
     {
-      gboolean accept, truncated;
-      gssize n = _mptcp_netlink_recv_datagram (self, es->fd, es->buf, RECV_BUF_SIZE, &accept, &truncated);
+      iov[i].iov_base = es->buf + i * EVENT_SLOT_SIZE;
+      iov[i].iov_len = es->batch > 1 ? EVENT_SLOT_SIZE : RECV_BUF_SIZE;
+    }
+  while (reads < MAX_READS_PER_DISPATCH && !es->closed)
+    {
+      guint32 seq_before = self->next_seq;
+      int n;
 
+      memset (msgs, 0, es->batch * sizeof msgs[0]);
+      for (guint i = 0; i < es->batch; i++)
+        {
+          msgs[i].msg_hdr.msg_name = &senders[i];
+          msgs[i].msg_hdr.msg_namelen = sizeof senders[i];
+          msgs[i].msg_hdr.msg_iov = &iov[i];
+          msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+      n = recvmmsg (es->fd, msgs, es->batch, MSG_DONTWAIT, NULL);
       if (n < 0)
         {
           if (errno == EINTR)
-            continue;
+            {
+              reads++;
+              continue;
+            }
           if (errno == ENOBUFS)
             {
               self->events_unsure = TRUE;
               dispatch_overrun (self);
+              reads++;
               continue;
             }
           if (errno != EAGAIN && errno != EWOULDBLOCK)
@@ -266,8 +323,10 @@ event_source_cb (gint         fd,
             self->events_unsure = FALSE;
           break;
         }
-      if (accept)
-        process_event_datagram (self, es, (gsize) n);
+      reads += (guint) n;
+      process_event_batch (self, es, msgs, (guint) n);
+      if ((guint) n < es->batch && !self->events_unsure && self->next_seq == seq_before)
+        break;
     }
   _mptcp_netlink_read_queued_replies (self);
   event_sock_unref (es);
@@ -292,6 +351,7 @@ event_sock_new (MptcpNetlink *self,
   es->owner = self;
   es->fd = fd;
   es->owns_fd = owns_fd;
+  es->batch = owns_fd ? EVENT_BATCH : 1;
   es->buf = g_malloc (RECV_BUF_SIZE);
   es->source = _mptcp_netlink_fd_source_new (fd, event_source_cb, es, "mptcp-netlink events", self->context);
   return es;
@@ -360,6 +420,7 @@ event_sock_park (MptcpNetlink *self)
   while (recv (es->fd, NULL, 0, MSG_DONTWAIT | MSG_TRUNC) >= 0 || errno == EINTR || errno == ENOBUFS)
     ;
   es->parked = TRUE;
+  es->parks++;
 }
 
 /* A first subscriber: a parked socket joins the group again. */
