@@ -527,6 +527,7 @@ mptcp_connection_init (MptcpConnection *self)
   self->thread = g_thread_self ();
   self->subflows = g_object_new (MPTCP_TYPE_SUBFLOW_LIST, NULL);
   self->event_source = MPTCP_EVENT_SOURCE_NONE;
+  self->service_policy = MPTCP_SERVICE_POLICY_AUTO;   /* the property's default */
 }
 
 static void
@@ -1477,8 +1478,9 @@ install_control_properties (GObjectClass *object_class)
     g_param_spec_enum ("service-policy", "Service policy",
                        "Whether control operations go through mptcp-glib-service",
                        MPTCP_TYPE_SERVICE_POLICY, MPTCP_SERVICE_POLICY_AUTO,
-                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS |
-                       G_PARAM_EXPLICIT_NOTIFY);
+                       /* not G_PARAM_CONSTRUCT: the default is what the instance starts
+                        * with, and GObject would set it again at every construction */
+                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   /**
    * MptcpConnection::subflow-added:
