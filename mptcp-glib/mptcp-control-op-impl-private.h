@@ -118,8 +118,6 @@ void            _mptcp_control_open_cleanup      (MptcpControlOp *op);
 G_GNUC_INTERNAL
 void            _mptcp_control_open_pass_on_tuple (MptcpControlOp *op);
 G_GNUC_INTERNAL
-gboolean        _mptcp_control_open_other_pending (MptcpControlOp *op);
-G_GNUC_INTERNAL
 gboolean        _mptcp_control_open_must_wait    (MptcpControlOp *op);
 G_GNUC_INTERNAL
 void            _mptcp_control_open_release      (MptcpControlOp *op);

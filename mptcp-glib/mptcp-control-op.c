@@ -560,6 +560,12 @@ _mptcp_conn_routed_ops (MptcpConnection *self,
       if (op->task == NULL ||
           (type == MPTCP_EVENT_SUB_ESTABLISHED && op->kind != MPTCP_CONTROL_OP_OPEN))
         continue;
+      /* an open whose request has not gone out (it waits for the one before it between the
+       * same addresses) takes no subflow event (_mptcp_control_open_on_event()): with many
+       * opens in flight, most of them */
+      if (op->kind == MPTCP_CONTROL_OP_OPEN && !op->sent &&
+          (type == MPTCP_EVENT_SUB_ESTABLISHED || type == MPTCP_EVENT_SUB_CLOSED))
+        continue;
       if (ops == NULL)
         ops = g_ptr_array_new_with_free_func ((GDestroyNotify) _mptcp_control_op_unref);
       g_ptr_array_add (ops, _mptcp_control_op_ref (op));
