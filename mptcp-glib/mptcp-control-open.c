@@ -405,8 +405,9 @@ _mptcp_control_open_release (MptcpControlOp *op)
 
   if (op->conn->extra == NULL || op->conn->closed || op->conn->fallback)
     return;   /* closing: the waiting ones end with the connection (_mptcp_conn_end_pending_ops()) */
-  /* newest first: the last one found is the oldest */
-  for (l = op->conn->extra->ops; l != NULL; l = l->next)
+  /* the list is newest first: from its end, the first one found is the oldest (one address
+   * comparison per waiting open was the largest cost that grew with the opens in flight) */
+  for (l = g_list_last (op->conn->extra->ops); l != NULL && next == NULL; l = l->prev)
     {
       MptcpControlOp *other = l->data;
 
