@@ -36,7 +36,9 @@
  *   mgs-socket             what the socket passed to Register is
  *   mgs-admin              the admin calls: endpoints, limits, the path manager, ListAllRegistrations
  *   mgs-register           Register, RegisterToken, ListRegistrations
- *   mptcp-pm-policy        the service as the namespace's path manager
+ *   mptcp-pm-policy        the service as the namespace's path manager: per connection (.c),
+ *                          restart safety (-state.c), endpoint table changes (-table.c),
+ *                          what the three share (-private.h, included by them only)
  *   this file              main(): the options, the bus, the objects, the main loop
  */
 
