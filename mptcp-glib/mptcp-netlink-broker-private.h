@@ -13,6 +13,7 @@
 #error "mptcp-netlink-broker-private.h is private to mptcp-netlink"
 #endif
 
+#include <sys/socket.h>
 #include <glib-unix.h>
 
 #include "mptcp-netlink-private.h"
@@ -101,8 +102,8 @@ struct _MptcpNetlink
   gboolean       congested;     /* ENOBUFS read, socket not drained yet: send nothing */
   gpointer       submitting;    /* the direct request being submitted: it may not complete inline */
   GSource       *timer;         /* one source for every deadline: ready at the earliest one */
-  gboolean       defer_replies; /* _mptcp_netlink_defer_replies() was called, in the */
-  gint64         defer_replies_at; /* iteration of this time (g_source_get_time()) */
+  gint64         defer_replies_at; /* _mptcp_netlink_defer_replies() was called in the
+                                    * iteration of this time (g_source_get_time()), or 0 */
 
   /* events */
   int            fixed_event_fd; /* _new_for_fds: kept open for the broker's life, or -1 */
@@ -151,6 +152,12 @@ gssize    _mptcp_netlink_recv_datagram (MptcpNetlink       *self,
                                         gsize               size,
                                         gboolean           *accept,
                                         gboolean           *truncated);
+/* Whether a received datagram (msg as recvmsg() filled it) is one to read: from the kernel
+ * (on a netlink socket) and whole; *truncated says when it was cut short. */
+G_GNUC_INTERNAL
+gboolean  _mptcp_netlink_datagram_accept (MptcpNetlink        *self,
+                                          const struct msghdr *msg,
+                                          gboolean            *truncated);
 /* Reads the replies already queued on the request socket, if requests are in flight and the
  * replies' source is not dispatching (the event source calls it after its datagrams). */
 G_GNUC_INTERNAL

@@ -249,21 +249,10 @@ process_event_batch (MptcpNetlink         *self,
   for (guint i = 0; i < n && !es->closed && !es->parked && es->parks == parks; i++)
     {
       const struct msghdr *hdr = &msgs[i].msg_hdr;
+      gboolean truncated;
 
-      if (self->is_netlink &&
-          (hdr->msg_namelen < sizeof (struct sockaddr_nl) ||
-           !_mptcp_netlink_sender_is_kernel (hdr->msg_name)))
-        {
-          g_debug ("mptcp-netlink: dropping a message from port id %u (not the kernel)",
-                   (guint) ((const struct sockaddr_nl *) hdr->msg_name)->nl_pid);
-          continue;
-        }
-      if (hdr->msg_flags & MSG_TRUNC)
-        {
-          g_debug ("mptcp-netlink: dropping a truncated datagram");
-          continue;
-        }
-      process_event_datagram (self, es, hdr->msg_iov->iov_base, msgs[i].msg_len);
+      if (_mptcp_netlink_datagram_accept (self, hdr, &truncated))
+        process_event_datagram (self, es, hdr->msg_iov->iov_base, msgs[i].msg_len);
     }
 }
 
@@ -284,24 +273,23 @@ event_source_cb (gint         fd,
   guint reads = 0;
 
   es->ref_count++;
+  memset (msgs, 0, es->batch * sizeof msgs[0]);
   for (guint i = 0; i < es->batch; i++)
     {
       iov[i].iov_base = es->buf + i * EVENT_SLOT_SIZE;
       iov[i].iov_len = es->batch > 1 ? EVENT_SLOT_SIZE : RECV_BUF_SIZE;
+      msgs[i].msg_hdr.msg_name = &senders[i];
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
     }
   while (reads < MAX_READS_PER_DISPATCH && !es->closed)
     {
       guint32 seq_before = self->next_seq;
       int n;
 
-      memset (msgs, 0, es->batch * sizeof msgs[0]);
+      /* the kernel writes msg_namelen, msg_flags and msg_len of each; the rest stays */
       for (guint i = 0; i < es->batch; i++)
-        {
-          msgs[i].msg_hdr.msg_name = &senders[i];
-          msgs[i].msg_hdr.msg_namelen = sizeof senders[i];
-          msgs[i].msg_hdr.msg_iov = &iov[i];
-          msgs[i].msg_hdr.msg_iovlen = 1;
-        }
+        msgs[i].msg_hdr.msg_namelen = sizeof senders[i];
       n = recvmmsg (es->fd, msgs, es->batch, MSG_DONTWAIT, NULL);
       if (n < 0)
         {

@@ -80,22 +80,32 @@ _mptcp_netlink_recv_datagram (MptcpNetlink *self,
   n = recvmsg (fd, &msg, MSG_DONTWAIT);
   if (n < 0)
     return -1;
+  *accept = _mptcp_netlink_datagram_accept (self, &msg, truncated);
+  return n;
+}
 
+gboolean
+_mptcp_netlink_datagram_accept (MptcpNetlink        *self,
+                                const struct msghdr *msg,
+                                gboolean            *truncated)
+{
+  const struct sockaddr_nl *sender = msg->msg_name;
+
+  *truncated = FALSE;
   if (self->is_netlink
-      && (msg.msg_namelen < sizeof sender || !_mptcp_netlink_sender_is_kernel (&sender)))
+      && (msg->msg_namelen < sizeof *sender || !_mptcp_netlink_sender_is_kernel (sender)))
     {
       g_debug ("mptcp-netlink: dropping a message from port id %u (not the kernel)",
-               (guint) sender.nl_pid);
-      return n;
+               (guint) sender->nl_pid);
+      return FALSE;
     }
-  if (msg.msg_flags & MSG_TRUNC)
+  if (msg->msg_flags & MSG_TRUNC)
     {
       g_debug ("mptcp-netlink: dropping a truncated datagram");
       *truncated = TRUE;
-      return n;
+      return FALSE;
     }
-  *accept = TRUE;
-  return n;
+  return TRUE;
 }
 
 static void
@@ -438,13 +448,13 @@ _mptcp_netlink_read_queued_replies (MptcpNetlink *self)
   if (g_hash_table_size (self->pending) == 0 || self->congested ||
       ((FdSource *) self->request_source)->dispatching)
     return;
-  if (self->defer_replies)
+  if (self->defer_replies_at != 0)
     {
       GSource *current = g_main_current_source ();
-      gint64 now = current != NULL ? g_source_get_time (current) : 0;
+      gint64 at = self->defer_replies_at;
 
-      self->defer_replies = FALSE;
-      if (now == self->defer_replies_at)
+      self->defer_replies_at = 0;
+      if (current != NULL && g_source_get_time (current) == at)
         return;   /* the request source reads them in the next iteration */
     }
   request_source_cb (self->request_fd, G_IO_IN, self);
@@ -458,7 +468,6 @@ _mptcp_netlink_defer_replies (MptcpNetlink *self)
   /* only inside a dispatch of the broker's context: elsewhere nothing reads inline */
   if (current == NULL || g_source_get_context (current) != self->context)
     return;
-  self->defer_replies = TRUE;
   self->defer_replies_at = g_source_get_time (current);
 }
 
