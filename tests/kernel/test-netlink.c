@@ -1547,6 +1547,60 @@ test_kernel_events_park (Kern *k, gconstpointer data)
   g_array_unref (rec.events);
 }
 
+/* The last subscriber leaves from its callback and another one comes in the same callback,
+ * while the events that were queued with the first one's are still in the batch read with it
+ * (the broker reads up to 16 datagrams per system call): the park dropped them from the
+ * socket, so the new subscriber must not get them from the batch either; it hears new events. */
+typedef struct
+{
+  Kern     *k;
+  guint     first_id;
+  guint     first_events;
+  guint     second_id;
+  Recorder  second;
+} Handover;
+
+static void
+handover_event_cb (const MptcpNlEvent *event, gpointer user_data)
+{
+  Handover *h = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (h->first_events++ > 0)
+    return;   /* not reached: the subscription is gone */
+  _mptcp_netlink_unsubscribe (h->k->nl, h->first_id);
+  h->second_id = _mptcp_netlink_subscribe (h->k->nl, TRUE, 0, record_event_cb,
+                                           record_overrun_cb, &h->second, &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_kernel_events_park_in_batch (Kern *k, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  Handover h = { k, 0, 0, 0, { g_array_new (FALSE, TRUE, sizeof (MptcpNlEvent)), 0 } };
+  Conn c;
+
+  if (k->nl == NULL)
+    return;
+  h.first_id = _mptcp_netlink_subscribe (k->nl, TRUE, 0, handover_event_cb, NULL, &h, &error);
+  g_assert_no_error (error);
+  /* several events queued before the context runs: the connection's CREATED on both sides
+   * (and LISTENER_CREATED from 6.2), its ESTABLISHED on both sides after the byte */
+  conn_listen (&c);
+  conn_connect (&c, TRUE);
+  drain (k->context, 50);
+  g_assert_cmpuint (h.first_events, ==, 1);
+  g_assert_cmpuint (h.second_id, !=, 0);
+  g_assert_cmpuint (h.second.events->len, ==, 0);
+
+  conn_close (&c);
+  g_assert_nonnull (wait_event (k->context, &h.second, MPTCP_EVENT_CLOSED, c.client_token, 2000));
+  g_assert_cmpuint (h.second.overruns, ==, 0);
+  _mptcp_netlink_unsubscribe (k->nl, h.second_id);
+  g_array_unref (h.second.events);
+}
+
 static void
 test_kernel_token_errors (Kern *k, gconstpointer data)
 {
@@ -2004,6 +2058,7 @@ main (int argc, char **argv)
   KERNEL_TEST ("endpoints", test_kernel_endpoints);
   KERNEL_TEST ("events", test_kernel_events);
   KERNEL_TEST ("events-park", test_kernel_events_park);
+  KERNEL_TEST ("events-park-in-batch", test_kernel_events_park_in_batch);
   KERNEL_TEST ("token-errors", test_kernel_token_errors);
   KERNEL_TEST ("userspace-pm", test_kernel_userspace_pm);
   KERNEL_TEST ("overrun", test_kernel_overrun);
