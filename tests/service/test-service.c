@@ -1174,52 +1174,58 @@ test_admin_token (void)
     g_usleep (10000);
 }
 
-/* 10,000 register/close cycles: the service's fd count and memory come back. */
+/* n register/close cycles; the service's RSS after them (KiB) */
+static guint64
+register_cycles (GDBusConnection *conn,
+                 guint            n)
+{
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < n; i++)
+    {
+      int fd = mptcp_connect (TESTBED_SERVER1_V4, TESTBED_PORT_ECHO, TRUE);
+      g_autofree char *path = register_fd (conn, fd, &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (path);
+      close (fd);
+    }
+  while (n_registrations (conn) > 0)
+    g_usleep (10000);
+  return service_rss_kib ();
+}
+
+/* Two windows of 10,000 register/close cycles: the service's fd count comes back, and its
+ * memory does not grow with the cycles. */
 static void
 test_cycles (void)
 {
   g_autoptr(GDBusConnection) conn = new_bus ();
-  g_autoptr(GError) error = NULL;
   /* under valgrind (the test, not the service, runs in it) and under qemu's TCG 1,000 are
    * enough */
-  guint fds_before, i, n = g_getenv ("MPTCP_GLIB_UNDER_VALGRIND") ||
-                           g_getenv ("MPTCP_GLIB_UNDER_QEMU") ? 1000 : 10000;
-  guint64 rss_before, rss_after;
+  guint fds_before, n = g_getenv ("MPTCP_GLIB_UNDER_VALGRIND") ||
+                        g_getenv ("MPTCP_GLIB_UNDER_QEMU") ? 1000 : 10000;
+  guint64 rss_before, rss_mid, rss_after;
 
   /* warm up: the first registrations grow the service's tables and the allocator's arenas */
-  for (i = 0; i < 500; i++)
-    {
-      int fd = mptcp_connect (TESTBED_SERVER1_V4, TESTBED_PORT_ECHO, TRUE);
-      g_autofree char *path = register_fd (conn, fd, &error);
-
-      g_assert_no_error (error);
-      g_assert_nonnull (path);
-      close (fd);
-    }
-  while (n_registrations (conn) > 0)
-    g_usleep (10000);
+  (void) register_cycles (conn, 500);
   fds_before = service_fd_count ();
   rss_before = service_rss_kib ();
-  for (i = 0; i < n; i++)
-    {
-      int fd = mptcp_connect (TESTBED_SERVER1_V4, TESTBED_PORT_ECHO, TRUE);
-      g_autofree char *path = register_fd (conn, fd, &error);
-
-      g_assert_no_error (error);
-      g_assert_nonnull (path);
-      close (fd);
-    }
-  while (n_registrations (conn) > 0)
-    g_usleep (10000);
-  rss_after = service_rss_kib ();
+  rss_mid = register_cycles (conn, n);
+  rss_after = register_cycles (conn, n);
   g_test_message ("service: %u fds before, %u after; RSS %" G_GUINT64_FORMAT " KiB before, %"
-                  G_GUINT64_FORMAT " KiB after %u cycles", fds_before, service_fd_count (),
-                  rss_before, rss_after, n);
+                  G_GUINT64_FORMAT " after %u cycles, %" G_GUINT64_FORMAT " after %u more",
+                  fds_before, service_fd_count (), rss_before, rss_mid, n, rss_after, n);
   g_assert_cmpuint (service_fd_count (), ==, fds_before);
-  /* a leak of 32 bytes per cycle would show as 312 KiB. Under ASan its quarantine of freed
-   * memory grows the RSS: there the service's leak check at exit (harness_teardown) does it */
+  /* A leak grows the RSS in both windows alike: 32 bytes per cycle show as 312 KiB in each
+   * (31 KiB with 1,000). A growth that happens once (a page of a buffer or an arena touched
+   * first in a burst the warm-up did not have: +276 KiB once in 1,000 cycles on 6.1 under
+   * qemu, where three runs before saw none) shows in one window only. Under ASan its
+   * quarantine of freed memory grows the RSS: there the service's leak check at exit
+   * (harness_teardown) does it. */
 #if !defined (__SANITIZE_ADDRESS__)
-  g_assert_cmpuint (rss_after, <=, rss_before + 256);
+  g_assert_cmpuint (MIN (rss_mid - MIN (rss_mid, rss_before), rss_after - MIN (rss_after, rss_mid)),
+                    <=, 256);
 #endif
 }
 
