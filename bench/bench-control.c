@@ -267,7 +267,45 @@ typedef struct
   guint16 sport;
   GMainContext *context;        /* its own, so that the library's sources cost it nothing */
   GSource *req_source, *ev_source;
+  GObject *api_connection;      /* the API-shaped floor's stand-in for MptcpConnection */
 } Loop;
+
+/* The API-shaped floor: the objects the library's API makes any implementation create on the
+ * connect()-to-second-subflow path, and nothing else: a GObject per connection with an
+ * `established` property whose change is notified, the application's `notify::established`
+ * handler, a GObject for the new subflow returned through the GTask. A stand-in for each,
+ * with no state beyond what the path needs. */
+typedef struct { GObject parent; gboolean established; } BenchConn;
+typedef struct { GObjectClass parent_class; } BenchConnClass;
+typedef struct { GObject parent; guint16 sport; } BenchSub;
+typedef struct { GObjectClass parent_class; } BenchSubClass;
+
+static GType bench_conn_get_type (void);
+static GType bench_sub_get_type (void);
+G_DEFINE_TYPE (BenchConn, bench_conn, G_TYPE_OBJECT)
+G_DEFINE_TYPE (BenchSub, bench_sub, G_TYPE_OBJECT)
+
+static GParamSpec *bench_conn_established;
+
+static void
+bench_conn_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  g_value_set_boolean (value, ((BenchConn *) object)->established);
+}
+
+static void
+bench_conn_class_init (BenchConnClass *klass)
+{
+  G_OBJECT_CLASS (klass)->get_property = bench_conn_get_property;
+  bench_conn_established = g_param_spec_boolean ("established", NULL, NULL, FALSE,
+                                                 G_PARAM_READABLE | G_PARAM_STATIC_STRINGS |
+                                                 G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_property (G_OBJECT_CLASS (klass), 1, bench_conn_established);
+}
+
+static void bench_conn_init (BenchConn *self) { }
+static void bench_sub_class_init (BenchSubClass *klass) { }
+static void bench_sub_init (BenchSub *self) { }
 
 static void loop_start_close (Loop *loop);
 
@@ -298,7 +336,14 @@ loop_advance (Loop *loop)
     return;
   if (loop->phase == 1)
     {
-      if (loop->use_task)
+      if (loop->api_connection != NULL)
+        {
+          BenchSub *sub = g_object_new (bench_sub_get_type (), NULL);
+
+          sub->sport = loop->sport;
+          g_task_return_pointer (g_steal_pointer (&loop_task), sub, g_object_unref);
+        }
+      else if (loop->use_task)
         g_task_return_boolean (g_steal_pointer (&loop_task), TRUE);
       else
         loop_start_close (loop);
@@ -652,6 +697,9 @@ typedef struct
 
 static gint64 second_lib_est, second_raw_est;   /* connect() to the ESTABLISHED event, last run */
 static gint64 second_lib_new;                   /* connect() to mptcp_connection_new() returning */
+/* connect() to the data sent, and the open call (the handler's start to its return; the kernel
+ * runs the join's handshake inside SUBFLOW_CREATE on veth): library and floor, last run */
+static gint64 second_lib_sent, second_lib_call, second_loop_sent, second_loop_call;
 
 static void
 second_opened_cb (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -674,6 +722,7 @@ second_established_cb (MptcpConnection *connection, GParamSpec *pspec, gpointer 
   sc->t_est = now_ns ();
   mptcp_connection_open_subflow_async (connection, sc->lib->local, sc->lib->remote, NULL,
                                        second_opened_cb, sc);
+  second_lib_call = now_ns () - sc->t_est;
 }
 
 /* The library: connect(), the connection object, data sent; open_subflow_async() from the
@@ -691,6 +740,7 @@ lib_second (Lib *lib)
   g_assert_no_error (error);
   g_signal_connect (sc.connection, "notify::established", G_CALLBACK (second_established_cb), &sc);
   read_send_bytes (socket, 100);
+  second_lib_sent = now_ns () - t0;
   while (sc.t_done == 0)
     g_main_context_iteration (NULL, TRUE);
   g_object_unref (sc.connection);
@@ -755,12 +805,21 @@ loop_second_start (Loop *loop)
   raw_parse_event (loop->raw, &ev);
   if (ev.type != MPTCP_EVENT_ESTABLISHED)
     return;
+  if (loop->api_connection != NULL)
+    {
+      /* the handler (api_established_cb) sends the request */
+      loop->raw->token = ev.token;
+      ((BenchConn *) loop->api_connection)->established = TRUE;
+      g_object_notify_by_pspec (loop->api_connection, bench_conn_established);
+      return;
+    }
   second_loop_est = now_ns ();
   loop->raw->token = ev.token;
   loop->phase = 1;
   loop->acked = loop->evented = FALSE;
   loop_task = g_task_new (NULL, NULL, second_loop_opened_cb, loop);
   raw_send (loop->raw, MPTCP_PM_CMD_SUBFLOW_CREATE, 0);
+  second_loop_call = now_ns () - second_loop_est;
 }
 
 static G_GNUC_NO_INLINE gint64
@@ -773,11 +832,60 @@ loop_second (Loop *loop)
   loop->done = FALSE;
   loop->phase = 3;
   read_send_bytes (socket, 100);
+  second_loop_sent = now_ns () - t0;
   while (!loop->done)
     g_main_context_iteration (loop->context, TRUE);
   loop->raw->token = saved;
   second_loop_est -= t0;
   return second_loop_done - t0;
+}
+
+static gint64 second_api_done;
+
+static void
+api_opened_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Loop *loop = user_data;
+  BenchSub *sub = g_task_propagate_pointer (G_TASK (result), NULL);
+
+  g_assert_nonnull (sub);
+  second_api_done = now_ns ();
+  g_object_unref (sub);
+  loop->phase = 0;
+  loop->done = TRUE;
+}
+
+/* the application's handler, as second_established_cb */
+static void
+api_established_cb (GObject *connection, GParamSpec *pspec, gpointer user_data)
+{
+  Loop *loop = user_data;
+
+  loop->phase = 1;
+  loop->acked = loop->evented = FALSE;
+  loop_task = g_task_new (connection, NULL, api_opened_cb, loop);
+  raw_send (loop->raw, MPTCP_PM_CMD_SUBFLOW_CREATE, 0);
+}
+
+/* The API-shaped floor: the floor (loop_second) with the API's objects. */
+static G_GNUC_NO_INLINE gint64
+api_second (Loop *loop)
+{
+  g_autoptr(GSocket) socket = read_connect_mptcp (G_SOCKET_FAMILY_IPV4, 1, PORT);
+  gint64 t0 = now_ns ();
+  guint32 saved = loop->raw->token;
+
+  loop->api_connection = g_object_new (bench_conn_get_type (), NULL);
+  g_signal_connect (loop->api_connection, "notify::established", G_CALLBACK (api_established_cb),
+                    loop);
+  loop->done = FALSE;
+  loop->phase = 3;
+  read_send_bytes (socket, 100);
+  while (!loop->done)
+    g_main_context_iteration (loop->context, TRUE);
+  g_clear_object (&loop->api_connection);
+  loop->raw->token = saved;
+  return second_api_done - t0;
 }
 
 static void
@@ -790,13 +898,20 @@ bench_second_subflow (Raw *raw, Lib *lib, Loop *loop, int lfd)
   g_autofree gint64 *el = g_new (gint64, REPS), *er = g_new (gint64, REPS);
   g_autofree gint64 *nl = g_new (gint64, REPS);
   g_autofree gint64 *tf = g_new (gint64, REPS), *ef = g_new (gint64, REPS);
+  g_autofree gint64 *ta = g_new (gint64, REPS);
   guint r;
+  /* the phases: data sent, open call, after the open's call; library and floor */
+  g_autofree gint64 *sl = g_new (gint64, REPS), *cl = g_new (gint64, REPS), *al = g_new (gint64, REPS);
+  g_autofree gint64 *sf = g_new (gint64, REPS), *cf = g_new (gint64, REPS), *af = g_new (gint64, REPS);
 
   for (r = 0; r < REPS; r++)
     {
       int afd;
 
       tl[r] = lib_second (lib);
+      sl[r] = second_lib_sent;
+      cl[r] = second_lib_call;
+      al[r] = tl[r] - second_lib_est - second_lib_call;
       el[r] = second_lib_est;
       nl[r] = second_lib_new;
       afd = accept (lfd, NULL, NULL);
@@ -810,6 +925,13 @@ bench_second_subflow (Raw *raw, Lib *lib, Loop *loop, int lfd)
       loop_attach (loop);
       tf[r] = loop_second (loop);
       ef[r] = second_loop_est;
+      afd = accept (lfd, NULL, NULL);
+      close (afd);
+      side_drain (raw);
+      ta[r] = api_second (loop);
+      sf[r] = second_loop_sent;
+      cf[r] = second_loop_call;
+      af[r] = tf[r] - ef[r] - second_loop_call;
       loop_detach (loop);
       afd = accept (lfd, NULL, NULL);
       close (afd);
@@ -821,7 +943,14 @@ bench_second_subflow (Raw *raw, Lib *lib, Loop *loop, int lfd)
   qsort (er, REPS, sizeof (gint64), cmp_i64);
   qsort (nl, REPS, sizeof (gint64), cmp_i64);
   qsort (tf, REPS, sizeof (gint64), cmp_i64);
+  qsort (ta, REPS, sizeof (gint64), cmp_i64);
   qsort (ef, REPS, sizeof (gint64), cmp_i64);
+  qsort (sl, REPS, sizeof (gint64), cmp_i64);
+  qsort (cl, REPS, sizeof (gint64), cmp_i64);
+  qsort (al, REPS, sizeof (gint64), cmp_i64);
+  qsort (sf, REPS, sizeof (gint64), cmp_i64);
+  qsort (cf, REPS, sizeof (gint64), cmp_i64);
+  qsort (af, REPS, sizeof (gint64), cmp_i64);
   g_print ("connect() to the ESTABLISHED event seen: library %.1f us (of which "
            "mptcp_connection_new() %.1f us), main loop + GTask %.1f us, raw %.1f us (medians)\n",
            el[REPS / 2] / 1000.0, nl[REPS / 2] / 1000.0, ef[REPS / 2] / 1000.0,
@@ -836,6 +965,16 @@ bench_second_subflow (Raw *raw, Lib *lib, Loop *loop, int lfd)
            tr[REPS / 2] / 1000.0, tr[REPS / 4] / 1000.0, tr[REPS * 3 / 4] / 1000.0,
            (double) tl[REPS / 2] / tr[REPS / 2], (double) tf[REPS / 2] / tr[REPS / 2],
            (double) tl[REPS / 2] / tf[REPS / 2]);
+  g_print ("  phases (medians), library / floor: connect() to the data sent %.1f / %.1f us, "
+           "to the ESTABLISHED handled %.1f / %.1f, the open call %.1f / %.1f (the kernel's join "
+           "inside it), after the call %.1f / %.1f\n",
+           sl[REPS / 2] / 1000.0, sf[REPS / 2] / 1000.0, el[REPS / 2] / 1000.0,
+           ef[REPS / 2] / 1000.0, cl[REPS / 2] / 1000.0, cf[REPS / 2] / 1000.0,
+           al[REPS / 2] / 1000.0, af[REPS / 2] / 1000.0);
+  g_print ("  the API-shaped floor (the floor with a connection object, its notify::established "
+           "handler and a subflow object) %6.1f us (%.1f-%.1f): / raw %.2f, library / it %.2f\n",
+           ta[REPS / 2] / 1000.0, ta[REPS / 4] / 1000.0, ta[REPS * 3 / 4] / 1000.0,
+           (double) ta[REPS / 2] / tr[REPS / 2], (double) tl[REPS / 2] / ta[REPS / 2]);
 }
 
 /* ---- an in-kernel path manager's subflow, observed ------------------------------------------ */
