@@ -370,7 +370,15 @@ hup_hangup (MptcpHangupWatch *watch)
   hup_cb (G_STRUCT_MEMBER_P (watch, -G_STRUCT_OFFSET (MptcpConnection, hup)));
 }
 
-static const MptcpHangupWatchFuncs hup_funcs = { hup_ref, hup_unref, hup_hangup };
+static int
+hup_fd (MptcpHangupWatch *watch)
+{
+  MptcpConnection *self = G_STRUCT_MEMBER_P (watch, -G_STRUCT_OFFSET (MptcpConnection, hup));
+
+  return g_socket_is_closed (self->socket) ? -1 : g_socket_get_fd (self->socket);
+}
+
+static const MptcpHangupWatchFuncs hup_funcs = { hup_ref, hup_unref, hup_hangup, hup_fd };
 
 /* Tests: new hangup watches poll the fd instead of using epoll (or again not). */
 void

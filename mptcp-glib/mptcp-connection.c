@@ -161,7 +161,11 @@
  * amount of heap and adds nothing to its main context's iterations: all the
  * connections of a context share one netlink event socket and one epoll
  * instance that watches their sockets for a hangup, so GLib polls the same
- * few descriptors for one connection or a thousand. A control operation costs
+ * few descriptors for one connection or a thousand. The construction makes
+ * one system call on Linux 6.5 and later (a socket option read that gives the
+ * token, the subflows and the addresses); the socket is registered for its
+ * hangup about a millisecond later, off the way to the first events and
+ * operations (a peer's reset meanwhile is reported then). A control operation costs
  * its netlink request and the kernel's work plus a constant part of the
  * library's; anywhere but on a local link the network's round trips dominate
  * (`bench/README.md` in the sources has the measured figures).
@@ -971,7 +975,8 @@ init_once (MptcpConnection  *self,
 
   /* What kind of socket: its type and family as GSocket read them when it was made (they
    * cannot change); the rest from the kernel below, in as few system calls as the kernel
-   * allows on the way to the first event (two on 6.5 and later, with the hangup watch's). */
+   * allows on the way to the first event (one on 6.5 and later; the hangup watch's epoll
+   * registration comes about 1 ms later, mptcp-hangup-watch.c). */
   fd = g_socket_get_fd (self->socket);
   if (g_socket_get_socket_type (self->socket) != G_SOCKET_TYPE_STREAM ||
       (g_socket_get_family (self->socket) != G_SOCKET_FAMILY_IPV4 &&

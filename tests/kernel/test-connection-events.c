@@ -15,6 +15,7 @@
 #include "read-common.h"
 #include "request-common.h"
 #include "mptcp-connection-private.h"
+#include "mptcp-hangup-watch-private.h"
 #include "mptcp-netlink-private.h"
 
 static gboolean
@@ -447,6 +448,15 @@ closed_flag (gpointer data)
   return ((Watch *) data)->closed;
 }
 
+static gboolean
+hangup_armed (gpointer data)
+{
+  return _mptcp_connection_get_hangup_mode (data) != MPTCP_HANGUP_PENDING;
+}
+
+/* data: NULL (epoll), "polled" (the hangup watch polls the socket itself, its fallback when
+ * epoll fails), "early" (epoll; the peer resets the connection before the watch is
+ * registered, about 1 ms after the construction: the hangup is reported all the same) */
 static void
 test_peer_reset (gconstpointer data)
 {
@@ -459,18 +469,27 @@ test_peer_reset (gconstpointer data)
   char buf[100];
   Watch w;
 
-  /* data: the hangup watch polls the socket itself (its fallback when epoll fails) */
-  _mptcp_connection_set_hangup_epoll (data == NULL);
+  gboolean early = g_strcmp0 (data, "early") == 0;
+
+  _mptcp_connection_set_hangup_epoll (g_strcmp0 (data, "polled") != 0);
   g_assert_cmpint (afd, >=, 0);
   read_send_bytes (socket, 100);
   g_assert_cmpint (recv (afd, buf, sizeof buf, MSG_WAITALL), ==, 100);
+  g_assert_cmpint (setsockopt (afd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), ==, 0);
   connection = mptcp_connection_new (socket, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (_mptcp_connection_get_hangup_mode (connection), ==, data == NULL ? 1 : 2);
+  /* registered shortly after, not in the construction */
+  g_assert_cmpuint (_mptcp_connection_get_hangup_mode (connection), ==, MPTCP_HANGUP_PENDING);
   watch_init (&w, connection);
-
-  g_assert_cmpint (setsockopt (afd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), ==, 0);
-  close (afd);
+  if (early)
+    close (afd);
+  else
+    {
+      g_assert_true (wait_until (hangup_armed, connection, 5000));
+      g_assert_cmpuint (_mptcp_connection_get_hangup_mode (connection), ==,
+                        data == NULL ? MPTCP_HANGUP_EPOLL : MPTCP_HANGUP_POLLED);
+      close (afd);
+    }
   wait_until (closed_flag, &w, 5000);
   g_test_message ("log: %s cond %x", w.log->str,
                   g_socket_condition_check (socket, G_IO_HUP | G_IO_ERR | G_IO_IN));
@@ -532,6 +551,8 @@ test_many_connections_one_poll (gconstpointer data)
       g_assert_no_error (error);
       g_assert_cmpint (mptcp_connection_get_event_source (conns[i]), ==,
                        MPTCP_EVENT_SOURCE_NETLINK);
+      /* the watch is registered about 1 ms after the construction */
+      g_assert_true (wait_until (hangup_armed, conns[i], 5000));
       if (i == 0)
         with_one = context_poll_fds ();
     }
@@ -886,6 +907,8 @@ main (int argc, char **argv)
   g_test_add_func ("/connection-events/library-and-raw", test_library_and_raw);
   g_test_add_data_func ("/connection-events/peer-reset", NULL, test_peer_reset);
   g_test_add_data_func ("/connection-events/peer-reset-polled", "polled", test_peer_reset);
+  g_test_add_data_func ("/connection-events/peer-reset-before-registered", "early",
+                        test_peer_reset);
   g_test_add_data_func ("/connection-events/many-connections-one-poll", NULL,
                         test_many_connections_one_poll);
   g_test_add_data_func ("/connection-events/many-connections-polled", "polled",
