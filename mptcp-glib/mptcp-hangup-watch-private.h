@@ -63,8 +63,8 @@ G_GNUC_INTERNAL
 void _mptcp_hangup_watch_stop  (MptcpHangupWatch            *watch,
                                 GMainContext                *context,
                                 int                          fd);
-/* For tests: watches started from now on poll each fd (FALSE) instead of
- * going through epoll (TRUE, the default). */
+/* For tests: watches registered from now on (a pending one included) poll
+ * each fd (FALSE) instead of going through epoll (TRUE, the default). */
 G_GNUC_INTERNAL
 void _mptcp_hangup_watch_set_epoll (gboolean use);
 
