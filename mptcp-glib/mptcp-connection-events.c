@@ -258,17 +258,17 @@ on_event (const MptcpNlEvent *event,
   MptcpConnection *self = g_object_ref (user_data);
   /* taken first: applying the event may stop the subscription */
   g_autoptr(GPtrArray) ops = NULL;
+  gboolean sub = event->type == MPTCP_EVENT_SUB_ESTABLISHED || event->type == MPTCP_EVENT_SUB_CLOSED;
   guint stale = 0;
+  Tuple tuple;
 
+  if (sub && (extra_ro (self)->event_ops != NULL || extra_ro (self)->stale != NULL))
+    _mptcp_conn_tuple_from_event (&tuple, event);
   if (extra_ro (self)->event_ops != NULL)
-    ops = _mptcp_conn_routed_ops (self, event->type);
+    ops = _mptcp_conn_routed_ops (self, event->type, sub ? &tuple : NULL);
 
-  if (extra_ro (self)->stale != NULL &&
-      (event->type == MPTCP_EVENT_SUB_ESTABLISHED || event->type == MPTCP_EVENT_SUB_CLOSED))
+  if (extra_ro (self)->stale != NULL && sub)
     {
-      Tuple tuple;
-
-      _mptcp_conn_tuple_from_event (&tuple, event);
       stale = stale_find (self, &tuple);
       if (stale != 0 && event->type == MPTCP_EVENT_SUB_CLOSED)
         g_array_remove_index (self->extra->stale, stale - 1);
@@ -298,7 +298,7 @@ conn_on_overrun (gpointer user_data)
   g_autoptr(GPtrArray) ops = NULL;
 
   if (extra_ro (self)->event_ops != NULL)
-    ops = _mptcp_conn_routed_ops (self, -1);
+    ops = _mptcp_conn_routed_ops (self, -1, NULL);
 
   _mptcp_conn_on_overrun (self);
   if (ops != NULL)

@@ -250,7 +250,8 @@ _mptcp_conn_apply_event (MptcpConnection    *self,
 G_GNUC_INTERNAL
 GPtrArray *
 _mptcp_conn_routed_ops (MptcpConnection *self,
-                        int              type);
+                        int              type,
+                        const Tuple     *tuple);
 G_GNUC_INTERNAL
 void
 _mptcp_conn_route_event (GPtrArray          *ops,

@@ -545,7 +545,8 @@ control_op_on_overrun (gpointer user_data)
  * concern none, and make no snapshot. */
 GPtrArray *
 _mptcp_conn_routed_ops (MptcpConnection *self,
-                        int              type)
+                        int              type,
+                        const Tuple     *tuple)
 {
   GPtrArray *ops = NULL;
   GList *l;
@@ -565,6 +566,11 @@ _mptcp_conn_routed_ops (MptcpConnection *self,
        * opens in flight, most of them */
       if (op->kind == MPTCP_CONTROL_OP_OPEN && !op->sent &&
           (type == MPTCP_EVENT_SUB_ESTABLISHED || type == MPTCP_EVENT_SUB_CLOSED))
+        continue;
+      /* a close takes only the SUB_CLOSED of its own subflow (close_on_event()): with many
+       * closes in flight, each SUB_CLOSED went to all of them */
+      if (op->kind == MPTCP_CONTROL_OP_CLOSE && type == MPTCP_EVENT_SUB_CLOSED &&
+          tuple != NULL && !_mptcp_conn_tuple_same (tuple, &op->tuple))
         continue;
       if (ops == NULL)
         ops = g_ptr_array_new_with_free_func ((GDestroyNotify) _mptcp_control_op_unref);
