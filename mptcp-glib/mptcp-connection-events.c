@@ -396,7 +396,7 @@ _mptcp_connection_get_hangup_mode (MptcpConnection *self)
 static void
 hup_watch (MptcpConnection *self)
 {
-  _mptcp_hangup_watch_start (&self->hup, self->context, g_socket_get_fd (self->socket), &hup_funcs);
+  _mptcp_hangup_watch_start (&self->hup, self->context, &hup_funcs);
 }
 
 static void

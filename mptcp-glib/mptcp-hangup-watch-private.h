@@ -46,16 +46,15 @@ struct _MptcpHangupWatch
   MptcpHangupMode mode;
 };
 
-/* Watches fd for a hangup (HUP, ERR) in context: funcs->hangup runs there,
- * at most once for an epoll registration. Started in the thread that runs
- * context, the registration (a system call) is made about 1 ms later, in a
+/* Watches the fd that funcs->fd gives for a hangup (HUP, ERR) in context:
+ * funcs->hangup runs there, at most once for an epoll registration. The
+ * registration (a system call) is made about 1 ms after the start, in a
  * dispatch of context: off the path from a connection's construction to its
  * first events and operations, and never for a watch stopped before. A hangup
  * that came meanwhile is reported as soon as it is registered. */
 G_GNUC_INTERNAL
 void _mptcp_hangup_watch_start (MptcpHangupWatch            *watch,
                                 GMainContext                *context,
-                                int                          fd,
                                 const MptcpHangupWatchFuncs *funcs);
 /* Ends the watch; fd is -1 if it was closed (its number may be another
  * file's by now). */

@@ -254,14 +254,12 @@ hup_watch_epoll (HupSource        *hs,
 void
 _mptcp_hangup_watch_start (MptcpHangupWatch            *watch,
                            GMainContext                *context,
-                           int                          fd,
                            const MptcpHangupWatchFuncs *funcs)
 {
   HupSource *hs;
   gboolean first;
 
   g_return_if_fail (watch->mode == MPTCP_HANGUP_NONE);
-  g_return_if_fail (fd >= 0);
   G_LOCK (hup_sources);
   watch->funcs = funcs;
   if (hup_sources == NULL)
