@@ -596,21 +596,31 @@ flight_closed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   f->pending--;
 }
 
+/* The timed part of lib_flight(): n opens in flight until all n results are in (its own
+ * function, for callgrind's --toggle-collect). */
+static G_GNUC_NO_INLINE gint64
+lib_flight_opens (Lib *lib, Flight *f, guint n)
+{
+  gint64 t0 = now_ns ();
+  guint i;
+
+  for (i = 0; i < n; i++)
+    mptcp_connection_open_subflow_async (lib->connection, lib->local, lib->remote, NULL,
+                                         flight_opened_cb, f);
+  while (f->pending > 0)
+    g_main_context_iteration (NULL, TRUE);
+  return now_ns () - t0;
+}
+
 /* Wall time (ns) of opening n subflows with n opens in flight at once (the library), then
  * closes them (not timed). */
 static G_GNUC_NO_INLINE gint64
 lib_flight (Lib *lib, guint n)
 {
   Flight f = { n, g_ptr_array_new_with_free_func (g_object_unref) };
-  gint64 t0 = now_ns (), dt;
+  gint64 dt = lib_flight_opens (lib, &f, n);
   guint i;
 
-  for (i = 0; i < n; i++)
-    mptcp_connection_open_subflow_async (lib->connection, lib->local, lib->remote, NULL,
-                                         flight_opened_cb, &f);
-  while (f.pending > 0)
-    g_main_context_iteration (NULL, TRUE);
-  dt = now_ns () - t0;
   f.pending = f.subflows->len;
   for (i = 0; i < f.subflows->len; i++)
     mptcp_subflow_close_async (g_ptr_array_index (f.subflows, i), NULL, flight_closed_cb, &f);
@@ -648,6 +658,9 @@ static void
 bench_in_flight (Raw *raw, Lib *lib)
 {
   static const guint sizes[] = { 1, 8, 32 };
+  /* BENCH_CONTROL_FLIGHT_N: that one size only, for a profiler */
+  const char *only = g_getenv ("BENCH_CONTROL_FLIGHT_N");
+  guint only_n = only != NULL ? (guint) atoi (only) : 0;
   enum { REPS = 40 };
   gint64 tl[REPS], tr[REPS];
   double per1 = 0, ratio1 = 0;
@@ -659,6 +672,9 @@ bench_in_flight (Raw *raw, Lib *lib)
     {
       guint n = sizes[s];
       double lib_per, raw_per;
+
+      if (only_n != 0 && n != only_n)
+        continue;
 
       for (r = 0; r < REPS; r++)
         {
