@@ -59,13 +59,6 @@ _mptcp_conn_addr_to_nl (MptcpNlAddress         *out,
 }
 
 
-gboolean
-_mptcp_conn_tuple_same (const Tuple *a,
-                        const Tuple *b)
-{
-  return _mptcp_sockopt_addr_equal (&a->local, &b->local) && _mptcp_sockopt_addr_equal (&a->remote, &b->remote);
-}
-
 void
 _mptcp_conn_tuple_from_event (Tuple              *out,
                               const MptcpNlEvent *event)
@@ -85,7 +78,9 @@ _mptcp_conn_find_subflow (MptcpConnection *self,
     {
       MptcpSubflow *sf = g_ptr_array_index (items, i);
 
-      if (_mptcp_sockopt_addr_equal (&sf->local_raw, &tuple->local) && _mptcp_sockopt_addr_equal (&sf->remote_raw, &tuple->remote))
+      if (sf->local_raw.port == tuple->local.port && sf->remote_raw.port == tuple->remote.port &&
+          _mptcp_sockopt_addr_same_host (&sf->local_raw, &tuple->local) &&
+          _mptcp_sockopt_addr_same_host (&sf->remote_raw, &tuple->remote))
         return sf;
     }
   return NULL;

@@ -98,14 +98,23 @@ void     _mptcp_sockopt_addr_from_sockaddr (MptcpSockoptAddr      *out,
 G_GNUC_INTERNAL
 gsize    _mptcp_sockopt_addr_to_sockaddr   (const MptcpSockoptAddr  *addr,
                                             struct sockaddr_storage *out);
+/* Family and address equal (port and scope ignored). Inline: the scans of a connection's
+ * subflows and pending ops compare addresses once per entry. */
+static inline gboolean
+_mptcp_sockopt_addr_same_host (const MptcpSockoptAddr *a,
+                               const MptcpSockoptAddr *b)
+{
+  return a->family == b->family &&
+         memcmp (a->addr, b->addr, a->family == AF_INET ? 4 : 16) == 0;
+}
+
 /* Family, address and port equal; the scope is ignored (the kernel reports none). */
-G_GNUC_INTERNAL
-gboolean _mptcp_sockopt_addr_equal         (const MptcpSockoptAddr *a,
-                                            const MptcpSockoptAddr *b);
-/* Family and address equal (port and scope ignored). */
-G_GNUC_INTERNAL
-gboolean _mptcp_sockopt_addr_same_host     (const MptcpSockoptAddr *a,
-                                            const MptcpSockoptAddr *b);
+static inline gboolean
+_mptcp_sockopt_addr_equal (const MptcpSockoptAddr *a,
+                           const MptcpSockoptAddr *b)
+{
+  return a->port == b->port && _mptcp_sockopt_addr_same_host (a, b);
+}
 
 /* addr from an address's bytes and a port (host byte order), normalised as above (no
  * scope); FALSE, *out zeroed, if its family is neither IPv4 nor IPv6. No GSocketAddress

@@ -117,21 +117,6 @@ _mptcp_sockopt_addr_from_inet (MptcpSockoptAddr *out,
   return TRUE;
 }
 
-gboolean
-_mptcp_sockopt_addr_same_host (const MptcpSockoptAddr *a,
-                               const MptcpSockoptAddr *b)
-{
-  return a->family == b->family &&
-         memcmp (a->addr, b->addr, a->family == AF_INET ? 4 : 16) == 0;
-}
-
-gboolean
-_mptcp_sockopt_addr_equal (const MptcpSockoptAddr *a,
-                           const MptcpSockoptAddr *b)
-{
-  return a->port == b->port && _mptcp_sockopt_addr_same_host (a, b);
-}
-
 static int
 get_int (int fd, int level, int name, int *value)
 {
