@@ -52,6 +52,11 @@ typedef struct
   GArray *ids;                   /* IdEntry: the kernel's local address list as we know it */
   GList *ops;                    /* pending ops: opens tell their subflows apart, and all
                                   * end when the connection does */
+  GArray *spare_before;          /* KernelEntry, empty: an ended open's list of what was there
+                                  * before it, kept for the next one (its allocation was a
+                                  * cost that grew with the subflows) */
+  GList *unidentified;           /* the opens in ops whose request went out and whose subflow
+                                  * is not known, no references (_mptcp_control_open_recount()) */
   GList *event_ops;              /* pending opens and closes fed by this connection's
                                   * event subscription (instead of their own) */
   GArray *stale;                 /* Tuple: subflows a synchronous call closed, whose events

@@ -293,7 +293,8 @@ mptcp_connection_finalize (GObject *object)
         }
       g_clear_pointer (&x->ids, g_array_unref);
       g_clear_pointer (&x->stale, g_array_unref);
-      g_assert (x->ops == NULL && x->event_ops == NULL);
+      g_clear_pointer (&x->spare_before, g_array_unref);
+      g_assert (x->ops == NULL && x->event_ops == NULL && x->unidentified == NULL);
       g_free (x);
     }
 

@@ -66,11 +66,53 @@ typedef struct
   gboolean ghost;             /* open: given up with its SUBFLOW_CREATE in flight and its subflow
                                * unknown: stays in the ops (blocking the next open between its
                                * addresses) until the ack lets its cleanup find the subflow */
+  gboolean listed;            /* in conn->extra->ops */
+  gboolean counted;           /* in conn->extra->n_unidentified */
   GArray *before;             /* open, port unknown: KernelEntry present before the request */
   GArray *others;             /* open, port unknown: Tuple of other opens that completed */
   GArray *early;              /* EarlyEvent: events that came before the tuple was known */
   MptcpSubflow *subflow;      /* close, backup: the target */
 } MptcpControlOp;
+
+/* Keeps conn->extra->unidentified, the opens in its ops whose SUBFLOW_CREATE went out and
+ * whose subflow is not known (one or two, however many opens wait), in line with op: called
+ * after op->sent, op->port_known or op->listed changed. open_unidentified() walks that list,
+ * not all the ops: the walk was the largest cost that grew with the opens in flight. */
+/* An open's list of what was there before its request, no longer needed (its subflow is
+ * known, or it ended): kept, emptied, for the next open's (take_before_array()), so that no
+ * open allocates one as large as the connection's list. */
+static inline void
+_mptcp_control_open_drop_before (MptcpControlOp *op)
+{
+  ConnectionExtra *x = op->conn != NULL ? op->conn->extra : NULL;
+
+  if (op->before == NULL)
+    return;
+  if (x != NULL && x->spare_before == NULL)
+    {
+      g_array_set_size (op->before, 0);
+      x->spare_before = g_steal_pointer (&op->before);
+    }
+  else
+    g_clear_pointer (&op->before, g_array_unref);
+}
+
+static inline void
+_mptcp_control_open_recount (MptcpControlOp *op)
+{
+  gboolean counts = op->listed && op->kind == MPTCP_CONTROL_OP_OPEN && op->sent &&
+                    !op->port_known;
+
+  if (op->port_known)
+    _mptcp_control_open_drop_before (op);   /* before is for telling an unknown subflow apart */
+  if (counts == op->counted || op->conn == NULL || op->conn->extra == NULL)
+    return;
+  op->counted = counts;
+  if (counts)
+    op->conn->extra->unidentified = g_list_prepend (op->conn->extra->unidentified, op);
+  else
+    op->conn->extra->unidentified = g_list_remove (op->conn->extra->unidentified, op);
+}
 
 /* the op's life (mptcp-control-op.c) */
 G_GNUC_INTERNAL

@@ -220,7 +220,7 @@ _mptcp_control_op_unref (MptcpControlOp *op)
     return;
   g_assert (op->task == NULL && op->sub_id == 0 && !op->routed && op->timeout == NULL &&
             op->cancel_source == NULL && op->poll == NULL);
-  g_clear_pointer (&op->before, g_array_unref);
+  _mptcp_control_open_drop_before (op);
   g_clear_pointer (&op->others, g_array_unref);
   g_clear_pointer (&op->early, g_array_unref);
   g_clear_object (&op->subflow);
@@ -258,8 +258,12 @@ control_op_detach (MptcpControlOp *op)
   destroy_source (&op->timeout);
   destroy_source (&op->cancel_source);
   destroy_source (&op->poll);
-  if (op->conn->extra != NULL && !op->ghost)
-    op->conn->extra->ops = g_list_remove (op->conn->extra->ops, op);
+  if (op->conn->extra != NULL && !op->ghost && op->listed)
+    {
+      op->conn->extra->ops = g_list_remove (op->conn->extra->ops, op);
+      op->listed = FALSE;
+      _mptcp_control_open_recount (op);
+    }
 }
 
 /* Takes the task to return it; drops the reference the pending op held on
@@ -894,6 +898,7 @@ control_op_send (MptcpControlOp *op)
       request.has_remote = TRUE;
       op->sent = TRUE;
       op->creating = TRUE;
+      _mptcp_control_open_recount (op);
       break;
 
     case MPTCP_CONTROL_OP_CLOSE:
@@ -966,6 +971,8 @@ control_op_start (MptcpControlOp *op,
     ConnectionExtra *x = extra_get (self);
 
     x->ops = g_list_prepend (x->ops, op);
+    op->listed = TRUE;
+    _mptcp_control_open_recount (op);
   }
 
   if ((op->kind == MPTCP_CONTROL_OP_OPEN || op->kind == MPTCP_CONTROL_OP_CLOSE) &&

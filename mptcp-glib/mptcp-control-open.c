@@ -59,6 +59,7 @@ _mptcp_control_open_cleanup (MptcpControlOp *op)
       /* known now: the next open between the addresses excludes it */
       op->tuple = e->tuple;
       op->port_known = TRUE;
+      _mptcp_control_open_recount (op);
       /* its events still to come are no open's: the kernel may give the 4-tuple to the next
        * subflow (no TIME_WAIT after the destroy), which an open identifies from the kernel's
        * list before this one's SUB_CLOSED is read */
@@ -373,7 +374,8 @@ open_unidentified (MptcpControlOp *op,
 {
   GList *l;
 
-  for (l = extra_ro (op->conn)->ops; l != NULL; l = l->next)
+  /* every open this can find is in unidentified (_mptcp_control_open_recount()) */
+  for (l = extra_ro (op->conn)->unidentified; l != NULL; l = l->next)
     {
       MptcpControlOp *other = l->data;
 
@@ -460,8 +462,12 @@ _mptcp_control_open_ghost_acked (MptcpControlOp *op,
       op->acked = TRUE;
       _mptcp_control_open_cleanup (op);
     }
-  if (op->conn->extra != NULL)
-    op->conn->extra->ops = g_list_remove (op->conn->extra->ops, op);
+  if (op->conn->extra != NULL && op->listed)
+    {
+      op->conn->extra->ops = g_list_remove (op->conn->extra->ops, op);
+      op->listed = FALSE;
+      _mptcp_control_open_recount (op);
+    }
   _mptcp_control_open_release (op);
 }
 
@@ -474,6 +480,7 @@ open_identify (MptcpControlOp *op,
 
   op->tuple = *tuple;
   op->port_known = TRUE;
+  _mptcp_control_open_recount (op);
   if (!was_known)
     _mptcp_control_open_release (op);
 }
@@ -766,6 +773,17 @@ _mptcp_control_open_acked (MptcpControlOp *op)
     }
 }
 
+/* An empty KernelEntry array: the one an ended open left (_mptcp_control_op_unref()), else a
+ * new one for n. */
+static GArray *
+take_before_array (MptcpConnection *self,
+                   guint            n)
+{
+  if (self->extra != NULL && self->extra->spare_before != NULL)
+    return g_steal_pointer (&self->extra->spare_before);
+  return g_array_sized_new (FALSE, FALSE, sizeof (KernelEntry), n);
+}
+
 /* Before an open's SUBFLOW_CREATE whose local port is not known: what the kernel has
  * already, so that the new subflow is told apart. FALSE when the open failed. */
 gboolean
@@ -785,23 +803,23 @@ _mptcp_control_open_prepare (MptcpControlOp *op)
       GPtrArray *items = self->subflows->items;
       guint k;
 
-      op->before = g_array_sized_new (FALSE, FALSE, sizeof (KernelEntry), items->len);
+      op->before = take_before_array (self, items->len);
+      g_array_set_size (op->before, items->len);   /* filled in place: no append per entry */
       for (k = 0; k < items->len; k++)
         {
           MptcpSubflow *sf = g_ptr_array_index (items, k);
-          KernelEntry e;
+          KernelEntry *e = &g_array_index (op->before, KernelEntry, k);
 
-          e.tuple.local = sf->local_raw;
-          e.tuple.remote = sf->remote_raw;
-          e.tuple.local.scope_id = 0;
-          e.tuple.remote.scope_id = 0;
-          e.state = MPTCP_TCP_STATE_ESTABLISHED;
-          g_array_append_val (op->before, e);
+          e->tuple.local = sf->local_raw;
+          e->tuple.remote = sf->remote_raw;
+          e->tuple.local.scope_id = 0;
+          e->tuple.remote.scope_id = 0;
+          e->state = MPTCP_TCP_STATE_ESTABLISHED;
         }
     }
   else if (!op->port_known && op->before == NULL)
     {
-      op->before = g_array_new (FALSE, FALSE, sizeof (KernelEntry));
+      op->before = take_before_array (self, 0);
       if (_mptcp_control_read_kernel (self, op->before) < 0)
         {
           _mptcp_control_op_fail (op, g_error_new_literal (MPTCP_ERROR, MPTCP_ERROR_CLOSED,
