@@ -78,9 +78,8 @@ _mptcp_conn_find_subflow (MptcpConnection *self,
     {
       MptcpSubflow *sf = g_ptr_array_index (items, i);
 
-      if (sf->local_raw.port == tuple->local.port && sf->remote_raw.port == tuple->remote.port &&
-          _mptcp_sockopt_addr_same_host (&sf->local_raw, &tuple->local) &&
-          _mptcp_sockopt_addr_same_host (&sf->remote_raw, &tuple->remote))
+      if (_mptcp_sockopt_addr_equal (&sf->local_raw, &tuple->local) &&
+          _mptcp_sockopt_addr_equal (&sf->remote_raw, &tuple->remote))
         return sf;
     }
   return NULL;

@@ -198,14 +198,13 @@ _mptcp_connection_apply_kind (MptcpConnection     *self,
   _mptcp_connection_apply (self, &change);
 }
 
-/* Both ends equal (the ports first: they differ between the subflows of one connection). */
+/* Both ends equal. */
 static inline gboolean
 _mptcp_conn_tuple_same (const Tuple *a,
                         const Tuple *b)
 {
-  return a->local.port == b->local.port && a->remote.port == b->remote.port &&
-         _mptcp_sockopt_addr_same_host (&a->local, &b->local) &&
-         _mptcp_sockopt_addr_same_host (&a->remote, &b->remote);
+  return _mptcp_sockopt_addr_equal (&a->local, &b->local) &&
+         _mptcp_sockopt_addr_equal (&a->remote, &b->remote);
 }
 G_GNUC_INTERNAL
 void

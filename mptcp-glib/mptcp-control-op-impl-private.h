@@ -67,24 +67,20 @@ typedef struct
                                * unknown: stays in the ops (blocking the next open between its
                                * addresses) until the ack lets its cleanup find the subflow */
   gboolean listed;            /* in conn->extra->ops */
-  gboolean counted;           /* in conn->extra->n_unidentified */
+  gboolean counted;           /* in conn->extra->unidentified */
   GArray *before;             /* open, port unknown: KernelEntry present before the request */
   GArray *others;             /* open, port unknown: Tuple of other opens that completed */
   GArray *early;              /* EarlyEvent: events that came before the tuple was known */
   MptcpSubflow *subflow;      /* close, backup: the target */
 } MptcpControlOp;
 
-/* Keeps conn->extra->unidentified, the opens in its ops whose SUBFLOW_CREATE went out and
- * whose subflow is not known (one or two, however many opens wait), in line with op: called
- * after op->sent, op->port_known or op->listed changed. open_unidentified() walks that list,
- * not all the ops: the walk was the largest cost that grew with the opens in flight. */
 /* An open's list of what was there before its request, no longer needed (its subflow is
  * known, or it ended): kept, emptied, for the next open's (take_before_array()), so that no
  * open allocates one as large as the connection's list. */
 static inline void
 _mptcp_control_open_drop_before (MptcpControlOp *op)
 {
-  ConnectionExtra *x = op->conn != NULL ? op->conn->extra : NULL;
+  ConnectionExtra *x = op->conn->extra;
 
   if (op->before == NULL)
     return;
@@ -97,15 +93,18 @@ _mptcp_control_open_drop_before (MptcpControlOp *op)
     g_clear_pointer (&op->before, g_array_unref);
 }
 
+/* Keeps conn->extra->unidentified, the opens in its ops whose SUBFLOW_CREATE went out and
+ * whose subflow is not known (one or two, however many opens wait), in line with op: called
+ * after op->sent, op->port_known or op->listed changed. open_unidentified() walks that list,
+ * not all the ops: the walk was the largest cost that grew with the opens in flight. (A listed
+ * or counted op's connection has its extra fields.) */
 static inline void
 _mptcp_control_open_recount (MptcpControlOp *op)
 {
   gboolean counts = op->listed && op->kind == MPTCP_CONTROL_OP_OPEN && op->sent &&
                     !op->port_known;
 
-  if (op->port_known)
-    _mptcp_control_open_drop_before (op);   /* before is for telling an unknown subflow apart */
-  if (counts == op->counted || op->conn == NULL || op->conn->extra == NULL)
+  if (counts == op->counted)
     return;
   op->counted = counts;
   if (counts)

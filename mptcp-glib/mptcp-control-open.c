@@ -60,6 +60,7 @@ _mptcp_control_open_cleanup (MptcpControlOp *op)
       op->tuple = e->tuple;
       op->port_known = TRUE;
       _mptcp_control_open_recount (op);
+      _mptcp_control_open_drop_before (op);
       /* its events still to come are no open's: the kernel may give the 4-tuple to the next
        * subflow (no TIME_WAIT after the destroy), which an open identifies from the kernel's
        * list before this one's SUB_CLOSED is read */
@@ -481,6 +482,7 @@ open_identify (MptcpControlOp *op,
   op->tuple = *tuple;
   op->port_known = TRUE;
   _mptcp_control_open_recount (op);
+  _mptcp_control_open_drop_before (op);   /* it was for telling an unknown subflow apart */
   if (!was_known)
     _mptcp_control_open_release (op);
 }

@@ -108,7 +108,8 @@ _mptcp_sockopt_addr_same_host (const MptcpSockoptAddr *a,
          memcmp (a->addr, b->addr, a->family == AF_INET ? 4 : 16) == 0;
 }
 
-/* Family, address and port equal; the scope is ignored (the kernel reports none). */
+/* Family, address and port equal (the port first: it tells a connection's subflows apart);
+ * the scope is ignored (the kernel reports none). */
 static inline gboolean
 _mptcp_sockopt_addr_equal (const MptcpSockoptAddr *a,
                            const MptcpSockoptAddr *b)
