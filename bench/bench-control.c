@@ -49,6 +49,14 @@
 #include "mptcp-netlink-private.h"
 #include "mptcp-sockopt-private.h"
 
+/* A timed part alone in a function of its own, for callgrind's --toggle-collect: never inlined,
+ * and with GCC never cloned under another name (clang has no noclone and makes no such clones) */
+#if defined(__clang__)
+#define BENCH_WINDOW __attribute__ ((noinline))
+#else
+#define BENCH_WINDOW __attribute__ ((noinline, noclone))
+#endif
+
 #define PORT 6100
 #define BATCH 50
 
@@ -599,7 +607,7 @@ flight_closed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
 /* The timed part of lib_flight(): n opens in flight until all n results are in (its own
  * function, for callgrind's --toggle-collect). */
-static G_GNUC_NO_INLINE gint64
+static BENCH_WINDOW gint64
 lib_flight_opens (Lib *lib, Flight *f, guint n)
 {
   gint64 t0 = now_ns ();
@@ -634,7 +642,8 @@ lib_flight (Lib *lib, guint n)
 /* What the library must do at each new subflow of an open, and a raw open does not: read the
  * kernel's list of the connection's subflows with their TCP state (MPTCP_FULL_INFO with
  * tcp_info), which tells a join the peer reset right after its handshake (issue 12, defect 2).
- * The kernel fills a tcp_info per subflow: its cost grows with the subflows. */
+ * The kernel fills a tcp_info per subflow: its cost grows with the subflows. A plain
+ * getsockopt() as the rest of the raw side: no library code (only the kernel's structures). */
 typedef struct
 {
   mpx_full_info_head head;
@@ -750,14 +759,6 @@ bench_in_flight (Raw *raw, Lib *lib)
 
 
 /* ---- connect() to the second subflow -------------------------------------------------------- */
-
-/* A timed part alone in a function of its own, for callgrind's --toggle-collect: never inlined,
- * and with GCC never cloned under another name (clang has no noclone and makes no such clones) */
-#if defined(__clang__)
-#define BENCH_WINDOW __attribute__ ((noinline))
-#else
-#define BENCH_WINDOW __attribute__ ((noinline, noclone))
-#endif
 
 typedef struct
 {
