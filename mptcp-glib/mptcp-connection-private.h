@@ -55,4 +55,11 @@ void             _mptcp_connection_set_hangup_epoll (gboolean use);
 G_GNUC_INTERNAL
 guint            _mptcp_connection_get_hangup_mode  (MptcpConnection *self);
 
+/* For the tests (mptcp-control-op.c): whether the connection's list of opens whose subflow is unknown
+ * (ConnectionExtra.unidentified, _mptcp_control_open_recount()) holds exactly its listed opens
+ * whose request went out and whose subflow is not known. */
+G_GNUC_INTERNAL
+gboolean
+_mptcp_control_check_unidentified (MptcpConnection *self);
+
 G_END_DECLS

@@ -266,6 +266,27 @@ control_op_detach (MptcpControlOp *op)
     }
 }
 
+gboolean
+_mptcp_control_check_unidentified (MptcpConnection *self)
+{
+  const ConnectionExtra *x = extra_ro (self);
+  guint n = 0;
+  GList *l;
+
+  for (l = x->ops; l != NULL; l = l->next)
+    {
+      MptcpControlOp *op = l->data;
+      gboolean should = op->kind == MPTCP_CONTROL_OP_OPEN && op->sent && !op->port_known;
+
+      if (!op->listed || op->counted != should)
+        return FALSE;
+      if (should && g_list_find (x->unidentified, op) == NULL)
+        return FALSE;
+      n += should;
+    }
+  return n == g_list_length (x->unidentified);
+}
+
 /* Takes the task to return it; drops the reference the pending op held on
  * itself (the caller holds one). */
 GTask *

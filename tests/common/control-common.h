@@ -9,6 +9,7 @@
 
 #include "testbed.h"
 #include "read-common.h"
+#include "mptcp-connection-private.h"
 
 static inline gboolean
 loop_timeout_cb (gpointer user_data)
@@ -145,6 +146,7 @@ typedef struct
   guint refused;
   guint cancelled;
   guint other;
+  guint inconsistent;   /* results after which the opens' bookkeeping was not the ops' */
   GPtrArray *subflows;
 } Opens;
 
@@ -172,6 +174,8 @@ open_done_cb (GObject      *source,
                                                            &error);
 
   o->done++;
+  if (!_mptcp_control_check_unidentified (MPTCP_CONNECTION (source)))
+    o->inconsistent++;
   if (sf != NULL)
     {
       o->ok++;
@@ -202,6 +206,7 @@ wait_opens (Opens *o,
   if (!timed_out)
     g_source_remove (id);
   g_assert_cmpuint (o->done, ==, o->started);
+  g_assert_cmpuint (o->inconsistent, ==, 0);
 }
 
 static inline void
