@@ -57,6 +57,22 @@
 #define BENCH_WINDOW __attribute__ ((noinline, noclone))
 #endif
 
+/* BENCH_SMOKE=1: every section with the fewest rounds that exercise all its paths (the
+ * bench-smoke test: natively, under valgrind and with ASan, so that a contestant that leaks,
+ * crashes or stops working is found by CI; its figures mean nothing). */
+static gboolean
+smoke (void)
+{
+  return g_strcmp0 (g_getenv ("BENCH_SMOKE"), "1") == 0;
+}
+
+/* n rounds, or few in a smoke run */
+static guint
+sized (guint n, guint few)
+{
+  return smoke () ? few : n;
+}
+
 #define PORT 6100
 #define BATCH 50
 
@@ -753,8 +769,9 @@ bench_in_flight (Raw *raw, Lib *lib)
   /* BENCH_CONTROL_FLIGHT_N: that one size only, for a profiler */
   const char *only = g_getenv ("BENCH_CONTROL_FLIGHT_N");
   guint only_n = only != NULL ? (guint) atoi (only) : 0;
-  enum { REPS = 40 };
-  gint64 tl[REPS], tr[REPS], tc[REPS];
+  enum { MAX_REPS = 40 };
+  const guint REPS = sized (MAX_REPS, 2);
+  gint64 tl[MAX_REPS], tr[MAX_REPS], tc[MAX_REPS];
   double per1 = 0, ratio1 = 0, ratio1c = 0;
   RawCheck check = { .n_alloc = 40 };
   guint s, r;
@@ -1037,7 +1054,8 @@ bench_second_subflow (Raw *raw, Lib *lib, Loop *loop, int lfd)
 {
   /* BENCH_CONTROL_REPS: more runs, for a profiler */
   const guint REPS = g_getenv ("BENCH_CONTROL_REPS") != NULL
-                     ? CLAMP ((guint) atoi (g_getenv ("BENCH_CONTROL_REPS")), 4, 20000) : 60;
+                     ? CLAMP ((guint) atoi (g_getenv ("BENCH_CONTROL_REPS")), 4, 20000)
+                     : sized (60, 4);
   g_autofree gint64 *tl = g_new (gint64, REPS), *tr = g_new (gint64, REPS);
   g_autofree gint64 *el = g_new (gint64, REPS), *er = g_new (gint64, REPS);
   g_autofree gint64 *nl = g_new (gint64, REPS);
@@ -1226,8 +1244,9 @@ bench_kernel_pm (Raw *raw, int lfd)
   const char *endpoint[] = { "ip", "mptcp", "endpoint", "add", TESTBED_CLIENT2_V4, "subflow",
                              NULL };
   const char *flush[] = { "ip", "mptcp", "endpoint", "flush", NULL };
-  enum { REPS = 60 };
-  gint64 tl[REPS], tr[REPS], te[REPS];
+  enum { MAX_REPS = 60 };
+  const guint REPS = sized (MAX_REPS, 4);
+  gint64 tl[MAX_REPS], tr[MAX_REPS], te[MAX_REPS];
   g_autoptr(GError) error = NULL;
   guint r;
 
@@ -1290,7 +1309,7 @@ server_listen (guint16 port)
 static void
 bench_memory (int lfd)
 {
-  enum { N = 1000 };
+  const guint N = sized (1000, 20);
   GSocket **sockets = g_new0 (GSocket *, N);
   MptcpConnection **conns = g_new0 (MptcpConnection *, N);
   int *accepted = g_new0 (int, N);
@@ -1322,11 +1341,11 @@ bench_memory (int lfd)
   g_print ("memory: %.0f bytes of heap per idle registered MptcpConnection "
            "(mallinfo2 uordblks over %d; GObject + list model + 1 subflow + event subscription "
            "+ hangup watch; target <= 1024)\n",
-           (double) (after.uordblks - before.uordblks) / (N - 1), N - 1);
+           (double) (after.uordblks - before.uordblks) / (N - 1), (int) N - 1);
 
   /* what the idle connections cost every iteration of their main context */
   {
-    enum { ITER = 2000 };
+    const guint ITER = sized (2000, 20);
     gint64 t0, with_all, with_one;
 
     while (g_main_context_iteration (NULL, FALSE))
@@ -1344,7 +1363,7 @@ bench_memory (int lfd)
       g_main_context_iteration (NULL, FALSE);
     with_one = now_ns () - t0;
     g_print ("idle main-loop iteration: %.2f us with %d registered connections, %.2f us with 1\n",
-             with_all / 1000.0 / ITER, N, with_one / 1000.0 / ITER);
+             with_all / 1000.0 / ITER, (int) N, with_one / 1000.0 / ITER);
   }
 
   for (i = 0; i < N; i++)
@@ -1380,8 +1399,10 @@ main (int argc, char **argv)
   char buf[100];
 
   testbed_init_or_exit ();
-  if (only != NULL)
+  if (only != NULL || smoke ())
     rounds = BATCH;   /* the cycle benchmark as a warm-up only */
+  if (smoke ())
+    g_print ("smoke run (BENCH_SMOKE=1): the fewest rounds, figures without meaning\n");
   rounds = MAX (rounds / BATCH, 1) * BATCH;
   for (k = 0; k < N_SIDES; k++)
     run[k] = g_getenv ("BENCH_CONTROL_SIDE") == NULL ||
