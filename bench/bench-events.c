@@ -20,6 +20,8 @@
  *   broker, 1 / S subs       send + broker (GSource, recvmsg, parse, token lookup, callback)
  *   monitor, 1 / S subs      the same with an MptcpMonitor also subscribed: an MptcpEvent and
  *                            an "event" signal emission per event
+ *   broker, 1 sub, mixed     one subscription, and nine events in ten of other connections
+ *                            (tokens nobody follows): what a busy namespace costs a process
  * and the S/1 cost ratios (from CPU time; wall time beside). Targets (issue #5): >= 100k events/s
  * (wall) for every configuration, S/1 ratio <= 1.2.
  * Exit status 1 if a target is missed. Needs no privilege and no kernel MPTCP.
@@ -258,6 +260,57 @@ send_events (int fd, const guint32 *tokens, guint n_tokens, guint64 first, guint
   return sent;
 }
 
+/* A process that follows one connection of a busy namespace: event i is of the followed
+ * connection (tokens[0]) when i % every == every - 1, else of one of the others (tokens[1..],
+ * which nobody follows). Up to n events from event number first on, without blocking. */
+static guint
+send_mixed_events (int fd, const guint32 *tokens, guint n_tokens, guint every, guint64 first,
+                   guint n)
+{
+  guint sent = 0;
+
+  for (; sent < n; sent++)
+    {
+      guint64 i = first + sent;
+      EvMsg *m = &kinds[i % N_KINDS];
+
+      set_token (m, i % every == every - 1 ? tokens[0] : tokens[1 + i % (n_tokens - 1)]);
+      if (send (fd, m->buf, evmsg_len (m), MSG_DONTWAIT) < 0)
+        {
+          if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
+            break;
+          g_error ("send: %s", g_strerror (errno));
+        }
+    }
+  return sent;
+}
+
+/* n_events (a multiple of every) through the broker with the one subscription of tokens[0]:
+ * done when its last event has been dispatched (the others were read before it) */
+static Sample
+config_run_mixed (Config *cfg, guint every, guint64 n_events)
+{
+  guint64 done = 0, start_events;
+  Stamp t0, t1;
+
+  g_assert_cmpuint (n_events % every, ==, 0);
+  config_set_subs (cfg, 1);
+  start_events = cfg->counter.events;
+  stamp (&t0);
+  while (done < n_events)
+    {
+      guint want = (guint) MIN ((guint64) BATCH, n_events - done);
+      guint sent = send_mixed_events (cfg->kernel_ev, cfg->tokens, cfg->max_subs, every, done,
+                                      want);
+
+      done += sent;
+      while (cfg->counter.events - start_events < done / every)
+        g_main_context_iteration (cfg->context, TRUE);
+    }
+  stamp (&t1);
+  return sample_between (&t0, &t1, n_events);
+}
+
 /* n_events through the broker with n_subs subscriptions active */
 static Sample
 config_run (Config *cfg, guint n_subs, guint64 n_events)
@@ -396,6 +449,9 @@ main (int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autoptr(GArray) parse = g_array_new (FALSE, FALSE, sizeof (Sample));
   g_autoptr(GArray) raw = g_array_new (FALSE, FALSE, sizeof (Sample));
+  g_autoptr(GArray) mixed = g_array_new (FALSE, FALSE, sizeof (Sample));
+  enum { EVERY = 10 };   /* mixed: the followed connection has one event in EVERY */
+  gint64 n_mixed;
   GOptionEntry entries[] = {
     { "events", 'n', 0, G_OPTION_ARG_INT64, &n_events, "Events per run (100000)", "N" },
     { "runs", 'r', 0, G_OPTION_ARG_INT64, &runs, "Runs per configuration (11)", "R" },
@@ -415,7 +471,7 @@ main (int argc, char **argv)
       g_printerr ("%s\n", error->message);
       return 2;
     }
-  if (n_events < 1 || runs < 1 || n_subs < 1 || n_subs > 10000000)
+  if (n_events < 1 || runs < 1 || n_subs < 2 || n_subs > 10000000)
     {
       g_printerr ("bad arguments\n");
       return 2;
@@ -438,6 +494,7 @@ main (int argc, char **argv)
   }
   g_rand_free (rand);
 
+  n_mixed = (n_events + EVERY - 1) / EVERY * EVERY;
   config_init (&configs[0], (guint) n_subs, tokens, FALSE);
   config_init (&configs[1], (guint) n_subs, tokens, TRUE);
 
@@ -456,6 +513,8 @@ main (int argc, char **argv)
       g_array_append_val (parse, v);
       v = run_raw (tokens, (guint) n_subs, (guint64) n_events);
       g_array_append_val (raw, v);
+      v = config_run_mixed (&configs[0], EVERY, (guint64) n_mixed);
+      g_array_append_val (mixed, v);
       for (guint c = 0; c < G_N_ELEMENTS (configs); c++)
         for (guint k = 0; k < 2; k++)
           {
@@ -490,8 +549,10 @@ main (int argc, char **argv)
       ratio_wall[c] = median (configs[c].samples[1], FALSE)
                       / median (configs[c].samples[0], FALSE);
     }
+  print_line ("broker, 1 subscription, 9 in 10 events other connections'", mixed);
   printf ("  (monitor = the broker plus an MptcpMonitor: an MptcpEvent and an \"event\" signal "
-          "per event)\n");
+          "per event; the last line: a process that follows one connection of ten, the others'\n"
+          "  events passed over on their token)\n");
   for (guint c = 0; c < G_N_ELEMENTS (configs); c++)
     printf ("  ratio %" G_GINT64_FORMAT "/1, %-8s %.3f cpu, %.3f wall   (target <= 1.2);"
             " above the raw floor: %.0f / %.0f ns cpu\n",
