@@ -3,7 +3,7 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Run inside a testbed:  ./_build/tests/mptcp-testbed ./_build/bench/bench-control [ROUNDS]
+ * Run inside a testbed:  ./_build/tests/mptcp-testbed ./_build/bench/bench-control [ROUNDS|--smoke]
  * (run directly, it builds its own testbed).
  *
  * The server namespace is switched to the userspace path manager for the connection used
@@ -57,20 +57,16 @@
 #define BENCH_WINDOW __attribute__ ((noinline, noclone))
 #endif
 
-/* BENCH_SMOKE=1: every section with the fewest rounds that exercise all its paths (the
- * bench-smoke test: natively, under valgrind and with ASan, so that a contestant that leaks,
- * crashes or stops working is found by CI; its figures mean nothing). */
-static gboolean
-smoke (void)
-{
-  return g_strcmp0 (g_getenv ("BENCH_SMOKE"), "1") == 0;
-}
+/* --smoke: every section with the fewest rounds that exercise all its paths (the bench-smoke
+ * test: natively, under valgrind and with ASan, so that a contestant that leaks, crashes or
+ * stops working is found by CI; its figures mean nothing). */
+static gboolean smoke;
 
 /* n rounds, or few in a smoke run */
 static guint
 sized (guint n, guint few)
 {
-  return smoke () ? few : n;
+  return smoke ? few : n;
 }
 
 #define PORT 6100
@@ -299,17 +295,15 @@ typedef struct
   int api_fd;                   /* >= 0: also the library's two kernel reads, on this socket */
 } Loop;
 
-/* The kernel reads the library cannot leave out on the connect()-to-second-subflow path, and
- * which neither raw nor the floors make: the connection's list with its MPTCP info when the
- * connection object is made (the token that routes its events, its subflows, whether it is
- * established), and the list with every subflow's TCP state when a subflow is established
- * (the refused-join check, issue 12's defect 2). The same MPTCP_FULL_INFO requests as the
- * library's (mptcp-sockopt.c), as plain getsockopt() calls. */
+/* The list read the library makes (mptcp-sockopt.c) as one plain getsockopt(): MPTCP_FULL_INFO
+ * of up to n subflows with their tcp_info, and the MPTCP info if asked; no library code. */
 static void
-floor_list_read (int fd, gboolean with_mptcp_info)
+plain_full_info (int               fd,
+                 mpx_subflow_info *sf,
+                 guint8           *tcp,
+                 guint             n,
+                 gboolean          with_mptcp_info)
 {
-  static mpx_subflow_info sf[4];
-  static guint8 tcp[4 * MPTCP_SOCKOPT_TCP_INFO_SIZE];
   struct
   {
     mpx_full_info_head head;
@@ -320,11 +314,25 @@ floor_list_read (int fd, gboolean with_mptcp_info)
   memset (&req, 0, len);
   req.head.size_tcpinfo_user = MPTCP_SOCKOPT_TCP_INFO_SIZE;
   req.head.size_sfinfo_user = sizeof (mpx_subflow_info);
-  req.head.size_arrays_user = G_N_ELEMENTS (sf);
+  req.head.size_arrays_user = n;
   req.head.subflow_info = (guint64) (guintptr) sf;
   req.head.tcp_info = (guint64) (guintptr) tcp;
   g_assert_cmpint (getsockopt (fd, SOL_MPTCP, MPX_FULL_INFO, &req, &len), ==, 0);
-  g_assert_cmpuint (req.head.num_subflows, <=, G_N_ELEMENTS (sf));
+  g_assert_cmpuint (req.head.num_subflows, <=, n);
+}
+
+/* The kernel reads the library cannot leave out on the connect()-to-second-subflow path, and
+ * which neither raw nor the floors make: the connection's list with its MPTCP info when the
+ * connection object is made (the token that routes its events, its subflows, whether it is
+ * established), and the list with every subflow's TCP state when a subflow is established
+ * (the refused-join check, issue 12's defect 2). */
+static void
+floor_list_read (int fd, gboolean with_mptcp_info)
+{
+  static mpx_subflow_info sf[4];
+  static guint8 tcp[G_N_ELEMENTS (sf) * MPTCP_SOCKOPT_TCP_INFO_SIZE];
+
+  plain_full_info (fd, sf, tcp, G_N_ELEMENTS (sf), with_mptcp_info);
 }
 
 /* The API-shaped floor: the objects the library's API makes any implementation create on the
@@ -709,7 +717,6 @@ lib_flight (Lib *lib, guint n)
  * getsockopt() as the rest of the raw side: no library code (only the kernel's structures). */
 typedef struct
 {
-  mpx_full_info_head head;
   mpx_subflow_info *sf;
   guint8 *tcp;
   guint n_alloc;
@@ -718,16 +725,7 @@ typedef struct
 static void
 raw_check (Raw *raw, RawCheck *c)
 {
-  socklen_t len = sizeof c->head;
-
-  memset (&c->head, 0, sizeof c->head);
-  c->head.size_tcpinfo_user = MPTCP_SOCKOPT_TCP_INFO_SIZE;
-  c->head.size_sfinfo_user = sizeof (mpx_subflow_info);
-  c->head.size_arrays_user = c->n_alloc;
-  c->head.subflow_info = (guint64) (guintptr) c->sf;
-  c->head.tcp_info = (guint64) (guintptr) c->tcp;
-  g_assert_cmpint (getsockopt (raw->fd, SOL_MPTCP, MPX_FULL_INFO, &c->head, &len), ==, 0);
-  g_assert_cmpuint (c->head.num_subflows, <=, c->n_alloc);
+  plain_full_info (raw->fd, c->sf, c->tcp, c->n_alloc, FALSE);
 }
 
 /* The same n opens one after the other with blocking libmnl (create, wait for its
@@ -1382,7 +1380,7 @@ main (int argc, char **argv)
 {
   const char *userspace[] = { "sysctl", "-q", "-w", "net.mptcp.path_manager=userspace", NULL };
   const char *kernel[] = { "sysctl", "-q", "-w", "net.mptcp.path_manager=kernel", NULL };
-  guint rounds = argc > 1 ? (guint) atoi (argv[1]) : 1000;
+  guint rounds;
   const char *only = g_getenv ("BENCH_CONTROL_ONLY");   /* flight or second: that section */
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocket) socket = NULL;
@@ -1398,11 +1396,13 @@ main (int argc, char **argv)
   int lfd, afd, group;
   char buf[100];
 
+  smoke = argc > 1 && strcmp (argv[1], "--smoke") == 0;
+  rounds = argc > 1 && !smoke ? (guint) atoi (argv[1]) : 1000;
   testbed_init_or_exit ();
-  if (only != NULL || smoke ())
+  if (only != NULL || smoke)
     rounds = BATCH;   /* the cycle benchmark as a warm-up only */
-  if (smoke ())
-    g_print ("smoke run (BENCH_SMOKE=1): the fewest rounds, figures without meaning\n");
+  if (smoke)
+    g_print ("smoke run (--smoke): the fewest rounds, figures without meaning\n");
   rounds = MAX (rounds / BATCH, 1) * BATCH;
   for (k = 0; k < N_SIDES; k++)
     run[k] = g_getenv ("BENCH_CONTROL_SIDE") == NULL ||

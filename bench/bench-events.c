@@ -238,9 +238,11 @@ config_clear (Config *cfg)
 }
 
 /* Writes up to n events (from event number first on), without blocking; returns how many.
- * Event i carries token i mod n_tokens. */
+ * Event i carries token i mod n_tokens; with every > 0 (a process that follows one connection
+ * of a busy namespace) tokens[0], the followed one, when i % every == every - 1, else one of
+ * tokens[1..n_tokens - 1], which nobody follows. */
 static guint
-send_events (int fd, const guint32 *tokens, guint n_tokens, guint64 first, guint n)
+send_events (int fd, const guint32 *tokens, guint n_tokens, guint every, guint64 first, guint n)
 {
   guint sent = 0;
 
@@ -249,7 +251,10 @@ send_events (int fd, const guint32 *tokens, guint n_tokens, guint64 first, guint
       guint64 i = first + sent;
       EvMsg *m = &kinds[i % N_KINDS];
 
-      set_token (m, tokens[i % n_tokens]);
+      if (every == 0)
+        set_token (m, tokens[i % n_tokens]);
+      else
+        set_token (m, i % every == every - 1 ? tokens[0] : tokens[1 + i % (n_tokens - 1)]);
       if (send (fd, m->buf, evmsg_len (m), MSG_DONTWAIT) < 0)
         {
           if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
@@ -260,75 +265,29 @@ send_events (int fd, const guint32 *tokens, guint n_tokens, guint64 first, guint
   return sent;
 }
 
-/* A process that follows one connection of a busy namespace: event i is of the followed
- * connection (tokens[0]) when i % every == every - 1, else of one of the others (tokens[1..],
- * which nobody follows). Up to n events from event number first on, without blocking. */
-static guint
-send_mixed_events (int fd, const guint32 *tokens, guint n_tokens, guint every, guint64 first,
-                   guint n)
-{
-  guint sent = 0;
-
-  for (; sent < n; sent++)
-    {
-      guint64 i = first + sent;
-      EvMsg *m = &kinds[i % N_KINDS];
-
-      set_token (m, i % every == every - 1 ? tokens[0] : tokens[1 + i % (n_tokens - 1)]);
-      if (send (fd, m->buf, evmsg_len (m), MSG_DONTWAIT) < 0)
-        {
-          if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
-            break;
-          g_error ("send: %s", g_strerror (errno));
-        }
-    }
-  return sent;
-}
-
-/* n_events (a multiple of every) through the broker with the one subscription of tokens[0]:
- * done when its last event has been dispatched (the others were read before it) */
+/* n_events through the broker with n_subs subscriptions active, each event of a subscribed
+ * token; with every > 0, one subscription (tokens[0]) and one event in every of it, the
+ * others of tokens nobody follows (n_events a multiple of every: the run ends with the
+ * dispatch of its last event, the others were read before it) */
 static Sample
-config_run_mixed (Config *cfg, guint every, guint64 n_events)
+config_run (Config *cfg, guint n_subs, guint every, guint64 n_events)
 {
   guint64 done = 0, start_events;
   Stamp t0, t1;
 
-  g_assert_cmpuint (n_events % every, ==, 0);
-  config_set_subs (cfg, 1);
-  start_events = cfg->counter.events;
-  stamp (&t0);
-  while (done < n_events)
-    {
-      guint want = (guint) MIN ((guint64) BATCH, n_events - done);
-      guint sent = send_mixed_events (cfg->kernel_ev, cfg->tokens, cfg->max_subs, every, done,
-                                      want);
-
-      done += sent;
-      while (cfg->counter.events - start_events < done / every)
-        g_main_context_iteration (cfg->context, TRUE);
-    }
-  stamp (&t1);
-  return sample_between (&t0, &t1, n_events);
-}
-
-/* n_events through the broker with n_subs subscriptions active */
-static Sample
-config_run (Config *cfg, guint n_subs, guint64 n_events)
-{
-  guint64 done = 0, start_events;
-  Stamp t0, t1;
-
+  g_assert_true (every == 0 || (n_subs == 1 && n_events % every == 0));
   config_set_subs (cfg, n_subs);
   start_events = cfg->counter.events;
   stamp (&t0);
   while (done < n_events)
     {
       guint want = (guint) MIN ((guint64) BATCH, n_events - done);
-      guint sent = send_events (cfg->kernel_ev, cfg->tokens, n_subs, done, want);
+      guint sent = send_events (cfg->kernel_ev, cfg->tokens, every == 0 ? n_subs : cfg->max_subs,
+                                every, done, want);
 
       done += sent;
       /* until the broker has dispatched all of them */
-      while (cfg->counter.events - start_events < done)
+      while (cfg->counter.events - start_events < (every == 0 ? done : done / every))
         g_main_context_iteration (cfg->context, TRUE);
     }
   stamp (&t1);
@@ -385,7 +344,7 @@ run_raw (const guint32 *tokens, guint n_tokens, guint64 n_events)
   while (done < n_events)
     {
       guint want = (guint) MIN ((guint64) BATCH, n_events - done);
-      guint sent = send_events (sv[1], tokens, n_tokens, done, want);
+      guint sent = send_events (sv[1], tokens, n_tokens, 0, done, want);
 
       for (guint i = 0; i < sent; i++)
         {
@@ -501,8 +460,8 @@ main (int argc, char **argv)
   /* warm-up: page in everything once */
   for (guint c = 0; c < G_N_ELEMENTS (configs); c++)
     {
-      config_run (&configs[c], (guint) n_subs, MIN (n_events, 20000));
-      config_run (&configs[c], 1, MIN (n_events, 20000));
+      config_run (&configs[c], (guint) n_subs, 0, MIN (n_events, 20000));
+      config_run (&configs[c], 1, 0, MIN (n_events, 20000));
     }
 
   for (gint64 r = 0; r < runs; r++)
@@ -513,7 +472,7 @@ main (int argc, char **argv)
       g_array_append_val (parse, v);
       v = run_raw (tokens, (guint) n_subs, (guint64) n_events);
       g_array_append_val (raw, v);
-      v = config_run_mixed (&configs[0], EVERY, (guint64) n_mixed);
+      v = config_run (&configs[0], 1, EVERY, (guint64) n_mixed);
       g_array_append_val (mixed, v);
       for (guint c = 0; c < G_N_ELEMENTS (configs); c++)
         for (guint k = 0; k < 2; k++)
@@ -521,7 +480,7 @@ main (int argc, char **argv)
             /* alternate the order so that drift hurts both sides alike */
             guint side = (r % 2 == 0) ? k : 1 - k;
 
-            v = config_run (&configs[c], side == 0 ? 1 : (guint) n_subs, (guint64) n_events);
+            v = config_run (&configs[c], side == 0 ? 1 : (guint) n_subs, 0, (guint64) n_events);
             g_array_append_val (configs[c].samples[side], v);
           }
     }
@@ -551,8 +510,8 @@ main (int argc, char **argv)
     }
   print_line ("broker, 1 subscription, 9 in 10 events other connections'", mixed);
   printf ("  (monitor = the broker plus an MptcpMonitor: an MptcpEvent and an \"event\" signal "
-          "per event; the last line: a process that follows one connection of ten, the others'\n"
-          "  events passed over on their token)\n");
+          "per event;\n   the last line: a process that follows one connection of ten, the "
+          "others' events read, parsed and dropped)\n");
   for (guint c = 0; c < G_N_ELEMENTS (configs); c++)
     printf ("  ratio %" G_GINT64_FORMAT "/1, %-8s %.3f cpu, %.3f wall   (target <= 1.2);"
             " above the raw floor: %.0f / %.0f ns cpu\n",
